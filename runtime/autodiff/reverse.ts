@@ -1,0 +1,115 @@
+// Reverse-mode differentiation as graph construction: for a scalar (or seeded) output and a
+// set of leaves, add gradient nodes to the same IRGraph. Rules live with their ops; this
+// builder alone sums gradients over fan-out and reduces broadcast gradients to the input's
+// shape, so no rule can forget either. Only nodes on a path leaf -> output are differentiated.
+
+import { getOp } from '../ops/registry.js';
+import { reduceAxes } from '../ops/reduce.js';
+import type { GradBuilder } from '../ops/op.js';
+import type { IRGraph } from '../ir/graph.js';
+import { isFloat, sameShape, shapeStr, type GradInfo } from '../ir/types.js';
+
+export interface ReverseResult {
+  /** Leaf name -> name of the node holding d output / d leaf (null: no path to the output). */
+  grads: Map<string, string | null>;
+  /** Every node the reverse graph added, in order. */
+  added: string[];
+}
+
+/** Internal invariant broken by a gradient rule (a bug in graph-run, not in the user's graph). */
+export class GradientRuleError extends Error {}
+
+/**
+ * Add the reverse graph of `output` with respect to `leaves`.
+ * The seed is ones shaped like the output (d output / d output).
+ */
+export function buildReverse(g: IRGraph, output: string, leaves: string[], prefix = 'grad/'): ReverseResult {
+  const added: string[] = [];
+  const onPath = new Set<string>();
+  const desc = g.descendants(leaves);
+  for (const n of g.ancestors([output])) if (desc.has(n) && isFloat(g.node(n).type.dtype)) onPath.add(n);
+
+  let counter = 0;
+  let current: GradInfo = { of: output };
+  const builder: GradBuilder = {
+    op(op, inputs, attrs) {
+      const names = inputs.map((i) => (typeof i === 'number' ? g.constant(i) : i));
+      const name = `${prefix}${current.from ?? current.of}/${op}${counter++}`;
+      g.add({ name, op, inputs: names, attrs: attrs ?? {}, grad: { ...current, rule: current.rule ?? op } });
+      added.push(name);
+      return name;
+    },
+    type: (name) => g.node(name).type,
+  };
+
+  const contributions = new Map<string, string[]>();
+  const push = (v: string, d: string) => {
+    const list = contributions.get(v);
+    if (list) list.push(d);
+    else contributions.set(v, [d]);
+  };
+  const outType = g.node(output).type;
+  current = { of: output, rule: 'seed' };
+  push(output, g.constant(1, outType.dtype, outType.shape.length ? [...outType.shape] : []));
+
+  const total = new Map<string, string>();
+  const totalOf = (v: string): string | undefined => {
+    if (total.has(v)) return total.get(v);
+    const list = contributions.get(v);
+    if (!list?.length) return undefined;
+    current = { of: v, rule: 'sum over uses' };
+    let acc = list[0]!;
+    for (let i = 1; i < list.length; i++) acc = builder.op('add', [acc, list[i]!]);
+    total.set(v, acc);
+    const node = g.node(acc);
+    node.grad = { ...(node.grad ?? { of: v }), of: v, total: true };
+    return acc;
+  };
+
+  const order = g.order.filter((n) => onPath.has(n));
+  for (let k = order.length - 1; k >= 0; k--) {
+    const name = order[k]!;
+    const node = g.node(name);
+    const def = getOp(node.op)!;
+    const dy = totalOf(name);
+    if (dy === undefined || node.inputs.length === 0 || def.grad === 'none') continue;
+    const needs = node.inputs.map((i) => onPath.has(i));
+    if (!needs.some(Boolean)) continue;
+    current = { of: name, from: name, rule: node.op };
+    const gs = def.grad(builder, node, dy, needs);
+    node.inputs.forEach((input, i) => {
+      const d = gs[i];
+      if (!needs[i] || d === null || d === undefined) return;
+      current = { of: input, from: name, rule: `${node.op} (unbroadcast)` };
+      push(input, unbroadcast(g, builder, d, g.node(input).type.shape));
+    });
+  }
+
+  const grads = new Map<string, string | null>();
+  for (const leaf of leaves) {
+    const d = onPath.has(leaf) ? totalOf(leaf) ?? null : null;
+    if (d !== null) {
+      const want = g.node(leaf).type.shape, got = g.node(d).type.shape;
+      if (!sameShape(want, got)) {
+        throw new GradientRuleError(`gradient of "${leaf}" has shape ${shapeStr(got)}, expected ${shapeStr(want)} (rule of op ${g.node(d).grad?.rule})`);
+      }
+    }
+    grads.set(leaf, d);
+  }
+  return { grads, added };
+}
+
+/** Sum a gradient over the axes its input was broadcast along, then give it the input's shape. */
+function unbroadcast(g: IRGraph, b: GradBuilder, d: string, shape: number[]): string {
+  const got = g.node(d).type.shape;
+  if (sameShape(got, shape)) return d;
+  const lead = got.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < got.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && got[i] !== 1)) axes.push(i);
+  }
+  let r = d;
+  if (axes.length) r = b.op('sum', [r], { axis: reduceAxes(got.length, axes) });
+  if (!sameShape(g.node(r).type.shape, shape)) r = b.op('reshape', [r], { shape: [...shape] });
+  return r;
+}

@@ -1,0 +1,108 @@
+// The IR graph: a graphology multigraph (mul(x, x) has two edges) whose node attributes are
+// IRNodes. Nodes are added in dependency order and typed as they are added, so insertion
+// order is a deterministic topological order and no later stage re-derives shapes.
+
+import Graph from 'graphology';
+import { ArityError, fromRule, NameError, type SourceLoc } from '../errors.js';
+import { getOp, opArity } from '../ops/registry.js';
+import type { DType, FloatDType, GradInfo, IRNode } from './types.js';
+
+type MultiDirected = InstanceType<typeof Graph.MultiDirectedGraph<IRNode>>;
+
+export interface NodeInit {
+  name: string;
+  op: string;
+  inputs: string[];
+  attrs?: Record<string, unknown>;
+  loc?: SourceLoc;
+  grad?: GradInfo;
+}
+
+export class IRGraph {
+  readonly graph: MultiDirected = new Graph.MultiDirectedGraph<IRNode>();
+  /** Node names in insertion order: a topological order. */
+  readonly order: string[] = [];
+  private constCount = 0;
+
+  constructor(readonly float: FloatDType) {}
+
+  has(name: string): boolean {
+    return this.graph.hasNode(name);
+  }
+
+  node(name: string): IRNode {
+    return this.graph.getNodeAttributes(name);
+  }
+
+  nodes(): IRNode[] {
+    return this.order.map((n) => this.node(n));
+  }
+
+  /** Distinct consumers of a value, in insertion order. */
+  consumers(name: string): string[] {
+    return [...new Set(this.graph.outNeighbors(name))];
+  }
+
+  /** Add a node: checks the op, its arity and its inputs, infers its type. Throws GraphError. */
+  add(init: NodeInit): IRNode {
+    const def = getOp(init.op);
+    if (!def) throw new NameError(`unknown op "${init.op}"`, init.loc, init.name);
+    if (this.graph.hasNode(init.name)) throw new NameError(`duplicate name "${init.name}"`, init.loc, init.name);
+    const [lo, hi] = opArity(def);
+    if (init.inputs.length < lo || init.inputs.length > hi) {
+      const want = lo === hi ? `${lo}` : `${lo} to ${hi}`;
+      throw new ArityError(`${init.op} takes ${want} input${hi === 1 ? '' : 's'}, got ${init.inputs.length}`, init.loc, init.name);
+    }
+    for (const i of init.inputs) if (!this.graph.hasNode(i)) throw new NameError(`unknown input "${i}"`, init.loc, init.name);
+    const attrs = init.attrs ?? {};
+    let type;
+    try {
+      type = def.infer(init.inputs.map((i) => this.node(i).type), attrs, { float: this.float });
+    } catch (e) {
+      throw fromRule(e, init.loc, init.name);
+    }
+    const node: IRNode = { name: init.name, op: init.op, inputs: [...init.inputs], attrs, type };
+    if (init.loc) node.loc = init.loc;
+    if (init.grad) node.grad = init.grad;
+    this.graph.addNode(init.name, node);
+    for (const i of init.inputs) this.graph.addEdge(i, init.name);
+    this.order.push(init.name);
+    return node;
+  }
+
+  /** A scalar (or filled) constant; equal constants are shared. */
+  constant(value: number, dtype: DType = this.float, shape: number[] = []): string {
+    const name = `#${value}${dtype === this.float ? '' : ':' + dtype}${shape.length ? '@' + shape.join('x') : ''}`;
+    if (!this.graph.hasNode(name)) {
+      this.constCount++;
+      this.add({ name, op: 'const', inputs: [], attrs: { value, shape, dtype } });
+    }
+    return name;
+  }
+
+  /** Names of all nodes `targets` depend on (including themselves), in topological order. */
+  ancestors(targets: Iterable<string>): string[] {
+    const seen = new Set<string>();
+    const stack = [...targets];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const i of this.node(n).inputs) stack.push(i);
+    }
+    return this.order.filter((n) => seen.has(n));
+  }
+
+  /** Names of all nodes that depend on `sources` (including themselves). */
+  descendants(sources: Iterable<string>): Set<string> {
+    const seen = new Set<string>();
+    const stack = [...sources];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const c of this.graph.outNeighbors(n)) stack.push(c);
+    }
+    return seen;
+  }
+}

@@ -1,0 +1,104 @@
+// Loading entry points: a graph file (or text) -> a checked Model, or GraphErrors listing
+// every problem found. Checking goes as far as it can: schema, names, subgraphs, cycles,
+// then shapes and dtypes through every node, training data, predictions and feeds.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GraphErrors, ShapeError, type GraphError } from '../errors.js';
+import { buildGraph } from '../ir/build.js';
+import { feedValues, trainingColumns } from '../train/data.js';
+import type { Model } from './model.js';
+import { Loader, type LoaderIO } from './resolve.js';
+import { buildReverse } from '../autodiff/reverse.js';
+
+/** graph-run's own graphs/lib (for `std:` paths), found from this module's location. */
+export function stdLibDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'graphs', 'lib')) && existsSync(join(dir, 'package.json'))) return join(dir, 'graphs', 'lib');
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'graphs', 'lib');
+}
+
+/** File access for Node: paths relative to the using file; `std:` is graph-run's graphs/lib. */
+export function nodeIO(): LoaderIO {
+  const std = stdLibDir();
+  const cwd = process.cwd();
+  const show = (p: string) => {
+    const r = relative(cwd, p);
+    return r.startsWith('..') || isAbsolute(r) ? p : r;
+  };
+  return {
+    read: (p) => readFileSync(p, 'utf8'),
+    resolve: (from, spec) => (spec.startsWith('std:') ? show(join(std, spec.slice(4))) : show(resolvePath(dirname(from), spec))),
+  };
+}
+
+/** Parse, validate and resolve; throws GraphErrors with every problem. */
+export function loadModel(path: string, text?: string, io: LoaderIO = nodeIO()): Model {
+  const loader = new Loader(io);
+  const model = loader.loadModel(path, text);
+  const errors = [...loader.errors];
+  if (model && !errors.length) errors.push(...checkModel(model));
+  if (errors.length || !model) throw new GraphErrors(dedupe(errors));
+  return model;
+}
+
+function dedupe(errors: GraphError[]): GraphError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.file}:${e.line}:${e.col}:${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Semantic checks that need shapes: every node typed, data and feeds fitting the inputs. */
+export function checkModel(model: Model): GraphError[] {
+  const errors: GraphError[] = [];
+  const batch = model.training?.batchSize ?? 1;
+  const built = buildGraph(model, { float: 'f32', batch, loss: true });
+  errors.push(...built.errors);
+  if (built.errors.length) return errors;
+  if (model.loss) {
+    const name = built.ref(model.loss.ref);
+    const t = built.graph.node(name).type;
+    if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss.loc, name, 'reduce it, e.g. with op mean'));
+  }
+  trainingColumns(model, errors);
+  for (const q of model.predict) feedValues(model, q.feed, errors, `prediction "${q.name}"`, forwardInputs(model), q.loc);
+  if (model.gradients && model.feed) feedValues(model, model.feed, errors, 'feed', undefined, model.gradients.loc);
+  if (model.gradients && !model.feed && !model.training) {
+    errors.push(new ShapeError('gradients need input values', model.gradients.loc, undefined, 'add a `feed:` section with a value for each input'));
+  }
+  if (!errors.length && model.loss && model.updates.length) {
+    // The optimizer's nodes, checked against each parameter's shape.
+    try {
+      const loss = built.ref(model.loss.ref);
+      const { grads } = buildReverse(built.graph, loss, model.params.filter((p) => p.trainable).map((p) => p.name));
+      for (const u of model.updates) {
+        const g = grads.get(u.param);
+        if (!g) continue;
+        for (const s of u.state) built.graph.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: 'f32' }, loc: s.loc });
+        for (const n of u.nodes) {
+          const inputs = n.inputs.map((r) => (r === u.gradRef ? g : built.ref(r)));
+          built.graph.add({ name: n.name, op: n.op, inputs, attrs: n.attrs, loc: n.loc });
+        }
+      }
+    } catch (e) {
+      if (e instanceof Error && 'kind' in e) errors.push(e as GraphError);
+      else throw e;
+    }
+  }
+  return errors;
+}
+
+function forwardInputs(model: Model): Set<string> {
+  const built = buildGraph(model, { float: 'f32', batch: 1, loss: false });
+  if (built.errors.length) return new Set();
+  const needed = built.graph.ancestors(model.outputs.map((o) => built.ref(o.ref)));
+  return new Set(needed.filter((n) => built.graph.node(n).op === 'input'));
+}

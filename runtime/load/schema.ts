@@ -1,0 +1,91 @@
+// JSON Schema validation of a parsed graph file (schemas/graph.schema.json, compiled once by
+// ajv), with every error turned into a SchemaError at the offending key or value.
+
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { SchemaError } from '../errors.js';
+import graphSchema from '../../schemas/graph.schema.json' with { type: 'json' };
+import type { Path, SourceFile } from './source.js';
+
+let compiled: ValidateFunction | undefined;
+
+/** The compiled validator; compiled on first use and kept (ajv compilation is the slow part). */
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv.default({ allErrors: true, strict: false });
+    compiled = ajv.compile(graphSchema);
+  }
+  return compiled;
+}
+
+function pathOf(instancePath: string): Path {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(path: Path): string {
+  return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') : 'the document';
+}
+
+function toError(file: SourceFile, e: ErrorObject): SchemaError {
+  const path = pathOf(e.instancePath);
+  const where = describe(path);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+      return new SchemaError(`unknown key "${key}" in ${where}`, file.loc([...path, key], true),
+        allowed.length ? `allowed keys here: ${allowed.join(', ')}` : undefined);
+    }
+    case 'required': {
+      const miss = (e.params as { missingProperty: string }).missingProperty;
+      return new SchemaError(`missing field "${miss}" in ${where}`, file.loc(path));
+    }
+    case 'type':
+      return new SchemaError(`${where} must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}`, file.loc(path));
+    case 'enum':
+      return new SchemaError(`${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, file.loc(path));
+    case 'pattern':
+      return new SchemaError(`${where} is not a valid name: ${JSON.stringify(valueAt(file.value, path))}`, file.loc(path),
+        'names start with a letter or _ and contain letters, digits and _');
+    case 'propertyNames': {
+      const name = (e.params as { propertyName: string }).propertyName;
+      return new SchemaError(`"${name}" in ${where} is not a valid name`, file.loc([...path, name], true),
+        'names start with a letter or _ and contain letters, digits and _');
+    }
+    default:
+      return new SchemaError(`${where} ${e.message ?? 'is invalid'}`, file.loc(path));
+  }
+}
+
+function valueAt(v: unknown, path: Path): unknown {
+  for (const p of path) v = (v as Record<string | number, unknown> | undefined)?.[p];
+  return v;
+}
+
+/** Validate a parsed graph file; returns every schema error, positioned. */
+export function checkSchema(file: SourceFile): SchemaError[] {
+  const validate = validator();
+  if (validate(file.value)) return [];
+  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'allOf');
+  // A oneOf failure reports one error per branch; keep the first error per position and keyword.
+  const seen = new Set<string>();
+  const out: SchemaError[] = [];
+  for (const e of errs) {
+    if (e.propertyName !== undefined && e.keyword === 'pattern') continue; // reported as propertyNames
+    const k = e.instancePath + '|' + e.keyword + '|' + JSON.stringify(e.params);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(toError(file, e));
+  }
+  // Several alternatives failing at one position say the same thing: keep the first per position.
+  const byPos = new Map<string, SchemaError>();
+  for (const e of out) {
+    const k = `${e.line}:${e.col}:${e.message.startsWith('unknown key') ? e.message : ''}`;
+    if (!byPos.has(k)) byPos.set(k, e);
+  }
+  return [...byPos.values()];
+}

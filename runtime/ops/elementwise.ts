@@ -1,0 +1,208 @@
+// Elementwise ops as rows of two tables (unary, binary): a new activation is one row.
+// Each row gives the JavaScript expression of one element (compiled once into a tight loop
+// per op and broadcast pattern) and the gradient rule. Binary ops broadcast as NumPy does.
+
+import { RuleError } from '../errors.js';
+import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
+import { noAttrs, type CpuKernel, type GradRule, type OpDef } from './op.js';
+
+interface UnaryRow {
+  doc: string;
+  /** JavaScript expression for one element, given the name of the input element. */
+  js: (x: string) => string;
+  grad: GradRule | 'none';
+}
+
+interface BinaryRow {
+  doc: string;
+  js: (a: string, b: string) => string;
+  grad: GradRule | 'none';
+}
+
+const unaryRows = {
+  neg: { doc: 'Negation, -x.', js: (x) => `-${x}`, grad: (g, _n, dy) => [g.op('neg', [dy])] },
+  exp: { doc: 'e to the x.', js: (x) => `Math.exp(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, n.name])] },
+  log: { doc: 'Natural logarithm.', js: (x) => `Math.log(${x})`, grad: (g, n, dy) => [g.op('div', [dy, n.inputs[0]!])] },
+  sigmoid: {
+    doc: 'Logistic function 1 / (1 + e^-x).',
+    js: (x) => `1 / (1 + Math.exp(-${x}))`,
+    grad: (g, n, dy) => [g.op('sigmoid_grad', [n.name, dy])],
+  },
+  tanh: { doc: 'Hyperbolic tangent.', js: (x) => `Math.tanh(${x})`, grad: (g, n, dy) => [g.op('tanh_grad', [n.name, dy])] },
+  relu: {
+    doc: 'max(x, 0).',
+    // x > 0 keeps NaN as 0 like PyTorch's threshold; -0 is not produced.
+    js: (x) => `(${x} > 0 ? ${x} : 0)`,
+    grad: (g, n, dy) => [g.op('relu_grad', [n.inputs[0]!, dy])],
+  },
+  square: {
+    doc: 'x * x.',
+    js: (x) => `${x} * ${x}`,
+    grad: (g, n, dy) => [g.op('mul', [dy, g.op('mul', [n.inputs[0]!, 2])])],
+  },
+  sqrt: { doc: 'Square root.', js: (x) => `Math.sqrt(${x})`, grad: (g, n, dy) => [g.op('div', [dy, g.op('mul', [n.name, 2])])] },
+  abs: {
+    doc: '|x|; its gradient at 0 is 0, as in PyTorch.',
+    js: (x) => `Math.abs(${x})`,
+    grad: (g, n, dy) => [g.op('mul', [dy, g.op('sign', [n.inputs[0]!])])],
+  },
+  sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, grad: 'none' },
+} satisfies Record<string, UnaryRow>;
+
+const binaryRows = {
+  add: { doc: 'a + b (broadcasting).', js: (a, b) => `${a} + ${b}`, grad: (_g, _n, dy) => [dy, dy] },
+  sub: { doc: 'a - b (broadcasting).', js: (a, b) => `${a} - ${b}`, grad: (g, _n, dy, needs) => [dy, needs[1] ? g.op('neg', [dy]) : null] },
+  mul: {
+    doc: 'a * b (broadcasting).',
+    js: (a, b) => `${a} * ${b}`,
+    grad: (g, n, dy, needs) => [
+      needs[0] ? g.op('mul', [dy, n.inputs[1]!]) : null,
+      needs[1] ? g.op('mul', [dy, n.inputs[0]!]) : null,
+    ],
+  },
+  div: {
+    doc: 'a / b (broadcasting).',
+    js: (a, b) => `${a} / ${b}`,
+    // d(a/b)/db = -a/b^2 = -(a/b)/b: reuses the forward output.
+    grad: (g, n, dy, needs) => [
+      needs[0] ? g.op('div', [dy, n.inputs[1]!]) : null,
+      needs[1] ? g.op('neg', [g.op('div', [g.op('mul', [dy, n.name]), n.inputs[1]!])]) : null,
+    ],
+  },
+  pow: {
+    doc: 'a to the power b (broadcasting).',
+    js: (a, b) => `Math.pow(${a}, ${b})`,
+    grad: (g, n, dy, needs) => [
+      needs[0] ? g.op('mul', [dy, g.op('mul', [n.inputs[1]!, g.op('pow', [n.inputs[0]!, g.op('sub', [n.inputs[1]!, 1])])])]) : null,
+      needs[1] ? g.op('mul', [dy, g.op('mul', [n.name, g.op('log', [n.inputs[0]!])])]) : null,
+    ],
+  },
+  maximum: {
+    doc: 'Elementwise max(a, b); ties send the gradient to a.',
+    js: (a, b) => `(${a} >= ${b} ? ${a} : ${b})`,
+    grad: (g, n, dy, needs) => [
+      needs[0] ? g.op('mul', [dy, g.op('greater_equal', [n.inputs[0]!, n.inputs[1]!])]) : null,
+      needs[1] ? g.op('mul', [dy, g.op('less', [n.inputs[0]!, n.inputs[1]!])]) : null,
+    ],
+  },
+  minimum: {
+    doc: 'Elementwise min(a, b); ties send the gradient to a.',
+    js: (a, b) => `(${a} <= ${b} ? ${a} : ${b})`,
+    grad: (g, n, dy, needs) => [
+      needs[0] ? g.op('mul', [dy, g.op('less_equal', [n.inputs[0]!, n.inputs[1]!])]) : null,
+      needs[1] ? g.op('mul', [dy, g.op('greater', [n.inputs[0]!, n.inputs[1]!])]) : null,
+    ],
+  },
+  greater: { doc: '1 where a > b, else 0.', js: (a, b) => `(${a} > ${b} ? 1 : 0)`, grad: 'none' },
+  greater_equal: { doc: '1 where a >= b, else 0.', js: (a, b) => `(${a} >= ${b} ? 1 : 0)`, grad: 'none' },
+  less: { doc: '1 where a < b, else 0.', js: (a, b) => `(${a} < ${b} ? 1 : 0)`, grad: 'none' },
+  less_equal: { doc: '1 where a <= b, else 0.', js: (a, b) => `(${a} <= ${b} ? 1 : 0)`, grad: 'none' },
+  // Gradient helpers: the reverse graph uses them so one activation's gradient is one node.
+  sigmoid_grad: { doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.', js: (y, dy) => `${dy} * ${y} * (1 - ${y})`, grad: 'none' },
+  tanh_grad: { doc: 'dy * (1 - y^2) for y = tanh(x).', js: (y, dy) => `${dy} * (1 - ${y} * ${y})`, grad: 'none' },
+  relu_grad: { doc: 'dy where x > 0, else 0: the gradient of relu, from its input.', js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`, grad: 'none' },
+} satisfies Record<string, BinaryRow>;
+
+export type UnaryOpName = keyof typeof unaryRows;
+export type BinaryOpName = keyof typeof binaryRows;
+
+// Compiled loops, keyed by their own source text: the same expression never compiles twice.
+const compiled = new Map<string, Function>();
+function compile(params: string[], body: string): Function {
+  const key = params.join(',') + '|' + body;
+  let f = compiled.get(key);
+  if (!f) {
+    f = new Function(...params, body);
+    compiled.set(key, f);
+  }
+  return f;
+}
+
+function floatOnly(op: string, t: TensorType): void {
+  if (t.dtype === 'i32') throw new RuleError(`${op} needs a float tensor, got i32`, 'DTypeError');
+}
+
+function unaryDef(name: string, row: UnaryRow): OpDef {
+  const loop = compile(['x', 'y', 'n'], `for (let i = 0; i < n; i++) { const v = x[i]; y[i] = ${row.js('v')}; }`);
+  const cpu: CpuKernel = ({ inputs, output }) => {
+    const x = inputs[0]!;
+    const n = output.length;
+    return () => loop(x, output, n);
+  };
+  return {
+    name,
+    doc: row.doc,
+    arity: 1,
+    attrs: noAttrs,
+    infer: ([t]) => {
+      floatOnly(name, t!);
+      return { shape: [...t!.shape], dtype: t!.dtype };
+    },
+    cpu,
+    grad: row.grad,
+  };
+}
+
+function binaryDef(name: string, row: BinaryRow): OpDef {
+  const e = row.js('u', 'v');
+  const same = compile(['a', 'b', 'y', 'n'], `for (let i = 0; i < n; i++) { const u = a[i], v = b[i]; y[i] = ${e}; }`);
+  const scalarB = compile(['a', 'b', 'y', 'n'], `const v = b[0]; for (let i = 0; i < n; i++) { const u = a[i]; y[i] = ${e}; }`);
+  const scalarA = compile(['a', 'b', 'y', 'n'], `const u = a[0]; for (let i = 0; i < n; i++) { const v = b[i]; y[i] = ${e}; }`);
+  const general = compile(['a', 'b', 'y', 'n', 'ia', 'ib'], `for (let i = 0; i < n; i++) { const u = a[ia[i]], v = b[ib[i]]; y[i] = ${e}; }`);
+  const cpu: CpuKernel = ({ inputs, output, inTypes, outType }) => {
+    const [a, b] = inputs as [TypedArray, TypedArray];
+    const n = output.length;
+    const na = a.length, nb = b.length;
+    if (na === n && nb === n) return () => same(a, b, output, n);
+    if (nb === 1 && na === n) return () => scalarB(a, b, output, n);
+    if (na === 1 && nb === n) return () => scalarA(a, b, output, n);
+    const ia = indexMap(inTypes[0]!.shape, outType.shape);
+    const ib = indexMap(inTypes[1]!.shape, outType.shape);
+    return () => general(a, b, output, n, ia, ib);
+  };
+  return {
+    name,
+    doc: row.doc,
+    arity: 2,
+    attrs: noAttrs,
+    infer: ([a, b]) => {
+      if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
+      return { shape: broadcastShapes(a!.shape, b!.shape), dtype: a!.dtype };
+    },
+    cpu,
+    grad: row.grad,
+  };
+}
+
+/** For each element of a tensor of shape `out`, the flat index of its source in `shape`. */
+export function indexMap(shape: readonly number[], out: readonly number[]): Int32Array {
+  const n = sizeOf(out);
+  const map = new Int32Array(n);
+  const st = broadcastStrides(shape, out);
+  const ost = contiguousStrides(out);
+  for (let i = 0; i < n; i++) {
+    let rem = i, src = 0;
+    for (let d = 0; d < out.length; d++) {
+      const q = Math.floor(rem / ost[d]!);
+      rem -= q * ost[d]!;
+      src += q * st[d]!;
+    }
+    map[i] = src;
+  }
+  return map;
+}
+
+export const unaryOps = Object.fromEntries(
+  Object.entries(unaryRows).map(([k, r]) => [k, unaryDef(k, r as UnaryRow)]),
+) as Record<UnaryOpName, OpDef>;
+
+export const binaryOps = Object.fromEntries(
+  Object.entries(binaryRows).map(([k, r]) => [k, binaryDef(k, r as BinaryRow)]),
+) as Record<BinaryOpName, OpDef>;
+
+/** The element expressions, for code generators that fuse elementwise chains. */
+export const elementwiseExpr = {
+  unary: Object.fromEntries(Object.entries(unaryRows).map(([k, r]) => [k, r.js])) as Record<UnaryOpName, (x: string) => string>,
+  binary: Object.fromEntries(Object.entries(binaryRows).map(([k, r]) => [k, r.js])) as Record<BinaryOpName, (a: string, b: string) => string>,
+};

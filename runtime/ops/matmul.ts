@@ -1,0 +1,131 @@
+// Matrix products: matrix·matrix, matrix·vector, vector·matrix, vector·vector and batched
+// (3-D, a 2-D operand shared across the batch). `transpose_a` / `transpose_b` read an operand
+// transposed without materialising it in the graph; the gradient rule uses them.
+
+import { RuleError } from '../errors.js';
+import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
+import type { CpuKernel, GradRule, OpDef } from './op.js';
+
+interface MatmulDims {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Elements per batch item of each operand (0: shared across the batch). */
+  aStride: number;
+  bStride: number;
+  out: number[];
+}
+
+function dims(a: number[], b: number[], ta: boolean, tb: boolean): MatmulDims {
+  if (a.length === 0 || b.length === 0 || a.length > 3 || b.length > 3) {
+    throw new RuleError(`matmul takes tensors of rank 1 to 3, got ${shapeStr(a)} and ${shapeStr(b)}`);
+  }
+  if ((a.length === 1 && ta) || (b.length === 1 && tb)) throw new RuleError('transpose_a/transpose_b apply to matrices, not vectors', 'AttrError');
+  const am = a.length === 1 ? [1, a[0]!] : a.slice(-2);
+  const bm = b.length === 1 ? [b[0]!, 1] : b.slice(-2);
+  const [m, k1] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
+  const [k2, n] = tb ? [bm[1]!, bm[0]!] : [bm[0]!, bm[1]!];
+  if (k1 !== k2) {
+    throw new RuleError(`inner dimensions differ: ${shapeStr(a)}${ta ? 'ᵀ' : ''} · ${shapeStr(b)}${tb ? 'ᵀ' : ''} (${k1} vs ${k2})`);
+  }
+  const ba = a.length === 3 ? a[0]! : 1;
+  const bb = b.length === 3 ? b[0]! : 1;
+  if (a.length === 3 && b.length === 3 && ba !== bb) throw new RuleError(`batch dimensions differ: ${ba} vs ${bb}`);
+  const batch = Math.max(ba, bb);
+  const out: number[] = [];
+  if (a.length === 3 || b.length === 3) out.push(batch);
+  if (a.length !== 1) out.push(m);
+  if (b.length !== 1) out.push(n);
+  return { batch, m, k: k1, n, aStride: a.length === 3 ? m * k1 : 0, bStride: b.length === 3 ? k1 * n : 0, out };
+}
+
+const cpu: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
+  const ta = attrs.transpose_a === true, tb = attrs.transpose_b === true;
+  const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
+  const { batch, m, k, n, aStride, bStride } = d;
+  const A = inputs[0]!, B = inputs[1]!, C = output;
+  // Transposed operands are copied into row-major scratch once per call (O(mk) next to the
+  // O(mkn) product), so the inner loop is always the cache-friendly i-k-j form.
+  const At = ta ? new (A.constructor as new (n: number) => TypedArray)(A.length) : null;
+  const Bt = tb ? new (B.constructor as new (n: number) => TypedArray)(B.length) : null;
+  return () => {
+    const a = At ? transposeInto(A, At, aStride ? batch : 1, k, m) : A;
+    const b = Bt ? transposeInto(B, Bt, bStride ? batch : 1, n, k) : B;
+    for (let t = 0; t < batch; t++) {
+      const ao = t * aStride, bo = t * bStride, co = t * m * n;
+      for (let i = 0; i < m; i++) {
+        const ci = co + i * n;
+        for (let j = 0; j < n; j++) C[ci + j] = 0;
+        const ai = ao + i * k;
+        for (let p = 0; p < k; p++) {
+          const av = a[ai + p]!;
+          if (av === 0) continue;
+          const bp = bo + p * n;
+          for (let j = 0; j < n; j++) C[ci + j]! += av * b[bp + j]!;
+        }
+      }
+    }
+  };
+};
+
+/** dst[t][c][r] = src[t][r][c] for `count` matrices of rows × cols. */
+function transposeInto(src: TypedArray, dst: TypedArray, count: number, rows: number, cols: number): TypedArray {
+  for (let t = 0; t < count; t++) {
+    const o = t * rows * cols;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[o + c * rows + r] = src[o + r * cols + c]!;
+  }
+  return dst;
+}
+
+/**
+ * With vectors lifted to matrices (a: [1,k], b: [k,1]) and dy to [.., m, n]:
+ *   C = op(A)·op(B)  ⇒  dA = dC·op(B)ᵀ (transposed back if ta), dB = op(A)ᵀ·dC (likewise).
+ */
+const grad: GradRule = (g, node, dy, needs) => {
+  const [an, bn] = node.inputs as [string, string];
+  const at = g.type(an), bt = g.type(bn);
+  const ta = node.attrs.transpose_a === true, tb = node.attrs.transpose_b === true;
+  const d = dims(at.shape, bt.shape, ta, tb);
+  const lift = (name: string, t: TensorType, shape: number[]) =>
+    t.shape.length === 1 ? g.op('reshape', [name], { shape }) : name;
+  const A = lift(an, at, [1, d.k]);
+  const B = lift(bn, bt, [d.k, 1]);
+  const dyShape = d.out.length === 3 || at.shape.length === 3 || bt.shape.length === 3 ? [d.batch, d.m, d.n] : [d.m, d.n];
+  const dY = g.type(dy).shape.length === dyShape.length ? dy : g.op('reshape', [dy], { shape: dyShape });
+  const mm = (x: string, y: string, tx: boolean, ty: boolean) =>
+    g.op('matmul', [x, y], { ...(tx ? { transpose_a: true } : {}), ...(ty ? { transpose_b: true } : {}) });
+  let dA: string | null = null, dB: string | null = null;
+  if (needs[0]) {
+    dA = ta ? mm(B, dY, tb, true) : mm(dY, B, false, !tb);
+    if (at.shape.length === 1) dA = g.op('reshape', [dA], { shape: [...at.shape] });
+  }
+  if (needs[1]) {
+    dB = tb ? mm(dY, A, true, ta) : mm(A, dY, !ta, false);
+    if (bt.shape.length === 1) dB = g.op('reshape', [dB], { shape: [...bt.shape] });
+  }
+  return [dA, dB];
+};
+
+export const matmulOps = {
+  matmul: {
+    name: 'matmul',
+    doc: 'Matrix product (with vectors and 3-D batches); transpose_a/transpose_b read an operand transposed.',
+    arity: 2,
+    attrs: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        transpose_a: { type: 'boolean', description: 'Use the transpose of the first operand.' },
+        transpose_b: { type: 'boolean', description: 'Use the transpose of the second operand.' },
+      },
+    },
+    infer: ([a, b], attrs) => {
+      if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
+      if (a!.dtype === 'i32') throw new RuleError('matmul needs float tensors', 'DTypeError');
+      return { shape: dims(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out, dtype: a!.dtype };
+    },
+    cpu,
+    grad,
+  },
+} satisfies Record<string, OpDef>;

@@ -1,0 +1,52 @@
+// The shape of an op definition: one op keeps its attribute schema, shape/dtype rule,
+// CPU kernel and gradient rule together (see ../../docs/architecture.md). The registry in
+// ./registry.ts maps every op name to one of these.
+
+import type { FloatDType, IRNode, TensorType, TypedArray } from '../ir/types.js';
+
+export interface InferCtx {
+  /** The float dtype the graph is compiled for (inputs and params declared `float`). */
+  float: FloatDType;
+}
+
+/** What a CPU kernel factory receives once, at plan time. It returns the closure run per step. */
+export interface KernelArgs {
+  inputs: TypedArray[];
+  output: TypedArray;
+  inTypes: TensorType[];
+  outType: TensorType;
+  attrs: Record<string, unknown>;
+}
+
+export type CpuKernel = (a: KernelArgs) => () => void;
+
+/** Emits reverse-graph nodes; numbers become scalar constants of the graph's float dtype. */
+export interface GradBuilder {
+  op(op: string, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
+  type(name: string): TensorType;
+}
+
+/**
+ * A gradient rule: given the forward node and the gradient `dy` of its output, return one
+ * gradient per input (null where `needs[i]` is false or the input has no gradient).
+ * Rules never sum over fan-out and never un-broadcast: the builder does both.
+ */
+export type GradRule = (g: GradBuilder, node: IRNode, dy: string, needs: boolean[]) => (string | null)[];
+
+export interface OpDef {
+  name: string;
+  /** One line for `--help`, docs and schema descriptions. */
+  doc: string;
+  /** Number of inputs, or [min, max]. */
+  arity: number | [number, number];
+  /** JSON Schema of the `attrs` object (validated at load time, positioned). */
+  attrs: Record<string, unknown>;
+  /** Shape and dtype rule; throws RuleError. Run once per node at build time. */
+  infer(inTypes: TensorType[], attrs: Record<string, unknown>, ctx: InferCtx): TensorType;
+  /** CPU kernel factory: the plain reference implementation. */
+  cpu: CpuKernel;
+  /** Gradient rule, or 'none' for ops that are not differentiable (the builder then stops there). */
+  grad: GradRule | 'none';
+}
+
+export const noAttrs = { type: 'object', additionalProperties: false, properties: {} } as const;

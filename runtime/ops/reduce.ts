@@ -1,0 +1,108 @@
+// Reductions along axes: sum and mean (whole tensor by default; `axis` an int or a list,
+// negative counting from the end; `keepdims` keeps reduced axes as size 1).
+
+import { RuleError } from '../errors.js';
+import { sizeOf, type TensorType } from '../ir/types.js';
+import { contiguousStrides } from './broadcast.js';
+import type { CpuKernel, GradRule, OpDef } from './op.js';
+
+const reduceAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: {
+      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
+      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
+    },
+    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
+  },
+};
+
+/** Normalised, sorted, de-duplicated axes of a reduction. */
+export function reduceAxes(rank: number, axis: unknown): number[] {
+  if (axis === undefined) return [...Array(rank).keys()];
+  const list = Array.isArray(axis) ? (axis as number[]) : [axis as number];
+  const out = new Set<number>();
+  for (const a of list) {
+    if (a < -rank || a >= rank) throw new RuleError(`axis ${a} is out of range for a tensor of rank ${rank}`);
+    out.add(a < 0 ? a + rank : a);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+function reducedShape(shape: number[], axes: number[], keepdims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+function inferReduce(name: string) {
+  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+    if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    const axes = reduceAxes(t!.shape.length, attrs.axis);
+    return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
+  };
+}
+
+function reduceKernel(mean: boolean): CpuKernel {
+  return ({ inputs, output, inTypes, attrs }) => {
+    const x = inputs[0]!;
+    const shape = inTypes[0]!.shape;
+    const axes = reduceAxes(shape.length, attrs.axis);
+    const n = x.length, m = output.length;
+    const count = m === 0 ? 0 : n / m;
+    if (m === 1) {
+      return () => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += x[i]!;
+        output[0] = mean ? s / count : s;
+      };
+    }
+    // Output index of every input element, computed once.
+    const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const ost = contiguousStrides(keep);
+    const ist = contiguousStrides(shape);
+    const map = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let rem = i, o = 0;
+      for (let d = 0; d < shape.length; d++) {
+        const q = Math.floor(rem / ist[d]!);
+        rem -= q * ist[d]!;
+        if (keep[d] !== 1) o += q * ost[d]!;
+      }
+      map[i] = o;
+    }
+    return () => {
+      output.fill(0);
+      for (let i = 0; i < n; i++) output[map[i]!]! += x[i]!;
+      if (mean) for (let j = 0; j < m; j++) output[j]! /= count;
+    };
+  };
+}
+
+function reduceGrad(mean: boolean): GradRule {
+  return (g, node, dy) => {
+    const inShape = g.type(node.inputs[0]!).shape;
+    const axes = reduceAxes(inShape.length, node.attrs.axis);
+    const kept = reducedShape(inShape, axes, true);
+    let d = dy;
+    if (node.attrs.keepdims !== true) d = g.op('reshape', [d], { shape: kept });
+    d = g.op('broadcast_to', [d], { shape: [...inShape] });
+    if (mean) d = g.op('div', [d, sizeOf(inShape) / Math.max(1, sizeOf(kept))]);
+    return [d];
+  };
+}
+
+export const reduceOps = {
+  sum: {
+    name: 'sum', doc: 'Sum over axes.', arity: 1, attrs: reduceAttrs,
+    infer: inferReduce('sum'), cpu: reduceKernel(false), grad: reduceGrad(false),
+  },
+  mean: {
+    name: 'mean', doc: 'Mean over axes.', arity: 1, attrs: reduceAttrs,
+    infer: inferReduce('mean'), cpu: reduceKernel(true), grad: reduceGrad(true),
+  },
+} satisfies Record<string, OpDef>;

@@ -1,0 +1,114 @@
+// Ops that move data without arithmetic: reshape, transpose, broadcast_to.
+
+import { RuleError } from '../errors.js';
+import { shapeStr, sizeOf } from '../ir/types.js';
+import { broadcastShapes, contiguousStrides } from './broadcast.js';
+import { indexMap } from './elementwise.js';
+import type { OpDef } from './op.js';
+
+const shapeAttr = {
+  type: 'array',
+  description: 'Target shape; one entry may be -1 (inferred); `batch` stands for the batch size.',
+  items: { oneOf: [{ type: 'integer', minimum: -1 }, { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }] },
+};
+
+export function invertPerm(perm: number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+function permOf(rank: number, attrs: Record<string, unknown>): number[] {
+  const perm = (attrs.perm as number[] | undefined) ?? [...Array(rank).keys()].reverse();
+  const sorted = [...perm].sort((a, b) => a - b);
+  if (perm.length !== rank || sorted.some((p, i) => p !== i)) {
+    throw new RuleError(`perm [${perm.join(', ')}] is not a permutation of the ${rank} axes`, 'AttrError');
+  }
+  return perm;
+}
+
+export const shapeOps = {
+  reshape: {
+    name: 'reshape',
+    doc: 'Same elements, new shape (row-major).',
+    arity: 1,
+    attrs: { type: 'object', additionalProperties: false, required: ['shape'], properties: { shape: shapeAttr } },
+    infer: ([t], attrs) => {
+      const want = attrs.shape as number[];
+      const n = sizeOf(t!.shape);
+      const known = want.filter((d) => d !== -1);
+      if (want.length - known.length > 1) throw new RuleError('at most one dimension of a reshape may be -1', 'AttrError');
+      const k = sizeOf(known);
+      const shape = want.map((d) => (d === -1 ? (k === 0 ? 0 : n / k) : d));
+      if (sizeOf(shape) !== n || !shape.every(Number.isInteger)) {
+        throw new RuleError(`cannot reshape ${shapeStr(t!.shape)} (${n} elements) to ${shapeStr(want)}`);
+      }
+      return { shape, dtype: t!.dtype };
+    },
+    cpu: ({ inputs, output }) => {
+      const x = inputs[0]!;
+      return () => output.set(x);
+    },
+    grad: (g, node, dy) => [g.op('reshape', [dy], { shape: [...g.type(node.inputs[0]!).shape] })],
+  },
+  transpose: {
+    name: 'transpose',
+    doc: 'Permute axes (default: reverse them).',
+    arity: 1,
+    attrs: {
+      type: 'object', additionalProperties: false,
+      properties: { perm: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Output axis i is input axis perm[i].' } },
+    },
+    infer: ([t], attrs) => {
+      const perm = permOf(t!.shape.length, attrs);
+      return { shape: perm.map((p) => t!.shape[p]!), dtype: t!.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, outType, attrs }) => {
+      const x = inputs[0]!;
+      const shape = inTypes[0]!.shape;
+      const perm = permOf(shape.length, attrs);
+      const ist = contiguousStrides(shape);
+      const ost = contiguousStrides(outType.shape);
+      const n = output.length;
+      const map = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        let rem = i, src = 0;
+        for (let d = 0; d < perm.length; d++) {
+          const q = Math.floor(rem / ost[d]!);
+          rem -= q * ost[d]!;
+          src += q * ist[perm[d]!]!;
+        }
+        map[i] = src;
+      }
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
+      };
+    },
+    grad: (g, node, dy) => [g.op('transpose', [dy], { perm: invertPerm(permOf(g.type(node.inputs[0]!).shape.length, node.attrs)) })],
+  },
+  broadcast_to: {
+    name: 'broadcast_to',
+    doc: 'Repeat along size-1 (or missing leading) axes to reach `shape`.',
+    arity: 1,
+    attrs: { type: 'object', additionalProperties: false, required: ['shape'], properties: { shape: shapeAttr } },
+    infer: ([t], attrs) => {
+      const want = attrs.shape as number[];
+      const out = broadcastShapes(t!.shape, want);
+      if (out.length !== want.length || out.some((d, i) => d !== want[i])) {
+        throw new RuleError(`cannot broadcast ${shapeStr(t!.shape)} to ${shapeStr(want)}`);
+      }
+      return { shape: [...want], dtype: t!.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, outType }) => {
+      const x = inputs[0]!;
+      const n = output.length;
+      if (x.length === 1) return () => output.fill(x[0]!);
+      const map = indexMap(inTypes[0]!.shape, outType.shape);
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
+      };
+    },
+    // The builder sums the output-shaped gradient back to the input's shape.
+    grad: (_g, _node, dy) => [dy],
+  },
+} satisfies Record<string, OpDef>;

@@ -1,0 +1,31 @@
+// Source nodes: values that enter the graph from outside rather than being computed —
+// inputs (fed per run), parameters, optimizer state (both owned by the session and kept
+// across steps) and literal constants (filled once when a plan is built).
+
+import type { DType, TensorType } from '../ir/types.js';
+import type { OpDef } from './op.js';
+
+const sourceAttrs = { type: 'object' };
+
+function source(name: string, doc: string): OpDef {
+  return {
+    name,
+    doc,
+    arity: 0,
+    attrs: sourceAttrs,
+    infer: (_in, attrs): TensorType => ({ shape: [...(attrs.shape as number[])], dtype: attrs.dtype as DType }),
+    // Buffers of source nodes are written by the session or the planner, never by a kernel.
+    cpu: () => () => {},
+    grad: 'none',
+  };
+}
+
+export const sourceOps = {
+  input: source('input', 'A value fed from outside on every run (data).'),
+  param: source('param', 'A trainable (or frozen) parameter, kept across runs.'),
+  state: source('state', 'Optimizer state (moments, step counts), kept across runs.'),
+  const: source('const', 'A literal constant: `value` (a number, filling `shape`, or a flat list).'),
+};
+
+export type SourceOpName = keyof typeof sourceOps;
+export const sourceOpNames = new Set<string>(Object.keys(sourceOps));

@@ -1,0 +1,127 @@
+// The plan: built once from an IRGraph, run many times. Fixes the order (the graph's
+// topological order restricted to what the requested results need), gives every value a
+// buffer (reusing a buffer once its value's last consumer has run), fills constants, and
+// prepares every kernel. Running it allocates nothing.
+
+import type { Executor } from '../executors/executor.js';
+import type { IRGraph } from '../ir/graph.js';
+import { sizeOf, type TypedArray } from '../ir/types.js';
+
+export interface PlanOptions<B> {
+  /** Values to keep readable after a run. */
+  outputs: string[];
+  /** Buffers owned outside the plan (parameters, optimizer state), by node name. */
+  bound: Map<string, B>;
+  /** After each run, copy value `from` into the bound buffer of `to`. */
+  writebacks?: { from: string; to: string }[];
+}
+
+export interface PlanStats {
+  nodes: number;
+  kernels: number;
+  values: number;
+  buffers: number;
+  bytes: number;
+}
+
+export class Plan<B> {
+  constructor(
+    readonly order: string[],
+    /** Buffers of inputs, outputs and bound values, by node name. */
+    readonly buffers: Map<string, B>,
+    private readonly kernels: (() => void)[],
+    private readonly exec: Executor<B>,
+    readonly stats: PlanStats,
+  ) {}
+
+  run(): void {
+    this.exec.begin();
+    const k = this.kernels;
+    for (let i = 0; i < k.length; i++) k[i]!();
+    this.exec.end();
+  }
+
+  buffer(name: string): B {
+    const b = this.buffers.get(name);
+    if (b === undefined) throw new Error(`plan has no buffer for "${name}"`);
+    return b;
+  }
+}
+
+export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>): Plan<B> {
+  const writebacks = opts.writebacks ?? [];
+  const roots = [...opts.outputs, ...writebacks.map((w) => w.from)];
+  const order = g.ancestors(roots);
+  const pos = new Map(order.map((n, i) => [n, i]));
+  const keep = new Set(roots);
+  // Last position at which each value is read; kept values live to the end.
+  const lastUse = new Map<string, number>();
+  for (const n of order) for (const i of g.node(n).inputs) lastUse.set(i, Math.max(lastUse.get(i) ?? -1, pos.get(n)!));
+
+  const buffers = new Map<string, B>();
+  const exposed = new Map<string, B>();
+  const free = new Map<string, B[]>();
+  const kernels: (() => void)[] = [];
+  let allocated = 0, bytes = 0;
+  const fresh = (dtype: string, len: number): B => {
+    allocated++;
+    bytes += len * (dtype === 'f64' ? 8 : 4);
+    return exec.allocate(dtype as never, len);
+  };
+  const persistent = new Set<string>();
+
+  order.forEach((name, i) => {
+    const node = g.node(name);
+    const len = sizeOf(node.type.shape);
+    const key = `${node.type.dtype}:${len}`;
+    let buf: B;
+    switch (node.op) {
+      case 'param':
+      case 'state': {
+        const b = opts.bound.get(name);
+        if (b === undefined) throw new Error(`no buffer bound for ${node.op} "${name}"`);
+        buf = b;
+        persistent.add(name);
+        break;
+      }
+      case 'input':
+        buf = fresh(node.type.dtype, len);
+        persistent.add(name);
+        exposed.set(name, buf);
+        break;
+      case 'const': {
+        buf = fresh(node.type.dtype, len);
+        const v = node.attrs.value;
+        exec.write(buf, typeof v === 'number' ? new Array<number>(len).fill(v) : (v as number[]));
+        persistent.add(name);
+        break;
+      }
+      default: {
+        const pool = free.get(key);
+        buf = pool?.length ? pool.pop()! : fresh(node.type.dtype, len);
+        kernels.push(exec.prepare(node, node.inputs.map((x) => buffers.get(x)!), buf, node.inputs.map((x) => g.node(x).type)));
+      }
+    }
+    buffers.set(name, buf);
+    if (keep.has(name) || opts.bound.has(name)) exposed.set(name, buf);
+    // Values whose last reader was this node go back to the pool.
+    for (const x of new Set(node.inputs)) {
+      if (lastUse.get(x) === i && !keep.has(x) && !persistent.has(x)) {
+        const t = g.node(x).type;
+        const k = `${t.dtype}:${sizeOf(t.shape)}`;
+        const list = free.get(k);
+        if (list) list.push(buffers.get(x)!);
+        else free.set(k, [buffers.get(x)!]);
+      }
+    }
+  });
+  for (const w of writebacks) {
+    const src = buffers.get(w.from)!, dst = opts.bound.get(w.to);
+    if (dst === undefined) throw new Error(`no buffer bound for "${w.to}"`);
+    if (src !== dst) kernels.push(exec.copy(src, dst, sizeOf(g.node(w.from).type.shape)));
+  }
+  const stats: PlanStats = { nodes: order.length, kernels: kernels.length, values: order.length, buffers: allocated, bytes };
+  return new Plan(order, exposed, kernels, exec, stats);
+}
+
+export type CpuPlan = Plan<TypedArray>;

@@ -1,0 +1,297 @@
+// A Session holds one model's parameters and optimizer state for one float dtype and runs
+// compiled plans over them: training steps (forward + loss + reverse graph + optimizer),
+// whole-data loss evaluation, predictions and gradient queries. Plans are built once per
+// batch size and cached; parameters never leave their buffers.
+
+import { buildReverse } from './autodiff/reverse.js';
+import { addNodes, bindDims, buildGraph, type Built } from './ir/build.js';
+import type { IRGraph } from './ir/graph.js';
+import { DataError, GraphErrors, ShapeError, type GraphError } from './errors.js';
+import { CpuExecutor } from './executors/cpu/cpu.js';
+import { sizeOf, type FloatDType, type Tensor, type TypedArray } from './ir/types.js';
+import type { Model, Ref } from './load/model.js';
+import { buildPlan, type Plan } from './scheduler/plan.js';
+import { feedValues, trainingColumns, type Column } from './train/data.js';
+
+export interface SessionOptions {
+  /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
+  dtype?: FloatDType;
+}
+
+export interface LossRecord {
+  epoch: number;
+  loss: number;
+}
+
+export interface TrainOptions {
+  epochs?: number;
+  /** Called after each logged epoch. */
+  onLog?: (r: LossRecord) => void;
+}
+
+/** The training-step graph for one batch size, as built (also what `graph-run grad` prints). */
+export interface TrainGraph {
+  built: Built;
+  loss: string;
+  grads: Map<string, string | null>;
+  writebacks: { from: string; to: string }[];
+}
+
+interface CompiledRun {
+  plan: Plan<TypedArray>;
+  inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
+  result: TypedArray | undefined;
+}
+
+function fail(errors: GraphError[]): never {
+  throw new GraphErrors(errors);
+}
+
+export class Session {
+  readonly float: FloatDType;
+  readonly params = new Map<string, TypedArray>();
+  readonly state = new Map<string, TypedArray>();
+  private readonly exec = new CpuExecutor();
+  private readonly columns: Map<string, Column> | null;
+  private readonly rows: number;
+  private readonly trainRuns = new Map<number, CompiledRun>();
+  private readonly evalRuns = new Map<number, CompiledRun>();
+  private readonly bound = new Map<string, TypedArray>();
+
+  constructor(readonly model: Model, opts: SessionOptions = {}) {
+    this.float = opts.dtype ?? 'f32';
+    const errors: GraphError[] = [];
+    this.columns = trainingColumns(model, errors);
+    if (errors.length) fail(errors);
+    this.rows = Math.max(0, ...[...(this.columns?.values() ?? [])].filter((c) => c.batched).map((c) => c.rows));
+    for (const p of model.params) {
+      const buf = this.exec.allocate(this.float, sizeOf(p.shape));
+      if (p.init.kind === 'constant') buf.fill(p.init.value);
+      else buf.set(p.init.values);
+      this.params.set(p.name, buf);
+      this.bound.set(p.name, buf);
+    }
+    for (const u of model.updates) {
+      for (const s of u.state) {
+        const buf = this.exec.allocate(this.float, sizeOf(s.shape));
+        buf.fill(s.init);
+        this.state.set(s.name, buf);
+        this.bound.set(s.name, buf);
+      }
+    }
+  }
+
+  /** Number of training samples (rows of the training data). */
+  get samples(): number {
+    return this.rows;
+  }
+
+  private build(batch: number, loss: boolean): Built {
+    const built = buildGraph(this.model, { float: this.float, batch, loss });
+    if (built.errors.length) fail(built.errors);
+    return built;
+  }
+
+  private lossName(built: Built): string {
+    const m = this.model;
+    if (!m.loss) fail([new DataError('this graph declares no loss', { file: m.file, line: 1, col: 1 }, undefined, 'add a `loss:` section to train')]);
+    const name = built.ref(m.loss.ref);
+    const t = built.graph.node(name).type;
+    if (t.shape.length !== 0) {
+      fail([new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, m.loss.loc, name, 'reduce it, e.g. with op mean')]);
+    }
+    return name;
+  }
+
+  /** Forward + loss + reverse graph + optimizer updates, for one batch size. */
+  trainGraph(batch: number, withOptimizer = true): TrainGraph {
+    const built = this.build(batch, true);
+    const g = built.graph;
+    const loss = this.lossName(built);
+    const trainable = this.model.params.filter((p) => p.trainable).map((p) => p.name);
+    const { grads } = buildReverse(g, loss, trainable);
+    const writebacks: TrainGraph['writebacks'] = [];
+    if (withOptimizer) {
+      const errors: GraphError[] = [];
+      for (const u of this.model.updates) {
+        const grad = grads.get(u.param);
+        if (!grad) continue; // no path from this parameter to the loss: nothing to update
+        for (const s of u.state) g.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: this.float }, loc: s.loc });
+        const ref = (r: Ref) => (r === u.gradRef ? grad : built.ref(r));
+        addNodes(g, u.nodes, batch, errors, new Set(), ref);
+        if (errors.length) fail(errors);
+        writebacks.push({ from: ref(u.newParam), to: u.param });
+        for (const [s, r] of u.newState) writebacks.push({ from: ref(r), to: s });
+      }
+    }
+    return { built, loss, grads, writebacks };
+  }
+
+  private compile(g: IRGraph, outputs: string[], writebacks: { from: string; to: string }[], result?: string): CompiledRun {
+    const plan = buildPlan(g, this.exec, { outputs, bound: this.bound, writebacks });
+    const inputs: CompiledRun['inputs'] = [];
+    for (const i of this.model.inputs) {
+      const buf = plan.buffers.get(i.name);
+      if (!buf) continue; // not needed by this plan
+      const col = this.columns?.get(i.name);
+      inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
+      if (col && !col.batched) buf.set(col.values);
+    }
+    return { plan, inputs, result: result === undefined ? undefined : plan.buffer(result) };
+  }
+
+  private trainRun(batch: number): CompiledRun {
+    let r = this.trainRuns.get(batch);
+    if (!r) {
+      const t = this.trainGraph(batch);
+      r = this.compile(t.built.graph, [t.loss], t.writebacks, t.loss);
+      this.trainRuns.set(batch, r);
+    }
+    return r;
+  }
+
+  private evalRun(batch: number): CompiledRun {
+    let r = this.evalRuns.get(batch);
+    if (!r) {
+      const built = this.build(batch, true);
+      const loss = this.lossName(built);
+      r = this.compile(built.graph, [loss], [], loss);
+      this.evalRuns.set(batch, r);
+    }
+    return r;
+  }
+
+  private feedRows(run: CompiledRun, start: number, count: number): void {
+    for (const { buf, col, rowSize } of run.inputs) {
+      if (!col?.batched) continue;
+      const v = col.values;
+      const off = start * rowSize;
+      const n = count * rowSize;
+      for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
+    }
+  }
+
+  /** One optimizer step on rows [start, start + count) of the training data; returns the batch loss. */
+  step(start: number, count: number): number {
+    const run = this.trainRun(count);
+    this.feedRows(run, start, count);
+    run.plan.run();
+    return run.result![0]!;
+  }
+
+  /** Mean loss over the whole training set, with the current parameters. */
+  evaluate(): number {
+    const run = this.evalRun(this.rows);
+    this.feedRows(run, 0, this.rows);
+    run.plan.run();
+    return run.result![0]!;
+  }
+
+  /** Train as the model's `training` section says (epochs may be overridden). */
+  train(opts: TrainOptions = {}): LossRecord[] {
+    const t = this.model.training;
+    if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
+    const epochs = opts.epochs ?? t.epochs;
+    const bs = t.batchSize;
+    const log: LossRecord[] = [];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let s = 0; s < this.rows; s += bs) this.step(s, Math.min(bs, this.rows - s));
+      if (epoch % t.logEvery === 0) {
+        const r = { epoch, loss: this.evaluate() };
+        log.push(r);
+        opts.onLog?.(r);
+      }
+    }
+    return log;
+  }
+
+  /** Run the forward graph on the given input values; returns every declared output. */
+  run(values: Map<string, number[]>, batch: number): Record<string, Tensor> {
+    const built = this.build(batch, false);
+    const outs = this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
+    const plan = buildPlan(built.graph, this.exec, { outputs: outs.map((o) => o.node), bound: this.bound });
+    for (const [name, v] of values) plan.buffers.get(name)?.set(v);
+    plan.run();
+    const res: Record<string, Tensor> = {};
+    for (const o of outs) {
+      const t = built.graph.node(o.node).type;
+      res[o.name] = { shape: [...t.shape], dtype: t.dtype, data: plan.buffer(o.node).slice() };
+    }
+    return res;
+  }
+
+  /** The model's named predictions (`predict:`), with the current parameters. */
+  predictions(): Record<string, Record<string, Tensor>> {
+    const out: Record<string, Record<string, Tensor>> = {};
+    for (const q of this.model.predict) {
+      const errors: GraphError[] = [];
+      const f = feedValues(this.model, q.feed, errors, `prediction "${q.name}"`, this.forwardInputs(), q.loc);
+      if (!f) fail(errors);
+      out[q.name] = this.run(f.values, f.batch);
+    }
+    return out;
+  }
+
+  /** Inputs the forward graph (the outputs) reads. */
+  private forwardInputs(): Set<string> {
+    const built = this.build(1, false);
+    const needed = built.graph.ancestors(this.model.outputs.map((o) => built.ref(o.ref)));
+    return new Set(needed.filter((n) => built.graph.node(n).op === 'input'));
+  }
+
+  /** The graph of `gradients:` (d of / d wrt at the feed), and its result nodes. */
+  gradientGraph(): { built: Built; grads: Map<string, string | null>; batch: number; values: Map<string, number[]> } {
+    const m = this.model;
+    const req = m.gradients!;
+    const errors: GraphError[] = [];
+    if (!m.feed) fail([new DataError('gradients need input values: add a `feed:` section', req.loc)]);
+    const f = feedValues(m, m.feed, errors, 'feed', undefined, req.loc);
+    if (!f) fail(errors);
+    const built = this.build(f.batch, true);
+    const of = built.ref(req.of);
+    const { grads } = buildReverse(built.graph, of, req.wrt.map((w) => w.ref));
+    return { built, grads, batch: f.batch, values: f.values };
+  }
+
+  /** d of / d wrt for the model's `gradients:` request, at its `feed`. */
+  gradients(): Record<string, Tensor> {
+    const req = this.model.gradients;
+    if (!req) return {};
+    const { built, grads, values } = this.gradientGraph();
+    const outputs = [...grads.values()].filter((g): g is string => g !== null);
+    const plan = buildPlan(built.graph, this.exec, { outputs, bound: this.bound });
+    for (const [name, v] of values) plan.buffers.get(name)?.set(v);
+    plan.run();
+    const res: Record<string, Tensor> = {};
+    for (const w of req.wrt) {
+      const g = grads.get(w.ref);
+      const t = built.graph.node(w.ref).type;
+      const data = g ? plan.buffer(g).slice() : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
+      res[w.name] = { shape: [...t.shape], dtype: t.dtype, data };
+    }
+    return res;
+  }
+
+  /** Current parameter values (copies). */
+  parameters(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.model.params) out[p.name] = { shape: [...p.shape], dtype: this.float, data: this.params.get(p.name)!.slice() };
+    return out;
+  }
+
+  /** Batch size a training step uses (for building the training graph). */
+  get batchSize(): number {
+    return this.model.training?.batchSize ?? 1;
+  }
+
+  /** Shape of an input with the batch bound. */
+  inputShape(name: string, batch: number): number[] {
+    const i = this.model.inputs.find((x) => x.name === name)!;
+    return bindDims(i.shape, batch);
+  }
+
+  dispose(): void {
+    this.trainRuns.clear();
+    this.evalRuns.clear();
+  }
+}

@@ -1,0 +1,149 @@
+// Data checks and conversion: rows given in YAML (training data, predictions, feeds) are
+// checked against the inputs' shapes, with the position of the offending row, and turned
+// into flat typed arrays once.
+
+import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
+import { flatten } from '../load/resolve.js';
+import type { Dim, InputDecl, Located, Model } from '../load/model.js';
+import { suggest } from '../load/hint.js';
+
+export interface Column {
+  input: InputDecl;
+  /** Elements per row (per sample), or the whole value for inputs without a batch axis. */
+  rowSize: number;
+  rows: number;
+  values: number[];
+  batched: boolean;
+}
+
+function sampleShape(i: InputDecl): Dim[] | null {
+  return i.shape[0] === 'batch' ? i.shape.slice(1) : null;
+}
+
+function fmt(shape: Dim[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Training data columns, one per input, checked; errors name the row. */
+export function trainingColumns(model: Model, errors: GraphError[]): Map<string, Column> | null {
+  const t = model.training;
+  if (!t) return null;
+  const cols = new Map<string, Column>();
+  const inputs = new Map(model.inputs.map((i) => [i.name, i]));
+  let n: number | undefined, first: string | undefined;
+  for (const [name, col] of t.data) {
+    const input = inputs.get(name);
+    if (!input) {
+      errors.push(new NameError(`training data for unknown input "${name}"`, col.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
+      continue;
+    }
+    const c = column(input, col, errors);
+    if (!c) continue;
+    if (c.batched) {
+      if (n === undefined) [n, first] = [c.rows, name];
+      else if (c.rows !== n) {
+        errors.push(new DataError(`training data "${name}" has ${c.rows} rows, "${first}" has ${n}`, col.loc, undefined, 'every data column needs one row per sample'));
+        continue;
+      }
+    }
+    cols.set(name, c);
+  }
+  for (const i of model.inputs) {
+    if (!t.data.has(i.name)) errors.push(new DataError(`training data has no column for input "${i.name}"`, t.loc, undefined, `add ${i.name}: [...] under training.data`));
+  }
+  if (n !== undefined && t.batchSize > n) {
+    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.loc));
+  }
+  return cols;
+}
+
+function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[]): Column | null {
+  const per = sampleShape(input);
+  if (!per) {
+    const f = flatten(col.value);
+    if (typeof f === 'string') {
+      errors.push(new DataError(`data for "${input.name}": ${f}`, col.loc));
+      return null;
+    }
+    if (f.shape.join(',') !== input.shape.join(',')) {
+      errors.push(new DataError(`data for "${input.name}" has shape ${fmt(f.shape)}, the input has ${fmt(input.shape)}`, col.loc));
+      return null;
+    }
+    return { input, rowSize: f.values.length, rows: 1, values: f.values, batched: false };
+  }
+  const values: number[] = [];
+  const rowSize = per.reduce<number>((a, d) => a * (d as number), 1);
+  let ok = true;
+  col.value.forEach((row, r) => {
+    const f = flatten(row);
+    if (typeof f === 'string') {
+      errors.push(new DataError(`row ${r} of "${input.name}": ${f}`, col.itemLoc(r)));
+      ok = false;
+      return;
+    }
+    if (f.shape.join(',') !== per.join(',')) {
+      errors.push(new DataError(`row ${r} of "${input.name}" has shape ${fmt(f.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}`, col.itemLoc(r), undefined, `input "${input.name}" is declared with shape ${fmt(input.shape)}`));
+      ok = false;
+      return;
+    }
+    for (const v of f.values) {
+      if (!Number.isFinite(v)) {
+        errors.push(new DataError(`row ${r} of "${input.name}" holds ${v}`, col.itemLoc(r)));
+        ok = false;
+      }
+      values.push(v);
+    }
+  });
+  return ok ? { input, rowSize, rows: col.value.length, values, batched: true } : null;
+}
+
+/**
+ * Values for one run (a prediction or a feed): each input gets either one sample (shape
+ * without the batch axis) or a whole batch. Returns the batch size and flat values.
+ */
+export function feedValues(
+  model: Model, feed: Map<string, Located<unknown>>, errors: GraphError[], what: string, needed: Set<string> | undefined, where: SourceLoc,
+): { batch: number; values: Map<string, number[]> } | null {
+  const inputs = new Map(model.inputs.map((i) => [i.name, i]));
+  const values = new Map<string, number[]>();
+  let batch: number | undefined;
+  let ok = true;
+  for (const [name, v] of feed) {
+    const input = inputs.get(name);
+    if (!input) {
+      errors.push(new NameError(`${what} gives a value for unknown input "${name}"`, v.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
+      ok = false;
+      continue;
+    }
+    const f = flatten(v.value);
+    if (typeof f === 'string') {
+      errors.push(new DataError(`${what}: value of "${name}": ${f}`, v.loc));
+      ok = false;
+      continue;
+    }
+    const per = sampleShape(input);
+    let b = 1;
+    if (per && f.shape.length === per.length + 1 && f.shape.slice(1).join(',') === per.join(',')) b = f.shape[0]!;
+    else if (per ? f.shape.join(',') !== per.join(',') : f.shape.join(',') !== input.shape.join(',')) {
+      errors.push(new DataError(`${what}: value of "${name}" has shape ${fmt(f.shape)}, expected ${fmt(per ?? input.shape)}${per ? ` (one sample) or [n, ${per.join(', ')}]` : ''}`, v.loc));
+      ok = false;
+      continue;
+    }
+    if (per) {
+      if (batch !== undefined && b !== batch) {
+        errors.push(new DataError(`${what}: "${name}" has ${b} samples, other inputs have ${batch}`, v.loc));
+        ok = false;
+        continue;
+      }
+      batch = b;
+    }
+    values.set(name, f.values);
+  }
+  for (const i of model.inputs) {
+    if (!values.has(i.name) && (needed === undefined || needed.has(i.name)) && !feed.has(i.name)) {
+      errors.push(new DataError(`${what} has no value for input "${i.name}"`, where, undefined, `add ${i.name}: ... to it`));
+      ok = false;
+    }
+  }
+  return ok ? { batch: batch ?? 1, values } : null;
+}
