@@ -279,6 +279,14 @@ export class Session {
     return out;
   }
 
+  /** Input values of the first training batch (what `graph-run grad` feeds its printed graph). */
+  firstBatch(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    const bs = Math.min(this.batchSize, this.rows);
+    for (const [name, col] of this.columns ?? []) out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
+    return out;
+  }
+
   /** Batch size a training step uses (for building the training graph). */
   get batchSize(): number {
     return this.model.training?.batchSize ?? 1;

@@ -2,7 +2,7 @@
 // negative counting from the end; `keepdims` keeps reduced axes as size 1).
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type TensorType } from '../ir/types.js';
+import { sameShape, sizeOf, type TensorType } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
 import type { CpuKernel, GradRule, OpDef } from './op.js';
 
@@ -89,8 +89,10 @@ function reduceGrad(mean: boolean): GradRule {
     const axes = reduceAxes(inShape.length, node.attrs.axis);
     const kept = reducedShape(inShape, axes, true);
     let d = dy;
-    if (node.attrs.keepdims !== true) d = g.op('reshape', [d], { shape: kept });
-    d = g.op('broadcast_to', [d], { shape: [...inShape] });
+    // A scalar dy broadcasts as it is; otherwise put the reduced axes back as size 1 first.
+    const dyShape = g.type(dy).shape;
+    if (node.attrs.keepdims !== true && dyShape.length > 0) d = g.op('reshape', [d], { shape: kept });
+    if (!sameShape(g.type(d).shape, inShape)) d = g.op('broadcast_to', [d], { shape: [...inShape] });
     if (mean) d = g.op('div', [d, sizeOf(inShape) / Math.max(1, sizeOf(kept))]);
     return [d];
   };

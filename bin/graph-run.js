@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// graph-run's executable: runs the compiled CLI in dist/ (built by `npm ci` / `npm run build`).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/runtime/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('graph-run: the compiled CLI is missing (dist/). Run `npm run build` in the graph-run folder.\n');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
+process.exitCode = main(process.argv.slice(2));

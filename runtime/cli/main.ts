@@ -1,0 +1,219 @@
+// The graph-run command line: argv -> library API -> printed results and an exit code
+// (0 success, 1 an error in the graph or its data, 2 a usage error). No logic lives here
+// that a library user could not reach.
+
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import {
+  compile, formatError, GraphErrors, loadGraph, reverseGraphYaml, UsageError, type Session, type Tensor,
+} from '../index.js';
+import { feedValues } from '../train/data.js';
+import type { FloatDType } from '../ir/types.js';
+
+const HELP = `graph-run: train and run neural networks written as YAML computation graphs
+
+Usage:
+  graph-run <graph.yaml> [options]     run the graph's job: train (if it has a training
+                                       section), then print predictions, outputs, gradients
+  graph-run validate <graph.yaml>      check the graph (schema, names, cycles, shapes, data)
+  graph-run grad <graph.yaml>          print the reverse graph (backpropagation) as YAML
+  graph-run --help | --version
+
+Options:
+  --dtype f32|f64    float precision of inputs and parameters (default f32)
+  --epochs N         override the number of training epochs
+  --json             print one JSON document: losses, predictions, outputs, gradients, params
+  -h, --help         this text
+
+Exit codes: 0 success, 1 an error in the graph or its data, 2 a usage error.
+Docs: README.md and docs/ (format.md, cli.md).`;
+
+interface Options {
+  dtype: FloatDType;
+  epochs?: number;
+  json: boolean;
+}
+
+function version(): string {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  for (const p of [join(root, 'package.json'), join(root, '..', 'package.json')]) {
+    try {
+      return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+    } catch {
+      /* try the next location */
+    }
+  }
+  return 'unknown';
+}
+
+function parse(argv: string[]): { command: string; file?: string; opts: Options } | 'help' | 'version' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dtype: { type: 'string' },
+        epochs: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify.*$/, ''));
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.version) return 'version';
+  const pos = parsed.positionals;
+  const commands = ['validate', 'grad', 'run'];
+  let command = 'run';
+  if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
+  if (pos.length === 0) throw new UsageError('no graph file given');
+  if (pos.length > 1) throw new UsageError(`unexpected argument "${pos[1]}"`);
+  if (v.dtype !== undefined && v.dtype !== 'f32' && v.dtype !== 'f64') throw new UsageError(`--dtype must be f32 or f64, got "${v.dtype}"`);
+  let epochs: number | undefined;
+  if (v.epochs !== undefined) {
+    epochs = Number(v.epochs);
+    if (!Number.isInteger(epochs) || epochs < 0) throw new UsageError(`--epochs must be a whole number >= 0, got "${v.epochs}"`);
+  }
+  const opts: Options = { dtype: (v.dtype as FloatDType | undefined) ?? 'f32', json: v.json === true };
+  if (epochs !== undefined) opts.epochs = epochs;
+  return { command, file: pos[0]!, opts };
+}
+
+const tensorJson = (t: Tensor) => ({ shape: t.shape, data: Array.from(t.data) });
+
+function fmtNum(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6);
+}
+
+function fmtTensor(t: Tensor): string {
+  const data = Array.from(t.data);
+  const shown = data.length > 8 ? [...data.slice(0, 8).map(fmtNum), '...'] : data.map(fmtNum);
+  return `${t.shape.length ? `[${t.shape.join('x')}] ` : ''}${t.shape.length ? `[${shown.join(', ')}]` : shown[0]}`;
+}
+
+/** Predictions keyed by query; a single-output graph gives the tensor itself. */
+function flattenOutputs(r: Record<string, Tensor>): Tensor | Record<string, Tensor> {
+  const keys = Object.keys(r);
+  return keys.length === 1 ? r[keys[0]!]! : r;
+}
+
+function runJob(session: Session, opts: Options, out: (s: string) => void): void {
+  const m = session.model;
+  const result: Record<string, unknown> = {};
+  if (m.training) {
+    const t = m.training;
+    const epochs = opts.epochs ?? t.epochs;
+    if (!opts.json) out(`${m.name}: training ${epochs} epochs, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
+    const losses = session.train({
+      epochs,
+      onLog: opts.json ? undefined : (r) => out(`epoch ${String(r.epoch).padStart(String(epochs).length)}  loss ${r.loss.toFixed(6)}`),
+    });
+    result.losses = losses;
+  }
+  const preds = session.predictions();
+  if (Object.keys(preds).length) {
+    result.predictions = Object.fromEntries(Object.entries(preds).map(([k, v]) => {
+      const f = flattenOutputs(v);
+      return [k, 'data' in f ? tensorJson(f as Tensor) : Object.fromEntries(Object.entries(f).map(([n, t]) => [n, tensorJson(t)]))];
+    }));
+    if (!opts.json) {
+      out('predictions:');
+      const w = Math.max(...Object.keys(preds).map((k) => k.length));
+      for (const [k, v] of Object.entries(preds)) {
+        out(`  ${k.padEnd(w)}  ${Object.entries(v).map(([n, t]) => `${n} ${fmtTensor(t)}`).join('  ')}`);
+      }
+    }
+  }
+  if (m.feed && m.outputs.length) {
+    const errors: never[] = [];
+    const f = feedValues(m, m.feed, errors, 'feed', undefined, { file: m.file, line: 1, col: 1 });
+    if (f) {
+      const outs = session.run(f.values, f.batch);
+      result.outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, tensorJson(t)]));
+      if (!opts.json) {
+        out('outputs:');
+        for (const [k, t] of Object.entries(outs)) out(`  ${k}  ${fmtTensor(t)}`);
+      }
+    }
+  }
+  if (m.gradients) {
+    const grads = session.gradients();
+    result.gradients = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tensorJson(t)]));
+    if (!opts.json) {
+      out(`gradients of ${String(m.gradients.of)}:`);
+      for (const [k, t] of Object.entries(grads)) out(`  d/d${k}  ${fmtTensor(t)}`);
+    }
+  }
+  const params = session.parameters();
+  result.params = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, tensorJson(t)]));
+  if (!opts.json && m.training) {
+    out('parameters:');
+    for (const [k, t] of Object.entries(params)) out(`  ${k}  ${fmtTensor(t)}`);
+  }
+  if (opts.json) out(JSON.stringify(result));
+}
+
+/** Run the CLI; returns the exit code. Output goes through `out` and `err`. */
+export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
+  try {
+    const p = parse(argv);
+    if (p === 'help') {
+      out(HELP);
+      return 0;
+    }
+    if (p === 'version') {
+      out(version());
+      return 0;
+    }
+    if (!existsSync(p.file!)) throw new UsageError(`cannot read "${p.file}": no such file`);
+    const model = loadGraph(p.file!);
+    switch (p.command) {
+      case 'validate': {
+        const s = compile(model, { dtype: p.opts.dtype });
+        // Build every plan the job would build, so what validates also runs.
+        if (model.loss && model.training) s.trainGraph(s.batchSize);
+        const what = [
+          `${model.inputs.length} inputs`, `${model.params.length} params`, `${model.nodes.length} nodes`,
+          ...(model.loss ? [`loss (${model.loss.nodes.length} nodes)`] : []),
+          ...(model.updates.length ? [`optimizer on ${model.updates.length} params`] : []),
+        ];
+        if (p.opts.json) out(JSON.stringify({ valid: true, file: p.file }));
+        else out(`${p.file}: ok (${what.join(', ')})`);
+        return 0;
+      }
+      case 'grad': {
+        const s = compile(model, { dtype: p.opts.dtype });
+        if (!model.gradients && !model.loss) throw new UsageError(`${p.file} has neither a loss nor a gradients request: there is no reverse graph to print`);
+        out(reverseGraphYaml(s).trimEnd());
+        return 0;
+      }
+      case 'run':
+        runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${p.command}"`);
+    }
+  } catch (e) {
+    if (e instanceof GraphErrors) {
+      for (const x of e.errors) err(formatError(x));
+      err(`${e.errors.length} error${e.errors.length === 1 ? '' : 's'}`);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      err(`graph-run: ${e.message}`);
+      err('Try graph-run --help.');
+      return 2;
+    }
+    if (e instanceof Error && 'kind' in e && 'loc' in e) {
+      err(formatError(e as never));
+      return 1;
+    }
+    throw e;
+  }
+}
