@@ -8,5 +8,10 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('graph-run: the compiled CLI is missing (dist/). Run `npm run build` in the graph-run folder.\n');
   process.exit(2);
 }
+// Output piped into a command that stops reading (| head) ends the run quietly.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { main } = await import(entry.href);
 process.exitCode = main(process.argv.slice(2));

@@ -18,8 +18,14 @@ function distance(a: string, b: string): number {
 export function suggest(name: string, candidates: Iterable<string>, what = 'names'): string {
   const list = [...candidates];
   let best: string | undefined, bestD = Infinity;
+  // Ties go to the candidate sharing the longest prefix ("s" -> "s1" rather than "x").
+  const prefix = (c: string) => {
+    let i = 0;
+    while (i < c.length && i < name.length && c[i]!.toLowerCase() === name[i]!.toLowerCase()) i++;
+    return i;
+  };
   for (const c of list) {
-    const d = distance(name.toLowerCase(), c.toLowerCase());
+    const d = distance(name.toLowerCase(), c.toLowerCase()) - prefix(c) / 100;
     if (d < bestD) [best, bestD] = [c, d];
   }
   if (best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3))) return `did you mean "${best}"?`;

@@ -41,9 +41,24 @@ export function loadModel(path: string, text?: string, io: LoaderIO = nodeIO()):
   const loader = new Loader(io);
   const model = loader.loadModel(path, text);
   const errors = [...loader.errors];
-  if (model && !errors.length) errors.push(...checkModel(model));
-  if (errors.length || !model) throw new GraphErrors(dedupe(errors));
+  // Shape and data checks run even after name errors: nodes that lost an input are skipped,
+  // everything else is still checked, so one pass reports as much as it can.
+  if (model && !errors.some((e) => e.kind === 'YamlSyntaxError' || e.kind === 'SchemaError' || e.kind === 'CycleError')) {
+    errors.push(...checkModel(model, errors.length > 0));
+  }
+  if (errors.length || !model) throw new GraphErrors(sortByPosition(dedupe(errors)));
   return model;
+}
+
+/** Errors in reading order: by file (first seen first), then line and column. */
+function sortByPosition(errors: GraphError[]): GraphError[] {
+  const files: string[] = [];
+  for (const e of errors) if (e.file && !files.includes(e.file)) files.push(e.file);
+  const key = (e: GraphError) => [e.file ? files.indexOf(e.file) : -1, e.line ?? 0, e.col ?? 0];
+  return [...errors].sort((a, b) => {
+    const ka = key(a), kb = key(b);
+    return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;
+  });
 }
 
 function dedupe(errors: GraphError[]): GraphError[] {
@@ -57,7 +72,7 @@ function dedupe(errors: GraphError[]): GraphError[] {
 }
 
 /** Semantic checks that need shapes: every node typed, data and feeds fitting the inputs. */
-export function checkModel(model: Model): GraphError[] {
+export function checkModel(model: Model, partial = false): GraphError[] {
   const errors: GraphError[] = [];
   const batch = model.training?.batchSize ?? 1;
   const built = buildGraph(model, { float: 'f32', batch, loss: true });
@@ -74,7 +89,7 @@ export function checkModel(model: Model): GraphError[] {
   if (model.gradients && !model.feed && !model.training) {
     errors.push(new ShapeError('gradients need input values', model.gradients.loc, undefined, 'add a `feed:` section with a value for each input'));
   }
-  if (!errors.length && model.loss && model.updates.length) {
+  if (!errors.length && !partial && model.loss && model.updates.length) {
     // The optimizer's nodes, checked against each parameter's shape.
     try {
       const loss = built.ref(model.loss.ref);

@@ -73,7 +73,7 @@ interface Expansion {
   inputs: InputDecl[];
   outputs: Map<string, Ref>;
   /** Resolve a name in this graph's scope (used for the top level's loss, outputs, gradients). */
-  resolve: (name: Ref, loc: SourceLoc) => Ref | undefined;
+  resolve: (name: Ref, loc: SourceLoc, node?: string) => Ref | undefined;
   names: () => string[];
 }
 
@@ -384,13 +384,13 @@ export class Loader {
       declare(n.name, n.graph !== undefined ? { kind: 'use', index: i } : { kind: 'node', ref: prefix + n.name }, L(['nodes', i, 'name']));
     });
 
-    const resolve = (name: Ref, loc: SourceLoc): Ref | undefined => {
+    const resolve = (name: Ref, loc: SourceLoc, node?: string): Ref | undefined => {
       if (typeof name === 'number') return name;
       const dot = name.indexOf('.');
       const head = dot < 0 ? name : name.slice(0, dot);
       const e = scope.get(head);
       if (!e || (dot >= 0 && e.kind !== 'use')) {
-        this.errors.push(new NameError(`unknown name "${name}"`, loc, undefined, suggest(head, scope.keys())));
+        this.errors.push(new NameError(`unknown name "${name}"`, loc, node, suggest(head, scope.keys())));
         return undefined;
       }
       switch (e.kind) {
@@ -476,7 +476,7 @@ export class Loader {
     const inputs: Ref[] = [];
     let ok = true;
     raw.forEach((r, i) => {
-      const v = resolve(r, L([...path, 'inputs', i]));
+      const v = resolve(r, L([...path, 'inputs', i]), gname);
       if (v === undefined) ok = false;
       else inputs.push(v);
     });
@@ -531,7 +531,7 @@ export class Loader {
     const bindings = new Map<string, Ref>();
     const rawIn = (n.inputs && typeof n.inputs === 'object' && !Array.isArray(n.inputs) ? n.inputs : {}) as Record<string, Ref>;
     for (const [k, v] of Object.entries(rawIn)) {
-      const r = resolve(v, L([...path, 'inputs', k]));
+      const r = resolve(v, L([...path, 'inputs', k]), prefix + name);
       if (r !== undefined) bindings.set(k, r);
     }
     const unresolved = Object.keys(rawIn).length - bindings.size;
