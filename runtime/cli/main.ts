@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import {
-  compile, formatError, GraphErrors, loadGraph, reverseGraphYaml, UsageError, type Session, type Tensor,
+  compile, formatError, GraphErrors, loadGraph, reverseGraphYaml, UsageError, userOpNames, type Session, type Tensor,
 } from '../index.js';
 import { feedValues } from '../train/data.js';
 import type { FloatDType } from '../ir/types.js';
@@ -28,7 +28,9 @@ Options:
   -h, --help         this text
 
 Exit codes: 0 success, 1 an error in the graph or its data, 2 a usage error.
-Docs: README.md and docs/ (format.md, cli.md).`;
+Docs: README.md and docs/ (format.md, cli.md).
+
+Ops: ${userOpNames.join(', ')}`;
 
 interface Options {
   dtype: FloatDType;
