@@ -1,12 +1,12 @@
 // graph-run's library API: load a YAML graph (from a file or a string), compile it into a
 // Session, train it, run it, take gradients, print its reverse graph. The CLI uses only this.
 //
-//   import { loadGraph, compile } from 'graph-run';
+//   import { loadGraph, compile, predict } from 'graph-run';
 //   const session = compile(loadGraph('graphs/gender.yaml'), { dtype: 'f64' });
 //   const losses = session.train();            // [{ epoch: 0, loss: 0.2612 }, ...]
-//   const { pred } = session.predict({ x: [-7, -3] });   // pred.data[0] ≈ 0.949
+//   const { pred } = predict(session, { x: [-7, -3] });   // pred.data[0] ≈ 0.949
 
-import { loadModel, nodeIO } from './load/index.js';
+import { forwardInputs, loadModel, nodeIO } from './load/index.js';
 import type { LoaderIO } from './load/resolve.js';
 import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';
@@ -60,7 +60,8 @@ export function predict(session: Session, inputs: Record<string, unknown>): Reco
   const loc = { file: session.model.file, line: 1, col: 1 };
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
-  const f = feedValues(session.model, feed, errors, 'predict()', undefined, loc);
+  // Only the inputs the outputs depend on are required: a prediction needs no targets.
+  const f = feedValues(session.model, feed, errors, 'predict()', forwardInputs(session.model), loc);
   if (!f) throw new GraphErrors(errors);
   return session.run(f.values, f.batch);
 }

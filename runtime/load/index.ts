@@ -111,7 +111,8 @@ export function checkModel(model: Model, partial = false): GraphError[] {
   return errors;
 }
 
-function forwardInputs(model: Model): Set<string> {
+/** Inputs the forward graph's outputs read (predictions need no loss targets). */
+export function forwardInputs(model: Model): Set<string> {
   const built = buildGraph(model, { float: 'f32', batch: 1, loss: false });
   if (built.errors.length) return new Set();
   const needed = built.graph.ancestors(model.outputs.map((o) => built.ref(o.ref)));
