@@ -10,6 +10,8 @@ import {
   compile, formatError, GraphErrors, loadGraph, reverseGraphYaml, UsageError, userOpNames, type Session, type Tensor,
 } from '../index.js';
 import { feedValues } from '../train/data.js';
+import { dotCommand } from '../viz/command.js';
+import { ToolError } from '../checkpoint/errors.js';
 import type { FloatDType } from '../ir/types.js';
 
 const HELP = `graph-run: train and run neural networks written as YAML computation graphs
@@ -19,6 +21,9 @@ Usage:
                                        section), then print predictions, outputs, gradients
   graph-run validate <graph.yaml>      check the graph (schema, names, cycles, shapes, data)
   graph-run grad <graph.yaml>          print the reverse graph (backpropagation) as YAML
+  graph-run dot <graph.yaml>           print the graph as Graphviz DOT: --backward adds the
+                                       reverse graph, --mermaid prints Mermaid, --svg FILE
+                                       renders it with Graphviz
   graph-run --help | --version
 
 Options:
@@ -36,6 +41,10 @@ interface Options {
   dtype: FloatDType;
   epochs?: number;
   json: boolean;
+  /** dot: add the reverse graph / print Mermaid / render to this SVG file. */
+  backward?: boolean;
+  mermaid?: boolean;
+  svg?: string;
 }
 
 function version(): string {
@@ -60,6 +69,9 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         dtype: { type: 'string' },
         epochs: { type: 'string' },
         json: { type: 'boolean' },
+        backward: { type: 'boolean' },
+        mermaid: { type: 'boolean' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -71,7 +83,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (v.help) return 'help';
   if (v.version) return 'version';
   const pos = parsed.positionals;
-  const commands = ['validate', 'grad', 'run'];
+  const commands = ['validate', 'grad', 'run', 'dot'];
   let command = 'run';
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
@@ -84,6 +96,8 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   }
   const opts: Options = { dtype: (v.dtype as FloatDType | undefined) ?? 'f32', json: v.json === true };
   if (epochs !== undefined) opts.epochs = epochs;
+  if (command !== 'dot' && (v.backward || v.mermaid || v.svg !== undefined)) throw new UsageError('--backward, --mermaid and --svg belong to graph-run dot');
+  Object.assign(opts, { backward: v.backward === true, mermaid: v.mermaid === true, svg: v.svg });
   return { command, file: pos[0]!, opts };
 }
 
@@ -180,8 +194,9 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
         const s = compile(model, { dtype: p.opts.dtype });
         // Build every plan the job would build, so what validates also runs.
         if (model.loss && model.training) s.trainGraph(s.batchSize);
+        const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
         const what = [
-          `${model.inputs.length} inputs`, `${model.params.length} params`, `${model.nodes.length} nodes`,
+          n(model.inputs.length, 'input'), n(model.params.length, 'param'), n(model.nodes.length, 'node'),
           ...(model.loss ? [`loss (${model.loss.nodes.length} nodes)`] : []),
           ...(model.updates.length ? [`optimizer on ${model.updates.length} params`] : []),
         ];
@@ -195,6 +210,9 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
         out(reverseGraphYaml(s).trimEnd());
         return 0;
       }
+      case 'dot':
+        dotCommand(compile(model, { dtype: p.opts.dtype }), p.opts, out);
+        return 0;
       case 'run':
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out);
         return 0;
@@ -211,6 +229,11 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
       err(`graph-run: ${e.message}`);
       err('Try graph-run --help.');
       return 2;
+    }
+    if (e instanceof ToolError) {
+      err(`graph-run: ${e.message}`);
+      if (e.hint) err(`    hint: ${e.hint}`);
+      return 1;
     }
     if (e instanceof Error && 'kind' in e && 'loc' in e) {
       err(formatError(e as never));

@@ -43,7 +43,7 @@ export function loadModel(path: string, text?: string, io: LoaderIO = nodeIO()):
   const errors = [...loader.errors];
   // Shape and data checks run even after name errors: nodes that lost an input are skipped,
   // everything else is still checked, so one pass reports as much as it can.
-  if (model && !errors.some((e) => e.kind === 'YamlSyntaxError' || e.kind === 'SchemaError' || e.kind === 'CycleError')) {
+  if (model && !errors.some((e) => e.kind === 'YamlSyntaxError' || e.kind === 'SchemaError')) {
     errors.push(...checkModel(model, errors.length > 0));
   }
   if (errors.length || !model) throw new GraphErrors(sortByPosition(dedupe(errors)));
@@ -77,15 +77,14 @@ export function checkModel(model: Model, partial = false): GraphError[] {
   const batch = model.training?.batchSize ?? 1;
   const built = buildGraph(model, { float: 'f32', batch, loss: true });
   errors.push(...built.errors);
-  if (built.errors.length) return errors;
-  if (model.loss) {
-    const name = built.ref(model.loss.ref);
-    const t = built.graph.node(name).type;
-    if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss.loc, name, 'reduce it, e.g. with op mean'));
+  const lossName = model.loss ? built.ref(model.loss.ref) : undefined;
+  if (lossName !== undefined && built.graph.has(lossName)) {
+    const t = built.graph.node(lossName).type;
+    if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss!.loc, lossName, 'reduce it, e.g. with op mean'));
   }
   trainingColumns(model, errors);
   for (const q of model.predict) feedValues(model, q.feed, errors, `prediction "${q.name}"`, forwardInputs(model), q.loc);
-  if (model.gradients && model.feed) feedValues(model, model.feed, errors, 'feed', undefined, model.gradients.loc);
+  if (model.feed) feedValues(model, model.feed, errors, 'feed', model.gradients ? undefined : forwardInputs(model), model.gradients?.loc ?? { file: model.file, line: 1, col: 1 });
   if (model.gradients && !model.feed && !model.training) {
     errors.push(new ShapeError('gradients need input values', model.gradients.loc, undefined, 'add a `feed:` section with a value for each input'));
   }
@@ -114,7 +113,7 @@ export function checkModel(model: Model, partial = false): GraphError[] {
 /** Inputs the forward graph's outputs read (predictions need no loss targets). */
 export function forwardInputs(model: Model): Set<string> {
   const built = buildGraph(model, { float: 'f32', batch: 1, loss: false });
-  if (built.errors.length) return new Set();
-  const needed = built.graph.ancestors(model.outputs.map((o) => built.ref(o.ref)));
+  const outs = model.outputs.map((o) => built.ref(o.ref)).filter((n) => built.graph.has(n));
+  const needed = built.graph.ancestors(outs);
   return new Set(needed.filter((n) => built.graph.node(n).op === 'input'));
 }
