@@ -22,8 +22,6 @@ export class IRGraph {
   readonly graph: MultiDirected = new Graph.MultiDirectedGraph<IRNode>();
   /** Node names in insertion order: a topological order. */
   readonly order: string[] = [];
-  private constCount = 0;
-
   constructor(readonly float: FloatDType) {}
 
   has(name: string): boolean {
@@ -74,7 +72,6 @@ export class IRGraph {
   constant(value: number, dtype: DType = this.float, shape: number[] = []): string {
     const name = `#${value}${dtype === this.float ? '' : ':' + dtype}${shape.length ? '@' + shape.join('x') : ''}`;
     if (!this.graph.hasNode(name)) {
-      this.constCount++;
       this.add({ name, op: 'const', inputs: [], attrs: { value, shape, dtype } });
     }
     return name;

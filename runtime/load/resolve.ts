@@ -225,7 +225,7 @@ export class Loader {
       if (of !== undefined) gradients = { of, wrt, loc: L(['gradients'], true) };
     }
     const nodes = this.topoSort(ex.nodes);
-    const lossSorted = loss ? { ...loss, nodes: this.topoSort(loss.nodes, new Set(ex.nodes.map((n) => n.name))) } : undefined;
+    const lossSorted = loss ? { ...loss, nodes: this.topoSort(loss.nodes) } : undefined;
     const model: Model = {
       file: path,
       name: doc.name ?? path.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
@@ -555,7 +555,7 @@ export class Loader {
    * Kahn's algorithm with ties broken by declaration order: a deterministic topological
    * order. Nodes on a cycle are reported with their positions.
    */
-  private topoSort(nodes: OpNodeDecl[], external: Set<string> = new Set()): OpNodeDecl[] {
+  private topoSort(nodes: OpNodeDecl[]): OpNodeDecl[] {
     const g = new Graph.DirectedGraph();
     const index = new Map(nodes.map((n, i) => [n.name, i]));
     for (const n of nodes) g.addNode(n.name);
@@ -586,7 +586,6 @@ export class Loader {
         this.errors.push(new CycleError(`cycle through ${list}`, members[0]!.loc, members[0]!.name, 'a node cannot depend on its own output; break the loop'));
       }
     }
-    void external;
     return out;
   }
 }
