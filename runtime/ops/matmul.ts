@@ -98,11 +98,15 @@ const grad: GradRule = (g, node, dy, needs) => {
   let dA: string | null = null, dB: string | null = null;
   if (needs[0]) {
     dA = ta ? mm(B, dY, tb, true) : mm(dY, B, false, !tb);
-    if (at.shape.length === 1) dA = g.op('reshape', [dA], { shape: [...at.shape] });
+    if (at.shape.length === 1) dA = unlift(dA, at);
   }
   if (needs[1]) {
     dB = tb ? mm(dY, A, true, ta) : mm(A, dY, !ta, false);
-    if (bt.shape.length === 1) dB = g.op('reshape', [dB], { shape: [...bt.shape] });
+  // A vector's gradient against a batched operand is one vector per batch item: keep that
+  // leading axis ([batch, k]) so the builder sums it away; reshaping straight to [k] cannot.
+  const unlift = (x: string, t: TensorType) =>
+    g.op('reshape', [x], { shape: g.type(x).shape.length === 3 ? [d.batch, ...t.shape] : [...t.shape] });
+    if (bt.shape.length === 1) dB = unlift(dB, bt);
   }
   return [dA, dB];
 };
