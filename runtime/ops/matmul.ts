@@ -95,6 +95,10 @@ const grad: GradRule = (g, node, dy, needs) => {
   const dY = g.type(dy).shape.length === dyShape.length ? dy : g.op('reshape', [dy], { shape: dyShape });
   const mm = (x: string, y: string, tx: boolean, ty: boolean) =>
     g.op('matmul', [x, y], { ...(tx ? { transpose_a: true } : {}), ...(ty ? { transpose_b: true } : {}) });
+  // A vector's gradient against a batched operand is one vector per batch item: keep that
+  // leading axis ([batch, k]) so the builder sums it away; reshaping straight to [k] cannot.
+  const unlift = (x: string, t: TensorType) =>
+    g.op('reshape', [x], { shape: g.type(x).shape.length === 3 ? [d.batch, ...t.shape] : [...t.shape] });
   let dA: string | null = null, dB: string | null = null;
   if (needs[0]) {
     dA = ta ? mm(B, dY, tb, true) : mm(dY, B, false, !tb);
@@ -102,10 +106,6 @@ const grad: GradRule = (g, node, dy, needs) => {
   }
   if (needs[1]) {
     dB = tb ? mm(dY, A, true, ta) : mm(A, dY, !ta, false);
-  // A vector's gradient against a batched operand is one vector per batch item: keep that
-  // leading axis ([batch, k]) so the builder sums it away; reshaping straight to [k] cannot.
-  const unlift = (x: string, t: TensorType) =>
-    g.op('reshape', [x], { shape: g.type(x).shape.length === 3 ? [d.batch, ...t.shape] : [...t.shape] });
     if (bt.shape.length === 1) dB = unlift(dB, bt);
   }
   return [dA, dB];
