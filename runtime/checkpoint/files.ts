@@ -1,0 +1,65 @@
+// Writing output files safely (Node only): atomic writes (a temporary file beside the
+// target, then rename, so a crash never leaves half a checkpoint or SVG) and an early check
+// that a path can be written, so `--plot` or `--save` fail before training, not after it.
+
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ToolError } from './errors.js';
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/** Throw a ToolError unless `path` can be created or replaced (tries a temporary file beside it). */
+export function ensureWritable(path: string, what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    /* does not exist yet: fine, if its folder takes a new file */
+  }
+  if (st?.isDirectory()) throw new ToolError(`cannot write ${what} "${path}": it is a directory`);
+  const tmp = tempPath(path);
+  try {
+    closeSync(openSync(tmp, 'wx'));
+  } catch (e) {
+    throw new ToolError(`cannot write ${what} "${path}": ${reason(e)}`, 'check that the folder exists and is writable');
+  }
+  unlinkSync(tmp);
+}
+
+/** Write `data` to `path` atomically: a temporary file, fsync, then rename over the target. */
+export function writeFileAtomic(path: string, data: Uint8Array | string, what = 'file'): void {
+  const tmp = tempPath(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx');
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
+    throw new ToolError(`cannot write ${what} "${path}": ${reason(e)}`);
+  }
+}
+
+function reason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  switch (code) {
+    case 'ENOENT': return 'its folder does not exist';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'a part of the path is not a folder';
+    case 'EISDIR': return 'it is a directory';
+    case 'EROFS': return 'read-only file system';
+    default: return (e as Error).message;
+  }
+}

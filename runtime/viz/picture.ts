@@ -1,0 +1,139 @@
+// A picture of a graph, independent of the drawing language: nodes (kind, label lines,
+// cluster) and edges (data flow, or "gradient of" links from reverse-graph nodes to the
+// forward node they came from). dot.ts and mermaid.ts turn it into text; the CLI's
+// `graph-run dot` and the playground draw it.
+
+import { buildGraph } from '../ir/build.js';
+import type { IRGraph } from '../ir/graph.js';
+import type { IRNode } from '../ir/types.js';
+import type { Session } from '../session.js';
+
+export type PictureNodeKind = 'input' | 'param' | 'state' | 'const' | 'op' | 'grad';
+export type Cluster = 'forward' | 'loss' | 'backward';
+
+export interface PictureNode {
+  /** The IR node's name (unique). */
+  id: string;
+  kind: PictureNodeKind;
+  cluster: Cluster;
+  /** Declared output of the graph, the loss, or a gradient result. */
+  role?: 'output' | 'loss' | 'gradient';
+  /** Lines of the label: name, op, `shape dtype · placement`. */
+  label: string[];
+  /** For reverse-graph nodes: the forward node this one is (part of) the gradient for. */
+  gradOf?: string;
+}
+
+export interface PictureEdge {
+  from: string;
+  to: string;
+  /** `data`: `to` reads `from`; `grad`: `from` is a reverse-graph node made for forward node `to`. */
+  kind: 'data' | 'grad';
+  /** Input slot (0-based) for data edges, so `sub(a, b)` keeps its order readable. */
+  slot?: number;
+}
+
+export interface Picture {
+  title: string;
+  nodes: PictureNode[];
+  edges: PictureEdge[];
+}
+
+export interface PictureOptions {
+  /** Add the reverse graph (d loss / d parameters, or the `gradients:` request). */
+  backward?: boolean;
+  /** Where each node runs; the CPU executor runs everything (default "cpu"). */
+  placement?: (node: IRNode) => string;
+}
+
+/**
+ * The graph of a session's model as a picture: the forward graph and loss, and with
+ * `backward` the reverse graph, its nodes linked to the forward nodes they came from.
+ * @example toDot(graphPicture(compile(loadGraph('graphs/gender.yaml')), { backward: true }))
+ */
+export function graphPicture(session: Session, opts: PictureOptions = {}): Picture {
+  const m = session.model;
+  const b = session.batchSize;
+  // Build twice, with batch b and b + 1: a dimension that changes is `batch`-dependent and is
+  // shown symbolically ([batch, 2]) rather than as the number the build happened to use.
+  let g: IRGraph, g2: IRGraph | undefined, grads: Map<string, string | null> = new Map();
+  /** The value differentiated: the loss, or the `of` of a `gradients:` request. */
+  let lossNode: string | undefined;
+  if (opts.backward && m.loss && m.training) {
+    const t = session.trainGraph(b, false);
+    g = t.built.graph;
+    g2 = session.trainGraph(b + 1, false).built.graph;
+    grads = t.grads;
+    lossNode = t.loss;
+  } else if (opts.backward && m.gradients) {
+    // A `gradients:` request is taken at its feed, whose batch is fixed: concrete shapes.
+    const r = session.gradientGraph();
+    g = r.built.graph;
+    grads = r.grads;
+    lossNode = r.built.ref(m.gradients.of);
+  } else {
+    const built = buildGraph(m, { float: session.float, batch: b, loss: true });
+    if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
+    g = built.graph;
+    g2 = buildGraph(m, { float: session.float, batch: b + 1, loss: true }).graph;
+    if (m.loss) lossNode = built.ref(m.loss.ref);
+  }
+  const place = opts.placement ?? (() => 'cpu');
+  const lossNames = new Set(m.loss?.nodes.map((n) => n.name) ?? []);
+  const outputs = new Set(m.outputs.map((o) => (typeof o.ref === 'string' ? o.ref : '')));
+  const gradResults = new Set([...grads.values()].filter((x): x is string => x !== null));
+
+  const shapeOf = (n: IRNode): string => {
+    const other = g2?.has(n.name) ? g2.node(n.name).type.shape : undefined;
+    const dims = n.type.shape.map((d, i) => {
+      const d2 = other?.[i];
+      if (d2 === undefined || d2 === d) return String(d);
+      const a = d2 - d; // d = a * batch + c
+      const c = d - a * b;
+      const term = a === 1 ? 'batch' : `${a}·batch`;
+      return c === 0 ? term : `${term}${c > 0 ? '+' : '-'}${Math.abs(c)}`;
+    });
+    return `[${dims.join(', ')}]`;
+  };
+
+  const nodes: PictureNode[] = [];
+  const edges: PictureEdge[] = [];
+  const seen = new Set<string>();
+  for (const name of g.order) {
+    const n = g.node(name);
+    if (n.op === 'state') continue; // optimizer state belongs to the update step, not drawn here
+    // The seed constant (d loss / d loss = 1) carries grad info too; it is still drawn as a constant.
+    const kind: PictureNodeKind = n.op === 'input' || n.op === 'param' || n.op === 'const' ? n.op : n.grad ? 'grad' : 'op';
+    let cluster: Cluster = n.grad ? 'backward' : lossNames.has(name) ? 'loss' : 'forward';
+    if (n.op === 'const') {
+      // A constant sits with its readers; one read only by gradient nodes (the seed, the 2 of
+      // d x^2 = 2x dx) belongs to the reverse graph.
+      const readers = g.consumers(name);
+      if (readers.length && readers.every((r) => g.node(r).grad)) cluster = 'backward';
+      else if (readers.length && readers.every((r) => lossNames.has(r))) cluster = 'loss';
+    }
+    const where = place(n);
+    const label = n.op === 'const'
+      ? [constLabel(n) + (n.grad && n.grad.of === lossNode ? ` (seed: d ${n.grad.of} / d ${n.grad.of})` : '')]
+      : kind === 'grad'
+        ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${where}`]
+        : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${where}`];
+    const node: PictureNode = { id: name, kind, cluster, label };
+    if (outputs.has(name)) node.role = 'output';
+    if (name === lossNode && m.loss) node.role = 'loss';
+    if (gradResults.has(name)) node.role = 'gradient';
+    if (n.grad) node.gradOf = n.grad.from ?? n.grad.of;
+    nodes.push(node);
+    seen.add(name);
+    n.inputs.forEach((i, slot) => edges.push({ from: i, to: name, kind: 'data', slot }));
+    if (node.gradOf !== undefined) edges.push({ from: name, to: node.gradOf, kind: 'grad' });
+  }
+  const title = `${m.name}${opts.backward ? ' (forward and reverse graph)' : ''}`;
+  return { title, nodes, edges: edges.filter((e) => seen.has(e.from) && seen.has(e.to)) };
+}
+
+function constLabel(n: IRNode): string {
+  const v = n.attrs.value;
+  const s = typeof v === 'number' ? String(v) : Array.isArray(v) ? `[${(v as number[]).slice(0, 4).join(', ')}${v.length > 4 ? ', ...' : ''}]` : '?';
+  return n.type.shape.length ? `${s} (filled [${n.type.shape.join(', ')}])` : s;
+}
