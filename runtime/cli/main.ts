@@ -146,9 +146,10 @@ function runJob(session: Session, opts: Options, out: (s: string) => void): void
       }
     }
   }
-  if (m.feed && m.outputs.length) {
+  // A graph without inputs (e.g. a printed reverse graph whose gradients are constant) needs no feed to run.
+  if ((m.feed || m.inputs.length === 0) && m.outputs.length) {
     const errors: never[] = [];
-    const f = feedValues(m, m.feed, errors, 'feed', undefined, { file: m.file, line: 1, col: 1 });
+    const f = feedValues(m, m.feed ?? new Map(), errors, 'feed', undefined, { file: m.file, line: 1, col: 1 });
     if (f) {
       const outs = session.run(f.values, f.batch);
       result.outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, tensorJson(t)]));
