@@ -12,6 +12,7 @@ import { sizeOf, type FloatDType, type Tensor, type TypedArray } from './ir/type
 import type { Model, Ref } from './load/model.js';
 import { buildPlan, type Plan } from './scheduler/plan.js';
 import { feedValues, trainingColumns, type Column } from './train/data.js';
+import { initialValues } from './train/init.js';
 
 export interface SessionOptions {
   /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
@@ -66,8 +67,7 @@ export class Session {
     this.rows = Math.max(0, ...[...(this.columns?.values() ?? [])].filter((c) => c.batched).map((c) => c.rows));
     for (const p of model.params) {
       const buf = this.exec.allocate(this.float, sizeOf(p.shape));
-      if (p.init.kind === 'constant') buf.fill(p.init.value);
-      else buf.set(p.init.values);
+      buf.set(initialValues(p, model.seed ?? 0));
       this.params.set(p.name, buf);
       this.bound.set(p.name, buf);
     }

@@ -6,6 +6,7 @@ import { loadGraph } from '../index.js';
 import { Session } from '../session.js';
 import type { FloatDType } from '../ir/types.js';
 import { prng } from './stats.js';
+import { initialValues } from '../train/init.js';
 
 /** graph-run's own graphs/, found from this module (src: runtime/bench, built: dist/runtime/bench). */
 function graphPath(rel: string): string {
@@ -22,13 +23,10 @@ function graphPath(rel: string): string {
 export function genderTraining(dtype: FloatDType = 'f32'): { run: () => void; check: () => number } {
   const model = loadGraph(graphPath('graphs/gender.yaml'));
   const s = new Session(model, { dtype });
-  const initial = model.params.map((p) => ({ buf: s.params.get(p.name)!, init: p.init }));
+  const initial = model.params.map((p) => ({ buf: s.params.get(p.name)!, param: p }));
   let last = NaN;
   const run = () => {
-    for (const { buf, init } of initial) {
-      if (init.kind === 'constant') buf.fill(init.value);
-      else buf.set(init.values);
-    }
+    for (const { buf, param } of initial) buf.set(initialValues(param, model.seed ?? 0));
     const log = s.train();
     last = log[log.length - 1]!.loss;
   };

@@ -15,9 +15,18 @@ export interface InputDecl {
   shape: Dim[];
   dtype: InputDType;
   loc: SourceLoc;
+  /**
+   * Fed by the runtime, not by data: `step` is the 1-based optimizer step during a training
+   * step and 0 in every other run (dropout reads it); `epoch` the 0-based epoch (schedules).
+   */
+  provided?: 'epoch' | 'step';
 }
 
-export type Init = { kind: 'constant'; value: number } | { kind: 'values'; values: number[] };
+export type Init =
+  | { kind: 'constant'; value: number }
+  | { kind: 'values'; values: number[] }
+  /** Seeded random values (docs/init.md): uniform on [a, b), or normal with mean a and std b. */
+  | { kind: 'random'; dist: 'uniform' | 'normal'; a: number; b: number };
 
 export interface ParamDecl {
   name: string;
@@ -68,6 +77,12 @@ export interface TrainingDecl {
   batchSize: number;
   logEvery: number;
   loc: SourceLoc;
+  /** Visit the training rows in a new seeded order every epoch. */
+  shuffle?: boolean;
+  /** Held-out data: the last `split` fraction of the rows, or separate data. */
+  validation?: { split: number; loc: SourceLoc } | { data: Map<string, Located<unknown[]>>; loc: SourceLoc };
+  /** Accuracy of an output against a target input, reported per epoch. */
+  accuracy?: { pred: Ref; target: string; threshold: number; loc: SourceLoc };
 }
 
 export interface Model {
@@ -80,6 +95,13 @@ export interface Model {
   outputs: { name: string; ref: Ref; loc: SourceLoc }[];
   loss?: { ref: Ref; nodes: OpNodeDecl[]; loc: SourceLoc };
   updates: ParamUpdate[];
+  /**
+   * Nodes computed once per step from all gradients, before the per-parameter updates (clipping
+   * by global norm); they read the gradRef placeholders of every update.
+   */
+  gradNodes?: OpNodeDecl[];
+  /** Seed of initialisers, shuffling and dropout (docs/init.md); 0 when the graph sets none. */
+  seed?: number;
   training?: TrainingDecl;
   predict: { name: string; feed: Map<string, Located<unknown>>; loc: SourceLoc }[];
   feed?: Map<string, Located<unknown>>;

@@ -48,6 +48,14 @@ const unaryRows = {
     grad: (g, n, dy) => [g.op('mul', [dy, g.op('sign', [n.inputs[0]!])])],
   },
   sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, grad: 'none' },
+  floor: { doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).', js: (x) => `Math.floor(${x})`, grad: 'none' },
+  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
+  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
+  softplus: {
+    doc: 'log(1 + e^x); x itself above 20, as PyTorch (beta 1, threshold 20).',
+    js: (x) => `(${x} > 20 ? ${x} : Math.log1p(Math.exp(${x})))`,
+    grad: (g, n, dy) => [g.op('softplus_grad', [n.inputs[0]!, dy])],
+  },
 } satisfies Record<string, UnaryRow>;
 
 const binaryRows = {
@@ -98,9 +106,16 @@ const binaryRows = {
   greater_equal: { doc: '1 where a >= b, else 0.', js: (a, b) => `(${a} >= ${b} ? 1 : 0)`, grad: 'none' },
   less: { doc: '1 where a < b, else 0.', js: (a, b) => `(${a} < ${b} ? 1 : 0)`, grad: 'none' },
   less_equal: { doc: '1 where a <= b, else 0.', js: (a, b) => `(${a} <= ${b} ? 1 : 0)`, grad: 'none' },
+  equal: { doc: '1 where a == b, else 0.', js: (a, b) => `(${a} === ${b} ? 1 : 0)`, grad: 'none' },
+  not_equal: { doc: '1 where a != b, else 0.', js: (a, b) => `(${a} !== ${b} ? 1 : 0)`, grad: 'none' },
   // Gradient helpers: the reverse graph uses them so one activation's gradient is one node.
   sigmoid_grad: { doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.', js: (y, dy) => `${dy} * ${y} * (1 - ${y})`, grad: 'none' },
   tanh_grad: { doc: 'dy * (1 - y^2) for y = tanh(x).', js: (y, dy) => `${dy} * (1 - ${y} * ${y})`, grad: 'none' },
+  softplus_grad: {
+    doc: 'dy * e^x / (e^x + 1) (dy above 20): the gradient of softplus, from its input, as PyTorch computes it.',
+    js: (x, dy) => `(${x} > 20 ? ${dy} : ${dy} * Math.exp(${x}) / (Math.exp(${x}) + 1))`,
+    grad: 'none',
+  },
   relu_grad: { doc: 'dy where x > 0, else 0: the gradient of relu, from its input.', js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`, grad: 'none' },
 } satisfies Record<string, BinaryRow>;
 

@@ -30,7 +30,7 @@ export function reduceAxes(rank: number, axis: unknown): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
-function reducedShape(shape: number[], axes: number[], keepdims: boolean): number[] {
+export function reducedShape(shape: number[], axes: number[], keepdims: boolean): number[] {
   const out: number[] = [];
   shape.forEach((d, i) => {
     if (!axes.includes(i)) out.push(d);

@@ -7,8 +7,20 @@ import type { OpDef } from './op.js';
 import { reduceOps } from './reduce.js';
 import { shapeOps } from './shape.js';
 import { sourceOps } from './source.js';
+import { extremaOps } from './extrema.js';
+import { geluOps } from './gelu.js';
+import { identityOps } from './identity.js';
+import { indexOps } from './index_ops.js';
+import { piecewiseOps } from './piecewise.js';
+import { randomOps } from './random.js';
+import { slicingOps } from './slicing.js';
+import { softmaxOps } from './softmax.js';
+import { whereOps } from './where.js';
 
-const all = { ...unaryOps, ...binaryOps, ...reduceOps, ...shapeOps, ...matmulOps, ...sourceOps };
+const all = {
+  ...unaryOps, ...binaryOps, ...reduceOps, ...shapeOps, ...matmulOps, ...sourceOps,
+  ...extremaOps, ...geluOps, ...identityOps, ...indexOps, ...piecewiseOps, ...randomOps, ...slicingOps, ...softmaxOps, ...whereOps,
+};
 
 export type OpName = keyof typeof all;
 export const registry: { readonly [K in OpName]: OpDef } = all;

@@ -1,0 +1,153 @@
+// Extremum reductions: max and min over axes (keepdims as for sum), and argmax / argmin along
+// one axis (or over the flattened tensor) with an i32 result and no gradient. NaN propagates
+// through max/min as in PyTorch; argmax of a row holding NaN is the first NaN's index.
+
+import { RuleError } from '../errors.js';
+import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { contiguousStrides } from './broadcast.js';
+import type { CpuKernel, GradRule, OpDef } from './op.js';
+import { reduceAxes, reducedShape } from './reduce.js';
+
+const reduceAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: {
+      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
+      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
+    },
+    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
+  },
+};
+
+const argAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: { type: 'integer', description: 'The axis to search (negative counts from the end); the flattened tensor when absent.' },
+    keepdims: { type: 'boolean', description: 'Keep the searched axis with size 1.', default: false },
+  },
+};
+
+/** For each element of a tensor of `shape`, the flat index of its slot in the reduced output. */
+export function reductionMap(shape: readonly number[], axes: readonly number[]): Int32Array {
+  const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const ost = contiguousStrides(keep);
+  const ist = contiguousStrides(shape);
+  const n = sizeOf(shape);
+  const map = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, o = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const q = Math.floor(rem / ist[d]!);
+      rem -= q * ist[d]!;
+      if (keep[d] !== 1) o += q * ost[d]!;
+    }
+    map[i] = o;
+  }
+  return map;
+}
+
+function inferExtremum(name: string) {
+  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+    if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    const axes = reduceAxes(t!.shape.length, attrs.axis);
+    if (axes.some((a) => t!.shape[a] === 0)) throw new RuleError(`${name} over an empty axis has no value`);
+    return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
+  };
+}
+
+function extremumKernel(isMax: boolean): CpuKernel {
+  return ({ inputs, output, inTypes, attrs }) => {
+    const x = inputs[0]!;
+    const shape = inTypes[0]!.shape;
+    const map = reductionMap(shape, reduceAxes(shape.length, attrs.axis));
+    const n = x.length;
+    return () => {
+      output.fill(isMax ? -Infinity : Infinity);
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!, o = map[i]!, cur = output[o]!;
+        // NaN wins: once a slot holds NaN it stays NaN (v > NaN is false).
+        if (v !== v || (isMax ? v > cur : v < cur)) output[o] = v;
+      }
+    };
+  };
+}
+
+/**
+ * Ties share the gradient equally, as PyTorch's amax/amin (and full max/min) do:
+ * dx = dy * (x == y) / count(x == y), with y and dy broadcast back over the reduced axes.
+ */
+const extremumGrad: GradRule = (g, node, dy) => {
+  const x = node.inputs[0]!;
+  const inShape = g.type(x).shape;
+  const axes = reduceAxes(inShape.length, node.attrs.axis);
+  const kept = reducedShape(inShape, axes, true);
+  const back = (v: string) => {
+    const r = node.attrs.keepdims === true ? v : g.op('reshape', [v], { shape: kept });
+    return g.op('broadcast_to', [r], { shape: [...inShape] });
+  };
+  const mask = g.op('equal', [x, back(node.name)]);
+  const count = g.op('sum', [mask], { axis: axes, keepdims: true });
+  return [g.op('mul', [back(dy), g.op('div', [mask, count])])];
+};
+
+function argAxis(t: TensorType, attrs: Record<string, unknown>): number | undefined {
+  if (attrs.axis === undefined) return undefined;
+  return reduceAxes(t.shape.length, attrs.axis)[0]!;
+}
+
+function inferArg(name: string) {
+  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+    if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    const axis = argAxis(t!, attrs);
+    const axes = axis === undefined ? [...t!.shape.keys()] : [axis];
+    if (sizeOf(t!.shape) === 0 || axes.some((a) => t!.shape[a] === 0)) throw new RuleError(`${name} of an empty tensor has no value`);
+    return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: 'i32' };
+  };
+}
+
+function argKernel(isMax: boolean): CpuKernel {
+  return ({ inputs, output, inTypes, attrs }) => {
+    const x = inputs[0]! as TypedArray;
+    const t = inTypes[0]!;
+    const axis = argAxis(t, attrs);
+    // Elements (outer, k, inner) at outer*len*inner + k*inner + inner: search k.
+    const len = axis === undefined ? sizeOf(t.shape) : t.shape[axis]!;
+    const inner = axis === undefined ? 1 : sizeOf(t.shape.slice(axis + 1));
+    const outer = axis === undefined ? 1 : sizeOf(t.shape.slice(0, axis));
+    return () => {
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          const base = o * len * inner + i;
+          let best = x[base]!, bi = 0;
+          // First index wins ties (PyTorch); the first NaN counts as the extremum.
+          for (let k = 1; k < len && best === best; k++) {
+            const v = x[base + k * inner]!;
+            if (v !== v || (isMax ? v > best : v < best)) [best, bi] = [v, k];
+          }
+          output[o * inner + i] = bi;
+        }
+      }
+    };
+  };
+}
+
+export const extremaOps = {
+  max: {
+    name: 'max', doc: 'Maximum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
+    infer: inferExtremum('max'), cpu: extremumKernel(true), grad: extremumGrad,
+  },
+  min: {
+    name: 'min', doc: 'Minimum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
+    infer: inferExtremum('min'), cpu: extremumKernel(false), grad: extremumGrad,
+  },
+  argmax: {
+    name: 'argmax', doc: 'Index (i32) of the largest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
+    infer: inferArg('argmax'), cpu: argKernel(true), grad: 'none',
+  },
+  argmin: {
+    name: 'argmin', doc: 'Index (i32) of the smallest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
+    infer: inferArg('argmin'), cpu: argKernel(false), grad: 'none',
+  },
+} satisfies Record<string, OpDef>;

@@ -1,0 +1,102 @@
+// GELU with the exact Gaussian CDF, x * Φ(x) = x/2 * (1 + erf(x/√2)) (PyTorch's default,
+// approximate='none'), and its gradient helper. JavaScript has no erf, and the elementwise
+// tables compile closure-free expressions, so these two ops keep their own kernels here.
+
+import { RuleError } from '../errors.js';
+import type { TensorType, TypedArray } from '../ir/types.js';
+import { noAttrs, type OpDef } from './op.js';
+
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const SQRT1_2 = Math.SQRT1_2;
+
+/**
+ * erf to within a few ulps: for |x| < 3 the everywhere-positive series
+ * erf(x) = 2/√π · e^(-x²) · Σ x (2x²)^n / (1·3·…·(2n+1)) (no cancellation); beyond, 1 - erfc(x)
+ * with erfc from its continued fraction (Lentz's method), which converges fast there.
+ */
+export function erf(x: number): number {
+  if (x !== x) return x;
+  const a = Math.abs(x);
+  if (a < 3) {
+    const x2 = 2 * a * a;
+    let term = a, sum = a;
+    for (let n = 1; n < 200; n++) {
+      term *= x2 / (2 * n + 1);
+      sum += term;
+      if (term < sum * 1e-17) break;
+    }
+    const r = TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum;
+    return x < 0 ? -r : r;
+  }
+  const r = 1 - erfcLarge(a);
+  return x < 0 ? -r : r;
+}
+
+/** erfc(a) for a >= 3: e^(-a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))). */
+function erfcLarge(a: number): number {
+  if (a > 27) return 0; // e^(-a²) underflows double
+  const tiny = 1e-300;
+  let f = a, c = a, d = 0;
+  for (let n = 1; n < 500; n++) {
+    const an = n / 2;
+    d = a + an * d;
+    d = d === 0 ? tiny : 1 / d;
+    c = a + an / c;
+    if (c === 0) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return (Math.exp(-a * a) / Math.sqrt(Math.PI)) / f;
+}
+
+function floatSame([t]: TensorType[]): TensorType {
+  if (t!.dtype === 'i32') throw new RuleError('gelu needs a float tensor, got i32', 'DTypeError');
+  return { shape: [...t!.shape], dtype: t!.dtype };
+}
+
+export const geluOps = {
+  gelu: {
+    name: 'gelu',
+    doc: 'x * Φ(x), Φ the standard normal CDF (exact erf form, as PyTorch\'s default).',
+    arity: 1,
+    attrs: noAttrs,
+    infer: floatSame,
+    cpu: ({ inputs, output }) => {
+      const x = inputs[0]! as TypedArray;
+      const n = output.length;
+      return () => {
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          output[i] = v * 0.5 * (1 + erf(v * SQRT1_2));
+        }
+      };
+    },
+    grad: (g, node, dy) => [g.op('gelu_grad', [node.inputs[0]!, dy])],
+  },
+  gelu_grad: {
+    name: 'gelu_grad',
+    doc: 'dy * (Φ(x) + x φ(x)): the gradient of gelu, from its input.',
+    arity: 2,
+    attrs: noAttrs,
+    infer: ([x, dy]) => {
+      if (x!.shape.join(',') !== dy!.shape.join(',')) throw new RuleError('gelu_grad: x and dy differ in shape');
+      return { shape: [...dy!.shape], dtype: dy!.dtype };
+    },
+    cpu: ({ inputs, output }) => {
+      const [x, dy] = inputs as [TypedArray, TypedArray];
+      const n = output.length;
+      // φ(x) = e^(-x²/2) / √(2π) = (2/√π)(1/√2)(1/2) e^(-x²/2), written as PyTorch does.
+      const alpha = TWO_OVER_SQRT_PI * SQRT1_2 * 0.5;
+      return () => {
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          const cdf = 0.5 * (1 + erf(v * SQRT1_2));
+          const pdf = alpha * Math.exp(v * v * -0.5);
+          output[i] = dy[i]! * (cdf + v * pdf);
+        }
+      };
+    },
+    grad: 'none',
+  },
+} satisfies Record<string, OpDef>;

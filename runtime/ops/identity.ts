@@ -1,0 +1,53 @@
+// Ops that pass values through: stop_gradient (the same values, cut out of the reverse graph)
+// and cast (float <-> integer conversion, e.g. argmax's i32 result to a float for averaging).
+
+import { RuleError } from '../errors.js';
+import { isFloat, type DType } from '../ir/types.js';
+import { noAttrs, type OpDef } from './op.js';
+
+export const identityOps = {
+  stop_gradient: {
+    name: 'stop_gradient',
+    doc: 'The input unchanged; no gradient flows back through it.',
+    arity: 1,
+    attrs: noAttrs,
+    infer: ([t]) => ({ shape: [...t!.shape], dtype: t!.dtype }),
+    cpu: ({ inputs, output }) => {
+      const x = inputs[0]!;
+      return () => output.set(x);
+    },
+    grad: 'none',
+  },
+  cast: {
+    name: 'cast',
+    doc: 'Convert to another dtype: `float` (the graph\'s float), f32, f64 or i32 (truncating toward zero).',
+    arity: 1,
+    attrs: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dtype'],
+      properties: { dtype: { enum: ['float', 'f32', 'f64', 'i32'], description: 'The result\'s dtype.' } },
+    },
+    infer: ([t], attrs, ctx) => {
+      const want = attrs.dtype === 'float' ? ctx.float : (attrs.dtype as DType);
+      if (!isFloat(t!.dtype) && !isFloat(want) && t!.dtype !== want) throw new RuleError(`cannot cast ${t!.dtype} to ${want}`, 'DTypeError');
+      return { shape: [...t!.shape], dtype: want };
+    },
+    cpu: ({ inputs, output, outType }) => {
+      const x = inputs[0]!;
+      const n = output.length;
+      // Typed-array stores convert: Float32Array rounds to nearest, Int32Array would wrap, so
+      // integer casts truncate explicitly (as PyTorch's .to(torch.int32) does).
+      if (outType.dtype === 'i32') {
+        return () => {
+          for (let i = 0; i < n; i++) output[i] = Math.trunc(x[i]!);
+        };
+      }
+      return () => output.set(x);
+    },
+    // Between floats the gradient is cast back; to or from integers nothing flows.
+    grad: (g, node, dy) => [isFloat(node.type.dtype) && isFloat(g.type(node.inputs[0]!).dtype)
+      ? g.op('cast', [dy], { dtype: g.type(node.inputs[0]!).dtype })
+      : null],
+  },
+} satisfies Record<string, OpDef>;

@@ -1,0 +1,168 @@
+// Ops driven by integer (i32) indices: gather (PyTorch's torch.gather / NumPy's
+// take_along_axis: picks one element per index along an axis, e.g. the log-probability of each
+// sample's label), its gradient scatter_add, and one_hot. Indices out of range are data errors
+// that the session checks before a run (train/data.ts); the kernels re-check rather than read
+// outside a buffer.
+
+import { RuleError } from '../errors.js';
+import { contiguousStrides } from './broadcast.js';
+import { sizeOf, shapeStr, type TensorType } from '../ir/types.js';
+import type { OpDef } from './op.js';
+import { reduceAxes } from './reduce.js';
+
+/** An index outside its axis reached a kernel (the session's data checks normally stop it first). */
+export class IndexRangeError extends RangeError {
+  constructor(readonly index: number, readonly size: number, readonly op: string) {
+    super(`${op}: index ${index} is outside [0, ${size})`);
+  }
+}
+
+const gatherAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: { type: 'integer', description: 'The axis the indices select along (negative counts from the end); default -1.', default: -1 },
+  },
+};
+
+function gatherAxis(rank: number, attrs: Record<string, unknown>): number {
+  return reduceAxes(rank, attrs.axis ?? -1)[0]!;
+}
+
+function checkGather(x: TensorType, idx: TensorType, attrs: Record<string, unknown>): number {
+  if (idx.dtype !== 'i32') throw new RuleError(`gather indices must be i32, got ${idx.dtype}`, 'DTypeError');
+  if (x.shape.length === 0) throw new RuleError('gather needs a tensor with at least one axis');
+  if (idx.shape.length !== x.shape.length) {
+    throw new RuleError(`gather indices ${shapeStr(idx.shape)} need the rank of the tensor ${shapeStr(x.shape)}`, 'ShapeError');
+  }
+  const axis = gatherAxis(x.shape.length, attrs);
+  idx.shape.forEach((d, i) => {
+    if (i !== axis && d > x.shape[i]!) {
+      throw new RuleError(`gather indices ${shapeStr(idx.shape)} are longer than the tensor ${shapeStr(x.shape)} along axis ${i}`);
+    }
+  });
+  return axis;
+}
+
+/**
+ * For out[j] (j over the index tensor): the flat position in x of element j with its `axis`
+ * coordinate replaced by 0 (the index adds axis stride * index at run time).
+ */
+function gatherBase(xShape: readonly number[], idxShape: readonly number[], axis: number): Int32Array {
+  const xst = contiguousStrides(xShape);
+  const ist = contiguousStrides(idxShape);
+  const n = sizeOf(idxShape);
+  const base = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    let rem = j, b = 0;
+    for (let d = 0; d < idxShape.length; d++) {
+      const q = Math.floor(rem / ist[d]!);
+      rem -= q * ist[d]!;
+      if (d !== axis) b += q * xst[d]!;
+    }
+    base[j] = b;
+  }
+  return base;
+}
+
+const scatterAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['shape'],
+  properties: {
+    axis: gatherAttrs.properties.axis,
+    shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Shape of the result (the gathered tensor\'s).' },
+  },
+};
+
+export const indexOps = {
+  gather: {
+    name: 'gather',
+    doc: 'out[..., j, ...] = x[..., index[..., j, ...], ...] along an axis (torch.gather); index is i32 with x\'s rank.',
+    arity: 2,
+    attrs: gatherAttrs,
+    infer: ([x, idx], attrs) => {
+      if (x!.dtype === 'i32') throw new RuleError('gather reads a float tensor; its second input holds the indices', 'DTypeError');
+      checkGather(x!, idx!, attrs);
+      return { shape: [...idx!.shape], dtype: x!.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, attrs }) => {
+      const [x, idx] = inputs as [typeof inputs[0], typeof inputs[0]];
+      const xs = inTypes[0]!.shape, is = inTypes[1]!.shape;
+      const axis = gatherAxis(xs.length, attrs);
+      const base = gatherBase(xs, is, axis);
+      const stride = contiguousStrides(xs)[axis]!, size = xs[axis]!;
+      const n = output.length;
+      return () => {
+        for (let j = 0; j < n; j++) {
+          const k = idx![j]!;
+          if (k < 0 || k >= size) throw new IndexRangeError(k, size, 'gather');
+          output[j] = x![base[j]! + k * stride]!;
+        }
+      };
+    },
+    grad: (g, node, dy, needs) => [
+      needs[0] ? g.op('scatter_add', [dy, node.inputs[1]!], { axis: gatherAxis(g.type(node.inputs[0]!).shape.length, node.attrs), shape: [...g.type(node.inputs[0]!).shape] }) : null,
+      null,
+    ],
+  },
+  scatter_add: {
+    name: 'scatter_add',
+    doc: 'Zeros of `shape` with src[..., j, ...] added at index[..., j, ...] along an axis: the gradient of gather.',
+    arity: 2,
+    attrs: scatterAttrs,
+    infer: ([src, idx], attrs) => {
+      const shape = attrs.shape as number[];
+      if (src!.dtype === 'i32') throw new RuleError('scatter_add adds a float tensor', 'DTypeError');
+      checkGather({ shape, dtype: src!.dtype }, idx!, attrs);
+      if (src!.shape.join(',') !== idx!.shape.join(',')) throw new RuleError(`scatter_add source ${shapeStr(src!.shape)} and indices ${shapeStr(idx!.shape)} differ`);
+      return { shape: [...shape], dtype: src!.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, outType, attrs }) => {
+      const [src, idx] = inputs as [typeof inputs[0], typeof inputs[0]];
+      const xs = outType.shape, is = inTypes[1]!.shape;
+      const axis = gatherAxis(xs.length, attrs);
+      const base = gatherBase(xs, is, axis);
+      const stride = contiguousStrides(xs)[axis]!, size = xs[axis]!;
+      const n = src!.length;
+      return () => {
+        output.fill(0);
+        for (let j = 0; j < n; j++) {
+          const k = idx![j]!;
+          if (k < 0 || k >= size) throw new IndexRangeError(k, size, 'scatter_add');
+          output[base[j]! + k * stride]! += src![j]!;
+        }
+      };
+    },
+    grad: 'none',
+  },
+  one_hot: {
+    name: 'one_hot',
+    doc: 'i32 labels -> float one-hot vectors along a new last axis of size `classes`. No gradient.',
+    arity: 1,
+    attrs: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['classes'],
+      properties: { classes: { type: 'integer', minimum: 1, description: 'Number of classes (the new axis\'s size).' } },
+    },
+    infer: ([t], attrs, ctx) => {
+      if (t!.dtype !== 'i32') throw new RuleError(`one_hot takes i32 labels, got ${t!.dtype}`, 'DTypeError');
+      return { shape: [...t!.shape, attrs.classes as number], dtype: ctx.float };
+    },
+    cpu: ({ inputs, output, attrs }) => {
+      const labels = inputs[0]!;
+      const c = attrs.classes as number;
+      const n = labels.length;
+      return () => {
+        output.fill(0);
+        for (let j = 0; j < n; j++) {
+          const k = labels[j]!;
+          if (k < 0 || k >= c) throw new IndexRangeError(k, c, 'one_hot');
+          output[j * c + k] = 1;
+        }
+      };
+    },
+    grad: 'none',
+  },
+} satisfies Record<string, OpDef>;

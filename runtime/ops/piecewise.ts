@@ -1,0 +1,115 @@
+// Elementwise ops with numeric attributes, which the attribute-free tables of elementwise.ts
+// cannot hold: leaky_relu (negative_slope) and clip (min, max), each with the helper op its
+// gradient rule emits. Semantics and gradients follow PyTorch's leaky_relu and clamp.
+
+import { RuleError } from '../errors.js';
+import type { TensorType, TypedArray } from '../ir/types.js';
+import type { CpuKernel, OpDef } from './op.js';
+
+const slopeAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { negative_slope: { type: 'number', default: 0.01, description: 'Slope for x <= 0 (PyTorch\'s default 0.01).' } },
+};
+
+const clipAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    min: { type: 'number', description: 'Lower bound (none when absent).' },
+    max: { type: 'number', description: 'Upper bound (none when absent).' },
+  },
+};
+
+function floatSame(name: string) {
+  return ([t]: TensorType[]): TensorType => {
+    if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    return { shape: [...t!.shape], dtype: t!.dtype };
+  };
+}
+
+function bounds(attrs: Record<string, unknown>): [number, number] {
+  return [(attrs.min as number | undefined) ?? -Infinity, (attrs.max as number | undefined) ?? Infinity];
+}
+
+/** An elementwise kernel over one input; `make` binds the attributes once, at plan time. */
+function map1(make: (attrs: Record<string, unknown>) => (x: number) => number): CpuKernel {
+  return ({ inputs, output, attrs }) => {
+    const x = inputs[0]! as TypedArray;
+    const g = make(attrs);
+    const n = output.length;
+    return () => {
+      for (let i = 0; i < n; i++) output[i] = g(x[i]!);
+    };
+  };
+}
+
+export const piecewiseOps = {
+  leaky_relu: {
+    name: 'leaky_relu',
+    doc: 'x for x > 0, negative_slope * x otherwise (default slope 0.01).',
+    arity: 1,
+    attrs: slopeAttrs,
+    infer: floatSame('leaky_relu'),
+    cpu: map1((attrs) => {
+      const s = (attrs.negative_slope as number | undefined) ?? 0.01;
+      return (x) => (x > 0 ? x : x * s);
+    }),
+    grad: (g, node, dy) => [g.op('leaky_relu_grad', [node.inputs[0]!, dy], node.attrs)],
+  },
+  leaky_relu_grad: {
+    name: 'leaky_relu_grad',
+    doc: 'dy where x > 0, negative_slope * dy elsewhere: the gradient of leaky_relu, from its input.',
+    arity: 2,
+    attrs: slopeAttrs,
+    infer: ([x, dy]) => {
+      if (x!.shape.join(',') !== dy!.shape.join(',')) throw new RuleError('leaky_relu_grad: x and dy differ in shape');
+      return { shape: [...dy!.shape], dtype: dy!.dtype };
+    },
+    cpu: ({ inputs, output, attrs }) => {
+      const [x, dy] = inputs as [TypedArray, TypedArray];
+      const s = (attrs.negative_slope as number | undefined) ?? 0.01;
+      const n = output.length;
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = x[i]! > 0 ? dy[i]! : dy[i]! * s;
+      };
+    },
+    grad: 'none',
+  },
+  clip: {
+    name: 'clip',
+    doc: 'Clamp into [min, max] (either bound optional); the gradient passes where min <= x <= max.',
+    arity: 1,
+    attrs: clipAttrs,
+    infer: (ts, attrs) => {
+      const [lo, hi] = bounds(attrs);
+      if (lo > hi) throw new RuleError(`clip: min ${lo} is greater than max ${hi}`, 'AttrError');
+      return floatSame('clip')(ts);
+    },
+    // NaN stays NaN (comparisons with NaN are false), as torch.clamp.
+    cpu: map1((attrs) => {
+      const [lo, hi] = bounds(attrs);
+      return (x) => (x < lo ? lo : x > hi ? hi : x);
+    }),
+    grad: (g, node, dy) => [g.op('clip_grad', [node.inputs[0]!, dy], node.attrs)],
+  },
+  clip_grad: {
+    name: 'clip_grad',
+    doc: 'dy where min <= x <= max, else 0: the gradient of clip, from its input.',
+    arity: 2,
+    attrs: clipAttrs,
+    infer: ([x, dy]) => {
+      if (x!.shape.join(',') !== dy!.shape.join(',')) throw new RuleError('clip_grad: x and dy differ in shape');
+      return { shape: [...dy!.shape], dtype: dy!.dtype };
+    },
+    cpu: ({ inputs, output, attrs }) => {
+      const [x, dy] = inputs as [TypedArray, TypedArray];
+      const [lo, hi] = bounds(attrs);
+      const n = output.length;
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = x[i]! >= lo && x[i]! <= hi ? dy[i]! : 0;
+      };
+    },
+    grad: 'none',
+  },
+} satisfies Record<string, OpDef>;

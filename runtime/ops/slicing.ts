@@ -1,0 +1,176 @@
+// Ops that cut tensors apart and join them: concat along an axis, slice (start/end/step per
+// axis, negative positions counting from the end, clamped as in Python), and slice_grad, which
+// places a slice's gradient back into zeros of the input's shape.
+
+import { RuleError } from '../errors.js';
+import { shapeStr, sizeOf, type TensorType } from '../ir/types.js';
+import { contiguousStrides } from './broadcast.js';
+import type { OpDef } from './op.js';
+import { reduceAxes } from './reduce.js';
+
+const sliceProps = {
+  axes: { type: 'array', items: { type: 'integer' }, description: 'The axes sliced (default 0, 1, ... for as many as `starts` has).' },
+  starts: { type: 'array', items: { type: 'integer' }, description: 'First position per axis (negative counts from the end).' },
+  ends: { type: 'array', items: { type: 'integer' }, description: 'Position after the last per axis (negative counts from the end; clamped to the size).' },
+  steps: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Stride per axis (default 1).' },
+};
+
+interface SliceSpec {
+  /** Per axis of the input: first position, count and step. */
+  start: number[];
+  count: number[];
+  step: number[];
+}
+
+function sliceSpec(shape: readonly number[], attrs: Record<string, unknown>): SliceSpec {
+  const starts = (attrs.starts as number[] | undefined) ?? [];
+  const ends = (attrs.ends as number[] | undefined) ?? [];
+  const steps = (attrs.steps as number[] | undefined) ?? [];
+  const k = Math.max(starts.length, ends.length, steps.length);
+  const axes = (attrs.axes as number[] | undefined) ?? [...Array(k).keys()];
+  if (axes.length !== k || (starts.length && starts.length !== k) || (ends.length && ends.length !== k) || (steps.length && steps.length !== k)) {
+    throw new RuleError('slice: axes, starts, ends and steps must have the same length', 'AttrError');
+  }
+  const norm = reduceAxes(shape.length, axes);
+  if (norm.length !== axes.length) throw new RuleError('slice: an axis is listed twice', 'AttrError');
+  const spec: SliceSpec = { start: shape.map(() => 0), count: [...shape], step: shape.map(() => 1) };
+  axes.forEach((a0, j) => {
+    const a = a0 < 0 ? a0 + shape.length : a0;
+    const n = shape[a]!;
+    // Python's rules: negative positions count from the end, then clamp to [0, n].
+    const clamp = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
+    const s = clamp(starts[j] ?? 0);
+    const e = clamp(ends[j] ?? n);
+    const st = steps[j] ?? 1;
+    spec.start[a] = s;
+    spec.step[a] = st;
+    spec.count[a] = e > s ? Math.ceil((e - s) / st) : 0;
+  });
+  return spec;
+}
+
+/** Flat input position of every output element of a slice. */
+function sliceMap(shape: readonly number[], spec: SliceSpec): Int32Array {
+  const ist = contiguousStrides(shape);
+  const ost = contiguousStrides(spec.count);
+  const n = sizeOf(spec.count);
+  const map = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, src = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const q = Math.floor(rem / ost[d]!);
+      rem -= q * ost[d]!;
+      src += (spec.start[d]! + q * spec.step[d]!) * ist[d]!;
+    }
+    map[i] = src;
+  }
+  return map;
+}
+
+function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
+  return reduceAxes(t.shape.length, attrs.axis ?? 0)[0]!;
+}
+
+export const slicingOps = {
+  concat: {
+    name: 'concat',
+    doc: 'Join tensors along an existing axis (default 0); the other dimensions must agree.',
+    arity: [1, 1024],
+    attrs: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { axis: { type: 'integer', description: 'The axis to join along (negative counts from the end).', default: 0 } },
+    },
+    infer: (ts, attrs) => {
+      const first = ts[0]!;
+      if (first.shape.length === 0) throw new RuleError('concat joins tensors with at least one axis, not scalars');
+      const axis = concatAxis(first, attrs);
+      let total = 0;
+      ts.forEach((t, i) => {
+        if (t.dtype !== first.dtype) throw new RuleError(`dtypes differ: input 0 is ${first.dtype}, input ${i} is ${t.dtype}`, 'DTypeError');
+        const same = t.shape.length === first.shape.length && t.shape.every((d, j) => j === axis || d === first.shape[j]);
+        if (!same) throw new RuleError(`input ${i} has shape ${shapeStr(t.shape)}; it must match ${shapeStr(first.shape)} except along axis ${axis}`);
+        total += t.shape[axis]!;
+      });
+      const shape = [...first.shape];
+      shape[axis] = total;
+      return { shape, dtype: first.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, outType, attrs }) => {
+      const axis = concatAxis(inTypes[0]!, attrs);
+      // Each input is `outer` blocks of (its axis length * inner) contiguous elements.
+      const outer = sizeOf(outType.shape.slice(0, axis));
+      const inner = sizeOf(outType.shape.slice(axis + 1));
+      const rowOut = outType.shape[axis]! * inner;
+      const parts = inTypes.map((t, i) => ({ x: inputs[i]!, row: t.shape[axis]! * inner }));
+      const offsets: number[] = [];
+      let off = 0;
+      for (const p of parts) {
+        offsets.push(off);
+        off += p.row;
+      }
+      return () => {
+        parts.forEach((p, j) => {
+          const x = p.x, row = p.row, o0 = offsets[j]!;
+          for (let o = 0; o < outer; o++) {
+            const src = o * row, dst = o * rowOut + o0;
+            for (let k = 0; k < row; k++) output[dst + k] = x[src + k]!;
+          }
+        });
+      };
+    },
+    grad: (g, node, dy, needs) => {
+      const axis = concatAxis(g.type(node.inputs[0]!), node.attrs);
+      let start = 0;
+      return node.inputs.map((inp, i) => {
+        const len = g.type(inp).shape[axis]!;
+        const s = start;
+        start += len;
+        return needs[i] ? g.op('slice', [dy], { axes: [axis], starts: [s], ends: [s + len] }) : null;
+      });
+    },
+  },
+  slice: {
+    name: 'slice',
+    doc: 'A strided window: along each listed axis, positions start, start+step, ... before end (Python rules).',
+    arity: 1,
+    attrs: { type: 'object', additionalProperties: false, properties: sliceProps },
+    infer: ([t], attrs) => ({ shape: sliceSpec(t!.shape, attrs).count, dtype: t!.dtype }),
+    cpu: ({ inputs, output, inTypes, attrs }) => {
+      const x = inputs[0]!;
+      const map = sliceMap(inTypes[0]!.shape, sliceSpec(inTypes[0]!.shape, attrs));
+      const n = output.length;
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
+      };
+    },
+    grad: (g, node, dy) => [g.op('slice_grad', [dy], { ...node.attrs, shape: [...g.type(node.inputs[0]!).shape] })],
+  },
+  slice_grad: {
+    name: 'slice_grad',
+    doc: 'Zeros of `shape` with dy written where the slice (same attributes) read: the gradient of slice.',
+    arity: 1,
+    attrs: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['shape'],
+      properties: { ...sliceProps, shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'The sliced tensor\'s shape.' } },
+    },
+    infer: ([dy], attrs) => {
+      const shape = attrs.shape as number[];
+      const want = sliceSpec(shape, attrs).count;
+      if (want.join(',') !== dy!.shape.join(',')) throw new RuleError(`slice_grad: dy has shape ${shapeStr(dy!.shape)}, the slice has ${shapeStr(want)}`);
+      return { shape: [...shape], dtype: dy!.dtype };
+    },
+    cpu: ({ inputs, output, outType, attrs }) => {
+      const dy = inputs[0]!;
+      const map = sliceMap(outType.shape, sliceSpec(outType.shape, attrs));
+      const n = dy.length;
+      return () => {
+        output.fill(0);
+        for (let i = 0; i < n; i++) output[map[i]!] = dy[i]!;
+      };
+    },
+    grad: 'none',
+  },
+} satisfies Record<string, OpDef>;

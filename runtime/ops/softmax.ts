@@ -1,0 +1,165 @@
+// softmax, log_softmax and logsumexp along one axis, numerically stable: the row maximum is
+// subtracted before exponentiating, so large logits neither overflow nor lose the small ones.
+// The formulas (and their gradients) are PyTorch's, so results agree to rounding.
+
+import { RuleError } from '../errors.js';
+import { sizeOf, type TensorType } from '../ir/types.js';
+import type { CpuKernel, OpDef } from './op.js';
+import { reduceAxes, reducedShape } from './reduce.js';
+
+const axisAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: { type: 'integer', description: 'The axis to normalise over (negative counts from the end); default -1, the last.', default: -1 },
+  },
+};
+
+const lseAttrs = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    axis: {
+      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
+      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
+    },
+    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
+  },
+};
+
+function axisOf(t: TensorType, attrs: Record<string, unknown>): number {
+  return reduceAxes(t.shape.length, attrs.axis ?? -1)[0]!;
+}
+
+function inferSame(name: string) {
+  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+    if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    if (t!.shape.length === 0) throw new RuleError(`${name} needs a tensor with at least one axis`);
+    axisOf(t!, attrs);
+    return { shape: [...t!.shape], dtype: t!.dtype };
+  };
+}
+
+/** Rows along `axis`: element k of row (o, i) sits at o*len*inner + k*inner + i. */
+function rows(t: TensorType, axis: number): { outer: number; len: number; inner: number } {
+  return { outer: sizeOf(t.shape.slice(0, axis)), len: t.shape[axis]!, inner: sizeOf(t.shape.slice(axis + 1)) };
+}
+
+function normKernel(log: boolean): CpuKernel {
+  return ({ inputs, output, inTypes, attrs }) => {
+    const x = inputs[0]!;
+    const { outer, len, inner } = rows(inTypes[0]!, axisOf(inTypes[0]!, attrs));
+    return () => {
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          const base = o * len * inner + i;
+          let m = -Infinity;
+          for (let k = 0; k < len; k++) m = Math.max(m, x[base + k * inner]!);
+          // A row of -inf (or +inf) has no finite maximum; shifting by 0 gives PyTorch's NaN.
+          if (!Number.isFinite(m)) m = 0;
+          let s = 0;
+          for (let k = 0; k < len; k++) s += Math.exp(x[base + k * inner]! - m);
+          if (log) {
+            const ls = Math.log(s);
+            for (let k = 0; k < len; k++) output[base + k * inner] = x[base + k * inner]! - m - ls;
+          } else {
+            for (let k = 0; k < len; k++) output[base + k * inner] = Math.exp(x[base + k * inner]! - m) / s;
+          }
+        }
+      }
+    };
+  };
+}
+
+function lseAxes(t: TensorType, attrs: Record<string, unknown>): number[] {
+  return reduceAxes(t.shape.length, attrs.axis);
+}
+
+/** logsumexp over any set of axes: the reduced axes are moved innermost by index maps. */
+const lseKernel: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
+  const x = inputs[0]!;
+  const shape = inTypes[0]!.shape;
+  const axes = lseAxes(inTypes[0]!, attrs);
+  const n = x.length, m = output.length;
+  const map = new Int32Array(n);
+  {
+    const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    let stride = 1;
+    const ost = new Array<number>(shape.length).fill(0);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      ost[d] = keep[d] === 1 ? 0 : stride;
+      stride *= keep[d]!;
+    }
+    const idx = new Array<number>(shape.length).fill(0);
+    for (let i = 0; i < n; i++) {
+      let o = 0;
+      for (let d = 0; d < shape.length; d++) o += idx[d]! * ost[d]!;
+      map[i] = o;
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++idx[d]! < shape[d]!) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  const mx = new Float64Array(m), s = new Float64Array(m);
+  return () => {
+    mx.fill(-Infinity);
+    s.fill(0);
+    for (let i = 0; i < n; i++) if (x[i]! > mx[map[i]!]! || x[i] !== x[i]) mx[map[i]!] = x[i]!;
+    // Infinite maxima shift by 0 (PyTorch): lse of [inf, 1] is inf, of [-inf, -inf] is -inf.
+    for (let j = 0; j < m; j++) if (!Number.isFinite(mx[j]!) && mx[j] === mx[j]) mx[j] = 0;
+    for (let i = 0; i < n; i++) s[map[i]!]! += Math.exp(x[i]! - mx[map[i]!]!);
+    for (let j = 0; j < m; j++) output[j] = Math.log(s[j]!) + mx[j]!;
+  };
+};
+
+export const softmaxOps = {
+  softmax: {
+    name: 'softmax',
+    doc: 'exp(x) / sum(exp(x)) along an axis (default the last), computed stably.',
+    arity: 1,
+    attrs: axisAttrs,
+    infer: inferSame('softmax'),
+    cpu: normKernel(false),
+    // dx = y * (dy - sum(dy * y)) along the axis.
+    grad: (g, node, dy) => {
+      const axis = axisOf(g.type(node.inputs[0]!), node.attrs);
+      const dot = g.op('sum', [g.op('mul', [dy, node.name])], { axis, keepdims: true });
+      return [g.op('mul', [node.name, g.op('sub', [dy, dot])])];
+    },
+  },
+  log_softmax: {
+    name: 'log_softmax',
+    doc: 'x - logsumexp(x) along an axis (default the last): log-probabilities, computed stably.',
+    arity: 1,
+    attrs: axisAttrs,
+    infer: inferSame('log_softmax'),
+    cpu: normKernel(true),
+    // dx = dy - exp(y) * sum(dy) along the axis.
+    grad: (g, node, dy) => {
+      const axis = axisOf(g.type(node.inputs[0]!), node.attrs);
+      const total = g.op('sum', [dy], { axis, keepdims: true });
+      return [g.op('sub', [dy, g.op('mul', [g.op('exp', [node.name]), total])])];
+    },
+  },
+  logsumexp: {
+    name: 'logsumexp',
+    doc: 'log(sum(exp(x))) over axes (all when absent), computed stably.',
+    arity: 1,
+    attrs: lseAttrs,
+    infer: ([t], attrs) => {
+      if (t!.dtype === 'i32') throw new RuleError('logsumexp needs a float tensor, got i32', 'DTypeError');
+      const axes = lseAxes(t!, attrs);
+      return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
+    },
+    cpu: lseKernel,
+    // dx = dy * exp(x - y), with y and dy broadcast back over the reduced axes.
+    grad: (g, node, dy) => {
+      const x = node.inputs[0]!;
+      const inShape = g.type(x).shape;
+      const kept = reducedShape(inShape, lseAxes(g.type(x), node.attrs), true);
+      const back = (v: string) => (node.attrs.keepdims === true ? v : g.op('reshape', [v], { shape: kept }));
+      return [g.op('mul', [back(dy), g.op('exp', [g.op('sub', [x, back(node.name)])])])];
+    },
+  },
+} satisfies Record<string, OpDef>;

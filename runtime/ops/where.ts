@@ -1,0 +1,43 @@
+// where(cond, a, b): a where cond is nonzero, else b, all three broadcast together (NumPy
+// rules). The condition is usually a comparison's 0/1 output; it gets no gradient.
+
+import { RuleError } from '../errors.js';
+import type { TypedArray } from '../ir/types.js';
+import { broadcastShapes } from './broadcast.js';
+import { indexMap } from './elementwise.js';
+import { noAttrs, type OpDef } from './op.js';
+
+export const whereOps = {
+  where: {
+    name: 'where',
+    doc: 'a where cond is nonzero, else b (broadcasting all three).',
+    arity: 3,
+    attrs: noAttrs,
+    infer: ([c, a, b]) => {
+      if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
+      return { shape: broadcastShapes(broadcastShapes(c!.shape, a!.shape), b!.shape), dtype: a!.dtype };
+    },
+    cpu: ({ inputs, output, inTypes, outType }) => {
+      const [c, a, b] = inputs as [TypedArray, TypedArray, TypedArray];
+      const n = output.length;
+      if (c.length === n && a.length === n && b.length === n) {
+        return () => {
+          for (let i = 0; i < n; i++) output[i] = c[i] ? a[i]! : b[i]!;
+        };
+      }
+      const [ic, ia, ib] = inTypes.map((t) => indexMap(t.shape, outType.shape)) as [Int32Array, Int32Array, Int32Array];
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = c[ic[i]!] ? a[ia[i]!]! : b[ib[i]!]!;
+      };
+    },
+    // The builder sums the broadcast gradients back to each operand's shape.
+    grad: (g, node, dy, needs) => {
+      const c = node.inputs[0]!;
+      return [
+        null,
+        needs[1] ? g.op('where', [c, dy, 0]) : null,
+        needs[2] ? g.op('where', [c, 0, dy]) : null,
+      ];
+    },
+  },
+} satisfies Record<string, OpDef>;
