@@ -303,12 +303,13 @@ export class Loader {
       | { kind: 'input' | 'param' | 'state' | 'node'; ref: Ref }
       | { kind: 'use'; index: number; expanded?: Map<string, Ref>; busy?: boolean };
     const scope = new Map<string, Entry>();
-    const declare = (name: string, e: Entry, loc: SourceLoc) => {
+    const declare = (name: string, e: Entry, loc: SourceLoc): boolean => {
       if (scope.has(name)) {
         this.errors.push(new NameError(`duplicate name "${name}"`, loc, name, 'each input, parameter, attribute and node needs its own name'));
-        return;
+        return false;
       }
       scope.set(name, e);
+      return true;
     };
     for (const name of Object.keys(attrDecls)) if (env.has(name)) declare(name, { kind: 'attr', value: env.get(name)! }, L(['attrs', name], true));
 
@@ -379,9 +380,12 @@ export class Loader {
     }
 
     const nodes = doc.nodes ?? [];
+    // A node whose name is taken is reported once and then left out: expanding it too would
+    // put two nodes of one name into the IR (graphology refuses that with a bare exception).
+    const duplicates = new Set<number>();
     nodes.forEach((n, i) => {
       if (!n.name) return;
-      declare(n.name, n.graph !== undefined ? { kind: 'use', index: i } : { kind: 'node', ref: prefix + n.name }, L(['nodes', i, 'name']));
+      if (!declare(n.name, n.graph !== undefined ? { kind: 'use', index: i } : { kind: 'node', ref: prefix + n.name }, L(['nodes', i, 'name']))) duplicates.add(i);
     });
 
     const resolve = (name: Ref, loc: SourceLoc, node?: string): Ref | undefined => {
@@ -427,6 +431,7 @@ export class Loader {
     ex.names = () => [...scope.keys()];
 
     nodes.forEach((n, i) => {
+      if (duplicates.has(i)) return;
       if (n.graph !== undefined) {
         if (n.name) resolve(n.name, L(['nodes', i])); // expands it (once)
       } else {
