@@ -77,6 +77,8 @@ export interface TrainingDecl {
   batchSize: number;
   logEvery: number;
   loc: SourceLoc;
+  /** Where batch_size is written (data errors about it point there). */
+  batchSizeLoc?: SourceLoc;
   /** Visit the training rows in a new seeded order every epoch. */
   shuffle?: boolean;
   /** Held-out data: the last `split` fraction of the rows, or separate data. */

@@ -258,7 +258,9 @@ export class Loader {
     for (const [k, v] of Object.entries(t.data)) {
       data.set(k, { value: v, loc: file.loc(['training', 'data', k], true), itemLoc: (i) => file.loc(['training', 'data', k, i]) });
     }
-    return { data, epochs: t.epochs, batchSize: t.batch_size ?? 1, logEvery: t.log_every ?? 1, loc: file.loc(['training'], true) };
+    const loc = file.loc(['training'], true);
+    const batchSizeLoc = t.batch_size === undefined ? loc : file.loc(['training', 'batch_size']);
+    return { data, epochs: t.epochs, batchSize: t.batch_size ?? 1, logEvery: t.log_every ?? 1, loc, batchSizeLoc };
   }
 
   /**

@@ -52,7 +52,7 @@ export function trainingColumns(model: Model, errors: GraphError[]): Map<string,
     if (!t.data.has(i.name)) errors.push(new DataError(`training data has no column for input "${i.name}"`, t.loc, undefined, `add ${i.name}: [...] under training.data`));
   }
   if (n !== undefined && t.batchSize > n) {
-    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.loc));
+    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.batchSizeLoc ?? t.loc));
   }
   return cols;
 }
