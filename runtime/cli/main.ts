@@ -11,6 +11,7 @@ import {
 } from '../index.js';
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
+import { openCheckpoints } from '../checkpoint/job.js';
 import { ToolError } from '../checkpoint/errors.js';
 import type { FloatDType } from '../ir/types.js';
 
@@ -30,6 +31,11 @@ Options:
   --dtype f32|f64    float precision of inputs and parameters (default f32)
   --epochs N         override the number of training epochs
   --json             print one JSON document: losses, predictions, outputs, gradients, params
+  --save FILE        write parameters, optimizer state and the training position to FILE
+                     (safetensors, atomically) when training ends
+  --save-every N     also write the --save checkpoint every N epochs
+  --resume FILE      continue training from a checkpoint (bit for bit as if never stopped)
+  --load FILE        use a checkpoint's parameters and only predict (no training)
   -h, --help         this text
 
 Exit codes: 0 success, 1 an error in the graph or its data, 2 a usage error.
@@ -45,6 +51,11 @@ interface Options {
   backward?: boolean;
   mermaid?: boolean;
   svg?: string;
+  /** run: checkpoints (docs/checkpoints.md). */
+  save?: string;
+  saveEvery?: number;
+  resume?: string;
+  load?: string;
 }
 
 function version(): string {
@@ -72,6 +83,10 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         backward: { type: 'boolean' },
         mermaid: { type: 'boolean' },
         svg: { type: 'string' },
+        save: { type: 'string' },
+        'save-every': { type: 'string' },
+        resume: { type: 'string' },
+        load: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -98,6 +113,10 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (epochs !== undefined) opts.epochs = epochs;
   if (command !== 'dot' && (v.backward || v.mermaid || v.svg !== undefined)) throw new UsageError('--backward, --mermaid and --svg belong to graph-run dot');
   Object.assign(opts, { backward: v.backward === true, mermaid: v.mermaid === true, svg: v.svg });
+  const saveEvery = v['save-every'];
+  if (saveEvery !== undefined && !/^[1-9]\d*$/.test(saveEvery)) throw new UsageError(`--save-every must be a whole number >= 1, got "${saveEvery}"`);
+  if (command !== 'run' && (v.save || saveEvery || v.resume)) throw new UsageError('--save, --save-every and --resume belong to a training run');
+  Object.assign(opts, { save: v.save, saveEvery: saveEvery === undefined ? undefined : Number(saveEvery), resume: v.resume, load: v.load });
   return { command, file: pos[0]!, opts };
 }
 
@@ -122,15 +141,25 @@ function flattenOutputs(r: Record<string, Tensor>): Tensor | Record<string, Tens
 function runJob(session: Session, opts: Options, out: (s: string) => void): void {
   const m = session.model;
   const result: Record<string, unknown> = {};
-  if (m.training) {
+  // Checkpoints are read (and the --save path checked) before training: a bad one stops the run here.
+  const ck = openCheckpoints(session, opts, opts.json ? () => {} : out);
+  if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = opts.epochs ?? t.epochs;
-    if (!opts.json) out(`${m.name}: training ${epochs} epochs, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
+    if (!opts.json) out(`${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
     const losses = session.train({
       epochs,
-      onLog: opts.json ? undefined : (r) => out(`epoch ${String(r.epoch).padStart(String(epochs).length)}  loss ${r.loss.toFixed(6)}`),
+      from: ck.from,
+      onLog: (r) => {
+        ck.onLog(r);
+        if (!opts.json) out(`epoch ${String(r.epoch).padStart(String(epochs).length)}  loss ${r.loss.toFixed(6)}`);
+      },
+      onEpoch: ck.onEpoch,
     });
     result.losses = losses;
+    ck.finish(epochs);
+  } else {
+    ck.finish(ck.from);
   }
   const preds = session.predictions();
   if (Object.keys(preds).length) {

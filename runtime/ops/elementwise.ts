@@ -5,65 +5,95 @@
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
-import { noAttrs, type CpuKernel, type GradRule, type OpDef } from './op.js';
+import { noAttrs, type CpuKernel, type GradRule, type OpDef, type WgslGen } from './op.js';
+import { gatherIndex, wgslType } from './wgsl.js';
 
 interface UnaryRow {
   doc: string;
   /** JavaScript expression for one element, given the name of the input element. */
   js: (x: string) => string;
+  /** WGSL expression for one f32 element; absent: the op runs on the CPU under WebGPU placement. */
+  wgsl?: (x: string) => string;
   grad: GradRule | 'none';
 }
 
 interface BinaryRow {
   doc: string;
   js: (a: string, b: string) => string;
+  /** WGSL expression for one element of type `t` (f32 or i32: binary ops also take i32). */
+  wgsl?: (a: string, b: string, t: 'f32' | 'i32') => string;
+  /** Module-scope WGSL the expression calls. */
+  wgslDecls?: string;
   grad: GradRule | 'none';
 }
 
 const unaryRows = {
-  neg: { doc: 'Negation, -x.', js: (x) => `-${x}`, grad: (g, _n, dy) => [g.op('neg', [dy])] },
-  exp: { doc: 'e to the x.', js: (x) => `Math.exp(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, n.name])] },
-  log: { doc: 'Natural logarithm.', js: (x) => `Math.log(${x})`, grad: (g, n, dy) => [g.op('div', [dy, n.inputs[0]!])] },
+  neg: { doc: 'Negation, -x.', js: (x) => `-${x}`, wgsl: (x) => `-(${x})`, grad: (g, _n, dy) => [g.op('neg', [dy])] },
+  exp: { doc: 'e to the x.', js: (x) => `Math.exp(${x})`, wgsl: (x) => `exp(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, n.name])] },
+  log: { doc: 'Natural logarithm.', js: (x) => `Math.log(${x})`, wgsl: (x) => `log(${x})`, grad: (g, n, dy) => [g.op('div', [dy, n.inputs[0]!])] },
   sigmoid: {
     doc: 'Logistic function 1 / (1 + e^-x).',
     js: (x) => `1 / (1 + Math.exp(-${x}))`,
+    wgsl: (x) => `1.0 / (1.0 + exp(-(${x})))`,
     grad: (g, n, dy) => [g.op('sigmoid_grad', [n.name, dy])],
   },
-  tanh: { doc: 'Hyperbolic tangent.', js: (x) => `Math.tanh(${x})`, grad: (g, n, dy) => [g.op('tanh_grad', [n.name, dy])] },
+  tanh: {
+    doc: 'Hyperbolic tangent.',
+    js: (x) => `Math.tanh(${x})`,
+    // Clamped: some drivers build tanh from exp and overflow to NaN past |x| ~ 44; tanh(±10) is ±1 in f32.
+    wgsl: (x) => `tanh(clamp(${x}, -10.0, 10.0))`,
+    grad: (g, n, dy) => [g.op('tanh_grad', [n.name, dy])],
+  },
   relu: {
     doc: 'max(x, 0).',
     // x > 0 keeps NaN as 0 like PyTorch's threshold; -0 is not produced.
     js: (x) => `(${x} > 0 ? ${x} : 0)`,
+    wgsl: (x) => `select(0.0, ${x}, ${x} > 0.0)`,
     grad: (g, n, dy) => [g.op('relu_grad', [n.inputs[0]!, dy])],
   },
   square: {
     doc: 'x * x.',
     js: (x) => `${x} * ${x}`,
+    wgsl: (x) => `${x} * ${x}`,
     grad: (g, n, dy) => [g.op('mul', [dy, g.op('mul', [n.inputs[0]!, 2])])],
   },
-  sqrt: { doc: 'Square root.', js: (x) => `Math.sqrt(${x})`, grad: (g, n, dy) => [g.op('div', [dy, g.op('mul', [n.name, 2])])] },
+  sqrt: { doc: 'Square root.', js: (x) => `Math.sqrt(${x})`, wgsl: (x) => `sqrt(${x})`, grad: (g, n, dy) => [g.op('div', [dy, g.op('mul', [n.name, 2])])] },
   abs: {
     doc: '|x|; its gradient at 0 is 0, as in PyTorch.',
     js: (x) => `Math.abs(${x})`,
+    wgsl: (x) => `abs(${x})`,
     grad: (g, n, dy) => [g.op('mul', [dy, g.op('sign', [n.inputs[0]!])])],
   },
-  sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, grad: 'none' },
-  floor: { doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).', js: (x) => `Math.floor(${x})`, grad: 'none' },
-  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
-  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
+  sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, wgsl: (x) => `sign(${x})`, grad: 'none' },
+  floor: { doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).', js: (x) => `Math.floor(${x})`, wgsl: (x) => `floor(${x})`, grad: 'none' },
+  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, wgsl: (x) => `cos(${x})`, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
+  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, wgsl: (x) => `sin(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
   softplus: {
     doc: 'log(1 + e^x); x itself above 20, as PyTorch (beta 1, threshold 20).',
     js: (x) => `(${x} > 20 ? ${x} : Math.log1p(Math.exp(${x})))`,
+    wgsl: (x) => `select(log(1.0 + exp(${x})), ${x}, ${x} > 20.0)`,
     grad: (g, n, dy) => [g.op('softplus_grad', [n.inputs[0]!, dy])],
   },
 } satisfies Record<string, UnaryRow>;
 
+// WGSL's pow is exp2(b * log2(a)): NaN for a < 0 and unspecified at 0^0. Math.pow gives
+// (-2)^3 = -8 and 0^0 = 1, so integer exponents of negative bases are handled apart.
+const POWF = `fn powf(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a < 0.0 && b == floor(b)) {
+    let r = pow(-a, b);
+    return select(r, -r, fract(b * 0.5) != 0.0);
+  }
+  return pow(a, b);
+}`;
+
 const binaryRows = {
-  add: { doc: 'a + b (broadcasting).', js: (a, b) => `${a} + ${b}`, grad: (_g, _n, dy) => [dy, dy] },
-  sub: { doc: 'a - b (broadcasting).', js: (a, b) => `${a} - ${b}`, grad: (g, _n, dy, needs) => [dy, needs[1] ? g.op('neg', [dy]) : null] },
+  add: { doc: 'a + b (broadcasting).', js: (a, b) => `${a} + ${b}`, wgsl: (a, b) => `${a} + ${b}`, grad: (_g, _n, dy) => [dy, dy] },
+  sub: { doc: 'a - b (broadcasting).', js: (a, b) => `${a} - ${b}`, wgsl: (a, b) => `${a} - ${b}`, grad: (g, _n, dy, needs) => [dy, needs[1] ? g.op('neg', [dy]) : null] },
   mul: {
     doc: 'a * b (broadcasting).',
     js: (a, b) => `${a} * ${b}`,
+    wgsl: (a, b) => `${a} * ${b}`,
     grad: (g, n, dy, needs) => [
       needs[0] ? g.op('mul', [dy, n.inputs[1]!]) : null,
       needs[1] ? g.op('mul', [dy, n.inputs[0]!]) : null,
@@ -72,6 +102,8 @@ const binaryRows = {
   div: {
     doc: 'a / b (broadcasting).',
     js: (a, b) => `${a} / ${b}`,
+    // i32: JS stores x/0 (±Infinity, NaN) as 0 in an Int32Array; WGSL would give a.
+    wgsl: (a, b, t) => (t === 'i32' ? `select(${a} / ${b}, 0, ${b} == 0)` : `${a} / ${b}`),
     // d(a/b)/db = -a/b^2 = -(a/b)/b: reuses the forward output.
     grad: (g, n, dy, needs) => [
       needs[0] ? g.op('div', [dy, n.inputs[1]!]) : null,
@@ -81,6 +113,8 @@ const binaryRows = {
   pow: {
     doc: 'a to the power b (broadcasting).',
     js: (a, b) => `Math.pow(${a}, ${b})`,
+    wgsl: (a, b, t) => (t === 'i32' ? `i32(powf(f32(${a}), f32(${b})))` : `powf(${a}, ${b})`),
+    wgslDecls: POWF,
     grad: (g, n, dy, needs) => [
       needs[0] ? g.op('mul', [dy, g.op('mul', [n.inputs[1]!, g.op('pow', [n.inputs[0]!, g.op('sub', [n.inputs[1]!, 1])])])]) : null,
       needs[1] ? g.op('mul', [dy, g.op('mul', [n.name, g.op('log', [n.inputs[0]!])])]) : null,
@@ -89,6 +123,7 @@ const binaryRows = {
   maximum: {
     doc: 'Elementwise max(a, b); ties send the gradient to a.',
     js: (a, b) => `(${a} >= ${b} ? ${a} : ${b})`,
+    wgsl: (a, b) => `select(${b}, ${a}, ${a} >= ${b})`,
     grad: (g, n, dy, needs) => [
       needs[0] ? g.op('mul', [dy, g.op('greater_equal', [n.inputs[0]!, n.inputs[1]!])]) : null,
       needs[1] ? g.op('mul', [dy, g.op('less', [n.inputs[0]!, n.inputs[1]!])]) : null,
@@ -97,26 +132,28 @@ const binaryRows = {
   minimum: {
     doc: 'Elementwise min(a, b); ties send the gradient to a.',
     js: (a, b) => `(${a} <= ${b} ? ${a} : ${b})`,
+    wgsl: (a, b) => `select(${b}, ${a}, ${a} <= ${b})`,
     grad: (g, n, dy, needs) => [
       needs[0] ? g.op('mul', [dy, g.op('less_equal', [n.inputs[0]!, n.inputs[1]!])]) : null,
       needs[1] ? g.op('mul', [dy, g.op('greater', [n.inputs[0]!, n.inputs[1]!])]) : null,
     ],
   },
-  greater: { doc: '1 where a > b, else 0.', js: (a, b) => `(${a} > ${b} ? 1 : 0)`, grad: 'none' },
-  greater_equal: { doc: '1 where a >= b, else 0.', js: (a, b) => `(${a} >= ${b} ? 1 : 0)`, grad: 'none' },
-  less: { doc: '1 where a < b, else 0.', js: (a, b) => `(${a} < ${b} ? 1 : 0)`, grad: 'none' },
-  less_equal: { doc: '1 where a <= b, else 0.', js: (a, b) => `(${a} <= ${b} ? 1 : 0)`, grad: 'none' },
-  equal: { doc: '1 where a == b, else 0.', js: (a, b) => `(${a} === ${b} ? 1 : 0)`, grad: 'none' },
-  not_equal: { doc: '1 where a != b, else 0.', js: (a, b) => `(${a} !== ${b} ? 1 : 0)`, grad: 'none' },
+  greater: { doc: '1 where a > b, else 0.', js: (a, b) => `(${a} > ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} > ${b})`, grad: 'none' },
+  greater_equal: { doc: '1 where a >= b, else 0.', js: (a, b) => `(${a} >= ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} >= ${b})`, grad: 'none' },
+  less: { doc: '1 where a < b, else 0.', js: (a, b) => `(${a} < ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} < ${b})`, grad: 'none' },
+  less_equal: { doc: '1 where a <= b, else 0.', js: (a, b) => `(${a} <= ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} <= ${b})`, grad: 'none' },
+  equal: { doc: '1 where a == b, else 0.', js: (a, b) => `(${a} === ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} == ${b})`, grad: 'none' },
+  not_equal: { doc: '1 where a != b, else 0.', js: (a, b) => `(${a} !== ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} != ${b})`, grad: 'none' },
   // Gradient helpers: the reverse graph uses them so one activation's gradient is one node.
-  sigmoid_grad: { doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.', js: (y, dy) => `${dy} * ${y} * (1 - ${y})`, grad: 'none' },
-  tanh_grad: { doc: 'dy * (1 - y^2) for y = tanh(x).', js: (y, dy) => `${dy} * (1 - ${y} * ${y})`, grad: 'none' },
+  sigmoid_grad: { doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.', js: (y, dy) => `${dy} * ${y} * (1 - ${y})`, wgsl: (y, dy, t) => `${dy} * ${y} * (${t}(1) - ${y})`, grad: 'none' },
+  tanh_grad: { doc: 'dy * (1 - y^2) for y = tanh(x).', js: (y, dy) => `${dy} * (1 - ${y} * ${y})`, wgsl: (y, dy, t) => `${dy} * (${t}(1) - ${y} * ${y})`, grad: 'none' },
   softplus_grad: {
     doc: 'dy * e^x / (e^x + 1) (dy above 20): the gradient of softplus, from its input, as PyTorch computes it.',
     js: (x, dy) => `(${x} > 20 ? ${dy} : ${dy} * Math.exp(${x}) / (Math.exp(${x}) + 1))`,
+    wgsl: (x, dy) => `select(${dy} * exp(${x}) / (exp(${x}) + 1.0), ${dy}, ${x} > 20.0)`,
     grad: 'none',
   },
-  relu_grad: { doc: 'dy where x > 0, else 0: the gradient of relu, from its input.', js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`, grad: 'none' },
+  relu_grad: { doc: 'dy where x > 0, else 0: the gradient of relu, from its input.', js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`, wgsl: (x, dy, t) => `select(${t}(0), ${dy}, ${x} > ${t}(0))`, grad: 'none' },
 } satisfies Record<string, BinaryRow>;
 
 export type UnaryOpName = keyof typeof unaryRows;
@@ -155,7 +192,31 @@ function unaryDef(name: string, row: UnaryRow): OpDef {
       return { shape: [...t!.shape], dtype: t!.dtype };
     },
     cpu,
+    ...(row.wgsl ? { wgsl: unaryWgsl(row.wgsl) } : {}),
     grad: row.grad,
+  };
+}
+
+function unaryWgsl(expr: (x: string) => string): WgslGen {
+  return ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: `let v = in0[i];\nout[i] = ${expr('v')};` });
+}
+
+/** Same shape: the output index; one element: 0; otherwise the broadcast gather. */
+function operandIndex(shape: readonly number[], out: readonly number[]): string {
+  const n = sizeOf(shape);
+  if (n === sizeOf(out)) return 'i';
+  if (n === 1) return '0u';
+  return gatherIndex('i', out, broadcastStrides(shape, out));
+}
+
+function binaryWgsl(row: BinaryRow): WgslGen {
+  const expr = row.wgsl!;
+  return ({ inTypes, outType }) => {
+    const t = wgslType(outType.dtype);
+    const ia = operandIndex(inTypes[0]!.shape, outType.shape);
+    const ib = operandIndex(inTypes[1]!.shape, outType.shape);
+    const body = `let u = in0[${ia}];\nlet v = in1[${ib}];\nout[i] = ${expr('u', 'v', t)};`;
+    return { kind: 'map', count: sizeOf(outType.shape), body, ...(row.wgslDecls ? { decls: row.wgslDecls } : {}) };
   };
 }
 
@@ -186,6 +247,7 @@ function binaryDef(name: string, row: BinaryRow): OpDef {
       return { shape: broadcastShapes(a!.shape, b!.shape), dtype: a!.dtype };
     },
     cpu,
+    ...(row.wgsl ? { wgsl: binaryWgsl(row) } : {}),
     grad: row.grad,
   };
 }

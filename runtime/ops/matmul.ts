@@ -4,7 +4,8 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
-import type { CpuKernel, GradRule, OpDef } from './op.js';
+import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
+import { matmulKernel } from './matmul.wgsl.js';
 
 interface MatmulDims {
   batch: number;
@@ -78,6 +79,12 @@ function transposeInto(src: TypedArray, dst: TypedArray, count: number, rows: nu
   return dst;
 }
 
+const wgsl: WgslGen = ({ inTypes, attrs }) => {
+  const ta = attrs.transpose_a === true, tb = attrs.transpose_b === true;
+  const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
+  return matmulKernel({ batch: d.batch, m: d.m, k: d.k, n: d.n, aStride: d.aStride, bStride: d.bStride, ta, tb });
+};
+
 /**
  * With vectors lifted to matrices (a: [1,k], b: [k,1]) and dy to [.., m, n]:
  *   C = op(A)·op(B)  ⇒  dA = dC·op(B)ᵀ (transposed back if ta), dB = op(A)ᵀ·dC (likewise).
@@ -130,6 +137,7 @@ export const matmulOps = {
       return { shape: dims(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out, dtype: a!.dtype };
     },
     cpu,
+    wgsl,
     grad,
   },
 } satisfies Record<string, OpDef>;

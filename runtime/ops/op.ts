@@ -20,6 +20,29 @@ export interface KernelArgs {
 
 export type CpuKernel = (a: KernelArgs) => () => void;
 
+/** What a WGSL kernel generator receives once, at plan time; shapes are baked into the source. */
+export interface WgslArgs {
+  inTypes: TensorType[];
+  outType: TensorType;
+  attrs: Record<string, unknown>;
+}
+
+/**
+ * A WGSL kernel as text inside the WebGPU executor's fixed frame (executors/webgpu/wgsl.ts).
+ * Inputs are bound as `in0`, `in1`, ... and the output as `out`: arrays of `T0`, `T1`, ...,
+ * `TO` (aliases of f32 or i32). `decls` holds module-scope helpers and workgroup arrays.
+ * - map: `body` runs once per work item `i: u32` in [0, count); the frame derives `i`, splits
+ *   the dispatch past 65,535 workgroups per dimension and returns when i >= count (the guard).
+ * - tiled: `body` runs in every invocation of a `workgroupSize` workgroup; `wid: vec3<u32>` is
+ *   the workgroup's cell of `grid` (the frame flattens and guards the grid), `lid: vec3<u32>`
+ *   and `lidx: u32` the invocation within it. The body guards its own loads and stores.
+ */
+export type WgslKernel =
+  | { kind: 'map'; count: number; body: string; decls?: string }
+  | { kind: 'tiled'; grid: [number, number, number]; workgroupSize: [number, number, number]; body: string; decls?: string };
+
+export type WgslGen = (a: WgslArgs) => WgslKernel;
+
 /** Emits reverse-graph nodes; numbers become scalar constants of the graph's float dtype. */
 export interface GradBuilder {
   op(op: string, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
@@ -45,6 +68,8 @@ export interface OpDef {
   infer(inTypes: TensorType[], attrs: Record<string, unknown>, ctx: InferCtx): TensorType;
   /** CPU kernel factory: the plain reference implementation. */
   cpu: CpuKernel;
+  /** WGSL kernel generator (f32 and i32 tensors); absent: the node falls back to the CPU. */
+  wgsl?: WgslGen;
   /** Gradient rule, or 'none' for ops that are not differentiable (the builder then stops there). */
   grad: GradRule | 'none';
 }

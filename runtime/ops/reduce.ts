@@ -4,7 +4,8 @@
 import { RuleError } from '../errors.js';
 import { sameShape, sizeOf, type TensorType } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
-import type { CpuKernel, GradRule, OpDef } from './op.js';
+import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
+import { gatherIndex, u32 } from './wgsl.js';
 
 const reduceAttrs = {
   type: 'object',
@@ -83,6 +84,56 @@ function reduceKernel(mean: boolean): CpuKernel {
   };
 }
 
+/**
+ * WGSL: output j sums in0[base(j) + off(r)] for r < count. With the innermost axis kept and
+ * many outputs, one invocation per output walks r in order (neighbouring invocations read
+ * neighbouring addresses, and the f32 sum runs in the CPU kernel's order). Otherwise one
+ * 256-wide workgroup per output strides over r and adds the partial sums as a tree, so a whole
+ * tensor reduces in parallel; f32 partial sums make the result differ from the CPU's in the
+ * last bits, relative to the sum of |x| rather than to the (possibly cancelling) result.
+ */
+function reduceWgsl(mean: boolean): WgslGen {
+  return ({ inTypes, outType, attrs }) => {
+    const shape = inTypes[0]!.shape;
+    const axes = reduceAxes(shape.length, attrs.axis);
+    const ist = contiguousStrides(shape);
+    const keptAxes = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+    const m = sizeOf(outType.shape);
+    const count = m === 0 ? 0 : sizeOf(shape) / m;
+    const base = gatherIndex('j', keptAxes.map((d) => shape[d]!), keptAxes.map((d) => ist[d]!));
+    const off = gatherIndex('r', axes.map((d) => shape[d]!), axes.map((d) => ist[d]!));
+    // mean of nothing is 0/0 = NaN, as on the CPU; a literal 0.0/0.0 would not compile.
+    const finish = (acc: string) => (mean ? (count === 0 ? `bitcast<f32>(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
+    const innerKept = shape.length > 0 && !axes.includes(shape.length - 1);
+    if (innerKept && m >= 2048) {
+      return {
+        kind: 'map',
+        count: m,
+        body: `let j = i;\nlet b = ${base};\nvar acc = 0.0;\nfor (var r = 0u; r < ${u32(count)}; r = r + 1u) { acc = acc + in0[b + ${off}]; }\nout[j] = ${finish('acc')};`,
+      };
+    }
+    return {
+      kind: 'tiled',
+      grid: [m, 1, 1],
+      workgroupSize: [256, 1, 1],
+      decls: 'var<workgroup> part: array<f32, 256>;',
+      body: [
+        'let j = wid.x;',
+        `let b = ${base};`,
+        'var acc = 0.0;',
+        `for (var r = lidx; r < ${u32(count)}; r = r + 256u) { acc = acc + in0[b + ${off}]; }`,
+        'part[lidx] = acc;',
+        'workgroupBarrier();',
+        'for (var s = 128u; s > 0u; s = s >> 1u) {',
+        '  if (lidx < s) { part[lidx] = part[lidx] + part[lidx + s]; }',
+        '  workgroupBarrier();',
+        '}',
+        `if (lidx == 0u) { out[j] = ${finish('part[0]')}; }`,
+      ].join('\n'),
+    };
+  };
+}
+
 function reduceGrad(mean: boolean): GradRule {
   return (g, node, dy) => {
     const inShape = g.type(node.inputs[0]!).shape;
@@ -101,10 +152,10 @@ function reduceGrad(mean: boolean): GradRule {
 export const reduceOps = {
   sum: {
     name: 'sum', doc: 'Sum over axes.', arity: 1, attrs: reduceAttrs,
-    infer: inferReduce('sum'), cpu: reduceKernel(false), grad: reduceGrad(false),
+    infer: inferReduce('sum'), cpu: reduceKernel(false), wgsl: reduceWgsl(false), grad: reduceGrad(false),
   },
   mean: {
     name: 'mean', doc: 'Mean over axes.', arity: 1, attrs: reduceAttrs,
-    infer: inferReduce('mean'), cpu: reduceKernel(true), grad: reduceGrad(true),
+    infer: inferReduce('mean'), cpu: reduceKernel(true), wgsl: reduceWgsl(true), grad: reduceGrad(true),
   },
 } satisfies Record<string, OpDef>;

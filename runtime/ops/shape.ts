@@ -2,9 +2,10 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf } from '../ir/types.js';
-import { broadcastShapes, contiguousStrides } from './broadcast.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { indexMap } from './elementwise.js';
 import type { OpDef } from './op.js';
+import { gatherIndex } from './wgsl.js';
 
 const shapeAttr = {
   type: 'array',
@@ -49,6 +50,7 @@ export const shapeOps = {
       const x = inputs[0]!;
       return () => output.set(x);
     },
+    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = in0[i];' }),
     grad: (g, node, dy) => [g.op('reshape', [dy], { shape: [...g.type(node.inputs[0]!).shape] })],
   },
   transpose: {
@@ -84,6 +86,12 @@ export const shapeOps = {
         for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
       };
     },
+    wgsl: ({ inTypes, outType, attrs }) => {
+      const shape = inTypes[0]!.shape;
+      const ist = contiguousStrides(shape);
+      const src = gatherIndex('i', outType.shape, permOf(shape.length, attrs).map((p) => ist[p]!));
+      return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = in0[${src}];` };
+    },
     grad: (g, node, dy) => [g.op('transpose', [dy], { perm: invertPerm(permOf(g.type(node.inputs[0]!).shape.length, node.attrs)) })],
   },
   broadcast_to: {
@@ -107,6 +115,10 @@ export const shapeOps = {
       return () => {
         for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
       };
+    },
+    wgsl: ({ inTypes, outType }) => {
+      const src = gatherIndex('i', outType.shape, broadcastStrides(inTypes[0]!.shape, outType.shape));
+      return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = in0[${src}];` };
     },
     // The builder sums the output-shaped gradient back to the input's shape.
     grad: (_g, _node, dy) => [dy],

@@ -1,0 +1,94 @@
+// Getting a WebGPU device: `navigator.gpu` in a browser, the optional npm package `webgpu`
+// (Dawn) in Node, loaded only when a device is asked for. Failures become DeviceErrors that
+// say which piece is missing (the package, a Vulkan loader, a Vulkan driver) and how to add it.
+
+import { DeviceError } from '../executor.js';
+
+export interface DeviceOptions {
+  /** Dawn toggles for the Node binding, e.g. ['enable-dawn-features=disable_robustness']. */
+  dawnFlags?: string[];
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** One line naming the adapter, e.g. "nvidia hopper (Vulkan)". */
+  description: string;
+  /** Called on dispose: lets go of the Node binding so the process can exit. */
+  release: () => void;
+}
+
+const SETUP_HINT =
+  'on Debian/Ubuntu run `bash scripts/setup-webgpu.sh` (installs libvulkan1 and chromium, whose SwiftShader is a ' +
+  'software Vulkan driver) and export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; with a GPU, install its Vulkan driver';
+
+/** Whether the Vulkan loader library is present where Linux distributions put it. */
+async function hasVulkanLoader(): Promise<boolean | undefined> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return undefined;
+  const { existsSync } = await import('node:fs');
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu'];
+  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
+}
+
+async function nodeGpu(flags: string[]): Promise<{ gpu: GPU; release: () => void }> {
+  // A computed specifier keeps TypeScript and bundlers from requiring the optional package.
+  const pkg = 'webgpu';
+  let mod: { create(flags: string[]): GPU };
+  try {
+    mod = (await import(pkg)) as typeof mod;
+  } catch (e) {
+    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+    throw new DeviceError(
+      'NoWebGpuPackage',
+      missing ? 'the `webgpu` package is not installed' : `the \`webgpu\` package failed to load: ${(e as Error).message}`,
+      missing ? 'npm install webgpu (an optional dependency of graph-run; Linux x64, macOS and Windows builds)' : 'reinstall it with npm install webgpu',
+    );
+  }
+  // Dawn prints "XDG_RUNTIME_DIR is invalid" to stderr unless it names a writable folder.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
+  let gpu: GPU | null = mod.create(flags);
+  // The binding keeps the process alive while the object returned by create is reachable.
+  return { gpu, release: () => { gpu = null; } };
+}
+
+/**
+ * A device with the adapter's own limits for storage buffers and workgroup memory (the
+ * defaults, 128 MiB and 16 KiB, are far below what GPUs offer). Throws DeviceError.
+ */
+export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
+  const browser = typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined;
+  const { gpu, release } = browser ? { gpu: browser, release: () => {} } : await nodeGpu(opts.dawnFlags ?? []);
+  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
+  if (!adapter) {
+    release();
+    if (browser) throw new DeviceError('NoAdapter', 'this browser exposes WebGPU but gave no adapter', 'check that WebGPU is enabled (chrome://gpu) and the GPU is not blocklisted');
+    const loader = await hasVulkanLoader();
+    if (loader === false) throw new DeviceError('NoAdapter', 'no WebGPU adapter: the Vulkan loader (libvulkan.so.1) is not installed', SETUP_HINT);
+    const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+    throw new DeviceError(
+      'NoAdapter',
+      icd ? `no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none` : 'no WebGPU adapter: no Vulkan driver found',
+      SETUP_HINT,
+    );
+  }
+  const l = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits });
+  } catch (e) {
+    release();
+    throw new DeviceError('NoDevice', `the WebGPU adapter refused a device: ${(e as Error).message}`, 'update the GPU driver, or run with --device cpu');
+  }
+  const info = adapter.info;
+  const description = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+  return { device, adapter, description, release };
+}

@@ -1,0 +1,216 @@
+// The WebGPU executor: GPUBuffers and the ops' WGSL kernels. A plan run records every kernel
+// into one command encoder (one compute pass, broken only for buffer copies) and submits it
+// once in end(); nothing is read back unless asked. Pipelines are cached keyed by their WGSL
+// text, so a changed generator can never hit a stale entry. f32 and i32 only: WGSL has no f64.
+
+import { getOp } from '../../ops/registry.js';
+import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
+import { DeviceError, type Executor } from '../executor.js';
+import { acquireDevice, type DeviceOptions } from './device.js';
+import { frame, type WgslScalar } from './wgsl.js';
+
+// GPUBufferUsage / GPUMapMode values (WebGPU spec); the Node binding defines the named
+// constants only as globals, which this module does not install.
+const USAGE_MAP_READ = 0x0001, USAGE_COPY_SRC = 0x0004, USAGE_COPY_DST = 0x0008, USAGE_STORAGE = 0x0080;
+const MAP_READ = 0x0001;
+
+export interface WebGpuLimits {
+  /** Largest tensor, in bytes, one kernel may bind. */
+  maxBindingBytes: number;
+  maxBufferBytes: number;
+}
+
+export class WebGpuExecutor implements Executor<GPUBuffer> {
+  readonly kind = 'webgpu' as const;
+  readonly limits: WebGpuLimits;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private recorded = false;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<number, GPUPipelineLayout>();
+  private readonly dtypes = new WeakMap<GPUBuffer, DType>();
+  private readonly pending: Promise<void>[] = [];
+  private failure: Error | null = null;
+  private lostInfo: GPUDeviceLostInfo | null = null;
+  private disposed = false;
+
+  private constructor(private readonly device: GPUDevice, readonly description: string, private readonly release: () => void) {
+    this.limits = { maxBindingBytes: device.limits.maxStorageBufferBindingSize, maxBufferBytes: device.limits.maxBufferSize };
+    void device.lost.then((info) => {
+      if (!this.disposed) this.lostInfo = info;
+    });
+    device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
+      this.failure ??= new DeviceError('KernelError', `WebGPU error: ${e.error.message}`);
+    };
+  }
+
+  /**
+   * Acquire a device (Node: the `webgpu` package; browser: navigator.gpu). Throws DeviceError.
+   * @example const gpu = await WebGpuExecutor.create(); ...; gpu.dispose();
+   */
+  static async create(opts: DeviceOptions = {}): Promise<WebGpuExecutor> {
+    const d = await acquireDevice(opts);
+    return new WebGpuExecutor(d.device, d.description, d.release);
+  }
+
+  /** Set when the device was lost (driver reset, GPU removed); null while it is healthy. */
+  get lost(): GPUDeviceLostInfo | null {
+    return this.lostInfo;
+  }
+
+  allocate(dtype: DType, length: number): GPUBuffer {
+    if (dtype === 'f64') throw new DeviceError('KernelError', 'WebGPU buffers hold f32 or i32; WGSL has no f64');
+    const size = Math.max(4, length * 4);
+    const buf = this.device.createBuffer({ size, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST });
+    this.dtypes.set(buf, dtype);
+    return buf;
+  }
+
+  write(buf: GPUBuffer, data: ArrayLike<number>): void {
+    const dtype = this.dtypes.get(buf) ?? 'f32';
+    const want = dtype === 'i32' ? Int32Array : Float32Array;
+    const arr = data instanceof want ? data : want.from(data as ArrayLike<number>);
+    if (arr.length === 0) return;
+    this.device.queue.writeBuffer(buf, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+  }
+
+  async read(buf: GPUBuffer, dtype: DType, length: number): Promise<TypedArray> {
+    this.check();
+    const bytes = length * 4;
+    const out = dtype === 'i32' ? new Int32Array(length) : new Float32Array(length);
+    if (length === 0) return out;
+    const staging = this.device.createBuffer({ size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buf, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_READ);
+    } catch (e) {
+      this.check();
+      throw new DeviceError('DeviceLost', `reading from the GPU failed: ${(e as Error).message}`);
+    }
+    out.set(new (dtype === 'i32' ? Int32Array : Float32Array)(staging.getMappedRange(0, bytes)));
+    staging.unmap();
+    staging.destroy();
+    this.check();
+    return out;
+  }
+
+  prepare(node: IRNode, inputs: GPUBuffer[], output: GPUBuffer, inTypes: TensorType[]): () => void {
+    const def = getOp(node.op);
+    if (!def?.wgsl) throw new DeviceError('KernelError', `op ${node.op} has no WGSL kernel`, 'the scheduler places such nodes on the CPU', node.name);
+    const kernel = def.wgsl({ inTypes, outType: node.type, attrs: node.attrs });
+    const shader = frame(kernel, inTypes.map((t) => scalar(t.dtype, node)), scalar(node.type.dtype, node));
+    const groups = shader.dispatch;
+    if (!groups) return () => {};
+    const pipeline = this.pipeline(shader.code, inputs.length, node);
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const [x, y, z] = groups;
+    return () => {
+      const pass = this.computePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+    };
+  }
+
+  copy(src: GPUBuffer, dst: GPUBuffer, length: number): () => void {
+    if (length === 0) return () => {};
+    return () => {
+      this.endPass();
+      this.openEncoder().copyBufferToBuffer(src, 0, dst, 0, length * 4);
+      this.recorded = true;
+    };
+  }
+
+  begin(): void {
+    this.openEncoder();
+  }
+
+  end(): void {
+    this.endPass();
+    if (this.encoder && this.recorded) this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.recorded = false;
+  }
+
+  /** Resolves once the GPU has finished everything submitted so far (for timing). */
+  async finish(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /** Waits for shader compilation results; throws the first kernel or validation error. */
+  async ready(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+    this.check();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pipelines.clear();
+    this.layouts.clear();
+    // Explicit destroy: otherwise the Dawn binding may keep Node alive or crash at exit.
+    this.device.destroy();
+    this.release();
+  }
+
+  private check(): void {
+    if (this.lostInfo) {
+      throw new DeviceError('DeviceLost', `the GPU device was lost: ${this.lostInfo.message || this.lostInfo.reason}`, 'rerun; if it recurs, check the driver or use --device cpu');
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.recorded = true;
+    return (this.pass ??= this.openEncoder().beginComputePass());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Explicit layouts (not 'auto'): a binding the kernel leaves unused must still be accepted. */
+  private layout(inputs: number): GPUPipelineLayout {
+    let l = this.layouts.get(inputs);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let i = 0; i <= inputs; i++) {
+        entries.push({ binding: i, visibility: 4 /* GPUShaderStage.COMPUTE */, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
+      }
+      l = this.device.createPipelineLayout({ bindGroupLayouts: [this.device.createBindGroupLayout({ entries })] });
+      this.layouts.set(inputs, l);
+    }
+    return l;
+  }
+
+  private pipeline(code: string, inputs: number, node: IRNode): GPUComputePipeline {
+    let p = this.pipelines.get(code);
+    if (p) return p;
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code });
+    p = this.device.createComputePipeline({ layout: this.layout(inputs), compute: { module, entryPoint: 'main' } });
+    this.pending.push(
+      this.device.popErrorScope().then((e) => {
+        if (e) this.failure ??= new DeviceError('KernelError', `the WGSL kernel of node "${node.name}" (${node.op}) is invalid: ${e.message}`, 'this is a bug in graph-run; --device cpu avoids it', node.name);
+      }),
+    );
+    this.pipelines.set(code, p);
+    return p;
+  }
+}
+
+function scalar(d: DType, node: IRNode): WgslScalar {
+  if (d === 'f64') throw new DeviceError('KernelError', `node "${node.name}" is f64, which WGSL lacks`, 'the scheduler places f64 nodes on the CPU', node.name);
+  return d;
+}
