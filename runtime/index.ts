@@ -26,6 +26,12 @@ export {
   DTypeError, CycleError, DataError, SubgraphError, AttrError, formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
+// One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
+export { trace, traceByNode } from './trace/trace.js';
+export type {
+  Trace, TraceOptions, TraceValue, TraceForwardNode, TraceReverseNode, TraceRole, TraceUpdate, TraceOptimizerNode, TraceNodeInfo,
+} from './trace/trace.js';
+export { formatTrace, formatValue, type FormatTraceOptions } from './trace/format.js';
 
 /**
  * Load and check a graph file; throws GraphErrors listing every problem.

@@ -35,6 +35,8 @@ export interface TrainGraph {
   built: Built;
   loss: string;
   grads: Map<string, string | null>;
+  /** Forward value -> the reverse-graph node holding d loss / d value (see ReverseResult.totals). */
+  totals: Map<string, string>;
   writebacks: { from: string; to: string }[];
 }
 
@@ -109,7 +111,7 @@ export class Session {
     const g = built.graph;
     const loss = this.lossName(built);
     const trainable = this.model.params.filter((p) => p.trainable).map((p) => p.name);
-    const { grads } = buildReverse(g, loss, trainable);
+    const { grads, totals } = buildReverse(g, loss, trainable);
     const writebacks: TrainGraph['writebacks'] = [];
     if (withOptimizer) {
       const errors: GraphError[] = [];
@@ -124,7 +126,7 @@ export class Session {
         for (const [s, r] of u.newState) writebacks.push({ from: ref(r), to: s });
       }
     }
-    return { built, loss, grads, writebacks };
+    return { built, loss, grads, totals, writebacks };
   }
 
   private compile(g: IRGraph, outputs: string[], writebacks: { from: string; to: string }[], result?: string): CompiledRun {
@@ -189,6 +191,25 @@ export class Session {
     for (const name in values) run.plan.buffer(name).set(values[name]!);
     run.plan.run();
     return run.result![0]!;
+  }
+
+  /**
+   * One training step on rows [start, start + count) of the training data that keeps every value
+   * readable, for `trace`: the step's graph, and each node's value as the step computed it
+   * (parameters and optimizer state as the step read them, before the update is written back).
+   * Slower than step() (no buffer reuse, a plan built per call); the update is applied all the same.
+   */
+  tracedStep(start: number, count: number): { train: TrainGraph; values: Map<string, TypedArray> } {
+    const train = this.trainGraph(count);
+    const g = train.built.graph;
+    const run = this.compile(g, g.order, train.writebacks);
+    this.feedRows(run, start, count);
+    const read = new Map<string, TypedArray>();
+    for (const [name, buf] of this.bound) read.set(name, buf.slice());
+    run.plan.run();
+    const values = new Map<string, TypedArray>();
+    for (const name of g.order) values.set(name, read.get(name) ?? run.plan.buffer(name).slice());
+    return { train, values };
   }
 
   /** Mean loss over the whole training set, with the current parameters. */

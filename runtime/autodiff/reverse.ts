@@ -14,6 +14,11 @@ export interface ReverseResult {
   grads: Map<string, string | null>;
   /** Every node the reverse graph added, in order. */
   added: string[];
+  /**
+   * Forward value -> the node holding its complete gradient. One node can serve several values
+   * (add passes dy through unchanged), which a node's single `grad.of` cannot say; `trace` needs all.
+   */
+  totals: Map<string, string>;
 }
 
 /** Internal invariant broken by a gradient rule (a bug in graph-run, not in the user's graph). */
@@ -96,7 +101,7 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
     }
     grads.set(leaf, d);
   }
-  return { grads, added };
+  return { grads, added, totals: total };
 }
 
 /** Sum a gradient over the axes its input was broadcast along, then give it the input's shape. */

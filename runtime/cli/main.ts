@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import {
-  compile, formatError, GraphErrors, loadGraph, reverseGraphYaml, UsageError, userOpNames, type Session, type Tensor,
+  compile, formatError, formatTrace, GraphErrors, loadGraph, reverseGraphYaml, trace, UsageError, userOpNames, type Session, type Tensor,
 } from '../index.js';
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
@@ -25,6 +25,9 @@ Usage:
   graph-run dot <graph.yaml>           print the graph as Graphviz DOT: --backward adds the
                                        reverse graph, --mermaid prints Mermaid, --svg FILE
                                        renders it with Graphviz
+  graph-run trace <graph.yaml>         one step of learning: every forward value, every
+                                       reverse-graph node (which gradient, which rule),
+                                       the optimizer's updates; --step N, --sample K, --full
   graph-run --help | --version
 
 Options:
@@ -36,6 +39,10 @@ Options:
   --save-every N     also write the --save checkpoint every N epochs
   --resume FILE      continue training from a checkpoint (bit for bit as if never stopped)
   --load FILE        use a checkpoint's parameters and only predict (no training)
+  --step N           trace: the optimizer step to show, from 1 (default 1)
+  --sample K         trace: train that step on data row K (from 0; with batch size B, the
+                     batch holding row K) instead of the step's own batch
+  --full             trace: print every element of every value
   -h, --help         this text
 
 Exit codes: 0 success, 1 an error in the graph or its data, 2 a usage error.
@@ -56,6 +63,10 @@ interface Options {
   saveEvery?: number;
   resume?: string;
   load?: string;
+  /** trace: the step, the sample, every element. */
+  step?: number;
+  sample?: number;
+  full?: boolean;
 }
 
 function version(): string {
@@ -87,6 +98,9 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         'save-every': { type: 'string' },
         resume: { type: 'string' },
         load: { type: 'string' },
+        step: { type: 'string' },
+        sample: { type: 'string' },
+        full: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -98,7 +112,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (v.help) return 'help';
   if (v.version) return 'version';
   const pos = parsed.positionals;
-  const commands = ['validate', 'grad', 'run', 'dot'];
+  const commands = ['validate', 'grad', 'run', 'dot', 'trace'];
   let command = 'run';
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
@@ -117,6 +131,14 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (saveEvery !== undefined && !/^[1-9]\d*$/.test(saveEvery)) throw new UsageError(`--save-every must be a whole number >= 1, got "${saveEvery}"`);
   if (command !== 'run' && (v.save || saveEvery || v.resume)) throw new UsageError('--save, --save-every and --resume belong to a training run');
   Object.assign(opts, { save: v.save, saveEvery: saveEvery === undefined ? undefined : Number(saveEvery), resume: v.resume, load: v.load });
+  if (command !== 'trace' && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace');
+  const whole = (flag: string, s: string | undefined, min: number) => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${s}"`);
+    return n;
+  };
+  Object.assign(opts, { step: whole('--step', v.step, 1), sample: whole('--sample', v.sample, 0), full: v.full === true });
   return { command, file: pos[0]!, opts };
 }
 
@@ -243,6 +265,11 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
       case 'dot':
         dotCommand(compile(model, { dtype: p.opts.dtype }), p.opts, out);
         return 0;
+      case 'trace': {
+        const t = trace(compile(model, { dtype: p.opts.dtype }), { step: p.opts.step, sample: p.opts.sample, epochs: p.opts.epochs });
+        out(p.opts.json ? JSON.stringify(t) : formatTrace(t, { full: p.opts.full }));
+        return 0;
+      }
       case 'run':
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out);
         return 0;

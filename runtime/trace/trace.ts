@@ -1,0 +1,349 @@
+// `trace`: one step of learning, every value shown. Runs training up to step N, runs step N
+// with every value kept, and returns the forward values, each reverse-graph node labelled with
+// the gradient it holds (`d loss / d w1`) and the rule that made it (`matmul at z1: dyᵀ · x`),
+// and the updates the optimizer graph applied. Plain data (JSON-ready): the CLI prints it
+// (format.ts) and `dot --trace` / the playground can label nodes with it (traceByNode).
+
+import { UsageError } from '../errors.js';
+import type { IRGraph } from '../ir/graph.js';
+import type { IRNode, TypedArray } from '../ir/types.js';
+import type { Session } from '../session.js';
+import { constExpr, nameExpr, nodeExpr, type Expr } from './expr.js';
+
+/** A tensor value as plain data: shape and the flat row-major elements. */
+export interface TraceValue {
+  shape: number[];
+  data: number[];
+}
+
+export interface TraceForwardNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  /** An input, a parameter, a node of the network, or a node of the loss graph. */
+  part: 'input' | 'param' | 'network' | 'loss';
+  /** What the node computes, e.g. `x · w1ᵀ` (the op name for inputs and parameters). */
+  formula: string;
+  value: TraceValue;
+}
+
+/**
+ * The role of a reverse-graph node:
+ * - seed: d loss / d loss = 1, where the reverse graph starts;
+ * - gradient: the complete d loss / d v of one or more forward values v (`gradientOf`);
+ * - contribution: d loss / d v through one use of v, summed with the others (`partOf`);
+ * - partial-sum: a running sum of such contributions (`partOf`);
+ * - intermediate: a step inside one rule (e.g. `2 * diff` inside square's rule).
+ */
+export type TraceRole = 'seed' | 'gradient' | 'contribution' | 'partial-sum' | 'intermediate';
+
+export interface TraceReverseNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  role: TraceRole;
+  /** Forward values this node holds the complete gradient of, downstream first (`add` passes one gradient to both inputs). */
+  gradientOf: string[];
+  /** For a contribution or partial sum: the value whose gradient it is part of. */
+  partOf?: string;
+  /** Human-readable: `d loss / d w1`, `d loss / d s2 = d loss / d z2`, `part of d loss / d h (through z2)`. */
+  label: string;
+  /** The forward node whose gradient rule made this node (absent for the seed and sums over uses). */
+  from?: string;
+  /** That node's op, with how the builder used it: `mul`, `add (unbroadcast)`, `sum over uses`, `seed`. */
+  rule: string;
+  /** What this node computes; `dy` is d loss / d `from`, steps of the same rule are inlined. */
+  formula: string;
+  value: TraceValue;
+}
+
+export interface TraceOptimizerNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  formula: string;
+  value: TraceValue;
+}
+
+export interface TraceUpdate {
+  param: string;
+  /** The reverse-graph node holding d loss / d param. */
+  gradientNode: string;
+  before: TraceValue;
+  gradient: TraceValue;
+  after: TraceValue;
+  /** The new value's formula in terms of the parameter, its gradient and the state, e.g. `w1 - 0.1 * grad(w1)`. */
+  formula: string;
+  /** Optimizer state this update read and wrote (momenta, step counts). */
+  state: { name: string; before: TraceValue; after: TraceValue; formula: string }[];
+  /** Every node the optimizer graph ran for this parameter, in order. */
+  nodes: TraceOptimizerNode[];
+}
+
+export interface Trace {
+  /** The graph file and name. */
+  file: string;
+  name: string;
+  dtype: string;
+  /** The traced step (from 1) and the training's length in steps. */
+  step: number;
+  steps: number;
+  /** Epoch (from 0) and batch within the epoch (from 0) of the traced step. */
+  epoch: number;
+  batchIndex: number;
+  /** Rows of the training data the step used: [start, start + count). */
+  rows: { start: number; count: number };
+  /** Training samples in the data. */
+  samples: number;
+  /** The sample asked for with `sample`, or null for the step's own batch in data order. */
+  sample: number | null;
+  loss: { node: string; value: number };
+  forward: TraceForwardNode[];
+  reverse: TraceReverseNode[];
+  updates: TraceUpdate[];
+}
+
+export interface TraceOptions {
+  /** The optimizer step to trace, counting from 1 (default 1). Steps count batches, across epochs. */
+  step?: number;
+  /**
+   * A sample (row of the training data, from 0) for the traced step to train on instead of the
+   * step's own batch. With batch size 1 the step uses that sample alone; with batch size B it
+   * uses the batch of the epoch that holds the sample (rows B⌊K/B⌋ onward), so the step still
+   * sees a batch training would. Default: the step's own batch in data order.
+   */
+  sample?: number;
+  /** Override the training's epochs (only changes the training length, hence the valid steps). */
+  epochs?: number;
+}
+
+const isWhole = (n: number) => Number.isInteger(n) && n >= 0;
+
+function value(values: Map<string, TypedArray>, g: IRGraph, name: string): TraceValue {
+  return { shape: [...g.node(name).type.shape], data: Array.from(values.get(name)!) };
+}
+
+/**
+ * Train up to step `step` (steps before it run as training runs them), then run that step with
+ * every value kept and return its trace. The session should be fresh from compile(); afterwards
+ * it holds the parameters after the traced step. Out-of-range steps and samples throw UsageError.
+ * @example
+ *   const t = trace(compile(loadGraph('graphs/gender.yaml'), { dtype: 'f64' }));
+ *   t.updates.find((u) => u.param === 'w1')!.gradient.data;   // d loss / d w1 on Alice
+ */
+export function trace(session: Session, opts: TraceOptions = {}): Trace {
+  const m = session.model;
+  if (!m.loss) throw new UsageError(`${m.file} has no loss: there is no training step to trace`);
+  if (!m.training) throw new UsageError(`${m.file} has no training section: there is no training step to trace`);
+  const rows = session.samples;
+  const bs = Math.max(1, Math.min(m.training.batchSize, rows));
+  const perEpoch = Math.ceil(rows / bs);
+  const epochs = opts.epochs ?? m.training.epochs;
+  const steps = epochs * perEpoch;
+  const step = opts.step ?? 1;
+  if (!Number.isInteger(step) || step < 1) throw new UsageError(`the step to trace counts from 1, got ${step}`);
+  if (step > steps) {
+    throw new UsageError(`step ${step} is beyond the training: ${m.file} trains for ${steps} step${steps === 1 ? '' : 's'} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${perEpoch} batch${perEpoch === 1 ? '' : 'es'})`);
+  }
+  if (opts.sample !== undefined && (!isWhole(opts.sample) || opts.sample >= rows)) {
+    throw new UsageError(
+      isWhole(opts.sample)
+        ? `sample ${opts.sample} is beyond the data: ${m.file} has ${rows} sample${rows === 1 ? '' : 's'} (0 to ${rows - 1})`
+        : `the sample is a row of the training data, counting from 0, got ${opts.sample}`,
+    );
+  }
+  const at = (k: number) => {
+    const start = (k % perEpoch) * bs;
+    return { start, count: Math.min(bs, rows - start) };
+  };
+  // Steps before the traced one, exactly as Session.train runs them.
+  for (let k = 0; k < step - 1; k++) {
+    const r = at(k);
+    session.step(r.start, r.count);
+  }
+  const batchIndex = opts.sample !== undefined ? Math.floor(opts.sample / bs) : (step - 1) % perEpoch;
+  const batch = at(batchIndex);
+  const { train, values } = session.tracedStep(batch.start, batch.count);
+  const g = train.built.graph;
+
+  // Which nodes are which: optimizer nodes come from the model's updates; reverse nodes carry grad info.
+  const optimizerNodes = new Set<string>();
+  for (const u of m.updates) for (const n of u.nodes) optimizerNodes.add(n.name);
+  const lossNodes = new Set(m.loss.nodes.map((n) => n.name));
+  const stateNames = new Set(m.updates.flatMap((u) => u.state.map((s) => s.name)));
+  const isConst = (n: IRNode) => n.op === 'const';
+
+  // Inverse of totals: gradient node -> the values it is d loss / d of, downstream first.
+  const gradientOf = new Map<string, string[]>();
+  const position = new Map(g.order.map((n, i) => [n, i]));
+  for (const [v, t] of train.totals) {
+    const list = gradientOf.get(t);
+    if (list) list.push(v);
+    else gradientOf.set(t, [v]);
+  }
+  for (const list of gradientOf.values()) list.sort((a, b) => position.get(b)! - position.get(a)!);
+  // Contributions and partial sums. A value used k times gets k contributions, summed by a chain
+  // add(add(c0, c1), c2) made for it (the downstream-most value the sum's node is the gradient
+  // of). The builder pushes contributions consumer by consumer, in reverse topological order,
+  // so the chain's operands line up with the value's uses in that order.
+  const partOf = new Map<string, { of: string; role: 'contribution' | 'partial-sum'; through?: string }>();
+  for (const [t, of] of gradientOf) {
+    const v = of[0]!;
+    if (g.node(t).grad?.rule !== 'sum over uses') continue;
+    const isPartial = (n: string) => {
+      const x = g.node(n).grad;
+      return x?.rule === 'sum over uses' && !x.total && x.of === v;
+    };
+    const parts: string[] = [];
+    const walk = (n: string) => {
+      for (const c of g.node(n).inputs) {
+        if (isPartial(c)) {
+          partOf.set(c, { of: v, role: 'partial-sum' });
+          walk(c);
+        } else parts.push(c);
+      }
+    };
+    walk(t);
+    const uses: string[] = [];
+    for (let k = g.order.length - 1; k >= 0; k--) {
+      const c = g.node(g.order[k]!);
+      if (train.totals.has(c.name)) for (const i of c.inputs) if (i === v) uses.push(c.name);
+    }
+    parts.forEach((c, i) => {
+      const entry: { of: string; role: 'contribution'; through?: string } = { of: v, role: 'contribution' };
+      if (uses.length === parts.length) entry.through = uses[i]!;
+      if (!partOf.has(c)) partOf.set(c, entry);
+    });
+  }
+
+  const lossName = train.loss;
+  const seed = train.totals.get(lossName)!;
+  const dOf = (v: string) => `d loss / d ${v === lossName ? 'loss' : nameExpr(v).text}`;
+  const gradOperand = (n: string): Expr | undefined => {
+    const of = gradientOf.get(n);
+    return of ? { text: `grad(${of[0] === lossName ? 'loss' : nameExpr(of[0]!).text})`, atom: true } : undefined;
+  };
+
+  // Forward: inputs, parameters, the network and the loss, in topological order.
+  const forward: TraceForwardNode[] = [];
+  const fwdOperand = (n: string): Expr => (isConst(g.node(n)) ? constExpr(g.node(n)) : nameExpr(n));
+  for (const name of g.order) {
+    const node = g.node(name);
+    if (node.grad || isConst(node) || optimizerNodes.has(name) || stateNames.has(name)) continue;
+    const part = node.op === 'input' ? 'input' : node.op === 'param' ? 'param' : lossNodes.has(name) ? 'loss' : 'network';
+    forward.push({ name, op: node.op, inputs: [...node.inputs], part, formula: nodeExpr(node, fwdOperand).text, value: value(values, g, name) });
+  }
+
+  // Reverse: the seed, then every node the reverse-graph builder added, in the order they run.
+  const reverse: TraceReverseNode[] = [{
+    name: seed, op: g.node(seed).op, inputs: [...g.node(seed).inputs], role: 'seed', gradientOf: gradientOf.get(seed) ?? [lossName],
+    label: `${dOf(lossName)}`, rule: 'seed', formula: isConst(g.node(seed)) ? constExpr(g.node(seed)).text : seed, value: value(values, g, seed),
+  }];
+  for (const name of g.order) {
+    const node = g.node(name);
+    if (!node.grad || isConst(node) || name === seed) continue;
+    const info = node.grad;
+    const from = info.from;
+    const dy = from !== undefined ? train.totals.get(from) : undefined;
+    // Operands: constants by value, the rule's incoming gradient as dy, steps of the same rule
+    // inlined, other gradients as grad(v), forward values and anything else by name.
+    const operand = (n: string): Expr => {
+      const x = g.node(n);
+      if (isConst(x)) return constExpr(x);
+      if (n === dy) return { text: 'dy', atom: true };
+      if (x.grad && from !== undefined && x.grad.from === from && !gradientOf.has(n) && !partOf.has(n)) return nodeExpr(x, operand);
+      // In a sum over uses, each operand is the gradient through one use.
+      const use = info.rule === 'sum over uses' ? partOf.get(n) : undefined;
+      if (use?.role === 'partial-sum') return nodeExpr(x, operand);
+      if (use?.role === 'contribution') return { text: `grad(${nameExpr(use.of).text}${use.through ? ` via ${use.through}` : ''})`, atom: true };
+      return (x.grad ? gradOperand(n) : undefined) ?? nameExpr(n);
+    };
+    const of = gradientOf.get(name);
+    const part = partOf.get(name);
+    let role: TraceRole, label: string;
+    if (of) {
+      role = 'gradient';
+      label = of.map(dOf).join(' = ');
+    } else if (part) {
+      role = part.role;
+      label = part.role === 'partial-sum' ? `partial sum of ${dOf(part.of)}` : `part of ${dOf(part.of)}${part.through ? ` (through ${part.through})` : ''}`;
+    } else {
+      role = 'intermediate';
+      label = `(step of the rule at ${from ?? info.of})`;
+    }
+    const entry: TraceReverseNode = {
+      name, op: node.op, inputs: [...node.inputs], role, gradientOf: of ?? [], label,
+      rule: info.rule ?? node.op, formula: nodeExpr(node, operand).text, value: value(values, g, name),
+    };
+    if (part) entry.partOf = part.of;
+    if (from !== undefined) entry.from = from;
+    reverse.push(entry);
+  }
+
+  // Updates: for each parameter the optimizer graph wrote back, before / gradient / after.
+  const writeback = new Map(train.writebacks.map((w) => [w.to, w.from]));
+  const updates: TraceUpdate[] = [];
+  for (const u of m.updates) {
+    const gradNode = train.grads.get(u.param);
+    const newNode = writeback.get(u.param);
+    if (!gradNode || !newNode) continue;
+    const own = new Set(u.nodes.map((n) => n.name));
+    const results = new Set([newNode, ...u.state.map((s) => writeback.get(s.name)).filter((x): x is string => !!x)]);
+    const operand = (n: string): Expr => {
+      const x = g.node(n);
+      if (isConst(x)) return constExpr(x);
+      if (n === gradNode) return { text: `grad(${u.param})`, atom: true };
+      if (own.has(n) && !results.has(n)) return nodeExpr(x, operand);
+      return nameExpr(n);
+    };
+    updates.push({
+      param: u.param,
+      gradientNode: gradNode,
+      before: value(values, g, u.param),
+      gradient: value(values, g, gradNode),
+      after: value(values, g, newNode),
+      formula: nodeExpr(g.node(newNode), operand).text,
+      state: u.state.filter((s) => writeback.has(s.name)).map((s) => ({
+        name: s.name,
+        before: value(values, g, s.name),
+        after: value(values, g, writeback.get(s.name)!),
+        formula: nodeExpr(g.node(writeback.get(s.name)!), operand).text,
+      })),
+      nodes: u.nodes.filter((n) => g.has(n.name)).map((n) => {
+        const node = g.node(n.name);
+        return { name: n.name, op: node.op, inputs: [...node.inputs], formula: nodeExpr(node, operand).text, value: value(values, g, n.name) };
+      }),
+    });
+  }
+
+  return {
+    file: m.file, name: m.name, dtype: session.float, step, steps, epoch: Math.floor((step - 1) / perEpoch), batchIndex,
+    rows: batch, samples: rows, sample: opts.sample ?? null,
+    loss: { node: lossName, value: values.get(lossName)![0]! },
+    forward, reverse, updates,
+  };
+}
+
+/** What `dot --trace` and the playground label a node with, by IR node name. */
+export interface TraceNodeInfo {
+  value: TraceValue;
+  /** The formula; for reverse nodes also the gradient label and rule. */
+  formula: string;
+  label?: string;
+  rule?: string;
+  section: 'forward' | 'reverse' | 'optimizer';
+}
+
+/**
+ * Every traced node by its IR name. Names are those of Session.trainGraph(batch) for the
+ * step's batch size, with or without the optimizer (the reverse graph is built first, so its
+ * names do not change). Constants are not listed, except the seed (d loss / d loss = 1).
+ * @example traceByNode(trace(session)).get('grad/z1/matmul11')?.label   // 'd loss / d w1'
+ */
+export function traceByNode(t: Trace): Map<string, TraceNodeInfo> {
+  const out = new Map<string, TraceNodeInfo>();
+  for (const n of t.forward) out.set(n.name, { value: n.value, formula: n.formula, section: 'forward' });
+  for (const n of t.reverse) out.set(n.name, { value: n.value, formula: n.formula, label: n.label, rule: n.rule, section: 'reverse' });
+  for (const u of t.updates) for (const n of u.nodes) out.set(n.name, { value: n.value, formula: n.formula, section: 'optimizer' });
+  return out;
+}
