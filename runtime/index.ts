@@ -17,7 +17,7 @@ import { emitYaml } from './emit/yaml.js';
 
 export type { Model } from './load/model.js';
 export type { Tensor, DType, FloatDType, Shape, TypedArray } from './ir/types.js';
-export type { LossRecord, SessionOptions, TrainOptions } from './session.js';
+export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './session.js';
 export type { LoaderIO } from './load/resolve.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
@@ -26,6 +26,13 @@ export {
   DTypeError, CycleError, DataError, SubgraphError, AttrError, formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
+// Tools (issue 5): pictures of the graph, checkpoints. Pure: no Node built-ins (the browser build uses them).
+export { graphPicture, type Picture, type PictureNode, type PictureEdge, type PictureOptions } from './viz/picture.js';
+export { toDot } from './viz/dot.js';
+export { toMermaid } from './viz/mermaid.js';
+export { ToolError, CheckpointError } from './checkpoint/errors.js';
+export { checkpointBytes, restoreCheckpoint, type TrainingPosition, type RestoreOptions } from './checkpoint/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeFile } from './checkpoint/safetensors.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {

@@ -25,9 +25,24 @@ export interface LossRecord {
 }
 
 export interface TrainOptions {
+  /** Train until this many epochs are done in all (default: the training section's). */
   epochs?: number;
+  /** Epochs already done (a resumed checkpoint's position): training continues with epoch `from`. */
+  from?: number;
   /** Called after each logged epoch. */
   onLog?: (r: LossRecord) => void;
+  /** Called after every optimizer step, with the batch's loss (for progress bars). */
+  onStep?: (s: StepRecord) => void;
+  /** Called at the end of every epoch, after logging (for periodic checkpoints). */
+  onEpoch?: (epoch: number) => void;
+}
+
+/** One optimizer step: its epoch, its batch within the epoch (of `steps`), the batch loss. */
+export interface StepRecord {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
 }
 
 /** The training-step graph for one batch size, as built (also what `graph-run grad` prints). */
@@ -227,13 +242,18 @@ export class Session {
     const epochs = opts.epochs ?? t.epochs;
     const bs = t.batchSize;
     const log: LossRecord[] = [];
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let s = 0; s < this.rows; s += bs) this.step(s, Math.min(bs, this.rows - s));
+    const steps = Math.ceil(this.rows / bs);
+    for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
+      for (let s = 0, k = 0; s < this.rows; s += bs, k++) {
+        const loss = this.step(s, Math.min(bs, this.rows - s));
+        opts.onStep?.({ epoch, step: k, steps, loss });
+      }
       if (epoch % t.logEvery === 0) {
         const r = { epoch, loss: this.evaluate() };
         log.push(r);
         opts.onLog?.(r);
       }
+      opts.onEpoch?.(epoch);
     }
     return log;
   }

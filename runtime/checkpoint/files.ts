@@ -2,7 +2,7 @@
 // target, then rename, so a crash never leaves half a checkpoint or SVG) and an early check
 // that a path can be written, so `--plot` or `--save` fail before training, not after it.
 
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ToolError } from './errors.js';
 
@@ -52,10 +52,19 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, what = 
   }
 }
 
+/** The bytes of a file the user named; a ToolError when it cannot be read. */
+export function readFileBytes(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ToolError(`cannot read ${what} "${path}": ${reason(e)}`);
+  }
+}
+
 function reason(e: unknown): string {
   const code = (e as { code?: string }).code;
   switch (code) {
-    case 'ENOENT': return 'its folder does not exist';
+    case 'ENOENT': return 'no such file or folder';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'ENOTDIR': return 'a part of the path is not a folder';
     case 'EISDIR': return 'it is a directory';

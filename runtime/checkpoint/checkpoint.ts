@@ -1,0 +1,111 @@
+// Checkpoints: a session's parameters, optimizer state and training position as one
+// safetensors file. Parameters keep their graph names (`w1`), optimizer state its own
+// (`optimizer/w1/velocity`); the position and loss history go in `__metadata__`. Restoring
+// checks everything first and only then copies, so a bad checkpoint leaves the session as it was.
+
+import type { LossRecord, Session } from '../session.js';
+import { sameShape, type TypedArray } from '../ir/types.js';
+import { CheckpointError } from './errors.js';
+import { decodeSafetensors, encodeSafetensors, type SafeDType, type SafeTensor } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'graph-run checkpoint 1';
+
+/** Where training stands: epochs completed, and the losses logged so far (for plots after a resume). */
+export interface TrainingPosition {
+  epoch: number;
+  losses: LossRecord[];
+}
+
+export interface RestoreOptions {
+  /** Also restore optimizer state and require a training position (resume); default false (parameters only). */
+  resume?: boolean;
+  /** The file's name, for messages. */
+  file?: string;
+}
+
+const dtypeOf = (a: TypedArray): SafeDType => (a instanceof Float64Array ? 'F64' : a instanceof Int32Array ? 'I32' : 'F32');
+
+/**
+ * The session's state as safetensors bytes.
+ * @example writeFileSync('m.safetensors', checkpointBytes(session, { epoch: 1000, losses }))
+ */
+export function checkpointBytes(session: Session, position?: TrainingPosition): Uint8Array {
+  const m = session.model;
+  const tensors: SafeTensor[] = [];
+  for (const p of m.params) {
+    const data = session.params.get(p.name)!;
+    tensors.push({ name: p.name, dtype: dtypeOf(data), shape: [...p.shape], data });
+  }
+  for (const u of m.updates) {
+    for (const s of u.state) {
+      const data = session.state.get(s.name)!;
+      tensors.push({ name: s.name, dtype: dtypeOf(data), shape: [...s.shape], data });
+    }
+  }
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    graph: m.name,
+    dtype: session.float,
+  };
+  if (position) {
+    metadata.epoch = String(position.epoch);
+    metadata.losses = JSON.stringify(position.losses);
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * Check a checkpoint against the session's graph, then load it: parameters, and with
+ * `resume` the optimizer state too. Returns the training position (null when the file has none
+ * and `resume` is off). Throws a CheckpointError naming the tensor; the session is unchanged then.
+ * @example const pos = restoreCheckpoint(session, readFileSync('m.safetensors'), { resume: true });
+ *          session.train({ from: pos!.epoch });
+ */
+export function restoreCheckpoint(session: Session, bytes: Uint8Array, opts: RestoreOptions = {}): TrainingPosition | null {
+  const file = opts.file ?? 'checkpoint';
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  const m = session.model;
+  const want = session.float === 'f64' ? 'F64' : 'F32';
+  const targets = new Map<string, { shape: number[]; buf: TypedArray; kind: string }>();
+  for (const p of m.params) targets.set(p.name, { shape: p.shape, buf: session.params.get(p.name)!, kind: 'parameter' });
+  const state = new Map<string, { shape: number[]; buf: TypedArray }>();
+  for (const u of m.updates) for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.state.get(s.name)! });
+  if (opts.resume) for (const [k, v] of state) targets.set(k, { ...v, kind: 'optimizer state' });
+
+  for (const name of tensors.keys()) {
+    if (!targets.has(name) && !state.has(name)) {
+      throw new CheckpointError(`${file} has tensor "${name}", which graph "${m.name}" does not have`, name,
+        metadata.graph && metadata.graph !== m.name ? `the checkpoint was written for graph "${metadata.graph}"` : 'is it a checkpoint of another graph?');
+    }
+  }
+  const copies: [TypedArray, TypedArray][] = [];
+  for (const [name, t] of targets) {
+    const got = tensors.get(name);
+    if (!got) throw new CheckpointError(`${file} has no tensor "${name}" (the graph's ${t.kind})`, name, opts.resume && t.kind === 'optimizer state' ? 'was it saved with a different optimizer?' : undefined);
+    if (!sameShape(got.shape, t.shape)) {
+      throw new CheckpointError(`${file}: tensor "${name}" has shape [${got.shape.join(', ')}], the graph's ${t.kind} has [${t.shape.join(', ')}]`, name);
+    }
+    if (got.dtype !== want) {
+      throw new CheckpointError(`${file}: tensor "${name}" is ${got.dtype}, the session is ${session.float}`, name,
+        `run with --dtype ${got.dtype === 'F64' ? 'f64' : 'f32'} to use this checkpoint`);
+    }
+    copies.push([got.data as TypedArray, t.buf]);
+  }
+  let position: TrainingPosition | null = null;
+  if (metadata.epoch !== undefined) {
+    const epoch = Number(metadata.epoch);
+    if (!Number.isInteger(epoch) || epoch < 0) throw new CheckpointError(`${file}: metadata epoch "${metadata.epoch}" is not a whole number`);
+    let losses: LossRecord[] = [];
+    try {
+      losses = metadata.losses ? (JSON.parse(metadata.losses) as LossRecord[]) : [];
+    } catch {
+      throw new CheckpointError(`${file}: metadata "losses" is not JSON`);
+    }
+    position = { epoch, losses };
+  } else if (opts.resume) {
+    throw new CheckpointError(`${file} holds no training position (metadata "epoch"): it cannot be resumed`, undefined, 'use --load to predict with its parameters');
+  }
+  // Everything checked: now copy.
+  for (const [src, dst] of copies) dst.set(src);
+  return position;
+}
