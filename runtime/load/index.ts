@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GraphErrors, ShapeError, type GraphError } from '../errors.js';
+import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph } from '../ir/build.js';
 import { feedValues, trainingColumns } from '../train/data.js';
 import type { Model } from './model.js';
@@ -83,6 +83,9 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss!.loc, lossName, 'reduce it, e.g. with op mean'));
   }
   trainingColumns(model, errors);
+  // Without these a training section would run and change nothing (or fail later, at 1:1).
+  if (model.training && !partial && !model.loss) errors.push(new DataError('training needs a loss to minimise', model.training.loc, undefined, 'add a `loss:` section'));
+  else if (model.training && !partial && !model.updates.length && model.params.some((p) => p.trainable)) errors.push(new DataError('training needs an optimizer', model.training.loc, undefined, 'add e.g. `optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}`'));
   for (const q of model.predict) feedValues(model, q.feed, errors, `prediction "${q.name}"`, forwardInputs(model), q.loc);
   if (model.feed) feedValues(model, model.feed, errors, 'feed', model.gradients ? undefined : forwardInputs(model), model.gradients?.loc ?? { file: model.file, line: 1, col: 1 });
   if (model.gradients && !model.feed && !model.training) {

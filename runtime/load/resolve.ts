@@ -130,7 +130,7 @@ export class Loader {
     }
     const errs = checkSchema(parsed);
     if (parsed.value === null || typeof parsed.value !== 'object') {
-      this.errors.push(...errs);
+      this.errors.push(...errs.map((e) => withVia(e, usedFrom)));
       this.cache.set(path, null);
       return null;
     }
@@ -153,9 +153,13 @@ export class Loader {
     const ex = this.expand(top, null, [path]);
     // The loss: one more node in the top-level scope, kept apart so predictions need no targets.
     let loss: Model['loss'];
-    if (doc.loss) {
+    const lossName = doc.loss?.name ?? 'loss';
+    if (doc.loss && doc.loss.graph === undefined && ex.names().includes(lossName)) {
+      // The loss node lives in the graph's scope: its name must be free (else it shadows, or reads, itself).
+      this.errors.push(new NameError(`duplicate name "${lossName}": the loss is a node named "${lossName}" too`, L(doc.loss.name ? ['loss', 'name'] : ['loss'], !doc.loss.name), lossName, 'give the loss another name with `name:` under loss:'));
+    } else if (doc.loss) {
       const before = ex.nodes.length;
-      const ref = this.node(top, doc.loss, ['loss'], doc.loss.name ?? 'loss', '', [], ex, [path]);
+      const ref = this.node(top, doc.loss, ['loss'], lossName, '', [], ex, [path]);
       const lossNodes = ex.nodes.splice(before);
       if (ref !== undefined) loss = { ref, nodes: lossNodes, loc: L(['loss']) };
     }
@@ -347,10 +351,13 @@ export class Loader {
 
     for (const [name, spec] of Object.entries(doc.params ?? {})) {
       const loc = L(['params', name], true);
+      const gname = prefix + name;
+      // Declared even when its shape or values are wrong, so its uses do not add "unknown name"
+      // errors; a parameter whose name is taken is not added at all (one error, no IR clash).
+      const declared = declare(name, { kind: 'param', ref: gname }, loc);
       const shape = spec.shape.map((d, i) => dimOf(d, L(['params', name, 'shape', i]), false));
       if (shape.some((d) => d === undefined)) continue;
       const concrete = shape as number[];
-      const gname = prefix + name;
       const init = spec.init;
       let decl: ParamDecl | undefined;
       if (typeof init === 'number' || init.constant !== undefined) {
@@ -363,10 +370,7 @@ export class Loader {
           this.errors.push(new DataError(`initial values of "${name}" have shape [${f.shape.join(', ')}], the parameter has [${concrete.join(', ')}]`, at, gname));
         } else decl = { name: gname, shape: concrete, init: { kind: 'values', values: f.values }, trainable: spec.trainable ?? true, loc };
       }
-      if (decl) {
-        ex.params.push(decl);
-        declare(name, { kind: 'param', ref: gname }, loc);
-      }
+      if (decl && declared) ex.params.push(decl);
     }
 
     for (const [name, spec] of Object.entries(doc.state ?? {})) {
