@@ -5,13 +5,15 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { SchemaError } from '../errors.js';
 import graphSchema from '../../schemas/graph.schema.json' with { type: 'json' };
 import type { Path, SourceFile } from './source.js';
+import { suggest } from './hint.js';
 
 let compiled: ValidateFunction | undefined;
 
 /** The compiled validator; compiled on first use and kept (ajv compilation is the slow part). */
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv.default({ allErrors: true, strict: false });
+    // verbose: errors carry their schema, so an unknown key's hint can list the allowed ones.
+    const ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true });
     compiled = ajv.compile(graphSchema);
   }
   return compiled;
@@ -38,7 +40,7 @@ function toError(file: SourceFile, e: ErrorObject): SchemaError {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
       return new SchemaError(`unknown key "${key}" in ${where}`, file.loc([...path, key], true),
-        allowed.length ? `allowed keys here: ${allowed.join(', ')}` : undefined);
+        allowed.length ? suggest(key, allowed, 'keys here') : undefined);
     }
     case 'required': {
       const miss = (e.params as { missingProperty: string }).missingProperty;
