@@ -17,6 +17,8 @@ import { initialValues } from './train/init.js';
 export interface SessionOptions {
   /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
   dtype?: FloatDType;
+  /** CPU: use the fast kernels (WebAssembly SIMD matmul, fused elementwise loops); default true. */
+  fast?: boolean;
 }
 
 export interface LossRecord {
@@ -69,7 +71,7 @@ export class Session {
   readonly float: FloatDType;
   readonly params = new Map<string, TypedArray>();
   readonly state = new Map<string, TypedArray>();
-  private readonly exec = new CpuExecutor();
+  private readonly exec: CpuExecutor;
   private readonly columns: Map<string, Column> | null;
   private readonly rows: number;
   private readonly trainRuns = new Map<number, CompiledRun>();
@@ -77,6 +79,7 @@ export class Session {
   private readonly bound = new Map<string, TypedArray>();
 
   constructor(readonly model: Model, opts: SessionOptions = {}) {
+    this.exec = new CpuExecutor({ fast: opts.fast !== false });
     this.float = opts.dtype ?? 'f32';
     const errors: GraphError[] = [];
     this.columns = trainingColumns(model, errors);

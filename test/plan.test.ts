@@ -51,7 +51,8 @@ nodes:
 outputs: [e]
 `);
     const built = buildGraph(model, { float: 'f64', batch: 1 });
-    const exec = new CountingExecutor();
+    // Reference kernels: the fast tier would fuse the chain into one loop and need no buffer for a..d.
+    const exec = new CountingExecutor({ fast: false });
     const plan = buildPlan(built.graph, exec, { outputs: ['e'], bound: new Map() });
     // x, then a..e alternate between two buffers (a value's buffer is freed after its reader).
     expect(plan.stats.buffers).toBe(3);

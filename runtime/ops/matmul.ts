@@ -7,7 +7,7 @@ import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
 import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
 import { matmulKernel } from './matmul.wgsl.js';
 
-interface MatmulDims {
+export interface MatmulDims {
   batch: number;
   m: number;
   k: number;
@@ -18,7 +18,8 @@ interface MatmulDims {
   out: number[];
 }
 
-function dims(a: number[], b: number[], ta: boolean, tb: boolean): MatmulDims {
+/** Shapes of a matmul (vectors lifted to matrices): also used by the fast CPU kernels. */
+export function dims(a: number[], b: number[], ta: boolean, tb: boolean): MatmulDims {
   if (a.length === 0 || b.length === 0 || a.length > 3 || b.length > 3) {
     throw new RuleError(`matmul takes tensors of rank 1 to 3, got ${shapeStr(a)} and ${shapeStr(b)}`);
   }
@@ -33,7 +34,8 @@ function dims(a: number[], b: number[], ta: boolean, tb: boolean): MatmulDims {
   const ba = a.length === 3 ? a[0]! : 1;
   const bb = b.length === 3 ? b[0]! : 1;
   if (a.length === 3 && b.length === 3 && ba !== bb) throw new RuleError(`batch dimensions differ: ${ba} vs ${bb}`);
-  const batch = Math.max(ba, bb);
+  // The 3-D operand gives the batch (0 included: an empty batch stays empty).
+  const batch = a.length === 3 ? ba : bb;
   const out: number[] = [];
   if (a.length === 3 || b.length === 3) out.push(batch);
   if (a.length !== 1) out.push(m);

@@ -6,6 +6,7 @@
 import type { Executor } from '../executors/executor.js';
 import type { IRGraph } from '../ir/graph.js';
 import { sizeOf, type TypedArray } from '../ir/types.js';
+import { fuseElementwise, type FusedGroup, type FusingExecutor } from './fusion.js';
 
 export interface PlanOptions<B> {
   /** Values to keep readable after a run. */
@@ -54,9 +55,21 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
   const order = g.ancestors(roots);
   const pos = new Map(order.map((n, i) => [n, i]));
   const keep = new Set(roots);
+  // Elementwise chains the executor runs as one loop (scheduler/fusion.ts): a group runs at
+  // its output's place and reads the group's inputs; its other members get no buffer.
+  const fuser = exec as Partial<FusingExecutor<B>>;
+  const groups = fuser.prepareFused
+    ? fuseElementwise(g, order, { keep: new Set([...keep, ...opts.bound.keys()]), ...(fuser.fusible ? { fusible: (n) => fuser.fusible!(n) } : {}) })
+    : [];
+  const groupOf = new Map<string, FusedGroup>();
+  for (const gr of groups) for (const n of gr.nodes) groupOf.set(n.name, gr);
+  const reads = (n: string): string[] => {
+    const gr = groupOf.get(n);
+    return gr === undefined ? g.node(n).inputs : gr.output === n ? gr.inputs : [];
+  };
   // Last position at which each value is read; kept values live to the end.
   const lastUse = new Map<string, number>();
-  for (const n of order) for (const i of g.node(n).inputs) lastUse.set(i, Math.max(lastUse.get(i) ?? -1, pos.get(n)!));
+  for (const n of order) for (const i of reads(n)) lastUse.set(i, Math.max(lastUse.get(i) ?? -1, pos.get(n)!));
 
   const buffers = new Map<string, B>();
   const exposed = new Map<string, B>();
@@ -97,15 +110,18 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
         break;
       }
       default: {
+        const gr = groupOf.get(name);
+        if (gr !== undefined && gr.output !== name) return; // computed inside its group's loop
         const pool = free.get(key);
         buf = pool?.length ? pool.pop()! : fresh(node.type.dtype, len);
-        kernels.push(exec.prepare(node, node.inputs.map((x) => buffers.get(x)!), buf, node.inputs.map((x) => g.node(x).type)));
+        if (gr !== undefined) kernels.push(fuser.prepareFused!(gr, gr.inputs.map((x) => buffers.get(x)!), gr.inputs.map((x) => g.node(x).type), buf));
+        else kernels.push(exec.prepare(node, node.inputs.map((x) => buffers.get(x)!), buf, node.inputs.map((x) => g.node(x).type)));
       }
     }
     buffers.set(name, buf);
     if (keep.has(name) || opts.bound.has(name)) exposed.set(name, buf);
     // Values whose last reader was this node go back to the pool.
-    for (const x of new Set(node.inputs)) {
+    for (const x of new Set(reads(name))) {
       if (lastUse.get(x) === i && !keep.has(x) && !persistent.has(x)) {
         const t = g.node(x).type;
         const k = `${t.dtype}:${sizeOf(t.shape)}`;

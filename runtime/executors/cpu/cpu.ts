@@ -1,14 +1,47 @@
-// The CPU executor: TypedArray buffers and the ops' reference kernels, called as
-// closures prepared once per plan. Synchronous; `read` resolves immediately.
+// The CPU executor: TypedArray buffers and prepared kernel closures, built once per plan.
+// Synchronous; `read` resolves immediately. Two tiers of kernels:
+// - reference: each op's plain TypeScript kernel (ops/*.ts), the definition of the op;
+// - fast (default): f32 buffers live in a shared WebAssembly memory (arena.ts), f32 matrix
+//   products run as WebAssembly SIMD on all cores (threads.ts), and chains of elementwise ops
+//   run fused, one generated loop per chain (fused.ts, bit-identical to the unfused kernels);
+//   every other node runs its reference kernel. `{ fast: false }` (or the environment
+//   variable GRAPH_RUN_FAST=0) gives the reference tier alone.
 
 import { getOp } from '../../ops/registry.js';
 import { allocate, type DType, type IRNode, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { Executor } from '../executor.js';
+import type { FusedGroup, FusingExecutor } from '../../scheduler/fusion.js';
+import { fusedKernel } from './fused.js';
+import { fastMatmul } from './matmul.js';
+import { kernels, type Kernels } from './threads.js';
 
-export class CpuExecutor implements Executor<TypedArray> {
+export interface CpuOptions {
+  /** Use the fast kernels where they apply (default true). */
+  fast?: boolean;
+}
+
+/** f32 buffers shorter than this stay ordinary arrays: no fast kernel would take them. */
+const ARENA_MIN_LENGTH = 64;
+
+export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor<TypedArray>> {
   readonly kind = 'cpu' as const;
+  private readonly fast: Kernels | null;
+
+  /** Present only on the fast tier: the planner fuses when an executor offers this. */
+  readonly prepareFused?: (group: FusedGroup, inputs: TypedArray[], inTypes: TensorType[], output: TypedArray) => () => void;
+
+  constructor(opts: CpuOptions = {}) {
+    this.fast = opts.fast === false ? null : kernels();
+    if (this.fast) this.prepareFused = (group, inputs, inTypes, output) => fusedKernel(group, inTypes).run(inputs, output);
+  }
+
+  /** Whether the fast kernels are in use. */
+  get accelerated(): boolean {
+    return this.fast !== null;
+  }
 
   allocate(dtype: DType, length: number): TypedArray {
+    if (this.fast && dtype === 'f32' && length >= ARENA_MIN_LENGTH) return this.fast.arena.f32(length);
     return allocate(dtype, length);
   }
 
@@ -23,6 +56,10 @@ export class CpuExecutor implements Executor<TypedArray> {
   prepare(node: IRNode, inputs: TypedArray[], output: TypedArray, inTypes: TensorType[]): () => void {
     const def = getOp(node.op);
     if (!def) throw new Error(`no kernel for op ${node.op}`);
+    if (this.fast && node.op === 'matmul') {
+      const k = fastMatmul(this.fast, inputs, output, inTypes, node.attrs);
+      if (k) return k;
+    }
     return def.cpu({ inputs, output, inTypes, outType: node.type, attrs: node.attrs });
   }
 

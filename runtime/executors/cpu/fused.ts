@@ -1,0 +1,107 @@
+// CPU code for a fused elementwise group (scheduler/fusion.ts): one generated JavaScript loop
+// that computes the group's output from its external inputs, the intermediates living in
+// locals. f32 intermediates are rounded with Math.fround exactly where the unfused kernels
+// would have stored them in a Float32Array, so fusion changes no result, not even the last
+// bit. Generated functions are cached by their source text.
+//
+// Inputs that broadcast are read without index maps where the shapes allow: the loop is
+// split into outer × inner so each input is read as x[i] (full), x[j] (a row repeated, e.g.
+// a bias), x[o] (a column repeated) or a hoisted scalar; anything else reads through a
+// precomputed index map.
+
+import { broadcastStrides, contiguousStrides } from '../../ops/broadcast.js';
+import { elementwiseExpr, indexMap } from '../../ops/elementwise.js';
+import { sizeOf, type TensorType, type TypedArray } from '../../ir/types.js';
+import type { FusedGroup } from '../../scheduler/fusion.js';
+
+type Access = 'full' | 'inner' | 'outer' | 'scalar' | 'map';
+
+const compiled = new Map<string, Function>();
+function compile(src: string): Function {
+  let f = compiled.get(src);
+  if (!f) {
+    f = new Function(`return ${src}`)() as Function;
+    compiled.set(src, f);
+  }
+  return f;
+}
+
+/** Per input, how it is read when the loop is split at dimension `s` (null: not possible). */
+function classify(shape: readonly number[], out: readonly number[], s: number): Access {
+  const n = sizeOf(shape);
+  if (n === sizeOf(out)) return 'full';
+  if (n === 1) return 'scalar';
+  const st = broadcastStrides(shape, out);
+  const outerSt = contiguousStrides(out.slice(0, s));
+  const innerSt = contiguousStrides(out.slice(s));
+  const outerZero = st.slice(0, s).every((x, d) => x === 0 || out[d] === 1);
+  const innerZero = st.slice(s).every((x, d) => x === 0 || out[s + d] === 1);
+  const innerContig = st.slice(s).every((x, d) => x === innerSt[d] || out[s + d] === 1);
+  const outerContig = st.slice(0, s).every((x, d) => x === outerSt[d] || out[d] === 1);
+  if (outerZero && innerContig) return 'inner';
+  if (innerZero && outerContig) return 'outer';
+  return 'map';
+}
+
+export interface FusedCode {
+  source: string;
+  /** Arguments after the inputs and output: outer, inner, then index maps. */
+  run: (inputs: TypedArray[], output: TypedArray) => () => void;
+}
+
+/** The generated loop for `group`, given the types of its external inputs. */
+export function fusedKernel(group: FusedGroup, inTypes: TensorType[]): FusedCode {
+  const out = group.nodes[group.nodes.length - 1]!.type;
+  const f32 = out.dtype === 'f32';
+  const shape = out.shape;
+  // Choose the split with the fewest index maps (then the longest inner loop).
+  let best = { s: shape.length, access: [] as Access[], maps: Infinity };
+  for (let s = shape.length; s >= 0; s--) {
+    const access = inTypes.map((t) => classify(t.shape, shape, s));
+    const maps = access.filter((a) => a === 'map').length;
+    const needsSplit = access.some((a) => a === 'inner' || a === 'outer');
+    if (maps < best.maps || (maps === best.maps && !needsSplit && best.access.some((a) => a === 'inner' || a === 'outer'))) {
+      best = { s, access, maps };
+    }
+  }
+  const { s, access } = best;
+  const outer = sizeOf(shape.slice(0, s)), inner = sizeOf(shape.slice(s));
+  const split = access.some((a) => a === 'inner' || a === 'outer');
+  const name = new Map<string, string>(); // value -> JS expression
+  const pre: string[] = [], outerLoads: string[] = [], loads: string[] = [];
+  group.inputs.forEach((v, k) => {
+    const a = access[k]!;
+    if (a === 'scalar') pre.push(`const v${k} = x${k}[0];`);
+    else if (a === 'outer') outerLoads.push(`const v${k} = x${k}[o];`);
+    else if (a === 'inner') loads.push(`const v${k} = x${k}[j];`);
+    else if (a === 'map') loads.push(`const v${k} = x${k}[m${k}[i]];`);
+    else loads.push(`const v${k} = x${k}[i];`);
+    name.set(v, `v${k}`);
+  });
+  const body: string[] = [];
+  group.nodes.forEach((n, t) => {
+    const args = n.inputs.map((i) => name.get(i)!);
+    const un = (elementwiseExpr.unary as Record<string, (x: string) => string>)[n.op];
+    const bin = (elementwiseExpr.binary as Record<string, (a: string, b: string) => string>)[n.op];
+    const e = un ? un(args[0]!) : bin!(args[0]!, args[1]!);
+    if (t === group.nodes.length - 1) body.push(`y[i] = ${e};`);
+    else {
+      body.push(`const t${t} = ${f32 ? `fr(${e})` : `(${e})`};`);
+      name.set(n.name, `t${t}`);
+    }
+  });
+  const params = [...group.inputs.map((_, k) => `x${k}`), 'y', 'outer', 'inner', ...group.inputs.map((_, k) => `m${k}`)];
+  const loop = split
+    ? `for (let o = 0, i = 0; o < outer; o++) {\n${outerLoads.join('\n')}\nfor (let j = 0; j < inner; j++, i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}\n}`
+    : `const n = outer * inner;\nfor (let i = 0; i < n; i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}`;
+  const source = `function fused(${params.join(', ')}) {\nconst fr = Math.fround;\n${pre.join('\n')}\n${loop}\n}`;
+  const fn = compile(source);
+  const maps = inTypes.map((t, k) => (access[k] === 'map' ? indexMap(t.shape, shape) : null));
+  return {
+    source,
+    run: (inputs, output) => {
+      // A bound function: each call passes the fixed arguments without building an array.
+      return fn.bind(null, ...inputs, output, outer, inner, ...maps) as () => void;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Elementwise fusion, as a pure pass over the IR: which chains (trees) of elementwise nodes
+// can run as one loop, so their intermediate values never reach memory. It only groups; each
+// executor generates the code for a group (CPU: one JavaScript loop, executors/cpu/fused.ts;
+// WebGPU: one WGSL shader from the same rows' `wgsl` expressions). Groups are keyed by their
+// structure, so executors can cache generated code by its source text.
+//
+// A node joins its consumer's group when it is elementwise, has that one consumer (possibly
+// read several times, as in mul(x, x)), is not a value that must stay readable (an output, a
+// write-back source), and has the group's full shape and dtype: a smaller intermediate that
+// is broadcast would be recomputed for every element. Inputs from outside a group may
+// broadcast (a bias row, a scalar).
+
+import type { IRGraph } from '../ir/graph.js';
+import { sameShape, type IRNode, type TensorType } from '../ir/types.js';
+import { elementwiseExpr } from '../ops/elementwise.js';
+
+export interface FusedGroup {
+  /** The node whose value the group computes: the only member read outside the group. */
+  output: string;
+  /** Members in topological order; the last is `output`. */
+  nodes: IRNode[];
+  /** Values read from outside the group, without repeats, in order of first use. */
+  inputs: string[];
+}
+
+/** What an executor offers the planner to run fused groups (optional: without it nothing fuses). */
+export interface FusingExecutor<B> {
+  /** Prepare one group over fixed buffers: `inputs` match `group.inputs`. */
+  prepareFused(group: FusedGroup, inputs: B[], inTypes: TensorType[], output: B): () => void;
+  /** Which nodes it can generate code for inside a group (default: isElementwise). */
+  fusible?(node: IRNode): boolean;
+}
+
+export interface FusionOptions {
+  /** Values that must stay in memory (outputs, write-back sources, bound buffers). */
+  keep: ReadonlySet<string>;
+  /** Whether the executor can generate code for this node inside a group (default: every elementwise op on floats). */
+  fusible?: (node: IRNode) => boolean;
+}
+
+const elementwiseOps = new Set([...Object.keys(elementwiseExpr.unary), ...Object.keys(elementwiseExpr.binary)]);
+
+/** Elementwise ops of the rows in ops/elementwise.ts over float tensors. */
+export function isElementwise(node: IRNode): boolean {
+  return elementwiseOps.has(node.op) && (node.type.dtype === 'f32' || node.type.dtype === 'f64');
+}
+
+/**
+ * Groups of two or more nodes of `order` (a topological order of the nodes a plan runs) that
+ * can run as one elementwise loop. Nodes in no group run on their own.
+ */
+export function fuseElementwise(g: IRGraph, order: readonly string[], opts: FusionOptions): FusedGroup[] {
+  const fusible = opts.fusible ?? isElementwise;
+  const inPlan = new Set(order);
+  // Distinct consumers within the plan.
+  const consumers = new Map<string, Set<string>>();
+  for (const n of order) {
+    for (const i of g.node(n).inputs) {
+      let s = consumers.get(i);
+      if (!s) consumers.set(i, (s = new Set()));
+      s.add(n);
+    }
+  }
+  const groupOf = new Map<string, string>(); // member -> group output
+  const members = new Map<string, string[]>(); // group output -> members (reverse topological)
+  for (let k = order.length - 1; k >= 0; k--) {
+    const name = order[k]!;
+    const node = g.node(name);
+    if (!fusible(node) || !inPlan.has(name)) continue;
+    const cs = consumers.get(name);
+    let joined = false;
+    if (cs && cs.size === 1 && !opts.keep.has(name)) {
+      const c = [...cs][0]!;
+      const root = groupOf.get(c);
+      if (root !== undefined) {
+        const rt = g.node(root).type;
+        if (rt.dtype === node.type.dtype && sameShape(rt.shape, node.type.shape)) {
+          groupOf.set(name, root);
+          members.get(root)!.push(name);
+          joined = true;
+        }
+      }
+    }
+    if (!joined) {
+      groupOf.set(name, name);
+      members.set(name, [name]);
+    }
+  }
+  const groups: FusedGroup[] = [];
+  for (const [root, list] of members) {
+    if (list.length < 2) continue;
+    const set = new Set(list);
+    const nodes = order.filter((n) => set.has(n)).map((n) => g.node(n));
+    const inputs: string[] = [];
+    for (const n of nodes) for (const i of n.inputs) if (!set.has(i) && !inputs.includes(i)) inputs.push(i);
+    groups.push({ output: root, nodes, inputs });
+  }
+  // In plan order of their outputs.
+  const pos = new Map(order.map((n, i) => [n, i]));
+  return groups.sort((a, b) => pos.get(a.output)! - pos.get(b.output)!);
+}

@@ -1,0 +1,215 @@
+// The fast CPU kernels against the reference kernels they stand in for: the WebAssembly SIMD
+// matmul on odd shapes (1×1, primes, sizes that are not multiples of the 5×8 register tile or
+// of the cache blocks, empty and k = 0 products, transposed operands, batches, vectors, large
+// enough to be split across threads), and fused elementwise loops, which must match the
+// unfused kernels bit for bit. No timing here: speed is measured by `npm run bench` only.
+
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../runtime/ops/registry.js';
+import { dims } from '../../runtime/ops/matmul.js';
+import { fastMatmul } from '../../runtime/executors/cpu/matmul.js';
+import { kernels } from '../../runtime/executors/cpu/threads.js';
+import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
+import { buildGraph } from '../../runtime/ir/build.js';
+import { buildPlan } from '../../runtime/scheduler/plan.js';
+import { fuseElementwise } from '../../runtime/scheduler/fusion.js';
+import { compile, loadGraph, parseGraph } from '../../runtime/index.js';
+import { sizeOf, type TensorType, type TypedArray } from '../../runtime/ir/types.js';
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const K = kernels();
+
+describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
+  const rnd = prng(7);
+  // [a shape, b shape, transpose_a, transpose_b]
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[1, 1], [1, 1], false, false],
+    [[2, 3], [3, 5], false, false],
+    [[7, 13], [13, 11], false, false],
+    [[5, 8], [8, 8], false, false],
+    [[6, 9], [9, 17], false, false],
+    [[31, 37], [37, 41], false, false],
+    [[37, 31], [37, 41], true, false],
+    [[31, 37], [41, 37], false, true],
+    [[37, 31], [41, 37], true, true],
+    [[121, 257], [257, 513], false, false], // past one cache block in m, k and n
+    [[131, 67], [67, 257], false, false], // > 1M multiply-adds: split across threads
+    [[67, 131], [257, 67], true, true],
+    [[509, 3], [3, 1031], false, false], // long n split; k smaller than a vector
+    [[1031, 3], [3, 509], false, false], // long m split
+    [[0, 5], [5, 7], false, false], // empty batch
+    [[4, 0], [0, 6], false, false], // k = 0: zeros
+    [[3, 17], [17], false, false], // matrix · vector
+    [[17], [17, 9], false, false], // vector · matrix
+    [[29], [29], false, false], // vector · vector
+    [[3, 7, 11], [11, 13], false, false], // batch, shared B
+    [[7, 11], [3, 11, 13], false, false], // shared A, batched B
+    [[3, 11, 7], [3, 13, 11], true, true],
+    [[0, 4, 5], [5, 6], false, false], // empty batch of matrices
+  ];
+  const f32 = (n: number) => new Float32Array(n);
+  for (const [as, bs, ta, tb] of cases) {
+    it(`${JSON.stringify(as)}${ta ? 'ᵀ' : ''} · ${JSON.stringify(bs)}${tb ? 'ᵀ' : ''}`, () => {
+      const d = dims(as, bs, ta, tb);
+      const inTypes: TensorType[] = [{ shape: as, dtype: 'f32' }, { shape: bs, dtype: 'f32' }];
+      const outType: TensorType = { shape: d.out, dtype: 'f32' };
+      const attrs = { transpose_a: ta, transpose_b: tb };
+      const a = f32(sizeOf(as)).map(() => rnd() * 2 - 1), b = f32(sizeOf(bs)).map(() => rnd() * 2 - 1);
+      const want = f32(sizeOf(d.out));
+      registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType, attrs })();
+      // Once with plain arrays (staged through arena scratch), once with arena buffers (in place).
+      for (const inArena of [false, true]) {
+        const A = inArena ? K!.arena.f32(a.length) : f32(a.length);
+        const B = inArena ? K!.arena.f32(b.length) : f32(b.length);
+        const C = inArena ? K!.arena.f32(want.length) : f32(want.length);
+        A.set(a);
+        B.set(b);
+        C.fill(NaN); // every element must be written
+        const run = fastMatmul(K!, [A, B], C, inTypes, attrs, 0);
+        expect(run).not.toBeNull();
+        run!();
+        // Within f32 rounding: each product is rounded once more than in the reference.
+        const tol = 4 * Math.max(1, d.k) * 2 ** -24 * Math.max(1, d.k);
+        for (let i = 0; i < want.length; i++) {
+          if (!(Math.abs(C[i]! - want[i]!) <= tol)) expect.fail(`element ${i}: fast ${C[i]} vs reference ${want[i]} (arena: ${inArena})`);
+        }
+        // Twice in a row gives the same bits (no state kept between calls).
+        const first = C.slice();
+        run!();
+        expect(C).toEqual(first);
+      }
+    });
+  }
+
+  it('leaves f64 and tiny products to the reference kernel', () => {
+    const t64: TensorType[] = [{ shape: [64, 64], dtype: 'f64' }, { shape: [64, 64], dtype: 'f64' }];
+    expect(fastMatmul(K!, [new Float64Array(4096), new Float64Array(4096)], new Float64Array(4096), t64, {})).toBeNull();
+    const t32: TensorType[] = [{ shape: [2, 2], dtype: 'f32' }, { shape: [2, 2], dtype: 'f32' }];
+    expect(fastMatmul(K!, [f32(4), f32(4)], f32(4), t32, {})).toBeNull();
+  });
+});
+
+describe('elementwise fusion', () => {
+  const graph = `
+inputs:
+  a: {shape: [batch, 5]}
+  b: {shape: [batch, 5]}
+  bias: {shape: [5]}
+  col: {shape: [batch, 1]}
+  s: {shape: []}
+nodes:
+  - {name: p, op: mul, inputs: [a, b]}
+  - {name: q, op: add, inputs: [p, bias]}
+  - {name: r, op: sigmoid, inputs: [q]}
+  - {name: u, op: sub, inputs: [r, col]}
+  - {name: v, op: mul, inputs: [u, s]}
+  - {name: w, op: tanh, inputs: [v]}
+  - {name: z, op: div, inputs: [w, q]}
+outputs: [z, r2]
+`;
+  // r2 reads r from outside the chain after z: r must stay materialised.
+  const text = graph.replace('outputs: [z, r2]', '  - {name: r2, op: exp, inputs: [r]}\noutputs: [z, r2]');
+
+  it('groups a chain, keeps values read elsewhere, and runs it bit-identically to the unfused kernels', () => {
+    const model = parseGraph(text);
+    for (const dtype of ['f32', 'f64'] as const) {
+      for (const batch of [1, 3, 0]) {
+        const built = buildGraph(model, { float: dtype, batch });
+        const g = built.graph;
+        const order = g.ancestors(['z', 'r2']);
+        const groups = fuseElementwise(g, order, { keep: new Set(['z', 'r2']) });
+        // q is read by r and z, r by u and r2: both stay in memory; p joins q, u..w join z.
+        expect(groups.map((gr) => gr.nodes.map((n) => n.name))).toEqual([['p', 'q'], ['u', 'v', 'w', 'z']]);
+        const rnd = prng(3);
+        const feed = new Map<string, number[]>();
+        for (const i of ['a', 'b', 'bias', 'col', 's']) feed.set(i, Array.from({ length: sizeOf(g.node(i).type.shape) }, () => rnd() * 4 - 2));
+        const results: TypedArray[][] = [];
+        for (const fast of [false, true]) {
+          const exec = new CpuExecutor({ fast });
+          const plan = buildPlan(g, exec, { outputs: ['z', 'r2'], bound: new Map() });
+          for (const [k, v] of feed) plan.buffer(k).set(v);
+          plan.run();
+          results.push([plan.buffer('z').slice(), plan.buffer('r2').slice()]);
+        }
+        expect(Array.from(results[1]![0]!)).toEqual(Array.from(results[0]![0]!));
+        expect(Array.from(results[1]![1]!)).toEqual(Array.from(results[0]![1]!));
+      }
+    }
+  });
+
+  it('fuses broadcast inputs of every kind (row, column, scalar, general) exactly', () => {
+    const model = parseGraph(`
+inputs:
+  x: {shape: [3, 4, 5]}
+  row: {shape: [5]}
+  col: {shape: [3, 1, 1]}
+  mid: {shape: [4, 1]}
+  one: {shape: [1]}
+nodes:
+  - {name: a, op: add, inputs: [x, row]}
+  - {name: b, op: mul, inputs: [a, col]}
+  - {name: c, op: sub, inputs: [b, mid]}
+  - {name: d, op: maximum, inputs: [c, one]}
+  - {name: e, op: square, inputs: [d]}
+outputs: [e]
+`);
+    for (const dtype of ['f32', 'f64'] as const) {
+      const g = buildGraph(model, { float: dtype, batch: 1 }).graph;
+      const rnd = prng(11);
+      const out: number[][] = [];
+      for (const fast of [false, true]) {
+        const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['e'], bound: new Map() });
+        const r = prng(5);
+        for (const i of ['x', 'row', 'col', 'mid', 'one']) {
+          const buf = plan.buffer(i);
+          for (let j = 0; j < buf.length; j++) buf[j] = r() * 2 - 1;
+        }
+        plan.run();
+        out.push(Array.from(plan.buffer('e')));
+        void rnd;
+      }
+      expect(out[1]).toEqual(out[0]);
+    }
+  });
+});
+
+describe('training with the fast tier', () => {
+  it("gender's f32 training is bit-identical with and without the fast kernels", () => {
+    const runs = [false, true].map((fast) => {
+      const s = compile(loadGraph('graphs/gender.yaml'), { dtype: 'f32', fast });
+      return s.train({ epochs: 50 }).map((r) => r.loss);
+    });
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
+  it('the benchmark MLP takes the same steps within f32 rounding', () => {
+    const losses = [false, true].map((fast) => {
+      const model = loadGraph('graphs/bench/mlp.yaml');
+      const s = compile(model, { fast });
+      const rnd = prng(42);
+      for (const p of model.params) {
+        const buf = s.params.get(p.name)!;
+        for (let i = 0; i < buf.length; i++) buf[i] = (rnd() * 2 - 1) / Math.sqrt(p.shape[0]!);
+      }
+      const batch = 37; // odd on purpose
+      const x = new Float32Array(batch * 784).map(() => rnd());
+      const y = new Float32Array(batch * 10);
+      for (let r = 0; r < batch; r++) y[r * 10 + Math.floor(rnd() * 10)] = 1;
+      const out: number[] = [];
+      for (let i = 0; i < 5; i++) out.push(s.stepOn(batch, { x, y }));
+      return { out, w3: s.params.get('w3')!.slice() };
+    });
+    losses[1]!.out.forEach((l, i) => expect(l).toBeCloseTo(losses[0]!.out[i]!, 5));
+    const w = losses[0]!.w3, f = losses[1]!.w3;
+    for (let i = 0; i < w.length; i++) expect(Math.abs(f[i]! - w[i]!)).toBeLessThan(1e-5);
+  });
+});
