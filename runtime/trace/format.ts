@@ -76,7 +76,11 @@ export function formatTrace(t: Trace, opts: FormatTraceOptions = {}): string {
       ['before', val(u.before)],
       ['grad', `${val(u.gradient)}`],
       ['after', val(u.after)],
-      ...u.state.flatMap((s) => [[`${s.name} before`, val(s.before)], [`${s.name} after`, `${val(s.after)}   = ${s.formula}`]]),
+      // State by its name in the optimizer graph: optimizer/w1/velocity reads as velocity.
+      ...u.state.flatMap((s) => {
+        const name = s.name.slice(s.name.lastIndexOf('/') + 1);
+        return [[`${name} before`, val(s.before)], [`${name} after`, val(s.after), `= ${s.formula}`]];
+      }),
     ], '      '));
   }
   return out.join('\n');

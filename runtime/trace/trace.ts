@@ -288,12 +288,15 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
     const newNode = writeback.get(u.param);
     if (!gradNode || !newNode) continue;
     const own = new Set(u.nodes.map((n) => n.name));
-    const results = new Set([newNode, ...u.state.map((s) => writeback.get(s.name)).filter((x): x is string => !!x)]);
+    const states = new Set(u.state.map((s) => s.name));
+    // The optimizer's own nodes are written out in place, so `w - 0.1 * (0.9 * velocity + grad(w))`
+    // says the whole update; state reads by its name in the optimizer graph (`velocity`).
     const operand = (n: string): Expr => {
       const x = g.node(n);
       if (isConst(x)) return constExpr(x);
       if (n === gradNode) return { text: `grad(${u.param})`, atom: true };
-      if (own.has(n) && !results.has(n)) return nodeExpr(x, operand);
+      if (own.has(n)) return nodeExpr(x, operand);
+      if (states.has(n)) return nameExpr(n.slice(n.lastIndexOf('/') + 1));
       return nameExpr(n);
     };
     updates.push({

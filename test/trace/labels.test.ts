@@ -1,35 +1,13 @@
-// `trace` labels on a graph with fan-out and a batch of 2 (a = x·w is used three times: twice by
-// b = a * a, once by c = a + b): each use's contribution, the partial sums and the total of
-// d loss / d a, the unbroadcast sum back to w's shape, and --sample with a batch size over 1.
+// `trace` labels with fan-out and a batch of 2 (fixtures/fanout.yaml: a = x·w is used twice by
+// b = a * a and once by c = a + b): each use's contribution, the partial sums, the total of
+// d loss / d a, the unbroadcast sum back to w's shape, --sample with a batch size over 1; and an
+// optimizer with state (momentum, fixtures/line.yaml), whose state the updates show.
 
 import { describe, expect, it } from 'vitest';
-import { compile, parseGraph, trace, UsageError, type Trace } from '../../runtime/index.js';
+import { compile, formatTrace, loadGraph, trace, UsageError, type Trace } from '../../runtime/index.js';
 
-const FANOUT = `graph-run: 1
-name: fanout
-inputs:
-  x: {shape: [batch]}
-  y: {shape: [batch]}
-params:
-  w: {shape: [1], init: 0.5}
-nodes:
-  - {name: a, op: mul, inputs: [x, w]}
-  - {name: b, op: mul, inputs: [a, a]}
-  - {name: c, op: add, inputs: [a, b]}
-outputs: [c]
-loss:
-  graph: std:losses/mse.yaml
-  inputs: {pred: c, target: y}
-optimizer:
-  graph: std:optimizers/sgd.yaml
-  with: {lr: 0.1}
-training:
-  data: {x: [1, 2, 3], y: [0, 1, 0]}
-  epochs: 2
-  batch_size: 2
-`;
-
-const session = () => compile(parseGraph(FANOUT, 'fanout.yaml'), { dtype: 'f64' });
+const FANOUT = 'test/trace/fixtures/fanout.yaml';
+const session = () => compile(loadGraph(FANOUT), { dtype: 'f64' });
 const node = (t: Trace, label: string) => t.reverse.filter((r) => r.label === label);
 
 /** By hand: c = a + a², L = mean((c - y)²) over the batch, a = x w. */
@@ -74,9 +52,32 @@ describe('trace labels with fan-out and batches', () => {
   it('counts steps over epochs of ceil(3 / 2) = 2 batches: 4 steps in all', () => {
     expect(trace(session(), { step: 4 })).toMatchObject({ step: 4, steps: 4, epoch: 1, batchIndex: 1, rows: { start: 2, count: 1 } });
     expect(() => trace(session(), { step: 5 })).toThrow(UsageError);
-    expect(() => trace(session(), { step: 5 })).toThrow('step 5 is beyond the training: fanout.yaml trains for 4 steps (2 epochs of 2 batches)');
-    expect(() => trace(session(), { sample: 3 })).toThrow('sample 3 is beyond the data: fanout.yaml has 3 samples (0 to 2)');
+    expect(() => trace(session(), { step: 5 })).toThrow('step 5 is beyond the training: test/trace/fixtures/fanout.yaml trains for 4 steps (2 epochs of 2 batches)');
+    expect(() => trace(session(), { sample: 3 })).toThrow('sample 3 is beyond the data: test/trace/fixtures/fanout.yaml has 3 samples (0 to 2)');
     expect(() => trace(session(), { step: 0 })).toThrow(UsageError);
     expect(() => trace(session(), { step: 3, epochs: 1 })).toThrow('trains for 2 steps (1 epoch of 2 batches)');
+  });
+});
+
+describe('trace of an optimizer with state', () => {
+  it('shows each velocity before and after, and the update written out through it', () => {
+    // y = w x + b, MSE, momentum 0.9, lr 0.1; step 1 on (1, 3), step 2 on (2, 5), by hand:
+    // step 1: pred 1, d/dw = d/db = 2(1 - 3) = -4, v = -4, w = 1.4, b = 0.4;
+    // step 2: pred 3.2, d/dw = 2(3.2 - 5)·2 = -7.2, d/db = -3.6, v = 0.9·-4 + g, w = 1.4 - 0.1 v.
+    const t = trace(compile(loadGraph('test/trace/fixtures/line.yaml'), { dtype: 'f64' }), { step: 2 });
+    const [w, b] = t.updates;
+    expect(w).toMatchObject({ param: 'w', formula: 'w - 0.1 * (0.9 * velocity + grad(w))' });
+    expect(w!.before.data[0]).toBeCloseTo(1.4, 12);
+    expect(w!.gradient.data[0]).toBeCloseTo(-7.2, 12);
+    expect(w!.after.data[0]).toBeCloseTo(1.4 - 0.1 * (0.9 * -4 - 7.2), 12);
+    expect(w!.state).toHaveLength(1);
+    expect(w!.state[0]).toMatchObject({ name: 'optimizer/w/velocity', formula: '0.9 * velocity + grad(w)' });
+    expect(w!.state[0]!.before.data[0]).toBeCloseTo(-4, 12);
+    expect(w!.state[0]!.after.data[0]).toBeCloseTo(0.9 * -4 - 7.2, 12);
+    expect(b!.state[0]!.after.data[0]).toBeCloseTo(0.9 * -4 - 3.6, 12);
+    expect(w!.nodes.map((n) => n.name)).toEqual(['optimizer/w/scaled', 'optimizer/w/v_next', 'optimizer/w/step', 'optimizer/w/updated']);
+    // The optimizer state is not a forward value.
+    expect(t.forward.map((n) => n.name)).not.toContain('optimizer/w/velocity');
+    expect(formatTrace(t)).toContain('      velocity after   -10.8  = 0.9 * velocity + grad(w)');
   });
 });
