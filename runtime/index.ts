@@ -33,6 +33,9 @@ export { toMermaid } from './viz/mermaid.js';
 export { ToolError, CheckpointError } from './checkpoint/errors.js';
 export { checkpointBytes, restoreCheckpoint, type TrainingPosition, type RestoreOptions } from './checkpoint/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeFile } from './checkpoint/safetensors.js';
+export { plotSvg, type PlotOptions } from './progress/plot.js';
+export { lossChart, type ChartOptions } from './progress/chart.js';
+export { TrainingReporter, formatBar, progressMode, type Terminal, type ProgressMode, type ReporterOptions } from './progress/reporter.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {

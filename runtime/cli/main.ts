@@ -12,6 +12,9 @@ import {
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
 import { openCheckpoints } from '../checkpoint/job.js';
+import { ensureWritable, writeFileAtomic } from '../checkpoint/files.js';
+import { plotSvg } from '../progress/plot.js';
+import { progressMode, TrainingReporter, type Terminal } from '../progress/reporter.js';
 import { ToolError } from '../checkpoint/errors.js';
 import type { FloatDType } from '../ir/types.js';
 
@@ -39,6 +42,9 @@ Options:
   --save-every N     also write the --save checkpoint every N epochs
   --resume FILE      continue training from a checkpoint (bit for bit as if never stopped)
   --load FILE        use a checkpoint's parameters and only predict (no training)
+  --plot FILE        write the training curve (loss, and validation loss or accuracy where
+                     logged) as an SVG chart with labelled axes
+  -q, --quiet        no progress bar, log lines or loss chart while training
   --step N           trace: the optimizer step to show, from 1 (default 1)
   --sample K         trace: train that step on data row K (from 0; with batch size B, the
                      batch holding row K) instead of the step's own batch
@@ -63,6 +69,9 @@ interface Options {
   saveEvery?: number;
   resume?: string;
   load?: string;
+  /** run: training curve SVG; no progress output. */
+  plot?: string;
+  quiet?: boolean;
   /** trace: the step, the sample, every element. */
   step?: number;
   sample?: number;
@@ -98,6 +107,8 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         'save-every': { type: 'string' },
         resume: { type: 'string' },
         load: { type: 'string' },
+        plot: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
         step: { type: 'string' },
         sample: { type: 'string' },
         full: { type: 'boolean' },
@@ -131,6 +142,8 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (saveEvery !== undefined && !/^[1-9]\d*$/.test(saveEvery)) throw new UsageError(`--save-every must be a whole number >= 1, got "${saveEvery}"`);
   if (command !== 'run' && (v.save || saveEvery || v.resume)) throw new UsageError('--save, --save-every and --resume belong to a training run');
   Object.assign(opts, { save: v.save, saveEvery: saveEvery === undefined ? undefined : Number(saveEvery), resume: v.resume, load: v.load });
+  if (command !== 'run' && v.plot !== undefined) throw new UsageError('--plot belongs to a training run');
+  Object.assign(opts, { plot: v.plot, quiet: v.quiet === true });
   if (command !== 'trace' && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace');
   const whole = (flag: string, s: string | undefined, min: number) => {
     if (s === undefined) return undefined;
@@ -160,26 +173,37 @@ function flattenOutputs(r: Record<string, Tensor>): Tensor | Record<string, Tens
   return keys.length === 1 ? r[keys[0]!]! : r;
 }
 
-function runJob(session: Session, opts: Options, out: (s: string) => void): void {
+function runJob(session: Session, opts: Options, out: (s: string) => void, term?: Terminal): void {
   const m = session.model;
   const result: Record<string, unknown> = {};
   // Checkpoints are read (and the --save path checked) before training: a bad one stops the run here.
-  const ck = openCheckpoints(session, opts, opts.json ? () => {} : out);
+  const quiet = opts.json || opts.quiet;
+  if (opts.plot !== undefined) {
+    if (!m.training || opts.load) throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
+    ensureWritable(opts.plot, 'plot');
+  }
+  const ck = openCheckpoints(session, opts, quiet ? () => {} : out);
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = opts.epochs ?? t.epochs;
-    if (!opts.json) out(`${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
+    const progress = new TrainingReporter({
+      mode: progressMode(opts, term, process.env), out, term, epochs, from: ck.from, batchSize: t.batchSize, samples: session.samples,
+    });
+    if (!quiet) out(`${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
     const losses = session.train({
       epochs,
       from: ck.from,
+      onStep: (s) => progress.onStep(s),
       onLog: (r) => {
         ck.onLog(r);
-        if (!opts.json) out(`epoch ${String(r.epoch).padStart(String(epochs).length)}  loss ${r.loss.toFixed(6)}`);
+        progress.onLog(r);
       },
       onEpoch: ck.onEpoch,
     });
+    progress.finish(ck.losses);
     result.losses = losses;
     ck.finish(epochs);
+    if (opts.plot !== undefined) writeFileAtomic(opts.plot, plotSvg(ck.losses, { title: `${m.name}: training curve (${session.float})` }), 'plot');
   } else {
     ck.finish(ck.from);
   }
@@ -227,8 +251,18 @@ function runJob(session: Session, opts: Options, out: (s: string) => void): void
   if (opts.json) out(JSON.stringify(result));
 }
 
-/** Run the CLI; returns the exit code. Output goes through `out` and `err`. */
-export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
+const stdoutLine = (s: string): void => {
+  process.stdout.write(s + '\n');
+};
+
+/**
+ * Run the CLI; returns the exit code. Output goes through `out` and `err`; `term` is where a
+ * progress bar may be drawn (stdout when `out` is stdout; none, so plain lines, otherwise).
+ */
+export function main(
+  argv: string[], out: (s: string) => void = stdoutLine, err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  term: Terminal | undefined = out === stdoutLine ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) } : undefined,
+): number {
   try {
     const p = parse(argv);
     if (p === 'help') {
@@ -271,7 +305,7 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
         return 0;
       }
       case 'run':
-        runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out);
+        runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out, term);
         return 0;
       default:
         throw new UsageError(`unknown command "${p.command}"`);

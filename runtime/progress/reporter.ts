@@ -1,0 +1,130 @@
+// What a training run shows while it trains: on a terminal a progress bar (epoch, step, loss,
+// throughput, time left) redrawn in place, then a summary and a loss chart; otherwise one plain
+// line per logged epoch; nothing with --quiet or --json. Pure: the terminal is passed in.
+
+import type { LossRecord, StepRecord } from '../session.js';
+import { lossChart } from './chart.js';
+
+/** Where the bar is drawn: a terminal that takes raw text (no newline added). */
+export interface Terminal {
+  isTTY: boolean;
+  columns?: number;
+  write(s: string): void;
+}
+
+export type ProgressMode = 'bar' | 'lines' | 'quiet';
+
+export interface ReporterOptions {
+  mode: ProgressMode;
+  /** Whole lines (a newline is added). */
+  out: (line: string) => void;
+  /** Needed for 'bar'. */
+  term?: Terminal;
+  /** Train until this epoch (exclusive), starting at `from`. */
+  epochs: number;
+  from: number;
+  batchSize: number;
+  samples: number;
+  /** Milliseconds; injectable for tests. */
+  now?: () => number;
+  /** Least time between redraws, ms (default 100: smooth, and cheap next to fast steps). */
+  interval?: number;
+}
+
+/** The progress mode for a run: a bar on a real terminal, lines elsewhere, quiet on request. */
+export function progressMode(opts: { quiet?: boolean; json?: boolean }, term: Terminal | undefined, env: Record<string, string | undefined> = {}): ProgressMode {
+  if (opts.quiet || opts.json) return 'quiet';
+  return term?.isTTY && env.TERM !== 'dumb' && !env.CI ? 'bar' : 'lines';
+}
+
+export interface BarState {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number | undefined;
+  /** Samples per second so far. */
+  rate: number;
+  /** Seconds left, estimated from the rate so far. */
+  left: number;
+}
+
+function fmtTime(sec: number): string {
+  if (!Number.isFinite(sec)) return '--:--';
+  const s = Math.max(0, Math.round(sec));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+}
+
+function fmtRate(r: number): string {
+  if (!Number.isFinite(r) || r <= 0) return '-';
+  return r >= 1e6 ? `${(r / 1e6).toFixed(1)}M` : r >= 1e4 ? `${(r / 1e3).toFixed(0)}k` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(r >= 10 ? 0 : 1);
+}
+
+/** One progress line, at most `columns` characters wide. */
+export function formatBar(s: BarState, columns = 80): string {
+  const frac = s.epochs > 0 ? Math.min(1, (s.epoch + s.step / Math.max(1, s.steps)) / s.epochs) : 1;
+  const epochW = String(s.epochs).length;
+  const head = `epoch ${String(Math.min(s.epoch + 1, s.epochs)).padStart(epochW)}/${s.epochs}`;
+  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)}%  step ${s.step}/${s.steps}  loss ${s.loss === undefined ? '-' : s.loss.toPrecision(4)}  ${fmtRate(s.rate)} samples/s  ${fmtTime(s.left)} left`;
+  const barW = Math.max(0, Math.min(30, columns - head.length - tail.length - 3));
+  if (barW < 5) return (head + tail).slice(0, columns);
+  const full = Math.floor(frac * barW);
+  const bar = '█'.repeat(full) + (full < barW ? '░'.repeat(barW - full) : '');
+  return `${head} ${bar}${tail}`;
+}
+
+/**
+ * Reports a training run: pass its callbacks to Session.train, then call finish().
+ * @example const r = new TrainingReporter({ mode: 'lines', out: console.log, epochs: 10, from: 0, batchSize: 1, samples: 4 });
+ *          session.train({ epochs: 10, onStep: (s) => r.onStep(s), onLog: (l) => r.onLog(l) }); r.finish([]);
+ */
+export class TrainingReporter {
+  private readonly now: () => number;
+  private readonly started: number;
+  private lastDraw = -Infinity;
+  private stepsDone = 0;
+  private lastLoss: number | undefined;
+  private drawn = false;
+
+  constructor(private readonly o: ReporterOptions) {
+    this.now = o.now ?? (() => Date.now());
+    this.started = this.now();
+  }
+
+  onStep(s: StepRecord): void {
+    if (this.o.mode !== 'bar') return;
+    this.stepsDone++;
+    if (this.lastLoss === undefined) this.lastLoss = s.loss;
+    const t = this.now();
+    const lastStep = s.epoch === this.o.epochs - 1 && s.step === s.steps - 1;
+    if (t - this.lastDraw < (this.o.interval ?? 100) && !lastStep) return;
+    this.lastDraw = t;
+    const elapsed = Math.max(1e-3, (t - this.started) / 1000);
+    const total = (this.o.epochs - this.o.from) * s.steps;
+    const perStep = elapsed / this.stepsDone;
+    this.o.term!.write(`\r${formatBar({
+      epoch: s.epoch, epochs: this.o.epochs, step: s.step + 1, steps: s.steps, loss: this.lastLoss,
+      rate: (this.stepsDone * this.o.batchSize) / elapsed, left: perStep * (total - this.stepsDone),
+    }, this.o.term!.columns || 80)}\x1b[K`);
+    this.drawn = true;
+  }
+
+  onLog(r: LossRecord): void {
+    this.lastLoss = r.loss;
+    if (this.o.mode === 'lines') this.o.out(`epoch ${String(r.epoch).padStart(String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}`);
+  }
+
+  /** End of training: clear the bar, print a summary and the loss chart of `history` (bar mode). */
+  finish(history: readonly LossRecord[]): void {
+    if (this.o.mode !== 'bar') return;
+    if (this.drawn) this.o.term!.write('\r\x1b[K');
+    const sec = (this.now() - this.started) / 1000;
+    const rate = sec > 0 ? (this.stepsDone * this.o.batchSize) / sec : Infinity;
+    const last = history[history.length - 1];
+    const done = this.o.epochs > this.o.from ? `trained epochs ${this.o.from}..${this.o.epochs - 1} in ${sec.toFixed(2)} s (${fmtRate(rate)} samples/s)` : `no epochs left to train (${this.o.from} done)`;
+    this.o.out(`${done}${last ? `, loss ${last.loss.toFixed(6)} at epoch ${last.epoch}` : ''}`);
+    const chart = lossChart(history, { width: Math.max(20, Math.min(60, (this.o.term!.columns || 80) - 16)) });
+    for (const l of chart) this.o.out(l);
+  }
+}
