@@ -49,6 +49,8 @@ export interface OpNodeDecl {
   inputs: Ref[];
   attrs: Record<string, unknown>;
   loc: SourceLoc;
+  /** `device:` written on the node: run it there rather than on the graph's device. */
+  device?: 'cpu' | 'webgpu';
 }
 
 /** The optimizer, expanded for one parameter: its nodes, state, and where new values come from. */
@@ -104,6 +106,8 @@ export interface Model {
   gradNodes?: OpNodeDecl[];
   /** Seed of initialisers, shuffling and dropout (docs/init.md); 0 when the graph sets none. */
   seed?: number;
+  /** The graph's `device:` (docs/webgpu.md): where nodes run unless they say otherwise. */
+  device?: { choice: 'cpu' | 'webgpu' | 'auto'; loc: SourceLoc };
   training?: TrainingDecl;
   predict: { name: string; feed: Map<string, Located<unknown>>; loc: SourceLoc }[];
   feed?: Map<string, Located<unknown>>;

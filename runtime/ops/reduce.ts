@@ -85,8 +85,8 @@ function reduceKernel(mean: boolean): CpuKernel {
 }
 
 /**
- * WGSL: output j sums in0[base(j) + off(r)] for r < count. With the innermost axis kept and
- * many outputs, one invocation per output walks r in order (neighbouring invocations read
+ * WGSL: output j sums in0[base(j) + off(r)] for r < count. For short sums, or with the
+ * innermost axis kept and many outputs, one invocation per output walks r in order (neighbouring invocations read
  * neighbouring addresses, and the f32 sum runs in the CPU kernel's order). Otherwise one
  * 256-wide workgroup per output strides over r and adds the partial sums as a tree, so a whole
  * tensor reduces in parallel; f32 partial sums make the result differ from the CPU's in the
@@ -105,7 +105,8 @@ function reduceWgsl(mean: boolean): WgslGen {
     // mean of nothing is 0/0 = NaN, as on the CPU; a literal 0.0/0.0 would not compile.
     const finish = (acc: string) => (mean ? (count === 0 ? `bitcast<f32>(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
     const innerKept = shape.length > 0 && !axes.includes(shape.length - 1);
-    if (innerKept && m >= 2048) {
+    // Short sums are not worth a workgroup's barriers (costly on software Vulkan, too).
+    if (count <= 512 || (innerKept && m >= 2048)) {
       return {
         kind: 'map',
         count: m,

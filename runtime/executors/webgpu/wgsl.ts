@@ -8,7 +8,7 @@ import type { WgslKernel } from '../../ops/op.js';
 export type WgslScalar = 'f32' | 'i32';
 
 /** Invocations per workgroup of `map` kernels. */
-export const MAP_WORKGROUP = 256;
+export const MAP_WORKGROUP = 64;
 /** WebGPU's limit on workgroups per dispatch dimension (maxComputeWorkgroupsPerDimension). */
 export const MAX_GROUPS_PER_DIM = 65535;
 
