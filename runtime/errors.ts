@@ -21,7 +21,8 @@ export type ErrorKind =
   | 'CycleError'
   | 'DataError'
   | 'SubgraphError'
-  | 'AttrError';
+  | 'AttrError'
+  | 'NumericError';
 
 /** One problem in a user's graph or data, with where it is and (maybe) how to fix it. */
 export class GraphError extends Error {
@@ -77,6 +78,10 @@ export class SubgraphError extends GraphError {
 }
 export class AttrError extends GraphError {
   constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('AttrError', m, loc, node, hint); }
+}
+/** A value became NaN or infinite during training (at the node that first produced one). */
+export class NumericError extends GraphError {
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('NumericError', m, loc, node, hint); }
 }
 
 /** Several problems found in one pass: the loader reports all of them, not just the first. */

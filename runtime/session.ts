@@ -4,14 +4,18 @@
 // batch size and cached; parameters never leave their buffers.
 
 import { buildReverse } from './autodiff/reverse.js';
-import { addNodes, bindDims, buildGraph, type Built } from './ir/build.js';
+import { bindDims, buildGraph, type Built } from './ir/build.js';
 import type { IRGraph } from './ir/graph.js';
 import { DataError, GraphErrors, ShapeError, type GraphError } from './errors.js';
 import { CpuExecutor } from './executors/cpu/cpu.js';
 import { sizeOf, type FloatDType, type Tensor, type TypedArray } from './ir/types.js';
-import type { Model, Ref } from './load/model.js';
+import type { Model } from './load/model.js';
 import { buildPlan, type Plan } from './scheduler/plan.js';
-import { feedValues, trainingColumns, type Column } from './train/data.js';
+import { feedValues, rowCount, trainingSets, type Column } from './train/data.js';
+import { addUpdates } from './train/updates.js';
+import { accuracy } from './train/metrics.js';
+import { firstNonFinite, nonFiniteError, StepGuard } from './train/numeric.js';
+import { shuffledOrder } from './ops/random.js';
 import { initialValues } from './train/init.js';
 
 export interface SessionOptions {
@@ -23,7 +27,13 @@ export interface SessionOptions {
 
 export interface LossRecord {
   epoch: number;
+  /** Mean loss over the training data after the epoch. */
   loss: number;
+  /** With `training.accuracy`: the fraction of training samples classified right. */
+  accuracy?: number;
+  /** With `training.validation`: loss (and accuracy) on the validation data. */
+  val_loss?: number;
+  val_accuracy?: number;
 }
 
 export interface TrainOptions {
@@ -33,6 +43,8 @@ export interface TrainOptions {
   from?: number;
   /** Called after each logged epoch. */
   onLog?: (r: LossRecord) => void;
+  /** Stop with a NumericError at the first step that leaves a NaN or infinity (default true). */
+  checkFinite?: boolean;
   /** Called after every optimizer step, with the batch's loss (for progress bars). */
   onStep?: (s: StepRecord) => void;
   /** Called at the end of every epoch, after logging (for periodic checkpoints). */
@@ -61,6 +73,10 @@ interface CompiledRun {
   plan: Plan<TypedArray>;
   inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
   result: TypedArray | undefined;
+  /** Buffers of the inputs the runtime feeds (`__step`, `__epoch`). */
+  runtime: { buf: TypedArray; kind: 'epoch' | 'step' }[];
+  /** The accuracy output's buffer (evaluation runs of a model with `training.accuracy`). */
+  pred?: TypedArray;
 }
 
 function fail(errors: GraphError[]): never {
@@ -74,6 +90,13 @@ export class Session {
   private readonly exec: CpuExecutor;
   private readonly columns: Map<string, Column> | null;
   private readonly rows: number;
+  /** Validation columns (a split of the training data, or their own data) and their rows. */
+  private readonly valColumns: Map<string, Column> | null;
+  private readonly valRows: number;
+  /** Row order of the current epoch when shuffling (null: data order). */
+  private order: Int32Array | null = null;
+  /** What the runtime feeds to `__epoch` and `__step` (the 1-based global step) in training steps. */
+  private readonly clock = { epoch: 0, step: 0 };
   private readonly trainRuns = new Map<number, CompiledRun>();
   private readonly evalRuns = new Map<number, CompiledRun>();
   private readonly bound = new Map<string, TypedArray>();
@@ -82,9 +105,12 @@ export class Session {
     this.exec = new CpuExecutor({ fast: opts.fast !== false });
     this.float = opts.dtype ?? 'f32';
     const errors: GraphError[] = [];
-    this.columns = trainingColumns(model, errors);
+    const sets = trainingSets(model, errors);
     if (errors.length) fail(errors);
-    this.rows = Math.max(0, ...[...(this.columns?.values() ?? [])].filter((c) => c.batched).map((c) => c.rows));
+    this.columns = sets.train;
+    this.rows = rowCount(this.columns);
+    this.valColumns = sets.val;
+    this.valRows = rowCount(this.valColumns);
     for (const p of model.params) {
       const buf = this.exec.allocate(this.float, sizeOf(p.shape));
       buf.set(initialValues(p, model.seed ?? 0));
@@ -130,19 +156,11 @@ export class Session {
     const loss = this.lossName(built);
     const trainable = this.model.params.filter((p) => p.trainable).map((p) => p.name);
     const { grads, totals } = buildReverse(g, loss, trainable);
-    const writebacks: TrainGraph['writebacks'] = [];
+    let writebacks: TrainGraph['writebacks'] = [];
     if (withOptimizer) {
       const errors: GraphError[] = [];
-      for (const u of this.model.updates) {
-        const grad = grads.get(u.param);
-        if (!grad) continue; // no path from this parameter to the loss: nothing to update
-        for (const s of u.state) g.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: this.float }, loc: s.loc });
-        const ref = (r: Ref) => (r === u.gradRef ? grad : built.ref(r));
-        addNodes(g, u.nodes, batch, errors, new Set(), ref);
-        if (errors.length) fail(errors);
-        writebacks.push({ from: ref(u.newParam), to: u.param });
-        for (const [s, r] of u.newState) writebacks.push({ from: ref(r), to: s });
-      }
+      writebacks = addUpdates(built, this.model, grads, this.float, batch, errors);
+      if (errors.length) fail(errors);
     }
     return { built, loss, grads, totals, writebacks };
   }
@@ -150,14 +168,19 @@ export class Session {
   private compile(g: IRGraph, outputs: string[], writebacks: { from: string; to: string }[], result?: string): CompiledRun {
     const plan = buildPlan(g, this.exec, { outputs, bound: this.bound, writebacks });
     const inputs: CompiledRun['inputs'] = [];
+    const runtime: CompiledRun['runtime'] = [];
     for (const i of this.model.inputs) {
       const buf = plan.buffers.get(i.name);
       if (!buf) continue; // not needed by this plan
+      if (i.provided) {
+        runtime.push({ buf, kind: i.provided });
+        continue;
+      }
       const col = this.columns?.get(i.name);
       inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
       if (col && !col.batched) buf.set(col.values);
     }
-    return { plan, inputs, result: result === undefined ? undefined : plan.buffer(result) };
+    return { plan, inputs, result: result === undefined ? undefined : plan.buffer(result), runtime };
   }
 
   private trainRun(batch: number): CompiledRun {
@@ -175,20 +198,41 @@ export class Session {
     if (!r) {
       const built = this.build(batch, true);
       const loss = this.lossName(built);
-      r = this.compile(built.graph, [loss], [], loss);
+      const acc = this.model.training?.accuracy;
+      const pred = acc ? built.ref(acc.pred) : undefined;
+      r = this.compile(built.graph, pred === undefined ? [loss] : [loss, pred], [], loss);
+      if (pred !== undefined) r.pred = r.plan.buffer(pred);
       this.evalRuns.set(batch, r);
     }
     return r;
   }
 
-  private feedRows(run: CompiledRun, start: number, count: number): void {
-    for (const { buf, col, rowSize } of run.inputs) {
-      if (!col?.batched) continue;
+  /**
+   * Write rows [start, start + count) into the run's input buffers: of the training data in the
+   * current epoch's order by default, or of `cols` (validation data) in data order.
+   */
+  private feedRows(run: CompiledRun, start: number, count: number, cols?: Map<string, Column> | null): void {
+    const order = cols ? null : this.order;
+    for (const { buf, col: trainCol, rowSize } of run.inputs) {
+      const col = cols ? cols.get(trainCol?.input.name ?? '') : trainCol;
+      if (!col) continue;
       const v = col.values;
+      if (!col.batched) {
+        if (cols) buf.set(v);
+        continue;
+      }
+      if (order) {
+        for (let r = 0; r < count; r++) {
+          const off = order[start + r]! * rowSize, dst = r * rowSize;
+          for (let j = 0; j < rowSize; j++) buf[dst + j] = v[off + j]!;
+        }
+        continue;
+      }
       const off = start * rowSize;
       const n = count * rowSize;
       for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
     }
+    for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? this.clock.step : this.clock.epoch;
   }
 
   /** One optimizer step on rows [start, start + count) of the training data; returns the batch loss. */
@@ -207,6 +251,7 @@ export class Session {
   stepOn(batch: number, values: Record<string, ArrayLike<number>>): number {
     const run = this.trainRun(batch);
     for (const name in values) run.plan.buffer(name).set(values[name]!);
+    for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? this.clock.step : this.clock.epoch;
     run.plan.run();
     return run.result![0]!;
   }
@@ -232,10 +277,35 @@ export class Session {
 
   /** Mean loss over the whole training set, with the current parameters. */
   evaluate(): number {
-    const run = this.evalRun(this.rows);
-    this.feedRows(run, 0, this.rows);
+    return this.evaluateOn(null).loss;
+  }
+
+  /** Loss (and accuracy) over the training data (null) or the validation data, with dropout off. */
+  private evaluateOn(cols: Map<string, Column> | null): { loss: number; accuracy?: number } {
+    const rows = cols ? this.valRows : this.rows;
+    const run = this.evalRun(rows);
+    const saved = this.clock.step;
+    // Step 0: not a training step, so dropout is the identity.
+    this.clock.step = 0;
+    this.feedRows(run, 0, rows, cols ?? this.columns);
+    this.clock.step = saved;
     run.plan.run();
-    return run.result![0]!;
+    const out: { loss: number; accuracy?: number } = { loss: run.result![0]! };
+    const acc = this.model.training?.accuracy;
+    const target = acc ? (cols ?? this.columns)?.get(acc.target) : undefined;
+    if (acc && run.pred && target) out.accuracy = accuracy(run.pred, rows, run.pred.length / rows, target.values, acc.threshold);
+    return out;
+  }
+
+  /** The metrics logged after an epoch: training loss and accuracy, and on validation data. */
+  metrics(epoch: number): LossRecord {
+    const r: LossRecord = { epoch, ...this.evaluateOn(null) };
+    if (this.valColumns) {
+      const v = this.evaluateOn(this.valColumns);
+      r.val_loss = v.loss;
+      if (v.accuracy !== undefined) r.val_accuracy = v.accuracy;
+    }
+    return r;
   }
 
   /** Train as the model's `training` section says (epochs may be overridden). */
@@ -246,19 +316,41 @@ export class Session {
     const bs = t.batchSize;
     const log: LossRecord[] = [];
     const steps = Math.ceil(this.rows / bs);
+    const guard = opts.checkFinite === false ? null : new StepGuard(this.bound);
+    const orderBuf = t.shuffle ? new Int32Array(this.rows) : null;
     for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
+      this.clock.epoch = epoch;
+      this.order = orderBuf ? shuffledOrder(this.model.seed ?? 0, this.rows, epoch, orderBuf) : null;
       for (let s = 0, k = 0; s < this.rows; s += bs, k++) {
-        const loss = this.step(s, Math.min(bs, this.rows - s));
+        const count = Math.min(bs, this.rows - s);
+        // The step counter is a function of (epoch, batch), so a resumed run continues it.
+        this.clock.step = epoch * steps + k + 1;
+        guard?.save();
+        const loss = this.step(s, count);
+        if (guard && !guard.ok(loss)) this.diagnose(guard, { epoch, k, steps, start: s, count, loss });
         opts.onStep?.({ epoch, step: k, steps, loss });
       }
       if (epoch % t.logEvery === 0) {
-        const r = { epoch, loss: this.evaluate() };
+        const r = this.metrics(epoch);
         log.push(r);
         opts.onLog?.(r);
       }
       opts.onEpoch?.(epoch);
     }
     return log;
+  }
+
+  /**
+   * A step left a NaN or an infinity: put back the values from before it, replay it with every
+   * node kept, and fail naming the first node that produced a non-finite value.
+   */
+  private diagnose(guard: StepGuard, at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number }): never {
+    guard.restore();
+    const { train, values } = this.tracedStep(at.start, at.count);
+    // The replay applied the update again; training stops with the values from before the step.
+    guard.restore();
+    const g = train.built.graph;
+    fail([nonFiniteError(g, firstNonFinite(g, values), values, at.epoch, at.k, at.steps, at.loss, this.model.training!.loc)]);
   }
 
   /** Run the forward graph on the given input values; returns every declared output. */

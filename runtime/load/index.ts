@@ -7,7 +7,9 @@ import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'nod
 import { fileURLToPath } from 'node:url';
 import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph } from '../ir/build.js';
-import { feedValues, trainingColumns } from '../train/data.js';
+import { feedValues, trainingSets } from '../train/data.js';
+import { checkLabels } from '../train/labels.js';
+import { addUpdates } from '../train/updates.js';
 import type { Model } from './model.js';
 import { Loader, type LoaderIO } from './resolve.js';
 import { buildReverse } from '../autodiff/reverse.js';
@@ -82,7 +84,11 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     const t = built.graph.node(lossName).type;
     if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss!.loc, lossName, 'reduce it, e.g. with op mean'));
   }
-  trainingColumns(model, errors);
+  const sets = trainingSets(model, errors);
+  if (!built.errors.length) {
+    checkLabels(built.graph, sets.train, 'training data', errors);
+    checkLabels(built.graph, sets.val, 'validation data', errors);
+  }
   // Without these a training section would run and change nothing (or fail later, at 1:1).
   if (model.training && !partial && !model.loss) errors.push(new DataError('training needs a loss to minimise', model.training.loc, undefined, 'add a `loss:` section'));
   else if (model.training && !partial && !model.updates.length && model.params.some((p) => p.trainable)) errors.push(new DataError('training needs an optimizer', model.training.loc, undefined, 'add e.g. `optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}`'));
@@ -96,15 +102,7 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     try {
       const loss = built.ref(model.loss.ref);
       const { grads } = buildReverse(built.graph, loss, model.params.filter((p) => p.trainable).map((p) => p.name));
-      for (const u of model.updates) {
-        const g = grads.get(u.param);
-        if (!g) continue;
-        for (const s of u.state) built.graph.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: 'f32' }, loc: s.loc });
-        for (const n of u.nodes) {
-          const inputs = n.inputs.map((r) => (r === u.gradRef ? g : built.ref(r)));
-          built.graph.add({ name: n.name, op: n.op, inputs, attrs: n.attrs, loc: n.loc });
-        }
-      }
+      addUpdates(built, model, grads, 'f32', batch, errors);
     } catch (e) {
       if (e instanceof Error && 'kind' in e) errors.push(e as GraphError);
       else throw e;

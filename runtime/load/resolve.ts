@@ -15,6 +15,8 @@ import type {
   Dim, InputDecl, InputDType, Located, Model, OpNodeDecl, ParamDecl, ParamUpdate, Ref, StateDecl, TrainingDecl,
 } from './model.js';
 import { checkSchema } from './schema.js';
+import { readDataFile, readInitFile, type DataFileSpec } from '../train/files.js';
+import { randomInit, type RandomInitSpec } from '../train/init.js';
 import { SourceFile, type Path } from './source.js';
 
 /** How the loader reads files: Node's fs by default, anything else in a browser. */
@@ -30,24 +32,40 @@ interface NodeDoc {
   inputs?: unknown;
   attrs?: Record<string, unknown>;
   with?: Record<string, number>;
-  device?: 'cpu' | 'webgpu';
 }
 
 interface GraphDoc {
   name?: string;
-  device?: 'cpu' | 'webgpu' | 'auto';
   attrs?: Record<string, { default?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }>;
   inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType }>;
-  params?: Record<string, { shape: Dim[]; init: number | { constant?: number; values?: unknown[] }; trainable?: boolean }>;
-  state?: Record<string, { shape?: Dim[]; init?: number }>;
+  seed?: number;
+  params?: Record<string, { shape: Dim[]; init: number | ({ constant?: number; values?: unknown[]; file?: string } & RandomInitSpec); trainable?: boolean }>;
+  state?: Record<string, { shape?: Dim[]; init?: number | string }>;
   nodes?: NodeDoc[];
   outputs?: string[] | Record<string, string>;
   loss?: NodeDoc;
-  optimizer?: { graph: string; with?: Record<string, number> };
-  training?: { data: Record<string, unknown[]>; epochs: number; batch_size?: number; log_every?: number };
+  optimizer?: OptimizerDoc;
+  training?: {
+    data: Record<string, unknown[]> | DataFileSpec;
+    epochs: number;
+    batch_size?: number;
+    log_every?: number;
+    validation?: { split?: number; file?: string; columns?: DataFileSpec['columns']; data?: Record<string, unknown[]> };
+    shuffle?: boolean;
+    accuracy?: { pred: string; target: string; threshold?: number };
+  };
   predict?: Record<string, Record<string, unknown>>;
   feed?: Record<string, unknown>;
   gradients?: { of: string; wrt: string[] };
+}
+
+interface OptimizerDoc {
+  graph: string;
+  with?: Record<string, number>;
+  /** Per-parameter options: name pattern (`*` any characters) -> `with` overrides, or trainable: false. */
+  params?: Record<string, Record<string, number | boolean>>;
+  schedule?: { graph: string; with?: Record<string, number>; every?: 'epoch' | 'step' };
+  clip_grad_norm?: number;
 }
 
 interface Loaded {
@@ -66,6 +84,8 @@ interface Use {
   via: SourceLoc[];
   /** For optimizer graphs: the parameter's shape, which `state` entries take by default. */
   paramShape?: number[];
+  /** Attributes bound to a value computed in the graph (a scheduled `lr`) instead of a number. */
+  attrRefs?: Map<string, Ref>;
 }
 
 interface Expansion {
@@ -108,6 +128,10 @@ export function flatten(v: unknown): { shape: number[]; values: number[] } | str
 export class Loader {
   readonly errors: GraphError[] = [];
   private cache = new Map<string, Loaded | null>();
+  /** The top-level graph's seed (dropout nodes take it). */
+  private seed = 0;
+  /** Inputs the runtime feeds that some node reads (docs: InputDecl.provided). */
+  private readonly runtime = new Set<'epoch' | 'step'>();
 
   constructor(private readonly io: LoaderIO) {}
 
@@ -152,6 +176,7 @@ export class Loader {
     if (!top) return null;
     const { file, doc } = top;
     const L = (p: Path, key = false) => file.loc(p, key);
+    this.seed = doc.seed ?? 0;
     const ex = this.expand(top, null, [path]);
     // The loss: one more node in the top-level scope, kept apart so predictions need no targets.
     let loss: Model['loss'];
@@ -174,38 +199,8 @@ export class Loader {
       const ref = ex.resolve(target, L(p));
       if (ref !== undefined) outputs.push({ name, ref, loc: L(p) });
     }
-    const updates: ParamUpdate[] = [];
-    if (doc.optimizer) {
-      if (!loss) this.errors.push(new SubgraphError('an optimizer needs a loss to minimise', L(['optimizer'], true), undefined, 'add a `loss:` section'));
-      const optPath = this.io.resolve(path, doc.optimizer.graph);
-      const opt = this.loadFile(optPath, undefined, L(['optimizer', 'graph']));
-      if (opt) this.checkOptimizerContract(opt, L(['optimizer', 'graph']));
-      if (opt && !this.errors.length) {
-        for (const p of ex.params.filter((q) => q.trainable)) {
-          const gradRef = `grad/${p.name}`;
-          const use: Use = {
-            prefix: `optimizer/${p.name}/`,
-            bindings: new Map<string, Ref>([['param', p.name], ['grad', gradRef]]),
-            bindingLoc: () => L(['optimizer', 'graph']),
-            with: doc.optimizer.with ?? {},
-            withLoc: (n) => L(['optimizer', 'with', n], true),
-            loc: L(['optimizer', 'graph']),
-            via: [L(['optimizer', 'graph'])],
-            paramShape: p.shape,
-          };
-          const oe = this.expand(opt, use, [path, optPath]);
-          const newParam = oe.outputs.get('param');
-          if (newParam === undefined) continue;
-          const newState = new Map<string, Ref>();
-          for (const s of Object.keys(opt.doc.state ?? {})) {
-            const r = oe.outputs.get(s);
-            if (r !== undefined) newState.set(use.prefix + s, r);
-          }
-          updates.push({ param: p.name, gradRef, nodes: oe.nodes, state: oe.state, newParam, newState });
-        }
-      }
-    }
-    const training = doc.training ? this.training(file, doc.training) : undefined;
+    const { updates, gradNodes } = doc.optimizer ? this.optimizer(top, ex, loss !== undefined) : { updates: [], gradNodes: [] };
+    const training = doc.training ? this.training(file, doc.training, ex) : undefined;
     const locate = (p: Path, v: unknown): Located<unknown> => ({ value: v, loc: L(p), itemLoc: (i) => L([...p, i]) });
     const predict = Object.entries(doc.predict ?? {}).map(([name, feed]) => ({
       name,
@@ -232,6 +227,7 @@ export class Loader {
     }
     const nodes = this.topoSort(ex.nodes);
     const lossSorted = loss ? { ...loss, nodes: this.topoSort(loss.nodes) } : undefined;
+    for (const kind of this.runtime) ex.inputs.push({ name: `__${kind}`, shape: [], dtype: 'float', loc: L([]), provided: kind });
     const model: Model = {
       file: path,
       name: doc.name ?? path.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
@@ -243,11 +239,142 @@ export class Loader {
       predict,
     };
     if (lossSorted) model.loss = lossSorted;
+    if (gradNodes.length) model.gradNodes = gradNodes;
+    if (doc.seed !== undefined) model.seed = doc.seed;
     if (training) model.training = training;
     if (feed) model.feed = feed;
     if (gradients) model.gradients = gradients;
-    if (doc.device) model.device = { choice: doc.device, loc: file.loc(['device']) };
     return model;
+  }
+
+  /**
+   * The optimizer section: the optimizer graph expanded once per trainable parameter, with its
+   * per-parameter options and, under a schedule, the schedule graph computing its `lr`; and the
+   * nodes that clip all gradients by their global norm (torch.nn.utils.clip_grad_norm_).
+   */
+  private optimizer(top: Loaded, ex: Expansion, hasLoss: boolean): { updates: ParamUpdate[]; gradNodes: OpNodeDecl[] } {
+    const { file, doc } = top;
+    const path = file.path;
+    const o = doc.optimizer!;
+    const L = (p: Path, key = false) => file.loc(p, key);
+    const updates: ParamUpdate[] = [];
+    const gradNodes: OpNodeDecl[] = [];
+    if (!hasLoss) this.errors.push(new SubgraphError('an optimizer needs a loss to minimise', L(['optimizer'], true), undefined, 'add a `loss:` section'));
+    const optPath = this.io.resolve(path, o.graph);
+    const opt = this.loadFile(optPath, undefined, L(['optimizer', 'graph']));
+    if (opt) this.checkOptimizerContract(opt, L(['optimizer', 'graph']));
+
+    // Per-parameter options; later patterns override earlier ones.
+    const overrides = new Map<string, { values: Record<string, number>; at: Map<string, SourceLoc> }>();
+    for (const [pattern, opts] of Object.entries(o.params ?? {})) {
+      const re = new RegExp('^' + pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+      const hits = ex.params.filter((p) => re.test(p.name));
+      if (!hits.length) {
+        this.errors.push(new NameError(`no parameter matches "${pattern}"`, L(['optimizer', 'params', pattern], true), undefined, suggest(pattern, ex.params.map((p) => p.name), 'parameters')));
+      }
+      for (const p of hits) {
+        const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
+        for (const [k, v] of Object.entries(opts)) {
+          if (k === 'trainable') {
+            if (v === false) p.trainable = false;
+            continue;
+          }
+          cur.values[k] = v as number;
+          cur.at.set(k, L(['optimizer', 'params', pattern, k], true));
+        }
+        overrides.set(p.name, cur);
+      }
+    }
+
+    let sched: Loaded | null = null;
+    const schedPath = o.schedule ? this.io.resolve(path, o.schedule.graph) : '';
+    if (o.schedule) {
+      sched = this.loadFile(schedPath, undefined, L(['optimizer', 'schedule', 'graph']));
+      if (sched) {
+        const at = L(['optimizer', 'schedule', 'graph']);
+        const outs = sched.doc.outputs ?? [];
+        const hint = 'a schedule graph takes input `t` (epochs or steps done) and attribute `lr` (the base rate), and outputs `lr`';
+        if (!('t' in (sched.doc.inputs ?? {}))) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no input "t"`, at, undefined, hint));
+        if (!('lr' in (sched.doc.attrs ?? {}))) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no attribute "lr"`, at, undefined, hint));
+        if (!(Array.isArray(outs) ? outs : Object.keys(outs)).includes('lr')) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no output "lr"`, at, undefined, hint));
+      }
+    }
+    if (!opt || this.errors.length) return { updates, gradNodes };
+    const trainable = ex.params.filter((q) => q.trainable);
+
+    // Clipping: total = ||(||g_1||, ..., ||g_n||)||, every g scaled by min(max_norm / (total + 1e-6), 1).
+    const gradOf = new Map<string, Ref>(trainable.map((p) => [p.name, `grad/${p.name}`]));
+    if (o.clip_grad_norm !== undefined && trainable.length) {
+      const at = L(['optimizer', 'clip_grad_norm']);
+      const node = (name: string, op: string, inputs: Ref[]): string => {
+        gradNodes.push({ name: `clip/${name}`, op, inputs, attrs: {}, loc: at });
+        return `clip/${name}`;
+      };
+      const norms = trainable.map((p) => node(`${p.name}/norm`, 'sqrt', [node(`${p.name}/sumsq`, 'sum', [node(`${p.name}/sq`, 'square', [`grad/${p.name}`])])]));
+      let total: Ref = node('norm0/sq', 'square', [norms[0]!]);
+      norms.slice(1).forEach((n, i) => (total = node(`norms/add${i + 1}`, 'add', [total, node(`norm${i + 1}/sq`, 'square', [n])])));
+      total = node('total_norm', 'sqrt', [total]);
+      // 1e-6 keeps the division finite for all-zero gradients (PyTorch's constant).
+      const coef = node('coef', 'div', [o.clip_grad_norm, node('total_norm_eps', 'add', [total, 1e-6])]);
+      const clamped = node('coef_clamped', 'minimum', [coef, 1]);
+      for (const p of trainable) gradOf.set(p.name, node(`${p.name}/grad`, 'mul', [`grad/${p.name}`, clamped]));
+    }
+
+    for (const p of trainable) {
+      const over = overrides.get(p.name);
+      const withValues = { ...(o.with ?? {}), ...(over?.values ?? {}) };
+      const withLoc = (n: string) => over?.at.get(n) ?? L(['optimizer', 'with', n], true);
+      const prefix = `optimizer/${p.name}/`;
+      const before: OpNodeDecl[] = [];
+      const attrRefs = new Map<string, Ref>();
+      const baseLr = withValues.lr ?? opt.doc.attrs?.lr?.default;
+      if (sched && o.schedule && baseLr !== undefined) {
+        let t: Ref;
+        if ((o.schedule.every ?? 'epoch') === 'step') {
+          // t counts the steps done before this one; __step is 1-based.
+          this.runtime.add('step');
+          t = `${prefix}schedule_t`;
+          before.push({ name: t, op: 'sub', inputs: ['__step', 1], attrs: {}, loc: L(['optimizer', 'schedule', 'every']) });
+        } else {
+          this.runtime.add('epoch');
+          t = '__epoch';
+        }
+        const su: Use = {
+          prefix: `${prefix}schedule/`,
+          bindings: new Map<string, Ref>([['t', t]]),
+          bindingLoc: () => L(['optimizer', 'schedule', 'graph']),
+          with: { ...(o.schedule.with ?? {}), lr: baseLr },
+          withLoc: (n) => (n === 'lr' ? withLoc('lr') : L(['optimizer', 'schedule', 'with', n], true)),
+          loc: L(['optimizer', 'schedule', 'graph']),
+          via: [L(['optimizer', 'schedule', 'graph'])],
+        };
+        const se = this.expand(sched, su, [path, schedPath]);
+        before.push(...se.nodes);
+        const lr = se.outputs.get('lr');
+        if (lr !== undefined) attrRefs.set('lr', lr);
+      }
+      const use: Use = {
+        prefix,
+        bindings: new Map<string, Ref>([['param', p.name], ['grad', gradOf.get(p.name)!]]),
+        bindingLoc: () => L(['optimizer', 'graph']),
+        with: withValues,
+        withLoc,
+        loc: L(['optimizer', 'graph']),
+        via: [L(['optimizer', 'graph'])],
+        paramShape: p.shape,
+        attrRefs,
+      };
+      const oe = this.expand(opt, use, [path, optPath]);
+      const newParam = oe.outputs.get('param');
+      if (newParam === undefined) continue;
+      const newState = new Map<string, Ref>();
+      for (const s of Object.keys(opt.doc.state ?? {})) {
+        const r = oe.outputs.get(s);
+        if (r !== undefined) newState.set(use.prefix + s, r);
+      }
+      updates.push({ param: p.name, gradRef: `grad/${p.name}`, nodes: this.topoSort([...before, ...oe.nodes]), state: oe.state, newParam, newState });
+    }
+    return { updates, gradNodes };
   }
 
   private checkOptimizerContract(opt: Loaded, loc: SourceLoc): void {
@@ -260,14 +387,41 @@ export class Loader {
     if (!outNames.includes('param')) this.errors.push(new SubgraphError(`optimizer graph ${opt.file.path} has no output "param"`, loc, undefined, 'an optimizer graph outputs the new value as `param`'));
   }
 
-  private training(file: SourceFile, t: NonNullable<GraphDoc['training']>): TrainingDecl {
-    const data = new Map<string, Located<unknown[]>>();
-    for (const [k, v] of Object.entries(t.data)) {
-      data.set(k, { value: v, loc: file.loc(['training', 'data', k], true), itemLoc: (i) => file.loc(['training', 'data', k, i]) });
-    }
+  private training(file: SourceFile, t: NonNullable<GraphDoc['training']>, ex: Expansion): TrainingDecl {
+    const inline = (rows: Record<string, unknown[]>, p: Path) => {
+      const data = new Map<string, Located<unknown[]>>();
+      for (const [k, v] of Object.entries(rows)) {
+        data.set(k, { value: v, loc: file.loc([...p, k], true), itemLoc: (i) => file.loc([...p, k, i]) });
+      }
+      return data;
+    };
+    const fromFile = (spec: DataFileSpec, p: Path) =>
+      readDataFile(this.io, file.path, spec, ex.inputs, (q, key) => file.loc([...p, ...q], key), this.errors) ?? new Map<string, Located<unknown[]>>();
+    const isFile = (d: unknown): d is DataFileSpec => typeof (d as { file?: unknown }).file === 'string';
+    const data = isFile(t.data) ? fromFile(t.data, ['training', 'data']) : inline(t.data, ['training', 'data']);
     const loc = file.loc(['training'], true);
+    const extra: Partial<TrainingDecl> = {};
+    if (t.shuffle) extra.shuffle = true;
+    const v = t.validation;
+    if (v) {
+      const vloc = file.loc(['training', 'validation'], true);
+      if (v.split !== undefined) extra.validation = { split: v.split, loc: vloc };
+      else if (v.file !== undefined) {
+        // Columns default to the training file's.
+        const columns = v.columns ?? (isFile(t.data) ? t.data.columns : undefined);
+        extra.validation = { data: fromFile({ file: v.file, ...(columns ? { columns } : {}) }, ['training', 'validation']), loc: vloc };
+      } else if (v.data) extra.validation = { data: inline(v.data, ['training', 'validation', 'data']), loc: vloc };
+    }
+    if (t.accuracy) {
+      const aloc = file.loc(['training', 'accuracy'], true);
+      const pred = ex.resolve(t.accuracy.pred, file.loc(['training', 'accuracy', 'pred']));
+      const target = t.accuracy.target;
+      if (!ex.inputs.some((i) => i.name === target)) {
+        this.errors.push(new NameError(`accuracy target "${target}" is not an input`, file.loc(['training', 'accuracy', 'target']), undefined, suggest(target, ex.inputs.map((i) => i.name), 'inputs')));
+      } else if (pred !== undefined) extra.accuracy = { pred, target, threshold: t.accuracy.threshold ?? 0.5, loc: aloc };
+    }
     const batchSizeLoc = t.batch_size === undefined ? loc : file.loc(['training', 'batch_size']);
-    return { data, epochs: t.epochs, batchSize: t.batch_size ?? 1, logEvery: t.log_every ?? 1, loc, batchSizeLoc };
+    return { data, epochs: t.epochs, batchSize: t.batch_size ?? 1, logEvery: t.log_every ?? 1, loc, batchSizeLoc, ...extra };
   }
 
   /**
@@ -320,7 +474,11 @@ export class Loader {
       scope.set(name, e);
       return true;
     };
-    for (const name of Object.keys(attrDecls)) if (env.has(name)) declare(name, { kind: 'attr', value: env.get(name)! }, L(['attrs', name], true));
+    for (const name of Object.keys(attrDecls)) {
+      if (!env.has(name)) continue;
+      const r = use?.attrRefs?.get(name);
+      declare(name, r !== undefined ? { kind: 'input', ref: r } : { kind: 'attr', value: env.get(name)! }, L(['attrs', name], true));
+    }
 
     const dimOf = (d: Dim, loc: SourceLoc, allowBatch: boolean): Dim | undefined => {
       if (typeof d === 'number') return d;
@@ -365,6 +523,13 @@ export class Loader {
       let decl: ParamDecl | undefined;
       if (typeof init === 'number' || init.constant !== undefined) {
         decl = { name: gname, shape: concrete, init: { kind: 'constant', value: typeof init === 'number' ? init : init.constant! }, trainable: spec.trainable ?? true, loc };
+      } else if (init.file !== undefined) {
+        const values = readInitFile(this.io, file.path, init.file, concrete, L(['params', name, 'init', 'file']), this.errors);
+        if (values) decl = { name: gname, shape: concrete, init: { kind: 'values', values }, trainable: spec.trainable ?? true, loc };
+      } else if (init.values === undefined) {
+        const r = randomInit(init, concrete);
+        if (typeof r === 'string') this.errors.push(new AttrError(`initialiser of "${name}": ${r}`, L(['params', name, 'init']), gname));
+        else decl = { name: gname, shape: concrete, init: r, trainable: spec.trainable ?? true, loc };
       } else {
         const f = flatten(init.values);
         const at = L(['params', name, 'init', 'values']);
@@ -384,7 +549,16 @@ export class Loader {
       }
       const shape = spec.shape ? (spec.shape.map((d, i) => dimOf(d, L(['state', name, 'shape', i]), false)) as number[]) : use.paramShape;
       if (shape.some((d) => d === undefined)) continue;
-      ex.state.push({ name: prefix + name, shape, init: spec.init ?? 0, loc });
+      let init = 0;
+      if (typeof spec.init === 'string') {
+        const v = env.get(spec.init);
+        if (v === undefined) {
+          this.errors.push(new NameError(`initial value "${spec.init}" of state "${name}" is not an attribute`, L(['state', name, 'init']), undefined, suggest(spec.init, env.keys(), 'attributes')));
+          continue;
+        }
+        init = v;
+      } else if (spec.init !== undefined) init = spec.init;
+      ex.state.push({ name: prefix + name, shape, init, loc });
       declare(name, { kind: 'state', ref: prefix + name }, loc);
     }
 
@@ -521,7 +695,15 @@ export class Loader {
       });
     }
     if (!ok) return undefined;
-    ex.nodes.push({ name: gname, op: def.name, inputs, attrs, loc, ...(n.device ? { device: n.device } : {}) });
+    if (def.name === 'dropout' && inputs.length === 1) {
+      // Dropout reads the runtime's step counter (0 outside training steps: the identity) and
+      // draws its mask from a stream named after the node under the graph's seed.
+      inputs.push('__step');
+      this.runtime.add('step');
+      attrs.seed ??= this.seed;
+      attrs.stream ??= gname;
+    }
+    ex.nodes.push({ name: gname, op: def.name, inputs, attrs, loc });
     return gname;
   }
 

@@ -14,6 +14,8 @@ export interface Column {
   rows: number;
   values: number[];
   batched: boolean;
+  /** Where row r of the data is written (YAML or data file), for errors about its values. */
+  loc: (row: number) => SourceLoc;
 }
 
 function sampleShape(i: InputDecl): Dim[] | null {
@@ -24,17 +26,23 @@ function fmt(shape: Dim[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Training data columns, one per input, checked; errors name the row. */
-export function trainingColumns(model: Model, errors: GraphError[]): Map<string, Column> | null {
-  const t = model.training;
-  if (!t) return null;
+/**
+ * Training data columns, one per input, checked; errors name the row. `what` names the data in
+ * messages, and `data` replaces the training data (validation data is checked the same way).
+ */
+export function trainingColumns(
+  model: Model, errors: GraphError[], what = 'training data', data?: Map<string, Located<unknown[]>>,
+): Map<string, Column> | null {
+  const t0 = model.training;
+  if (!t0) return null;
+  const t = data ? { ...t0, data } : t0;
   const cols = new Map<string, Column>();
   const inputs = new Map(model.inputs.map((i) => [i.name, i]));
   let n: number | undefined, first: string | undefined;
   for (const [name, col] of t.data) {
     const input = inputs.get(name);
     if (!input) {
-      errors.push(new NameError(`training data for unknown input "${name}"`, col.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
+      errors.push(new NameError(`${what} for unknown input "${name}"`, col.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
       continue;
     }
     const c = column(input, col, errors);
@@ -42,16 +50,17 @@ export function trainingColumns(model: Model, errors: GraphError[]): Map<string,
     if (c.batched) {
       if (n === undefined) [n, first] = [c.rows, name];
       else if (c.rows !== n) {
-        errors.push(new DataError(`training data "${name}" has ${c.rows} rows, "${first}" has ${n}`, col.loc, undefined, 'every data column needs one row per sample'));
+        errors.push(new DataError(`${what} "${name}" has ${c.rows} rows, "${first}" has ${n}`, col.loc, undefined, 'every data column needs one row per sample'));
         continue;
       }
     }
     cols.set(name, c);
   }
   for (const i of model.inputs) {
-    if (!t.data.has(i.name)) errors.push(new DataError(`training data has no column for input "${i.name}"`, t.loc, undefined, `add ${i.name}: [...] under training.data`));
+    // Inputs the runtime feeds (step, epoch) have no data.
+    if (!t.data.has(i.name) && !i.provided) errors.push(new DataError(`${what} has no column for input "${i.name}"`, t.loc, undefined, `add ${i.name}: [...] under training.data`));
   }
-  if (n !== undefined && t.batchSize > n) {
+  if (n !== undefined && t.batchSize > n && !data) {
     errors.push(new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.batchSizeLoc ?? t.loc));
   }
   return cols;
@@ -69,7 +78,7 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       errors.push(new DataError(`data for "${input.name}" has shape ${fmt(f.shape)}, the input has ${fmt(input.shape)}`, col.loc));
       return null;
     }
-    return { input, rowSize: f.values.length, rows: 1, values: f.values, batched: false };
+    return { input, rowSize: f.values.length, rows: 1, values: f.values, batched: false, loc: () => col.loc };
   }
   const values: number[] = [];
   const rowSize = per.reduce<number>((a, d) => a * (d as number), 1);
@@ -90,11 +99,14 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       if (!Number.isFinite(v)) {
         errors.push(new DataError(`row ${r} of "${input.name}" holds ${v}`, col.itemLoc(r)));
         ok = false;
+      } else if (input.dtype === 'i32' && !Number.isInteger(v)) {
+        errors.push(new DataError(`row ${r} of "${input.name}" holds ${v}; input "${input.name}" is i32 and takes whole numbers`, col.itemLoc(r)));
+        ok = false;
       }
       values.push(v);
     }
   });
-  return ok ? { input, rowSize, rows: col.value.length, values, batched: true } : null;
+  return ok ? { input, rowSize, rows: col.value.length, values, batched: true, loc: (r) => col.itemLoc(r) } : null;
 }
 
 /**
@@ -140,10 +152,46 @@ export function feedValues(
     values.set(name, f.values);
   }
   for (const i of model.inputs) {
-    if (!values.has(i.name) && (needed === undefined || needed.has(i.name)) && !feed.has(i.name)) {
+    if (!values.has(i.name) && !i.provided && (needed === undefined || needed.has(i.name)) && !feed.has(i.name)) {
       errors.push(new DataError(`${what} has no value for input "${i.name}"`, where, undefined, `add ${i.name}: ... to it`));
       ok = false;
     }
   }
   return ok ? { batch: batch ?? 1, values } : null;
+}
+
+/** Rows of the batched columns (0 when there are none). */
+export function rowCount(cols: Map<string, Column> | null): number {
+  return Math.max(0, ...[...(cols?.values() ?? [])].filter((c) => c.batched).map((c) => c.rows));
+}
+
+/**
+ * Training and validation columns. A validation `split` takes the last rows of the training
+ * data (as Keras's validation_split: the first floor(n * (1 - split)) rows train); a validation
+ * file or inline data is checked like training data.
+ */
+export function trainingSets(model: Model, errors: GraphError[]): { train: Map<string, Column> | null; val: Map<string, Column> | null } {
+  const train = trainingColumns(model, errors);
+  const t = model.training;
+  const v = t?.validation;
+  if (!train || !t || !v) return { train, val: null };
+  if (!('split' in v)) return { train, val: trainingColumns(model, errors, 'validation data', v.data) };
+  const n = rowCount(train);
+  const cut = Math.floor(n * (1 - v.split));
+  if (cut < 1 || cut >= n) {
+    errors.push(new DataError(`a validation split of ${v.split} leaves ${cut} of ${n} rows for training and ${n - cut} for validation; both need at least one`, v.loc));
+    return { train, val: null };
+  }
+  if (t.batchSize > cut) {
+    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the training data left after the validation split (${cut} rows)`, t.batchSizeLoc ?? t.loc));
+  }
+  const part = (c: Column, from: number, to: number): Column => (c.batched
+    ? { ...c, rows: to - from, values: c.values.slice(from * c.rowSize, to * c.rowSize), loc: (r) => c.loc(r + from) }
+    : c);
+  const a = new Map<string, Column>(), b = new Map<string, Column>();
+  for (const [k, c] of train) {
+    a.set(k, part(c, 0, cut));
+    b.set(k, part(c, cut, n));
+  }
+  return { train: a, val: b };
 }
