@@ -32,10 +32,12 @@ interface NodeDoc {
   inputs?: unknown;
   attrs?: Record<string, unknown>;
   with?: Record<string, number>;
+  device?: 'cpu' | 'webgpu';
 }
 
 interface GraphDoc {
   name?: string;
+  device?: 'cpu' | 'webgpu' | 'auto';
   attrs?: Record<string, { default?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }>;
   inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType }>;
   seed?: number;
@@ -244,6 +246,7 @@ export class Loader {
     if (training) model.training = training;
     if (feed) model.feed = feed;
     if (gradients) model.gradients = gradients;
+    if (doc.device) model.device = { choice: doc.device, loc: file.loc(['device']) };
     return model;
   }
 
@@ -703,7 +706,7 @@ export class Loader {
       attrs.seed ??= this.seed;
       attrs.stream ??= gname;
     }
-    ex.nodes.push({ name: gname, op: def.name, inputs, attrs, loc });
+    ex.nodes.push({ name: gname, op: def.name, inputs, attrs, loc, ...(n.device ? { device: n.device } : {}) });
     return gname;
   }
 
