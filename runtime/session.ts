@@ -8,6 +8,10 @@ import { bindDims, buildGraph, type Built } from './ir/build.js';
 import type { IRGraph } from './ir/graph.js';
 import { DataError, GraphErrors, ShapeError, type GraphError } from './errors.js';
 import { CpuExecutor } from './executors/cpu/cpu.js';
+import { DeviceError } from './executors/executor.js';
+import { DeviceRuntime, type DeviceRun } from './executors/webgpu/runtime.js';
+import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
+import { deviceRequests, explainPlacement, place, type DeviceChoice } from './scheduler/placement.js';
 import { sizeOf, type FloatDType, type Tensor, type TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
 import { buildPlan, type Plan } from './scheduler/plan.js';
@@ -21,6 +25,13 @@ import { initialValues } from './train/init.js';
 export interface SessionOptions {
   /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
   dtype?: FloatDType;
+  /** Where nodes run: cpu, webgpu or auto (docs/webgpu.md); default the graph's `device:`, else cpu. */
+  device?: DeviceChoice;
+  /** Make any fallback from WebGPU to the CPU an error. */
+  strictDevice?: boolean;
+  /** A WebGPU executor to run on (Session.create acquires one); disposed with the session only if `ownGpu`. */
+  gpu?: WebGpuExecutor;
+  ownGpu?: boolean;
   /** CPU: use the fast kernels (WebAssembly SIMD matmul, fused elementwise loops); default true. */
   fast?: boolean;
 }
@@ -100,6 +111,11 @@ export class Session {
   private readonly trainRuns = new Map<number, CompiledRun>();
   private readonly evalRuns = new Map<number, CompiledRun>();
   private readonly bound = new Map<string, TypedArray>();
+  /** Set when any node runs on WebGPU: then the async methods drive the session. */
+  private readonly dev: DeviceRuntime | null = null;
+  private readonly devRuns = new Map<string, { run: DeviceRun; result: string; pred?: string }>();
+  /** Where this session runs, and what `auto` chose. */
+  deviceNote = 'cpu';
 
   constructor(readonly model: Model, opts: SessionOptions = {}) {
     this.exec = new CpuExecutor({ fast: opts.fast !== false });
@@ -125,6 +141,15 @@ export class Session {
         this.bound.set(s.name, buf);
       }
     }
+    const choice = opts.device ?? model.device?.choice ?? 'cpu';
+    const requests = deviceRequests(model);
+    if (opts.gpu || choice === 'webgpu' || [...requests.values()].some((r) => r.device === 'webgpu')) {
+      if (!opts.gpu) throw new DeviceError('NoAdapter', 'WebGPU is acquired asynchronously: create this session with `await Session.create(model, opts)` (compileAsync)', 'or use device cpu');
+      const device = choice === 'cpu' ? 'cpu' : 'webgpu';
+      this.dev = new DeviceRuntime(this.bound, { device, float: this.float, gpu: opts.gpu, ownsGpu: opts.ownGpu === true, strict: opts.strictDevice === true, requests });
+      const f64 = device === 'webgpu' && this.float === 'f64' ? '; f64 tensors stay on the CPU (WGSL has no f64)' : '';
+      this.deviceNote = `${choice === 'auto' ? 'auto: ' : ''}${device} (${opts.gpu.description})${f64}`;
+    } else if (choice === 'auto') this.deviceNote = 'auto: cpu (WebGPU is acquired asynchronously: use Session.create)';
   }
 
   /** Number of training samples (rows of the training data). */
@@ -237,6 +262,7 @@ export class Session {
 
   /** One optimizer step on rows [start, start + count) of the training data; returns the batch loss. */
   step(start: number, count: number): number {
+    this.dev?.requireSync('step');
     const run = this.trainRun(count);
     this.feedRows(run, start, count);
     run.plan.run();
@@ -249,6 +275,7 @@ export class Session {
    * @example session.stepOn(128, { x: images, y: oneHot })
    */
   stepOn(batch: number, values: Record<string, ArrayLike<number>>): number {
+    this.dev?.requireSync('stepOn');
     const run = this.trainRun(batch);
     for (const name in values) run.plan.buffer(name).set(values[name]!);
     for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? this.clock.step : this.clock.epoch;
@@ -263,6 +290,7 @@ export class Session {
    * Slower than step() (no buffer reuse, a plan built per call); the update is applied all the same.
    */
   tracedStep(start: number, count: number): { train: TrainGraph; values: Map<string, TypedArray> } {
+    this.dev?.requireSync('tracedStep');
     const train = this.trainGraph(count);
     const g = train.built.graph;
     const run = this.compile(g, g.order, train.writebacks);
@@ -282,6 +310,7 @@ export class Session {
 
   /** Loss (and accuracy) over the training data (null) or the validation data, with dropout off. */
   private evaluateOn(cols: Map<string, Column> | null): { loss: number; accuracy?: number } {
+    this.dev?.requireSync('evaluate');
     const rows = cols ? this.valRows : this.rows;
     const run = this.evalRun(rows);
     const saved = this.clock.step;
@@ -310,6 +339,7 @@ export class Session {
 
   /** Train as the model's `training` section says (epochs may be overridden). */
   train(opts: TrainOptions = {}): LossRecord[] {
+    this.dev?.requireSync('train');
     const t = this.model.training;
     if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
     const epochs = opts.epochs ?? t.epochs;
@@ -355,6 +385,7 @@ export class Session {
 
   /** Run the forward graph on the given input values; returns every declared output. */
   run(values: Map<string, number[]>, batch: number): Record<string, Tensor> {
+    this.dev?.requireSync('run');
     const built = this.build(batch, false);
     const outs = this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
     const plan = buildPlan(built.graph, this.exec, { outputs: outs.map((o) => o.node), bound: this.bound });
@@ -403,6 +434,7 @@ export class Session {
 
   /** d of / d wrt for the model's `gradients:` request, at its `feed`. */
   gradients(): Record<string, Tensor> {
+    this.dev?.requireSync('gradients');
     const req = this.model.gradients;
     if (!req) return {};
     const { built, grads, values } = this.gradientGraph();
@@ -422,9 +454,267 @@ export class Session {
 
   /** Current parameter values (copies). */
   parameters(): Record<string, Tensor> {
+    this.dev?.requireHost('parameters');
     const out: Record<string, Tensor> = {};
     for (const p of this.model.params) out[p.name] = { shape: [...p.shape], dtype: this.float, data: this.params.get(p.name)!.slice() };
     return out;
+  }
+
+  // ---- Any device (docs/webgpu.md): the jobs above, driven asynchronously because reading a
+  // GPU buffer is. Without WebGPU they call the synchronous methods. ----
+
+  /**
+   * A session on the device the options (or the graph's `device:`) ask for, acquiring WebGPU
+   * when needed; under `auto` a missing adapter means the CPU, said in `deviceNote`. Throws DeviceError.
+   * @example const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'webgpu' }); await s.trainAsync(); s.dispose();
+   */
+  static async create(model: Model, opts: SessionOptions = {}): Promise<Session> {
+    const choice = opts.device ?? model.device?.choice ?? 'cpu';
+    const nodeGpu = [...deviceRequests(model).values()].some((r) => r.device === 'webgpu');
+    if (opts.gpu || (choice === 'cpu' && !nodeGpu)) return new Session(model, opts);
+    const { WebGpuExecutor } = await import('./executors/webgpu/webgpu.js');
+    let gpu: WebGpuExecutor;
+    try {
+      gpu = await WebGpuExecutor.create();
+    } catch (e) {
+      if (choice !== 'auto' || nodeGpu || !(e instanceof DeviceError)) throw e;
+      const s = new Session(model, { ...opts, device: 'cpu' });
+      s.deviceNote = `auto: cpu (${e.message})`;
+      return s;
+    }
+    try {
+      return new Session(model, { ...opts, gpu, ownGpu: true });
+    } catch (e) {
+      gpu.dispose();
+      throw e;
+    }
+  }
+
+  /** The device whose memory holds parameters between steps. */
+  get device(): 'cpu' | 'webgpu' {
+    return this.dev?.main ?? 'cpu';
+  }
+
+  private devRun(key: string, make: () => { g: IRGraph; outputs: string[]; writebacks?: TrainGraph['writebacks']; result: string; pred?: string }) {
+    let r = this.devRuns.get(key);
+    if (!r) {
+      const m = make();
+      const run = this.dev!.compile(m.g, m.outputs, m.writebacks ?? [], this.model.inputs);
+      r = { run, result: m.result, ...(m.pred !== undefined ? { pred: m.pred } : {}) };
+      this.devRuns.set(key, r);
+    }
+    return r;
+  }
+
+  private devTrainRun(batch: number) {
+    return this.devRun(`train:${batch}`, () => {
+      const t = this.trainGraph(batch);
+      return { g: t.built.graph, outputs: [t.loss], writebacks: t.writebacks, result: t.loss };
+    });
+  }
+
+  private devEvalRun(batch: number) {
+    return this.devRun(`eval:${batch}`, () => {
+      const built = this.build(batch, true);
+      const loss = this.lossName(built);
+      const acc = this.model.training?.accuracy;
+      const pred = acc ? built.ref(acc.pred) : undefined;
+      return { g: built.graph, outputs: pred === undefined ? [loss] : [loss, pred], result: loss, ...(pred !== undefined ? { pred } : {}) };
+    });
+  }
+
+  /** step() on any device; resolves to the batch loss. */
+  async stepAsync(start: number, count: number): Promise<number> {
+    const dev = this.dev;
+    if (!dev) return this.step(start, count);
+    const r = this.devTrainRun(count);
+    dev.feedRows(r.run, start, count, this.order, this.columns, this.clock);
+    await dev.execute(r.run);
+    return (await dev.read(r.run, r.result))[0]!;
+  }
+
+  /**
+   * stepOn() on any device. With `read: false` the loss is not read back (resolves to NaN), so
+   * steps queue on the GPU without a round trip each: what a benchmark or a silent loop wants.
+   */
+  async stepOnAsync(batch: number, values: Record<string, ArrayLike<number>>, read = true): Promise<number> {
+    const dev = this.dev;
+    if (!dev) return this.stepOn(batch, values);
+    const r = this.devTrainRun(batch);
+    dev.feed(r.run, values);
+    await dev.execute(r.run);
+    return read ? (await dev.read(r.run, r.result))[0]! : NaN;
+  }
+
+  /** Waits until the device has finished all submitted work (for timing); surfaces kernel errors. */
+  async synchronize(): Promise<void> {
+    await this.dev?.finish();
+  }
+
+  private async evaluateOnAsync(cols: Map<string, Column> | null): Promise<{ loss: number; accuracy?: number }> {
+    const dev = this.dev!;
+    const rows = cols ? this.valRows : this.rows;
+    const r = this.devEvalRun(rows);
+    // Step 0: not a training step, so dropout is the identity.
+    dev.feedRows(r.run, 0, rows, null, cols ?? this.columns, { epoch: this.clock.epoch, step: 0 });
+    await dev.execute(r.run);
+    const out: { loss: number; accuracy?: number } = { loss: (await dev.read(r.run, r.result))[0]! };
+    const acc = this.model.training?.accuracy;
+    const target = acc ? (cols ?? this.columns)?.get(acc.target) : undefined;
+    if (acc && r.pred !== undefined && target) {
+      const pred = await dev.read(r.run, r.pred);
+      out.accuracy = accuracy(pred, rows, pred.length / rows, target.values, acc.threshold);
+    }
+    return out;
+  }
+
+  /** evaluate() on any device. */
+  async evaluateAsync(): Promise<number> {
+    return this.dev ? (await this.evaluateOnAsync(null)).loss : this.evaluate();
+  }
+
+  /** metrics() on any device. */
+  async metricsAsync(epoch: number): Promise<LossRecord> {
+    if (!this.dev) return this.metrics(epoch);
+    const r: LossRecord = { epoch, ...(await this.evaluateOnAsync(null)) };
+    if (this.valColumns) {
+      const v = await this.evaluateOnAsync(this.valColumns);
+      r.val_loss = v.loss;
+      if (v.accuracy !== undefined) r.val_accuracy = v.accuracy;
+    }
+    return r;
+  }
+
+  /**
+   * train() on any device. On WebGPU every step is one submitted command buffer and nothing is
+   * read back but the logged metrics (and step losses when `onStep` listens); parameters come
+   * back to `params` at the end, and before each `onEpoch` call. The per-step finiteness check
+   * (checkFinite) would need a read every step, so on WebGPU only logged losses are checked.
+   * A lost device ends training with a DeviceError naming the last completed epoch.
+   */
+  async trainAsync(opts: TrainOptions = {}): Promise<LossRecord[]> {
+    const dev = this.dev;
+    if (!dev) return this.train(opts);
+    const t = this.model.training;
+    if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
+    const epochs = opts.epochs ?? t.epochs;
+    const bs = t.batchSize;
+    const log: LossRecord[] = [];
+    const steps = Math.ceil(this.rows / bs);
+    const orderBuf = t.shuffle ? new Int32Array(this.rows) : null;
+    let done: number | null = null;
+    dev.hostChanged();
+    try {
+      for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
+        this.clock.epoch = epoch;
+        this.order = orderBuf ? shuffledOrder(this.model.seed ?? 0, this.rows, epoch, orderBuf) : null;
+        for (let s = 0, k = 0; s < this.rows; s += bs, k++) {
+          const count = Math.min(bs, this.rows - s);
+          this.clock.step = epoch * steps + k + 1;
+          const r = this.devTrainRun(count);
+          dev.feedRows(r.run, s, count, this.order, this.columns, this.clock);
+          await dev.execute(r.run);
+          if (opts.onStep) opts.onStep({ epoch, step: k, steps, loss: (await dev.read(r.run, r.result))[0]! });
+        }
+        if (epoch % t.logEvery === 0) {
+          const r = await this.metricsAsync(epoch);
+          if (opts.checkFinite !== false && !Number.isFinite(r.loss)) {
+            fail([new DataError(`the loss is ${r.loss} after epoch ${epoch} (on ${this.device})`, t.loc, undefined, 'lower the learning rate; --device cpu names the first node that produced a NaN or infinity')]);
+          }
+          log.push(r);
+          opts.onLog?.(r);
+        }
+        if (opts.onEpoch) {
+          await dev.toHost();
+          opts.onEpoch(epoch);
+        }
+        done = epoch;
+      }
+      await dev.toHost();
+    } catch (e) {
+      if (!dev.lost) throw e;
+      throw new DeviceError('DeviceLost', `the GPU device was lost during training; the last completed epoch is ${done ?? 'none'}`, 'nothing was written; rerun, or resume from a checkpoint', undefined);
+    }
+    return log;
+  }
+
+  /** run() on any device. */
+  async runAsync(values: Map<string, number[]>, batch: number): Promise<Record<string, Tensor>> {
+    const dev = this.dev;
+    if (!dev) return this.run(values, batch);
+    const built = this.build(batch, false);
+    const outs = this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
+    const run = dev.compile(built.graph, outs.map((o) => o.node), [], this.model.inputs);
+    dev.feed(run, values);
+    await dev.execute(run);
+    const res: Record<string, Tensor> = {};
+    for (const o of outs) {
+      const t = built.graph.node(o.node).type;
+      res[o.name] = { shape: [...t.shape], dtype: t.dtype, data: await dev.read(run, o.node) };
+    }
+    return res;
+  }
+
+  /** predictions() on any device. */
+  async predictionsAsync(): Promise<Record<string, Record<string, Tensor>>> {
+    if (!this.dev) return this.predictions();
+    const out: Record<string, Record<string, Tensor>> = {};
+    for (const q of this.model.predict) {
+      const errors: GraphError[] = [];
+      const f = feedValues(this.model, q.feed, errors, `prediction "${q.name}"`, this.forwardInputs(), q.loc);
+      if (!f) fail(errors);
+      out[q.name] = await this.runAsync(f.values, f.batch);
+    }
+    return out;
+  }
+
+  /** gradients() on any device. */
+  async gradientsAsync(): Promise<Record<string, Tensor>> {
+    const dev = this.dev;
+    const req = this.model.gradients;
+    if (!dev || !req) return this.gradients();
+    const { built, grads, values } = this.gradientGraph();
+    const outputs = [...grads.values()].filter((g): g is string => g !== null);
+    const run = dev.compile(built.graph, outputs, [], this.model.inputs);
+    dev.feed(run, values);
+    await dev.execute(run);
+    const res: Record<string, Tensor> = {};
+    for (const w of req.wrt) {
+      const g = grads.get(w.ref);
+      const t = built.graph.node(w.ref).type;
+      const data = g ? await dev.read(run, g) : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
+      res[w.name] = { shape: [...t.shape], dtype: t.dtype, data };
+    }
+    return res;
+  }
+
+  /** Bring parameters and optimizer state back from the device into `params` and `state`. */
+  async syncParameters(): Promise<void> {
+    await this.dev?.toHost();
+  }
+
+  /** parameters() on any device. */
+  async parametersAsync(): Promise<Record<string, Tensor>> {
+    await this.syncParameters();
+    return this.parameters();
+  }
+
+  /**
+   * Where each node runs and why: the training step's plan (the forward pass without a
+   * training section), with the transfers a fallback inserts.
+   * @example console.log((await Session.create(model, { device: 'webgpu' })).explain());
+   */
+  explain(): string {
+    const train = this.model.training && this.model.loss ? this.trainGraph(this.batchSize) : null;
+    const built = train?.built ?? this.build(1, false);
+    const outputs = train ? [train.loss] : this.model.outputs.map((o) => built.ref(o.ref));
+    const header = `${train ? `training step (batch ${this.batchSize})` : 'forward pass'} on ${this.deviceNote}`;
+    if (this.dev) {
+      const r = train ? this.devTrainRun(this.batchSize).run : this.dev.compile(built.graph, outputs, [], this.model.inputs);
+      return this.dev.explain(r, header);
+    }
+    const order = built.graph.ancestors([...outputs, ...(train?.writebacks ?? []).map((w) => w.from)]);
+    return explainPlacement(built.graph, place(built.graph, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header);
   }
 
   /** Input values of the first training batch (what `graph-run grad` feeds its printed graph). */
@@ -449,5 +739,7 @@ export class Session {
   dispose(): void {
     this.trainRuns.clear();
     this.evalRuns.clear();
+    this.devRuns.clear();
+    this.dev?.dispose();
   }
 }
