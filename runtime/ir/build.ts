@@ -5,7 +5,8 @@
 import { DataError, type GraphError } from '../errors.js';
 import type { Dim, Model, OpNodeDecl, Ref } from '../load/model.js';
 import { IRGraph } from './graph.js';
-import type { DType, FloatDType } from './types.js';
+import type { DType, FloatDType, TensorType } from './types.js';
+import { getOp } from '../ops/registry.js';
 
 export interface BuildOptions {
   float: FloatDType;
@@ -48,12 +49,19 @@ export function addNodes(
   graph: IRGraph, nodes: OpNodeDecl[], batch: number, errors: GraphError[], failed: Set<string>, ref: (r: Ref) => string,
 ): void {
   for (const n of nodes) {
-    const inputs = n.inputs.map(ref);
-    if (inputs.some((i) => failed.has(i) || !graph.has(i))) {
+    const named = n.inputs.filter((r): r is string => typeof r === 'string').map(ref);
+    if (named.some((i) => failed.has(i) || !graph.has(i))) {
       failed.add(n.name);
       continue;
     }
     const attrs = Array.isArray(n.attrs.shape) ? { ...n.attrs, shape: bindDims(n.attrs.shape as Dim[], batch) } : n.attrs;
+    if (named.length === 0 && n.inputs.length > 0 && foldLiterals(graph, n, attrs)) continue;
+    // A literal takes the dtype of the tensors it meets (a float one first), as PyTorch's Python
+    // scalars do: 0.999 next to an f64 value stays 0.999, not its f32 rounding.
+    const types = named.map((i) => graph.node(i).type.dtype);
+    const dt = types.find((d) => d !== 'i32') ?? types[0] ?? graph.float;
+    let k = 0;
+    const inputs = n.inputs.map((r) => (typeof r === 'number' ? graph.constant(r, dt) : named[k++]!));
     try {
       graph.add({ name: n.name, op: n.op, inputs, attrs, loc: n.loc });
     } catch (e) {
@@ -62,6 +70,29 @@ export function addNodes(
       failed.add(n.name);
     }
   }
+}
+
+/**
+ * A node of literals only (hyperparameter arithmetic such as 1 - beta2) is evaluated once, in
+ * double precision as PyTorch evaluates it in Python, and becomes a constant of the graph's
+ * float dtype (rounded once), or of the dtype a `cast` names. False: not foldable here.
+ */
+function foldLiterals(graph: IRGraph, n: OpNodeDecl, attrs: Record<string, unknown>): boolean {
+  const def = getOp(n.op);
+  if (!def || def.arity === 0) return false;
+  const inTypes: TensorType[] = n.inputs.map(() => ({ shape: [], dtype: 'f64' }));
+  let out: TensorType;
+  try {
+    out = def.infer(inTypes, attrs, { float: graph.float });
+  } catch {
+    return false; // the regular path reports the error with its position
+  }
+  if (out.shape.length !== 0 || out.dtype === 'i32') return false;
+  const result = new Float64Array(1);
+  def.cpu({ inputs: n.inputs.map((v) => Float64Array.of(v as number)), output: result, inTypes, outType: { shape: [], dtype: 'f64' }, attrs })();
+  const dtype = n.op === 'cast' ? out.dtype : graph.float;
+  graph.add({ name: n.name, op: 'const', inputs: [], attrs: { value: result[0]!, shape: [], dtype }, loc: n.loc });
+  return true;
 }
 
 /** The data error for a value that should have a given shape. */
