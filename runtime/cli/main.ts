@@ -12,6 +12,7 @@ import {
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
 import { openCheckpoints } from '../checkpoint/job.js';
+import { exportAfterTraining, exportCommand } from '../export/command.js';
 import { ensureWritable, writeFileAtomic } from '../checkpoint/files.js';
 import { plotSvg } from '../progress/plot.js';
 import { progressMode, TrainingReporter, type Terminal } from '../progress/reporter.js';
@@ -28,6 +29,9 @@ Usage:
   graph-run dot <graph.yaml>           print the graph as Graphviz DOT: --backward adds the
                                        reverse graph, --mermaid prints Mermaid, --svg FILE
                                        renders it with Graphviz
+  graph-run export <graph.yaml> --onnx FILE
+                                       write the inference graph and its weights as an
+                                       ONNX model (opset 21); --load CKPT for trained weights
   graph-run trace <graph.yaml>         one step of learning: every forward value, every
                                        reverse-graph node (which gradient, which rule),
                                        the optimizer's updates; --step N, --sample K, --full
@@ -45,6 +49,7 @@ Options:
   --plot FILE        write the training curve (loss, and validation loss or accuracy where
                      logged) as an SVG chart with labelled axes
   -q, --quiet        no progress bar, log lines or loss chart while training
+  --onnx FILE        export: the ONNX file to write; a training run: export after training
   --step N           trace: the optimizer step to show, from 1 (default 1)
   --sample K         trace: train that step on data row K (from 0; with batch size B, the
                      batch holding row K) instead of the step's own batch
@@ -72,6 +77,8 @@ interface Options {
   /** run: training curve SVG; no progress output. */
   plot?: string;
   quiet?: boolean;
+  /** export / run: the ONNX model to write. */
+  onnx?: string;
   /** trace: the step, the sample, every element. */
   step?: number;
   sample?: number;
@@ -109,6 +116,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         load: { type: 'string' },
         plot: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        onnx: { type: 'string' },
         step: { type: 'string' },
         sample: { type: 'string' },
         full: { type: 'boolean' },
@@ -123,7 +131,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (v.help) return 'help';
   if (v.version) return 'version';
   const pos = parsed.positionals;
-  const commands = ['validate', 'grad', 'run', 'dot', 'trace'];
+  const commands = ['validate', 'grad', 'run', 'dot', 'export', 'trace'];
   let command = 'run';
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
@@ -144,6 +152,8 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   Object.assign(opts, { save: v.save, saveEvery: saveEvery === undefined ? undefined : Number(saveEvery), resume: v.resume, load: v.load });
   if (command !== 'run' && v.plot !== undefined) throw new UsageError('--plot belongs to a training run');
   Object.assign(opts, { plot: v.plot, quiet: v.quiet === true });
+  if (command !== 'run' && command !== 'export' && v.onnx !== undefined) throw new UsageError('--onnx belongs to graph-run export (or a training run)');
+  opts.onnx = v.onnx;
   if (command !== 'trace' && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace');
   const whole = (flag: string, s: string | undefined, min: number) => {
     if (s === undefined) return undefined;
@@ -182,6 +192,7 @@ function runJob(session: Session, opts: Options, out: (s: string) => void, term?
     if (!m.training || opts.load) throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
     ensureWritable(opts.plot, 'plot');
   }
+  const onnx = opts.onnx !== undefined ? exportAfterTraining(opts.onnx) : undefined;
   const ck = openCheckpoints(session, opts, quiet ? () => {} : out);
   if (m.training && !ck.predictOnly) {
     const t = m.training;
@@ -207,6 +218,7 @@ function runJob(session: Session, opts: Options, out: (s: string) => void, term?
   } else {
     ck.finish(ck.from);
   }
+  onnx?.write(session, version());
   const preds = session.predictions();
   if (Object.keys(preds).length) {
     result.predictions = Object.fromEntries(Object.entries(preds).map(([k, v]) => {
@@ -304,6 +316,9 @@ export function main(
         out(p.opts.json ? JSON.stringify(t) : formatTrace(t, { full: p.opts.full }));
         return 0;
       }
+      case 'export':
+        exportCommand(compile(model, { dtype: p.opts.dtype }), { onnx: p.opts.onnx, load: p.opts.load, version: version() }, out);
+        return 0;
       case 'run':
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out, term);
         return 0;

@@ -1,0 +1,30 @@
+// `graph-run export <graph.yaml> --onnx FILE [--load CKPT]` (Node): the output path is checked
+// first, a checkpoint's weights loaded (parameters only), then the ONNX model written atomically.
+
+import { restoreCheckpoint } from '../checkpoint/checkpoint.js';
+import { ensureWritable, readFileBytes, writeFileAtomic } from '../checkpoint/files.js';
+import { UsageError } from '../errors.js';
+import type { Session } from '../session.js';
+import { exportOnnx, onnxModel } from './onnx.js';
+import { encodeOnnx } from './onnx-proto.js';
+
+export interface ExportFlags {
+  onnx?: string;
+  load?: string;
+  version?: string;
+}
+
+export function exportCommand(session: Session, flags: ExportFlags, out: (s: string) => void): void {
+  if (!flags.onnx) throw new UsageError('graph-run export needs --onnx FILE');
+  ensureWritable(flags.onnx, 'ONNX model');
+  if (flags.load) restoreCheckpoint(session, readFileBytes(flags.load, 'checkpoint'), { file: flags.load });
+  const model = onnxModel(session, { version: flags.version ?? '' });
+  writeFileAtomic(flags.onnx, encodeOnnx(model), 'ONNX model');
+  out(`${flags.onnx}: ONNX opset ${model.opset}, ${model.nodes.length} nodes, inputs ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}; outputs ${model.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}${flags.load ? `; weights from ${flags.load}` : ''}`);
+}
+
+/** For `graph-run <graph> --onnx FILE`: check the path before training, write the model after. */
+export function exportAfterTraining(path: string): { write(session: Session, version?: string): void } {
+  ensureWritable(path, 'ONNX model');
+  return { write: (session, version) => writeFileAtomic(path, exportOnnx(session, { version: version ?? '' }), 'ONNX model') };
+}
