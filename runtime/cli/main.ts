@@ -3,7 +3,7 @@
 // that a library user could not reach.
 
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import {
@@ -286,6 +286,7 @@ export function main(
       return 0;
     }
     if (!existsSync(p.file!)) throw new UsageError(`cannot read "${p.file}": no such file`);
+    if (!statSync(p.file!).isFile()) throw new UsageError(`cannot read "${p.file}": not a file`);
     const model = loadGraph(p.file!);
     switch (p.command) {
       case 'validate': {
