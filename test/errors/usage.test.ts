@@ -14,6 +14,7 @@ describe('usage errors exit 2', () => {
     { what: 'a bad --epochs', argv: ['graphs/gender.yaml', '--epochs', 'many'], msg: /--epochs/ },
     { what: 'two files', argv: ['graphs/gender.yaml', 'graphs/neuron.yaml'], msg: /unexpected argument/ },
     { what: 'a file that does not exist', argv: ['graphs/nope.yaml'], msg: /graphs\/nope\.yaml/ },
+    { what: 'a directory instead of a file', argv: ['validate', 'graphs'], msg: /"graphs": not a file/ },
   ])('$what', ({ argv, msg }) => {
     const r = cli(argv);
     expect(r.code).toBe(2);
