@@ -12,7 +12,7 @@ import type { Model } from '../load/model.js';
 import { Stream } from '../ops/random.js';
 import { buildPlan, type Plan } from '../scheduler/plan.js';
 import { Session } from '../session.js';
-import { trainingColumns } from '../train/data.js';
+import { trainingColumns, type Column } from '../train/data.js';
 
 export interface CheckOptions {
   /** Tensors with at most this many elements are checked element by element (default 64). */
@@ -78,12 +78,13 @@ function feedRuntime(model: Model, plan: Plan<TypedArray>): void {
   }
 }
 
-function trainingProbe(model: Model, session: Session): Probe {
+function trainingProbe(model: Model, session: Session, seed: number): Probe {
   const errors: GraphError[] = [];
-  const cols = trainingColumns(model, errors);
+  const cols = model.training ? trainingColumns(model, errors) : new Map<string, Column>();
   if (errors.length || !cols) fail(errors);
   const rows = Math.max(0, ...[...cols.values()].filter((c) => c.batched).map((c) => c.rows));
-  const batch = Math.max(1, Math.min(model.training!.batchSize, rows));
+  // Without data (a benchmark graph), two rows of seeded normal values (labels 0) stand in.
+  const batch = model.training ? Math.max(1, Math.min(model.training.batchSize, rows)) : 2;
   const t = session.trainGraph(batch, false);
   const outputs = [t.loss, ...[...t.grads.values()].filter((g): g is string => g !== null)];
   const plan = compile(t.built.graph, session, outputs);
@@ -93,12 +94,21 @@ function trainingProbe(model: Model, session: Session): Probe {
     const n = c.batched ? batch * c.rowSize : c.values.length;
     for (let j = 0; j < n; j++) buf[j] = c.values[j]!;
   }
+  if (!model.training) {
+    for (const i of model.inputs) {
+      const buf = plan.buffers.get(i.name);
+      if (!buf || i.provided || i.dtype === 'i32') continue;
+      const s = new Stream(seed, `check-input:${i.name}`);
+      for (let j = 0; j < buf.length; j++) buf[j] = s.normal(j);
+    }
+  }
   feedRuntime(model, plan);
   const leaves = model.params.filter((p) => p.trainable).map((p) => {
     const g = t.grads.get(p.name) ?? null;
     return { name: p.name, buf: session.params.get(p.name)!, grad: g ? plan.buffer(g) : null };
   });
-  return { target: `d loss / d parameters on the first batch (${batch} row${batch === 1 ? '' : 's'})`, plan, output: plan.buffer(t.loss), leaves };
+  const where = model.training ? `the first batch (${batch} row${batch === 1 ? '' : 's'})` : `${batch} rows of random inputs (the graph has no data)`;
+  return { target: `d loss / d parameters on ${where}`, plan, output: plan.buffer(t.loss), leaves };
 }
 
 function gradientsProbe(model: Model, session: Session): Probe {
@@ -136,8 +146,9 @@ export function checkGradients(model: Model, opts: CheckOptions = {}): CheckResu
   const atol = opts.atol ?? 1e-8;
   const session = new Session(model, { dtype: 'f64' });
   let probe: Probe;
-  if (model.loss && model.training) probe = trainingProbe(model, session);
+  if (model.loss && model.training) probe = trainingProbe(model, session, opts.seed ?? 0);
   else if (model.gradients) probe = gradientsProbe(model, session);
+  else if (model.loss && model.updates.length) probe = trainingProbe(model, session, opts.seed ?? 0);
   else {
     fail([new DataError('nothing to check: the graph has neither a loss with training data nor a `gradients:` request', { file: model.file, line: 1, col: 1 },
       undefined, 'add a training section (loss, data) or gradients: {of: ..., wrt: [...]} with a feed')]);

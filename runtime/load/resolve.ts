@@ -102,10 +102,13 @@ interface Expansion {
 }
 
 const attrValidators = new Map<string, ValidateFunction>();
+// One ajv instance for every op: creating an instance costs as much as compiling a schema.
+let attrAjv: InstanceType<typeof Ajv.default> | undefined;
 function attrValidator(op: string, schema: object): ValidateFunction {
   let v = attrValidators.get(op);
   if (!v) {
-    v = new Ajv.default({ allErrors: true, strict: false }).compile(schema);
+    attrAjv ??= new Ajv.default({ allErrors: true, strict: false });
+    v = attrAjv.compile(schema);
     attrValidators.set(op, v);
   }
   return v;
