@@ -26,6 +26,9 @@ export {
   DTypeError, CycleError, DataError, SubgraphError, AttrError, formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
+export { checkGradients, formatCheck, type CheckOptions, type CheckResult, type CheckRow } from './check/gradcheck.js';
+export { initialValues } from './train/init.js';
+export { Stream, shuffledOrder, threefry2x32 } from './ops/random.js';
 // Tools (issue 5): pictures of the graph, checkpoints. Pure: no Node built-ins (the browser build uses them).
 export { graphPicture, type Picture, type PictureNode, type PictureEdge, type PictureOptions } from './viz/picture.js';
 export { toDot } from './viz/dot.js';

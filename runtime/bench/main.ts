@@ -1,44 +1,157 @@
-// `npm run bench`: in-process timings of graph-run on the CPU, startup and plan building
-// excluded, after warm-up, median of several runs. `npm run bench -- --json` prints one JSON
-// document instead of the table. See docs/performance.md for the figures and the machine.
+// `npm run bench`: graph-run's CPU timings, in-process (startup, loading and plan building
+// excluded), after warm-up, median of several samples, interleaved with the same workloads on
+// the JavaScript references where installed (TensorFlow.js cpu and wasm, ONNX Runtime).
+// Prints a table, or with --json one JSON document:
+//   {"gender_train_ms", "mlp_step_ms", "matmul_1024_gflops", "elementwise_16m_gbs",
+//    "node_overhead_us", ..., "references": {"tfjs-wasm": {same keys}, ...},
+//    "speedup": {"tfjs-wasm": {key: how many times faster graph-run is}, ...}}
+// Flags: --json, --no-refs (graph-run alone), --only key,key (a subset of the workloads).
+// See docs/performance.md for the figures, the machine and the choices behind the kernels.
 
-import { time, type Timing } from './stats.js';
-import { genderTraining, mlpStep } from './workloads.js';
+import { availableParallelism, cpus } from 'node:os';
+import { format } from 'node:util';
+import { median } from './stats.js';
+import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
+import { referenceEngines, type Engine, type RefPrepared } from './refs.js';
 
-interface Row {
+interface Workload {
   key: string;
   what: string;
-  t: Timing;
+  /** From milliseconds per run to the reported figure. */
+  metric: (ms: number) => number;
+  /** Higher is better (throughput) or lower (time). */
+  higher: boolean;
+  graphRun: () => Prepared;
 }
 
-function main(argv: string[]): void {
+const gflops = (n: number) => (ms: number) => (2 * n ** 3) / (ms * 1e6);
+const gbs = (n: number) => (ms: number) => (16 * n) / (ms * 1e6); // 3 inputs + 1 output, f32
+const CHAIN = 1000;
+
+const workloads: Workload[] = [
+  { key: 'gender_train_ms', what: "tutorial's network: 4,000 per-sample SGD steps + 100 loss logs", metric: (ms) => ms, higher: false, graphRun: () => genderTraining('f32') },
+  { key: 'mlp_step_ms', what: 'MLP 784-256-256-10, batch 128, one SGD step', metric: (ms) => ms, higher: false, graphRun: () => mlpStep(128) },
+  { key: 'mlp_infer_ms', what: 'MLP 784-256-256-10, batch 128, forward only', metric: (ms) => ms, higher: false, graphRun: () => mlpInference(128) },
+  ...[128, 512, 1024].map((n) => ({ key: `matmul_${n}_gflops`, what: `matmul ${n}³ (GFLOP/s)`, metric: gflops(n), higher: true, graphRun: () => matmul(n) })),
+  { key: 'elementwise_1m_gbs', what: 'sigmoid(a*b + c), 1M floats (GB/s)', metric: gbs(1 << 20), higher: true, graphRun: () => elementwise(1 << 20) },
+  { key: 'elementwise_16m_gbs', what: 'sigmoid(a*b + c), 16M floats (GB/s)', metric: gbs(1 << 24), higher: true, graphRun: () => elementwise(1 << 24) },
+  { key: 'node_overhead_us', what: `chain of ${CHAIN} small nodes, unfused (µs per node)`, metric: (ms) => (ms * 1000) / CHAIN, higher: false, graphRun: () => chain(CHAIN, false) },
+  { key: 'node_overhead_fused_us', what: `the same chain, fused into one loop (µs per node)`, metric: (ms) => (ms * 1000) / CHAIN, higher: false, graphRun: () => chain(CHAIN, true) },
+];
+
+/** Aim for samples of at least this long, so timer resolution and call overhead vanish. */
+const SAMPLE_MS = 40;
+
+interface Series {
+  inner: number;
+  rounds: number;
+  samples: number[];
+}
+
+async function callN(run: () => void | Promise<void>, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = run();
+    if (r) await r;
+  }
+  return (performance.now() - t0) / n;
+}
+
+async function measure(key: string, engines: { name: string; prep: RefPrepared }[]): Promise<Map<string, Series>> {
+  const series = new Map<string, Series>();
+  // Warm-up (JIT, plan caches, helper threads) and a first estimate of the cost.
+  for (const { name, prep } of engines) {
+    await prep.enter?.();
+    let est = await callN(prep.run, 1);
+    if (est < 200) est = await callN(prep.run, Math.min(20, Math.ceil(100 / Math.max(est, 0.01))));
+    const inner = Math.max(1, Math.floor(SAMPLE_MS / Math.max(est, 1e-3)));
+    // Slow references get fewer samples (TF.js cpu takes seconds for one 1024³ matmul).
+    const rounds = est > 1500 ? 3 : est > 300 ? 5 : 9;
+    series.set(name, { inner, rounds, samples: [] });
+  }
+  const most = Math.max(...[...series.values()].map((s) => s.rounds));
+  for (let r = 0; r < most; r++) {
+    for (const { name, prep } of engines) {
+      const s = series.get(name)!;
+      if (r >= s.rounds) continue;
+      await prep.enter?.();
+      s.samples.push(await callN(prep.run, s.inner));
+    }
+  }
+  void key;
+  return series;
+}
+
+function fmt(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  // Libraries' notices (TF.js suggests tfjs-node on first use) go to stderr: stdout is the result.
+  console.log = console.info = console.warn = (...a: unknown[]) => void process.stderr.write(format(...a) + '\n');
   const json = argv.includes('--json');
-  const rows: Row[] = [];
-
-  const gender = genderTraining('f32');
-  rows.push({ key: 'gender_train_ms', what: 'gender.yaml training, 4,000 steps + 100 loss logs (f32)', t: time(gender.run, { warmup: 5, runs: 15 }) });
-
-  const mlp = mlpStep(128, 'f32');
-  rows.push({ key: 'mlp_step_ms', what: 'MLP 784-256-256-10, batch 128, one SGD step (f32)', t: time(mlp.run, { warmup: 3, runs: 9 }) });
-
+  const only = argv.includes('--only') ? new Set(argv[argv.indexOf('--only') + 1]!.split(',')) : null;
+  const engines: Engine[] = argv.includes('--no-refs') ? [] : await referenceEngines();
+  const result: Record<string, number> = {};
+  const refs: Record<string, Record<string, number>> = {};
+  const speedup: Record<string, Record<string, number>> = {};
+  const spread: Record<string, [number, number]> = {};
+  for (const e of engines) {
+    refs[e.name] = {};
+    speedup[e.name] = {};
+  }
+  for (const w of workloads) {
+    if (only && !only.has(w.key)) continue;
+    const gr = w.graphRun();
+    const list: { name: string; prep: RefPrepared }[] = [{ name: 'graph-run', prep: gr }];
+    for (const e of engines) {
+      const make = e.workloads[w.key];
+      if (make) list.push({ name: e.name, prep: await make() });
+    }
+    const series = await measure(w.key, list);
+    const g = series.get('graph-run')!;
+    result[w.key] = w.metric(median(g.samples));
+    const vals = g.samples.map(w.metric);
+    spread[w.key] = [Math.min(...vals), Math.max(...vals)];
+    for (const e of engines) {
+      const s = series.get(e.name);
+      if (!s) continue;
+      const v = w.metric(median(s.samples));
+      refs[e.name]![w.key] = v;
+      speedup[e.name]![w.key] = w.higher ? result[w.key]! / v : v / result[w.key]!;
+    }
+    for (const { prep } of list.slice(1)) prep.dispose?.();
+    if (!json) process.stderr.write(`  ${w.key} done\n`);
+  }
+  const round = (x: number) => Number(x.toPrecision(4));
+  const r4 = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)]));
   if (json) {
-    const out: Record<string, number> = {};
-    for (const r of rows) out[r.key] = round(r.t.median);
+    const out = {
+      ...r4(result),
+      references: Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, r4(v)])),
+      speedup: Object.fromEntries(Object.entries(speedup).map(([k, v]) => [k, r4(v)])),
+      spread: Object.fromEntries(Object.entries(spread).map(([k, [a, b]]) => [k, [round(a), round(b)]])),
+      machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? '?', node: process.version },
+    };
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
-  const lines = [['workload', 'median ms', 'min', 'max', 'runs']];
-  for (const r of rows) lines.push([r.what, fmt(r.t.median), fmt(r.t.min), fmt(r.t.max), String(r.t.runs)]);
-  const w = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  for (const l of lines) process.stdout.write(l.map((s, c) => (c === 0 ? s.padEnd(w[c]!) : s.padStart(w[c]!))).join('  ') + '\n');
+  const names = engines.map((e) => e.name);
+  const head = ['workload', 'graph-run', '(min–max)', ...names, ...names.map((n) => `× ${n}`)];
+  const rows = [head];
+  for (const w of workloads) {
+    if (!(w.key in result)) continue;
+    const [lo, hi] = spread[w.key]!;
+    rows.push([`${w.key}: ${w.what}`, fmt(result[w.key]), `${fmt(lo)}–${fmt(hi)}`,
+      ...names.map((n) => fmt(refs[n]![w.key])), ...names.map((n) => (speedup[n]![w.key] === undefined ? '—' : `${fmt(speedup[n]![w.key])}×`))]);
+  }
+  const width = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) process.stdout.write(r.map((s, c) => (c === 0 ? s.padEnd(width[c]!) : s.padStart(width[c]!))).join('  ') + '\n');
+  process.stdout.write(`\n× = how many times faster graph-run is (time: reference/graph-run; throughput: graph-run/reference).\n`);
+  process.stdout.write(`${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; medians of interleaved samples after warm-up.\n`);
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function fmt(x: number): string {
-  return x < 10 ? x.toFixed(3) : x.toFixed(1);
-}
-
-main(process.argv.slice(2));
+await main(process.argv.slice(2)).catch((e) => { process.stderr.write(`bench failed: ${e?.stack ?? e}\n`); process.exit(1); });
+// Helper threads and native thread pools are left to the process's exit.
+process.exit(0);

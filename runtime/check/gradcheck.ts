@@ -238,7 +238,7 @@ export function formatCheck(r: CheckResult, title = ''): string {
     line(head),
     ...body.map(line),
     r.ok
-      ? `all ${r.rows.length} gradient${r.rows.length === 1 ? '' : 's'} agree (|err| <= ${r.atol} * max(1, |f|) + ${r.rtol} * |g|)`
+      ? `${r.rows.length === 1 ? 'the gradient agrees' : `all ${r.rows.length} gradients agree`} (|err| <= ${r.atol} * max(1, |f|) + ${r.rtol} * |g|)`
       : `${r.rows.filter((x) => !x.ok).length} of ${r.rows.length} gradients disagree beyond |err| <= ${r.atol} * max(1, |f|) + ${r.rtol} * |g|`,
   ];
   return out.join('\n');

@@ -7,7 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import {
-  compile, formatError, formatTrace, GraphErrors, loadGraph, reverseGraphYaml, trace, UsageError, userOpNames, type Session, type Tensor,
+  checkGradients, compile, formatCheck, formatError, formatTrace, GraphErrors, loadGraph, reverseGraphYaml, trace, UsageError, userOpNames,
+  type Session, type Tensor,
 } from '../index.js';
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
@@ -26,6 +27,8 @@ Usage:
                                        section), then print predictions, outputs, gradients
   graph-run validate <graph.yaml>      check the graph (schema, names, cycles, shapes, data)
   graph-run grad <graph.yaml>          print the reverse graph (backpropagation) as YAML
+  graph-run check <graph.yaml>         compare every gradient with central finite differences
+                                       in f64: a table per parameter; exit 1 if any disagrees
   graph-run dot <graph.yaml>           print the graph as Graphviz DOT: --backward adds the
                                        reverse graph, --mermaid prints Mermaid, --svg FILE
                                        renders it with Graphviz
@@ -131,7 +134,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (v.help) return 'help';
   if (v.version) return 'version';
   const pos = parsed.positionals;
-  const commands = ['validate', 'grad', 'run', 'dot', 'export', 'trace'];
+  const commands = ['validate', 'grad', 'run', 'dot', 'export', 'trace', 'check'];
   let command = 'run';
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
@@ -308,6 +311,11 @@ export function main(
         if (!model.gradients && !model.loss) throw new UsageError(`${p.file} has neither a loss nor a gradients request: there is no reverse graph to print`);
         out(reverseGraphYaml(s).trimEnd());
         return 0;
+      }
+      case 'check': {
+        const r = checkGradients(model);
+        out(p.opts.json ? JSON.stringify(r) : formatCheck(r, p.file));
+        return r.ok ? 0 : 1;
       }
       case 'dot':
         dotCommand(compile(model, { dtype: p.opts.dtype }), p.opts, out);

@@ -213,3 +213,77 @@ describe('training with the fast tier', () => {
     for (let i = 0; i < w.length; i++) expect(Math.abs(f[i]! - w[i]!)).toBeLessThan(1e-5);
   });
 });
+
+describe('sum and mean fast paths', () => {
+  const rnd = prng(13);
+  const cases: [number[], number | number[] | undefined][] = [
+    [[128, 256], 0], [[128, 256], 1], [[128, 256], -1], [[7, 1, 5], 0], [[7, 1, 5], [0, 1]], [[1, 7, 5], 1],
+    [[3, 4, 5], [0, 1]], [[3, 4, 5], [1, 2]], [[3, 4, 5], 1], [[3, 4, 5], [0, 2]], [[0, 5], 0], [[5, 0], 1], [[1, 1], 0], [[13], 0],
+  ];
+  for (const [shape, axis] of cases) {
+    for (const op of ['sum', 'mean'] as const) {
+      for (const dtype of ['f32', 'f64'] as const) {
+        it(`${op} ${JSON.stringify(shape)} axis ${JSON.stringify(axis)} ${dtype}`, () => {
+          const attrs = axis === undefined ? {} : { axis };
+          const inT: TensorType = { shape, dtype };
+          const outT = registry[op].infer([inT], attrs, { float: dtype });
+          const mk = (n: number) => (dtype === 'f32' ? new Float32Array(n) : new Float64Array(n));
+          const x = mk(sizeOf(shape)).map(() => rnd() * 2 - 1);
+          const want = mk(sizeOf(outT.shape)), got = mk(sizeOf(outT.shape));
+          registry[op].cpu({ inputs: [x], output: want, inTypes: [inT], outType: outT, attrs })();
+          const exec = new CpuExecutor({ fast: true });
+          const run = exec.prepare({ name: 'r', op, inputs: ['x'], attrs, type: outT }, [x], got, [inT]);
+          got.fill(NaN);
+          run();
+          expect(Array.from(got)).toEqual(Array.from(want));
+        });
+      }
+    }
+  }
+});
+
+describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
+  const ulp = (x: number) => {
+    const a = Math.abs(x);
+    if (a < 1.1754943508222875e-38) return 1.401298464324817e-45;
+    return 2 ** (Math.floor(Math.log2(a)) - 23);
+  };
+  // [graph body, inputs with shapes, exact?]
+  const cases: [string, Record<string, number[]>, boolean][] = [
+    ['{name: y, op: relu, inputs: [x]}', { x: [1031] }, true], // odd length: a JavaScript tail
+    ['{name: y, op: relu_grad, inputs: [x, d]}', { x: [64, 36], d: [64, 36] }, true],
+    ['{name: p, op: add, inputs: [x, b]}\n  - {name: y, op: relu, inputs: [p]}', { x: [33, 256], b: [256] }, true], // bias row
+    ['{name: p, op: mul, inputs: [x, s]}\n  - {name: q, op: sub, inputs: [p, x]}\n  - {name: y, op: maximum, inputs: [q, x]}', { x: [4099], s: [] }, true],
+    ['{name: p, op: div, inputs: [x, d]}\n  - {name: q, op: sqrt, inputs: [p]}\n  - {name: y, op: less, inputs: [q, x]}', { x: [300], d: [300] }, true],
+    ['{name: p, op: mul, inputs: [x, d]}\n  - {name: q, op: add, inputs: [p, b]}\n  - {name: y, op: sigmoid, inputs: [q]}', { x: [2053], d: [2053], b: [2053] }, false],
+    ['{name: y, op: exp, inputs: [x]}', { x: [4096] }, false],
+    ['{name: y, op: sigmoid_grad, inputs: [x, d]}', { x: [1000], d: [1000] }, false],
+  ];
+  for (const [body, ins, exact] of cases) {
+    it(`${body.replace(/\s+/g, ' ')} ${JSON.stringify(ins)}`, () => {
+      const model = parseGraph(`inputs: {${Object.entries(ins).map(([k, s]) => `${k}: {shape: [${s.join(', ')}]}`).join(', ')}}\nnodes:\n  - ${body}\noutputs: [y]`);
+      const g = buildGraph(model, { float: 'f32', batch: 1 }).graph;
+      const out: Float32Array[] = [];
+      for (const fast of [false, true]) {
+        const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['y'], bound: new Map() });
+        const r = prng(17);
+        for (const k of Object.keys(ins)) {
+          const buf = plan.buffer(k);
+          // Wide range for exp and sigmoid (overflow, underflow, subnormal results); zeros and -0 for relu.
+          for (let j = 0; j < buf.length; j++) buf[j] = j % 97 === 0 ? (j % 2 ? -0 : 0) : (r() * 2 - 1) * (j % 7 === 0 ? 120 : 6);
+        }
+        plan.run();
+        out.push(plan.buffer('y').slice() as Float32Array);
+      }
+      const [ref, fast] = out as [Float32Array, Float32Array];
+      if (exact) expect(Array.from(fast)).toEqual(Array.from(ref));
+      else {
+        for (let j = 0; j < ref.length; j++) {
+          const d = Math.abs(fast[j]! - ref[j]!);
+          // Within 4 ulp; below the normal range (subnormal results) an absolute 2^-126.
+          if (!(d <= 4 * ulp(ref[j]!) || d < 2 ** -126 || Object.is(fast[j], ref[j]))) expect.fail(`element ${j}: ${fast[j]} vs ${ref[j]}`);
+        }
+      }
+    });
+  }
+});

@@ -48,3 +48,21 @@ gradients: {of: L, wrt: [w]}
     expect(r.rows.find((x) => x.name === 'b4')!.mode).toBe('elements');
   });
 });
+
+describe('graph-run check (CLI)', () => {
+  it('prints the table and exits 0 when every gradient agrees, 1 when one does not', async () => {
+    const { main } = await import('../../runtime/cli/main.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const lines: string[] = [];
+    expect(main(['check', 'graphs/xor.yaml'], (s) => lines.push(s), (s) => lines.push(s))).toBe(0);
+    expect(lines.join('\n')).toMatch(/^w1\s+8\s+8 elements\s+\S+\s+\S+\s+ok$/m);
+    const dir = mkdtempSync(join(tmpdir(), 'graph-run-check-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'graph-run: 1\nparams:\n  w: {shape: [2], init: {values: [1, 2]}}\nnodes:\n  - {name: c, op: stop_gradient, inputs: [w]}\n  - {name: y, op: mul, inputs: [w, c]}\n  - {name: L, op: sum, inputs: [y]}\noutputs: [L]\nfeed: {}\ngradients: {of: L, wrt: [w]}\n');
+    const out: string[] = [];
+    expect(main(['check', bad], (s) => out.push(s), (s) => out.push(s))).toBe(1);
+    expect(out.join('\n')).toMatch(/FAIL/);
+  });
+});

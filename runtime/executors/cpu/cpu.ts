@@ -11,8 +11,10 @@ import { getOp } from '../../ops/registry.js';
 import { allocate, type DType, type IRNode, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { Executor } from '../executor.js';
 import type { FusedGroup, FusingExecutor } from '../../scheduler/fusion.js';
-import { fusedKernel } from './fused.js';
+import { prepareGroup } from './fused.js';
+import { isElementwise } from '../../scheduler/fusion.js';
 import { fastMatmul } from './matmul.js';
+import { fastReduce } from './reduce.js';
 import { kernels, type Kernels } from './threads.js';
 
 export interface CpuOptions {
@@ -32,7 +34,7 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
 
   constructor(opts: CpuOptions = {}) {
     this.fast = opts.fast === false ? null : kernels();
-    if (this.fast) this.prepareFused = (group, inputs, inTypes, output) => fusedKernel(group, inTypes).run(inputs, output);
+    if (this.fast) this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
   }
 
   /** Whether the fast kernels are in use. */
@@ -56,8 +58,14 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
   prepare(node: IRNode, inputs: TypedArray[], output: TypedArray, inTypes: TensorType[]): () => void {
     const def = getOp(node.op);
     if (!def) throw new Error(`no kernel for op ${node.op}`);
-    if (this.fast && node.op === 'matmul') {
-      const k = fastMatmul(this.fast, inputs, output, inTypes, node.attrs);
+    if (this.fast && isElementwise(node)) {
+      // A lone elementwise node runs as a group of one (WebAssembly SIMD where it applies).
+      const ins = [...new Set(node.inputs)];
+      return prepareGroup(this.fast, { output: node.name, nodes: [node], inputs: ins }, ins.map((x) => inputs[node.inputs.indexOf(x)]!), ins.map((x) => inTypes[node.inputs.indexOf(x)]!), output);
+    }
+    if (this.fast) {
+      const k = node.op === 'matmul' ? fastMatmul(this.fast, inputs, output, inTypes, node.attrs)
+        : fastReduce(node.op, inputs, output, inTypes, node.attrs);
       if (k) return k;
     }
     return def.cpu({ inputs, output, inTypes, outType: node.type, attrs: node.attrs });

@@ -13,6 +13,8 @@ import { broadcastStrides, contiguousStrides } from '../../ops/broadcast.js';
 import { elementwiseExpr, indexMap } from '../../ops/elementwise.js';
 import { sizeOf, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { FusedGroup } from '../../scheduler/fusion.js';
+import type { Kernels } from './threads.js';
+import { elementwiseModule, groupKey, lowerable, type WasmAccess } from './wasm/elementwise.js';
 
 type Access = 'full' | 'inner' | 'outer' | 'scalar' | 'map';
 
@@ -27,7 +29,7 @@ function compile(src: string): Function {
 }
 
 /** Per input, how it is read when the loop is split at dimension `s` (null: not possible). */
-function classify(shape: readonly number[], out: readonly number[], s: number): Access {
+export function classify(shape: readonly number[], out: readonly number[], s: number): Access {
   const n = sizeOf(shape);
   if (n === sizeOf(out)) return 'full';
   if (n === 1) return 'scalar';
@@ -45,8 +47,8 @@ function classify(shape: readonly number[], out: readonly number[], s: number): 
 
 export interface FusedCode {
   source: string;
-  /** Arguments after the inputs and output: outer, inner, then index maps. */
-  run: (inputs: TypedArray[], output: TypedArray) => () => void;
+  /** The step closure; `start` > 0 (flat loops only) skips the elements before it. */
+  run: (inputs: TypedArray[], output: TypedArray, start?: number) => () => void;
 }
 
 /** The generated loop for `group`, given the types of its external inputs. */
@@ -90,18 +92,73 @@ export function fusedKernel(group: FusedGroup, inTypes: TensorType[]): FusedCode
       name.set(n.name, `t${t}`);
     }
   });
-  const params = [...group.inputs.map((_, k) => `x${k}`), 'y', 'outer', 'inner', ...group.inputs.map((_, k) => `m${k}`)];
+  const params = [...group.inputs.map((_, k) => `x${k}`), 'y', 'outer', 'inner', 'start', ...group.inputs.map((_, k) => `m${k}`)];
   const loop = split
     ? `for (let o = 0, i = 0; o < outer; o++) {\n${outerLoads.join('\n')}\nfor (let j = 0; j < inner; j++, i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}\n}`
-    : `const n = outer * inner;\nfor (let i = 0; i < n; i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}`;
+    : `const n = outer * inner;\nfor (let i = start; i < n; i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}`;
   const source = `function fused(${params.join(', ')}) {\nconst fr = Math.fround;\n${pre.join('\n')}\n${loop}\n}`;
   const fn = compile(source);
   const maps = inTypes.map((t, k) => (access[k] === 'map' ? indexMap(t.shape, shape) : null));
   return {
     source,
-    run: (inputs, output) => {
+    run: (inputs, output, start = 0) => {
       // A bound function: each call passes the fixed arguments without building an array.
-      return fn.bind(null, ...inputs, output, outer, inner, ...maps) as () => void;
+      return fn.bind(null, ...inputs, output, outer, inner, split ? 0 : start, ...maps) as () => void;
     },
+  };
+}
+
+/** Groups of fewer elements run the JavaScript loop: a call into WebAssembly costs more. */
+const WASM_MIN = 256;
+/** Elements (or rows × inner) per chunk when a loop is split across threads: ~1 MB per array. */
+const PER_CHUNK = 1 << 18;
+
+/**
+ * The step closure for a group (or a single elementwise node as a group of one): WebAssembly
+ * SIMD over the arena buffers where every op has a lowering and the inputs are read whole,
+ * as a scalar or as a repeated row of a multiple of 4; the generated JavaScript loop otherwise.
+ */
+export function prepareGroup(K: Kernels | null, group: FusedGroup, inputs: TypedArray[], inTypes: TensorType[], output: TypedArray): () => void {
+  const js = fusedKernel(group, inTypes);
+  const n = output.length;
+  if (!K || n < WASM_MIN || !lowerable(group.nodes) || !K.arena.holds(output)) return js.run(inputs, output);
+  for (let k = 0; k < inputs.length; k++) {
+    if (inTypes[k]!.dtype !== 'f32') return js.run(inputs, output);
+    if (inputs[k]!.length > 1 && !K.arena.holds(inputs[k]!)) return js.run(inputs, output);
+  }
+  const shape = output.length === 0 ? [] : group.nodes[group.nodes.length - 1]!.type.shape;
+  // Flat (every input whole or scalar), or rows (some input a repeated row of a multiple of 4).
+  let access: WasmAccess[] | null = null, inner = 0;
+  const flat = inTypes.map((t) => classify(t.shape, shape, shape.length));
+  if (flat.every((a) => a === 'full' || a === 'scalar')) access = flat as WasmAccess[];
+  else {
+    for (let s = shape.length - 1; s >= 1 && !access; s--) {
+      const a = inTypes.map((t) => classify(t.shape, shape, s));
+      const w = sizeOf(shape.slice(s));
+      if (w % 4 === 0 && a.every((x) => x === 'full' || x === 'scalar' || x === 'inner')) {
+        access = a as WasmAccess[];
+        inner = w;
+      }
+    }
+  }
+  if (!access) return js.run(inputs, output);
+  // Scalars of fewer than 64 elements are plain arrays outside the arena: copy to arena scratch.
+  const staged = inputs.map((x) => (K.arena.holds(x) ? null : K.arena.f32(Math.max(1, x.length))));
+  const ptrs = [...inputs.map((x, k) => (staged[k] ?? x).byteOffset), output.byteOffset];
+  const id = K.mapKernel(groupKey(group, access), () => elementwiseModule(group, access!, K.arena.maxPages));
+  const scalars = inputs.map((x, k) => [x, staged[k]] as const).filter(([, st]) => st !== null) as [TypedArray, Float32Array][];
+  if (inner > 0) {
+    const rows = n / inner;
+    return () => {
+      for (let q = 0; q < scalars.length; q++) scalars[q]![1][0] = scalars[q]![0][0]!;
+      K.map(id, 0, rows, inner, ptrs, Math.max(1, Math.floor(PER_CHUNK / inner)), 1);
+    };
+  }
+  const n4 = n & ~3;
+  const tail = n4 < n ? js.run(inputs, output, n4) : null;
+  return () => {
+    for (let q = 0; q < scalars.length; q++) scalars[q]![1][0] = scalars[q]![0][0]!;
+    K.map(id, 0, n4, 0, ptrs, PER_CHUNK, 4);
+    if (tail) tail();
   };
 }

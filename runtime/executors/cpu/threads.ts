@@ -9,7 +9,7 @@
 // GRAPH_RUN_FAST=0 turns the fast kernels off (the plain TypeScript kernels run instead).
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { Module } from './wasm/asm.js';
 import { defaultBlocking, defaultGemmShape, emitGemm, emitGemmDriver, gemmScratch } from './wasm/gemm.js';
@@ -19,13 +19,14 @@ const SEQ = 0; // task number, bumped to wake the helpers
 const NEXT = 1; // (task << 16) | next chunk index
 const DONE = 2; // chunks finished
 const READY = 3; // helpers started
-const P = 8; // task parameters from here on
-const SLOTS = 32;
+const P = 8; // task: P type (1 gemm, 2 map), P+1 chunks, P+2 chunk size, then the type's fields
+const SLOTS = 40;
+const MAX_PTRS = SLOTS - P - 8;
 const TASK_BITS = 0x7fff;
 /** Polls of a flag before sleeping on it: ~10-50 µs, so back-to-back kernels skip the futex. */
 const SPIN = 20000;
 
-/** One gemm task: C[m×n] = op(A)·op(B), cut along n (axis 1) or m (axis 0) into chunks. */
+/** One gemm task: C[m×n] = op(A)·op(B), cut along n or m into chunks. */
 interface GemmTask {
   m: number; n: number; k: number;
   a: number; rsa: number; csa: number;
@@ -35,15 +36,40 @@ interface GemmTask {
 
 type GemmFn = (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number,
   c: number, ldc: number, ap: number, bp: number, tile: number) => void;
+type MapFn = (lo: number, hi: number, inner: number, ...ptrs: number[]) => void;
+
+// Run chunk j of the task in the control block: the same text runs on the calling thread
+// (compiled below) and in the helpers, so the two cannot drift apart.
+const chunkSource = `
+  const size = c[${P} + 2];
+  if (c[${P}] === 1) {
+    const m = c[${P} + 3], n = c[${P} + 4], along = c[${P} + 14];
+    const lo = j * size, hi = Math.min(lo + size, along ? n : m);
+    if (along) gemm(m, hi - lo, c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 11], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * 4, c[${P} + 13], ap, bp, tile);
+    else gemm(hi - lo, n, c[${P} + 5], c[${P} + 6] + lo * c[${P} + 7], c[${P} + 7], c[${P} + 8], c[${P} + 9], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * c[${P} + 13], c[${P} + 13], ap, bp, tile);
+  } else {
+    const id = c[${P} + 3];
+    while (maps.length <= id) { const msg = receive(); if (msg) maps.push(msg); }
+    const lo = c[${P} + 4] + j * size, hi = Math.min(lo + size, c[${P} + 5]);
+    const k = c[${P} + 7], ptrs = [];
+    for (let q = 0; q < k; q++) ptrs.push(c[${P} + 8 + q]);
+    maps[id](lo, hi, c[${P} + 6], ...ptrs);
+  }
+`;
 
 // The helper's code, run with eval (so it needs no file next to the compiled one, and works
-// the same from source under tsx/vitest). It mirrors runChunks below.
+// the same from source under tsx/vitest).
 const workerSource = `
-const { workerData } = require('node:worker_threads');
-const { memory, module, ctrl, scratch } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { memory, module, ctrl, scratch, port } = workerData;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 const c = new Int32Array(ctrl);
 const [ap, bp, tile] = scratch;
+const maps = [];
+const receive = () => {
+  const m = receiveMessageOnPort(port);
+  return m && new WebAssembly.Instance(m.message, { env: { memory } }).exports.run;
+};
 Atomics.add(c, ${READY}, 1);
 let seen = Atomics.load(c, ${SEQ});
 for (;;) {
@@ -52,23 +78,22 @@ for (;;) {
     if (++spins > ${SPIN}) { Atomics.wait(c, ${SEQ}, seen); spins = 0; }
   }
   seen = s;
-  if (s < 0) break;
   const t = s & ${TASK_BITS};
   for (;;) {
     const v = Atomics.load(c, ${NEXT});
     if ((v >>> 16) !== t) break;
     const j = v & 0xffff;
-    if (j >= c[${P} + 11]) break;
+    if (j >= c[${P} + 1]) break;
     if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) !== v) continue;
-    const m = c[${P}], n = c[${P} + 1], along = c[${P} + 12], size = c[${P} + 13];
-    const lo = j * size, hi = Math.min(lo + size, along ? n : m);
-    if (along) ex.gemm(m, hi - lo, c[${P} + 2], c[${P} + 3], c[${P} + 4], c[${P} + 5], c[${P} + 6] + lo * c[${P} + 8], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * 4, c[${P} + 10], ap, bp, tile);
-    else ex.gemm(hi - lo, n, c[${P} + 2], c[${P} + 3] + lo * c[${P} + 4], c[${P} + 4], c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 10], c[${P} + 10], ap, bp, tile);
+    ${chunkSource}
     Atomics.add(c, ${DONE}, 1);
     Atomics.notify(c, ${DONE});
   }
 }
 `;
+
+type ChunkFn = (c: Int32Array, j: number, gemm: GemmFn, ap: number, bp: number, tile: number, maps: MapFn[], receive: () => MapFn | undefined) => void;
+const runChunk = new Function('c', 'j', 'gemm', 'ap', 'bp', 'tile', 'maps', 'receive', chunkSource) as ChunkFn;
 
 export class Kernels {
   readonly arena = new Arena();
@@ -77,7 +102,10 @@ export class Kernels {
   private readonly module: WebAssembly.Module;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   private readonly scratch: [number, number, number];
-  private workers: Worker[] = [];
+  private workers: { worker: Worker; port: MessagePort }[] = [];
+  private readonly maps: MapFn[] = [];
+  private readonly mapModules: WebAssembly.Module[] = [];
+  private readonly mapIds = new Map<string, number>();
   private task = 0;
 
   constructor(readonly threads: number) {
@@ -99,12 +127,46 @@ export class Kernels {
   private startWorkers(): void {
     if (this.workers.length || this.threads < 2) return;
     for (let i = 1; i < this.threads; i++) {
-      const w = new Worker(workerSource, {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(workerSource, {
         eval: true,
-        workerData: { memory: this.arena.memory, module: this.module, ctrl: this.ctrl.buffer, scratch: this.newScratch() },
+        workerData: { memory: this.arena.memory, module: this.module, ctrl: this.ctrl.buffer, scratch: this.newScratch(), port: port2 },
+        transferList: [port2],
       });
-      w.unref();
-      this.workers.push(w);
+      worker.unref();
+      port1.unref();
+      // Element-wise modules compiled before the helper started.
+      for (const m of this.mapModules) port1.postMessage(m);
+      this.workers.push({ worker, port: port1 });
+    }
+  }
+
+  /** Post a task and take chunks until all are done. */
+  private parallel(chunks: number): void {
+    const c = this.ctrl;
+    c[P + 1] = chunks;
+    this.task = (this.task + 1) & TASK_BITS;
+    Atomics.store(c, DONE, 0);
+    Atomics.store(c, NEXT, this.task << 16);
+    Atomics.store(c, SEQ, this.task);
+    Atomics.notify(c, SEQ);
+    const [ap, bp, tile] = this.scratch;
+    const task = this.task;
+    for (;;) {
+      const v = Atomics.load(c, NEXT);
+      if (v >>> 16 !== task) break;
+      const j = v & 0xffff;
+      if (j >= chunks) break;
+      if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
+      runChunk(c, j, this.gemmFn, ap, bp, tile, this.maps, () => undefined);
+      Atomics.add(c, DONE, 1);
+    }
+    let spins = 0, d;
+    while ((d = Atomics.load(c, DONE)) < chunks) {
+      if (++spins > SPIN) {
+        Atomics.wait(c, DONE, d, 1);
+        spins = 0;
+      }
     }
   }
 
@@ -115,9 +177,8 @@ export class Kernels {
   gemm(t: GemmTask): void {
     const { m, n, k } = t;
     if (m === 0 || n === 0 || k === 0) return;
-    const work = m * n * k;
     // Below ~1M multiply-adds (~25 µs) waking a helper costs more than it saves.
-    if (this.threads < 2 || work < 1 << 20) {
+    if (this.threads < 2 || m * n * k < 1 << 20) {
       this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2]);
       return;
     }
@@ -126,41 +187,43 @@ export class Kernels {
     const alongN = n >= m;
     const len = alongN ? n : m, unit = alongN ? this.shape.nr : this.shape.mr;
     const size = Math.max(unit, Math.ceil(len / (4 * this.threads) / unit) * unit);
-    const chunks = Math.ceil(len / size);
     const c = this.ctrl;
-    c[P] = m; c[P + 1] = n; c[P + 2] = k; c[P + 3] = t.a; c[P + 4] = t.rsa; c[P + 5] = t.csa;
-    c[P + 6] = t.b; c[P + 7] = t.rsb; c[P + 8] = t.csb; c[P + 9] = t.c; c[P + 10] = t.ldc;
-    c[P + 11] = chunks; c[P + 12] = alongN ? 1 : 0; c[P + 13] = size;
-    this.task = (this.task + 1) & TASK_BITS;
-    Atomics.store(c, DONE, 0);
-    Atomics.store(c, NEXT, this.task << 16);
-    Atomics.store(c, SEQ, this.task);
-    Atomics.notify(c, SEQ);
-    this.runChunks(this.task);
-    let spins = 0, d;
-    while ((d = Atomics.load(c, DONE)) < chunks) {
-      if (++spins > SPIN) {
-        Atomics.wait(c, DONE, d, 1);
-        spins = 0;
-      }
-    }
+    c[P] = 1; c[P + 2] = size;
+    c[P + 3] = m; c[P + 4] = n; c[P + 5] = k; c[P + 6] = t.a; c[P + 7] = t.rsa; c[P + 8] = t.csa;
+    c[P + 9] = t.b; c[P + 10] = t.rsb; c[P + 11] = t.csb; c[P + 12] = t.c; c[P + 13] = t.ldc; c[P + 14] = alongN ? 1 : 0;
+    this.parallel(Math.ceil(len / size));
   }
 
-  private runChunks(task: number): void {
-    const c = this.ctrl;
-    const [ap, bp, tile] = this.scratch;
-    for (;;) {
-      const v = Atomics.load(c, NEXT);
-      if (v >>> 16 !== task) break;
-      const j = v & 0xffff;
-      if (j >= c[P + 11]!) break;
-      if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
-      const m = c[P]!, n = c[P + 1]!, k = c[P + 2]!, along = c[P + 12]!, size = c[P + 13]!;
-      const lo = j * size, hi = Math.min(lo + size, along ? n : m);
-      if (along) this.gemmFn(m, hi - lo, k, c[P + 3]!, c[P + 4]!, c[P + 5]!, c[P + 6]! + lo * c[P + 8]!, c[P + 7]!, c[P + 8]!, c[P + 9]! + lo * 4, c[P + 10]!, ap, bp, tile);
-      else this.gemmFn(hi - lo, n, k, c[P + 3]! + lo * c[P + 4]!, c[P + 4]!, c[P + 5]!, c[P + 6]!, c[P + 7]!, c[P + 8]!, c[P + 9]! + lo * c[P + 10]!, c[P + 10]!, ap, bp, tile);
-      Atomics.add(c, DONE, 1);
+  /** Compile (once per key) an element-wise module exporting run(lo, hi, inner, ...ptrs). */
+  mapKernel(key: string, bytes: () => Uint8Array<ArrayBuffer>): number {
+    let id = this.mapIds.get(key);
+    if (id === undefined) {
+      const m = new WebAssembly.Module(bytes());
+      id = this.maps.length;
+      this.maps.push(new WebAssembly.Instance(m, { env: { memory: this.arena.memory } }).exports.run as MapFn);
+      this.mapModules.push(m);
+      this.mapIds.set(key, id);
+      for (const w of this.workers) w.port.postMessage(m);
     }
+    return id;
+  }
+
+  /**
+   * Run map kernel `id` over units [lo, hi) (elements, multiples of 4, or rows of `inner`),
+   * split across threads when there are more than `perChunk` units.
+   */
+  map(id: number, lo: number, hi: number, inner: number, ptrs: number[], perChunk: number, align: number): void {
+    const total = hi - lo;
+    if (this.threads < 2 || total <= perChunk || ptrs.length > MAX_PTRS) {
+      this.maps[id]!(lo, hi, inner, ...ptrs);
+      return;
+    }
+    this.startWorkers();
+    const size = Math.ceil(Math.max(perChunk, total / (4 * this.threads)) / align) * align;
+    const c = this.ctrl;
+    c[P] = 2; c[P + 2] = size; c[P + 3] = id; c[P + 4] = lo; c[P + 5] = hi; c[P + 6] = inner; c[P + 7] = ptrs.length;
+    for (let q = 0; q < ptrs.length; q++) c[P + 8 + q] = ptrs[q]!;
+    this.parallel(Math.ceil(total / size));
   }
 
   /** Helpers that have started (for the benchmark's report). */

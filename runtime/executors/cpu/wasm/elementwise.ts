@@ -1,0 +1,176 @@
+// WebAssembly SIMD code for fused elementwise groups (scheduler/fusion.ts) over f32 arena
+// buffers: four elements per instruction, each group compiled once and cached by a key of
+// its structure. run(lo, hi, in0, ..., out): flat groups cover elements [lo, hi) (multiples
+// of 4; the caller finishes a ragged tail), row groups (an input repeated along rows, as a
+// bias) cover rows [lo, hi) of `inner` columns, inner a multiple of 4.
+//
+// Precision: add, sub, mul, div, neg, abs, sqrt, square, relu and its gradient, maximum,
+// minimum and the comparisons round exactly as the reference kernels do (one f32 rounding per
+// op), so they give the same bits. exp and sigmoid use a degree-6 polynomial (Cephes expf,
+// within 2 ulp) and sigmoid_grad / tanh_grad round after each product: these agree with the
+// reference within f32 rounding, not bit for bit. Other ops keep the JavaScript loop.
+
+import type { IRNode } from '../../../ir/types.js';
+import type { FusedGroup } from '../../../scheduler/fusion.js';
+import { i32, Module, v128, type Fn } from './asm.js';
+
+export type WasmAccess = 'full' | 'scalar' | 'inner';
+
+/** Ops with a SIMD lowering, and whether it is bit-identical to the reference. */
+export const wasmOps: Record<string, boolean> = {
+  add: true, sub: true, mul: true, div: true, neg: true, abs: true, sqrt: true, square: true,
+  relu: true, relu_grad: true, maximum: true, minimum: true,
+  greater: true, greater_equal: true, less: true, less_equal: true,
+  exp: false, sigmoid: false, sigmoid_grad: false, tanh_grad: false,
+};
+
+/** Cache key: the group's structure and input access, not its names. */
+export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
+  const id = new Map<string, string>();
+  group.inputs.forEach((v, k) => id.set(v, `in${k}:${access[k]}`));
+  group.nodes.forEach((n, t) => id.set(n.name, `t${t}`));
+  return group.nodes.map((n) => `${n.op}(${n.inputs.map((i) => id.get(i)).join(',')})`).join(';');
+}
+
+function emitExp(f: Fn, x: number, tmp: number, n: number): void {
+  // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. 2^n is applied as two
+  // factors 2^h · 2^(n-h), h = n >> 1, each a normal f32, so results reach down into the
+  // subnormals (x >= -104) and up to the top of the range; beyond it, +Infinity as Math.exp.
+  const c = (v: number) => f.f32c(v).splat();
+  f.get(x); c(88.72283905206835); f.vmin(); c(-104); f.vmax().set(tmp);
+  f.get(tmp); c(1.44269504088896341); f.vmul(); c(0.5); f.vadd().vfloor().set(n);
+  // r = x - n*C1 - n*C2 (ln2 split in two for an exact first product)
+  f.get(tmp).get(n); c(0.693359375); f.vmul().vsub();
+  f.get(n); c(-2.12194440e-4); f.vmul().vsub().set(tmp);
+  // y = poly(r)·r² + r + 1
+  c(1.9875691500e-4); f.get(tmp).vmul(); c(1.3981999507e-3); f.vadd();
+  f.get(tmp).vmul(); c(8.3334519073e-3); f.vadd();
+  f.get(tmp).vmul(); c(4.1665795894e-2); f.vadd();
+  f.get(tmp).vmul(); c(1.6666665459e-1); f.vadd();
+  f.get(tmp).vmul(); c(5.0000001201e-1); f.vadd();
+  f.get(tmp).get(tmp).vmul().vmul().get(tmp).vadd(); c(1); f.vadd();
+  // · 2^h · 2^(n-h), built in the exponent bits
+  f.get(n).itrunc4().set(n);
+  f.get(n).i32c(1).ishrS4().set(tmp);
+  f.get(tmp).i32c(127).isplat().iadd4().i32c(23).ishl4().vmul();
+  f.get(n).get(tmp).isub4().i32c(127).isplat().iadd4().i32c(23).ishl4().vmul();
+  // x past the top of the f32 range: +Infinity
+  f.set(tmp);
+  f.f32c(Infinity).splat().get(tmp).get(x); c(88.72283905206835); f.vgt().vbitselect();
+}
+
+/** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
+function emitOp(f: Fn, op: string, a: number[], scratch: () => number): void {
+  const one = () => f.f32c(1).splat();
+  const zero = () => f.v128c([0, 0, 0, 0]);
+  switch (op) {
+    case 'add': f.get(a[0]!).get(a[1]!).vadd(); return;
+    case 'sub': f.get(a[0]!).get(a[1]!).vsub(); return;
+    case 'mul': f.get(a[0]!).get(a[1]!).vmul(); return;
+    case 'div': f.get(a[0]!).get(a[1]!).vdiv(); return;
+    case 'neg': f.get(a[0]!).vneg(); return;
+    case 'abs': f.get(a[0]!).vabs(); return;
+    case 'sqrt': f.get(a[0]!).vsqrt(); return;
+    case 'square': f.get(a[0]!).get(a[0]!).vmul(); return;
+    // x > 0 ? x : 0 (NaN and -0 give 0, as the reference's comparison does)
+    case 'relu': f.get(a[0]!).get(a[0]!); zero(); f.vgt().vand(); return;
+    case 'relu_grad': f.get(a[1]!).get(a[0]!); zero(); f.vgt().vand(); return;
+    // a >= b ? a : b, a <= b ? a : b (a NaN gives b, as in the reference)
+    case 'maximum': f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vge().vbitselect(); return;
+    case 'minimum': f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vle().vbitselect(); return;
+    case 'greater': f.get(a[0]!).get(a[1]!).vgt(); one(); f.vand(); return;
+    case 'greater_equal': f.get(a[0]!).get(a[1]!).vge(); one(); f.vand(); return;
+    case 'less': f.get(a[0]!).get(a[1]!).vlt(); one(); f.vand(); return;
+    case 'less_equal': f.get(a[0]!).get(a[1]!).vle(); one(); f.vand(); return;
+    case 'exp': {
+      const t = scratch(), n = scratch();
+      emitExp(f, a[0]!, t, n);
+      return;
+    }
+    case 'sigmoid': {
+      const x = scratch(), t = scratch(), n = scratch();
+      f.get(a[0]!).vneg().set(x);
+      one();
+      emitExp(f, x, t, n);
+      one(); f.vadd().vdiv();
+      return;
+    }
+    case 'sigmoid_grad': f.get(a[1]!).get(a[0]!).vmul(); one(); f.get(a[0]!).vsub().vmul(); return;
+    case 'tanh_grad': f.get(a[1]!); one(); f.get(a[0]!).get(a[0]!).vmul().vsub().vmul(); return;
+    default: throw new Error(`no SIMD lowering for ${op}`);
+  }
+}
+
+/** Whether every node of the group has a lowering. */
+export function lowerable(nodes: readonly IRNode[]): boolean {
+  return nodes.every((n) => n.op in wasmOps && n.type.dtype === 'f32');
+}
+
+/** The module's bytes for one group (exports `run`). */
+export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPages: number): Uint8Array<ArrayBuffer> {
+  const mod = new Module();
+  const k = group.inputs.length;
+  const rows = access.includes('inner');
+  // run(lo, hi, inner, in0..in{k-1}, out)
+  const f = mod.fn('run', [i32, i32, i32, ...Array<typeof i32>(k + 1).fill(i32)]);
+  const LO = 0, HI = 1, INNER = 2, IN = (j: number) => 3 + j, OUT = 3 + k;
+  const val = new Map<string, number>();
+  const hoisted: number[] = [];
+  group.inputs.forEach((v, j) => {
+    const l = f.local(v128);
+    val.set(v, l);
+    if (access[j] === 'scalar') {
+      f.get(IN(j)).vsplatload().set(l);
+      hoisted.push(j);
+    }
+  });
+  const off = f.local(i32), col = f.local(i32), colOff = f.local(i32), end = f.local(i32);
+  const pool: number[] = [];
+  const scratch = () => {
+    const l = f.local(v128);
+    pool.push(l);
+    return l;
+  };
+  const body = () => {
+    group.inputs.forEach((v, j) => {
+      if (access[j] === 'full') f.get(IN(j)).get(off).add().vload().set(val.get(v)!);
+      else if (access[j] === 'inner') f.get(IN(j)).get(colOff).add().vload().set(val.get(v)!);
+    });
+    group.nodes.forEach((n, t) => {
+      const last = t === group.nodes.length - 1;
+      if (last) f.get(OUT).get(off).add();
+      emitOp(f, n.op, n.inputs.map((i) => val.get(i)!), scratch);
+      if (last) f.vstore();
+      else {
+        const l = f.local(v128);
+        f.set(l);
+        val.set(n.name, l);
+      }
+    });
+  };
+  if (!rows) {
+    // off runs over bytes [lo*4, hi*4) in steps of 16
+    f.get(LO).i32c(2).shl().set(off);
+    f.get(HI).i32c(2).shl().set(end);
+    f.block().get(off).get(end).geS().brIf(0).loop();
+    body();
+    f.get(off).i32c(16).add().tee(off).get(end).ltS().brIf(0);
+    f.end().end();
+  } else {
+    const r = f.local(i32);
+    f.get(LO).set(r);
+    f.block().get(r).get(HI).geS().brIf(0).loop();
+    f.get(r).get(INNER).mul().i32c(2).shl().set(off);
+    f.i32c(0).set(col);
+    f.block().get(INNER).eqz().brIf(0).loop();
+    f.get(col).i32c(2).shl().set(colOff);
+    body();
+    f.get(off).i32c(16).add().set(off);
+    f.get(col).i32c(4).add().tee(col).get(INNER).ltS().brIf(0);
+    f.end().end();
+    f.get(r).i32c(1).add().tee(r).get(HI).ltS().brIf(0);
+    f.end().end();
+  }
+  void hoisted;
+  return mod.bytes({ initial: 1, maximum: maxPages });
+}
