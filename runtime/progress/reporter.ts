@@ -66,8 +66,10 @@ export function formatBar(s: BarState, columns = 80): string {
   const frac = s.epochs > 0 ? Math.min(1, (s.epoch + s.step / Math.max(1, s.steps)) / s.epochs) : 1;
   const epochW = String(s.epochs).length;
   const head = `epoch ${String(Math.min(s.epoch + 1, s.epochs)).padStart(epochW)}/${s.epochs}`;
-  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)}%  step ${s.step}/${s.steps}  loss ${s.loss === undefined ? '-' : s.loss.toPrecision(4)}  ${fmtRate(s.rate)} samples/s  ${fmtTime(s.left)} left`;
-  const barW = Math.max(0, Math.min(30, columns - head.length - tail.length - 3));
+  const loss = s.loss === undefined ? '-' : String(Number(s.loss.toPrecision(4)));
+  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)}% step ${s.step}/${s.steps} loss ${loss} ${fmtRate(s.rate)} samples/s ${fmtTime(s.left)} left`;
+  const barW = Math.max(0, Math.min(30, columns - head.length - tail.length - 1));
+  // Too narrow for a bar: the numbers matter more.
   if (barW < 5) return (head + tail).slice(0, columns);
   const full = Math.floor(frac * barW);
   const bar = '█'.repeat(full) + (full < barW ? '░'.repeat(barW - full) : '');

@@ -55,7 +55,7 @@ describe('progress output', () => {
     for (const d of draws) {
       const line = d.replace(/^\r/, '').replace(/\u001b\[K$/, '');
       expect([...line].length).toBeLessThanOrEqual(80);
-      expect(line).toMatch(/^epoch +\d+\/3000 [█░]+ +\d+%  step \d\/4  loss [\d.e-]+  [\d.kM-]+ samples\/s  \d+:\d\d left$/);
+      expect(line).toMatch(/^epoch +\d+\/3000 [█░]{5,30} +\d+% step \d\/4 loss [\d.e-]+ [\d.kM-]+ samples\/s (\d+:)?\d+:\d\d left$/);
     }
     // The last draw is the finished state; then the bar is cleared.
     expect(draws[draws.length - 1]).toContain('epoch 3000/3000');
@@ -101,7 +101,7 @@ describe('the progress bar', () => {
     const line = formatBar(s, 100);
     expect(line).toContain('epoch  500/1000');
     expect(line).toContain(' 49%');
-    expect(line).toContain('loss 0.01235');
+    expect(line).toContain('loss 0.01235 ');
     expect(line).toContain('52k samples/s');
     expect(line).toContain('1:15 left');
     const bar = /[█░]+/.exec(line)![0];
