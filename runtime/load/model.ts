@@ -83,6 +83,8 @@ export interface TrainingDecl {
   batchSizeLoc?: SourceLoc;
   /** Visit the training rows in a new seeded order every epoch. */
   shuffle?: boolean;
+  /** A data file could not be read (its errors are reported): no data checks follow. */
+  unread?: boolean;
   /** Held-out data: the last `split` fraction of the rows, or separate data. */
   validation?: { split: number; loc: SourceLoc } | { data: Map<string, Located<unknown[]>>; loc: SourceLoc };
   /** Accuracy of an output against a target input, reported per epoch. */

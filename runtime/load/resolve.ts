@@ -401,8 +401,12 @@ export class Loader {
       }
       return data;
     };
-    const fromFile = (spec: DataFileSpec, p: Path) =>
-      readDataFile(this.io, file.path, spec, ex.inputs, (q, key) => file.loc([...p, ...q], key), this.errors) ?? new Map<string, Located<unknown[]>>();
+    let unread = false;
+    const fromFile = (spec: DataFileSpec, p: Path) => {
+      const d = readDataFile(this.io, file.path, spec, ex.inputs, (q, key) => file.loc([...p, ...q], key), this.errors);
+      if (!d) unread = true;
+      return d ?? new Map<string, Located<unknown[]>>();
+    };
     const isFile = (d: unknown): d is DataFileSpec => typeof (d as { file?: unknown }).file === 'string';
     const data = isFile(t.data) ? fromFile(t.data, ['training', 'data']) : inline(t.data, ['training', 'data']);
     const loc = file.loc(['training'], true);
@@ -418,6 +422,7 @@ export class Loader {
         extra.validation = { data: fromFile({ file: v.file, ...(columns ? { columns } : {}) }, ['training', 'validation']), loc: vloc };
       } else if (v.data) extra.validation = { data: inline(v.data, ['training', 'validation', 'data']), loc: vloc };
     }
+    if (unread) extra.unread = true;
     if (t.accuracy) {
       const aloc = file.loc(['training', 'accuracy'], true);
       const pred = ex.resolve(t.accuracy.pred, file.loc(['training', 'accuracy', 'pred']));

@@ -34,7 +34,8 @@ export function trainingColumns(
   model: Model, errors: GraphError[], what = 'training data', data?: Map<string, Located<unknown[]>>,
 ): Map<string, Column> | null {
   const t0 = model.training;
-  if (!t0) return null;
+  // An unreadable data file has reported its own errors; checking its absent columns adds noise.
+  if (!t0 || t0.unread) return null;
   const t = data ? { ...t0, data } : t0;
   const cols = new Map<string, Column>();
   const inputs = new Map(model.inputs.map((i) => [i.name, i]));
