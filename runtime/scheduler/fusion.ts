@@ -36,6 +36,11 @@ export interface FusionOptions {
   keep: ReadonlySet<string>;
   /** Whether the executor can generate code for this node inside a group (default: every elementwise op on floats). */
   fusible?: (node: IRNode) => boolean;
+  /**
+   * Most nodes in one group (default 48): a longer chain is cut into several groups. Generated
+   * functions past a few hundred statements are left unoptimised by V8 and run far slower.
+   */
+  maxNodes?: number;
 }
 
 const elementwiseOps = new Set([...Object.keys(elementwiseExpr.unary), ...Object.keys(elementwiseExpr.binary)]);
@@ -51,6 +56,7 @@ export function isElementwise(node: IRNode): boolean {
  */
 export function fuseElementwise(g: IRGraph, order: readonly string[], opts: FusionOptions): FusedGroup[] {
   const fusible = opts.fusible ?? isElementwise;
+  const maxNodes = opts.maxNodes ?? 48;
   const inPlan = new Set(order);
   // Distinct consumers within the plan.
   const consumers = new Map<string, Set<string>>();
@@ -72,7 +78,7 @@ export function fuseElementwise(g: IRGraph, order: readonly string[], opts: Fusi
     if (cs && cs.size === 1 && !opts.keep.has(name)) {
       const c = [...cs][0]!;
       const root = groupOf.get(c);
-      if (root !== undefined) {
+      if (root !== undefined && members.get(root)!.length < maxNodes) {
         const rt = g.node(root).type;
         if (rt.dtype === node.type.dtype && sameShape(rt.shape, node.type.shape)) {
           groupOf.set(name, root);

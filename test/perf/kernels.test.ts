@@ -287,3 +287,49 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
     });
   }
 });
+
+describe.skipIf(K === null || K.threads < 2)('work split across the helper threads', () => {
+  it('gives the same bits as the calling thread alone', async () => {
+    // Start the helpers with one large product, then wait until they are up.
+    const warm = fastMatmul(K!, [K!.arena.f32(128 * 128), K!.arena.f32(128 * 128)], K!.arena.f32(128 * 128),
+      [{ shape: [128, 128], dtype: 'f32' }, { shape: [128, 128], dtype: 'f32' }], {}, 0)!;
+    warm();
+    for (let i = 0; i < 200 && K!.helpersReady < K!.threads - 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(K!.helpersReady).toBe(K!.threads - 1);
+    const rnd = prng(23);
+    // A product cut into chunks along m, one along n, and elementwise loops cut into chunks (flat and by rows).
+    for (const [m, k, n] of [[1031, 67, 33], [45, 131, 1031]]) {
+      const inTypes: TensorType[] = [{ shape: [m, k], dtype: 'f32' }, { shape: [k, n], dtype: 'f32' }];
+      const a = K!.arena.f32(m * k).map(() => rnd() - 0.5), b = K!.arena.f32(k * n).map(() => rnd() - 0.5);
+      const A = K!.arena.f32(m * k), B = K!.arena.f32(k * n);
+      A.set(a);
+      B.set(b);
+      const C = K!.arena.f32(m * n);
+      fastMatmul(K!, [A, B], C, inTypes, {}, 0)!();
+      const want = new Float32Array(m * n);
+      registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType: { shape: [m, n], dtype: 'f32' }, attrs: {} })();
+      for (let i = 0; i < want.length; i++) expect(Math.abs(C[i]! - want[i]!)).toBeLessThan(1e-4);
+    }
+    const model = parseGraph(`inputs: {x: {shape: [1025, 512]}, b: {shape: [512]}, z: {shape: [1025, 512]}}
+nodes:
+  - {name: p, op: add, inputs: [x, b]}
+  - {name: y, op: relu, inputs: [p]}
+  - {name: q, op: mul, inputs: [x, z]}
+  - {name: w, op: maximum, inputs: [q, x]}
+outputs: [y, w]`);
+    const g = buildGraph(model, { float: 'f32', batch: 1 }).graph;
+    const res: number[][][] = [];
+    for (const fast of [false, true]) {
+      const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['y', 'w'], bound: new Map() });
+      const r = prng(29);
+      for (const i of ['x', 'b', 'z']) {
+        const buf = plan.buffer(i);
+        for (let j = 0; j < buf.length; j++) buf[j] = r() * 2 - 1;
+      }
+      plan.run();
+      res.push([Array.from(plan.buffer('y')), Array.from(plan.buffer('w'))]);
+    }
+    expect(res[1]![0]).toEqual(res[0]![0]);
+    expect(res[1]![1]).toEqual(res[0]![1]);
+  });
+});

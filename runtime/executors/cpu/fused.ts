@@ -147,18 +147,20 @@ export function prepareGroup(K: Kernels | null, group: FusedGroup, inputs: Typed
   const ptrs = [...inputs.map((x, k) => (staged[k] ?? x).byteOffset), output.byteOffset];
   const id = K.mapKernel(groupKey(group, access), () => elementwiseModule(group, access!, K.arena.maxPages));
   const scalars = inputs.map((x, k) => [x, staged[k]] as const).filter(([, st]) => st !== null) as [TypedArray, Float32Array][];
+  const bound = K.bindMap(id, ptrs, inner);
   if (inner > 0) {
     const rows = n / inner;
+    const perChunk = Math.max(1, Math.floor(PER_CHUNK / inner));
     return () => {
       for (let q = 0; q < scalars.length; q++) scalars[q]![1][0] = scalars[q]![0][0]!;
-      K.map(id, 0, rows, inner, ptrs, Math.max(1, Math.floor(PER_CHUNK / inner)), 1);
+      K.map(id, bound, 0, rows, inner, ptrs, perChunk, 1);
     };
   }
   const n4 = n & ~3;
   const tail = n4 < n ? js.run(inputs, output, n4) : null;
   return () => {
     for (let q = 0; q < scalars.length; q++) scalars[q]![1][0] = scalars[q]![0][0]!;
-    K.map(id, 0, n4, 0, ptrs, PER_CHUNK, 4);
+    K.map(id, bound, 0, n4, 0, ptrs, PER_CHUNK, 4);
     if (tail) tail();
   };
 }

@@ -36,7 +36,9 @@ interface GemmTask {
 
 type GemmFn = (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number,
   c: number, ldc: number, ap: number, bp: number, tile: number) => void;
-type MapFn = (lo: number, hi: number, inner: number, ...ptrs: number[]) => void;
+type MapFn = (...ptrsInnerLoHi: number[]) => void;
+/** A map kernel with its pointers and `inner` bound: run(lo, hi). */
+export type BoundMap = (lo: number, hi: number) => void;
 
 // Run chunk j of the task in the control block: the same text runs on the calling thread
 // (compiled below) and in the helpers, so the two cannot drift apart.
@@ -51,9 +53,10 @@ const chunkSource = `
     const id = c[${P} + 3];
     while (maps.length <= id) { const msg = receive(); if (msg) maps.push(msg); }
     const lo = c[${P} + 4] + j * size, hi = Math.min(lo + size, c[${P} + 5]);
-    const k = c[${P} + 7], ptrs = [];
-    for (let q = 0; q < k; q++) ptrs.push(c[${P} + 8 + q]);
-    maps[id](lo, hi, c[${P} + 6], ...ptrs);
+    const k = c[${P} + 7], args = [];
+    for (let q = 0; q < k; q++) args.push(c[${P} + 8 + q]);
+    args.push(c[${P} + 6], lo, hi);
+    maps[id](...args);
   }
 `;
 
@@ -194,7 +197,7 @@ export class Kernels {
     this.parallel(Math.ceil(len / size));
   }
 
-  /** Compile (once per key) an element-wise module exporting run(lo, hi, inner, ...ptrs). */
+  /** Compile (once per key) an element-wise module exporting run(...ptrs, inner, lo, hi). */
   mapKernel(key: string, bytes: () => Uint8Array<ArrayBuffer>): number {
     let id = this.mapIds.get(key);
     if (id === undefined) {
@@ -212,10 +215,10 @@ export class Kernels {
    * Run map kernel `id` over units [lo, hi) (elements, multiples of 4, or rows of `inner`),
    * split across threads when there are more than `perChunk` units.
    */
-  map(id: number, lo: number, hi: number, inner: number, ptrs: number[], perChunk: number, align: number): void {
+  map(id: number, bound: BoundMap, lo: number, hi: number, inner: number, ptrs: number[], perChunk: number, align: number): void {
     const total = hi - lo;
     if (this.threads < 2 || total <= perChunk || ptrs.length > MAX_PTRS) {
-      this.maps[id]!(lo, hi, inner, ...ptrs);
+      bound(lo, hi);
       return;
     }
     this.startWorkers();
@@ -224,6 +227,11 @@ export class Kernels {
     c[P] = 2; c[P + 2] = size; c[P + 3] = id; c[P + 4] = lo; c[P + 5] = hi; c[P + 6] = inner; c[P + 7] = ptrs.length;
     for (let q = 0; q < ptrs.length; q++) c[P + 8 + q] = ptrs[q]!;
     this.parallel(Math.ceil(total / size));
+  }
+
+  /** Map kernel `id` with its pointers and `inner` bound, for calls on this thread. */
+  bindMap(id: number, ptrs: number[], inner: number): BoundMap {
+    return this.maps[id]!.bind(null, ...ptrs, inner) as BoundMap;
   }
 
   /** Helpers that have started (for the benchmark's report). */

@@ -1,6 +1,6 @@
 // WebAssembly SIMD code for fused elementwise groups (scheduler/fusion.ts) over f32 arena
 // buffers: four elements per instruction, each group compiled once and cached by a key of
-// its structure. run(lo, hi, in0, ..., out): flat groups cover elements [lo, hi) (multiples
+// its structure. run(in0, ..., out, inner, lo, hi): flat groups cover elements [lo, hi) (multiples
 // of 4; the caller finishes a ragged tail), row groups (an input repeated along rows, as a
 // bias) cover rows [lo, hi) of `inner` columns, inner a multiple of 4.
 //
@@ -111,9 +111,9 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
   const mod = new Module();
   const k = group.inputs.length;
   const rows = access.includes('inner');
-  // run(lo, hi, inner, in0..in{k-1}, out)
-  const f = mod.fn('run', [i32, i32, i32, ...Array<typeof i32>(k + 1).fill(i32)]);
-  const LO = 0, HI = 1, INNER = 2, IN = (j: number) => 3 + j, OUT = 3 + k;
+  // run(in0..in{k-1}, out, inner, lo, hi): the pointers first, so callers can bind them once
+  const f = mod.fn('run', Array<typeof i32>(k + 4).fill(i32));
+  const IN = (j: number) => j, OUT = k, INNER = k + 1, LO = k + 2, HI = k + 3;
   const val = new Map<string, number>();
   const hoisted: number[] = [];
   group.inputs.forEach((v, j) => {
