@@ -705,7 +705,7 @@ export class Session {
    * @example console.log((await Session.create(model, { device: 'webgpu' })).explain());
    */
   explain(): string {
-    const train = this.model.training && this.model.loss ? this.trainGraph(this.batchSize) : null;
+    const train = this.model.loss && this.model.updates.length ? this.trainGraph(this.batchSize) : null;
     const built = train?.built ?? this.build(1, false);
     const outputs = train ? [train.loss] : this.model.outputs.map((o) => built.ref(o.ref));
     const header = `${train ? `training step (batch ${this.batchSize})` : 'forward pass'} on ${this.deviceNote}`;

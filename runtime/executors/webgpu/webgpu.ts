@@ -69,8 +69,10 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   write(buf: GPUBuffer, data: ArrayLike<number>): void {
     const dtype = this.dtypes.get(buf) ?? 'f32';
     const want = dtype === 'i32' ? Int32Array : Float32Array;
-    const arr = data instanceof want ? data : want.from(data as ArrayLike<number>);
+    let arr = data instanceof want ? data : want.from(data as ArrayLike<number>);
     if (arr.length === 0) return;
+    // The fast CPU tier keeps tensors in shared WebAssembly memory; queue writes take unshared memory.
+    if (typeof SharedArrayBuffer !== 'undefined' && arr.buffer instanceof SharedArrayBuffer) arr = arr.slice();
     this.device.queue.writeBuffer(buf, 0, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 

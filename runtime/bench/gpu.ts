@@ -1,0 +1,288 @@
+// GPU benchmark: fp32 matmul at n = 1024 and 4096 (TFLOP/s, for each tiled-kernel variant) and
+// one SGD step of a 784-4096-4096-10 ReLU MLP at batch 1024 (ms), on WebGPU and on the CPU, plus
+// gender.yaml trained on WebGPU against the PyTorch f32 reference. Each configuration runs in
+// its own child process with a timeout: the Dawn binding can crash natively, and a crash must
+// become a reported result, not a lost run (see docs/performance-gpu.md).
+//   node dist/runtime/bench/gpu.js [--json] [--out docs/gpu-results.json] [--quick] [--only name,name]
+
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CpuExecutor } from '../executors/cpu/cpu.js';
+import type { Executor } from '../executors/executor.js';
+import { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
+import { parseGraph, loadGraph } from '../index.js';
+import { IRGraph } from '../ir/graph.js';
+import type { TypedArray } from '../ir/types.js';
+import { matmulTiles, tiledMatmul, type MatmulTileName } from '../ops/matmul.wgsl.js';
+import type { OpDef } from '../ops/op.js';
+import { registry } from '../ops/registry.js';
+import { buildPlan } from '../scheduler/plan.js';
+import { Session } from '../session.js';
+import { prng } from './stats.js';
+import { graphPath } from './workloads.js';
+
+type Config =
+  | { kind: 'matmul'; device: 'webgpu' | 'cpu'; n: number; tile?: MatmulTileName; flags?: string[] }
+  | { kind: 'mlp'; device: 'webgpu' | 'cpu'; batch: number; width: number; tile?: MatmulTileName }
+  | { kind: 'gender'; device: 'webgpu' };
+
+interface Result {
+  name: string;
+  config: Config;
+  ok: boolean;
+  error?: string;
+  seconds: number;
+  [k: string]: unknown;
+}
+
+const nameOf = (c: Config): string => {
+  switch (c.kind) {
+    case 'matmul': return `matmul_${c.n}_${c.device}${c.tile ? `_${c.tile}` : ''}${c.flags?.length ? '_norobust' : ''}`;
+    case 'mlp': return `mlp_${c.width}_b${c.batch}_${c.device}${c.tile ? `_${c.tile}` : ''}`;
+    case 'gender': return `gender_${c.device}`;
+    default: return c satisfies never;
+  }
+};
+
+/** Force one tile for every tiled matmul in this (child) process. */
+function forceTile(tile: MatmulTileName): void {
+  const def = registry.matmul as OpDef;
+  const orig = def.wgsl!;
+  def.wgsl = (a) => {
+    const k = orig(a);
+    if (k.kind !== 'tiled') return k;
+    const [as, bs] = [a.inTypes[0]!.shape, a.inTypes[1]!.shape];
+    const ta = a.attrs.transpose_a === true, tb = a.attrs.transpose_b === true;
+    const am = as.length === 1 ? [1, as[0]!] : as.slice(-2), bm = bs.length === 1 ? [bs[0]!, 1] : bs.slice(-2);
+    const [m, kk] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
+    const n = tb ? bm[0]! : bm[1]!;
+    const batch = Math.max(as.length === 3 ? as[0]! : 1, bs.length === 3 ? bs[0]! : 1);
+    return tiledMatmul({ batch, m, k: kk, n, aStride: as.length === 3 ? m * kk : 0, bStride: bs.length === 3 ? kk * n : 0, ta, tb }, matmulTiles[tile]);
+  };
+}
+
+/** C_r = A·B for r = 1..R independent outputs: R back-to-back dispatches in one submission. */
+async function benchMatmul(c: Extract<Config, { kind: 'matmul' }>): Promise<Record<string, unknown>> {
+  const { n } = c;
+  const gpu = c.device === 'webgpu' ? await WebGpuExecutor.create(c.flags ? { dawnFlags: c.flags } : {}) : null;
+  const exec: Executor<unknown> = (gpu ?? new CpuExecutor()) as Executor<unknown>;
+  try {
+    if (c.tile) forceTile(c.tile);
+    const reps = gpu ? (n >= 4096 ? 10 : n >= 1024 ? 50 : 2) : 1;
+    const g = new IRGraph('f32');
+    g.add({ name: 'a', op: 'input', inputs: [], attrs: { shape: [n, n], dtype: 'f32' } });
+    g.add({ name: 'b', op: 'input', inputs: [], attrs: { shape: [n, n], dtype: 'f32' } });
+    const outs: string[] = [];
+    for (let r = 0; r < reps; r++) outs.push(g.add({ name: `c${r}`, op: 'matmul', inputs: ['a', 'b'] }).name);
+    const plan = buildPlan(g, exec, { outputs: outs, bound: new Map() });
+    const rnd = prng(1);
+    const A = new Float32Array(n * n).map(() => rnd() * 2 - 1);
+    const B = new Float32Array(n * n).map(() => rnd() * 2 - 1);
+    exec.write(plan.buffer('a'), A);
+    exec.write(plan.buffer('b'), B);
+    const sync = async () => { if (gpu) { await gpu.ready(); await gpu.finish(); } };
+    plan.run(); // warm-up: pipelines, first touch
+    await sync();
+    let runs = 0;
+    const t0 = performance.now();
+    // At least 3 runs and 1 s (CPU: at least one run).
+    while (runs < (gpu ? 3 : 1) || performance.now() - t0 < (gpu ? 1000 : 0)) {
+      plan.run();
+      runs++;
+      if (gpu && runs % 5 === 0) await sync();
+    }
+    await sync();
+    const ms = (performance.now() - t0) / (runs * reps);
+    // Check 64 entries of the last product against f64 dot products.
+    const C = await exec.read(plan.buffer(outs[outs.length - 1]!), 'f32', n * n);
+    let worst = 0;
+    for (let s = 0; s < 64; s++) {
+      const i = Math.floor(rnd() * n), j = Math.floor(rnd() * n);
+      let ref = 0, mag = 0;
+      for (let p = 0; p < n; p++) {
+        ref += A[i * n + p]! * B[p * n + j]!;
+        mag += Math.abs(A[i * n + p]! * B[p * n + j]!);
+      }
+      worst = Math.max(worst, Math.abs(C[i * n + j]! - ref) / mag);
+    }
+    return { ms, tflops: (2 * n ** 3) / (ms * 1e9), runs, reps, max_err_rel_to_sum_abs: worst, adapter: gpu?.description ?? 'cpu' };
+  } finally {
+    gpu?.dispose();
+  }
+}
+
+/** The MLP as YAML: [in, out] weights, seeded uniform ±1/sqrt(fan_in) as nn.Linear, MSE, SGD. */
+function mlpYaml(width: number): string {
+  const u = (fanIn: number) => `{uniform: {low: ${-1 / Math.sqrt(fanIn)}, high: ${1 / Math.sqrt(fanIn)}}}`;
+  return `graph-run: 1
+name: mlp_gpu_bench
+seed: 42
+inputs:
+  x: {shape: [batch, 784]}
+  y: {shape: [batch, 10]}
+params:
+  w1: {shape: [784, ${width}], init: ${u(784)}}
+  b1: {shape: [${width}], init: ${u(784)}}
+  w2: {shape: [${width}, ${width}], init: ${u(width)}}
+  b2: {shape: [${width}], init: ${u(width)}}
+  w3: {shape: [${width}, 10], init: ${u(width)}}
+  b3: {shape: [10], init: ${u(width)}}
+nodes:
+  - {name: z1, op: matmul, inputs: [x, w1]}
+  - {name: s1, op: add, inputs: [z1, b1]}
+  - {name: h1, op: relu, inputs: [s1]}
+  - {name: z2, op: matmul, inputs: [h1, w2]}
+  - {name: s2, op: add, inputs: [z2, b2]}
+  - {name: h2, op: relu, inputs: [s2]}
+  - {name: z3, op: matmul, inputs: [h2, w3]}
+  - {name: out, op: add, inputs: [z3, b3]}
+outputs: [out]
+loss: {graph: 'std:losses/mse.yaml', inputs: {pred: out, target: y}}
+optimizer: {graph: 'std:optimizers/sgd.yaml', with: {lr: 0.01}}
+`;
+}
+
+async function benchMlp(c: Extract<Config, { kind: 'mlp' }>): Promise<Record<string, unknown>> {
+  if (c.tile) forceTile(c.tile);
+  const model = parseGraph(mlpYaml(c.width), graphPath('graphs/bench/mlp-gpu.yaml'));
+  const s = await Session.create(model, { device: c.device });
+  try {
+    const rnd = prng(7);
+    const x = new Float32Array(c.batch * 784).map(() => rnd());
+    const y = new Float32Array(c.batch * 10);
+    for (let r = 0; r < c.batch; r++) y[r * 10 + Math.floor(rnd() * 10)] = 1;
+    const values = { x, y };
+    const first = await s.stepOnAsync(c.batch, values); // warm-up: plan, pipelines, upload
+    await s.synchronize();
+    const gpu = s.device === 'webgpu';
+    let steps = 0;
+    const t0 = performance.now();
+    while (steps < (gpu ? 10 : 2) || performance.now() - t0 < (gpu ? 1500 : 0)) {
+      await s.stepOnAsync(c.batch, values, false);
+      steps++;
+      if (gpu && steps % 10 === 0) await s.synchronize();
+    }
+    await s.synchronize();
+    const ms = (performance.now() - t0) / steps;
+    // One more step with the loss read back: the cost of a round trip per step.
+    const t1 = performance.now();
+    const last = await s.stepOnAsync(c.batch, values, true);
+    const msRead = performance.now() - t1;
+    const flops = 2 * c.batch * (784 * c.width + c.width * c.width + c.width * 10) * 3 - 2 * c.batch * 784 * c.width;
+    return { ms, ms_with_loss_readback: msRead, steps, tflops: flops / (ms * 1e9), first_loss: first, last_loss: last, device_note: s.deviceNote, explain_summary: s.explain().split('\n')[0] };
+  } finally {
+    s.dispose();
+  }
+}
+
+async function benchGender(): Promise<Record<string, unknown>> {
+  const ref = JSON.parse(readFileSync(graphPath('test/fixtures/seed-torch.json'), 'utf8')) as { torch_f32: { loss_log: [number, number][]; predictions: Record<string, number> } };
+  const s = await Session.create(loadGraph(graphPath('graphs/gender.yaml')), { device: 'webgpu' });
+  try {
+    const t0 = performance.now();
+    const log = await s.trainAsync();
+    const ms = performance.now() - t0;
+    let worst = 0;
+    log.forEach((r, i) => (worst = Math.max(worst, Math.abs(r.loss - ref.torch_f32.loss_log[i]![1]) / Math.abs(ref.torch_f32.loss_log[i]![1]))));
+    const p = await s.predictionsAsync();
+    const preds = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.pred!.data[0]!]));
+    const predErr = Math.max(...Object.entries(preds).map(([k, v]) => Math.abs(v - ref.torch_f32.predictions[k]!) / Math.abs(ref.torch_f32.predictions[k]!)));
+    return { train_ms: ms, max_loss_rel_diff_vs_torch_f32: worst, predictions: preds, max_prediction_rel_diff: predErr, within_1e4: worst < 1e-4 && predErr < 1e-4, device_note: s.deviceNote };
+  } finally {
+    s.dispose();
+  }
+}
+
+async function child(c: Config): Promise<void> {
+  let out: Record<string, unknown>;
+  switch (c.kind) {
+    case 'matmul': out = await benchMatmul(c); break;
+    case 'mlp': out = await benchMlp(c); break;
+    case 'gender': out = await benchGender(); break;
+    default: out = c satisfies never;
+  }
+  process.stdout.write('RESULT ' + JSON.stringify(out) + '\n');
+}
+
+function runChild(c: Config, timeoutS: number): Promise<Result> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = (performance.now() - t0) / 1000;
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      const base = { name: nameOf(c), config: c, seconds };
+      if (line) resolve({ ...base, ok: true, ...(JSON.parse(line.slice(7)) as object) });
+      else {
+        const why = signal === 'SIGKILL' ? `timed out after ${timeoutS} s` : `exit ${code}${signal ? ` (${signal})` : ''}`;
+        resolve({ ...base, ok: false, error: `${why}: ${(err.trim().split('\n').slice(-3).join(' | ') || out.trim().slice(-300))}` });
+      }
+    });
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') return child(JSON.parse(argv[1]!) as Config);
+  const json = argv.includes('--json');
+  const quick = argv.includes('--quick');
+  const outAt = argv.indexOf('--out');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1]!.split(',')) : null;
+  const sizes = quick ? [256, 512] : [1024, 4096];
+  const tiles = Object.keys(matmulTiles) as MatmulTileName[];
+  const width = quick ? 512 : 4096, batch = quick ? 128 : 1024;
+  // Most telling first, so a run cut short still has them: correctness, the big matmul, the MLP.
+  const configs: [Config, number][] = [[{ kind: 'gender', device: 'webgpu' }, 60]];
+  for (const n of [...sizes].reverse()) {
+    for (const tile of tiles) configs.push([{ kind: 'matmul', device: 'webgpu', n, tile }, 30]);
+    configs.push([{ kind: 'matmul', device: 'webgpu', n, tile: 'big', flags: ['enable-dawn-features=disable_robustness'] }, 30]);
+    if (n === sizes[1]) {
+      configs.push([{ kind: 'mlp', device: 'webgpu', batch, width }, 60]);
+      configs.push([{ kind: 'mlp', device: 'webgpu', batch, width, tile: 'big16' }, 60]);
+      configs.push([{ kind: 'mlp', device: 'webgpu', batch, width, tile: 'wide' }, 60]);
+    }
+  }
+  // The CPU last, so its worker threads do not overlap the GPU timings.
+  for (const n of sizes) configs.push([{ kind: 'matmul', device: 'cpu', n }, n >= 4096 ? 60 : 30]);
+  configs.push([{ kind: 'mlp', device: 'cpu', batch, width }, 90]);
+
+  const results: Result[] = [];
+  const doc = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: `${cpus()[0]?.model ?? 'unknown'} x ${availableParallelism()}`,
+    command: `node dist/runtime/bench/gpu.js ${argv.join(' ')}`.trim(),
+    results,
+  };
+  for (const [c, timeout] of configs) {
+    if (only && !only.has(nameOf(c)) && !only.has(c.kind)) continue;
+    const r = await runChild(c, timeout);
+    results.push(r);
+    if (!json) process.stderr.write(`${r.name.padEnd(34)} ${r.ok ? summary(r) : 'FAILED ' + r.error}\n`);
+    // Written after every configuration, so a run cut short keeps what it measured.
+    if (outAt >= 0) writeFileSync(argv[outAt + 1]!, JSON.stringify(doc, null, 2) + '\n');
+  }
+  if (json) process.stdout.write(JSON.stringify(doc) + '\n');
+}
+
+function summary(r: Result): string {
+  const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+  if (r.config.kind === 'matmul') return `${f(r.tflops)} TFLOP/s (${f(r.ms, 3)} ms, err ${f(r.max_err_rel_to_sum_abs, 8)})`;
+  if (r.config.kind === 'mlp') return `${f(r.ms, 3)} ms/step (${f(r.tflops)} TFLOP/s; with loss read ${f(r.ms_with_loss_readback, 3)} ms)`;
+  return `trained in ${f(r.train_ms, 0)} ms; loss vs torch f32 ${f(r.max_loss_rel_diff_vs_torch_f32, 8)}, predictions ${f(r.max_prediction_rel_diff, 8)}`;
+}
+
+main(process.argv.slice(2)).then(
+  () => {},
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
