@@ -228,7 +228,8 @@ function sci(x: number): string {
 export function formatCheck(r: CheckResult, title = ''): string {
   const head = ['parameter', 'elements', 'probes', 'max abs err', 'max rel err', ''];
   const body = r.rows.map((x) => [
-    x.name, String(x.elements), x.mode === 'directions' ? `${x.probes} directions` : x.mode === 'no path' ? `${x.probes} (no path)` : `${x.probes} elements`,
+    x.name, String(x.elements),
+    x.mode === 'directions' ? `${x.probes} direction${x.probes === 1 ? '' : 's'}` : `${x.probes} element${x.probes === 1 ? '' : 's'}${x.mode === 'no path' ? ' (no path)' : ''}`,
     sci(x.maxAbs), sci(x.maxRel), x.ok ? 'ok' : 'FAIL',
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
