@@ -5,7 +5,8 @@
 //   {"gender_train_ms", "mlp_step_ms", "matmul_1024_gflops", "elementwise_16m_gbs",
 //    "node_overhead_us", ..., "references": {"tfjs-wasm": {same keys}, ...},
 //    "speedup": {"tfjs-wasm": {key: how many times faster graph-run is}, ...}}
-// Flags: --json, --no-refs (graph-run alone), --only key,key (a subset of the workloads).
+// Flags: --json, --no-refs (graph-run alone), --only key,key (a subset of the workloads),
+// --threads (graph-run alone, 1 thread against all threads, interleaved in one process).
 // See docs/performance.md for the figures, the machine and the choices behind the kernels.
 
 import { availableParallelism, cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { format } from 'node:util';
 import { median } from './stats.js';
 import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
 import { referenceEngines, type Engine, type RefPrepared } from './refs.js';
+import { kernels } from '../executors/cpu/threads.js';
 
 interface Workload {
   key: string;
@@ -92,6 +94,7 @@ async function main(argv: string[]): Promise<void> {
   console.log = console.info = console.warn = (...a: unknown[]) => void process.stderr.write(format(...a) + '\n');
   const json = argv.includes('--json');
   const only = argv.includes('--only') ? new Set(argv[argv.indexOf('--only') + 1]!.split(',')) : null;
+  if (argv.includes('--threads')) return threadScaling(only);
   const engines: Engine[] = argv.includes('--no-refs') ? [] : await referenceEngines();
   const result: Record<string, number> = {};
   const refs: Record<string, Record<string, number>> = {};
@@ -150,6 +153,26 @@ async function main(argv: string[]): Promise<void> {
   for (const r of rows) process.stdout.write(r.map((s, c) => (c === 0 ? s.padEnd(width[c]!) : s.padStart(width[c]!))).join('  ') + '\n');
   process.stdout.write(`\n× = how many times faster graph-run is (time: reference/graph-run; throughput: graph-run/reference).\n`);
   process.stdout.write(`${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; medians of interleaved samples after warm-up.\n`);
+}
+
+/** graph-run's workloads on 1 thread and on all, alternating sample by sample. */
+async function threadScaling(only: Set<string> | null): Promise<void> {
+  const K = kernels();
+  if (!K || K.threads < 2) {
+    process.stdout.write('one thread only here (fast kernels off, or GRAPH_RUN_THREADS=1, or one CPU)\n');
+    return;
+  }
+  process.stdout.write(`workload  1 thread  ${K.threads} threads  speedup (medians of interleaved samples)\n`);
+  for (const w of workloads) {
+    if ((only && !only.has(w.key)) || w.key.startsWith('node_overhead')) continue;
+    const prep = w.graphRun();
+    const one: RefPrepared = { run: prep.run, enter: async () => void (K.active = 1) };
+    const all: RefPrepared = { run: prep.run, enter: async () => void (K.active = K.threads) };
+    const series = await measure(w.key, [{ name: '1', prep: one }, { name: 'all', prep: all }]);
+    const a = w.metric(median(series.get('1')!.samples)), b = w.metric(median(series.get('all')!.samples));
+    process.stdout.write(`${w.key}  ${fmt(a)}  ${fmt(b)}  ${fmt(w.higher ? b / a : a / b)}×\n`);
+  }
+  K.active = K.threads;
 }
 
 await main(process.argv.slice(2)).catch((e) => { process.stderr.write(`bench failed: ${e?.stack ?? e}\n`); process.exit(1); });

@@ -110,8 +110,11 @@ export class Kernels {
   private readonly mapModules: WebAssembly.Module[] = [];
   private readonly mapIds = new Map<string, number>();
   private task = 0;
+  /** Threads a call may use (≤ threads): the benchmark compares 1 and 2 in one process. */
+  active: number;
 
   constructor(readonly threads: number) {
+    this.active = threads;
     const mod = new Module();
     emitGemm(mod, defaultGemmShape);
     emitGemmDriver(mod, defaultBlocking);
@@ -144,6 +147,25 @@ export class Kernels {
     }
   }
 
+  /**
+   * Whether to split the next call. On a machine busier than its cores a helper can be
+   * descheduled while it holds a chunk, and the calling thread then waits for it: after a few
+   * calls in a row where the wait exceeded half the caller's own work, calls run on the caller
+   * alone for a while (64 calls), then splitting is tried again.
+   */
+  private splitting(): boolean {
+    if (this.active < 2) return false;
+    if (this.backoff > 0) {
+      this.backoff--;
+      return false;
+    }
+    return true;
+  }
+  private strikes = 0;
+  private backoff = 0;
+  /** Calls split and calls kept on the caller by the back-off (for the benchmark's report). */
+  readonly stats = { split: 0, backedOff: 0 };
+
   /** Post a task and take chunks until all are done. */
   private parallel(chunks: number): void {
     const c = this.ctrl;
@@ -155,6 +177,7 @@ export class Kernels {
     Atomics.notify(c, SEQ);
     const [ap, bp, tile] = this.scratch;
     const task = this.task;
+    const t0 = performance.now();
     for (;;) {
       const v = Atomics.load(c, NEXT);
       if (v >>> 16 !== task) break;
@@ -164,6 +187,7 @@ export class Kernels {
       runChunk(c, j, this.gemmFn, ap, bp, tile, this.maps, () => undefined);
       Atomics.add(c, DONE, 1);
     }
+    const t1 = performance.now();
     let spins = 0, d;
     while ((d = Atomics.load(c, DONE)) < chunks) {
       if (++spins > SPIN) {
@@ -171,6 +195,14 @@ export class Kernels {
         spins = 0;
       }
     }
+    const waited = performance.now() - t1;
+    this.stats.split++;
+    if (waited > 0.5 * (t1 - t0) + 0.02) {
+      if (++this.strikes >= 3) {
+        this.strikes = 0;
+        this.backoff = 64;
+      }
+    } else this.strikes = 0;
   }
 
   /**
@@ -181,15 +213,18 @@ export class Kernels {
     const { m, n, k } = t;
     if (m === 0 || n === 0 || k === 0) return;
     // Below ~1M multiply-adds (~25 µs) waking a helper costs more than it saves.
-    if (this.threads < 2 || m * n * k < 1 << 20) {
+    if (m * n * k < 1 << 20 || !this.splitting()) {
       this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2]);
       return;
     }
     this.startWorkers();
-    // Cut the longer side into chunks of whole register tiles, about 4 per thread.
+    // Cut the longer side into chunks of whole register tiles: each chunk repacks the whole of
+    // the other operand (A when cutting along n), so chunks are few — one per thread, up to 4
+    // per thread for large products (load balance on a busy machine), ≥ ~8M multiply-adds each.
     const alongN = n >= m;
     const len = alongN ? n : m, unit = alongN ? this.shape.nr : this.shape.mr;
-    const size = Math.max(unit, Math.ceil(len / (4 * this.threads) / unit) * unit);
+    const perThread = Math.max(1, Math.min(4, Math.floor(m * n * k / (this.active * (1 << 23)))));
+    const size = Math.max(unit, Math.ceil(len / (perThread * this.active) / unit) * unit);
     const c = this.ctrl;
     c[P] = 1; c[P + 2] = size;
     c[P + 3] = m; c[P + 4] = n; c[P + 5] = k; c[P + 6] = t.a; c[P + 7] = t.rsa; c[P + 8] = t.csa;
@@ -217,12 +252,12 @@ export class Kernels {
    */
   map(id: number, bound: BoundMap, lo: number, hi: number, inner: number, ptrs: number[], perChunk: number, align: number): void {
     const total = hi - lo;
-    if (this.threads < 2 || total <= perChunk || ptrs.length > MAX_PTRS) {
+    if (total <= perChunk || ptrs.length > MAX_PTRS || !this.splitting()) {
       bound(lo, hi);
       return;
     }
     this.startWorkers();
-    const size = Math.ceil(Math.max(perChunk, total / (4 * this.threads)) / align) * align;
+    const size = Math.ceil(Math.max(perChunk, total / (4 * this.active)) / align) * align;
     const c = this.ctrl;
     c[P] = 2; c[P + 2] = size; c[P + 3] = id; c[P + 4] = lo; c[P + 5] = hi; c[P + 6] = inner; c[P + 7] = ptrs.length;
     for (let q = 0; q < ptrs.length; q++) c[P + 8 + q] = ptrs[q]!;
