@@ -6,7 +6,9 @@
 //   const losses = session.train();            // [{ epoch: 0, loss: 0.2612 }, ...]
 //   const { pred } = predict(session, { x: [-7, -3] });   // pred.data[0] ≈ 0.949
 
-import { forwardInputs, loadModel, nodeIO } from './load/index.js';
+import { forwardInputs, loadModel } from './load/index.js';
+// Node's file system by default; the browser build replaces this module (docs/browser.md).
+import { nodeIO } from './load/node-io.js';
 import type { LoaderIO } from './load/resolve.js';
 import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';

@@ -1,10 +1,8 @@
 // Loading entry points: a graph file (or text) -> a checked Model, or GraphErrors listing
 // every problem found. Checking goes as far as it can: schema, names, subgraphs, cycles,
 // then shapes and dtypes through every node, training data, predictions and feeds.
+// IO-agnostic: files come through a LoaderIO (node-io.ts in Node, browser-io.ts in a browser).
 
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph } from '../ir/build.js';
 import { feedValues, trainingSets } from '../train/data.js';
@@ -14,32 +12,8 @@ import type { Model } from './model.js';
 import { Loader, type LoaderIO } from './resolve.js';
 import { buildReverse } from '../autodiff/reverse.js';
 
-/** graph-run's own graphs/lib (for `std:` paths), found from this module's location. */
-export function stdLibDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'graphs', 'lib')) && existsSync(join(dir, 'package.json'))) return join(dir, 'graphs', 'lib');
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'graphs', 'lib');
-}
-
-/** File access for Node: paths relative to the using file; `std:` is graph-run's graphs/lib. */
-export function nodeIO(): LoaderIO {
-  const std = stdLibDir();
-  const cwd = process.cwd();
-  const show = (p: string) => {
-    const r = relative(cwd, p);
-    return r.startsWith('..') || isAbsolute(r) ? p : r;
-  };
-  return {
-    read: (p) => readFileSync(p, 'utf8'),
-    resolve: (from, spec) => (spec.startsWith('std:') ? show(join(std, spec.slice(4))) : show(resolvePath(dirname(from), spec))),
-  };
-}
-
 /** Parse, validate and resolve; throws GraphErrors with every problem. */
-export function loadModel(path: string, text?: string, io: LoaderIO = nodeIO()): Model {
+export function loadModel(path: string, text: string | undefined, io: LoaderIO): Model {
   const loader = new Loader(io);
   const model = loader.loadModel(path, text);
   const errors = [...loader.errors];
