@@ -43,6 +43,7 @@ export { lossChart, type ChartOptions } from './progress/chart.js';
 export { TrainingReporter, formatBar, progressMode, type Terminal, type ProgressMode, type ReporterOptions } from './progress/reporter.js';
 export { exportOnnx, onnxModel, exportableOps, ExportError, ONNX_OPSET, type OnnxExportOptions } from './export/onnx.js';
 export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
+export { memoryIO } from './load/browser-io.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {
