@@ -13,7 +13,7 @@ import { DeviceRuntime, type DeviceRun } from './executors/webgpu/runtime.js';
 import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
 import { deviceRequests, explainPlacement, place, type DeviceChoice } from './scheduler/placement.js';
 import { sizeOf, type FloatDType, type Tensor, type TypedArray } from './ir/types.js';
-import type { Model } from './load/model.js';
+import type { InputDecl, Model } from './load/model.js';
 import { buildPlan, type Plan } from './scheduler/plan.js';
 import { feedValues, rowCount, trainingSets, type Column } from './train/data.js';
 import { addUpdates } from './train/updates.js';
@@ -194,7 +194,7 @@ export class Session {
     const plan = buildPlan(g, this.exec, { outputs, bound: this.bound, writebacks });
     const inputs: CompiledRun['inputs'] = [];
     const runtime: CompiledRun['runtime'] = [];
-    for (const i of this.model.inputs) {
+    for (const i of this.fedInputs) {
       const buf = plan.buffers.get(i.name);
       if (!buf) continue; // not needed by this plan
       if (i.provided) {
@@ -490,6 +490,11 @@ export class Session {
     }
   }
 
+  /** Every input a plan may read: the model's, then those the runtime feeds (`__step`, `__epoch`). */
+  private get fedInputs(): InputDecl[] {
+    return [...this.model.inputs, ...(this.model.runtime ?? [])];
+  }
+
   /** The device whose memory holds parameters between steps. */
   get device(): 'cpu' | 'webgpu' {
     return this.dev?.main ?? 'cpu';
@@ -499,7 +504,7 @@ export class Session {
     let r = this.devRuns.get(key);
     if (!r) {
       const m = make();
-      const run = this.dev!.compile(m.g, m.outputs, m.writebacks ?? [], this.model.inputs);
+      const run = this.dev!.compile(m.g, m.outputs, m.writebacks ?? [], this.fedInputs);
       r = { run, result: m.result, ...(m.pred !== undefined ? { pred: m.pred } : {}) };
       this.devRuns.set(key, r);
     }
@@ -644,7 +649,7 @@ export class Session {
     if (!dev) return this.run(values, batch);
     const built = this.build(batch, false);
     const outs = this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
-    const run = dev.compile(built.graph, outs.map((o) => o.node), [], this.model.inputs);
+    const run = dev.compile(built.graph, outs.map((o) => o.node), [], this.fedInputs);
     dev.feed(run, values);
     await dev.execute(run);
     const res: Record<string, Tensor> = {};
@@ -675,7 +680,7 @@ export class Session {
     if (!dev || !req) return this.gradients();
     const { built, grads, values } = this.gradientGraph();
     const outputs = [...grads.values()].filter((g): g is string => g !== null);
-    const run = dev.compile(built.graph, outputs, [], this.model.inputs);
+    const run = dev.compile(built.graph, outputs, [], this.fedInputs);
     dev.feed(run, values);
     await dev.execute(run);
     const res: Record<string, Tensor> = {};
@@ -710,7 +715,7 @@ export class Session {
     const outputs = train ? [train.loss] : this.model.outputs.map((o) => built.ref(o.ref));
     const header = `${train ? `training step (batch ${this.batchSize})` : 'forward pass'} on ${this.deviceNote}`;
     if (this.dev) {
-      const r = train ? this.devTrainRun(this.batchSize).run : this.dev.compile(built.graph, outputs, [], this.model.inputs);
+      const r = train ? this.devTrainRun(this.batchSize).run : this.dev.compile(built.graph, outputs, [], this.fedInputs);
       return this.dev.explain(r, header);
     }
     const order = built.graph.ancestors([...outputs, ...(train?.writebacks ?? []).map((w) => w.from)]);

@@ -71,7 +71,7 @@ function fail(errors: GraphError[]): never {
 
 /** Feed the runtime's own inputs: a training step (dropout on, at step 1) of epoch 0. */
 function feedRuntime(model: Model, plan: Plan<TypedArray>): void {
-  for (const i of model.inputs) {
+  for (const i of model.runtime ?? []) {
     if (!i.provided) continue;
     const buf = plan.buffers.get(i.name);
     if (buf) buf[0] = i.provided === 'step' ? 1 : 0;

@@ -32,7 +32,7 @@ export function buildGraph(model: Model, opts: BuildOptions): Built {
   const errors: GraphError[] = [];
   const failed = new Set<string>();
   const ref = (r: Ref) => (typeof r === 'number' ? graph.constant(r) : r);
-  for (const i of model.inputs) {
+  for (const i of [...model.inputs, ...(model.runtime ?? [])]) {
     const dtype: DType = i.dtype === 'float' ? opts.float : i.dtype;
     graph.add({ name: i.name, op: 'input', inputs: [], attrs: { shape: bindDims(i.shape, opts.batch), dtype }, loc: i.loc });
   }

@@ -95,6 +95,11 @@ export interface Model {
   file: string;
   name: string;
   inputs: InputDecl[];
+  /**
+   * Inputs the runtime feeds (`__step`, `__epoch`; InputDecl.provided), present when a node reads
+   * them. Kept apart from `inputs`, which are the values a user or data file gives.
+   */
+  runtime?: InputDecl[];
   params: ParamDecl[];
   /** Forward nodes in a deterministic topological order. */
   nodes: OpNodeDecl[];

@@ -232,7 +232,6 @@ export class Loader {
     }
     const nodes = this.topoSort(ex.nodes);
     const lossSorted = loss ? { ...loss, nodes: this.topoSort(loss.nodes) } : undefined;
-    for (const kind of this.runtime) ex.inputs.push({ name: `__${kind}`, shape: [], dtype: 'float', loc: L([]), provided: kind });
     const model: Model = {
       file: path,
       name: doc.name ?? path.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
@@ -245,6 +244,7 @@ export class Loader {
     };
     if (lossSorted) model.loss = lossSorted;
     if (gradNodes.length) model.gradNodes = gradNodes;
+    if (this.runtime.size) model.runtime = [...this.runtime].map((kind) => ({ name: `__${kind}`, shape: [], dtype: 'float', loc: L([]), provided: kind }));
     if (doc.seed !== undefined) model.seed = doc.seed;
     if (training) model.training = training;
     if (feed) model.feed = feed;
