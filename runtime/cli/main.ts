@@ -31,7 +31,8 @@ Usage:
                                        in f64: a table per parameter; exit 1 if any disagrees
   graph-run dot <graph.yaml>           print the graph as Graphviz DOT: --backward adds the
                                        reverse graph, --mermaid prints Mermaid, --svg FILE
-                                       renders it with Graphviz
+                                       renders it with Graphviz; --trace labels each node
+                                       with its value in one training step (--step N)
   graph-run export <graph.yaml> --onnx FILE
                                        write the inference graph and its weights as an
                                        ONNX model (opset 21); --load CKPT for trained weights
@@ -72,6 +73,8 @@ interface Options {
   backward?: boolean;
   mermaid?: boolean;
   svg?: string;
+  /** dot: label nodes with a traced step's values. */
+  trace?: boolean;
   /** run: checkpoints (docs/checkpoints.md). */
   save?: string;
   saveEvery?: number;
@@ -113,6 +116,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         backward: { type: 'boolean' },
         mermaid: { type: 'boolean' },
         svg: { type: 'string' },
+        trace: { type: 'boolean' },
         save: { type: 'string' },
         'save-every': { type: 'string' },
         resume: { type: 'string' },
@@ -157,7 +161,9 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   Object.assign(opts, { plot: v.plot, quiet: v.quiet === true });
   if (command !== 'run' && command !== 'export' && v.onnx !== undefined) throw new UsageError('--onnx belongs to graph-run export (or a training run)');
   opts.onnx = v.onnx;
-  if (command !== 'trace' && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace');
+  if (command !== 'dot' && v.trace) throw new UsageError('--trace belongs to graph-run dot (graph-run trace prints a step)');
+  if (command !== 'trace' && !(command === 'dot' && v.trace && !v.full) && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)');
+  opts.trace = v.trace === true;
   const whole = (flag: string, s: string | undefined, min: number) => {
     if (s === undefined) return undefined;
     const n = Number(s);

@@ -1,6 +1,7 @@
 // `graph-run dot`: print the graph as Graphviz DOT or Mermaid, or render it to SVG with
-// Graphviz (written atomically). Node only (the SVG step runs `dot`); the drawing itself is
-// the library's graphPicture / toDot / toMermaid.
+// Graphviz (written atomically); --trace labels every node with its value in one training
+// step. Node only (the SVG step runs `dot`); the drawing itself is the library's
+// graphPicture / toDot / toMermaid.
 
 import { ensureWritable, writeFileAtomic } from '../checkpoint/files.js';
 import { UsageError } from '../errors.js';
@@ -9,12 +10,28 @@ import { toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { graphPicture } from './picture.js';
 import { renderSvg } from './svg.js';
+import { trace, traceByNode } from '../trace/trace.js';
+import { formatValue } from '../trace/format.js';
 
 export interface DotOptions {
   backward?: boolean;
   mermaid?: boolean;
   /** Render with Graphviz and write this SVG file instead of printing. */
   svg?: string;
+  /** Label nodes with their values in one traced training step (graph-run trace's). */
+  trace?: boolean;
+  step?: number;
+  sample?: number;
+}
+
+/** Label lines from a traced step: each value, and for gradients what they are the gradient of. */
+export function traceLabels(session: Session, opts: { step?: number; sample?: number } = {}): (name: string) => string[] | undefined {
+  const t = traceByNode(trace(session, opts));
+  return (name) => {
+    const n = t.get(name);
+    if (!n) return undefined;
+    return n.section === 'reverse' && n.label ? [n.label, `= ${formatValue(n.value)}`] : [`= ${formatValue(n.value)}`];
+  };
 }
 
 export function dotCommand(session: Session, opts: DotOptions, out: (s: string) => void): void {
@@ -24,7 +41,9 @@ export function dotCommand(session: Session, opts: DotOptions, out: (s: string) 
     throw new UsageError(`${m.file} has neither a loss nor a gradients request: there is no reverse graph to draw`);
   }
   if (opts.svg) ensureWritable(opts.svg, 'SVG file');
-  const picture = graphPicture(session, { backward: opts.backward === true });
+  // The trace trains the session up to the traced step; the picture needs only its graphs.
+  const annotate = opts.trace ? traceLabels(session, { step: opts.step, sample: opts.sample }) : undefined;
+  const picture = graphPicture(session, { backward: opts.backward === true, ...(annotate ? { annotate } : {}) });
   if (opts.mermaid) {
     out(toMermaid(picture).trimEnd());
     return;

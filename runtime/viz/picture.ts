@@ -44,6 +44,8 @@ export interface PictureOptions {
   backward?: boolean;
   /** Where each node runs; the CPU executor runs everything (default "cpu"). */
   placement?: (node: IRNode) => string;
+  /** Extra label lines for a node (e.g. its value in a traced step, see traceLabels). */
+  annotate?: (name: string) => string[] | undefined;
 }
 
 /**
@@ -118,6 +120,8 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
       : kind === 'grad'
         ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${where}`]
         : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${where}`];
+    const extra = opts.annotate?.(name);
+    if (extra) label.push(...extra);
     const node: PictureNode = { id: name, kind, cluster, label };
     if (outputs.has(name)) node.role = 'output';
     if (name === lossNode && m.loss) node.role = 'loss';

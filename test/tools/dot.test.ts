@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compile, loadGraph } from '../../runtime/index.js';
+import { compile, formatValue, loadGraph, trace, traceByNode } from '../../runtime/index.js';
 import { main } from '../../runtime/cli/main.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
 
@@ -111,6 +111,34 @@ describe('graph-run dot --backward', () => {
     const r = cli(['dot', f, '--backward']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('no reverse graph');
+  });
+});
+
+describe('graph-run dot --backward --trace', () => {
+  it('labels every node with its value in the traced step, and each gradient with what it is the gradient of', () => {
+    const r = cli(['dot', 'graphs/gender.yaml', '--backward', '--trace', '--step', '3']);
+    expect(r.code, r.err).toBe(0);
+    const g = parseDot(r.out);
+    const t = trace(compile(loadGraph('graphs/gender.yaml')), { step: 3 });
+    const byNode = traceByNode(t);
+    let labelled = 0;
+    for (const [name, n] of g.nodes) {
+      const info = byNode.get(name);
+      if (!info) continue;
+      const label = n.attrs.label!.split('\n');
+      expect(label, name).toContain(`= ${formatValue(info.value)}`);
+      if (info.section === 'reverse' && info.label) expect(label).toContain(info.label);
+      labelled++;
+    }
+    // Every forward node and every reverse-graph node of the picture carries its value.
+    expect(labelled).toBe([...g.nodes.keys()].filter((k) => !k.startsWith('#') || byNode.has(k)).length);
+    expect(g.nodes.get('grad/z1/matmul11')!.attrs.label).toContain('d loss / d w1');
+  });
+
+  it('needs a graph that trains, and is an option of dot only', () => {
+    expect(cli(['dot', 'graphs/autograd.yaml', '--backward', '--trace']).code).toBe(2);
+    expect(cli(['grad', 'graphs/gender.yaml', '--trace']).code).toBe(2);
+    expect(cli(['dot', 'graphs/gender.yaml', '--step', '2']).code).toBe(2);
   });
 });
 
