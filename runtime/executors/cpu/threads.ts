@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { Module } from './wasm/asm.js';
-import { defaultBlocking, defaultGemmShape, emitGemm, emitGemmDriver, gemmScratch } from './wasm/gemm.js';
+import { defaultBlocking, defaultGemmShape, emitGemm, emitGemmDriver, gemmKc, gemmScratch } from './wasm/gemm.js';
 
 // Control block (Int32 slots of a SharedArrayBuffer).
 const SEQ = 0; // task number, bumped to wake the helpers
@@ -35,7 +35,7 @@ interface GemmTask {
 }
 
 type GemmFn = (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number,
-  c: number, ldc: number, ap: number, bp: number, tile: number) => void;
+  c: number, ldc: number, ap: number, bp: number, tile: number, kc: number) => void;
 type MapFn = (...ptrsInnerLoHi: number[]) => void;
 /** A map kernel with its pointers and `inner` bound: run(lo, hi). */
 export type BoundMap = (lo: number, hi: number) => void;
@@ -47,8 +47,8 @@ const chunkSource = `
   if (c[${P}] === 1) {
     const m = c[${P} + 3], n = c[${P} + 4], along = c[${P} + 14];
     const lo = j * size, hi = Math.min(lo + size, along ? n : m);
-    if (along) gemm(m, hi - lo, c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 11], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * 4, c[${P} + 13], ap, bp, tile);
-    else gemm(hi - lo, n, c[${P} + 5], c[${P} + 6] + lo * c[${P} + 7], c[${P} + 7], c[${P} + 8], c[${P} + 9], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * c[${P} + 13], c[${P} + 13], ap, bp, tile);
+    if (along) gemm(m, hi - lo, c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 11], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * 4, c[${P} + 13], ap, bp, tile, c[${P} + 15]);
+    else gemm(hi - lo, n, c[${P} + 5], c[${P} + 6] + lo * c[${P} + 7], c[${P} + 7], c[${P} + 8], c[${P} + 9], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * c[${P} + 13], c[${P} + 13], ap, bp, tile, c[${P} + 15]);
   } else {
     const id = c[${P} + 3];
     while (maps.length <= id) { const msg = receive(); if (msg) maps.push(msg); }
@@ -214,7 +214,7 @@ export class Kernels {
     if (m === 0 || n === 0 || k === 0) return;
     // Below ~1M multiply-adds (~25 µs) waking a helper costs more than it saves.
     if (m * n * k < 1 << 20 || !this.splitting()) {
-      this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2]);
+      this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2], gemmKc(k));
       return;
     }
     this.startWorkers();
@@ -229,6 +229,7 @@ export class Kernels {
     c[P] = 1; c[P + 2] = size;
     c[P + 3] = m; c[P + 4] = n; c[P + 5] = k; c[P + 6] = t.a; c[P + 7] = t.rsa; c[P + 8] = t.csa;
     c[P + 9] = t.b; c[P + 10] = t.rsb; c[P + 11] = t.csb; c[P + 12] = t.c; c[P + 13] = t.ldc; c[P + 14] = alongN ? 1 : 0;
+    c[P + 15] = gemmKc(k);
     this.parallel(Math.ceil(len / size));
   }
 

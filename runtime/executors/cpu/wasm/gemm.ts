@@ -127,17 +127,22 @@ function emitPackA(mod: Module, { mr }: GemmShape): void {
   f.i32c(0).set(p);
   f.block().get(KC).eqz().brIf(0).loop();
   f.get(Aq).get(i0).get(RS).mul().add().get(p).get(CS).mul().add().set(src);
+  // A full panel: straight loads; a partial one: rows past mc read as 0 (never loaded: they
+  // may lie past the end of memory).
+  f.get(h).i32c(mr).geS().if_();
+  for (let i = 0; i < mr; i++) f.get(AP).get(src).get(RS).i32c(i).mul().add().f32load().f32store(i * 4);
+  f.else_();
   for (let i = 0; i < mr; i++) {
     f.get(AP);
     if (i === 0) f.get(src).f32load();
     else {
-      // Rows past mc read as 0 (never loaded: they may lie past the end of memory).
       f.get(h).i32c(i).gtS().ifT(f32);
       f.get(src).get(RS).i32c(i).mul().add().f32load();
       f.else_().f32c(0).end();
     }
     f.f32store(i * 4);
   }
+  f.end();
   f.get(AP).i32c(mr * 4).add().set(AP);
   f.get(p).i32c(1).add().tee(p).get(KC).ltS().brIf(0);
   f.end().end();
@@ -207,7 +212,13 @@ export interface GemmBlocking {
   nc: number;
 }
 
-export const defaultBlocking: GemmBlocking = { mc: 120, kc: 256, nc: 512 };
+// mc 160: a batch of 128 rows is one block (no thin leftover block to pack and run separately).
+export const defaultBlocking: GemmBlocking = { mc: 160, kc: 256, nc: 512 };
+
+/** The k-block for a product of depth k: at most kc, cutting k into equal blocks (784 → 4 × 196, not 3 × 256 + 16). */
+export function gemmKc(k: number, kc = defaultBlocking.kc): number {
+  return Math.max(1, Math.ceil(k / Math.ceil(k / kc)));
+}
 
 /** Floats of scratch one thread needs: packed A, packed B, one edge tile. */
 export function gemmScratch(shape: GemmShape, b: GemmBlocking): { ap: number; bp: number; tile: number } {
@@ -217,12 +228,13 @@ export function gemmScratch(shape: GemmShape, b: GemmBlocking): { ap: number; bp
 }
 
 /**
- * gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ap, bp, tile): C[m×n] = op(A)·op(B) for k ≥ 1,
+ * gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ap, bp, tile, kcb): C[m×n] = op(A)·op(B) for k ≥ 1,
+ * in k-blocks of kcb (≤ the blocking's kc; gemmKc gives an even cut),
  * element (i, p) of op(A) at a + i*rsa + p*csa, (p, j) of op(B) at b + p*rsb + j*csb (bytes).
  */
 export function emitGemmDriver(mod: Module, { mc: MCB, kc: KCB, nc: NCB }: GemmBlocking): void {
-  const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   const jc = f.local(i32), pc = f.local(i32), ic = f.local(i32), nc = f.local(i32), kc = f.local(i32), mc = f.local(i32), t = f.local(i32);
   const fnIndex = (name: string) => mod.indexOf(name);
   const min = (x: number, limit: number, out: number) => {
@@ -238,8 +250,9 @@ export function emitGemmDriver(mod: Module, { mc: MCB, kc: KCB, nc: NCB }: GemmB
   f.i32c(0).set(pc);
   f.block().loop();
   f.get(pc).get(K).geS().brIf(1);
+  // kc = min(kcr, k - pc): the caller gives a block length (≤ kc of the scratch) that cuts k evenly.
   f.get(K).get(pc).sub().set(kc);
-  min(kc, KCB, kc);
+  f.get(KCR).get(kc).get(kc).get(KCR).gtS().select().set(kc);
   f.get(B).get(pc).get(RSB).mul().add().get(jc).get(CSB).mul().add();
   f.get(RSB).get(CSB).get(kc).get(nc).get(BP).call(fnIndex('gemm_packB'));
   f.i32c(0).set(ic);
@@ -255,7 +268,7 @@ export function emitGemmDriver(mod: Module, { mc: MCB, kc: KCB, nc: NCB }: GemmB
   f.get(ic).i32c(MCB).add().set(ic);
   f.br(0);
   f.end().end();
-  f.get(pc).i32c(KCB).add().set(pc);
+  f.get(pc).get(KCR).add().set(pc);
   f.br(0);
   f.end().end();
   f.get(jc).i32c(NCB).add().set(jc);
