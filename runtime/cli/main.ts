@@ -324,7 +324,8 @@ export function main(
         return r.ok ? 0 : 1;
       }
       case 'dot':
-        dotCommand(compile(model, { dtype: p.opts.dtype }), p.opts, out);
+        // Pictures and exports need graphs and weights, not a device: a CPU session (the picture still places nodes for the graph's device).
+        dotCommand(compile(model, { dtype: p.opts.dtype, device: 'cpu' }), p.opts, out);
         return 0;
       case 'trace': {
         const t = trace(compile(model, { dtype: p.opts.dtype }), { step: p.opts.step, sample: p.opts.sample, epochs: p.opts.epochs });
@@ -332,7 +333,7 @@ export function main(
         return 0;
       }
       case 'export':
-        exportCommand(compile(model, { dtype: p.opts.dtype }), { onnx: p.opts.onnx, load: p.opts.load, version: version() }, out);
+        exportCommand(compile(model, { dtype: p.opts.dtype, device: 'cpu' }), { onnx: p.opts.onnx, load: p.opts.load, version: version() }, out);
         return 0;
       case 'run':
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out, term);

@@ -7,6 +7,7 @@ import { buildGraph } from '../ir/build.js';
 import type { IRGraph } from '../ir/graph.js';
 import type { IRNode } from '../ir/types.js';
 import type { Session } from '../session.js';
+import { deviceRequests, place, type DeviceChoice } from '../scheduler/placement.js';
 
 export type PictureNodeKind = 'input' | 'param' | 'state' | 'const' | 'op' | 'grad';
 export type Cluster = 'forward' | 'loss' | 'backward';
@@ -42,8 +43,10 @@ export interface Picture {
 export interface PictureOptions {
   /** Add the reverse graph (d loss / d parameters, or the `gradients:` request). */
   backward?: boolean;
-  /** Where each node runs; the CPU executor runs everything (default "cpu"). */
+  /** Where each node runs; default: placed as a session on `device` would place it. */
   placement?: (node: IRNode) => string;
+  /** The device to place for (default the graph's `device:`, else cpu; `auto` shows the WebGPU placement). */
+  device?: DeviceChoice;
   /** Extra label lines for a node (e.g. its value in a traced step, see traceLabels). */
   annotate?: (name: string) => string[] | undefined;
 }
@@ -80,7 +83,7 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
     g2 = buildGraph(m, { float: session.float, batch: b + 1, loss: true }).graph;
     if (m.loss) lossNode = built.ref(m.loss.ref);
   }
-  const place = opts.placement ?? (() => 'cpu');
+  const where = opts.placement ?? placementOf(session, g, opts.device);
   const lossNames = new Set(m.loss?.nodes.map((n) => n.name) ?? []);
   const outputs = new Set(m.outputs.map((o) => (typeof o.ref === 'string' ? o.ref : '')));
   const gradResults = new Set([...grads.values()].filter((x): x is string => x !== null));
@@ -114,12 +117,12 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
       if (readers.length && readers.every((r) => g.node(r).grad)) cluster = 'backward';
       else if (readers.length && readers.every((r) => lossNames.has(r))) cluster = 'loss';
     }
-    const where = place(n);
+    const at = where(n);
     const label = n.op === 'const'
       ? [constLabel(n) + (n.grad && n.grad.of === lossNode ? ` (seed: d ${n.grad.of} / d ${n.grad.of})` : '')]
       : kind === 'grad'
-        ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${where}`]
-        : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${where}`];
+        ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${at}`]
+        : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${at}`];
     const extra = opts.annotate?.(name);
     if (extra) label.push(...extra);
     const node: PictureNode = { id: name, kind, cluster, label };
@@ -134,6 +137,25 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   }
   const title = `${m.name}${opts.backward ? ' (forward and reverse graph)' : ''}`;
   return { title, nodes, edges: edges.filter((e) => seen.has(e.from) && seen.has(e.to)) };
+}
+
+/**
+ * Where each node would run: the scheduler's own placement for the device (nodes without a
+ * WGSL kernel, or f64, fall back to the CPU and say so), or "cpu" for a CPU session.
+ */
+function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: IRNode) => string {
+  const m = session.model;
+  const choice = device ?? m.device?.choice ?? 'cpu';
+  const requests = deviceRequests(m);
+  if (choice === 'cpu' && ![...requests.values()].some((r) => r.device === 'webgpu')) return () => 'cpu';
+  const dev = choice === 'auto' ? 'webgpu' : choice;
+  const order = g.order.filter((n) => g.node(n).op !== 'state');
+  // No device limits here: a picture shows the intended placement, not whether it fits.
+  const p = place(g, order, { device: dev, main: session.float === 'f64' ? 'cpu' : dev, requests, gpu: { maxBindingBytes: Infinity } });
+  return (n) => {
+    const np = p.nodes.get(n.name);
+    return !np ? dev : np.fallback ? 'cpu (fallback)' : np.device;
+  };
 }
 
 function constLabel(n: IRNode): string {

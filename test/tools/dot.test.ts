@@ -114,6 +114,42 @@ describe('graph-run dot --backward', () => {
   });
 });
 
+describe('placement in the labels', () => {
+  it('shows where each node runs for the graph\'s device: WebGPU, CPU fallbacks, and node requests', () => {
+    const f = join(tmp, 'placed.yaml');
+    writeFileSync(f, [
+      'device: webgpu',
+      'inputs:\n  x: {shape: [batch, 3]}\n  y: {shape: [batch, 2]}',
+      'params:\n  w: {shape: [3, 2], init: 0.1}',
+      'nodes:',
+      '  - {name: z, op: matmul, inputs: [x, w]}',
+      '  - {name: p, op: softmax, inputs: [z]}',
+      '  - {name: q, op: mul, inputs: [p, 2], device: cpu}',
+      'outputs: [q]',
+      'loss: {op: mean, inputs: [q]}',
+      'optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}',
+      'training: {data: {x: [[1, 2, 3]], y: [[0, 1]]}, epochs: 1}',
+      '',
+    ].join('\n'));
+    const r = cli(['dot', f, '--backward']);
+    expect(r.code, r.err).toBe(0);
+    const g = parseDot(r.out);
+    const at = (n: string) => g.nodes.get(n)!.attrs.label!.split('\n')[2]!.replace(/^.* · /, '');
+    expect(at('z')).toBe('webgpu');
+    expect(at('w')).toBe('webgpu');
+    expect(at('p')).toBe('cpu (fallback)'); // softmax has no WGSL kernel
+    expect(at('q')).toBe('cpu'); // asked for
+    // Reverse-graph nodes run where the forward node they came from asked to run.
+    const fromQ = [...g.nodes.keys()].filter((k) => k.startsWith('grad/q/'));
+    expect(fromQ.length).toBeGreaterThan(0);
+    for (const k of fromQ) expect(at(k)).toBe('cpu');
+    expect(at([...g.nodes.keys()].find((k) => k.startsWith('grad/z/'))!)).toBe('webgpu');
+    // A CPU graph is all cpu.
+    const cpu = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
+    for (const [k, n] of cpu.nodes) if (!k.startsWith('#')) expect(n.attrs.label).toMatch(/ · cpu$/m);
+  });
+});
+
 describe('graph-run dot --backward --trace', () => {
   it('labels every node with its value in the traced step, and each gradient with what it is the gradient of', () => {
     const r = cli(['dot', 'graphs/gender.yaml', '--backward', '--trace', '--step', '3']);
