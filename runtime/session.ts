@@ -727,6 +727,8 @@ export class Session {
     const out = new Map<string, number[]>();
     const bs = Math.min(this.batchSize, this.rows);
     for (const [name, col] of this.columns ?? []) out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
+    // The runtime's inputs as in the first training step: step 1 (dropout on), epoch 0.
+    for (const i of this.model.runtime ?? []) out.set(i.name, [i.provided === 'step' ? 1 : 0]);
     return out;
   }
 

@@ -41,7 +41,7 @@ def case(name, op, inputs, fn, attrs=None, grad=True):
     entry = {
         'name': name, 'op': op, 'attrs': attrs or {},
         'inputs': [{'name': n, 'dtype': dt, 'shape': list(np.shape(v)), 'data': np.asarray(v).reshape(-1).tolist()} for (n, v, dt) in inputs],
-        'output': {'shape': list(out.shape), 'dtype': 'i32' if out.dtype in (torch.int64, torch.bool) else 'float',
+        'output': {'shape': list(out.shape), 'dtype': 'i32' if out.dtype in (torch.int64, torch.int32, torch.bool) else 'float',
                    'data': out.detach().to(torch.float64).reshape(-1).tolist()},
     }
     if grad and out.dtype == torch.float64:
@@ -67,6 +67,9 @@ case('leaky_relu_default', 'leaky_relu', [('a', away((5,)), 'float')], lambda a:
 case('clip', 'clip', [('a', away((3, 4)) * 0.9 + 0.03, 'float')], lambda a: torch.clamp(a, -0.5, 0.7), {'min': -0.5, 'max': 0.7})
 case('clip_min_only', 'clip', [('a', away((6,)), 'float')], lambda a: torch.clamp(a, min=0.25), {'min': 0.25})
 case('floor', 'floor', [('a', away((2, 3)) * 3 + 0.05, 'float')], torch.floor, grad=False)
+case('sign', 'sign', [('a', np.array([[-1.5, 0.0, 2.0], [0.25, -0.0, -3.0]]), 'float')], torch.sign, grad=False)
+case('cast_i32', 'cast', [('a', np.array([-2.7, -0.5, 0.0, 0.9, 3.99, 7.0]), 'float')], lambda a: a.to(torch.int32), {'dtype': 'i32'}, grad=False)
+case('cast_float', 'cast', [('a', away((2, 3)), 'float')], lambda a: a * 1.0, {'dtype': 'float'})
 
 # Binary elementwise with broadcasting
 case('add_bcast', 'add', [('a', away((2, 3)), 'float'), ('b', away((3,)), 'float')], torch.add)

@@ -66,3 +66,22 @@ describe('graph-run check (CLI)', () => {
     expect(out.join('\n')).toMatch(/FAIL/);
   });
 });
+
+describe('graph-run grad on a graph with dropout', () => {
+  it('prints a reverse graph that feeds the step counter, so it validates and runs', async () => {
+    const { main } = await import('../../runtime/cli/main.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out: string[] = [];
+    expect(main(['grad', 'graphs/mlp_dropout.yaml'], (s) => out.push(s), (s) => out.push(s))).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/op: dropout_grad, inputs: \[[^\]]+, __step\]/);
+    expect(text).toMatch(/^\s+__step: 1$/m);
+    const file = join(mkdtempSync(join(tmpdir(), 'graph-run-grad-')), 'g.yaml');
+    writeFileSync(file, text);
+    const run: string[] = [];
+    expect(main([file, '--quiet'], (s) => run.push(s), (s) => run.push(s))).toBe(0);
+    expect(run.join('\n')).toMatch(/d_w1/);
+  });
+});
