@@ -32,16 +32,60 @@ export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
   return group.nodes.map((n) => `${n.op}(${n.inputs.map((i) => id.get(i)).join(',')})`).join(';');
 }
 
-function emitExp(f: Fn, x: number, tmp: number, n: number): void {
-  // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. 2^n is applied as two
-  // factors 2^h · 2^(n-h), h = n >> 1, each a normal f32, so results reach down into the
-  // subnormals (x >= -104) and up to the top of the range; beyond it, +Infinity as Math.exp.
-  const c = (v: number) => f.f32c(v).splat();
-  f.get(x); c(88.72283905206835); f.vmin(); c(-104); f.vmax().set(tmp);
-  f.get(tmp); c(1.44269504088896341); f.vmul(); c(0.5); f.vadd().vfloor().set(n);
-  // r = x - n*C1 - n*C2 (ln2 split in two for an exact first product)
-  f.get(tmp).get(n); c(0.693359375); f.vmul().vsub();
-  f.get(n); c(-2.12194440e-4); f.vmul().vsub().set(tmp);
+/**
+ * Vector constants as locals set once before the loop (V8 rebuilds a v128.const at every use):
+ * uses read the local; the settings are spliced in at `mark` once the body is written.
+ */
+class Consts {
+  private readonly locals = new Map<string, number>();
+  private readonly init: number[] = [];
+  constructor(private readonly f: Fn, readonly mark: number) {}
+  /** Push constant v (f32 lanes, or i32 lanes with `int`). */
+  push(v: number, int = false): void {
+    const key = `${int ? 'i' : 'f'}${v}`;
+    let l = this.locals.get(key);
+    if (l === undefined) {
+      l = this.f.local(v128);
+      this.locals.set(key, l);
+      const lanes = int ? new Int32Array([v, v, v, v]) : new Float32Array([v, v, v, v]);
+      this.init.push(0xfd, 12, ...new Uint8Array(lanes.buffer), 0x21, ...uleb(l));
+    }
+    this.f.get(l);
+  }
+  /** Splice the settings in before the loop. */
+  finish(): void {
+    this.f.code.splice(this.mark, 0, ...this.init);
+  }
+}
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
+  // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. n = round(x·log2 e) by the
+  // 1.5·2^23 trick (adding it leaves n in the low mantissa bits: no float-int conversion, which
+  // costs V8 a long sequence). 2^n is applied as two factors 2^h · 2^(n-h), h = n >> 1, each a
+  // normal f32, so results reach into the subnormals (x >= -104) and up to the top of the
+  // range; beyond it, +Infinity as Math.exp gives.
+  const c = (v: number) => k.push(v);
+  const MAGIC = 12582912; // 1.5 · 2^23
+  // pmin/pmax: one instruction each (min/max order NaN and ±0, which costs V8 several).
+  f.get(x); c(88.72283905206835); f.vpmin(); c(-104); f.vpmax().set(tmp);
+  f.get(tmp); c(1.44269504088896341); f.vmul(); c(MAGIC); f.vadd().set(n); // bits: n in the mantissa
+  // r = x - nf*C1 - nf*C2 with nf = n as a float (ln2 split in two for an exact first product)
+  f.get(tmp);
+  f.get(n); c(MAGIC); f.vsub(); c(0.693359375); f.vmul().vsub();
+  f.get(n); c(MAGIC); f.vsub(); c(-2.12194440e-4); f.vmul().vsub().set(tmp);
+  // n as an i32: bits(t) - bits(MAGIC)
+  f.get(n); c(MAGIC); f.isub4().set(n);
   // y = poly(r)·r² + r + 1
   c(1.9875691500e-4); f.get(tmp).vmul(); c(1.3981999507e-3); f.vadd();
   f.get(tmp).vmul(); c(8.3334519073e-3); f.vadd();
@@ -50,19 +94,18 @@ function emitExp(f: Fn, x: number, tmp: number, n: number): void {
   f.get(tmp).vmul(); c(5.0000001201e-1); f.vadd();
   f.get(tmp).get(tmp).vmul().vmul().get(tmp).vadd(); c(1); f.vadd();
   // · 2^h · 2^(n-h), built in the exponent bits
-  f.get(n).itrunc4().set(n);
   f.get(n).i32c(1).ishrS4().set(tmp);
-  f.get(tmp).i32c(127).isplat().iadd4().i32c(23).ishl4().vmul();
-  f.get(n).get(tmp).isub4().i32c(127).isplat().iadd4().i32c(23).ishl4().vmul();
+  f.get(tmp); k.push(127, true); f.iadd4().i32c(23).ishl4().vmul();
+  f.get(n).get(tmp).isub4(); k.push(127, true); f.iadd4().i32c(23).ishl4().vmul();
   // x past the top of the f32 range: +Infinity
   f.set(tmp);
-  f.f32c(Infinity).splat().get(tmp).get(x); c(88.72283905206835); f.vgt().vbitselect();
+  c(Infinity); f.get(tmp).get(x); c(88.72283905206835); f.vgt().vbitselect();
 }
 
 /** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
-function emitOp(f: Fn, op: string, a: number[], scratch: () => number): void {
-  const one = () => f.f32c(1).splat();
-  const zero = () => f.v128c([0, 0, 0, 0]);
+function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts): void {
+  const one = () => k.push(1);
+  const zero = () => k.push(0);
   switch (op) {
     case 'add': f.get(a[0]!).get(a[1]!).vadd(); return;
     case 'sub': f.get(a[0]!).get(a[1]!).vsub(); return;
@@ -84,14 +127,14 @@ function emitOp(f: Fn, op: string, a: number[], scratch: () => number): void {
     case 'less_equal': f.get(a[0]!).get(a[1]!).vle(); one(); f.vand(); return;
     case 'exp': {
       const t = scratch(), n = scratch();
-      emitExp(f, a[0]!, t, n);
+      emitExp(f, a[0]!, t, n, k);
       return;
     }
     case 'sigmoid': {
       const x = scratch(), t = scratch(), n = scratch();
       f.get(a[0]!).vneg().set(x);
       one();
-      emitExp(f, x, t, n);
+      emitExp(f, x, t, n, k);
       one(); f.vadd().vdiv();
       return;
     }
@@ -125,22 +168,28 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
     }
   });
   const off = f.local(i32), col = f.local(i32), colOff = f.local(i32), end = f.local(i32);
+  const consts = new Consts(f, f.code.length);
   const pool: number[] = [];
   const scratch = () => {
     const l = f.local(v128);
     pool.push(l);
     return l;
   };
-  const body = () => {
+  // One vector at byte offset `at` past off: fresh locals for its values, so unrolled copies
+  // are independent chains the CPU can overlap.
+  const body = (at = 0) => {
     group.inputs.forEach((v, j) => {
-      if (access[j] === 'full') f.get(IN(j)).get(off).add().vload().set(val.get(v)!);
-      else if (access[j] === 'inner') f.get(IN(j)).get(colOff).add().vload().set(val.get(v)!);
+      if (access[j] === 'scalar') return;
+      const l = f.local(v128);
+      val.set(v, l);
+      if (access[j] === 'full') f.get(IN(j)).get(off).add().vload(at).set(l);
+      else f.get(IN(j)).get(colOff).add().vload(at).set(l);
     });
     group.nodes.forEach((n, t) => {
       const last = t === group.nodes.length - 1;
       if (last) f.get(OUT).get(off).add();
-      emitOp(f, n.op, n.inputs.map((i) => val.get(i)!), scratch);
-      if (last) f.vstore();
+      emitOp(f, n.op, n.inputs.map((i) => val.get(i)!), scratch, consts);
+      if (last) f.vstore(at);
       else {
         const l = f.local(v128);
         f.set(l);
@@ -150,8 +199,14 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
   };
   if (!rows) {
     // off runs over bytes [lo*4, hi*4) in steps of 16
+    // Four vectors per iteration while they fit, then one at a time.
+    const U = 4;
     f.get(LO).i32c(2).shl().set(off);
     f.get(HI).i32c(2).shl().set(end);
+    f.block().get(off).i32c(16 * U).add().get(end).gtS().brIf(0).loop();
+    for (let u = 0; u < U; u++) body(u * 16);
+    f.get(off).i32c(16 * U).add().tee(off).i32c(16 * U).add().get(end).leS().brIf(0);
+    f.end().end();
     f.block().get(off).get(end).geS().brIf(0).loop();
     body();
     f.get(off).i32c(16).add().tee(off).get(end).ltS().brIf(0);
@@ -172,5 +227,6 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
     f.end().end();
   }
   void hoisted;
+  consts.finish();
   return mod.bytes({ initial: 1, maximum: maxPages });
 }
