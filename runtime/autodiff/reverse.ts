@@ -55,7 +55,13 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
   };
   const outType = g.node(output).type;
   current = { of: output, rule: 'seed' };
-  push(output, g.constant(1, outType.dtype, outType.shape.length ? [...outType.shape] : []));
+  // The seed gets a node of its own: a shared literal 1 may also be a forward value, and
+  // marking it as d output / d output would mislabel that forward node.
+  let seed = `${prefix}${output}/seed`;
+  for (let i = 1; g.has(seed); i++) seed = `${prefix}${output}/seed${i}`;
+  g.add({ name: seed, op: 'const', inputs: [], attrs: { value: 1, shape: [...outType.shape], dtype: outType.dtype }, grad: { of: output, rule: 'seed' } });
+  added.push(seed);
+  push(output, seed);
 
   const total = new Map<string, string>();
   const totalOf = (v: string): string | undefined => {
