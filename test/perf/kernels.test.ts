@@ -42,7 +42,7 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
     [[31, 37], [41, 37], false, true],
     [[37, 31], [41, 37], true, true],
     [[121, 257], [257, 513], false, false], // past one cache block in m, k and n
-    [[131, 67], [67, 257], false, false], // > 1M multiply-adds: split across threads
+    [[131, 67], [67, 257], false, false],
     [[67, 131], [257, 67], true, true],
     [[509, 3], [3, 1031], false, false], // long n split; k smaller than a vector
     [[1031, 3], [3, 509], false, false], // long m split
@@ -298,7 +298,7 @@ describe.skipIf(K === null || K.threads < 2)('work split across the helper threa
     expect(K!.helpersReady).toBe(K!.threads - 1);
     const rnd = prng(23);
     // A product cut into chunks along m, one along n, and elementwise loops cut into chunks (flat and by rows).
-    for (const [m, k, n] of [[1031, 67, 33], [45, 131, 1031]]) {
+    for (const [m, k, n] of [[2053, 131, 37], [45, 131, 2053]]) { // > 8M multiply-adds: split
       const inTypes: TensorType[] = [{ shape: [m, k], dtype: 'f32' }, { shape: [k, n], dtype: 'f32' }];
       const a = K!.arena.f32(m * k).map(() => rnd() - 0.5), b = K!.arena.f32(k * n).map(() => rnd() - 0.5);
       const A = K!.arena.f32(m * k), B = K!.arena.f32(k * n);
@@ -310,7 +310,7 @@ describe.skipIf(K === null || K.threads < 2)('work split across the helper threa
       registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType: { shape: [m, n], dtype: 'f32' }, attrs: {} })();
       for (let i = 0; i < want.length; i++) expect(Math.abs(C[i]! - want[i]!)).toBeLessThan(1e-4);
     }
-    const model = parseGraph(`inputs: {x: {shape: [1025, 512]}, b: {shape: [512]}, z: {shape: [1025, 512]}}
+    const model = parseGraph(`inputs: {x: {shape: [2049, 512]}, b: {shape: [512]}, z: {shape: [2049, 512]}}
 nodes:
   - {name: p, op: add, inputs: [x, b]}
   - {name: y, op: relu, inputs: [p]}

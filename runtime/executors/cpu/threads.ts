@@ -212,8 +212,10 @@ export class Kernels {
   gemm(t: GemmTask): void {
     const { m, n, k } = t;
     if (m === 0 || n === 0 || k === 0) return;
-    // Below ~1M multiply-adds (~25 µs) waking a helper costs more than it saves.
-    if (m * n * k < 1 << 20 || !this.splitting()) {
+    // Below ~8M multiply-adds (~0.2 ms on one core) waking a helper and repacking for it cost
+    // more than they save on a machine whose other core is often busy (measured: 128³ ran
+    // slower split than on one thread).
+    if (m * n * k < 1 << 23 || !this.splitting()) {
       this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2], gemmKc(k));
       return;
     }
