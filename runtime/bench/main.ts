@@ -76,6 +76,9 @@ async function measure(key: string, engines: { name: string; prep: RefPrepared }
     for (const { name, prep } of engines) {
       const s = series.get(name)!;
       if (r >= s.rounds) continue;
+      // A pause between samples: ONNX Runtime's pool threads spin for a while after a run and
+      // would otherwise take the cores from whichever engine is timed next.
+      await new Promise((res) => setTimeout(res, 15));
       await prep.enter?.();
       s.samples.push(await callN(prep.run, s.inner));
     }
