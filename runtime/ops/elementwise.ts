@@ -14,6 +14,8 @@ interface UnaryRow {
   js: (x: string) => string;
   /** WGSL expression for one f32 element; absent: the op runs on the CPU under WebGPU placement. */
   wgsl?: (x: string) => string;
+  /** Module-scope WGSL the expression calls. */
+  wgslDecls?: string;
   grad: GradRule | 'none';
 }
 
@@ -26,6 +28,31 @@ interface BinaryRow {
   wgslDecls?: string;
   grad: GradRule | 'none';
 }
+
+// WGSL's sin and cos need only be within 2^-11 absolute (Vulkan's bound; SwiftShader is that
+// coarse), far from f32's 1e-7. These reduce by π/2 in three parts (Cody–Waite: exact while
+// |x| < 2^16 · π/2) and evaluate Cephes' single-precision polynomials on [-π/4, π/4].
+const SINCOS = `fn sincos_reduce(x: f32) -> vec2<f32> {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.549789954891882e-8;
+  return vec2<f32>(r, k);
+}
+fn sin_poly(r: f32) -> f32 { let z = r * r; return r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4)); }
+fn cos_poly(r: f32) -> f32 { let z = r * r; return 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5)); }
+fn sin_acc(x: f32) -> f32 {
+  let rk = sincos_reduce(x);
+  let q = i32(rk.y) & 3;
+  let s = sin_poly(rk.x);
+  let c = cos_poly(rk.x);
+  return select(select(select(-c, -s, q == 2), c, q == 1), s, q == 0);
+}
+fn cos_acc(x: f32) -> f32 {
+  let rk = sincos_reduce(x);
+  let q = i32(rk.y) & 3;
+  let s = sin_poly(rk.x);
+  let c = cos_poly(rk.x);
+  return select(select(select(s, -c, q == 2), -s, q == 1), c, q == 0);
+}`;
 
 const unaryRows = {
   neg: { doc: 'Negation, -x.', js: (x) => `-${x}`, wgsl: (x) => `-(${x})`, grad: (g, _n, dy) => [g.op('neg', [dy])] },
@@ -66,8 +93,8 @@ const unaryRows = {
   },
   sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, wgsl: (x) => `sign(${x})`, grad: 'none' },
   floor: { doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).', js: (x) => `Math.floor(${x})`, wgsl: (x) => `floor(${x})`, grad: 'none' },
-  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, wgsl: (x) => `cos(${x})`, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
-  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, wgsl: (x) => `sin(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
+  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, wgsl: (x) => `cos_acc(${x})`, wgslDecls: SINCOS, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
+  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, wgsl: (x) => `sin_acc(${x})`, wgslDecls: SINCOS, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
   softplus: {
     doc: 'log(1 + e^x); x itself above 20, as PyTorch (beta 1, threshold 20).',
     js: (x) => `(${x} > 20 ? ${x} : Math.log1p(Math.exp(${x})))`,
@@ -192,13 +219,13 @@ function unaryDef(name: string, row: UnaryRow): OpDef {
       return { shape: [...t!.shape], dtype: t!.dtype };
     },
     cpu,
-    ...(row.wgsl ? { wgsl: unaryWgsl(row.wgsl) } : {}),
+    ...(row.wgsl ? { wgsl: unaryWgsl(row.wgsl, row.wgslDecls) } : {}),
     grad: row.grad,
   };
 }
 
-function unaryWgsl(expr: (x: string) => string): WgslGen {
-  return ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: `let v = in0[i];\nout[i] = ${expr('v')};` });
+function unaryWgsl(expr: (x: string) => string, decls?: string): WgslGen {
+  return ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: `let v = in0[i];\nout[i] = ${expr('v')};`, ...(decls ? { decls } : {}) });
 }
 
 /** Same shape: the output index; one element: 0; otherwise the broadcast gather. */

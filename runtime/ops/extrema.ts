@@ -5,8 +5,9 @@
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
-import type { CpuKernel, GradRule, OpDef } from './op.js';
+import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
 import { reduceAxes, reducedShape } from './reduce.js';
+import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 
 const reduceAttrs = {
   type: 'object',
@@ -74,6 +75,24 @@ function extremumKernel(isMax: boolean): CpuKernel {
   };
 }
 
+/** WGSL: one invocation per output, in the CPU kernel's order; a NaN, once met, stays. */
+function extremumWgsl(isMax: boolean): WgslGen {
+  return ({ inTypes, outType, attrs }) => {
+    const shape = inTypes[0]!.shape;
+    const { base, off, count } = reductionIndex(shape, reduceAxes(shape.length, attrs.axis));
+    const body = [
+      `let b = ${base('i')};`,
+      `var acc = in0[b + ${off('0u')}];`,
+      `for (var r = 1u; r < ${u32(count)}; r = r + 1u) {`,
+      `  let v = in0[b + ${off('r')}];`,
+      `  if (!is_nan(acc) && (is_nan(v) || v ${isMax ? '>' : '<'} acc)) { acc = v; }`,
+      '}',
+      'out[i] = acc;',
+    ].join('\n');
+    return { kind: 'map', count: sizeOf(outType.shape), body, decls: FLOAT_TESTS };
+  };
+}
+
 /**
  * Ties share the gradient equally, as PyTorch's amax/amin (and full max/min) do:
  * dx = dy * (x == y) / count(x == y), with y and dy broadcast back over the reduced axes.
@@ -107,6 +126,27 @@ function inferArg(name: string) {
   };
 }
 
+/** WGSL: one invocation per searched row; the first extremum (or NaN) wins, as on the CPU. */
+function argWgsl(isMax: boolean): WgslGen {
+  return ({ inTypes, outType, attrs }) => {
+    const t = inTypes[0]!;
+    const axis = argAxis(t, attrs);
+    const len = axis === undefined ? sizeOf(t.shape) : t.shape[axis]!;
+    const inner = axis === undefined ? 1 : sizeOf(t.shape.slice(axis + 1));
+    const body = [
+      `let base = (i / ${u32(inner)}) * ${u32(len * inner)} + i % ${u32(inner)};`,
+      'var best = in0[base];',
+      'var bi = 0u;',
+      `for (var k = 1u; k < ${u32(len)} && !is_nan(best); k = k + 1u) {`,
+      `  let v = in0[base + k * ${u32(inner)}];`,
+      `  if (is_nan(v) || v ${isMax ? '>' : '<'} best) { best = v; bi = k; }`,
+      '}',
+      'out[i] = i32(bi);',
+    ].join('\n');
+    return { kind: 'map', count: sizeOf(outType.shape), body, decls: FLOAT_TESTS };
+  };
+}
+
 function argKernel(isMax: boolean): CpuKernel {
   return ({ inputs, output, inTypes, attrs }) => {
     const x = inputs[0]! as TypedArray;
@@ -136,18 +176,18 @@ function argKernel(isMax: boolean): CpuKernel {
 export const extremaOps = {
   max: {
     name: 'max', doc: 'Maximum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
-    infer: inferExtremum('max'), cpu: extremumKernel(true), grad: extremumGrad,
+    infer: inferExtremum('max'), cpu: extremumKernel(true), wgsl: extremumWgsl(true), grad: extremumGrad,
   },
   min: {
     name: 'min', doc: 'Minimum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
-    infer: inferExtremum('min'), cpu: extremumKernel(false), grad: extremumGrad,
+    infer: inferExtremum('min'), cpu: extremumKernel(false), wgsl: extremumWgsl(false), grad: extremumGrad,
   },
   argmax: {
     name: 'argmax', doc: 'Index (i32) of the largest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
-    infer: inferArg('argmax'), cpu: argKernel(true), grad: 'none',
+    infer: inferArg('argmax'), cpu: argKernel(true), wgsl: argWgsl(true), grad: 'none',
   },
   argmin: {
     name: 'argmin', doc: 'Index (i32) of the smallest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
-    infer: inferArg('argmin'), cpu: argKernel(false), grad: 'none',
+    infer: inferArg('argmin'), cpu: argKernel(false), wgsl: argWgsl(false), grad: 'none',
   },
 } satisfies Record<string, OpDef>;

@@ -3,8 +3,47 @@
 // tables compile closure-free expressions, so these two ops keep their own kernels here.
 
 import { RuleError } from '../errors.js';
-import type { TensorType, TypedArray } from '../ir/types.js';
+import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { noAttrs, type OpDef } from './op.js';
+
+/**
+ * WGSL erf and Φ in f32, the CPU's algorithm: the positive series below |x| = 3, the continued
+ * fraction for erfc above. Φ(x) for x < 0 is erfc(-x/√2)/2 directly, so the far tail keeps its
+ * relative accuracy instead of cancelling in 1 + erf.
+ */
+const WGSL_ERF = `fn erf_series(a: f32) -> f32 {
+  let x2 = 2.0 * a * a;
+  var term = a;
+  var sum = a;
+  for (var n = 1; n < 60; n = n + 1) {
+    term = term * x2 / f32(2 * n + 1);
+    sum = sum + term;
+    if (term < sum * 1e-8) { break; }
+  }
+  return 1.1283791670955126 * exp(-a * a) * sum;
+}
+fn erfc_large(a: f32) -> f32 {
+  if (a > 10.0) { return 0.0; }
+  var f = a;
+  var c = a;
+  var d = 0.0;
+  for (var n = 1; n < 100; n = n + 1) {
+    let an = f32(n) * 0.5;
+    d = a + an * d;
+    d = select(1.0 / d, 1e30, d == 0.0);
+    c = a + an / c;
+    if (c == 0.0) { c = 1e-30; }
+    let delta = c * d;
+    f = f * delta;
+    if (abs(delta - 1.0) < 1e-7) { break; }
+  }
+  return exp(-a * a) * 0.5641895835477563 / f;
+}
+fn std_normal_cdf(v: f32) -> f32 {
+  let a = abs(v) * 0.7071067811865476;
+  let tail = select(1.0 - erf_series(a), erfc_large(a), a >= 3.0);
+  return select(1.0 - 0.5 * tail, 0.5 * tail, v < 0.0);
+}`;
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const SQRT1_2 = Math.SQRT1_2;
@@ -72,6 +111,7 @@ export const geluOps = {
         }
       };
     },
+    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'let v = in0[i];\nout[i] = v * std_normal_cdf(v);', decls: WGSL_ERF }),
     grad: (g, node, dy) => [g.op('gelu_grad', [node.inputs[0]!, dy])],
   },
   gelu_grad: {
@@ -97,6 +137,8 @@ export const geluOps = {
         }
       };
     },
+    // φ(x) = e^(-x²/2) / √(2π).
+    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'let v = in0[i];\nout[i] = in1[i] * (std_normal_cdf(v) + v * 0.3989422804014327 * exp(-0.5 * v * v));', decls: WGSL_ERF }),
     grad: 'none',
   },
 } satisfies Record<string, OpDef>;

@@ -2,7 +2,7 @@
 // and cast (float <-> integer conversion, e.g. argmax's i32 result to a float for averaging).
 
 import { RuleError } from '../errors.js';
-import { isFloat, type DType } from '../ir/types.js';
+import { isFloat, sizeOf, type DType } from '../ir/types.js';
 import { noAttrs, type OpDef } from './op.js';
 
 export const identityOps = {
@@ -16,6 +16,7 @@ export const identityOps = {
       const x = inputs[0]!;
       return () => output.set(x);
     },
+    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = in0[i];' }),
     grad: 'none',
   },
   cast: {
@@ -45,6 +46,8 @@ export const identityOps = {
       }
       return () => output.set(x);
     },
+    // WGSL's i32(f32) truncates toward zero, as Math.trunc; the frame's aliases give the types.
+    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = TO(in0[i]);' }),
     // Between floats the gradient is cast back; to or from integers nothing flows.
     grad: (g, node, dy) => [isFloat(node.type.dtype) && isFloat(g.type(node.inputs[0]!).dtype)
       ? g.op('cast', [dy], { dtype: g.type(node.inputs[0]!).dtype })

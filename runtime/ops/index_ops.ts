@@ -7,8 +7,9 @@
 import { RuleError } from '../errors.js';
 import { contiguousStrides } from './broadcast.js';
 import { sizeOf, shapeStr, type TensorType } from '../ir/types.js';
-import type { OpDef } from './op.js';
+import type { OpDef, WgslGen } from './op.js';
 import { reduceAxes } from './reduce.js';
+import { gatherIndex, u32 } from './wgsl.js';
 
 /** An index outside its axis reached a kernel (the session's data checks normally stop it first). */
 export class IndexRangeError extends RangeError {
@@ -65,6 +66,48 @@ function gatherBase(xShape: readonly number[], idxShape: readonly number[], axis
   return base;
 }
 
+/**
+ * WGSL gather: out[j] = x[base(j) + k * stride]. An index outside the axis (which the session's
+ * data checks stop before a run) reads 0 rather than another element.
+ */
+const gatherWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
+  const xs = inTypes[0]!.shape, is = inTypes[1]!.shape;
+  const axis = gatherAxis(xs.length, attrs);
+  const xst = contiguousStrides(xs);
+  const base = gatherIndex('i', is, is.map((_, d) => (d === axis ? 0 : xst[d]!)));
+  const body = [
+    'let k = in1[i];',
+    `if (k < 0 || k >= ${xs[axis]!}) { out[i] = 0.0; return; }`,
+    `out[i] = in0[${base} + u32(k) * ${u32(xst[axis]!)}];`,
+  ].join('\n');
+  return { kind: 'map', count: sizeOf(outType.shape), body };
+};
+
+/**
+ * WGSL scatter_add without atomics (WGSL has none for f32): each output element sums, in the
+ * CPU's order, the sources in its line along the axis whose index names it.
+ */
+const scatterWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
+  const xs = outType.shape, is = inTypes[1]!.shape;
+  const axis = gatherAxis(xs.length, attrs);
+  const xst = contiguousStrides(xs), ist = contiguousStrides(is);
+  const coord = (d: number) => `((i / ${u32(xst[d]!)}) % ${u32(xs[d]!)})`;
+  const outside = xs.map((_, d) => d).filter((d) => d !== axis && is[d]! < xs[d]!).map((d) => `${coord(d)} >= ${u32(is[d]!)}`);
+  const src0 = xs.map((_, d) => d).filter((d) => d !== axis).map((d) => `${coord(d)} * ${u32(ist[d]!)}`).join(' + ') || '0u';
+  const body = [
+    ...(outside.length ? [`if (${outside.join(' || ')}) { out[i] = 0.0; return; }`] : []),
+    `let c = i32(${coord(axis)});`,
+    `let j0 = ${src0};`,
+    'var acc = 0.0;',
+    `for (var p = 0u; p < ${u32(is[axis]!)}; p = p + 1u) {`,
+    `  let j = j0 + p * ${u32(ist[axis]!)};`,
+    '  if (in1[j] == c) { acc = acc + in0[j]; }',
+    '}',
+    'out[i] = acc;',
+  ].join('\n');
+  return { kind: 'map', count: sizeOf(xs), body };
+};
+
 const scatterAttrs = {
   type: 'object',
   additionalProperties: false,
@@ -101,6 +144,7 @@ export const indexOps = {
         }
       };
     },
+    wgsl: gatherWgsl,
     grad: (g, node, dy, needs) => [
       needs[0] ? g.op('scatter_add', [dy, node.inputs[1]!], { axis: gatherAxis(g.type(node.inputs[0]!).shape.length, node.attrs), shape: [...g.type(node.inputs[0]!).shape] }) : null,
       null,
@@ -134,6 +178,7 @@ export const indexOps = {
         }
       };
     },
+    wgsl: scatterWgsl,
     grad: 'none',
   },
   one_hot: {
@@ -162,6 +207,10 @@ export const indexOps = {
           output[j * c + k] = 1;
         }
       };
+    },
+    wgsl: ({ outType, attrs }) => {
+      const c = attrs.classes as number;
+      return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = select(TO(0), TO(1), in0[i / ${u32(c)}] == i32(i % ${u32(c)}));` };
     },
     grad: 'none',
   },

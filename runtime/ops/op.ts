@@ -30,7 +30,8 @@ export interface WgslArgs {
 /**
  * A WGSL kernel as text inside the WebGPU executor's fixed frame (executors/webgpu/wgsl.ts).
  * Inputs are bound as `in0`, `in1`, ... and the output as `out`: arrays of `T0`, `T1`, ...,
- * `TO` (aliases of f32 or i32). `decls` holds module-scope helpers and workgroup arrays.
+ * `TO` (aliases of f32 or i32), and `f32_bits(u32) -> f32` makes infinities and NaN (no WGSL
+ * constant may be one). `decls` holds module-scope helpers and workgroup arrays.
  * - map: `body` runs once per work item `i: u32` in [0, count); the frame derives `i`, splits
  *   the dispatch past 65,535 workgroups per dimension and returns when i >= count (the guard).
  * - tiled: `body` runs in every invocation of a `workgroupSize` workgroup; `wid: vec3<u32>` is

@@ -4,7 +4,8 @@
 
 import { RuleError } from '../errors.js';
 import type { TensorType, TypedArray } from '../ir/types.js';
-import type { CpuKernel, OpDef } from './op.js';
+import type { CpuKernel, OpDef, WgslGen } from './op.js';
+import { f32 } from './wgsl.js';
 
 const slopeAttrs = {
   type: 'object',
@@ -44,6 +45,20 @@ function map1(make: (attrs: Record<string, unknown>) => (x: number) => number): 
   };
 }
 
+/** WGSL over one element `v` = in0[i] (and `d` = in1[i] for gradients); attributes baked in. */
+function mapWgsl(expr: (attrs: Record<string, unknown>) => string): WgslGen {
+  return ({ outType, attrs }) => ({ kind: 'map', count: outType.shape.reduce((a, b) => a * b, 1), body: `let v = in0[i];\nout[i] = ${expr(attrs)};` });
+}
+const slope = (attrs: Record<string, unknown>) => f32((attrs.negative_slope as number | undefined) ?? 0.01);
+/** clip's comparisons, leaving out an absent (infinite) bound. */
+function clipWgsl(attrs: Record<string, unknown>, inside: string, outside: (bound: string) => string): string {
+  const [lo, hi] = bounds(attrs);
+  let e = inside;
+  if (hi < Infinity) e = `select(${e}, ${outside(f32(hi))}, v > ${f32(hi)})`;
+  if (lo > -Infinity) e = `select(${e}, ${outside(f32(lo))}, v < ${f32(lo)})`;
+  return e;
+}
+
 export const piecewiseOps = {
   leaky_relu: {
     name: 'leaky_relu',
@@ -55,6 +70,7 @@ export const piecewiseOps = {
       const s = (attrs.negative_slope as number | undefined) ?? 0.01;
       return (x) => (x > 0 ? x : x * s);
     }),
+    wgsl: mapWgsl((attrs) => `select(v * ${slope(attrs)}, v, v > 0.0)`),
     grad: (g, node, dy) => [g.op('leaky_relu_grad', [node.inputs[0]!, dy], node.attrs)],
   },
   leaky_relu_grad: {
@@ -74,6 +90,7 @@ export const piecewiseOps = {
         for (let i = 0; i < n; i++) output[i] = x[i]! > 0 ? dy[i]! : dy[i]! * s;
       };
     },
+    wgsl: mapWgsl((attrs) => `select(in1[i] * ${slope(attrs)}, in1[i], v > 0.0)`),
     grad: 'none',
   },
   clip: {
@@ -91,6 +108,7 @@ export const piecewiseOps = {
       const [lo, hi] = bounds(attrs);
       return (x) => (x < lo ? lo : x > hi ? hi : x);
     }),
+    wgsl: mapWgsl((attrs) => clipWgsl(attrs, 'v', (b) => b)),
     grad: (g, node, dy) => [g.op('clip_grad', [node.inputs[0]!, dy], node.attrs)],
   },
   clip_grad: {
@@ -110,6 +128,7 @@ export const piecewiseOps = {
         for (let i = 0; i < n; i++) output[i] = x[i]! >= lo && x[i]! <= hi ? dy[i]! : 0;
       };
     },
+    wgsl: mapWgsl((attrs) => clipWgsl(attrs, 'in1[i]', () => '0.0')),
     grad: 'none',
   },
 } satisfies Record<string, OpDef>;

@@ -6,7 +6,8 @@
 
 import { RuleError } from '../errors.js';
 import { isFloat } from '../ir/types.js';
-import type { OpDef } from './op.js';
+import type { OpDef, WgslGen } from './op.js';
+import { f32, u32 } from './wgsl.js';
 
 const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
 
@@ -130,6 +131,47 @@ const dropoutKernel: OpDef['cpu'] = ({ inputs, output, attrs }) => {
   };
 };
 
+const WGSL_THREEFRY = `fn rotl(x: u32, s: u32) -> u32 { return (x << s) | (x >> (32u - s)); }
+fn threefry2x32(k0: u32, k1: u32, c0: u32, c1: u32) -> vec2<u32> {
+  var ks = array<u32, 3>(k0, k1, 0x1bd11bdau ^ k0 ^ k1);
+  var rot = array<u32, 8>(${ROT.map((r) => `${r}u`).join(', ')});
+  var x0 = c0 + k0;
+  var x1 = c1 + k1;
+  for (var block = 0u; block < 5u; block = block + 1u) {
+    let base = select(4u, 0u, block % 2u == 0u);
+    for (var r = 0u; r < 4u; r = r + 1u) {
+      x0 = x0 + x1;
+      x1 = rotl(x1, rot[base + r]) ^ x0;
+    }
+    let i = block + 1u;
+    x0 = x0 + ks[i % 3u];
+    x1 = x1 + ks[(i + 1u) % 3u] + i;
+  }
+  return vec2<u32>(x0, x1);
+}`;
+
+/**
+ * WGSL dropout: the CPU's mask bit for bit. Stream.uniform(i, step) < 1 - p compares the 53-bit
+ * integer (a >> 5)·2^26 + (b >> 6) with (1 - p)·2^53; WGSL has no f64, so the threshold is
+ * split into its high 27 bits and the ceiling of the rest, and the comparison done on u32s.
+ */
+const dropoutWgsl: WgslGen = ({ outType, attrs }) => {
+  const p = attrs.p as number, seed = (attrs.seed as number | undefined) ?? 0;
+  const s = new Stream(seed, `dropout:${(attrs.stream as string | undefined) ?? 'dropout'}`);
+  const t = (1 - p) * 9007199254740992;
+  const hi = Math.floor(t / 67108864), lo = Math.ceil(t - hi * 67108864);
+  const body = [
+    'let step = i32(round(in1[0]));',
+    `if (step <= 0${p === 0 ? ' || true' : ''}) { out[i] = in0[i]; return; }`,
+    `let h = threefry2x32(${u32(s.k0)}, ${u32(s.k1)}, i, u32(step));`,
+    'let a = h.x >> 5u;',
+    'let b = h.y >> 6u;',
+    `let keep = a < ${u32(hi)} || (a == ${u32(hi)} && b < ${u32(lo)});`,
+    `out[i] = select(0.0, in0[i] * ${f32(1 / (1 - p))}, keep);`,
+  ].join('\n');
+  return { kind: 'map', count: outType.shape.reduce((x, y) => x * y, 1), body, decls: WGSL_THREEFRY };
+};
+
 export const randomOps = {
   dropout: {
     name: 'dropout',
@@ -144,6 +186,7 @@ export const randomOps = {
       return { shape: [...x!.shape], dtype: x!.dtype };
     },
     cpu: dropoutKernel,
+    wgsl: dropoutWgsl,
     grad: (g, node, dy, needs) => [
       needs[0] ? g.op('dropout_grad', [dy, node.inputs[1]!], { ...node.attrs, stream: (node.attrs.stream as string | undefined) ?? 'dropout' }) : null,
       null,
@@ -157,6 +200,7 @@ export const randomOps = {
     infer: ([dy]) => ({ shape: [...dy!.shape], dtype: dy!.dtype }),
     // Dropout is linear in x, so its gradient is the same masked scaling applied to dy.
     cpu: dropoutKernel,
+    wgsl: dropoutWgsl,
     grad: 'none',
   },
 } satisfies Record<string, OpDef>;

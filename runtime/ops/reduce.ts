@@ -103,7 +103,7 @@ function reduceWgsl(mean: boolean): WgslGen {
     const base = gatherIndex('j', keptAxes.map((d) => shape[d]!), keptAxes.map((d) => ist[d]!));
     const off = gatherIndex('r', axes.map((d) => shape[d]!), axes.map((d) => ist[d]!));
     // mean of nothing is 0/0 = NaN, as on the CPU; a literal 0.0/0.0 would not compile.
-    const finish = (acc: string) => (mean ? (count === 0 ? `bitcast<f32>(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
+    const finish = (acc: string) => (mean ? (count === 0 ? `f32_bits(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
     const innerKept = shape.length > 0 && !axes.includes(shape.length - 1);
     // Short sums are not worth a workgroup's barriers (costly on software Vulkan, too).
     if (count <= 512 || (innerKept && m >= 2048)) {

@@ -7,6 +7,7 @@ import { shapeStr, sizeOf, type TensorType } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
 import type { OpDef } from './op.js';
 import { reduceAxes } from './reduce.js';
+import { gatherIndex, u32 } from './wgsl.js';
 
 const sliceProps = {
   axes: { type: 'array', items: { type: 'integer' }, description: 'The axes sliced (default 0, 1, ... for as many as `starts` has).' },
@@ -67,6 +68,13 @@ function sliceMap(shape: readonly number[], spec: SliceSpec): Int32Array {
   return map;
 }
 
+/** WGSL: the input position of output element `i` of a slice (start + q·step per axis). */
+function sliceSource(shape: readonly number[], spec: SliceSpec): string {
+  const ist = contiguousStrides(shape);
+  const start = spec.start.reduce((a, s, d) => a + s * ist[d]!, 0);
+  return `${u32(start)} + ${gatherIndex('i', spec.count, spec.step.map((st, d) => st * ist[d]!))}`;
+}
+
 function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
   return reduceAxes(t.shape.length, attrs.axis ?? 0)[0]!;
 }
@@ -119,6 +127,21 @@ export const slicingOps = {
         });
       };
     },
+    // WGSL: output row position r falls in one input's span; a chain of ifs picks it.
+    wgsl: ({ inTypes, outType, attrs }) => {
+      const axis = concatAxis(inTypes[0]!, attrs);
+      const inner = sizeOf(outType.shape.slice(axis + 1));
+      const rowOut = outType.shape[axis]! * inner;
+      const lines = [`let o = i / ${u32(rowOut)};`, `let r = i % ${u32(rowOut)};`];
+      let off = 0;
+      inTypes.forEach((t, j) => {
+        const row = t.shape[axis]! * inner;
+        const read = `out[i] = in${j}[o * ${u32(row)} + r - ${u32(off)}];`;
+        lines.push(j === inTypes.length - 1 ? `${j ? 'else ' : ''}{ ${read} }` : `${j ? 'else ' : ''}if (r < ${u32(off + row)}) { ${read} }`);
+        off += row;
+      });
+      return { kind: 'map', count: sizeOf(outType.shape), body: lines.join('\n') };
+    },
     grad: (g, node, dy, needs) => {
       const axis = concatAxis(g.type(node.inputs[0]!), node.attrs);
       let start = 0;
@@ -144,6 +167,11 @@ export const slicingOps = {
         for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
       };
     },
+    wgsl: ({ inTypes, outType, attrs }) => ({
+      kind: 'map',
+      count: sizeOf(outType.shape),
+      body: `out[i] = in0[${sliceSource(inTypes[0]!.shape, sliceSpec(inTypes[0]!.shape, attrs))}];`,
+    }),
     grad: (g, node, dy) => [g.op('slice_grad', [dy], { ...node.attrs, shape: [...g.type(node.inputs[0]!).shape] })],
   },
   slice_grad: {
@@ -170,6 +198,21 @@ export const slicingOps = {
         output.fill(0);
         for (let i = 0; i < n; i++) output[map[i]!] = dy[i]!;
       };
+    },
+    // WGSL: each output element checks, axis by axis, whether the slice read it, and from where.
+    wgsl: ({ outType, attrs }) => {
+      const shape = outType.shape;
+      const spec = sliceSpec(shape, attrs);
+      const ist = contiguousStrides(shape), ost = contiguousStrides(spec.count);
+      const lines = ['var src = 0u;'];
+      shape.forEach((n, d) => {
+        const c = `((i / ${u32(ist[d]!)}) % ${u32(n)})`;
+        lines.push(`{ let c = i32(${c}) - ${spec.start[d]!};`);
+        lines.push(`  if (c < 0 || c % ${spec.step[d]!} != 0 || c / ${spec.step[d]!} >= ${spec.count[d]!}) { out[i] = TO(0); return; }`);
+        lines.push(`  src = src + u32(c / ${spec.step[d]!}) * ${u32(ost[d]!)}; }`);
+      });
+      lines.push('out[i] = in0[src];');
+      return { kind: 'map', count: sizeOf(shape), body: lines.join('\n') };
     },
     grad: 'none',
   },

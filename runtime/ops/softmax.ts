@@ -4,8 +4,9 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType } from '../ir/types.js';
-import type { CpuKernel, OpDef } from './op.js';
+import type { CpuKernel, OpDef, WgslGen } from './op.js';
 import { reduceAxes, reducedShape } from './reduce.js';
+import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 
 const axisAttrs = {
   type: 'object',
@@ -71,6 +72,45 @@ function normKernel(log: boolean): CpuKernel {
   };
 }
 
+/**
+ * WGSL: one invocation per row, in f32 (the CPU sums in f64: results differ in the last bits).
+ * The maximum is subtracted first, and an infinite maximum is replaced by 0, as on the CPU.
+ */
+function normWgsl(log: boolean): WgslGen {
+  return ({ inTypes, attrs }) => {
+    const t = inTypes[0]!;
+    const { outer, len, inner } = rows(t, axisOf(t, attrs));
+    const x = (k: string) => `in0[base + ${k} * ${u32(inner)}]`;
+    const body = [
+      `let base = (i / ${u32(inner)}) * ${u32(len * inner)} + i % ${u32(inner)};`,
+      'var m = f32_bits(0xff800000u);',
+      `for (var k = 0u; k < ${u32(len)}; k = k + 1u) { m = max(m, ${x('k')}); }`,
+      'if (!is_finite(m)) { m = 0.0; }',
+      'var s = 0.0;',
+      `for (var k = 0u; k < ${u32(len)}; k = k + 1u) { s = s + exp(${x('k')} - m); }`,
+      log ? 'let ls = log(s);' : '',
+      `for (var k = 0u; k < ${u32(len)}; k = k + 1u) { out[base + k * ${u32(inner)}] = ${log ? `${x('k')} - m - ls` : `exp(${x('k')} - m) / s`}; }`,
+    ].join('\n');
+    return { kind: 'map', count: outer * inner, body, decls: FLOAT_TESTS };
+  };
+}
+
+/** WGSL logsumexp: one invocation per output; a NaN maximum stays NaN, an infinite one becomes 0. */
+const lseWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
+  const shape = inTypes[0]!.shape;
+  const { base, off, count } = reductionIndex(shape, lseAxes(inTypes[0]!, attrs));
+  const body = [
+    `let b = ${base('i')};`,
+    'var m = f32_bits(0xff800000u);',
+    `for (var r = 0u; r < ${u32(count)}; r = r + 1u) { let v = in0[b + ${off('r')}]; if (!is_nan(m) && (is_nan(v) || v > m)) { m = v; } }`,
+    'if (!is_finite(m) && !is_nan(m)) { m = 0.0; }',
+    'var s = 0.0;',
+    `for (var r = 0u; r < ${u32(count)}; r = r + 1u) { s = s + exp(in0[b + ${off('r')}] - m); }`,
+    'out[i] = log(s) + m;',
+  ].join('\n');
+  return { kind: 'map', count: sizeOf(outType.shape), body, decls: FLOAT_TESTS };
+};
+
 function lseAxes(t: TensorType, attrs: Record<string, unknown>): number[] {
   return reduceAxes(t.shape.length, attrs.axis);
 }
@@ -121,6 +161,7 @@ export const softmaxOps = {
     attrs: axisAttrs,
     infer: inferSame('softmax'),
     cpu: normKernel(false),
+    wgsl: normWgsl(false),
     // dx = y * (dy - sum(dy * y)) along the axis.
     grad: (g, node, dy) => {
       const axis = axisOf(g.type(node.inputs[0]!), node.attrs);
@@ -135,6 +176,7 @@ export const softmaxOps = {
     attrs: axisAttrs,
     infer: inferSame('log_softmax'),
     cpu: normKernel(true),
+    wgsl: normWgsl(true),
     // dx = dy - exp(y) * sum(dy) along the axis.
     grad: (g, node, dy) => {
       const axis = axisOf(g.type(node.inputs[0]!), node.attrs);
@@ -153,6 +195,7 @@ export const softmaxOps = {
       return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
     },
     cpu: lseKernel,
+    wgsl: lseWgsl,
     // dx = dy * exp(x - y), with y and dy broadcast back over the reduced axes.
     grad: (g, node, dy) => {
       const x = node.inputs[0]!;

@@ -33,3 +33,34 @@ export function gatherIndex(i: string, out: readonly number[], strides: readonly
   }
   return terms.length ? terms.join(' + ') : '0u';
 }
+
+/** An f32 literal; infinities and NaN are bit patterns through the frame's f32_bits (a constant
+ * expression may not evaluate to them, so a builtin bitcast of a literal would not compile). */
+export function f32(v: number): string {
+  if (v !== v) return 'f32_bits(0x7fc00000u)';
+  if (v === Infinity) return 'f32_bits(0x7f800000u)';
+  if (v === -Infinity) return 'f32_bits(0xff800000u)';
+  const s = String(v);
+  return /[.e]/.test(s) ? `f32(${s})` : `f32(${s}.0)`;
+}
+
+/**
+ * NaN and infinity tests on the bits: WGSL lets implementations assume floats are finite, so
+ * `v != v` may be folded away.
+ */
+export const FLOAT_TESTS = `fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn is_finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) < 0x7f800000u; }`;
+
+/**
+ * A reduction of `shape` over `axes` as index expressions: output `j` reads the elements
+ * base(j) + off(r) for r < count (row-major over the reduced axes, the CPU kernels' order).
+ */
+export function reductionIndex(shape: readonly number[], axes: readonly number[]): { base: (j: string) => string; off: (r: string) => string; count: number } {
+  const ist = contiguousStrides(shape);
+  const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  return {
+    base: (j) => gatherIndex(j, kept.map((d) => shape[d]!), kept.map((d) => ist[d]!)),
+    off: (r) => gatherIndex(r, axes.map((d) => shape[d]!), axes.map((d) => ist[d]!)),
+    count: axes.reduce((n, d) => n * shape[d]!, 1),
+  };
+}

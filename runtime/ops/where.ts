@@ -3,7 +3,9 @@
 
 import { RuleError } from '../errors.js';
 import type { TypedArray } from '../ir/types.js';
-import { broadcastShapes } from './broadcast.js';
+import { sizeOf } from '../ir/types.js';
+import { broadcastShapes, broadcastStrides } from './broadcast.js';
+import { gatherIndex } from './wgsl.js';
 import { indexMap } from './elementwise.js';
 import { noAttrs, type OpDef } from './op.js';
 
@@ -31,6 +33,11 @@ export const whereOps = {
       };
     },
     // The builder sums the broadcast gradients back to each operand's shape.
+    wgsl: ({ inTypes, outType }) => {
+      const n = sizeOf(outType.shape);
+      const ix = inTypes.map((t) => (sizeOf(t.shape) === n ? 'i' : sizeOf(t.shape) === 1 ? '0u' : gatherIndex('i', outType.shape, broadcastStrides(t.shape, outType.shape))));
+      return { kind: 'map', count: n, body: `out[i] = select(in2[${ix[2]}], in1[${ix[1]}], in0[${ix[0]}] != T0(0));` };
+    },
     grad: (g, node, dy, needs) => {
       const c = node.inputs[0]!;
       return [

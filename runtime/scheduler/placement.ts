@@ -28,8 +28,8 @@ export interface PlacementOptions {
   main: DeviceKind;
   /** Node name -> its `device:` request. */
   requests?: Map<string, DeviceRequest>;
-  /** The WebGPU device's limit on one bound tensor, or null when there is no WebGPU device. */
-  gpu: { maxBindingBytes: number } | null;
+  /** The WebGPU device's limits on one bound tensor and on buffers per kernel; null without a WebGPU device. */
+  gpu: { maxBindingBytes: number; maxBuffers?: number } | null;
   /** Make any fallback an error. */
   strict?: boolean;
 }
@@ -54,10 +54,11 @@ const bytesOf = (n: IRNode) => sizeOf(n.type.shape) * (n.type.dtype === 'f64' ? 
 const where = (loc?: SourceLoc) => (loc ? ` (${loc.file}:${loc.line}:${loc.col})` : '');
 
 /** Why a WebGPU request cannot be met for this node, or null when it can. */
-function gpuObstacle(g: IRGraph, node: IRNode): string | null {
+function gpuObstacle(g: IRGraph, node: IRNode, maxBuffers: number): string | null {
   const types = [node.type, ...node.inputs.map((i) => g.node(i).type)];
   if (types.some((t) => t.dtype === 'f64')) return 'f64: WGSL has no f64';
   if (!getOp(node.op)?.wgsl) return `op ${node.op} has no WGSL kernel`;
+  if (node.inputs.length + 1 > maxBuffers) return `${node.inputs.length} inputs and an output: a WebGPU kernel binds at most ${maxBuffers} storage buffers`;
   return null;
 }
 
@@ -92,13 +93,14 @@ export function place(g: IRGraph, order: string[], opts: PlacementOptions): Plac
     const r = request(node);
     if (r.device === 'webgpu') {
       if (!opts.gpu) throw new DeviceError('NoAdapter', `node "${name}" asks for webgpu, but no WebGPU device was acquired`, 'create the session with Session.create (or the CLI), which acquires one', name);
-      const obstacle = gpuObstacle(g, node);
+      // WebGPU guarantees 8 storage buffers per shader stage; devices may offer more.
+      const obstacle = gpuObstacle(g, node, opts.gpu.maxBuffers ?? 8);
       if (obstacle) {
         nodes.set(name, { device: 'cpu', why: `fallback: ${obstacle}`, fallback: true });
         fallbacks.push(name);
         continue;
       }
-      for (const t of [name, ...node.inputs]) {
+      for (const t of [...node.inputs, name]) {
         const b = bytesOf(g.node(t));
         if (b > opts.gpu.maxBindingBytes) {
           throw new DeviceError(
@@ -119,7 +121,8 @@ export function place(g: IRGraph, order: string[], opts: PlacementOptions): Plac
     nodes.set(name, { device, why: 'constant, filled where it is first read', fallback: false });
   }
   if (opts.strict && fallbacks.length) {
-    const list = fallbacks.map((n) => `"${n}" (${g.node(n).op}): ${nodes.get(n)!.why.replace(/^fallback: /, '')}${where(g.node(n).loc)}`);
+    const list = fallbacks.slice(0, 3).map((n) => `"${n}" (${g.node(n).op}): ${nodes.get(n)!.why.replace(/^fallback: /, '')}${where(g.node(n).loc)}`);
+    if (fallbacks.length > 3) list.push(`and ${fallbacks.length - 3} more (graph-run plan lists them)`);
     throw new DeviceError(
       'Fallback',
       `--strict-device: ${fallbacks.length} node${fallbacks.length === 1 ? '' : 's'} cannot run on webgpu: ${list.join('; ')}`,

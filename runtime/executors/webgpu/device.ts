@@ -68,7 +68,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
     const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
     throw new DeviceError(
       'NoAdapter',
-      icd ? `no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none` : 'no WebGPU adapter: no Vulkan driver found',
+      icd ? `no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none` : 'no WebGPU adapter: no Vulkan driver that Dawn accepts (it rejects Mesa\'s lavapipe)',
       SETUP_HINT,
     );
   }

@@ -71,7 +71,7 @@ export class DeviceRuntime {
       device: this.opts.device,
       main: this.main,
       requests: this.opts.requests,
-      gpu: this.opts.gpu ? { maxBindingBytes: this.opts.gpu.limits.maxBindingBytes } : null,
+      gpu: this.opts.gpu ? { maxBindingBytes: this.opts.gpu.limits.maxBindingBytes, maxBuffers: this.opts.gpu.limits.maxBuffers } : null,
       strict: this.opts.strict,
     });
     const execs = this.opts.gpu ? { cpu: this.cpu, webgpu: this.opts.gpu } : { cpu: this.cpu };
@@ -159,13 +159,13 @@ export class DeviceRuntime {
 
   /** The synchronous methods run CPU plans only: a session with WebGPU nodes is driven by the async ones. */
   requireSync(what: string): never {
-    throw new DeviceError('KernelError', `${what}() is synchronous, and this session runs nodes on WebGPU`, `use ${what}Async()`);
+    throw new DeviceError('KernelError', `${what}() is synchronous, and this session runs nodes on WebGPU: use ${what}Async()`);
   }
 
   /** Synchronous methods read the host arrays: they must not be behind the device's. */
   requireHost(what: string): void {
     if (this.dirty) {
-      throw new DeviceError('KernelError', `${what}() reads parameters on the host, but they were last updated on the GPU`, `await session.${what}Async(), or await session.syncParameters() first`);
+      throw new DeviceError('KernelError', `${what}() reads parameters on the host, but they were last updated on the GPU: use ${what}Async(), or await syncParameters() first`);
     }
   }
 

@@ -18,6 +18,8 @@ export interface WebGpuLimits {
   /** Largest tensor, in bytes, one kernel may bind. */
   maxBindingBytes: number;
   maxBufferBytes: number;
+  /** Storage buffers one kernel may bind: its inputs and its output. */
+  maxBuffers: number;
 }
 
 export class WebGpuExecutor implements Executor<GPUBuffer> {
@@ -27,7 +29,7 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   private pass: GPUComputePassEncoder | null = null;
   private recorded = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly layouts = new Map<number, GPUPipelineLayout>();
+  private readonly layouts = new Map<number, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly dtypes = new WeakMap<GPUBuffer, DType>();
   private readonly pending: Promise<void>[] = [];
   private failure: Error | null = null;
@@ -35,7 +37,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   private disposed = false;
 
   private constructor(private readonly device: GPUDevice, readonly description: string, private readonly release: () => void) {
-    this.limits = { maxBindingBytes: device.limits.maxStorageBufferBindingSize, maxBufferBytes: device.limits.maxBufferSize };
+    this.limits = {
+      maxBindingBytes: device.limits.maxStorageBufferBindingSize,
+      maxBufferBytes: device.limits.maxBufferSize,
+      maxBuffers: device.limits.maxStorageBuffersPerShaderStage,
+    };
     void device.lost.then((info) => {
       if (!this.disposed) this.lostInfo = info;
     });
@@ -105,11 +111,19 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     const shader = frame(kernel, inTypes.map((t) => scalar(t.dtype, node)), scalar(node.type.dtype, node));
     const groups = shader.dispatch;
     if (!groups) return () => {};
-    const pipeline = this.pipeline(shader.code, inputs.length, node);
+    // One error scope over compilation and binding: its first error (with the WGSL position)
+    // is reported against this node by ready() and the next read.
+    this.device.pushErrorScope('validation');
+    const pipeline = this.pipeline(shader.code, inputs.length);
     const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
+      layout: this.layout(inputs.length).group,
       entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
+    this.pending.push(
+      this.device.popErrorScope().then((e) => {
+        if (e) this.failure ??= new DeviceError('KernelError', `the WGSL kernel of node "${node.name}" (${node.op}) is invalid: ${e.message}`, 'this is a bug in graph-run; --device cpu avoids it', node.name);
+      }),
+    );
     const [x, y, z] = groups;
     return () => {
       const pass = this.computePass();
@@ -161,11 +175,14 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     this.release();
   }
 
+  /** Throws a lost device (for good) or the first error since the last check (once). */
   private check(): void {
     if (this.lostInfo) {
       throw new DeviceError('DeviceLost', `the GPU device was lost: ${this.lostInfo.message || this.lostInfo.reason}`, 'rerun; if it recurs, check the driver or use --device cpu');
     }
-    if (this.failure) throw this.failure;
+    const f = this.failure;
+    this.failure = null;
+    if (f) throw f;
   }
 
   private openEncoder(): GPUCommandEncoder {
@@ -183,31 +200,27 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   }
 
   /** Explicit layouts (not 'auto'): a binding the kernel leaves unused must still be accepted. */
-  private layout(inputs: number): GPUPipelineLayout {
+  private layout(inputs: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
     let l = this.layouts.get(inputs);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [];
       for (let i = 0; i <= inputs; i++) {
         entries.push({ binding: i, visibility: 4 /* GPUShaderStage.COMPUTE */, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
       }
-      l = this.device.createPipelineLayout({ bindGroupLayouts: [this.device.createBindGroupLayout({ entries })] });
+      const group = this.device.createBindGroupLayout({ entries });
+      l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
       this.layouts.set(inputs, l);
     }
     return l;
   }
 
-  private pipeline(code: string, inputs: number, node: IRNode): GPUComputePipeline {
+  private pipeline(code: string, inputs: number): GPUComputePipeline {
     let p = this.pipelines.get(code);
-    if (p) return p;
-    this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code });
-    p = this.device.createComputePipeline({ layout: this.layout(inputs), compute: { module, entryPoint: 'main' } });
-    this.pending.push(
-      this.device.popErrorScope().then((e) => {
-        if (e) this.failure ??= new DeviceError('KernelError', `the WGSL kernel of node "${node.name}" (${node.op}) is invalid: ${e.message}`, 'this is a bug in graph-run; --device cpu avoids it', node.name);
-      }),
-    );
-    this.pipelines.set(code, p);
+    if (!p) {
+      const module = this.device.createShaderModule({ code });
+      p = this.device.createComputePipeline({ layout: this.layout(inputs).pipeline, compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(code, p);
+    }
     return p;
   }
 }

@@ -35,6 +35,8 @@ export function frame(k: WgslKernel, inTypes: WgslScalar[], outType: WgslScalar)
   head.push(`alias TO = ${outType};`);
   inTypes.forEach((_, i) => head.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<T${i}>;`));
   head.push(`@group(0) @binding(${inTypes.length}) var<storage, read_write> out: array<TO>;`);
+  // A user function is not a constant expression, so f32_bits(0x7f800000u) may be infinite.
+  head.push('fn f32_bits(b: u32) -> f32 { return bitcast<f32>(b); }');
   if (k.decls) head.push(k.decls);
   const indent = (s: string) => s.split('\n').map((l) => '  ' + l).join('\n');
   switch (k.kind) {
