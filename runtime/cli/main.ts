@@ -19,6 +19,9 @@ import { plotSvg } from '../progress/plot.js';
 import { progressMode, TrainingReporter, type Terminal } from '../progress/reporter.js';
 import { ToolError } from '../checkpoint/errors.js';
 import type { FloatDType } from '../ir/types.js';
+import { DeviceError } from '../executors/executor.js';
+import type { DeviceChoice } from '../scheduler/placement.js';
+import { checkDeviceFlags, formatDeviceError, planCommand, runOnDevice, wantsDevicePath } from './device.js';
 
 const HELP = `graph-run: train and run neural networks written as YAML computation graphs
 
@@ -39,6 +42,8 @@ Usage:
   graph-run trace <graph.yaml>         one step of learning: every forward value, every
                                        reverse-graph node (which gradient, which rule),
                                        the optimizer's updates; --step N, --sample K, --full
+  graph-run plan <graph.yaml>          where each node of the training step runs (cpu or
+                                       webgpu) and why, with the transfers between devices
   graph-run --help | --version
 
 Options:
@@ -58,6 +63,10 @@ Options:
   --sample K         trace: train that step on data row K (from 0; with batch size B, the
                      batch holding row K) instead of the step's own batch
   --full             trace: print every element of every value
+  --device D         cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides
+                     the graph's device: key (docs/webgpu.md)
+  --strict-device    make any node falling back from WebGPU to the CPU an error
+  --explain          print where each node runs, and why, before running
   -h, --help         this text
 
 Exit codes: 0 success, 1 an error in the graph or its data, 2 a usage error.
@@ -89,6 +98,10 @@ interface Options {
   step?: number;
   sample?: number;
   full?: boolean;
+  /** run / plan: the device (docs/webgpu.md). */
+  device?: DeviceChoice;
+  strictDevice?: boolean;
+  explain?: boolean;
 }
 
 function version(): string {
@@ -127,6 +140,9 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
         step: { type: 'string' },
         sample: { type: 'string' },
         full: { type: 'boolean' },
+        device: { type: 'string' },
+        'strict-device': { type: 'boolean' },
+        explain: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -138,7 +154,7 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (v.help) return 'help';
   if (v.version) return 'version';
   const pos = parsed.positionals;
-  const commands = ['validate', 'grad', 'run', 'dot', 'export', 'trace', 'check'];
+  const commands = ['validate', 'grad', 'run', 'dot', 'export', 'trace', 'check', 'plan'];
   let command = 'run';
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
@@ -171,6 +187,9 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
     return n;
   };
   Object.assign(opts, { step: whole('--step', v.step, 1), sample: whole('--sample', v.sample, 0), full: v.full === true });
+  if (v.device !== undefined && !['cpu', 'webgpu', 'auto'].includes(v.device)) throw new UsageError(`--device must be cpu, webgpu or auto, got "${v.device}"`);
+  if (command !== 'run' && command !== 'plan' && (v.device !== undefined || v['strict-device'] || v.explain)) throw new UsageError('--device, --strict-device and --explain belong to a run (or graph-run plan)');
+  Object.assign(opts, { device: v.device as DeviceChoice | undefined, strictDevice: v['strict-device'] === true, explain: v.explain === true });
   return { command, file: pos[0]!, opts };
 }
 
@@ -336,31 +355,81 @@ export function main(
         exportCommand(compile(model, { dtype: p.opts.dtype, device: 'cpu' }), { onnx: p.opts.onnx, load: p.opts.load, version: version() }, out);
         return 0;
       case 'run':
+        if (wantsDevicePath(model, p.opts.device, p.opts.explain === true)) throw new UsageError('this run asks for a device (--device, --explain or the graph\'s device: key): use mainAsync (bin/graph-run.js does)');
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out, term);
         return 0;
+      case 'plan':
+        throw new UsageError('graph-run plan acquires a device asynchronously: use mainAsync (bin/graph-run.js does)');
       default:
         throw new UsageError(`unknown command "${p.command}"`);
     }
   } catch (e) {
-    if (e instanceof GraphErrors) {
-      for (const x of e.errors) err(formatError(x));
-      err(`${e.errors.length} error${e.errors.length === 1 ? '' : 's'}`);
-      return 1;
+    return reportError(e, err);
+  }
+}
+
+/** An error as the CLI reports it: its lines on `err` and the exit code (1 graph/device, 2 usage). */
+function reportError(e: unknown, err: (s: string) => void): number {
+  if (e instanceof GraphErrors) {
+    for (const x of e.errors) err(formatError(x));
+    err(`${e.errors.length} error${e.errors.length === 1 ? '' : 's'}`);
+    return 1;
+  }
+  if (e instanceof UsageError) {
+    err(`graph-run: ${e.message}`);
+    err('Try graph-run --help.');
+    return 2;
+  }
+  if (e instanceof DeviceError) {
+    for (const line of formatDeviceError(e)) err(line);
+    return 1;
+  }
+  if (e instanceof ToolError) {
+    err(`graph-run: ${e.message}`);
+    if (e.hint) err(`    hint: ${e.hint}`);
+    return 1;
+  }
+  if (e instanceof Error && 'kind' in e && 'loc' in e) {
+    err(formatError(e as never));
+    return 1;
+  }
+  throw e;
+}
+
+/**
+ * The CLI with devices: a run that asks for one (--device, --explain, the graph's `device:`) and
+ * `graph-run plan` acquire it asynchronously and release it before returning, so the process
+ * exits promptly; everything else is main().
+ * @example process.exitCode = await mainAsync(process.argv.slice(2));
+ */
+export async function mainAsync(
+  argv: string[], out: (s: string) => void = stdoutLine, err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  term: Terminal | undefined = out === stdoutLine ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) } : undefined,
+): Promise<number> {
+  let p: ReturnType<typeof parse>;
+  try {
+    p = parse(argv);
+  } catch {
+    return main(argv, out, err, term);
+  }
+  if (p === 'help' || p === 'version' || (p.command !== 'run' && p.command !== 'plan')) return main(argv, out, err, term);
+  const file = p.file!;
+  if (!existsSync(file) || !statSync(file).isFile()) return main(argv, out, err, term);
+  // A graph that never mentions a device runs on the CPU as before: no second load.
+  if (p.command === 'run' && p.opts.device === undefined && !p.opts.explain && !readFileSync(file, 'utf8').includes('device')) return main(argv, out, err, term);
+  try {
+    const model = loadGraph(file);
+    const o = { dtype: p.opts.dtype, device: p.opts.device, strictDevice: p.opts.strictDevice === true, explain: p.opts.explain === true, epochs: p.opts.epochs, json: p.opts.json, quiet: p.opts.quiet };
+    if (p.command === 'plan') {
+      await planCommand(model, o, out);
+      return 0;
     }
-    if (e instanceof UsageError) {
-      err(`graph-run: ${e.message}`);
-      err('Try graph-run --help.');
-      return 2;
-    }
-    if (e instanceof ToolError) {
-      err(`graph-run: ${e.message}`);
-      if (e.hint) err(`    hint: ${e.hint}`);
-      return 1;
-    }
-    if (e instanceof Error && 'kind' in e && 'loc' in e) {
-      err(formatError(e as never));
-      return 1;
-    }
-    throw e;
+    if (!wantsDevicePath(model, p.opts.device, p.opts.explain === true)) return main(argv, out, err, term);
+    const cpuOnly: [string, unknown][] = [['--save', p.opts.save], ['--save-every', p.opts.saveEvery], ['--resume', p.opts.resume], ['--load', p.opts.load], ['--plot', p.opts.plot], ['--onnx', p.opts.onnx]];
+    checkDeviceFlags(cpuOnly.filter(([, v]) => v !== undefined).map(([f]) => f));
+    await runOnDevice(model, o, out, err, term);
+    return 0;
+  } catch (e) {
+    return reportError(e, err);
   }
 }
