@@ -123,7 +123,7 @@ describe('placement in the labels', () => {
       'params:\n  w: {shape: [3, 2], init: 0.1}',
       'nodes:',
       '  - {name: z, op: matmul, inputs: [x, w]}',
-      '  - {name: p, op: softmax, inputs: [z]}',
+      '  - {name: p, op: concat, inputs: [z, z, z, z, z, z, z, z]}',
       '  - {name: q, op: mul, inputs: [p, 2], device: cpu}',
       'outputs: [q]',
       'loss: {op: mean, inputs: [q]}',
@@ -137,7 +137,7 @@ describe('placement in the labels', () => {
     const at = (n: string) => g.nodes.get(n)!.attrs.label!.split('\n')[2]!.replace(/^.* · /, '');
     expect(at('z')).toBe('webgpu');
     expect(at('w')).toBe('webgpu');
-    expect(at('p')).toBe('cpu (fallback)'); // softmax has no WGSL kernel
+    expect(at('p')).toBe('cpu (fallback)'); // 8 inputs and an output: more buffers than a WebGPU kernel must bind
     expect(at('q')).toBe('cpu'); // asked for
     // Reverse-graph nodes run where the forward node they came from asked to run.
     const fromQ = [...g.nodes.keys()].filter((k) => k.startsWith('grad/q/'));
