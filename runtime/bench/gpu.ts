@@ -26,7 +26,8 @@ import { graphPath } from './workloads.js';
 type Config =
   | { kind: 'matmul'; device: 'webgpu' | 'cpu'; n: number; tile?: MatmulTileName; flags?: string[] }
   | { kind: 'mlp'; device: 'webgpu' | 'cpu'; batch: number; width: number; tile?: MatmulTileName }
-  | { kind: 'gender'; device: 'webgpu' };
+  | { kind: 'gender'; device: 'webgpu' }
+  | { kind: 'parity'; device: 'webgpu' };
 
 interface Result {
   name: string;
@@ -42,6 +43,7 @@ const nameOf = (c: Config): string => {
     case 'matmul': return `matmul_${c.n}_${c.device}${c.tile ? `_${c.tile}` : ''}${c.flags?.length ? '_norobust' : ''}`;
     case 'mlp': return `mlp_${c.width}_b${c.batch}_${c.device}${c.tile ? `_${c.tile}` : ''}`;
     case 'gender': return `gender_${c.device}`;
+    case 'parity': return `parity_${c.device}`;
     default: return c satisfies never;
   }
 };
@@ -195,12 +197,80 @@ async function benchGender(): Promise<Record<string, unknown>> {
   }
 }
 
+/** An op case of test/reference/ops.json (made by PyTorch) as a graph: y = op(inputs), L = sum(y * w). */
+interface OpCase {
+  name: string;
+  op: string;
+  attrs: Record<string, unknown>;
+  inputs: { name: string; dtype: 'float' | 'i32'; shape: number[]; data: number[] }[];
+  output: { shape: number[] };
+  w?: number[];
+  grads?: Record<string, number[]>;
+}
+
+function nest(flat: number[], shape: number[]): unknown {
+  if (shape.length === 0) return flat[0];
+  const step = flat.length / shape[0]!;
+  return Array.from({ length: shape[0]! }, (_, i) => nest(flat.slice(i * step, (i + 1) * step), shape.slice(1)));
+}
+
+function opCaseYaml(c: OpCase): string {
+  const init = (data: number[], shape: number[]) => (shape.length ? `{values: ${JSON.stringify(nest(data, shape))}}` : `${data[0]}`);
+  const ints = c.inputs.filter((i) => i.dtype === 'i32'), floats = c.inputs.filter((i) => i.dtype === 'float');
+  const lines = ['graph-run: 1', `name: ${c.name}`];
+  if (ints.length) lines.push('inputs:', ...ints.map((i) => `  ${i.name}: {shape: ${JSON.stringify(i.shape)}, dtype: i32}`));
+  if (floats.length || c.grads) lines.push('params:');
+  for (const i of floats) lines.push(`  ${i.name}: {shape: ${JSON.stringify(i.shape)}, init: ${init(i.data, i.shape)}${i.name === 'c' ? ', trainable: false' : ''}}`);
+  if (c.grads) lines.push(`  w: {shape: ${JSON.stringify(c.output.shape)}, init: ${init(c.w!, c.output.shape)}, trainable: false}`);
+  lines.push('nodes:', `  - {name: y, op: ${c.op}, inputs: ${JSON.stringify(c.inputs.map((i) => i.name))}, attrs: ${JSON.stringify(c.attrs)}}`);
+  if (c.grads) lines.push('  - {name: yw, op: mul, inputs: [y, w]}', '  - {name: L, op: sum, inputs: [yw]}');
+  lines.push('outputs: [y]', `feed: {${ints.map((i) => `${i.name}: ${JSON.stringify(nest(i.data, i.shape))}`).join(', ')}}`);
+  if (c.grads) lines.push(`gradients: {of: L, wrt: ${JSON.stringify(floats.filter((i) => i.name !== 'c').map((i) => i.name))}}`);
+  return lines.join('\n') + '\n';
+}
+
+const relErr = (got: ArrayLike<number>, want: ArrayLike<number>) => {
+  let scale = 0, err = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]!));
+    const d = Math.abs(got[i]! - want[i]!);
+    err = Math.max(err, d !== d ? Infinity : d);
+  }
+  return err / (scale || 1);
+};
+
+/** Every op case on this GPU (forward and gradients, no fallback) against the CPU executor. */
+async function benchParity(): Promise<Record<string, unknown>> {
+  const ref = JSON.parse(readFileSync(graphPath('test/reference/ops.json'), 'utf8')) as { cases: OpCase[] };
+  const gpu = await WebGpuExecutor.create();
+  const worst: Record<string, number> = {};
+  try {
+    for (const c of ref.cases) {
+      const model = () => parseGraph(opCaseYaml(c), `${c.name}.yaml`);
+      const feed = new Map(c.inputs.filter((i) => i.dtype === 'i32').map((i) => [i.name, i.data]));
+      const g = await Session.create(model(), { device: 'webgpu', gpu, strictDevice: true });
+      const cpu = new Session(model(), { dtype: 'f32' });
+      let e = relErr((await g.runAsync(feed, 1)).y!.data, cpu.run(feed, 1).y!.data);
+      if (c.grads) {
+        const gg = await g.gradientsAsync(), cg = cpu.gradients();
+        for (const k of Object.keys(cg)) e = Math.max(e, relErr(gg[k]!.data, cg[k]!.data));
+      }
+      worst[c.name] = e;
+    }
+  } finally {
+    gpu.dispose();
+  }
+  const over = Object.entries(worst).filter(([, e]) => !(e <= 1e-5));
+  return { cases: Object.keys(worst).length, max_rel_err: Math.max(...Object.values(worst)), over_1e5: Object.fromEntries(over), per_case: worst };
+}
+
 async function child(c: Config): Promise<void> {
   let out: Record<string, unknown>;
   switch (c.kind) {
     case 'matmul': out = await benchMatmul(c); break;
     case 'mlp': out = await benchMlp(c); break;
     case 'gender': out = await benchGender(); break;
+    case 'parity': out = await benchParity(); break;
     default: out = c satisfies never;
   }
   process.stdout.write('RESULT ' + JSON.stringify(out) + '\n');
@@ -239,8 +309,9 @@ async function main(argv: string[]): Promise<void> {
   const tiles = Object.keys(matmulTiles) as MatmulTileName[];
   const width = quick ? 512 : 4096, batch = quick ? 128 : 1024;
   // Most telling first, so a run cut short still has them: correctness, the big matmul, the MLP.
-  const configs: [Config, number][] = [[{ kind: 'gender', device: 'webgpu' }, 60]];
+  const configs: [Config, number][] = [[{ kind: 'gender', device: 'webgpu' }, 60], [{ kind: 'parity', device: 'webgpu' }, 90]];
   for (const n of [...sizes].reverse()) {
+    configs.push([{ kind: 'matmul', device: 'webgpu', n }, 30]);
     for (const tile of tiles) configs.push([{ kind: 'matmul', device: 'webgpu', n, tile }, 30]);
     configs.push([{ kind: 'matmul', device: 'webgpu', n, tile: 'big', flags: ['enable-dawn-features=disable_robustness'] }, 30]);
     if (n === sizes[1]) {
@@ -275,6 +346,7 @@ async function main(argv: string[]): Promise<void> {
 function summary(r: Result): string {
   const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
   if (r.config.kind === 'matmul') return `${f(r.tflops)} TFLOP/s (${f(r.ms, 3)} ms, err ${f(r.max_err_rel_to_sum_abs, 8)})`;
+  if (r.config.kind === 'parity') return `${r.cases} op cases, largest relative difference from the CPU ${f(r.max_rel_err, 8)}; over 1e-5: ${Object.keys(r.over_1e5 as object).join(', ') || 'none'}`;
   if (r.config.kind === 'mlp') return `${f(r.ms, 3)} ms/step (${f(r.tflops)} TFLOP/s; with loss read ${f(r.ms_with_loss_readback, 3)} ms)`;
   return `trained in ${f(r.train_ms, 0)} ms; loss vs torch f32 ${f(r.max_loss_rel_diff_vs_torch_f32, 8)}, predictions ${f(r.max_prediction_rel_diff, 8)}`;
 }
