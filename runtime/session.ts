@@ -607,6 +607,7 @@ export class Session {
     const log: LossRecord[] = [];
     const steps = Math.ceil(this.rows / bs);
     const orderBuf = t.shuffle ? new Int32Array(this.rows) : null;
+    // The last epoch whose steps the GPU is known to have finished: a read after it came back.
     let done: number | null = null;
     dev.hostChanged();
     try {
@@ -623,6 +624,7 @@ export class Session {
         }
         if (epoch % t.logEvery === 0) {
           const r = await this.metricsAsync(epoch);
+          done = epoch;
           if (opts.checkFinite !== false && !Number.isFinite(r.loss)) {
             fail([new DataError(`the loss is ${r.loss} after epoch ${epoch} (on ${this.device})`, t.loc, undefined, 'lower the learning rate; --device cpu names the first node that produced a NaN or infinity')]);
           }
@@ -631,13 +633,15 @@ export class Session {
         }
         if (opts.onEpoch) {
           await dev.toHost();
+          done = epoch;
           opts.onEpoch(epoch);
         }
-        done = epoch;
       }
       await dev.toHost();
     } catch (e) {
       if (!dev.lost) throw e;
+      // Nothing from the GPU is written back: the parameters stay as the last sync left them.
+      dev.abandonDevice();
       throw new DeviceError('DeviceLost', `the GPU device was lost during training; the last completed epoch is ${done ?? 'none'}`, 'nothing was written; rerun, or resume from a checkpoint', undefined);
     }
     return log;

@@ -162,6 +162,12 @@ export class DeviceRuntime {
     throw new DeviceError('KernelError', `${what}() is synchronous, and this session runs nodes on WebGPU: use ${what}Async()`);
   }
 
+  /** The device copies are gone (a lost device): the host arrays, untouched since the last sync, are current. */
+  abandonDevice(): void {
+    this.dirty = false;
+    this.uploaded = false;
+  }
+
   /** Synchronous methods read the host arrays: they must not be behind the device's. */
   requireHost(what: string): void {
     if (this.dirty) {
