@@ -6,20 +6,8 @@ import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
 import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
-import { reduceAxes, reducedShape } from './reduce.js';
+import { reduceAttrs, reduceAxes, reducedShape } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
-
-const reduceAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
-      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
-    },
-    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
-  },
-};
 
 const argAttrs = {
   type: 'object',

@@ -7,7 +7,8 @@ import { contiguousStrides } from './broadcast.js';
 import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
 import { gatherIndex, u32 } from './wgsl.js';
 
-const reduceAttrs = {
+/** The attributes of every reduction over axes (sum, mean, max, min, logsumexp, ...). */
+export const reduceAttrs = {
   type: 'object',
   additionalProperties: false,
   properties: {

@@ -5,7 +5,7 @@
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType } from '../ir/types.js';
 import type { CpuKernel, OpDef, WgslGen } from './op.js';
-import { reduceAxes, reducedShape } from './reduce.js';
+import { reduceAttrs, reduceAxes, reducedShape } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 
 const axisAttrs = {
@@ -13,18 +13,6 @@ const axisAttrs = {
   additionalProperties: false,
   properties: {
     axis: { type: 'integer', description: 'The axis to normalise over (negative counts from the end); default -1, the last.', default: -1 },
-  },
-};
-
-const lseAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
-      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
-    },
-    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
   },
 };
 
@@ -188,7 +176,7 @@ export const softmaxOps = {
     name: 'logsumexp',
     doc: 'log(sum(exp(x))) over axes (all when absent), computed stably.',
     arity: 1,
-    attrs: lseAttrs,
+    attrs: reduceAttrs,
     infer: ([t], attrs) => {
       if (t!.dtype === 'i32') throw new RuleError('logsumexp needs a float tensor, got i32', 'DTypeError');
       const axes = lseAxes(t!, attrs);
