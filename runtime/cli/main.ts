@@ -318,7 +318,8 @@ export function main(
     const model = loadGraph(p.file!);
     switch (p.command) {
       case 'validate': {
-        const s = compile(model, { dtype: p.opts.dtype });
+        // Validation checks graphs and data, not a device: a CPU session (as dot and export use).
+        const s = compile(model, { dtype: p.opts.dtype, device: 'cpu' });
         // Build every plan the job would build, so what validates also runs.
         if (model.loss && model.training) s.trainGraph(s.batchSize);
         const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
@@ -332,7 +333,7 @@ export function main(
         return 0;
       }
       case 'grad': {
-        const s = compile(model, { dtype: p.opts.dtype });
+        const s = compile(model, { dtype: p.opts.dtype, device: 'cpu' });
         if (!model.gradients && !model.loss) throw new UsageError(`${p.file} has neither a loss nor a gradients request: there is no reverse graph to print`);
         out(reverseGraphYaml(s).trimEnd());
         return 0;
