@@ -16,7 +16,6 @@ import type { Model } from '../../runtime/load/model.js';
 import { Stream } from '../../runtime/ops/random.js';
 import { buildPlan } from '../../runtime/scheduler/plan.js';
 import { Session } from '../../runtime/session.js';
-import { mainAsync } from '../../runtime/cli/main.js';
 import { maxRelErr, opCaseYaml, type OpCase } from '../ops/helpers.js';
 import { probeWebGpu, requireWebGpu } from './device.js';
 
@@ -377,18 +376,6 @@ describe.skipIf(!probe.gpu)('WebGPU sessions', () => {
     expect((err as Error).message).toContain('the last completed epoch is 20');
     expect(Array.from(s.parameters().w1!.data)).toEqual(Array.from(before));
     own.dispose();
-  });
-
-  it('graph-run --device webgpu trains the tutorial and exits', { timeout: 300_000 }, async () => {
-    const out: string[] = [], err: string[] = [];
-    const code = await mainAsync(['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21'], (l) => out.push(l), (l) => err.push(l));
-    expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out.join('')) as { losses: { epoch: number; loss: number }[]; predictions: Record<string, { data: number[] }> };
-    expect(r.losses.map((l) => l.epoch)).toEqual([0, 10, 20]);
-    r.losses.forEach((l, i) => expect(Math.abs(l.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1]).toBeLessThanOrEqual(1e-4));
-    const plan: string[] = [];
-    expect(await mainAsync(['plan', 'graphs/gender.yaml', '--device', 'webgpu'], (l) => plan.push(l), () => {})).toBe(0);
-    expect(plan.join('\n')).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
   });
 
   it('refuses the synchronous API while parameters live on the GPU', async () => {
