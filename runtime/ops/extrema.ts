@@ -4,9 +4,8 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
-import { contiguousStrides } from './broadcast.js';
 import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
-import { reduceAttrs, reduceAxes, reducedShape } from './reduce.js';
+import { reduceAttrs, reduceAxes, reducedShape, reductionMap } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 
 const argAttrs = {
@@ -17,25 +16,6 @@ const argAttrs = {
     keepdims: { type: 'boolean', description: 'Keep the searched axis with size 1.', default: false },
   },
 };
-
-/** For each element of a tensor of `shape`, the flat index of its slot in the reduced output. */
-export function reductionMap(shape: readonly number[], axes: readonly number[]): Int32Array {
-  const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const ost = contiguousStrides(keep);
-  const ist = contiguousStrides(shape);
-  const n = sizeOf(shape);
-  const map = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let rem = i, o = 0;
-    for (let d = 0; d < shape.length; d++) {
-      const q = Math.floor(rem / ist[d]!);
-      rem -= q * ist[d]!;
-      if (keep[d] !== 1) o += q * ost[d]!;
-    }
-    map[i] = o;
-  }
-  return map;
-}
 
 function inferExtremum(name: string) {
   return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {

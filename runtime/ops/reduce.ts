@@ -20,6 +20,25 @@ export const reduceAttrs = {
   },
 };
 
+/** For each element of a tensor of `shape`, the flat index of its slot in the reduced output. */
+export function reductionMap(shape: readonly number[], axes: readonly number[]): Int32Array {
+  const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const ost = contiguousStrides(keep);
+  const ist = contiguousStrides(shape);
+  const n = sizeOf(shape);
+  const map = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i, o = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const q = Math.floor(rem / ist[d]!);
+      rem -= q * ist[d]!;
+      if (keep[d] !== 1) o += q * ost[d]!;
+    }
+    map[i] = o;
+  }
+  return map;
+}
+
 /** Normalised, sorted, de-duplicated axes of a reduction. */
 export function reduceAxes(rank: number, axis: unknown): number[] {
   if (axis === undefined) return [...Array(rank).keys()];
@@ -64,19 +83,7 @@ function reduceKernel(mean: boolean): CpuKernel {
       };
     }
     // Output index of every input element, computed once.
-    const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const ost = contiguousStrides(keep);
-    const ist = contiguousStrides(shape);
-    const map = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let rem = i, o = 0;
-      for (let d = 0; d < shape.length; d++) {
-        const q = Math.floor(rem / ist[d]!);
-        rem -= q * ist[d]!;
-        if (keep[d] !== 1) o += q * ost[d]!;
-      }
-      map[i] = o;
-    }
+    const map = reductionMap(shape, axes);
     return () => {
       output.fill(0);
       for (let i = 0; i < n; i++) output[map[i]!]! += x[i]!;
