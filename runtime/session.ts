@@ -337,23 +337,37 @@ export class Session {
     return r;
   }
 
+  /** The training loop's fixed quantities, shared by train() and trainAsync(). */
+  private schedule(opts: TrainOptions) {
+    const t = this.model.training;
+    if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
+    const bs = t.batchSize;
+    return {
+      t,
+      epochs: opts.epochs ?? t.epochs,
+      bs,
+      // Steps per epoch: the step counter is a function of (epoch, batch), so a resumed run continues it.
+      steps: Math.ceil(this.rows / bs),
+      orderBuf: t.shuffle ? new Int32Array(this.rows) : null,
+    };
+  }
+
+  /** Set the clock's epoch and this epoch's row order (seeded shuffle, or data order). */
+  private beginEpoch(epoch: number, orderBuf: Int32Array<ArrayBuffer> | null): void {
+    this.clock.epoch = epoch;
+    this.order = orderBuf ? shuffledOrder(this.model.seed ?? 0, this.rows, epoch, orderBuf) : null;
+  }
+
   /** Train as the model's `training` section says (epochs may be overridden). */
   train(opts: TrainOptions = {}): LossRecord[] {
     this.dev?.requireSync('train');
-    const t = this.model.training;
-    if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
-    const epochs = opts.epochs ?? t.epochs;
-    const bs = t.batchSize;
+    const { t, epochs, bs, steps, orderBuf } = this.schedule(opts);
     const log: LossRecord[] = [];
-    const steps = Math.ceil(this.rows / bs);
     const guard = opts.checkFinite === false ? null : new StepGuard(this.bound);
-    const orderBuf = t.shuffle ? new Int32Array(this.rows) : null;
     for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
-      this.clock.epoch = epoch;
-      this.order = orderBuf ? shuffledOrder(this.model.seed ?? 0, this.rows, epoch, orderBuf) : null;
+      this.beginEpoch(epoch, orderBuf);
       for (let s = 0, k = 0; s < this.rows; s += bs, k++) {
         const count = Math.min(bs, this.rows - s);
-        // The step counter is a function of (epoch, batch), so a resumed run continues it.
         this.clock.step = epoch * steps + k + 1;
         guard?.save();
         const loss = this.step(s, count);
@@ -600,20 +614,14 @@ export class Session {
   async trainAsync(opts: TrainOptions = {}): Promise<LossRecord[]> {
     const dev = this.dev;
     if (!dev) return this.train(opts);
-    const t = this.model.training;
-    if (!t) fail([new DataError('this graph has no training section', { file: this.model.file, line: 1, col: 1 })]);
-    const epochs = opts.epochs ?? t.epochs;
-    const bs = t.batchSize;
+    const { t, epochs, bs, steps, orderBuf } = this.schedule(opts);
     const log: LossRecord[] = [];
-    const steps = Math.ceil(this.rows / bs);
-    const orderBuf = t.shuffle ? new Int32Array(this.rows) : null;
     // The last epoch whose steps the GPU is known to have finished: a read after it came back.
     let done: number | null = null;
     dev.hostChanged();
     try {
       for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
-        this.clock.epoch = epoch;
-        this.order = orderBuf ? shuffledOrder(this.model.seed ?? 0, this.rows, epoch, orderBuf) : null;
+        this.beginEpoch(epoch, orderBuf);
         for (let s = 0, k = 0; s < this.rows; s += bs, k++) {
           const count = Math.min(bs, this.rows - s);
           this.clock.step = epoch * steps + k + 1;

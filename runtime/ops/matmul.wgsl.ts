@@ -3,21 +3,12 @@
 // one-output-per-invocation kernel for products too small to fill a tile. Shapes, strides and
 // transposes are baked into the text, so each distinct product compiles (and caches) once.
 
+import type { MatmulDims } from './matmul.js';
 import type { WgslKernel } from './op.js';
 import { u32 } from './wgsl.js';
 
-/** A product as matmul.ts resolves it: C[b] (m×n) = op(A[b]) (m×k) · op(B[b]) (k×n). */
-export interface MatmulShape {
-  batch: number;
-  m: number;
-  k: number;
-  n: number;
-  /** Elements per batch item of each operand (0: shared across the batch). */
-  aStride: number;
-  bStride: number;
-  ta: boolean;
-  tb: boolean;
-}
+/** A product as matmul.ts resolves it (C[b] (m×n) = op(A[b]) (m×k) · op(B[b]) (k×n)), with its transposes. */
+export type MatmulShape = Omit<MatmulDims, 'out'> & { ta: boolean; tb: boolean };
 
 /** Tile: BM×BN outputs per workgroup, BK-deep slices, TM×TN per invocation (multiples of 4). */
 export interface MatmulTile {

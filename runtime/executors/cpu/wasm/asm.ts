@@ -6,13 +6,15 @@
 export const i32 = 0x7f, f32 = 0x7d, v128 = 0x7b;
 export type ValType = typeof i32 | typeof f32 | typeof v128;
 
-function uleb(n: number, out: number[]): void {
+/** Unsigned LEB128, appended to `out` (also returned, for building byte lists inline). */
+export function uleb(n: number, out: number[] = []): number[] {
   do {
     let b = n & 0x7f;
     n >>>= 7;
     if (n !== 0) b |= 0x80;
     out.push(b);
   } while (n !== 0);
+  return out;
 }
 
 function sleb(n: number, out: number[]): void {

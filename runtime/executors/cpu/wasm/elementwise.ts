@@ -12,7 +12,7 @@
 
 import type { IRNode } from '../../../ir/types.js';
 import type { FusedGroup } from '../../../scheduler/fusion.js';
-import { i32, Module, v128, type Fn } from './asm.js';
+import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
 export type WasmAccess = 'full' | 'scalar' | 'inner';
 
@@ -56,17 +56,6 @@ class Consts {
   finish(): void {
     this.f.code.splice(this.mark, 0, ...this.init);
   }
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
 }
 
 function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
