@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/runtime/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('graph-run: the compiled CLI is missing (dist/). Run `npm run build` in the graph-run folder.\n');
+  process.stderr.write(
+    'graph-run: the compiled CLI is missing (dist/). Run `npm run build` in the graph-run folder.\n',
+  );
   process.exit(2);
 }
 // Output piped into a command that stops reading (| head) ends the run quietly.

@@ -29,18 +29,29 @@ function filesUnder(dir, re) {
 // WebGPU binding import: one thread, no workers, no files. Anything else is a build error.
 const nodeStubs = {
   'node:os': 'export const availableParallelism = () => 1; export const tmpdir = () => "/tmp";',
-  'node:worker_threads': 'const no = () => { throw new Error("worker_threads: not in a browser"); };'
-    + ' export class Worker { constructor() { no(); } } export class MessageChannel { constructor() { no(); } }'
-    + ' export const receiveMessageOnPort = no; export const workerData = undefined;',
-  'node:fs': 'const no = () => { throw new Error("fs: not in a browser"); }; export const existsSync = () => false; export const readFileSync = no;',
+  'node:worker_threads':
+    'const no = () => { throw new Error("worker_threads: not in a browser"); };' +
+    ' export class Worker { constructor() { no(); } } export class MessageChannel { constructor() { no(); } }' +
+    ' export const receiveMessageOnPort = no; export const workerData = undefined;',
+  'node:fs':
+    'const no = () => { throw new Error("fs: not in a browser"); }; export const existsSync = () => false; export const readFileSync = no;',
 };
 
 const browserPlugin = {
   name: 'graph-run-browser',
   setup(b) {
-    b.onResolve({ filter: /(^|\/)node-io\.js$/ }, (a) => ({ path: join(a.resolveDir, a.path.replace(/node-io\.js$/, 'browser-io.ts')) }));
+    b.onResolve({ filter: /(^|\/)node-io\.js$/ }, (a) => ({
+      path: join(a.resolveDir, a.path.replace(/node-io\.js$/, 'browser-io.ts')),
+    }));
     b.onResolve({ filter: /^node:/ }, (a) => {
-      if (!(a.path in nodeStubs)) return { errors: [{ text: `${a.path} is imported on the browser path (from ${relative(root, a.importer)}): the browser build has no Node built-ins` }] };
+      if (!(a.path in nodeStubs))
+        return {
+          errors: [
+            {
+              text: `${a.path} is imported on the browser path (from ${relative(root, a.importer)}): the browser build has no Node built-ins`,
+            },
+          ],
+        };
       return { path: a.path, namespace: 'node-stub' };
     });
     b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (a) => ({ contents: nodeStubs[a.path], loader: 'js' }));
@@ -56,7 +67,10 @@ const common = {
   logLevel: 'warning',
   plugins: [browserPlugin],
   // `process.env` settings (GRAPH_RUN_THREADS, ...) read as unset in a browser.
-  define: { 'process.env': '{}', __GRAPH_RUN_STDLIB__: JSON.stringify(filesUnder(join(root, 'graphs', 'lib'), /\.ya?ml$/)) },
+  define: {
+    'process.env': '{}',
+    __GRAPH_RUN_STDLIB__: JSON.stringify(filesUnder(join(root, 'graphs', 'lib'), /\.ya?ml$/)),
+  },
 };
 
 /**
@@ -65,9 +79,13 @@ const common = {
  * a Node worker ever runs it.)
  */
 function checkNoNode(file, metafile) {
-  const out = metafile.outputs[relative(process.cwd(), file)] ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
+  const out =
+    metafile.outputs[relative(process.cwd(), file)] ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
   const left = (out?.imports ?? []).filter((i) => i.path.startsWith('node:') || !i.path.startsWith('.'));
-  if (left.length) throw new Error(`${relative(root, file)} imports ${left.map((i) => i.path).join(', ')}: the browser build has no Node built-ins`);
+  if (left.length)
+    throw new Error(
+      `${relative(root, file)} imports ${left.map((i) => i.path).join(', ')}: the browser build has no Node built-ins`,
+    );
   const text = readFileSync(file, 'utf8');
   const m = /\bfrom\s*["']node:[\w/]+["']|\bimport\s*\(\s*["']node:/.exec(text);
   if (m) throw new Error(`${relative(root, file)} imports a Node built-in: ${m[0]}`);
@@ -80,7 +98,12 @@ function checkNoNode(file, metafile) {
 export async function build({ libOnly = false } = {}) {
   const lib = join(root, 'dist', 'browser');
   const page = join(root, 'dist', 'playground');
-  const r = await esbuild({ ...common, metafile: true, entryPoints: [join(root, 'runtime', 'index.ts')], outfile: join(lib, 'graph-run.js') });
+  const r = await esbuild({
+    ...common,
+    metafile: true,
+    entryPoints: [join(root, 'runtime', 'index.ts')],
+    outfile: join(lib, 'graph-run.js'),
+  });
   checkNoNode(join(lib, 'graph-run.js'), r.metafile);
   if (!libOnly) {
     mkdirSync(page, { recursive: true });
@@ -102,5 +125,7 @@ export async function build({ libOnly = false } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { lib, page } = await build({ libOnly: process.argv.includes('--lib-only') });
-  process.stdout.write(`built ${relative(root, join(lib, 'graph-run.js'))}${process.argv.includes('--lib-only') ? '' : ` and ${relative(root, page)}/`}\n`);
+  process.stdout.write(
+    `built ${relative(root, join(lib, 'graph-run.js'))}${process.argv.includes('--lib-only') ? '' : ` and ${relative(root, page)}/`}\n`,
+  );
 }

@@ -4,7 +4,16 @@
 // predictions and parameters. Everything runs in the page through the library's browser build.
 
 import {
-  GraphErrors, parseGraph, plotSvg, Session, formatError, memoryIO, type GraphError, type LossRecord, type Model, type Tensor,
+  GraphErrors,
+  parseGraph,
+  plotSvg,
+  Session,
+  formatError,
+  memoryIO,
+  type GraphError,
+  type LossRecord,
+  type Model,
+  type Tensor,
 } from '../runtime/index.js';
 
 /** The example graphs and their data files, by path under graphs/ (defined by build.mjs). */
@@ -23,7 +32,9 @@ const chart = $<HTMLDivElement>('chart');
 
 const files: Record<string, string> = {};
 for (const [k, v] of Object.entries(__PLAYGROUND_FILES__)) files[`graphs/${k}`] = v;
-const graphNames = Object.keys(__PLAYGROUND_FILES__).filter((k) => /^[^/]+\.ya?ml$/.test(k)).sort();
+const graphNames = Object.keys(__PLAYGROUND_FILES__)
+  .filter((k) => /^[^/]+\.ya?ml$/.test(k))
+  .sort();
 
 /** What the end-to-end test (and a curious user, in the console) can read. */
 interface PlaygroundState {
@@ -88,7 +99,10 @@ function jumpTo(line: number, col: number): void {
   for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i]!.length + 1;
   offset += col - 1;
   yaml.focus();
-  yaml.setSelectionRange(offset, Math.min(yaml.value.length, offset + Math.max(1, (lines[line - 1]?.length ?? 0) - col + 1)));
+  yaml.setSelectionRange(
+    offset,
+    Math.min(yaml.value.length, offset + Math.max(1, (lines[line - 1]?.length ?? 0) - col + 1)),
+  );
   const lineHeight = parseFloat(getComputedStyle(yaml).lineHeight) || 18;
   yaml.scrollTop = Math.max(0, (line - 4) * lineHeight);
 }
@@ -105,12 +119,17 @@ function table(id: string, rows: string[][], head: string[]): void {
   t.append(tr);
   for (const r of rows) {
     const row = document.createElement('tr');
-    r.forEach((c, i) => row.append(Object.assign(document.createElement('td'), { textContent: c, className: i === r.length - 1 ? 'num' : '' })));
+    r.forEach((c, i) =>
+      row.append(
+        Object.assign(document.createElement('td'), { textContent: c, className: i === r.length - 1 ? 'num' : '' }),
+      ),
+    );
     t.append(row);
   }
 }
 
-const show = (t: Tensor) => `${t.shape.length ? `[${t.shape.join('×')}] ` : ''}${Array.from(t.data).slice(0, 12).map(fmt).join(', ')}${t.data.length > 12 ? ', …' : ''}`;
+const show = (t: Tensor) =>
+  `${t.shape.length ? `[${t.shape.join('×')}] ` : ''}${Array.from(t.data).slice(0, 12).map(fmt).join(', ')}${t.data.length > 12 ? ', …' : ''}`;
 
 async function train(): Promise<void> {
   const model = validate();
@@ -136,7 +155,11 @@ async function train(): Promise<void> {
         await session.trainAsync({ from, epochs, onLog: (r) => void state.losses.push(r) });
         const last = state.losses[state.losses.length - 1];
         status.textContent = `epoch ${epochs}/${total}${last ? `, loss ${last.loss.toPrecision(4)}` : ''} on ${session.deviceNote}`;
-        chart.innerHTML = plotSvg(state.losses, { title: `${model.name}: training loss (${session.device})`, width: 560, height: 320 });
+        chart.innerHTML = plotSvg(state.losses, {
+          title: `${model.name}: training loss (${session.device})`,
+          width: 560,
+          height: 320,
+        });
         await new Promise((r) => setTimeout(r, 0));
       }
     }
@@ -151,11 +174,16 @@ async function train(): Promise<void> {
     }
     table('predictions', rows, ['query', 'output', 'value']);
     const params = await session.parametersAsync();
-    table('params', Object.entries(params).map(([k, v]) => [k, show(v)]), ['parameter', 'value']);
+    table(
+      'params',
+      Object.entries(params).map(([k, v]) => [k, show(v)]),
+      ['parameter', 'value'],
+    );
     status.textContent = `${t ? `trained ${total} epochs in ${((performance.now() - started) / 1000).toFixed(2)} s` : 'ran'} on ${session.deviceNote}`;
     setState('done');
   } catch (e) {
-    status.textContent = e instanceof GraphErrors ? e.errors.map(formatError).join('\n') : `${(e as Error).name}: ${(e as Error).message}`;
+    status.textContent =
+      e instanceof GraphErrors ? e.errors.map(formatError).join('\n') : `${(e as Error).name}: ${(e as Error).message}`;
     setState('failed');
   } finally {
     session?.dispose();
@@ -179,6 +207,8 @@ yaml.addEventListener('input', () => {
 });
 trainButton.addEventListener('click', () => void train());
 const wanted = new URLSearchParams(location.search).get('graph');
-load(wanted && graphNames.includes(wanted) ? wanted : graphNames.includes('gender.yaml') ? 'gender.yaml' : graphNames[0]!);
+load(
+  wanted && graphNames.includes(wanted) ? wanted : graphNames.includes('gender.yaml') ? 'gender.yaml' : graphNames[0]!,
+);
 const dev = new URLSearchParams(location.search).get('device');
 if (dev) device.value = dev;

@@ -50,38 +50,60 @@ export class GraphError extends Error {
 }
 
 export class YamlSyntaxError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, hint?: string) { super('YamlSyntaxError', m, loc, undefined, hint); }
+  constructor(m: string, loc?: SourceLoc, hint?: string) {
+    super('YamlSyntaxError', m, loc, undefined, hint);
+  }
 }
 export class SchemaError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, hint?: string) { super('SchemaError', m, loc, undefined, hint); }
+  constructor(m: string, loc?: SourceLoc, hint?: string) {
+    super('SchemaError', m, loc, undefined, hint);
+  }
 }
 export class NameError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('NameError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('NameError', m, loc, node, hint);
+  }
 }
 export class ArityError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('ArityError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('ArityError', m, loc, node, hint);
+  }
 }
 export class ShapeError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('ShapeError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('ShapeError', m, loc, node, hint);
+  }
 }
 export class DTypeError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('DTypeError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('DTypeError', m, loc, node, hint);
+  }
 }
 export class CycleError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('CycleError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('CycleError', m, loc, node, hint);
+  }
 }
 export class DataError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('DataError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('DataError', m, loc, node, hint);
+  }
 }
 export class SubgraphError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('SubgraphError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('SubgraphError', m, loc, node, hint);
+  }
 }
 export class AttrError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('AttrError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('AttrError', m, loc, node, hint);
+  }
 }
 /** A value became NaN or infinite during training (at the node that first produced one). */
 export class NumericError extends GraphError {
-  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) { super('NumericError', m, loc, node, hint); }
+  constructor(m: string, loc?: SourceLoc, node?: string, hint?: string) {
+    super('NumericError', m, loc, node, hint);
+  }
 }
 
 /** Several problems found in one pass: the loader reports all of them, not just the first. */
@@ -105,7 +127,10 @@ export class UsageError extends Error {
  * so rules stay free of bookkeeping.
  */
 export class RuleError extends Error {
-  constructor(message: string, readonly kind: 'ShapeError' | 'DTypeError' | 'AttrError' | 'ArityError' = 'ShapeError') {
+  constructor(
+    message: string,
+    readonly kind: 'ShapeError' | 'DTypeError' | 'AttrError' | 'ArityError' = 'ShapeError',
+  ) {
     super(message);
   }
 }
@@ -127,11 +152,16 @@ export function formatError(e: GraphError): string {
 export function fromRule(err: unknown, loc: SourceLoc | undefined, node: string): GraphError {
   if (err instanceof RuleError) {
     switch (err.kind) {
-      case 'ShapeError': return new ShapeError(err.message, loc, node);
-      case 'DTypeError': return new DTypeError(err.message, loc, node);
-      case 'AttrError': return new AttrError(err.message, loc, node);
-      case 'ArityError': return new ArityError(err.message, loc, node);
-      default: err.kind satisfies never;
+      case 'ShapeError':
+        return new ShapeError(err.message, loc, node);
+      case 'DTypeError':
+        return new DTypeError(err.message, loc, node);
+      case 'AttrError':
+        return new AttrError(err.message, loc, node);
+      case 'ArityError':
+        return new ArityError(err.message, loc, node);
+      default:
+        err.kind satisfies never;
     }
   }
   if (err instanceof GraphError) return err;

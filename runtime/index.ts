@@ -24,8 +24,20 @@ export type { LoaderIO } from './load/resolve.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
 export {
-  GraphError, GraphErrors, UsageError, YamlSyntaxError, SchemaError, NameError, ArityError, ShapeError,
-  DTypeError, CycleError, DataError, SubgraphError, AttrError, formatError,
+  GraphError,
+  GraphErrors,
+  UsageError,
+  YamlSyntaxError,
+  SchemaError,
+  NameError,
+  ArityError,
+  ShapeError,
+  DTypeError,
+  CycleError,
+  DataError,
+  SubgraphError,
+  AttrError,
+  formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
 export { checkGradients, formatCheck, type CheckOptions, type CheckResult, type CheckRow } from './check/gradcheck.js';
@@ -36,18 +48,45 @@ export { graphPicture, type Picture, type PictureNode, type PictureEdge, type Pi
 export { toDot } from './viz/dot.js';
 export { toMermaid } from './viz/mermaid.js';
 export { ToolError, CheckpointError } from './checkpoint/errors.js';
-export { checkpointBytes, restoreCheckpoint, type TrainingPosition, type RestoreOptions } from './checkpoint/checkpoint.js';
+export {
+  checkpointBytes,
+  restoreCheckpoint,
+  type TrainingPosition,
+  type RestoreOptions,
+} from './checkpoint/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeFile } from './checkpoint/safetensors.js';
 export { plotSvg, type PlotOptions } from './progress/plot.js';
 export { lossChart, type ChartOptions } from './progress/chart.js';
-export { TrainingReporter, formatBar, progressMode, type Terminal, type ProgressMode, type ReporterOptions } from './progress/reporter.js';
-export { exportOnnx, onnxModel, exportableOps, ExportError, ONNX_OPSET, type OnnxExportOptions } from './export/onnx.js';
+export {
+  TrainingReporter,
+  formatBar,
+  progressMode,
+  type Terminal,
+  type ProgressMode,
+  type ReporterOptions,
+} from './progress/reporter.js';
+export {
+  exportOnnx,
+  onnxModel,
+  exportableOps,
+  ExportError,
+  ONNX_OPSET,
+  type OnnxExportOptions,
+} from './export/onnx.js';
 export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
 export { memoryIO } from './load/browser-io.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {
-  Trace, TraceOptions, TraceValue, TraceForwardNode, TraceReverseNode, TraceRole, TraceUpdate, TraceOptimizerNode, TraceNodeInfo,
+  Trace,
+  TraceOptions,
+  TraceValue,
+  TraceForwardNode,
+  TraceReverseNode,
+  TraceRole,
+  TraceUpdate,
+  TraceOptimizerNode,
+  TraceNodeInfo,
 } from './trace/trace.js';
 export { formatTrace, formatValue, type FormatTraceOptions } from './trace/format.js';
 

@@ -117,7 +117,10 @@ export class Session {
   /** Where this session runs, and what `auto` chose. */
   deviceNote = 'cpu';
 
-  constructor(readonly model: Model, opts: SessionOptions = {}) {
+  constructor(
+    readonly model: Model,
+    opts: SessionOptions = {},
+  ) {
     this.exec = new CpuExecutor({ fast: opts.fast !== false });
     this.float = opts.dtype ?? 'f32';
     const errors: GraphError[] = [];
@@ -144,9 +147,21 @@ export class Session {
     const choice = opts.device ?? model.device?.choice ?? 'cpu';
     const requests = deviceRequests(model);
     if (opts.gpu || choice === 'webgpu' || [...requests.values()].some((r) => r.device === 'webgpu')) {
-      if (!opts.gpu) throw new DeviceError('NoAdapter', 'WebGPU is acquired asynchronously: create this session with `await Session.create(model, opts)` (compileAsync)', 'or use device cpu');
+      if (!opts.gpu)
+        throw new DeviceError(
+          'NoAdapter',
+          'WebGPU is acquired asynchronously: create this session with `await Session.create(model, opts)` (compileAsync)',
+          'or use device cpu',
+        );
       const device = choice === 'cpu' ? 'cpu' : 'webgpu';
-      this.dev = new DeviceRuntime(this.bound, { device, float: this.float, gpu: opts.gpu, ownsGpu: opts.ownGpu === true, strict: opts.strictDevice === true, requests });
+      this.dev = new DeviceRuntime(this.bound, {
+        device,
+        float: this.float,
+        gpu: opts.gpu,
+        ownsGpu: opts.ownGpu === true,
+        strict: opts.strictDevice === true,
+        requests,
+      });
       const f64 = device === 'webgpu' && this.float === 'f64' ? '; f64 tensors stay on the CPU (WGSL has no f64)' : '';
       this.deviceNote = `${choice === 'auto' ? 'auto: ' : ''}${device} (${opts.gpu.description})${f64}`;
     } else if (choice === 'auto') this.deviceNote = 'auto: cpu (WebGPU is acquired asynchronously: use Session.create)';
@@ -165,11 +180,26 @@ export class Session {
 
   private lossName(built: Built): string {
     const m = this.model;
-    if (!m.loss) fail([new DataError('this graph declares no loss', { file: m.file, line: 1, col: 1 }, undefined, 'add a `loss:` section to train')]);
+    if (!m.loss)
+      fail([
+        new DataError(
+          'this graph declares no loss',
+          { file: m.file, line: 1, col: 1 },
+          undefined,
+          'add a `loss:` section to train',
+        ),
+      ]);
     const name = built.ref(m.loss.ref);
     const t = built.graph.node(name).type;
     if (t.shape.length !== 0) {
-      fail([new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, m.loss.loc, name, 'reduce it, e.g. with op mean')]);
+      fail([
+        new ShapeError(
+          `the loss must be a scalar, but has shape [${t.shape.join(', ')}]`,
+          m.loss.loc,
+          name,
+          'reduce it, e.g. with op mean',
+        ),
+      ]);
     }
     return name;
   }
@@ -190,7 +220,12 @@ export class Session {
     return { built, loss, grads, totals, writebacks };
   }
 
-  private compile(g: IRGraph, outputs: string[], writebacks: { from: string; to: string }[], result?: string): CompiledRun {
+  private compile(
+    g: IRGraph,
+    outputs: string[],
+    writebacks: { from: string; to: string }[],
+    result?: string,
+  ): CompiledRun {
     const plan = buildPlan(g, this.exec, { outputs, bound: this.bound, writebacks });
     const inputs: CompiledRun['inputs'] = [];
     const runtime: CompiledRun['runtime'] = [];
@@ -248,7 +283,8 @@ export class Session {
       }
       if (order) {
         for (let r = 0; r < count; r++) {
-          const off = order[start + r]! * rowSize, dst = r * rowSize;
+          const off = order[start + r]! * rowSize,
+            dst = r * rowSize;
           for (let j = 0; j < rowSize; j++) buf[dst + j] = v[off + j]!;
         }
         continue;
@@ -322,7 +358,8 @@ export class Session {
     const out: { loss: number; accuracy?: number } = { loss: run.result![0]! };
     const acc = this.model.training?.accuracy;
     const target = acc ? (cols ?? this.columns)?.get(acc.target) : undefined;
-    if (acc && run.pred && target) out.accuracy = accuracy(run.pred, rows, run.pred.length / rows, target.values, acc.threshold);
+    if (acc && run.pred && target)
+      out.accuracy = accuracy(run.pred, rows, run.pred.length / rows, target.values, acc.threshold);
     return out;
   }
 
@@ -388,13 +425,18 @@ export class Session {
    * A step left a NaN or an infinity: put back the values from before it, replay it with every
    * node kept, and fail naming the first node that produced a non-finite value.
    */
-  private diagnose(guard: StepGuard, at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number }): never {
+  private diagnose(
+    guard: StepGuard,
+    at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number },
+  ): never {
     guard.restore();
     const { train, values } = this.tracedStep(at.start, at.count);
     // The replay applied the update again; training stops with the values from before the step.
     guard.restore();
     const g = train.built.graph;
-    fail([nonFiniteError(g, firstNonFinite(g, values), values, at.epoch, at.k, at.steps, at.loss, this.model.training!.loc)]);
+    fail([
+      nonFiniteError(g, firstNonFinite(g, values), values, at.epoch, at.k, at.steps, at.loss, this.model.training!.loc),
+    ]);
   }
 
   /** Run the forward graph on the given input values; returns every declared output. */
@@ -442,7 +484,11 @@ export class Session {
     if (!f) fail(errors);
     const built = this.build(f.batch, true);
     const of = built.ref(req.of);
-    const { grads } = buildReverse(built.graph, of, req.wrt.map((w) => w.ref));
+    const { grads } = buildReverse(
+      built.graph,
+      of,
+      req.wrt.map((w) => w.ref),
+    );
     return { built, grads, batch: f.batch, values: f.values };
   }
 
@@ -460,7 +506,9 @@ export class Session {
     for (const w of req.wrt) {
       const g = grads.get(w.ref);
       const t = built.graph.node(w.ref).type;
-      const data = g ? plan.buffer(g).slice() : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
+      const data = g
+        ? plan.buffer(g).slice()
+        : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
       res[w.name] = { shape: [...t.shape], dtype: t.dtype, data };
     }
     return res;
@@ -470,7 +518,8 @@ export class Session {
   parameters(): Record<string, Tensor> {
     this.dev?.requireHost('parameters');
     const out: Record<string, Tensor> = {};
-    for (const p of this.model.params) out[p.name] = { shape: [...p.shape], dtype: this.float, data: this.params.get(p.name)!.slice() };
+    for (const p of this.model.params)
+      out[p.name] = { shape: [...p.shape], dtype: this.float, data: this.params.get(p.name)!.slice() };
     return out;
   }
 
@@ -514,7 +563,10 @@ export class Session {
     return this.dev?.main ?? 'cpu';
   }
 
-  private devRun(key: string, make: () => { g: IRGraph; outputs: string[]; writebacks?: TrainGraph['writebacks']; result: string; pred?: string }) {
+  private devRun(
+    key: string,
+    make: () => { g: IRGraph; outputs: string[]; writebacks?: TrainGraph['writebacks']; result: string; pred?: string },
+  ) {
     let r = this.devRuns.get(key);
     if (!r) {
       const m = make();
@@ -538,7 +590,12 @@ export class Session {
       const loss = this.lossName(built);
       const acc = this.model.training?.accuracy;
       const pred = acc ? built.ref(acc.pred) : undefined;
-      return { g: built.graph, outputs: pred === undefined ? [loss] : [loss, pred], result: loss, ...(pred !== undefined ? { pred } : {}) };
+      return {
+        g: built.graph,
+        outputs: pred === undefined ? [loss] : [loss, pred],
+        result: loss,
+        ...(pred !== undefined ? { pred } : {}),
+      };
     });
   }
 
@@ -634,7 +691,14 @@ export class Session {
           const r = await this.metricsAsync(epoch);
           done = epoch;
           if (opts.checkFinite !== false && !Number.isFinite(r.loss)) {
-            fail([new DataError(`the loss is ${r.loss} after epoch ${epoch} (on ${this.device})`, t.loc, undefined, 'lower the learning rate; --device cpu names the first node that produced a NaN or infinity')]);
+            fail([
+              new DataError(
+                `the loss is ${r.loss} after epoch ${epoch} (on ${this.device})`,
+                t.loc,
+                undefined,
+                'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',
+              ),
+            ]);
           }
           log.push(r);
           opts.onLog?.(r);
@@ -650,7 +714,12 @@ export class Session {
       if (!dev.lost) throw e;
       // Nothing from the GPU is written back: the parameters stay as the last sync left them.
       dev.abandonDevice();
-      throw new DeviceError('DeviceLost', `the GPU device was lost during training; the last completed epoch is ${done ?? 'none'}`, 'nothing was written; rerun, or resume from a checkpoint', undefined);
+      throw new DeviceError(
+        'DeviceLost',
+        `the GPU device was lost during training; the last completed epoch is ${done ?? 'none'}`,
+        'nothing was written; rerun, or resume from a checkpoint',
+        undefined,
+      );
     }
     return log;
   }
@@ -661,7 +730,12 @@ export class Session {
     if (!dev) return this.run(values, batch);
     const built = this.build(batch, false);
     const outs = this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
-    const run = dev.compile(built.graph, outs.map((o) => o.node), [], this.fedInputs);
+    const run = dev.compile(
+      built.graph,
+      outs.map((o) => o.node),
+      [],
+      this.fedInputs,
+    );
     dev.feed(run, values);
     await dev.execute(run);
     const res: Record<string, Tensor> = {};
@@ -699,7 +773,9 @@ export class Session {
     for (const w of req.wrt) {
       const g = grads.get(w.ref);
       const t = built.graph.node(w.ref).type;
-      const data = g ? await dev.read(run, g) : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
+      const data = g
+        ? await dev.read(run, g)
+        : new (this.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
       res[w.name] = { shape: [...t.shape], dtype: t.dtype, data };
     }
     return res;
@@ -727,18 +803,27 @@ export class Session {
     const outputs = train ? [train.loss] : this.model.outputs.map((o) => built.ref(o.ref));
     const header = `${train ? `training step (batch ${this.batchSize})` : 'forward pass'} on ${this.deviceNote}`;
     if (this.dev) {
-      const r = train ? this.devTrainRun(this.batchSize).run : this.dev.compile(built.graph, outputs, [], this.fedInputs);
+      const r = train
+        ? this.devTrainRun(this.batchSize).run
+        : this.dev.compile(built.graph, outputs, [], this.fedInputs);
       return this.dev.explain(r, header);
     }
     const order = built.graph.ancestors([...outputs, ...(train?.writebacks ?? []).map((w) => w.from)]);
-    return explainPlacement(built.graph, place(built.graph, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header);
+    return explainPlacement(
+      built.graph,
+      place(built.graph, order, { device: 'cpu', main: 'cpu', gpu: null }),
+      order,
+      [],
+      header,
+    );
   }
 
   /** Input values of the first training batch (what `graph-run grad` feeds its printed graph). */
   firstBatch(): Map<string, number[]> {
     const out = new Map<string, number[]>();
     const bs = Math.min(this.batchSize, this.rows);
-    for (const [name, col] of this.columns ?? []) out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
+    for (const [name, col] of this.columns ?? [])
+      out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
     // The runtime's inputs as in the first training step: step 1 (dropout on), epoch 0.
     for (const i of this.model.runtime ?? []) out.set(i.name, [i.provided === 'step' ? 1 : 0]);
     return out;

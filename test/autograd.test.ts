@@ -30,7 +30,13 @@ gradients: {of: y, wrt: [x]}
 
   it('prints y = 12 and the gradient as JSON from the CLI', () => {
     const out: string[] = [];
-    expect(main(['graphs/autograd.yaml', '--json'], (s) => out.push(s), () => {})).toBe(0);
+    expect(
+      main(
+        ['graphs/autograd.yaml', '--json'],
+        (s) => out.push(s),
+        () => {},
+      ),
+    ).toBe(0);
     const doc = JSON.parse(out.join('\n')) as Record<string, Record<string, { shape: number[]; data: number[] }>>;
     expect(doc.gradients).toEqual({ x: { shape: [3], data: [2, 2, 2] } });
     expect(doc.outputs!.y).toEqual({ shape: [], data: [12] }); // 2 * (1 + 2 + 3)

@@ -26,7 +26,9 @@ beforeAll(() => {
   const sources = Math.max(newest('runtime', /\.ts$/), newest('schemas', /\.json$/));
   if (!existsSync(compiled) || statSync(compiled).mtimeMs < sources) {
     try {
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' });
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+        stdio: 'pipe',
+      });
     } catch (e) {
       // Type errors still emit JavaScript; the tests below then say whether it runs.
       const out = String((e as { stdout?: Buffer }).stdout ?? '');
@@ -48,11 +50,17 @@ describe('node bin/graph-run.js', () => {
     const r = await graphRun(['graphs/gender.yaml']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const losses = [...r.stdout.matchAll(/^epoch\s+(\d+)\s+loss\s+([\d.]+)$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
+    const losses = [...r.stdout.matchAll(/^epoch\s+(\d+)\s+loss\s+([\d.]+)$/gm)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ]);
     expect(losses.map(([e]) => e)).toEqual(ref.torch_f32.loss_log.map(([e]) => e));
     // Printed with 6 decimals: rounding adds up to 5e-7 to the f32 tolerance.
-    losses.forEach(([, l], i) => expect(Math.abs(l! - ref.torch_f32.loss_log[i]![1]!)).toBeLessThanOrEqual(5e-7 + 1e-5));
-    const pred = (name: string) => Number(new RegExp(`^\\s+${name}\\s+pred \\[1\\] \\[([\\d.e-]+)\\]`, 'm').exec(r.stdout)?.[1]);
+    losses.forEach(([, l], i) =>
+      expect(Math.abs(l! - ref.torch_f32.loss_log[i]![1]!)).toBeLessThanOrEqual(5e-7 + 1e-5),
+    );
+    const pred = (name: string) =>
+      Number(new RegExp(`^\\s+${name}\\s+pred \\[1\\] \\[([\\d.e-]+)\\]`, 'm').exec(r.stdout)?.[1]);
     expect(Math.abs(pred('emily') - ref.torch_f32.predictions.emily)).toBeLessThan(1e-5);
     expect(Math.abs(pred('frank') - ref.torch_f32.predictions.frank)).toBeLessThan(1e-5);
   });

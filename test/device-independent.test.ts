@@ -8,8 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../runtime/cli/main.js';
 
 function run(argv: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

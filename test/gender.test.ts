@@ -45,7 +45,7 @@ describe.each([
     expectClose(emily.data[0]!, torch.predictions.emily, tol, 'predict() emily');
   });
 
-  it('ends with PyTorch\'s parameters (nn.Linear layout [out, in])', () => {
+  it("ends with PyTorch's parameters (nn.Linear layout [out, in])", () => {
     const p = session.parameters();
     const want: Record<string, number[]> = {
       w1: torch.params['layer1.weight'].flat(),
@@ -66,8 +66,13 @@ describe.each([
 
 describe('graph-run gender.yaml --json', () => {
   it('prints one JSON document: losses, predictions, params', () => {
-    const out: string[] = [], err: string[] = [];
-    const code = main(['graphs/gender.yaml', '--json', '--dtype', 'f64'], (s) => out.push(s), (s) => err.push(s));
+    const out: string[] = [],
+      err: string[] = [];
+    const code = main(
+      ['graphs/gender.yaml', '--json', '--dtype', 'f64'],
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     expect(code).toBe(0);
     expect(err).toEqual([]);
     expect(out).toHaveLength(1);
@@ -95,7 +100,13 @@ describe('graph-run gender.yaml --json', () => {
 
   it('--epochs overrides the training length', () => {
     const out: string[] = [];
-    expect(main(['graphs/gender.yaml', '--json', '--epochs', '21'], (s) => out.push(s), () => {})).toBe(0);
+    expect(
+      main(
+        ['graphs/gender.yaml', '--json', '--epochs', '21'],
+        (s) => out.push(s),
+        () => {},
+      ),
+    ).toBe(0);
     const doc = JSON.parse(out[0]!) as { losses: { epoch: number; loss: number }[] };
     expect(doc.losses.map((r) => r.epoch)).toEqual([0, 10, 20]);
     expectClose(doc.losses[2]!.loss, ref.torch_f32.loss_log[2]![1]!, 1e-5, 'loss after epoch 20');

@@ -37,17 +37,26 @@ describe('neuron.yaml', () => {
     }
   });
 
-  it.each(torch.cases.map((c, i) => ({ ...c, i })))('matches PyTorch autograd and the hand computation (case $i)', (c) => {
-    const hand = byHand(c.x, c.y, c.w);
-    // The hand formula and PyTorch agree (so neither reference is wrong).
-    hand.grad.forEach((g, i) => expect(g).toBeCloseTo(c.grad_w[i]!, 12));
-    const s = compile(parseGraph(variant(c.x, c.y, c.w), 'neuron_variant.yaml'), { dtype: 'f64' });
-    const g = Array.from(s.gradients().w!.data);
-    g.forEach((v, i) => expect(Math.abs(v - c.grad_w[i]!)).toBeLessThanOrEqual(1e-12));
-    const outs = s.run(new Map([['x', c.x], ['y', [c.y]]]), 1);
-    expect(Math.abs(outs.z!.data[0]! - c.z)).toBeLessThanOrEqual(1e-12);
-    expect(Math.abs(outs.loss!.data[0]! - c.loss)).toBeLessThanOrEqual(1e-12);
-  });
+  it.each(torch.cases.map((c, i) => ({ ...c, i })))(
+    'matches PyTorch autograd and the hand computation (case $i)',
+    (c) => {
+      const hand = byHand(c.x, c.y, c.w);
+      // The hand formula and PyTorch agree (so neither reference is wrong).
+      hand.grad.forEach((g, i) => expect(g).toBeCloseTo(c.grad_w[i]!, 12));
+      const s = compile(parseGraph(variant(c.x, c.y, c.w), 'neuron_variant.yaml'), { dtype: 'f64' });
+      const g = Array.from(s.gradients().w!.data);
+      g.forEach((v, i) => expect(Math.abs(v - c.grad_w[i]!)).toBeLessThanOrEqual(1e-12));
+      const outs = s.run(
+        new Map([
+          ['x', c.x],
+          ['y', [c.y]],
+        ]),
+        1,
+      );
+      expect(Math.abs(outs.z!.data[0]! - c.z)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(outs.loss!.data[0]! - c.loss)).toBeLessThanOrEqual(1e-12);
+    },
+  );
 
   it('does not change w when asked for gradients', () => {
     const s = compile(loadGraph('graphs/neuron.yaml'), { dtype: 'f64' });

@@ -45,15 +45,25 @@ const unary = (dist: Dist = 'any'): Case[] => unaryShapes.map((s) => ({ shapes: 
 
 /** Broadcasting pairs: same shape, bias, scalar either side, both sides, added leading axes. */
 const binaryShapes: number[][][] = [
-  [[2, 3], [2, 3]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
   [[2, 3], [3]],
   [[2, 3], []],
   [[], [4]],
-  [[3, 1], [1, 4]],
+  [
+    [3, 1],
+    [1, 4],
+  ],
   [[4], [2, 1, 4]],
-  [[2, 1, 3], [2, 3]],
+  [
+    [2, 1, 3],
+    [2, 3],
+  ],
 ];
-const binary = (dist: Dist[] = ['any', 'any'], apart = false): Case[] => binaryShapes.map((shapes) => ({ shapes, dist, apart }));
+const binary = (dist: Dist[] = ['any', 'any'], apart = false): Case[] =>
+  binaryShapes.map((shapes) => ({ shapes, dist, apart }));
 
 const reduceCases: Case[] = [
   { shapes: [[5]] },
@@ -106,20 +116,69 @@ const cases: Record<string, Case[]> = {
     { shapes: [[1, 3]], attrs: { shape: [4, 2, 3] } },
   ],
   matmul: [
-    { shapes: [[2, 3], [3, 4]] },
-    { shapes: [[3, 2], [3, 4]], attrs: { transpose_a: true } },
-    { shapes: [[2, 3], [4, 3]], attrs: { transpose_b: true } },
-    { shapes: [[3, 2], [4, 3]], attrs: { transpose_a: true, transpose_b: true } },
+    {
+      shapes: [
+        [2, 3],
+        [3, 4],
+      ],
+    },
+    {
+      shapes: [
+        [3, 2],
+        [3, 4],
+      ],
+      attrs: { transpose_a: true },
+    },
+    {
+      shapes: [
+        [2, 3],
+        [4, 3],
+      ],
+      attrs: { transpose_b: true },
+    },
+    {
+      shapes: [
+        [3, 2],
+        [4, 3],
+      ],
+      attrs: { transpose_a: true, transpose_b: true },
+    },
     { shapes: [[2, 3], [3]] },
     { shapes: [[3, 2], [3]], attrs: { transpose_a: true } },
     { shapes: [[3], [3, 4]] },
     { shapes: [[3], [4, 3]], attrs: { transpose_b: true } },
     { shapes: [[3], [3]] },
-    { shapes: [[1, 3], [3, 1]] },
-    { shapes: [[2, 2, 3], [3, 4]] },
-    { shapes: [[2, 3], [2, 3, 4]] },
-    { shapes: [[2, 2, 3], [2, 3, 4]] },
-    { shapes: [[2, 3, 2], [2, 4, 3]], attrs: { transpose_a: true, transpose_b: true } },
+    {
+      shapes: [
+        [1, 3],
+        [3, 1],
+      ],
+    },
+    {
+      shapes: [
+        [2, 2, 3],
+        [3, 4],
+      ],
+    },
+    {
+      shapes: [
+        [2, 3],
+        [2, 3, 4],
+      ],
+    },
+    {
+      shapes: [
+        [2, 2, 3],
+        [2, 3, 4],
+      ],
+    },
+    {
+      shapes: [
+        [2, 3, 2],
+        [2, 4, 3],
+      ],
+      attrs: { transpose_a: true, transpose_b: true },
+    },
     { shapes: [[2, 2, 3], [3]] },
     { shapes: [[3], [2, 3, 4]] },
     { shapes: [[2, 3, 2], [3]], attrs: { transpose_a: true } },
@@ -129,14 +188,39 @@ const cases: Record<string, Case[]> = {
   sin: unary(),
   cos: unary(),
   leaky_relu: [...unary('nonzero'), { shapes: [[2, 3]], attrs: { negative_slope: 0.2 }, dist: ['nonzero'] }],
-  clip: [{ shapes: [[2, 3]], attrs: { min: -0.5, max: 0.7 } }, { shapes: [[5]], attrs: { min: 0 }, dist: ['nonzero'] }],
+  clip: [
+    { shapes: [[2, 3]], attrs: { min: -0.5, max: 0.7 } },
+    { shapes: [[5]], attrs: { min: 0 }, dist: ['nonzero'] },
+  ],
   max: reduceCases,
   min: reduceCases,
   logsumexp: reduceCases,
   softmax: [{ shapes: [[5]] }, { shapes: [[2, 3]] }, { shapes: [[2, 3, 4]], attrs: { axis: 1 } }],
-  log_softmax: [{ shapes: [[5]] }, { shapes: [[2, 3]], attrs: { axis: 0 } }, { shapes: [[2, 3, 4]], attrs: { axis: -1 } }],
-  concat: [{ shapes: [[2, 3], [2, 1]], attrs: { axis: 1 } }, { shapes: [[1, 3], [2, 3], [1, 3]] }],
-  slice: [{ shapes: [[4, 5]], attrs: { starts: [1, 0], ends: [3, 5], steps: [1, 2] } }, { shapes: [[6]], attrs: { starts: [-4], ends: [100] } }],
+  log_softmax: [
+    { shapes: [[5]] },
+    { shapes: [[2, 3]], attrs: { axis: 0 } },
+    { shapes: [[2, 3, 4]], attrs: { axis: -1 } },
+  ],
+  concat: [
+    {
+      shapes: [
+        [2, 3],
+        [2, 1],
+      ],
+      attrs: { axis: 1 },
+    },
+    {
+      shapes: [
+        [1, 3],
+        [2, 3],
+        [1, 3],
+      ],
+    },
+  ],
+  slice: [
+    { shapes: [[4, 5]], attrs: { starts: [1, 0], ends: [3, 5], steps: [1, 2] } },
+    { shapes: [[6]], attrs: { starts: [-4], ends: [100] } },
+  ],
   cast: [{ shapes: [[2, 3]], attrs: { dtype: 'f64' } }],
 };
 
@@ -151,10 +235,14 @@ function sample(r: () => number, n: number, dist: Dist): number[] {
   return Array.from({ length: n }, () => {
     const u = r();
     switch (dist) {
-      case 'any': return 4 * u - 2;
-      case 'positive': return 0.5 + 1.5 * u;
-      case 'nonzero': return (u < 0.5 ? -1 : 1) * (0.3 + 3.4 * Math.abs(u - 0.5));
-      default: return dist satisfies never;
+      case 'any':
+        return 4 * u - 2;
+      case 'positive':
+        return 0.5 + 1.5 * u;
+      case 'nonzero':
+        return (u < 0.5 ? -1 : 1) * (0.3 + 3.4 * Math.abs(u - 0.5));
+      default:
+        return dist satisfies never;
     }
   });
 }
@@ -165,7 +253,8 @@ function inputsFor(c: Case, seed: number): number[][] {
     const vals = c.shapes.map((s, i) => sample(r, sizeOf(s), c.dist?.[i] ?? 'any'));
     if (!c.apart) return vals;
     const out = broadcastShapes(c.shapes[0]!, c.shapes[1]!);
-    const ia = indexMap(c.shapes[0]!, out), ib = indexMap(c.shapes[1]!, out);
+    const ia = indexMap(c.shapes[0]!, out),
+      ib = indexMap(c.shapes[1]!, out);
     if (ia.every((a, k) => Math.abs(vals[0]![a]! - vals[1]![ib[k]!]!) >= 0.2)) return vals;
   }
   throw new Error('could not sample inputs away from the kink');
@@ -231,7 +320,9 @@ function expectGradClose({ analytic, numeric }: Check, label: string): void {
       const want = numeric[k]![j]!;
       const tol = 1e-6 * Math.max(1, Math.abs(want));
       if (!(Math.abs(v - want) <= tol)) {
-        throw new Error(`${label}: gradient of input ${k}, element ${j}: reverse graph ${v}, finite differences ${want}`);
+        throw new Error(
+          `${label}: gradient of input ${k}, element ${j}: reverse graph ${v}, finite differences ${want}`,
+        );
       }
     });
   });
@@ -251,7 +342,8 @@ describe('op gradients against central finite differences (f64)', () => {
           expectGradClose(check(op, c, values, all, seed), `${op} ${describeCase(c)}`);
           // With several inputs, each alone too: rules see needs[i] false for the others.
           if (all.length > 1) {
-            for (const i of all) expectGradClose(check(op, c, values, [i], seed), `${op} ${describeCase(c)} wrt input ${i} only`);
+            for (const i of all)
+              expectGradClose(check(op, c, values, [i], seed), `${op} ${describeCase(c)} wrt input ${i} only`);
           }
         });
       });
@@ -261,9 +353,15 @@ describe('op gradients against central finite differences (f64)', () => {
 
 describe('gradient-check coverage', () => {
   it('covers every registered op that has a gradient rule, and nothing else', () => {
-    const withGrad = Object.entries(registry).filter(([, d]) => d.grad !== 'none').map(([k]) => k).sort();
+    const withGrad = Object.entries(registry)
+      .filter(([, d]) => d.grad !== 'none')
+      .map(([k]) => k)
+      .sort();
     const missing = withGrad.filter((k) => !checkedElsewhere.has(k) && (!(k in cases) || cases[k]!.length === 0));
-    expect(missing, `ops with a gradient rule but no finite-difference cases in test/ops-grad.test.ts: ${missing.join(', ')}`).toEqual([]);
+    expect(
+      missing,
+      `ops with a gradient rule but no finite-difference cases in test/ops-grad.test.ts: ${missing.join(', ')}`,
+    ).toEqual([]);
     const stray = Object.keys(cases).filter((k) => !withGrad.includes(k));
     expect(stray, 'cases for ops that are not registered or have no gradient rule').toEqual([]);
   });

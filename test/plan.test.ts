@@ -83,9 +83,12 @@ outputs: [d]
 
 describe('deterministic topological order', () => {
   it('loading the same graph twice gives the same node and plan order', () => {
-    const a = genderTrainPlan(), b = genderTrainPlan();
+    const a = genderTrainPlan(),
+      b = genderTrainPlan();
     expect(a.plan.order).toEqual(b.plan.order);
-    expect(loadGraph('graphs/gender.yaml').nodes.map((n) => n.name)).toEqual(loadGraph('graphs/gender.yaml').nodes.map((n) => n.name));
+    expect(loadGraph('graphs/gender.yaml').nodes.map((n) => n.name)).toEqual(
+      loadGraph('graphs/gender.yaml').nodes.map((n) => n.name),
+    );
   });
 
   it('dependencies come first; among ready nodes, declaration order decides', () => {
@@ -123,7 +126,11 @@ describe('a training step allocates nothing', () => {
       (globalThis as Record<string, unknown>)[name] = new Proxy(C, {
         construct(target, args, newTarget) {
           count++;
-          return Reflect.construct(target, args, newTarget === (globalThis as Record<string, unknown>)[name] ? target : newTarget);
+          return Reflect.construct(
+            target,
+            args,
+            newTarget === (globalThis as Record<string, unknown>)[name] ? target : newTarget,
+          );
         },
       });
     }

@@ -21,7 +21,8 @@ function libraryExample(markdown: string): string | undefined {
 
 describe('README', () => {
   it('finds the ts block of the Library section only', () => {
-    const md = '# x\n```ts\nnot this\n```\n## Library\ntext\n```js\nnor this\n```\n```ts\nthis();\n```\n## Next\n```ts\nnot\n```\n';
+    const md =
+      '# x\n```ts\nnot this\n```\n## Library\ntext\n```js\nnor this\n```\n```ts\nthis();\n```\n## Next\n```ts\nnot\n```\n';
     expect(libraryExample(md)).toBe('this();\n');
     expect(libraryExample('## Library\nno code\n## Next\n```ts\nx\n```\n')).toBeUndefined();
   });

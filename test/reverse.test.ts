@@ -54,7 +54,10 @@ gradients: {of: y, wrt: [x]}
 `);
     // d/dx [s(x) e^x] = s(x)(1 - s(x)) e^x + s(x) e^x
     const s = (v: number) => 1 / (1 + Math.exp(-v));
-    close(g.x!.data, x.map((v) => s(v) * (1 - s(v)) * Math.exp(v) + s(v) * Math.exp(v)));
+    close(
+      g.x!.data,
+      x.map((v) => s(v) * (1 - s(v)) * Math.exp(v) + s(v) * Math.exp(v)),
+    );
   });
 
   it('a parameter used by three nodes: y = sum(w*a + w*b + w), d/dw = a + b + 1', () => {
@@ -91,8 +94,11 @@ outputs: [y]
   });
 });
 
-describe('broadcasting: a broadcast operand\'s gradient is reduced to its shape', () => {
-  const x = [[1, 2, 3], [4, 5, 6]];
+describe("broadcasting: a broadcast operand's gradient is reduced to its shape", () => {
+  const x = [
+    [1, 2, 3],
+    [4, 5, 6],
+  ];
   it('bias add: [2, 3] + [3] -> d/db = column sums of the upstream gradient', () => {
     const g = grads(`
 inputs: {x: {shape: [2, 3]}, r: {shape: [2, 3]}}
@@ -171,7 +177,8 @@ training:
     const reverse = g.nodes().filter((n) => n.grad);
     expect(reverse.length).toBeGreaterThan(0);
     const about = new Set(reverse.flatMap((n) => [n.grad!.of, n.grad!.from]));
-    for (const off of ['side', 'side2', 'frozen', 'scaled']) expect(about.has(off), `gradient node for "${off}"`).toBe(false);
+    for (const off of ['side', 'side2', 'frozen', 'scaled'])
+      expect(about.has(off), `gradient node for "${off}"`).toBe(false);
     expect(about.has('pred')).toBe(true);
     expect(t.grads.get('w')).toBeTruthy();
     expect(t.grads.has('frozen')).toBe(false);
@@ -187,8 +194,13 @@ training:
 
   it('d loss / d w equals finite differences (the frozen factor included)', () => {
     // loss(w) = mean((x * frozen . w - y)^2) over both rows, by hand
-    const X = [[1, 2], [3, -1]], Y = [1, 0];
-    const loss = (w: number[]) => X.reduce((a, r, i) => a + (2 * r[0]! * w[0]! + 2 * r[1]! * w[1]! - Y[i]!) ** 2, 0) / 2;
+    const X = [
+        [1, 2],
+        [3, -1],
+      ],
+      Y = [1, 0];
+    const loss = (w: number[]) =>
+      X.reduce((a, r, i) => a + (2 * r[0]! * w[0]! + 2 * r[1]! * w[1]! - Y[i]!) ** 2, 0) / 2;
     const s = compile(parseGraph(text), { dtype: 'f64' });
     const t = s.trainGraph(2, false);
     const p = buildPlan(t.built.graph, new CpuExecutor(), { outputs: [t.grads.get('w')!], bound: s.params });
@@ -198,7 +210,8 @@ training:
     const got = Array.from(p.buffer(t.grads.get('w')!));
     const h = 1e-6;
     const want = [0, 1].map((i) => {
-      const up = [0.5, 0.5], down = [0.5, 0.5];
+      const up = [0.5, 0.5],
+        down = [0.5, 0.5];
       up[i]! += h;
       down[i]! -= h;
       return (loss(up) - loss(down)) / (2 * h);
@@ -212,8 +225,13 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function cli(argv: string[]): { code: number; out: string; err: string } {
-    const out: string[] = [], err: string[] = [];
-    const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+    const out: string[] = [],
+      err: string[] = [];
+    const code = main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
@@ -237,16 +255,29 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
     const outs = roundTrip('graphs/gender.yaml');
     // The tutorial's network, written out by hand: h = s(W1 x + b1), o = s(w2 . h + b2), (o - y)^2.
     const s = (v: number) => 1 / (1 + Math.exp(-v));
-    const x = [-2, -1], y = 1; // Alice, the first training row
+    const x = [-2, -1],
+      y = 1; // Alice, the first training row
     const loss = (p: number[]) => {
-      const [a, b, c, d, b1a, b1b, w2a, w2b, b2] = p as [number, number, number, number, number, number, number, number, number];
-      const h1 = s(a * x[0]! + b * x[1]! + b1a), h2 = s(c * x[0]! + d * x[1]! + b1b);
+      const [a, b, c, d, b1a, b1b, w2a, w2b, b2] = p as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      const h1 = s(a * x[0]! + b * x[1]! + b1a),
+        h2 = s(c * x[0]! + d * x[1]! + b1b);
       return (s(w2a * h1 + w2b * h2 + b2) - y) ** 2;
     };
     const p0 = new Array<number>(9).fill(0.1);
     const h = 1e-6;
     const fd = p0.map((_, i) => {
-      const up = [...p0], down = [...p0];
+      const up = [...p0],
+        down = [...p0];
       up[i]! += h;
       down[i]! -= h;
       return (loss(up) - loss(down)) / (2 * h);

@@ -59,7 +59,13 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
   // marking it as d output / d output would mislabel that forward node.
   let seed = `${prefix}${output}/seed`;
   for (let i = 1; g.has(seed); i++) seed = `${prefix}${output}/seed${i}`;
-  g.add({ name: seed, op: 'const', inputs: [], attrs: { value: 1, shape: [...outType.shape], dtype: outType.dtype }, grad: { of: output, rule: 'seed' } });
+  g.add({
+    name: seed,
+    op: 'const',
+    inputs: [],
+    attrs: { value: 1, shape: [...outType.shape], dtype: outType.dtype },
+    grad: { of: output, rule: 'seed' },
+  });
   added.push(seed);
   push(output, seed);
 
@@ -98,11 +104,14 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
 
   const grads = new Map<string, string | null>();
   for (const leaf of leaves) {
-    const d = onPath.has(leaf) ? totalOf(leaf) ?? null : null;
+    const d = onPath.has(leaf) ? (totalOf(leaf) ?? null) : null;
     if (d !== null) {
-      const want = g.node(leaf).type.shape, got = g.node(d).type.shape;
+      const want = g.node(leaf).type.shape,
+        got = g.node(d).type.shape;
       if (!sameShape(want, got)) {
-        throw new GradientRuleError(`gradient of "${leaf}" has shape ${shapeStr(got)}, expected ${shapeStr(want)} (rule of op ${g.node(d).grad?.rule})`);
+        throw new GradientRuleError(
+          `gradient of "${leaf}" has shape ${shapeStr(got)}, expected ${shapeStr(want)} (rule of op ${g.node(d).grad?.rule})`,
+        );
       }
     }
     grads.set(leaf, d);

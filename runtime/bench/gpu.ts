@@ -40,11 +40,16 @@ interface Result {
 
 const nameOf = (c: Config): string => {
   switch (c.kind) {
-    case 'matmul': return `matmul_${c.n}_${c.device}${c.tile ? `_${c.tile}` : ''}${c.flags?.length ? '_norobust' : ''}`;
-    case 'mlp': return `mlp_${c.width}_b${c.batch}_${c.device}${c.tile ? `_${c.tile}` : ''}`;
-    case 'gender': return `gender_${c.device}`;
-    case 'parity': return `parity_${c.device}`;
-    default: return c satisfies never;
+    case 'matmul':
+      return `matmul_${c.n}_${c.device}${c.tile ? `_${c.tile}` : ''}${c.flags?.length ? '_norobust' : ''}`;
+    case 'mlp':
+      return `mlp_${c.width}_b${c.batch}_${c.device}${c.tile ? `_${c.tile}` : ''}`;
+    case 'gender':
+      return `gender_${c.device}`;
+    case 'parity':
+      return `parity_${c.device}`;
+    default:
+      return c satisfies never;
   }
 };
 
@@ -56,12 +61,17 @@ function forceTile(tile: MatmulTileName): void {
     const k = orig(a);
     if (k.kind !== 'tiled') return k;
     const [as, bs] = [a.inTypes[0]!.shape, a.inTypes[1]!.shape];
-    const ta = a.attrs.transpose_a === true, tb = a.attrs.transpose_b === true;
-    const am = as.length === 1 ? [1, as[0]!] : as.slice(-2), bm = bs.length === 1 ? [bs[0]!, 1] : bs.slice(-2);
+    const ta = a.attrs.transpose_a === true,
+      tb = a.attrs.transpose_b === true;
+    const am = as.length === 1 ? [1, as[0]!] : as.slice(-2),
+      bm = bs.length === 1 ? [bs[0]!, 1] : bs.slice(-2);
     const [m, kk] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
     const n = tb ? bm[0]! : bm[1]!;
     const batch = Math.max(as.length === 3 ? as[0]! : 1, bs.length === 3 ? bs[0]! : 1);
-    return tiledMatmul({ batch, m, k: kk, n, aStride: as.length === 3 ? m * kk : 0, bStride: bs.length === 3 ? kk * n : 0, ta, tb }, matmulTiles[tile]);
+    return tiledMatmul(
+      { batch, m, k: kk, n, aStride: as.length === 3 ? m * kk : 0, bStride: bs.length === 3 ? kk * n : 0, ta, tb },
+      matmulTiles[tile],
+    );
   };
 }
 
@@ -84,7 +94,12 @@ async function benchMatmul(c: Extract<Config, { kind: 'matmul' }>): Promise<Reco
     const B = new Float32Array(n * n).map(() => rnd() * 2 - 1);
     exec.write(plan.buffer('a'), A);
     exec.write(plan.buffer('b'), B);
-    const sync = async () => { if (gpu) { await gpu.ready(); await gpu.finish(); } };
+    const sync = async () => {
+      if (gpu) {
+        await gpu.ready();
+        await gpu.finish();
+      }
+    };
     plan.run(); // warm-up: pipelines, first touch
     await sync();
     let runs = 0;
@@ -101,15 +116,24 @@ async function benchMatmul(c: Extract<Config, { kind: 'matmul' }>): Promise<Reco
     const C = await exec.read(plan.buffer(outs[outs.length - 1]!), 'f32', n * n);
     let worst = 0;
     for (let s = 0; s < 64; s++) {
-      const i = Math.floor(rnd() * n), j = Math.floor(rnd() * n);
-      let ref = 0, mag = 0;
+      const i = Math.floor(rnd() * n),
+        j = Math.floor(rnd() * n);
+      let ref = 0,
+        mag = 0;
       for (let p = 0; p < n; p++) {
         ref += A[i * n + p]! * B[p * n + j]!;
         mag += Math.abs(A[i * n + p]! * B[p * n + j]!);
       }
       worst = Math.max(worst, Math.abs(C[i * n + j]! - ref) / mag);
     }
-    return { ms, tflops: (2 * n ** 3) / (ms * 1e9), runs, reps, max_err_rel_to_sum_abs: worst, adapter: gpu?.description ?? 'cpu' };
+    return {
+      ms,
+      tflops: (2 * n ** 3) / (ms * 1e9),
+      runs,
+      reps,
+      max_err_rel_to_sum_abs: worst,
+      adapter: gpu?.description ?? 'cpu',
+    };
   } finally {
     gpu?.dispose();
   }
@@ -173,25 +197,53 @@ async function benchMlp(c: Extract<Config, { kind: 'mlp' }>): Promise<Record<str
     const last = await s.stepOnAsync(c.batch, values, true);
     const msRead = performance.now() - t1;
     const flops = 2 * c.batch * (784 * c.width + c.width * c.width + c.width * 10) * 3 - 2 * c.batch * 784 * c.width;
-    return { ms, ms_with_loss_readback: msRead, steps, tflops: flops / (ms * 1e9), first_loss: first, last_loss: last, device_note: s.deviceNote, explain_summary: s.explain().split('\n')[0] };
+    return {
+      ms,
+      ms_with_loss_readback: msRead,
+      steps,
+      tflops: flops / (ms * 1e9),
+      first_loss: first,
+      last_loss: last,
+      device_note: s.deviceNote,
+      explain_summary: s.explain().split('\n')[0],
+    };
   } finally {
     s.dispose();
   }
 }
 
 async function benchGender(): Promise<Record<string, unknown>> {
-  const ref = JSON.parse(readFileSync(graphPath('test/fixtures/seed-torch.json'), 'utf8')) as { torch_f32: { loss_log: [number, number][]; predictions: Record<string, number> } };
+  const ref = JSON.parse(readFileSync(graphPath('test/fixtures/seed-torch.json'), 'utf8')) as {
+    torch_f32: { loss_log: [number, number][]; predictions: Record<string, number> };
+  };
   const s = await Session.create(loadGraph(graphPath('graphs/gender.yaml')), { device: 'webgpu' });
   try {
     const t0 = performance.now();
     const log = await s.trainAsync();
     const ms = performance.now() - t0;
     let worst = 0;
-    log.forEach((r, i) => (worst = Math.max(worst, Math.abs(r.loss - ref.torch_f32.loss_log[i]![1]) / Math.abs(ref.torch_f32.loss_log[i]![1]))));
+    log.forEach(
+      (r, i) =>
+        (worst = Math.max(
+          worst,
+          Math.abs(r.loss - ref.torch_f32.loss_log[i]![1]) / Math.abs(ref.torch_f32.loss_log[i]![1]),
+        )),
+    );
     const p = await s.predictionsAsync();
     const preds = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.pred!.data[0]!]));
-    const predErr = Math.max(...Object.entries(preds).map(([k, v]) => Math.abs(v - ref.torch_f32.predictions[k]!) / Math.abs(ref.torch_f32.predictions[k]!)));
-    return { train_ms: ms, max_loss_rel_diff_vs_torch_f32: worst, predictions: preds, max_prediction_rel_diff: predErr, within_1e4: worst < 1e-4 && predErr < 1e-4, device_note: s.deviceNote };
+    const predErr = Math.max(
+      ...Object.entries(preds).map(
+        ([k, v]) => Math.abs(v - ref.torch_f32.predictions[k]!) / Math.abs(ref.torch_f32.predictions[k]!),
+      ),
+    );
+    return {
+      train_ms: ms,
+      max_loss_rel_diff_vs_torch_f32: worst,
+      predictions: preds,
+      max_prediction_rel_diff: predErr,
+      within_1e4: worst < 1e-4 && predErr < 1e-4,
+      device_note: s.deviceNote,
+    };
   } finally {
     s.dispose();
   }
@@ -215,22 +267,39 @@ function nest(flat: number[], shape: number[]): unknown {
 }
 
 function opCaseYaml(c: OpCase): string {
-  const init = (data: number[], shape: number[]) => (shape.length ? `{values: ${JSON.stringify(nest(data, shape))}}` : `${data[0]}`);
-  const ints = c.inputs.filter((i) => i.dtype === 'i32'), floats = c.inputs.filter((i) => i.dtype === 'float');
+  const init = (data: number[], shape: number[]) =>
+    shape.length ? `{values: ${JSON.stringify(nest(data, shape))}}` : `${data[0]}`;
+  const ints = c.inputs.filter((i) => i.dtype === 'i32'),
+    floats = c.inputs.filter((i) => i.dtype === 'float');
   const lines = ['graph-run: 1', `name: ${c.name}`];
-  if (ints.length) lines.push('inputs:', ...ints.map((i) => `  ${i.name}: {shape: ${JSON.stringify(i.shape)}, dtype: i32}`));
+  if (ints.length)
+    lines.push('inputs:', ...ints.map((i) => `  ${i.name}: {shape: ${JSON.stringify(i.shape)}, dtype: i32}`));
   if (floats.length || c.grads) lines.push('params:');
-  for (const i of floats) lines.push(`  ${i.name}: {shape: ${JSON.stringify(i.shape)}, init: ${init(i.data, i.shape)}${i.name === 'c' ? ', trainable: false' : ''}}`);
-  if (c.grads) lines.push(`  w: {shape: ${JSON.stringify(c.output.shape)}, init: ${init(c.w!, c.output.shape)}, trainable: false}`);
-  lines.push('nodes:', `  - {name: y, op: ${c.op}, inputs: ${JSON.stringify(c.inputs.map((i) => i.name))}, attrs: ${JSON.stringify(c.attrs)}}`);
+  for (const i of floats)
+    lines.push(
+      `  ${i.name}: {shape: ${JSON.stringify(i.shape)}, init: ${init(i.data, i.shape)}${i.name === 'c' ? ', trainable: false' : ''}}`,
+    );
+  if (c.grads)
+    lines.push(
+      `  w: {shape: ${JSON.stringify(c.output.shape)}, init: ${init(c.w!, c.output.shape)}, trainable: false}`,
+    );
+  lines.push(
+    'nodes:',
+    `  - {name: y, op: ${c.op}, inputs: ${JSON.stringify(c.inputs.map((i) => i.name))}, attrs: ${JSON.stringify(c.attrs)}}`,
+  );
   if (c.grads) lines.push('  - {name: yw, op: mul, inputs: [y, w]}', '  - {name: L, op: sum, inputs: [yw]}');
-  lines.push('outputs: [y]', `feed: {${ints.map((i) => `${i.name}: ${JSON.stringify(nest(i.data, i.shape))}`).join(', ')}}`);
-  if (c.grads) lines.push(`gradients: {of: L, wrt: ${JSON.stringify(floats.filter((i) => i.name !== 'c').map((i) => i.name))}}`);
+  lines.push(
+    'outputs: [y]',
+    `feed: {${ints.map((i) => `${i.name}: ${JSON.stringify(nest(i.data, i.shape))}`).join(', ')}}`,
+  );
+  if (c.grads)
+    lines.push(`gradients: {of: L, wrt: ${JSON.stringify(floats.filter((i) => i.name !== 'c').map((i) => i.name))}}`);
   return lines.join('\n') + '\n';
 }
 
 const relErr = (got: ArrayLike<number>, want: ArrayLike<number>) => {
-  let scale = 0, err = 0;
+  let scale = 0,
+    err = 0;
   for (let i = 0; i < want.length; i++) {
     scale = Math.max(scale, Math.abs(want[i]!));
     const d = Math.abs(got[i]! - want[i]!);
@@ -252,7 +321,8 @@ async function benchParity(): Promise<Record<string, unknown>> {
       const cpu = new Session(model(), { dtype: 'f32' });
       let e = relErr((await g.runAsync(feed, 1)).y!.data, cpu.run(feed, 1).y!.data);
       if (c.grads) {
-        const gg = await g.gradientsAsync(), cg = cpu.gradients();
+        const gg = await g.gradientsAsync(),
+          cg = cpu.gradients();
         for (const k of Object.keys(cg)) e = Math.max(e, relErr(gg[k]!.data, cg[k]!.data));
       }
       worst[c.name] = e;
@@ -261,17 +331,31 @@ async function benchParity(): Promise<Record<string, unknown>> {
     gpu.dispose();
   }
   const over = Object.entries(worst).filter(([, e]) => !(e <= 1e-5));
-  return { cases: Object.keys(worst).length, max_rel_err: Math.max(...Object.values(worst)), over_1e5: Object.fromEntries(over), per_case: worst };
+  return {
+    cases: Object.keys(worst).length,
+    max_rel_err: Math.max(...Object.values(worst)),
+    over_1e5: Object.fromEntries(over),
+    per_case: worst,
+  };
 }
 
 async function child(c: Config): Promise<void> {
   let out: Record<string, unknown>;
   switch (c.kind) {
-    case 'matmul': out = await benchMatmul(c); break;
-    case 'mlp': out = await benchMlp(c); break;
-    case 'gender': out = await benchGender(); break;
-    case 'parity': out = await benchParity(); break;
-    default: out = c satisfies never;
+    case 'matmul':
+      out = await benchMatmul(c);
+      break;
+    case 'mlp':
+      out = await benchMlp(c);
+      break;
+    case 'gender':
+      out = await benchGender();
+      break;
+    case 'parity':
+      out = await benchParity();
+      break;
+    default:
+      out = c satisfies never;
   }
   process.stdout.write('RESULT ' + JSON.stringify(out) + '\n');
 }
@@ -279,8 +363,11 @@ async function child(c: Config): Promise<void> {
 function runChild(c: Config, timeoutS: number): Promise<Result> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '',
+      err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
@@ -291,8 +378,13 @@ function runChild(c: Config, timeoutS: number): Promise<Result> {
       const base = { name: nameOf(c), config: c, seconds };
       if (line) resolve({ ...base, ok: true, ...(JSON.parse(line.slice(7)) as object) });
       else {
-        const why = signal === 'SIGKILL' ? `timed out after ${timeoutS} s` : `exit ${code}${signal ? ` (${signal})` : ''}`;
-        resolve({ ...base, ok: false, error: `${why}: ${(err.trim().split('\n').slice(-3).join(' | ') || out.trim().slice(-300))}` });
+        const why =
+          signal === 'SIGKILL' ? `timed out after ${timeoutS} s` : `exit ${code}${signal ? ` (${signal})` : ''}`;
+        resolve({
+          ...base,
+          ok: false,
+          error: `${why}: ${err.trim().split('\n').slice(-3).join(' | ') || out.trim().slice(-300)}`,
+        });
       }
     });
   });
@@ -307,13 +399,20 @@ async function main(argv: string[]): Promise<void> {
   const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1]!.split(',')) : null;
   const sizes = quick ? [256, 512] : [1024, 4096];
   const tiles = Object.keys(matmulTiles) as MatmulTileName[];
-  const width = quick ? 512 : 4096, batch = quick ? 128 : 1024;
+  const width = quick ? 512 : 4096,
+    batch = quick ? 128 : 1024;
   // Most telling first, so a run cut short still has them: correctness, the big matmul, the MLP.
-  const configs: [Config, number][] = [[{ kind: 'gender', device: 'webgpu' }, 60], [{ kind: 'parity', device: 'webgpu' }, 90]];
+  const configs: [Config, number][] = [
+    [{ kind: 'gender', device: 'webgpu' }, 60],
+    [{ kind: 'parity', device: 'webgpu' }, 90],
+  ];
   for (const n of [...sizes].reverse()) {
     configs.push([{ kind: 'matmul', device: 'webgpu', n }, 30]);
     for (const tile of tiles) configs.push([{ kind: 'matmul', device: 'webgpu', n, tile }, 30]);
-    configs.push([{ kind: 'matmul', device: 'webgpu', n, tile: 'big', flags: ['enable-dawn-features=disable_robustness'] }, 30]);
+    configs.push([
+      { kind: 'matmul', device: 'webgpu', n, tile: 'big', flags: ['enable-dawn-features=disable_robustness'] },
+      30,
+    ]);
     if (n === sizes[1]) {
       configs.push([{ kind: 'mlp', device: 'webgpu', batch, width }, 60]);
       configs.push([{ kind: 'mlp', device: 'webgpu', batch, width, tile: 'big16' }, 60]);
@@ -345,9 +444,12 @@ async function main(argv: string[]): Promise<void> {
 
 function summary(r: Result): string {
   const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
-  if (r.config.kind === 'matmul') return `${f(r.tflops)} TFLOP/s (${f(r.ms, 3)} ms, err ${f(r.max_err_rel_to_sum_abs, 8)})`;
-  if (r.config.kind === 'parity') return `${r.cases} op cases, largest relative difference from the CPU ${f(r.max_rel_err, 8)}; over 1e-5: ${Object.keys(r.over_1e5 as object).join(', ') || 'none'}`;
-  if (r.config.kind === 'mlp') return `${f(r.ms, 3)} ms/step (${f(r.tflops)} TFLOP/s; with loss read ${f(r.ms_with_loss_readback, 3)} ms)`;
+  if (r.config.kind === 'matmul')
+    return `${f(r.tflops)} TFLOP/s (${f(r.ms, 3)} ms, err ${f(r.max_err_rel_to_sum_abs, 8)})`;
+  if (r.config.kind === 'parity')
+    return `${r.cases} op cases, largest relative difference from the CPU ${f(r.max_rel_err, 8)}; over 1e-5: ${Object.keys(r.over_1e5 as object).join(', ') || 'none'}`;
+  if (r.config.kind === 'mlp')
+    return `${f(r.ms, 3)} ms/step (${f(r.tflops)} TFLOP/s; with loss read ${f(r.ms_with_loss_readback, 3)} ms)`;
   return `trained in ${f(r.train_ms, 0)} ms; loss vs torch f32 ${f(r.max_loss_rel_diff_vs_torch_f32, 8)}, predictions ${f(r.max_prediction_rel_diff, 8)}`;
 }
 

@@ -31,14 +31,62 @@ const gbs = (n: number) => (ms: number) => (16 * n) / (ms * 1e6); // 3 inputs + 
 const CHAIN = 1000;
 
 const workloads: Workload[] = [
-  { key: 'gender_train_ms', what: "tutorial's network: 4,000 per-sample SGD steps + 100 loss logs", metric: (ms) => ms, higher: false, graphRun: () => genderTraining('f32') },
-  { key: 'mlp_step_ms', what: 'MLP 784-256-256-10, batch 128, one SGD step', metric: (ms) => ms, higher: false, graphRun: () => mlpStep(128) },
-  { key: 'mlp_infer_ms', what: 'MLP 784-256-256-10, batch 128, forward only', metric: (ms) => ms, higher: false, graphRun: () => mlpInference(128) },
-  ...[128, 512, 1024].map((n) => ({ key: `matmul_${n}_gflops`, what: `matmul ${n}³ (GFLOP/s)`, metric: gflops(n), higher: true, graphRun: () => matmul(n) })),
-  { key: 'elementwise_1m_gbs', what: 'sigmoid(a*b + c), 1M floats (GB/s)', metric: gbs(1 << 20), higher: true, graphRun: () => elementwise(1 << 20) },
-  { key: 'elementwise_16m_gbs', what: 'sigmoid(a*b + c), 16M floats (GB/s)', metric: gbs(1 << 24), higher: true, graphRun: () => elementwise(1 << 24) },
-  { key: 'node_overhead_us', what: `chain of ${CHAIN} small nodes, unfused (µs per node)`, metric: (ms) => (ms * 1000) / CHAIN, higher: false, graphRun: () => chain(CHAIN, false) },
-  { key: 'node_overhead_fused_us', what: `the same chain, fused into one loop (µs per node)`, metric: (ms) => (ms * 1000) / CHAIN, higher: false, graphRun: () => chain(CHAIN, true) },
+  {
+    key: 'gender_train_ms',
+    what: "tutorial's network: 4,000 per-sample SGD steps + 100 loss logs",
+    metric: (ms) => ms,
+    higher: false,
+    graphRun: () => genderTraining('f32'),
+  },
+  {
+    key: 'mlp_step_ms',
+    what: 'MLP 784-256-256-10, batch 128, one SGD step',
+    metric: (ms) => ms,
+    higher: false,
+    graphRun: () => mlpStep(128),
+  },
+  {
+    key: 'mlp_infer_ms',
+    what: 'MLP 784-256-256-10, batch 128, forward only',
+    metric: (ms) => ms,
+    higher: false,
+    graphRun: () => mlpInference(128),
+  },
+  ...[128, 512, 1024].map((n) => ({
+    key: `matmul_${n}_gflops`,
+    what: `matmul ${n}³ (GFLOP/s)`,
+    metric: gflops(n),
+    higher: true,
+    graphRun: () => matmul(n),
+  })),
+  {
+    key: 'elementwise_1m_gbs',
+    what: 'sigmoid(a*b + c), 1M floats (GB/s)',
+    metric: gbs(1 << 20),
+    higher: true,
+    graphRun: () => elementwise(1 << 20),
+  },
+  {
+    key: 'elementwise_16m_gbs',
+    what: 'sigmoid(a*b + c), 16M floats (GB/s)',
+    metric: gbs(1 << 24),
+    higher: true,
+    graphRun: () => elementwise(1 << 24),
+  },
+  {
+    key: 'node_overhead_us',
+    what: `chain of ${CHAIN} small nodes, unfused (µs per node)`,
+    metric: (ms) => (ms * 1000) / CHAIN,
+    higher: false,
+    graphRun: () => chain(CHAIN, false),
+  },
+  {
+    key: 'node_overhead_fused_us',
+    what: `the same chain, fused into one loop (µs per node)`,
+    metric: (ms) => (ms * 1000) / CHAIN,
+    higher: false,
+    graphRun: () => chain(CHAIN, true),
+  },
 ];
 
 /** Aim for samples of at least this long, so timer resolution and call overhead vanish. */
@@ -149,13 +197,23 @@ async function main(argv: string[]): Promise<void> {
   for (const w of workloads) {
     if (!(w.key in result)) continue;
     const [lo, hi] = spread[w.key]!;
-    rows.push([`${w.key}: ${w.what}`, fmt(result[w.key]), `${fmt(lo)}–${fmt(hi)}`,
-      ...names.map((n) => fmt(refs[n]![w.key])), ...names.map((n) => (speedup[n]![w.key] === undefined ? '—' : `${fmt(speedup[n]![w.key])}×`))]);
+    rows.push([
+      `${w.key}: ${w.what}`,
+      fmt(result[w.key]),
+      `${fmt(lo)}–${fmt(hi)}`,
+      ...names.map((n) => fmt(refs[n]![w.key])),
+      ...names.map((n) => (speedup[n]![w.key] === undefined ? '—' : `${fmt(speedup[n]![w.key])}×`)),
+    ]);
   }
   const width = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) process.stdout.write(r.map((s, c) => (c === 0 ? s.padEnd(width[c]!) : s.padStart(width[c]!))).join('  ') + '\n');
-  process.stdout.write(`\n× = how many times faster graph-run is (time: reference/graph-run; throughput: graph-run/reference).\n`);
-  process.stdout.write(`${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; medians of interleaved samples after warm-up.\n`);
+  for (const r of rows)
+    process.stdout.write(r.map((s, c) => (c === 0 ? s.padEnd(width[c]!) : s.padStart(width[c]!))).join('  ') + '\n');
+  process.stdout.write(
+    `\n× = how many times faster graph-run is (time: reference/graph-run; throughput: graph-run/reference).\n`,
+  );
+  process.stdout.write(
+    `${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; medians of interleaved samples after warm-up.\n`,
+  );
 }
 
 /** graph-run's workloads on 1 thread and on all, alternating sample by sample. */
@@ -171,13 +229,20 @@ async function threadScaling(only: Set<string> | null): Promise<void> {
     const prep = w.graphRun();
     const one: RefPrepared = { run: prep.run, enter: async () => void (K.active = 1) };
     const all: RefPrepared = { run: prep.run, enter: async () => void (K.active = K.threads) };
-    const series = await measure(w.key, [{ name: '1', prep: one }, { name: 'all', prep: all }]);
-    const a = w.metric(median(series.get('1')!.samples)), b = w.metric(median(series.get('all')!.samples));
+    const series = await measure(w.key, [
+      { name: '1', prep: one },
+      { name: 'all', prep: all },
+    ]);
+    const a = w.metric(median(series.get('1')!.samples)),
+      b = w.metric(median(series.get('all')!.samples));
     process.stdout.write(`${w.key}  ${fmt(a)}  ${fmt(b)}  ${fmt(w.higher ? b / a : a / b)}×\n`);
   }
   K.active = K.threads;
 }
 
-await main(process.argv.slice(2)).catch((e) => { process.stderr.write(`bench failed: ${e?.stack ?? e}\n`); process.exit(1); });
+await main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});
 // Helper threads and native thread pools are left to the process's exit.
 process.exit(0);

@@ -27,7 +27,10 @@ export function onnxModel(g: OnnxGraph): Uint8Array {
     graphName: 'bench',
     nodes: g.nodes.map((n, i) => ({ ...n, name: `n${i}` })),
     initializers: g.initializers.map((t) => ({
-      name: t.name, type: ElemType.FLOAT, dims: t.shape, raw: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      name: t.name,
+      type: ElemType.FLOAT,
+      dims: t.shape,
+      raw: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
     })),
     inputs: g.inputs.map(info),
     outputs: g.outputs.map(info),

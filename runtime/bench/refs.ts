@@ -43,22 +43,36 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
   const uniform = (shape: number[], seed: number, lo = -1, hi = 1) => {
     const r = prng(seed);
     const n = shape.reduce((a, d) => a * d, 1);
-    return tf.tensor(new Float32Array(n).map(() => lo + (hi - lo) * r()), shape);
+    return tf.tensor(
+      new Float32Array(n).map(() => lo + (hi - lo) * r()),
+      shape,
+    );
   };
 
   const workloads: Engine['workloads'] = {
     gender_train_ms: withBackend(() => {
-      const rows = [[-2, -1], [25, 6], [17, 4], [-15, -6]], ys = [1, 0, 0, 1];
-      const xs = rows.map((r) => tf.tensor2d([r], [1, 2])), ts = ys.map((y) => tf.tensor1d([y]));
-      const X = tf.tensor2d(rows), Y = tf.tensor1d(ys);
-      const w1 = tf.variable(tf.fill([2, 2], 0.1)), b1 = tf.variable(tf.fill([2], 0.1));
-      const w2 = tf.variable(tf.fill([1, 2], 0.1)), b2 = tf.variable(tf.fill([1], 0.1));
+      const rows = [
+          [-2, -1],
+          [25, 6],
+          [17, 4],
+          [-15, -6],
+        ],
+        ys = [1, 0, 0, 1];
+      const xs = rows.map((r) => tf.tensor2d([r], [1, 2])),
+        ts = ys.map((y) => tf.tensor1d([y]));
+      const X = tf.tensor2d(rows),
+        Y = tf.tensor1d(ys);
+      const w1 = tf.variable(tf.fill([2, 2], 0.1)),
+        b1 = tf.variable(tf.fill([2], 0.1));
+      const w2 = tf.variable(tf.fill([1, 2], 0.1)),
+        b2 = tf.variable(tf.fill([1], 0.1));
       const opt = tf.train.sgd(0.1);
       const forward = (x: import('@tensorflow/tfjs').Tensor) => {
         const h = tf.sigmoid(tf.add(tf.matMul(x, w1, false, true), b1));
         return tf.reshape(tf.sigmoid(tf.add(tf.matMul(h, w2, false, true), b2)), [-1]);
       };
-      const loss = (x: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor) => tf.mean(tf.square(tf.sub(forward(x), y))) as import('@tensorflow/tfjs').Scalar;
+      const loss = (x: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor) =>
+        tf.mean(tf.square(tf.sub(forward(x), y))) as import('@tensorflow/tfjs').Scalar;
       return {
         run: () => {
           for (const v of [w1, b1, w2, b2]) v.assign(tf.fill(v.shape, 0.1));
@@ -72,8 +86,16 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
     }),
     mlp_step_ms: withBackend(() => {
       const d = mlpData(128);
-      const p = new Map([...d.params].map(([k, v]) => [k, tf.variable(tf.tensor(v, k === 'w1' ? [784, 256] : k === 'w2' ? [256, 256] : k === 'w3' ? [256, 10] : [v.length]))]));
-      const x = tf.tensor2d(d.x, [128, 784]), y = tf.tensor2d(d.y, [128, 10]);
+      const p = new Map(
+        [...d.params].map(([k, v]) => [
+          k,
+          tf.variable(
+            tf.tensor(v, k === 'w1' ? [784, 256] : k === 'w2' ? [256, 256] : k === 'w3' ? [256, 10] : [v.length]),
+          ),
+        ]),
+      );
+      const x = tf.tensor2d(d.x, [128, 784]),
+        y = tf.tensor2d(d.y, [128, 10]);
       const opt = tf.train.sgd(0.01);
       const f = () => {
         const h1 = tf.relu(tf.add(tf.matMul(x, p.get('w1')!), p.get('b1')!));
@@ -93,7 +115,12 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
     mlp_infer_ms: withBackend(() => {
       const d = mlpData(128);
       const t = (k: string, shape: number[]) => tf.tensor(d.params.get(k)!, shape);
-      const w1 = t('w1', [784, 256]), b1 = t('b1', [256]), w2 = t('w2', [256, 256]), b2 = t('b2', [256]), w3 = t('w3', [256, 10]), b3 = t('b3', [10]);
+      const w1 = t('w1', [784, 256]),
+        b1 = t('b1', [256]),
+        w2 = t('w2', [256, 256]),
+        b2 = t('b2', [256]),
+        w3 = t('w3', [256, 10]),
+        b3 = t('b3', [10]);
       const x = tf.tensor2d(d.x, [128, 784]);
       return {
         run: () => {
@@ -106,16 +133,37 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
         dispose: () => tf.dispose([w1, b1, w2, b2, w3, b3, x]),
       };
     }),
-    ...Object.fromEntries([128, 512, 1024].map((n) => [`matmul_${n}_gflops`, withBackend(() => {
-      const a = uniform([n, n], 1), b = uniform([n, n], 2);
-      return { run: () => tf.matMul(a, b).dispose(), dispose: () => tf.dispose([a, b]) };
-    })])),
-    ...Object.fromEntries([['1m', 1 << 20], ['16m', 1 << 24]].map(([k, n]) => [`elementwise_${k}_gbs`, withBackend(() => {
-      const a = uniform([n as number], 3, -2, 2), b = uniform([n as number], 4, -2, 2), c = uniform([n as number], 5, -2, 2);
-      return { run: () => tf.tidy(() => tf.sigmoid(tf.add(tf.mul(a, b), c))).dispose(), dispose: () => tf.dispose([a, b, c]) };
-    })])),
+    ...Object.fromEntries(
+      [128, 512, 1024].map((n) => [
+        `matmul_${n}_gflops`,
+        withBackend(() => {
+          const a = uniform([n, n], 1),
+            b = uniform([n, n], 2);
+          return { run: () => tf.matMul(a, b).dispose(), dispose: () => tf.dispose([a, b]) };
+        }),
+      ]),
+    ),
+    ...Object.fromEntries(
+      [
+        ['1m', 1 << 20],
+        ['16m', 1 << 24],
+      ].map(([k, n]) => [
+        `elementwise_${k}_gbs`,
+        withBackend(() => {
+          const a = uniform([n as number], 3, -2, 2),
+            b = uniform([n as number], 4, -2, 2),
+            c = uniform([n as number], 5, -2, 2);
+          return {
+            run: () => tf.tidy(() => tf.sigmoid(tf.add(tf.mul(a, b), c))).dispose(),
+            dispose: () => tf.dispose([a, b, c]),
+          };
+        }),
+      ]),
+    ),
     node_overhead_us: withBackend(() => {
-      const x = tf.ones([16]), one = tf.scalar(1), half = tf.scalar(0.5);
+      const x = tf.ones([16]),
+        one = tf.scalar(1),
+        half = tf.scalar(0.5);
       return {
         run: () => {
           tf.tidy(() => {
@@ -139,7 +187,8 @@ async function onnxEngine(): Promise<Engine | null> {
     return null;
   }
   // Two intra-op threads: the machine's two cores, as graph-run uses them.
-  const session = (bytes: Uint8Array) => ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = (bytes: Uint8Array) =>
+    ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const tensor = (data: Float32Array, shape: number[]) => new ort.Tensor('float32', data, shape);
   const uniform = (n: number, seed: number, lo = -1, hi = 1) => {
     const r = prng(seed);
@@ -148,46 +197,122 @@ async function onnxEngine(): Promise<Engine | null> {
   const workloads: Engine['workloads'] = {
     mlp_infer_ms: async () => {
       const d = mlpData(128);
-      const shapes: Record<string, number[]> = { w1: [784, 256], b1: [256], w2: [256, 256], b2: [256], w3: [256, 10], b3: [10] };
+      const shapes: Record<string, number[]> = {
+        w1: [784, 256],
+        b1: [256],
+        w2: [256, 256],
+        b2: [256],
+        w3: [256, 10],
+        b3: [10],
+      };
       const nodes: OnnxNode[] = [
-        { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['z1'] }, { op: 'Add', inputs: ['z1', 'b1'], outputs: ['s1'] }, { op: 'Relu', inputs: ['s1'], outputs: ['h1'] },
-        { op: 'MatMul', inputs: ['h1', 'w2'], outputs: ['z2'] }, { op: 'Add', inputs: ['z2', 'b2'], outputs: ['s2'] }, { op: 'Relu', inputs: ['s2'], outputs: ['h2'] },
-        { op: 'MatMul', inputs: ['h2', 'w3'], outputs: ['z3'] }, { op: 'Add', inputs: ['z3', 'b3'], outputs: ['out'] },
+        { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['z1'] },
+        { op: 'Add', inputs: ['z1', 'b1'], outputs: ['s1'] },
+        { op: 'Relu', inputs: ['s1'], outputs: ['h1'] },
+        { op: 'MatMul', inputs: ['h1', 'w2'], outputs: ['z2'] },
+        { op: 'Add', inputs: ['z2', 'b2'], outputs: ['s2'] },
+        { op: 'Relu', inputs: ['s2'], outputs: ['h2'] },
+        { op: 'MatMul', inputs: ['h2', 'w3'], outputs: ['z3'] },
+        { op: 'Add', inputs: ['z3', 'b3'], outputs: ['out'] },
       ];
-      const s = await session(onnxModel({
-        inputs: [{ name: 'x', shape: [128, 784] }], outputs: [{ name: 'out', shape: [128, 10] }], nodes,
-        initializers: [...d.params].map(([name, data]) => ({ name, shape: shapes[name]!, data })),
-      }));
+      const s = await session(
+        onnxModel({
+          inputs: [{ name: 'x', shape: [128, 784] }],
+          outputs: [{ name: 'out', shape: [128, 10] }],
+          nodes,
+          initializers: [...d.params].map(([name, data]) => ({ name, shape: shapes[name]!, data })),
+        }),
+      );
       const feeds = { x: tensor(d.x, [128, 784]) };
-      return { run: async () => { await s.run(feeds); } };
+      return {
+        run: async () => {
+          await s.run(feeds);
+        },
+      };
     },
-    ...Object.fromEntries([128, 512, 1024].map((n) => [`matmul_${n}_gflops`, async () => {
-      const s = await session(onnxModel({
-        inputs: [{ name: 'a', shape: [n, n] }, { name: 'b', shape: [n, n] }], outputs: [{ name: 'c', shape: [n, n] }], initializers: [],
-        nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
-      }));
-      const feeds = { a: tensor(uniform(n * n, 1), [n, n]), b: tensor(uniform(n * n, 2), [n, n]) };
-      return { run: async () => { await s.run(feeds); } };
-    }])),
-    ...Object.fromEntries([['1m', 1 << 20], ['16m', 1 << 24]].map(([k, n]) => [`elementwise_${k}_gbs`, async () => {
-      const len = n as number;
-      const s = await session(onnxModel({
-        inputs: ['a', 'b', 'c'].map((name) => ({ name, shape: [len] })), outputs: [{ name: 'y', shape: [len] }], initializers: [],
-        nodes: [{ op: 'Mul', inputs: ['a', 'b'], outputs: ['p'] }, { op: 'Add', inputs: ['p', 'c'], outputs: ['q'] }, { op: 'Sigmoid', inputs: ['q'], outputs: ['y'] }],
-      }));
-      const feeds = { a: tensor(uniform(len, 3, -2, 2), [len]), b: tensor(uniform(len, 4, -2, 2), [len]), c: tensor(uniform(len, 5, -2, 2), [len]) };
-      return { run: async () => { await s.run(feeds); } };
-    }])),
+    ...Object.fromEntries(
+      [128, 512, 1024].map((n) => [
+        `matmul_${n}_gflops`,
+        async () => {
+          const s = await session(
+            onnxModel({
+              inputs: [
+                { name: 'a', shape: [n, n] },
+                { name: 'b', shape: [n, n] },
+              ],
+              outputs: [{ name: 'c', shape: [n, n] }],
+              initializers: [],
+              nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
+            }),
+          );
+          const feeds = { a: tensor(uniform(n * n, 1), [n, n]), b: tensor(uniform(n * n, 2), [n, n]) };
+          return {
+            run: async () => {
+              await s.run(feeds);
+            },
+          };
+        },
+      ]),
+    ),
+    ...Object.fromEntries(
+      [
+        ['1m', 1 << 20],
+        ['16m', 1 << 24],
+      ].map(([k, n]) => [
+        `elementwise_${k}_gbs`,
+        async () => {
+          const len = n as number;
+          const s = await session(
+            onnxModel({
+              inputs: ['a', 'b', 'c'].map((name) => ({ name, shape: [len] })),
+              outputs: [{ name: 'y', shape: [len] }],
+              initializers: [],
+              nodes: [
+                { op: 'Mul', inputs: ['a', 'b'], outputs: ['p'] },
+                { op: 'Add', inputs: ['p', 'c'], outputs: ['q'] },
+                { op: 'Sigmoid', inputs: ['q'], outputs: ['y'] },
+              ],
+            }),
+          );
+          const feeds = {
+            a: tensor(uniform(len, 3, -2, 2), [len]),
+            b: tensor(uniform(len, 4, -2, 2), [len]),
+            c: tensor(uniform(len, 5, -2, 2), [len]),
+          };
+          return {
+            run: async () => {
+              await s.run(feeds);
+            },
+          };
+        },
+      ]),
+    ),
     node_overhead_us: async () => {
       void chainYaml;
       const nodes: OnnxNode[] = [];
-      for (let i = 0; i < 1000; i++) nodes.push({ op: i % 2 === 0 ? 'Add' : 'Mul', inputs: [i === 0 ? 'x' : `v${i - 1}`, i % 2 === 0 ? 'one' : 'half'], outputs: [`v${i}`] });
-      const s = await session(onnxModel({
-        inputs: [{ name: 'x', shape: [16] }], outputs: [{ name: 'v999', shape: [16] }], nodes,
-        initializers: [{ name: 'one', shape: [], data: new Float32Array([1]) }, { name: 'half', shape: [], data: new Float32Array([0.5]) }],
-      }));
+      for (let i = 0; i < 1000; i++)
+        nodes.push({
+          op: i % 2 === 0 ? 'Add' : 'Mul',
+          inputs: [i === 0 ? 'x' : `v${i - 1}`, i % 2 === 0 ? 'one' : 'half'],
+          outputs: [`v${i}`],
+        });
+      const s = await session(
+        onnxModel({
+          inputs: [{ name: 'x', shape: [16] }],
+          outputs: [{ name: 'v999', shape: [16] }],
+          nodes,
+          initializers: [
+            { name: 'one', shape: [], data: new Float32Array([1]) },
+            { name: 'half', shape: [], data: new Float32Array([0.5]) },
+          ],
+        }),
+      );
       const feeds = { x: tensor(new Float32Array(16).fill(1), [16]) };
-      return { run: async () => { await s.run(feeds); } };
+      return {
+        run: async () => {
+          await s.run(feeds);
+        },
+      };
     },
   };
   return { name: 'onnxruntime', workloads };

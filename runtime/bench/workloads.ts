@@ -44,12 +44,23 @@ export function genderTraining(dtype: FloatDType = 'f32', fast = true): Prepared
 /** Seeded MLP data and parameters (uniform ±1/sqrt(fan_in), as PyTorch's nn.Linear). */
 export function mlpData(batch: number): { params: Map<string, Float32Array>; x: Float32Array; y: Float32Array } {
   const rnd = prng(42);
-  const shapes: [string, number[]][] = [['w1', [784, 256]], ['b1', [256]], ['w2', [256, 256]], ['b2', [256]], ['w3', [256, 10]], ['b3', [10]]];
+  const shapes: [string, number[]][] = [
+    ['w1', [784, 256]],
+    ['b1', [256]],
+    ['w2', [256, 256]],
+    ['b2', [256]],
+    ['w3', [256, 10]],
+    ['b3', [10]],
+  ];
   const params = new Map<string, Float32Array>();
   for (const [name, shape] of shapes) {
     const n = shape.reduce((a, d) => a * d, 1);
-    const bound = 1 / Math.sqrt(name.startsWith('w') ? shape[0]! : shapes.find(([w]) => w === 'w' + name.slice(1))![1][0]!);
-    params.set(name, new Float32Array(n).map(() => (rnd() * 2 - 1) * bound));
+    const bound =
+      1 / Math.sqrt(name.startsWith('w') ? shape[0]! : shapes.find(([w]) => w === 'w' + name.slice(1))![1][0]!);
+    params.set(
+      name,
+      new Float32Array(n).map(() => (rnd() * 2 - 1) * bound),
+    );
   }
   const x = new Float32Array(batch * 784).map(() => rnd());
   const y = new Float32Array(batch * 10);
@@ -65,7 +76,12 @@ export function mlpStep(batch = 128, fast = true): Prepared {
   for (const [name, v] of d.params) s.params.get(name)!.set(v);
   let last = NaN;
   const values = { x: d.x, y: d.y };
-  return { run: () => { last = s.stepOn(batch, values); }, check: () => last };
+  return {
+    run: () => {
+      last = s.stepOn(batch, values);
+    },
+    check: () => last,
+  };
 }
 
 /** The MLP's forward pass alone (inference), for the ONNX Runtime comparison. */
@@ -75,7 +91,10 @@ export function mlpInference(batch = 128, fast = true): Prepared {
   const d = mlpData(batch);
   for (const [name, v] of d.params) s.params.get(name)!.set(v);
   const g = buildGraph(model, { float: 'f32', batch, loss: false }).graph;
-  const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['out'], bound: new Map<string, TypedArray>(s.params) });
+  const plan = buildPlan(g, new CpuExecutor({ fast }), {
+    outputs: ['out'],
+    bound: new Map<string, TypedArray>(s.params),
+  });
   plan.buffer('x').set(d.x);
   const out = plan.buffer('out');
   return { run: () => plan.run(), check: () => out[0]! };
@@ -83,9 +102,12 @@ export function mlpInference(batch = 128, fast = true): Prepared {
 
 /** A one-node plan: C = A·B for n×n f32 matrices. */
 export function matmul(n: number, fast = true): Prepared {
-  const model = parseGraph(`inputs: {a: {shape: [${n}, ${n}]}, b: {shape: [${n}, ${n}]}}
+  const model = parseGraph(
+    `inputs: {a: {shape: [${n}, ${n}]}, b: {shape: [${n}, ${n}]}}
 nodes: [{name: c, op: matmul, inputs: [a, b]}]
-outputs: [c]`, '<bench matmul>.yaml');
+outputs: [c]`,
+    '<bench matmul>.yaml',
+  );
   const g = buildGraph(model, { float: 'f32', batch: 1 }).graph;
   const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['c'], bound: new Map() });
   const rnd = prng(1);
@@ -99,12 +121,15 @@ outputs: [c]`, '<bench matmul>.yaml');
 
 /** y = sigmoid(a*b + c) over n floats: three nodes, one fused loop on the fast tier. */
 export function elementwise(n: number, fast = true): Prepared {
-  const model = parseGraph(`inputs: {a: {shape: [${n}]}, b: {shape: [${n}]}, c: {shape: [${n}]}}
+  const model = parseGraph(
+    `inputs: {a: {shape: [${n}]}, b: {shape: [${n}]}, c: {shape: [${n}]}}
 nodes:
   - {name: p, op: mul, inputs: [a, b]}
   - {name: q, op: add, inputs: [p, c]}
   - {name: y, op: sigmoid, inputs: [q]}
-outputs: [y]`, '<bench elementwise>.yaml');
+outputs: [y]`,
+    '<bench elementwise>.yaml',
+  );
   const g = buildGraph(model, { float: 'f32', batch: 1 }).graph;
   const plan = buildPlan(g, new CpuExecutor({ fast }), { outputs: ['y'], bound: new Map() });
   const rnd = prng(2);
@@ -121,7 +146,11 @@ export function chainYaml(nodes: number, size: number): string {
   const lines = [`inputs: {x: {shape: [${size}]}}`, 'nodes:'];
   for (let i = 0; i < nodes; i++) {
     const prev = i === 0 ? 'x' : `v${i - 1}`;
-    lines.push(i % 2 === 0 ? `  - {name: v${i}, op: add, inputs: [${prev}, 1]}` : `  - {name: v${i}, op: mul, inputs: [${prev}, 0.5]}`);
+    lines.push(
+      i % 2 === 0
+        ? `  - {name: v${i}, op: add, inputs: [${prev}, 1]}`
+        : `  - {name: v${i}, op: mul, inputs: [${prev}, 0.5]}`,
+    );
   }
   lines.push(`outputs: [v${nodes - 1}]`);
   return lines.join('\n');

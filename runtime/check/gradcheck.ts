@@ -103,11 +103,15 @@ function trainingProbe(model: Model, session: Session, seed: number): Probe {
     }
   }
   feedRuntime(model, plan);
-  const leaves = model.params.filter((p) => p.trainable).map((p) => {
-    const g = t.grads.get(p.name) ?? null;
-    return { name: p.name, buf: session.params.get(p.name)!, grad: g ? plan.buffer(g) : null };
-  });
-  const where = model.training ? `the first batch (${batch} row${batch === 1 ? '' : 's'})` : `${batch} rows of random inputs (the graph has no data)`;
+  const leaves = model.params
+    .filter((p) => p.trainable)
+    .map((p) => {
+      const g = t.grads.get(p.name) ?? null;
+      return { name: p.name, buf: session.params.get(p.name)!, grad: g ? plan.buffer(g) : null };
+    });
+  const where = model.training
+    ? `the first batch (${batch} row${batch === 1 ? '' : 's'})`
+    : `${batch} rows of random inputs (the graph has no data)`;
   return { target: `d loss / d parameters on ${where}`, plan, output: plan.buffer(t.loss), leaves };
 }
 
@@ -126,7 +130,12 @@ function gradientsProbe(model: Model, session: Session): Probe {
     return { name: w.name, buf, grad: g ? plan.buffer(g) : null };
   });
   const shape = built.graph.node(of).type.shape;
-  return { target: `d ${shape.length ? 'sum(' + String(req.of) + ')' : String(req.of)} / d ${req.wrt.map((w) => w.name).join(', ')} at the feed`, plan, output: plan.buffer(of), leaves };
+  return {
+    target: `d ${shape.length ? 'sum(' + String(req.of) + ')' : String(req.of)} / d ${req.wrt.map((w) => w.name).join(', ')} at the feed`,
+    plan,
+    output: plan.buffer(of),
+    leaves,
+  };
 }
 
 function compile(g: IRGraph, session: Session, outputs: string[]): Plan<TypedArray> {
@@ -150,8 +159,14 @@ export function checkGradients(model: Model, opts: CheckOptions = {}): CheckResu
   else if (model.gradients) probe = gradientsProbe(model, session);
   else if (model.loss && model.updates.length) probe = trainingProbe(model, session, opts.seed ?? 0);
   else {
-    fail([new DataError('nothing to check: the graph has neither a loss with training data nor a `gradients:` request', { file: model.file, line: 1, col: 1 },
-      undefined, 'add a training section (loss, data) or gradients: {of: ..., wrt: [...]} with a feed')]);
+    fail([
+      new DataError(
+        'nothing to check: the graph has neither a loss with training data nor a `gradients:` request',
+        { file: model.file, line: 1, col: 1 },
+        undefined,
+        'add a training section (loss, data) or gradients: {of: ..., wrt: [...]} with a feed',
+      ),
+    ]);
   }
   const f = () => {
     probe.plan.run();
@@ -180,7 +195,8 @@ export function checkGradients(model: Model, opts: CheckOptions = {}): CheckResu
         const x = orig[i]!;
         const h = rel * Math.max(1, Math.abs(x));
         // The steps actually taken (x + h is rounded) divide the difference.
-        const xp = x + h, xm = x - h;
+        const xp = x + h,
+          xm = x - h;
         leaf.buf[i] = xp;
         const fp = f();
         leaf.buf[i] = xm;
@@ -228,12 +244,21 @@ function sci(x: number): string {
 export function formatCheck(r: CheckResult, title = ''): string {
   const head = ['parameter', 'elements', 'probes', 'max abs err', 'max rel err', ''];
   const body = r.rows.map((x) => [
-    x.name, String(x.elements),
-    x.mode === 'directions' ? `${x.probes} direction${x.probes === 1 ? '' : 's'}` : `${x.probes} element${x.probes === 1 ? '' : 's'}${x.mode === 'no path' ? ' (no path)' : ''}`,
-    sci(x.maxAbs), sci(x.maxRel), x.ok ? 'ok' : 'FAIL',
+    x.name,
+    String(x.elements),
+    x.mode === 'directions'
+      ? `${x.probes} direction${x.probes === 1 ? '' : 's'}`
+      : `${x.probes} element${x.probes === 1 ? '' : 's'}${x.mode === 'no path' ? ' (no path)' : ''}`,
+    sci(x.maxAbs),
+    sci(x.maxRel),
+    x.ok ? 'ok' : 'FAIL',
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [
     `gradient check${title ? ` of ${title}` : ''}: ${r.target}, f64 central differences`,
     line(head),

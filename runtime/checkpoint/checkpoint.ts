@@ -23,7 +23,8 @@ export interface RestoreOptions {
   file?: string;
 }
 
-const dtypeOf = (a: TypedArray): SafeDType => (a instanceof Float64Array ? 'F64' : a instanceof Int32Array ? 'I32' : 'F32');
+const dtypeOf = (a: TypedArray): SafeDType =>
+  a instanceof Float64Array ? 'F64' : a instanceof Int32Array ? 'I32' : 'F32';
 
 /**
  * The session's state as safetensors bytes.
@@ -61,40 +62,63 @@ export function checkpointBytes(session: Session, position?: TrainingPosition): 
  * @example const pos = restoreCheckpoint(session, readFileSync('m.safetensors'), { resume: true });
  *          session.train({ from: pos!.epoch });
  */
-export function restoreCheckpoint(session: Session, bytes: Uint8Array, opts: RestoreOptions = {}): TrainingPosition | null {
+export function restoreCheckpoint(
+  session: Session,
+  bytes: Uint8Array,
+  opts: RestoreOptions = {},
+): TrainingPosition | null {
   const file = opts.file ?? 'checkpoint';
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const m = session.model;
   const want = session.float === 'f64' ? 'F64' : 'F32';
   const targets = new Map<string, { shape: number[]; buf: TypedArray; kind: string }>();
-  for (const p of m.params) targets.set(p.name, { shape: p.shape, buf: session.params.get(p.name)!, kind: 'parameter' });
+  for (const p of m.params)
+    targets.set(p.name, { shape: p.shape, buf: session.params.get(p.name)!, kind: 'parameter' });
   const state = new Map<string, { shape: number[]; buf: TypedArray }>();
-  for (const u of m.updates) for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.state.get(s.name)! });
+  for (const u of m.updates)
+    for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.state.get(s.name)! });
   if (opts.resume) for (const [k, v] of state) targets.set(k, { ...v, kind: 'optimizer state' });
 
   for (const name of tensors.keys()) {
     if (!targets.has(name) && !state.has(name)) {
-      throw new CheckpointError(`${file} has tensor "${name}", which graph "${m.name}" does not have`, name,
-        metadata.graph && metadata.graph !== m.name ? `the checkpoint was written for graph "${metadata.graph}"` : 'is it a checkpoint of another graph?');
+      throw new CheckpointError(
+        `${file} has tensor "${name}", which graph "${m.name}" does not have`,
+        name,
+        metadata.graph && metadata.graph !== m.name
+          ? `the checkpoint was written for graph "${metadata.graph}"`
+          : 'is it a checkpoint of another graph?',
+      );
     }
   }
   const copies: [TypedArray, TypedArray][] = [];
   for (const [name, t] of targets) {
     const got = tensors.get(name);
-    if (!got) throw new CheckpointError(`${file} has no tensor "${name}" (the graph's ${t.kind})`, name, opts.resume && t.kind === 'optimizer state' ? 'was it saved with a different optimizer?' : undefined);
+    if (!got)
+      throw new CheckpointError(
+        `${file} has no tensor "${name}" (the graph's ${t.kind})`,
+        name,
+        opts.resume && t.kind === 'optimizer state' ? 'was it saved with a different optimizer?' : undefined,
+      );
     if (!sameShape(got.shape, t.shape)) {
-      throw new CheckpointError(`${file}: tensor "${name}" has shape [${got.shape.join(', ')}], the graph's ${t.kind} has [${t.shape.join(', ')}]`, name);
+      throw new CheckpointError(
+        `${file}: tensor "${name}" has shape [${got.shape.join(', ')}], the graph's ${t.kind} has [${t.shape.join(', ')}]`,
+        name,
+      );
     }
     if (got.dtype !== want) {
-      throw new CheckpointError(`${file}: tensor "${name}" is ${got.dtype}, the session is ${session.float}`, name,
-        `run with --dtype ${got.dtype === 'F64' ? 'f64' : 'f32'} to use this checkpoint`);
+      throw new CheckpointError(
+        `${file}: tensor "${name}" is ${got.dtype}, the session is ${session.float}`,
+        name,
+        `run with --dtype ${got.dtype === 'F64' ? 'f64' : 'f32'} to use this checkpoint`,
+      );
     }
     copies.push([got.data as TypedArray, t.buf]);
   }
   let position: TrainingPosition | null = null;
   if (metadata.epoch !== undefined) {
     const epoch = Number(metadata.epoch);
-    if (!Number.isInteger(epoch) || epoch < 0) throw new CheckpointError(`${file}: metadata epoch "${metadata.epoch}" is not a whole number`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new CheckpointError(`${file}: metadata epoch "${metadata.epoch}" is not a whole number`);
     let losses: LossRecord[] = [];
     try {
       losses = metadata.losses ? (JSON.parse(metadata.losses) as LossRecord[]) : [];
@@ -103,7 +127,11 @@ export function restoreCheckpoint(session: Session, bytes: Uint8Array, opts: Res
     }
     position = { epoch, losses };
   } else if (opts.resume) {
-    throw new CheckpointError(`${file} holds no training position (metadata "epoch"): it cannot be resumed`, undefined, 'use --load to predict with its parameters');
+    throw new CheckpointError(
+      `${file} holds no training position (metadata "epoch"): it cannot be resumed`,
+      undefined,
+      'use --load to predict with its parameters',
+    );
   }
   // Everything checked: now copy.
   for (const [src, dst] of copies) dst.set(src);

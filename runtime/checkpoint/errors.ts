@@ -4,7 +4,10 @@
 
 /** A checkpoint, export or output file that cannot be read, written or used; exit code 1. */
 export class ToolError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'ToolError';
   }
@@ -12,7 +15,11 @@ export class ToolError extends Error {
 
 /** A checkpoint that does not fit the graph or is damaged; `tensor` names the culprit when there is one. */
 export class CheckpointError extends ToolError {
-  constructor(message: string, readonly tensor?: string, hint?: string) {
+  constructor(
+    message: string,
+    readonly tensor?: string,
+    hint?: string,
+  ) {
     super(message, hint);
     this.name = 'CheckpointError';
   }

@@ -64,11 +64,18 @@ export function readFileBytes(path: string, what: string): Uint8Array {
 function reason(e: unknown): string {
   const code = (e as { code?: string }).code;
   switch (code) {
-    case 'ENOENT': return 'no such file or folder';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'a part of the path is not a folder';
-    case 'EISDIR': return 'it is a directory';
-    case 'EROFS': return 'read-only file system';
-    default: return (e as Error).message;
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return (e as Error).message;
   }
 }

@@ -29,14 +29,18 @@ export interface CheckpointRun {
 
 /** Open a run's checkpoints: validate paths and load --resume / --load before any training. */
 export function openCheckpoints(session: Session, flags: CheckpointFlags, note: (s: string) => void): CheckpointRun {
-  if (flags.resume && flags.load) throw new UsageError('--resume continues training and --load only predicts: give one of them');
+  if (flags.resume && flags.load)
+    throw new UsageError('--resume continues training and --load only predicts: give one of them');
   if (flags.saveEvery !== undefined && !flags.save) throw new UsageError('--save-every needs --save FILE');
   if (flags.save) ensureWritable(flags.save, 'checkpoint');
   let from = 0;
   let losses: LossRecord[] = [];
   const src = flags.resume ?? flags.load;
   if (src) {
-    const pos = restoreCheckpoint(session, readFileBytes(src, 'checkpoint'), { resume: flags.resume !== undefined, file: src });
+    const pos = restoreCheckpoint(session, readFileBytes(src, 'checkpoint'), {
+      resume: flags.resume !== undefined,
+      file: src,
+    });
     if (flags.resume && pos) {
       from = pos.epoch;
       losses = [...pos.losses];
@@ -47,7 +51,11 @@ export function openCheckpoints(session: Session, flags: CheckpointFlags, note: 
   }
   const save = (epoch: number) => {
     if (!flags.save) return;
-    writeFileAtomic(flags.save, checkpointBytes(session, session.model.training ? { epoch, losses } : undefined), 'checkpoint');
+    writeFileAtomic(
+      flags.save,
+      checkpointBytes(session, session.model.training ? { epoch, losses } : undefined),
+      'checkpoint',
+    );
   };
   return {
     from,

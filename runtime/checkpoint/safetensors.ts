@@ -44,7 +44,8 @@ export function encodeSafetensors(tensors: SafeTensor[], metadata: Record<string
   let offset = 0;
   for (const t of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`tensor "${t.name}": shape [${t.shape.join(', ')}] holds ${n} values, data has ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new Error(`tensor "${t.name}": shape [${t.shape.join(', ')}] holds ${n} values, data has ${t.data.length}`);
     const len = n * BYTES[t.dtype];
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + len] };
     offset += len;
@@ -70,19 +71,30 @@ export function encodeSafetensors(tensors: SafeTensor[], metadata: Record<string
 
 /** Decode and check a safetensors file; a damaged or truncated one throws a CheckpointError naming the tensor. */
 export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): SafeFile {
-  if (bytes.length < 8) throw new CheckpointError(`${file} is not a safetensors file: ${bytes.length} bytes, shorter than its 8-byte header length`);
+  if (bytes.length < 8)
+    throw new CheckpointError(
+      `${file} is not a safetensors file: ${bytes.length} bytes, shorter than its 8-byte header length`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER)) throw new CheckpointError(`${file} is not a safetensors file: header length ${n} is implausible`);
+  if (n > BigInt(MAX_HEADER))
+    throw new CheckpointError(`${file} is not a safetensors file: header length ${n} is implausible`);
   const hlen = Number(n);
-  if (8 + hlen > bytes.length) throw new CheckpointError(`${file} is truncated: its header needs ${hlen} bytes, the file has ${bytes.length - 8} after the length`);
+  if (8 + hlen > bytes.length)
+    throw new CheckpointError(
+      `${file} is truncated: its header needs ${hlen} bytes, the file has ${bytes.length - 8} after the length`,
+    );
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen))) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     throw new CheckpointError(`${file} has a damaged header: ${(e as Error).message}`);
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`${file} has a damaged header: not a JSON object`);
+  if (!header || typeof header !== 'object' || Array.isArray(header))
+    throw new CheckpointError(`${file} has a damaged header: not a JSON object`);
   const dataStart = 8 + hlen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -99,21 +111,36 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): SafeF
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype;
     if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I32') {
-      throw new CheckpointError(`${file}: tensor "${name}" has dtype ${JSON.stringify(dtype)}; graph-run reads F32, F64 and I32`, name);
+      throw new CheckpointError(
+        `${file}: tensor "${name}" has dtype ${JSON.stringify(dtype)}; graph-run reads F32, F64 and I32`,
+        name,
+      );
     }
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new CheckpointError(`${file}: tensor "${name}" has a bad shape`, name);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new CheckpointError(`${file}: tensor "${name}" has a bad shape`, name);
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[1] < off[0]) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((d) => Number.isInteger(d) && d >= 0) ||
+      off[1] < off[0]
+    ) {
       throw new CheckpointError(`${file}: tensor "${name}" has bad data_offsets`, name);
     }
     const [begin, end] = off as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== count * BYTES[dtype]) {
-      throw new CheckpointError(`${file}: tensor "${name}" spans ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${count * BYTES[dtype]}`, name);
+      throw new CheckpointError(
+        `${file}: tensor "${name}" spans ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${count * BYTES[dtype]}`,
+        name,
+      );
     }
     if (end > dataLen) {
-      throw new CheckpointError(`${file} is truncated: tensor "${name}" needs data bytes [${begin}, ${end}), the file has ${dataLen}`, name);
+      throw new CheckpointError(
+        `${file} is truncated: tensor "${name}" needs data bytes [${begin}, ${end}), the file has ${dataLen}`,
+        name,
+      );
     }
     spans.push([begin, end, name]);
     // Copy out: the data may not be aligned for a typed-array view, and the caller keeps it.
@@ -124,16 +151,28 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): SafeF
       const w = BYTES[dtype];
       for (let i = 0; i < raw.length; i += w) raw.subarray(i, i + w).reverse();
     }
-    const data = dtype === 'F32' ? new Float32Array(raw.buffer) : dtype === 'F64' ? new Float64Array(raw.buffer) : new Int32Array(raw.buffer);
+    const data =
+      dtype === 'F32'
+        ? new Float32Array(raw.buffer)
+        : dtype === 'F64'
+          ? new Float64Array(raw.buffer)
+          : new Int32Array(raw.buffer);
     tensors.set(name, { name, dtype, shape: [...(shape as number[])], data });
   }
   // The format requires the tensors to tile the data exactly: no overlaps, no holes.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let at = 0;
   for (const [b, e, name] of spans) {
-    if (b !== at) throw new CheckpointError(`${file}: tensor "${name}" ${b < at ? 'overlaps the one before it' : 'leaves a hole before it'} in the data`, name);
+    if (b !== at)
+      throw new CheckpointError(
+        `${file}: tensor "${name}" ${b < at ? 'overlaps the one before it' : 'leaves a hole before it'} in the data`,
+        name,
+      );
     at = e;
   }
-  if (at !== dataLen) throw new CheckpointError(`${file} has ${dataLen - at} bytes after its last tensor: damaged or not a safetensors file`);
+  if (at !== dataLen)
+    throw new CheckpointError(
+      `${file} has ${dataLen - at} bytes after its last tensor: damaged or not a safetensors file`,
+    );
   return { tensors, metadata };
 }

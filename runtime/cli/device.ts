@@ -41,7 +41,11 @@ export function wantsDevicePath(model: Model, device: DeviceChoice | undefined, 
 
 /** `graph-run plan`: where each node of the training step (or forward pass) runs, and why. */
 export async function planCommand(model: Model, o: DeviceRunOptions, out: (s: string) => void): Promise<void> {
-  const s = await Session.create(model, { dtype: o.dtype, ...(o.device ? { device: o.device } : {}), strictDevice: o.strictDevice });
+  const s = await Session.create(model, {
+    dtype: o.dtype,
+    ...(o.device ? { device: o.device } : {}),
+    strictDevice: o.strictDevice,
+  });
   try {
     out(s.explain());
   } finally {
@@ -50,8 +54,18 @@ export async function planCommand(model: Model, o: DeviceRunOptions, out: (s: st
 }
 
 /** The run job (train, predictions, outputs, gradients, parameters) on the chosen device. */
-export async function runOnDevice(model: Model, o: DeviceRunOptions, out: (s: string) => void, err: (s: string) => void, term?: Terminal): Promise<void> {
-  const s = await Session.create(model, { dtype: o.dtype, ...(o.device ? { device: o.device } : {}), strictDevice: o.strictDevice });
+export async function runOnDevice(
+  model: Model,
+  o: DeviceRunOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  term?: Terminal,
+): Promise<void> {
+  const s = await Session.create(model, {
+    dtype: o.dtype,
+    ...(o.device ? { device: o.device } : {}),
+    strictDevice: o.strictDevice,
+  });
   try {
     // `auto` says what it chose; a fallback is listed by --explain and counted here.
     if (s.deviceNote.startsWith('auto') && !o.json) err(`graph-run: device ${s.deviceNote}`);
@@ -64,22 +78,45 @@ export async function runOnDevice(model: Model, o: DeviceRunOptions, out: (s: st
       const epochs = o.epochs ?? t.epochs;
       // Per-step losses would mean a GPU round trip every step: no bar, the logged epochs as lines.
       const mode = progressMode({ quiet: o.quiet, json: o.json }, term, {});
-      const progress = new TrainingReporter({ mode: mode === 'bar' ? 'lines' : mode, out, term, epochs, from: 0, batchSize: t.batchSize, samples: s.samples });
-      if (!quiet) out(`${m.name}: training ${epochs} epochs, ${s.samples} samples, batch size ${t.batchSize} (${s.float}, ${s.device === 'webgpu' ? s.deviceNote.replace(/^auto: /, '') : 'cpu'})`);
+      const progress = new TrainingReporter({
+        mode: mode === 'bar' ? 'lines' : mode,
+        out,
+        term,
+        epochs,
+        from: 0,
+        batchSize: t.batchSize,
+        samples: s.samples,
+      });
+      if (!quiet)
+        out(
+          `${m.name}: training ${epochs} epochs, ${s.samples} samples, batch size ${t.batchSize} (${s.float}, ${s.device === 'webgpu' ? s.deviceNote.replace(/^auto: /, '') : 'cpu'})`,
+        );
       const losses = await s.trainAsync({ epochs, onLog: (r) => progress.onLog(r) });
       progress.finish(losses);
       result.losses = losses;
     }
     const preds = await s.predictionsAsync();
     if (Object.keys(preds).length) {
-      result.predictions = Object.fromEntries(Object.entries(preds).map(([k, v]) => {
-        const keys = Object.keys(v);
-        return [k, keys.length === 1 ? tensorJson(v[keys[0]!]!) : Object.fromEntries(Object.entries(v).map(([n, t]) => [n, tensorJson(t)]))];
-      }));
+      result.predictions = Object.fromEntries(
+        Object.entries(preds).map(([k, v]) => {
+          const keys = Object.keys(v);
+          return [
+            k,
+            keys.length === 1
+              ? tensorJson(v[keys[0]!]!)
+              : Object.fromEntries(Object.entries(v).map(([n, t]) => [n, tensorJson(t)])),
+          ];
+        }),
+      );
       if (!o.json) {
         out('predictions:');
         const w = Math.max(...Object.keys(preds).map((k) => k.length));
-        for (const [k, v] of Object.entries(preds)) out(`  ${k.padEnd(w)}  ${Object.entries(v).map(([n, t]) => `${n} ${fmtTensor(t)}`).join('  ')}`);
+        for (const [k, v] of Object.entries(preds))
+          out(
+            `  ${k.padEnd(w)}  ${Object.entries(v)
+              .map(([n, t]) => `${n} ${fmtTensor(t)}`)
+              .join('  ')}`,
+          );
       }
     }
     if ((m.feed || m.inputs.length === 0) && m.outputs.length) {
@@ -116,7 +153,10 @@ export async function runOnDevice(model: Model, o: DeviceRunOptions, out: (s: st
 
 /** Flags of a CPU-only feature combined with a device run. */
 export function checkDeviceFlags(used: string[]): void {
-  if (used.length) throw new UsageError(`${used.join(', ')} ${used.length === 1 ? 'works' : 'work'} on the CPU only for now; drop --device (and the graph's device: key) to use ${used.length === 1 ? 'it' : 'them'}`);
+  if (used.length)
+    throw new UsageError(
+      `${used.join(', ')} ${used.length === 1 ? 'works' : 'work'} on the CPU only for now; drop --device (and the graph's device: key) to use ${used.length === 1 ? 'it' : 'them'}`,
+    );
 }
 
 /** The CLI's lines for a DeviceError: the message, then how to fix it. */

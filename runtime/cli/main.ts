@@ -7,8 +7,19 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import {
-  checkGradients, compile, formatCheck, formatError, formatTrace, GraphErrors, loadGraph, reverseGraphYaml, trace, UsageError, userOpNames,
-  type Session, type Tensor,
+  checkGradients,
+  compile,
+  formatCheck,
+  formatError,
+  formatTrace,
+  GraphErrors,
+  loadGraph,
+  reverseGraphYaml,
+  trace,
+  UsageError,
+  userOpNames,
+  type Session,
+  type Tensor,
 } from '../index.js';
 import { feedValues } from '../train/data.js';
 import { dotCommand } from '../viz/command.js';
@@ -159,26 +170,43 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
   if (pos.length && commands.includes(pos[0]!) && !/\.ya?ml$/.test(pos[0]!)) command = pos.shift()!;
   if (pos.length === 0) throw new UsageError('no graph file given');
   if (pos.length > 1) throw new UsageError(`unexpected argument "${pos[1]}"`);
-  if (v.dtype !== undefined && v.dtype !== 'f32' && v.dtype !== 'f64') throw new UsageError(`--dtype must be f32 or f64, got "${v.dtype}"`);
+  if (v.dtype !== undefined && v.dtype !== 'f32' && v.dtype !== 'f64')
+    throw new UsageError(`--dtype must be f32 or f64, got "${v.dtype}"`);
   let epochs: number | undefined;
   if (v.epochs !== undefined) {
     epochs = Number(v.epochs);
-    if (!Number.isInteger(epochs) || epochs < 0) throw new UsageError(`--epochs must be a whole number >= 0, got "${v.epochs}"`);
+    if (!Number.isInteger(epochs) || epochs < 0)
+      throw new UsageError(`--epochs must be a whole number >= 0, got "${v.epochs}"`);
   }
   const opts: Options = { dtype: (v.dtype as FloatDType | undefined) ?? 'f32', json: v.json === true };
   if (epochs !== undefined) opts.epochs = epochs;
-  if (command !== 'dot' && (v.backward || v.mermaid || v.svg !== undefined)) throw new UsageError('--backward, --mermaid and --svg belong to graph-run dot');
+  if (command !== 'dot' && (v.backward || v.mermaid || v.svg !== undefined))
+    throw new UsageError('--backward, --mermaid and --svg belong to graph-run dot');
   Object.assign(opts, { backward: v.backward === true, mermaid: v.mermaid === true, svg: v.svg });
   const saveEvery = v['save-every'];
-  if (saveEvery !== undefined && !/^[1-9]\d*$/.test(saveEvery)) throw new UsageError(`--save-every must be a whole number >= 1, got "${saveEvery}"`);
-  if (command !== 'run' && (v.save || saveEvery || v.resume)) throw new UsageError('--save, --save-every and --resume belong to a training run');
-  Object.assign(opts, { save: v.save, saveEvery: saveEvery === undefined ? undefined : Number(saveEvery), resume: v.resume, load: v.load });
+  if (saveEvery !== undefined && !/^[1-9]\d*$/.test(saveEvery))
+    throw new UsageError(`--save-every must be a whole number >= 1, got "${saveEvery}"`);
+  if (command !== 'run' && (v.save || saveEvery || v.resume))
+    throw new UsageError('--save, --save-every and --resume belong to a training run');
+  Object.assign(opts, {
+    save: v.save,
+    saveEvery: saveEvery === undefined ? undefined : Number(saveEvery),
+    resume: v.resume,
+    load: v.load,
+  });
   if (command !== 'run' && v.plot !== undefined) throw new UsageError('--plot belongs to a training run');
   Object.assign(opts, { plot: v.plot, quiet: v.quiet === true });
-  if (command !== 'run' && command !== 'export' && v.onnx !== undefined) throw new UsageError('--onnx belongs to graph-run export (or a training run)');
+  if (command !== 'run' && command !== 'export' && v.onnx !== undefined)
+    throw new UsageError('--onnx belongs to graph-run export (or a training run)');
   opts.onnx = v.onnx;
-  if (command !== 'dot' && v.trace) throw new UsageError('--trace belongs to graph-run dot (graph-run trace prints a step)');
-  if (command !== 'trace' && !(command === 'dot' && v.trace && !v.full) && (v.step !== undefined || v.sample !== undefined || v.full)) throw new UsageError('--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)');
+  if (command !== 'dot' && v.trace)
+    throw new UsageError('--trace belongs to graph-run dot (graph-run trace prints a step)');
+  if (
+    command !== 'trace' &&
+    !(command === 'dot' && v.trace && !v.full) &&
+    (v.step !== undefined || v.sample !== undefined || v.full)
+  )
+    throw new UsageError('--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)');
   opts.trace = v.trace === true;
   const whole = (flag: string, s: string | undefined, min: number) => {
     if (s === undefined) return undefined;
@@ -186,10 +214,20 @@ function parse(argv: string[]): { command: string; file?: string; opts: Options 
     if (!/^\d+$/.test(s) || n < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${s}"`);
     return n;
   };
-  Object.assign(opts, { step: whole('--step', v.step, 1), sample: whole('--sample', v.sample, 0), full: v.full === true });
-  if (v.device !== undefined && !['cpu', 'webgpu', 'auto'].includes(v.device)) throw new UsageError(`--device must be cpu, webgpu or auto, got "${v.device}"`);
-  if (command !== 'run' && command !== 'plan' && (v.device !== undefined || v['strict-device'] || v.explain)) throw new UsageError('--device, --strict-device and --explain belong to a run (or graph-run plan)');
-  Object.assign(opts, { device: v.device as DeviceChoice | undefined, strictDevice: v['strict-device'] === true, explain: v.explain === true });
+  Object.assign(opts, {
+    step: whole('--step', v.step, 1),
+    sample: whole('--sample', v.sample, 0),
+    full: v.full === true,
+  });
+  if (v.device !== undefined && !['cpu', 'webgpu', 'auto'].includes(v.device))
+    throw new UsageError(`--device must be cpu, webgpu or auto, got "${v.device}"`);
+  if (command !== 'run' && command !== 'plan' && (v.device !== undefined || v['strict-device'] || v.explain))
+    throw new UsageError('--device, --strict-device and --explain belong to a run (or graph-run plan)');
+  Object.assign(opts, {
+    device: v.device as DeviceChoice | undefined,
+    strictDevice: v['strict-device'] === true,
+    explain: v.explain === true,
+  });
   return { command, file: pos[0]!, opts };
 }
 
@@ -217,7 +255,8 @@ function runJob(session: Session, opts: Options, out: (s: string) => void, term?
   // Checkpoints are read (and the --save path checked) before training: a bad one stops the run here.
   const quiet = opts.json || opts.quiet;
   if (opts.plot !== undefined) {
-    if (!m.training || opts.load) throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
+    if (!m.training || opts.load)
+      throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
     ensureWritable(opts.plot, 'plot');
   }
   const onnx = opts.onnx !== undefined ? exportAfterTraining(opts.onnx) : undefined;
@@ -226,9 +265,18 @@ function runJob(session: Session, opts: Options, out: (s: string) => void, term?
     const t = m.training;
     const epochs = opts.epochs ?? t.epochs;
     const progress = new TrainingReporter({
-      mode: progressMode(opts, term, process.env), out, term, epochs, from: ck.from, batchSize: t.batchSize, samples: session.samples,
+      mode: progressMode(opts, term, process.env),
+      out,
+      term,
+      epochs,
+      from: ck.from,
+      batchSize: t.batchSize,
+      samples: session.samples,
     });
-    if (!quiet) out(`${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`);
+    if (!quiet)
+      out(
+        `${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${session.samples} samples, batch size ${t.batchSize} (${session.float}, cpu)`,
+      );
     const losses = session.train({
       epochs,
       from: ck.from,
@@ -242,22 +290,34 @@ function runJob(session: Session, opts: Options, out: (s: string) => void, term?
     progress.finish(ck.losses);
     result.losses = losses;
     ck.finish(epochs);
-    if (opts.plot !== undefined) writeFileAtomic(opts.plot, plotSvg(ck.losses, { title: `${m.name}: training curve (${session.float})` }), 'plot');
+    if (opts.plot !== undefined)
+      writeFileAtomic(opts.plot, plotSvg(ck.losses, { title: `${m.name}: training curve (${session.float})` }), 'plot');
   } else {
     ck.finish(ck.from);
   }
   onnx?.write(session, version());
   const preds = session.predictions();
   if (Object.keys(preds).length) {
-    result.predictions = Object.fromEntries(Object.entries(preds).map(([k, v]) => {
-      const f = flattenOutputs(v);
-      return [k, 'data' in f ? tensorJson(f as Tensor) : Object.fromEntries(Object.entries(f).map(([n, t]) => [n, tensorJson(t)]))];
-    }));
+    result.predictions = Object.fromEntries(
+      Object.entries(preds).map(([k, v]) => {
+        const f = flattenOutputs(v);
+        return [
+          k,
+          'data' in f
+            ? tensorJson(f as Tensor)
+            : Object.fromEntries(Object.entries(f).map(([n, t]) => [n, tensorJson(t)])),
+        ];
+      }),
+    );
     if (!opts.json) {
       out('predictions:');
       const w = Math.max(...Object.keys(preds).map((k) => k.length));
       for (const [k, v] of Object.entries(preds)) {
-        out(`  ${k.padEnd(w)}  ${Object.entries(v).map(([n, t]) => `${n} ${fmtTensor(t)}`).join('  ')}`);
+        out(
+          `  ${k.padEnd(w)}  ${Object.entries(v)
+            .map(([n, t]) => `${n} ${fmtTensor(t)}`)
+            .join('  ')}`,
+        );
       }
     }
   }
@@ -300,8 +360,12 @@ const stdoutLine = (s: string): void => {
  * progress bar may be drawn (stdout when `out` is stdout; none, so plain lines, otherwise).
  */
 export function main(
-  argv: string[], out: (s: string) => void = stdoutLine, err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
-  term: Terminal | undefined = out === stdoutLine ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) } : undefined,
+  argv: string[],
+  out: (s: string) => void = stdoutLine,
+  err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  term: Terminal | undefined = out === stdoutLine
+    ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) }
+    : undefined,
 ): number {
   try {
     const p = parse(argv);
@@ -324,7 +388,9 @@ export function main(
         if (model.loss && model.training) s.trainGraph(s.batchSize);
         const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
         const what = [
-          n(model.inputs.length, 'input'), n(model.params.length, 'param'), n(model.nodes.length, 'node'),
+          n(model.inputs.length, 'input'),
+          n(model.params.length, 'param'),
+          n(model.nodes.length, 'node'),
           ...(model.loss ? [`loss (${model.loss.nodes.length} nodes)`] : []),
           ...(model.updates.length ? [`optimizer on ${model.updates.length} params`] : []),
         ];
@@ -334,7 +400,10 @@ export function main(
       }
       case 'grad': {
         const s = compile(model, { dtype: p.opts.dtype, device: 'cpu' });
-        if (!model.gradients && !model.loss) throw new UsageError(`${p.file} has neither a loss nor a gradients request: there is no reverse graph to print`);
+        if (!model.gradients && !model.loss)
+          throw new UsageError(
+            `${p.file} has neither a loss nor a gradients request: there is no reverse graph to print`,
+          );
         out(reverseGraphYaml(s).trimEnd());
         return 0;
       }
@@ -348,15 +417,26 @@ export function main(
         dotCommand(compile(model, { dtype: p.opts.dtype, device: 'cpu' }), p.opts, out);
         return 0;
       case 'trace': {
-        const t = trace(compile(model, { dtype: p.opts.dtype }), { step: p.opts.step, sample: p.opts.sample, epochs: p.opts.epochs });
+        const t = trace(compile(model, { dtype: p.opts.dtype }), {
+          step: p.opts.step,
+          sample: p.opts.sample,
+          epochs: p.opts.epochs,
+        });
         out(p.opts.json ? JSON.stringify(t) : formatTrace(t, { full: p.opts.full }));
         return 0;
       }
       case 'export':
-        exportCommand(compile(model, { dtype: p.opts.dtype, device: 'cpu' }), { onnx: p.opts.onnx, load: p.opts.load, version: version() }, out);
+        exportCommand(
+          compile(model, { dtype: p.opts.dtype, device: 'cpu' }),
+          { onnx: p.opts.onnx, load: p.opts.load, version: version() },
+          out,
+        );
         return 0;
       case 'run':
-        if (wantsDevicePath(model, p.opts.device, p.opts.explain === true)) throw new UsageError('this run asks for a device (--device, --explain or the graph\'s device: key): use mainAsync (bin/graph-run.js does)');
+        if (wantsDevicePath(model, p.opts.device, p.opts.explain === true))
+          throw new UsageError(
+            "this run asks for a device (--device, --explain or the graph's device: key): use mainAsync (bin/graph-run.js does)",
+          );
         runJob(compile(model, { dtype: p.opts.dtype }), p.opts, out, term);
         return 0;
       case 'plan':
@@ -404,8 +484,12 @@ function reportError(e: unknown, err: (s: string) => void): number {
  * @example process.exitCode = await mainAsync(process.argv.slice(2));
  */
 export async function mainAsync(
-  argv: string[], out: (s: string) => void = stdoutLine, err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
-  term: Terminal | undefined = out === stdoutLine ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) } : undefined,
+  argv: string[],
+  out: (s: string) => void = stdoutLine,
+  err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  term: Terminal | undefined = out === stdoutLine
+    ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) }
+    : undefined,
 ): Promise<number> {
   let p: ReturnType<typeof parse>;
   try {
@@ -413,20 +497,42 @@ export async function mainAsync(
   } catch {
     return main(argv, out, err, term);
   }
-  if (p === 'help' || p === 'version' || (p.command !== 'run' && p.command !== 'plan')) return main(argv, out, err, term);
+  if (p === 'help' || p === 'version' || (p.command !== 'run' && p.command !== 'plan'))
+    return main(argv, out, err, term);
   const file = p.file!;
   if (!existsSync(file) || !statSync(file).isFile()) return main(argv, out, err, term);
   // A graph that never mentions a device runs on the CPU as before: no second load.
-  if (p.command === 'run' && p.opts.device === undefined && !p.opts.explain && !readFileSync(file, 'utf8').includes('device')) return main(argv, out, err, term);
+  if (
+    p.command === 'run' &&
+    p.opts.device === undefined &&
+    !p.opts.explain &&
+    !readFileSync(file, 'utf8').includes('device')
+  )
+    return main(argv, out, err, term);
   try {
     const model = loadGraph(file);
-    const o = { dtype: p.opts.dtype, device: p.opts.device, strictDevice: p.opts.strictDevice === true, explain: p.opts.explain === true, epochs: p.opts.epochs, json: p.opts.json, quiet: p.opts.quiet };
+    const o = {
+      dtype: p.opts.dtype,
+      device: p.opts.device,
+      strictDevice: p.opts.strictDevice === true,
+      explain: p.opts.explain === true,
+      epochs: p.opts.epochs,
+      json: p.opts.json,
+      quiet: p.opts.quiet,
+    };
     if (p.command === 'plan') {
       await planCommand(model, o, out);
       return 0;
     }
     if (!wantsDevicePath(model, p.opts.device, p.opts.explain === true)) return main(argv, out, err, term);
-    const cpuOnly: [string, unknown][] = [['--save', p.opts.save], ['--save-every', p.opts.saveEvery], ['--resume', p.opts.resume], ['--load', p.opts.load], ['--plot', p.opts.plot], ['--onnx', p.opts.onnx]];
+    const cpuOnly: [string, unknown][] = [
+      ['--save', p.opts.save],
+      ['--save-every', p.opts.saveEvery],
+      ['--resume', p.opts.resume],
+      ['--load', p.opts.load],
+      ['--plot', p.opts.plot],
+      ['--onnx', p.opts.onnx],
+    ];
     checkDeviceFlags(cpuOnly.filter(([, v]) => v !== undefined).map(([f]) => f));
     await runOnDevice(model, o, out, err, term);
     return 0;

@@ -23,12 +23,15 @@ function nest(flat: ArrayLike<number>, shape: number[]): unknown {
   const [d, ...rest] = shape;
   const step = rest.reduce((a, b) => a * b, 1);
   const out: unknown[] = [];
-  for (let i = 0; i < d!; i++) out.push(nest(Array.prototype.slice.call(flat, i * step, (i + 1) * step) as number[], rest));
+  for (let i = 0; i < d!; i++)
+    out.push(nest(Array.prototype.slice.call(flat, i * step, (i + 1) * step) as number[], rest));
   return out;
 }
 
 function constValue(n: IRNode): number | undefined {
-  return n.op === 'const' && typeof n.attrs.value === 'number' && (n.type.shape.length === 0) ? (n.attrs.value as number) : undefined;
+  return n.op === 'const' && typeof n.attrs.value === 'number' && n.type.shape.length === 0
+    ? (n.attrs.value as number)
+    : undefined;
 }
 
 /** The nodes needed for `outputs`, as a YAML document in graph-run's format. */
@@ -47,23 +50,39 @@ export function emitYaml(g: IRGraph, opts: EmitOptions): string {
         break;
       case 'param': {
         const v = opts.params?.get(name);
-        const init = v ? { values: nest(v, n.type.shape) } : (n.attrs.init as { kind: string; value?: number; values?: number[] });
+        const init = v
+          ? { values: nest(v, n.type.shape) }
+          : (n.attrs.init as { kind: string; value?: number; values?: number[] });
         params[name] = {
           shape: n.type.shape,
-          init: 'kind' in init ? (init.kind === 'constant' ? init.value : { values: nest(init.values!, n.type.shape) }) : init,
+          init:
+            'kind' in init
+              ? init.kind === 'constant'
+                ? init.value
+                : { values: nest(init.values!, n.type.shape) }
+              : init,
         };
         break;
       }
       case 'const':
         if (constValue(n) === undefined) {
           // A shaped constant (the seed of a non-scalar output): a broadcast of its value.
-          nodes.push({ name: safeName(name), op: 'broadcast_to', inputs: [n.attrs.value as number], attrs: { shape: n.type.shape } });
+          nodes.push({
+            name: safeName(name),
+            op: 'broadcast_to',
+            inputs: [n.attrs.value as number],
+            attrs: { shape: n.type.shape },
+          });
         }
         break;
       case 'state':
         throw new Error('optimizer state cannot be emitted as a standalone graph');
       default: {
-        const node: Record<string, unknown> = { name, op: n.op, inputs: n.inputs.map((i) => (constValue(g.node(i)) !== undefined ? ref(i) : safeName(i))) };
+        const node: Record<string, unknown> = {
+          name,
+          op: n.op,
+          inputs: n.inputs.map((i) => (constValue(g.node(i)) !== undefined ? ref(i) : safeName(i))),
+        };
         if (Object.keys(n.attrs).length) node.attrs = n.attrs;
         nodes.push(node);
       }
@@ -74,7 +93,9 @@ export function emitYaml(g: IRGraph, opts: EmitOptions): string {
   doc.nodes = nodes;
   doc.outputs = Object.fromEntries([...opts.outputs].map(([k, v]) => [safeKey(k), ref(v)]));
   if (opts.feed && [...opts.feed.keys()].some((k) => k in inputs)) {
-    doc.feed = Object.fromEntries([...opts.feed].filter(([k]) => k in inputs).map(([k, v]) => [k, nest(v, g.node(k).type.shape)]));
+    doc.feed = Object.fromEntries(
+      [...opts.feed].filter(([k]) => k in inputs).map(([k, v]) => [k, nest(v, g.node(k).type.shape)]),
+    );
   }
   // One node (one input, one parameter) per line, as hand-written graphs read.
   const ydoc = new Document(doc);
@@ -82,10 +103,19 @@ export function emitYaml(g: IRGraph, opts: EmitOptions): string {
   if (isSeq(nodeSeq)) for (const item of nodeSeq.items) (item as { flow?: boolean }).flow = true;
   for (const section of ['inputs', 'params', 'feed']) {
     const m = ydoc.get(section);
-    if (isMap(m)) for (const pair of m.items) if (pair.value && typeof pair.value === 'object') (pair.value as { flow?: boolean }).flow = true;
+    if (isMap(m))
+      for (const pair of m.items)
+        if (pair.value && typeof pair.value === 'object') (pair.value as { flow?: boolean }).flow = true;
   }
   const text = ydoc.toString({ lineWidth: 0, flowCollectionPadding: false });
-  return (opts.header ? opts.header.split('\n').map((l) => `# ${l}`).join('\n') + '\n' : '') + text;
+  return (
+    (opts.header
+      ? opts.header
+          .split('\n')
+          .map((l) => `# ${l}`)
+          .join('\n') + '\n'
+      : '') + text
+  );
 }
 
 /** Constant names (#0.5@3) are not valid YAML graph names; give them one. */
@@ -96,4 +126,3 @@ function safeName(name: string): string {
 function safeKey(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
-

@@ -36,7 +36,12 @@ export type DeviceErrorCode =
  * the CLI prints message and hint and exits 1.
  */
 export class DeviceError extends Error {
-  constructor(readonly code: DeviceErrorCode, message: string, readonly hint?: string, readonly nodeName?: string) {
+  constructor(
+    readonly code: DeviceErrorCode,
+    message: string,
+    readonly hint?: string,
+    readonly nodeName?: string,
+  ) {
     super(message);
     this.name = code;
   }

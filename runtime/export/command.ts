@@ -20,11 +20,15 @@ export function exportCommand(session: Session, flags: ExportFlags, out: (s: str
   if (flags.load) restoreCheckpoint(session, readFileBytes(flags.load, 'checkpoint'), { file: flags.load });
   const model = onnxModel(session, { version: flags.version ?? '' });
   writeFileAtomic(flags.onnx, encodeOnnx(model), 'ONNX model');
-  out(`${flags.onnx}: ONNX opset ${model.opset}, ${model.nodes.length} nodes, inputs ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}; outputs ${model.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}${flags.load ? `; weights from ${flags.load}` : ''}`);
+  out(
+    `${flags.onnx}: ONNX opset ${model.opset}, ${model.nodes.length} nodes, inputs ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}; outputs ${model.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}${flags.load ? `; weights from ${flags.load}` : ''}`,
+  );
 }
 
 /** For `graph-run <graph> --onnx FILE`: check the path before training, write the model after. */
 export function exportAfterTraining(path: string): { write(session: Session, version?: string): void } {
   ensureWritable(path, 'ONNX model');
-  return { write: (session, version) => writeFileAtomic(path, exportOnnx(session, { version: version ?? '' }), 'ONNX model') };
+  return {
+    write: (session, version) => writeFileAtomic(path, exportOnnx(session, { version: version ?? '' }), 'ONNX model'),
+  };
 }

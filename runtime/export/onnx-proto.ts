@@ -111,22 +111,34 @@ const AttrType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 function attribute(w: Writer, name: string, a: AttrValue): void {
   w.str(1, name);
   switch (a.kind) {
-    case 'float': w.float(2, a.value).int(20, AttrType.FLOAT); break;
-    case 'int': w.int(3, a.value).int(20, AttrType.INT); break;
-    case 'string': w.str(4, a.value).int(20, AttrType.STRING); break;
-    case 'ints': for (const v of a.value) w.int(8, v); w.int(20, AttrType.INTS); break;
-    default: a satisfies never;
+    case 'float':
+      w.float(2, a.value).int(20, AttrType.FLOAT);
+      break;
+    case 'int':
+      w.int(3, a.value).int(20, AttrType.INT);
+      break;
+    case 'string':
+      w.str(4, a.value).int(20, AttrType.STRING);
+      break;
+    case 'ints':
+      for (const v of a.value) w.int(8, v);
+      w.int(20, AttrType.INTS);
+      break;
+    default:
+      a satisfies never;
   }
 }
 
 function valueInfo(w: Writer, v: OnnxValueInfo): void {
   w.str(1, v.name);
-  w.msg(2, (t) => t.msg(1, (tt) => {
-    tt.int(1, v.type);
-    tt.msg(2, (s) => {
-      for (const d of v.shape) s.msg(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.str(2, d)));
-    });
-  }));
+  w.msg(2, (t) =>
+    t.msg(1, (tt) => {
+      tt.int(1, v.type);
+      tt.msg(2, (s) => {
+        for (const d of v.shape) s.msg(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.str(2, d)));
+      });
+    }),
+  );
   if (v.doc) w.str(3, v.doc);
 }
 

@@ -34,10 +34,22 @@ export function buildGraph(model: Model, opts: BuildOptions): Built {
   const ref = (r: Ref) => (typeof r === 'number' ? graph.constant(r) : r);
   for (const i of [...model.inputs, ...(model.runtime ?? [])]) {
     const dtype: DType = i.dtype === 'float' ? opts.float : i.dtype;
-    graph.add({ name: i.name, op: 'input', inputs: [], attrs: { shape: bindDims(i.shape, opts.batch), dtype }, loc: i.loc });
+    graph.add({
+      name: i.name,
+      op: 'input',
+      inputs: [],
+      attrs: { shape: bindDims(i.shape, opts.batch), dtype },
+      loc: i.loc,
+    });
   }
   for (const p of model.params) {
-    graph.add({ name: p.name, op: 'param', inputs: [], attrs: { shape: p.shape, dtype: opts.float, init: p.init, trainable: p.trainable }, loc: p.loc });
+    graph.add({
+      name: p.name,
+      op: 'param',
+      inputs: [],
+      attrs: { shape: p.shape, dtype: opts.float, init: p.init, trainable: p.trainable },
+      loc: p.loc,
+    });
   }
   addNodes(graph, model.nodes, opts.batch, errors, failed, ref);
   if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, opts.batch, errors, failed, ref);
@@ -46,7 +58,12 @@ export function buildGraph(model: Model, opts: BuildOptions): Built {
 
 /** Add op nodes in order; errors are collected, dependents of failed nodes skipped. */
 export function addNodes(
-  graph: IRGraph, nodes: OpNodeDecl[], batch: number, errors: GraphError[], failed: Set<string>, ref: (r: Ref) => string,
+  graph: IRGraph,
+  nodes: OpNodeDecl[],
+  batch: number,
+  errors: GraphError[],
+  failed: Set<string>,
+  ref: (r: Ref) => string,
 ): void {
   for (const n of nodes) {
     const named = n.inputs.filter((r): r is string => typeof r === 'string').map(ref);
@@ -54,7 +71,9 @@ export function addNodes(
       failed.add(n.name);
       continue;
     }
-    const attrs = Array.isArray(n.attrs.shape) ? { ...n.attrs, shape: bindDims(n.attrs.shape as Dim[], batch) } : n.attrs;
+    const attrs = Array.isArray(n.attrs.shape)
+      ? { ...n.attrs, shape: bindDims(n.attrs.shape as Dim[], batch) }
+      : n.attrs;
     if (named.length === 0 && n.inputs.length > 0 && foldLiterals(graph, n, attrs)) continue;
     // A literal takes the dtype of the tensors it meets (a float one first), as PyTorch's Python
     // scalars do: 0.999 next to an f64 value stays 0.999, not its f32 rounding.
@@ -89,13 +108,25 @@ function foldLiterals(graph: IRGraph, n: OpNodeDecl, attrs: Record<string, unkno
   }
   if (out.shape.length !== 0 || out.dtype === 'i32') return false;
   const result = new Float64Array(1);
-  def.cpu({ inputs: n.inputs.map((v) => Float64Array.of(v as number)), output: result, inTypes, outType: { shape: [], dtype: 'f64' }, attrs })();
+  def.cpu({
+    inputs: n.inputs.map((v) => Float64Array.of(v as number)),
+    output: result,
+    inTypes,
+    outType: { shape: [], dtype: 'f64' },
+    attrs,
+  })();
   const dtype = n.op === 'cast' ? out.dtype : graph.float;
   graph.add({ name: n.name, op: 'const', inputs: [], attrs: { value: result[0]!, shape: [], dtype }, loc: n.loc });
   return true;
 }
 
 /** The data error for a value that should have a given shape. */
-export function shapeMismatch(what: string, got: number[], want: number[], loc: GraphError['loc'], node?: string): GraphError {
+export function shapeMismatch(
+  what: string,
+  got: number[],
+  want: number[],
+  loc: GraphError['loc'],
+  node?: string,
+): GraphError {
   return new DataError(`${what} has shape [${got.join(', ')}], expected [${want.join(', ')}]`, loc, node);
 }

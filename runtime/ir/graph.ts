@@ -49,13 +49,22 @@ export class IRGraph {
     const [lo, hi] = opArity(def);
     if (init.inputs.length < lo || init.inputs.length > hi) {
       const want = lo === hi ? `${lo}` : `${lo} to ${hi}`;
-      throw new ArityError(`${init.op} takes ${want} input${hi === 1 ? '' : 's'}, got ${init.inputs.length}`, init.loc, init.name);
+      throw new ArityError(
+        `${init.op} takes ${want} input${hi === 1 ? '' : 's'}, got ${init.inputs.length}`,
+        init.loc,
+        init.name,
+      );
     }
-    for (const i of init.inputs) if (!this.graph.hasNode(i)) throw new NameError(`unknown input "${i}"`, init.loc, init.name);
+    for (const i of init.inputs)
+      if (!this.graph.hasNode(i)) throw new NameError(`unknown input "${i}"`, init.loc, init.name);
     const attrs = init.attrs ?? {};
     let type;
     try {
-      type = def.infer(init.inputs.map((i) => this.node(i).type), attrs, { float: this.float });
+      type = def.infer(
+        init.inputs.map((i) => this.node(i).type),
+        attrs,
+        { float: this.float },
+      );
     } catch (e) {
       throw fromRule(e, init.loc, init.name);
     }

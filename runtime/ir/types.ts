@@ -54,10 +54,14 @@ export function sizeOf(shape: readonly number[]): number {
 
 export function allocate(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case 'f32': return new Float32Array(n);
-    case 'f64': return new Float64Array(n);
-    case 'i32': return new Int32Array(n);
-    default: return dtype satisfies never;
+    case 'f32':
+      return new Float32Array(n);
+    case 'f64':
+      return new Float64Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    default:
+      return dtype satisfies never;
   }
 }
 

@@ -37,11 +37,12 @@ export function memoryIO(files: Record<string, string> = {}): LoaderIO {
   const std = stdLib();
   return {
     read: (p) => {
-      const t = p.startsWith('std:') ? std[p.slice(4)] : files[p] ?? files[joinPath('.', p)];
+      const t = p.startsWith('std:') ? std[p.slice(4)] : (files[p] ?? files[joinPath('.', p)]);
       if (t === undefined) throw new Error(`no file "${p}" in memory`);
       return t;
     },
-    resolve: (from, spec) => (spec.startsWith('std:') ? 'std:' + joinPath('', spec.slice(4)) : joinPath(dirOf(from), spec)),
+    resolve: (from, spec) =>
+      spec.startsWith('std:') ? 'std:' + joinPath('', spec.slice(4)) : joinPath(dirOf(from), spec),
   };
 }
 

@@ -17,7 +17,8 @@ function distance(a: string, b: string): number {
 /** A hint naming the closest candidate, or listing the candidates when none is close. */
 export function suggest(name: string, candidates: Iterable<string>, what = 'names'): string {
   const list = [...candidates];
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   // Ties go to the candidate sharing the longest prefix ("s" -> "s1" rather than "x").
   const prefix = (c: string) => {
     let i = 0;

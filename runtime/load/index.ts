@@ -32,7 +32,8 @@ function sortByPosition(errors: GraphError[]): GraphError[] {
   for (const e of errors) if (e.file && !files.includes(e.file)) files.push(e.file);
   const key = (e: GraphError) => [e.file ? files.indexOf(e.file) : -1, e.line ?? 0, e.col ?? 0];
   return [...errors].sort((a, b) => {
-    const ka = key(a), kb = key(b);
+    const ka = key(a),
+      kb = key(b);
     return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;
   });
 }
@@ -56,7 +57,15 @@ export function checkModel(model: Model, partial = false): GraphError[] {
   const lossName = model.loss ? built.ref(model.loss.ref) : undefined;
   if (lossName !== undefined && built.graph.has(lossName)) {
     const t = built.graph.node(lossName).type;
-    if (t.shape.length) errors.push(new ShapeError(`the loss must be a scalar, but has shape [${t.shape.join(', ')}]`, model.loss!.loc, lossName, 'reduce it, e.g. with op mean'));
+    if (t.shape.length)
+      errors.push(
+        new ShapeError(
+          `the loss must be a scalar, but has shape [${t.shape.join(', ')}]`,
+          model.loss!.loc,
+          lossName,
+          'reduce it, e.g. with op mean',
+        ),
+      );
   }
   const sets = trainingSets(model, errors);
   if (!built.errors.length) {
@@ -64,18 +73,49 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     checkLabels(built.graph, sets.val, 'validation data', errors);
   }
   // Without these a training section would run and change nothing (or fail later, at 1:1).
-  if (model.training && !partial && !model.loss) errors.push(new DataError('training needs a loss to minimise', model.training.loc, undefined, 'add a `loss:` section'));
-  else if (model.training && !partial && !model.updates.length && model.params.some((p) => p.trainable)) errors.push(new DataError('training needs an optimizer', model.training.loc, undefined, 'add e.g. `optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}`'));
-  for (const q of model.predict) feedValues(model, q.feed, errors, `prediction "${q.name}"`, forwardInputs(model), q.loc);
-  if (model.feed) feedValues(model, model.feed, errors, 'feed', model.gradients ? undefined : forwardInputs(model), model.gradients?.loc ?? { file: model.file, line: 1, col: 1 });
+  if (model.training && !partial && !model.loss)
+    errors.push(
+      new DataError('training needs a loss to minimise', model.training.loc, undefined, 'add a `loss:` section'),
+    );
+  else if (model.training && !partial && !model.updates.length && model.params.some((p) => p.trainable))
+    errors.push(
+      new DataError(
+        'training needs an optimizer',
+        model.training.loc,
+        undefined,
+        'add e.g. `optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}`',
+      ),
+    );
+  for (const q of model.predict)
+    feedValues(model, q.feed, errors, `prediction "${q.name}"`, forwardInputs(model), q.loc);
+  if (model.feed)
+    feedValues(
+      model,
+      model.feed,
+      errors,
+      'feed',
+      model.gradients ? undefined : forwardInputs(model),
+      model.gradients?.loc ?? { file: model.file, line: 1, col: 1 },
+    );
   if (model.gradients && !model.feed && !model.training) {
-    errors.push(new ShapeError('gradients need input values', model.gradients.loc, undefined, 'add a `feed:` section with a value for each input'));
+    errors.push(
+      new ShapeError(
+        'gradients need input values',
+        model.gradients.loc,
+        undefined,
+        'add a `feed:` section with a value for each input',
+      ),
+    );
   }
   if (!errors.length && !partial && model.loss && model.updates.length) {
     // The optimizer's nodes, checked against each parameter's shape.
     try {
       const loss = built.ref(model.loss.ref);
-      const { grads } = buildReverse(built.graph, loss, model.params.filter((p) => p.trainable).map((p) => p.name));
+      const { grads } = buildReverse(
+        built.graph,
+        loss,
+        model.params.filter((p) => p.trainable).map((p) => p.name),
+      );
       addUpdates(built, model, grads, 'f32', batch, errors);
     } catch (e) {
       if (e instanceof Error && 'kind' in e) errors.push(e as GraphError);

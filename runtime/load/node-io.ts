@@ -11,7 +11,8 @@ import type { LoaderIO } from './resolve.js';
 export function stdLibDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'graphs', 'lib')) && existsSync(join(dir, 'package.json'))) return join(dir, 'graphs', 'lib');
+    if (existsSync(join(dir, 'graphs', 'lib')) && existsSync(join(dir, 'package.json')))
+      return join(dir, 'graphs', 'lib');
     dir = dirname(dir);
   }
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'graphs', 'lib');
@@ -27,6 +28,7 @@ export function nodeIO(): LoaderIO {
   };
   return {
     read: (p) => readFileSync(p, 'utf8'),
-    resolve: (from, spec) => (spec.startsWith('std:') ? show(join(std, spec.slice(4))) : show(resolvePath(dirname(from), spec))),
+    resolve: (from, spec) =>
+      spec.startsWith('std:') ? show(join(std, spec.slice(4))) : show(resolvePath(dirname(from), spec)),
   };
 }

@@ -7,12 +7,28 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import Graph from 'graphology';
 import { stronglyConnectedComponents } from 'graphology-components';
 import {
-  AttrError, CycleError, DataError, NameError, SubgraphError, type GraphError, type SourceLoc,
+  AttrError,
+  CycleError,
+  DataError,
+  NameError,
+  SubgraphError,
+  type GraphError,
+  type SourceLoc,
 } from '../errors.js';
 import { getOp, userOpNames } from '../ops/registry.js';
 import { suggest } from './hint.js';
 import type {
-  Dim, InputDecl, InputDType, Located, Model, OpNodeDecl, ParamDecl, ParamUpdate, Ref, StateDecl, TrainingDecl,
+  Dim,
+  InputDecl,
+  InputDType,
+  Located,
+  Model,
+  OpNodeDecl,
+  ParamDecl,
+  ParamUpdate,
+  Ref,
+  StateDecl,
+  TrainingDecl,
 } from './model.js';
 import { checkSchema } from './schema.js';
 import { readDataFile, readInitFile, type DataFileSpec } from '../train/files.js';
@@ -38,10 +54,20 @@ interface NodeDoc {
 interface GraphDoc {
   name?: string;
   device?: 'cpu' | 'webgpu' | 'auto';
-  attrs?: Record<string, { default?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }>;
+  attrs?: Record<
+    string,
+    { default?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }
+  >;
   inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType }>;
   seed?: number;
-  params?: Record<string, { shape: Dim[]; init: number | ({ constant?: number; values?: unknown[]; file?: string } & RandomInitSpec); trainable?: boolean }>;
+  params?: Record<
+    string,
+    {
+      shape: Dim[];
+      init: number | ({ constant?: number; values?: unknown[]; file?: string } & RandomInitSpec);
+      trainable?: boolean;
+    }
+  >;
   state?: Record<string, { shape?: Dim[]; init?: number | string }>;
   nodes?: NodeDoc[];
   outputs?: string[] | Record<string, string>;
@@ -125,7 +151,8 @@ export function flatten(v: unknown): { shape: number[]; values: number[] } | str
   const first = parts[0] as { shape: number[]; values: number[] };
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i] as { shape: number[] };
-    if (p.shape.join(',') !== first.shape.join(',')) return `ragged list: item ${i} has shape [${p.shape.join(', ')}], item 0 has [${first.shape.join(', ')}]`;
+    if (p.shape.join(',') !== first.shape.join(','))
+      return `ragged list: item ${i} has shape [${p.shape.join(', ')}], item 0 has [${first.shape.join(', ')}]`;
   }
   return { shape: [v.length, ...first.shape], values: parts.flatMap((p) => (p as { values: number[] }).values) };
 }
@@ -148,7 +175,14 @@ export class Loader {
       try {
         src = this.io.read(path);
       } catch {
-        this.errors.push(new SubgraphError(`cannot read graph file "${path}"`, usedFrom, undefined, 'check the path: it is relative to the file that uses it; std: names graph-run\'s own graphs/lib'));
+        this.errors.push(
+          new SubgraphError(
+            `cannot read graph file "${path}"`,
+            usedFrom,
+            undefined,
+            "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+          ),
+        );
         this.cache.set(path, null);
         return null;
       }
@@ -188,7 +222,14 @@ export class Loader {
     const lossName = doc.loss?.name ?? 'loss';
     if (doc.loss && doc.loss.graph === undefined && ex.names().includes(lossName)) {
       // The loss node lives in the graph's scope: its name must be free (else it shadows, or reads, itself).
-      this.errors.push(new NameError(`duplicate name "${lossName}": the loss is a node named "${lossName}" too`, L(doc.loss.name ? ['loss', 'name'] : ['loss'], !doc.loss.name), lossName, 'give the loss another name with `name:` under loss:'));
+      this.errors.push(
+        new NameError(
+          `duplicate name "${lossName}": the loss is a node named "${lossName}" too`,
+          L(doc.loss.name ? ['loss', 'name'] : ['loss'], !doc.loss.name),
+          lossName,
+          'give the loss another name with `name:` under loss:',
+        ),
+      );
     } else if (doc.loss) {
       const before = ex.nodes.length;
       const ref = this.node(top, doc.loss, ['loss'], lossName, '', [], ex, [path]);
@@ -204,7 +245,9 @@ export class Loader {
       const ref = ex.resolve(target, L(p));
       if (ref !== undefined) outputs.push({ name, ref, loc: L(p) });
     }
-    const { updates, gradNodes } = doc.optimizer ? this.optimizer(top, ex, loss !== undefined) : { updates: [], gradNodes: [] };
+    const { updates, gradNodes } = doc.optimizer
+      ? this.optimizer(top, ex, loss !== undefined)
+      : { updates: [], gradNodes: [] };
     const training = doc.training ? this.training(file, doc.training, ex) : undefined;
     const locate = (p: Path, v: unknown): Located<unknown> => ({ value: v, loc: L(p), itemLoc: (i) => L([...p, i]) });
     const predict = Object.entries(doc.predict ?? {}).map(([name, feed]) => ({
@@ -221,9 +264,12 @@ export class Loader {
         const loc = L(['gradients', 'wrt', i]);
         const r = ex.resolve(w, loc);
         if (r === undefined) return;
-        const isLeaf = typeof r === 'string' && (ex.inputs.some((x) => x.name === r) || ex.params.some((x) => x.name === r));
+        const isLeaf =
+          typeof r === 'string' && (ex.inputs.some((x) => x.name === r) || ex.params.some((x) => x.name === r));
         if (!isLeaf) {
-          this.errors.push(new NameError(`gradients are taken with respect to inputs or parameters; "${w}" is neither`, loc));
+          this.errors.push(
+            new NameError(`gradients are taken with respect to inputs or parameters; "${w}" is neither`, loc),
+          );
           return;
         }
         wrt.push({ ref: r as string, name: w, loc });
@@ -244,7 +290,14 @@ export class Loader {
     };
     if (lossSorted) model.loss = lossSorted;
     if (gradNodes.length) model.gradNodes = gradNodes;
-    if (this.runtime.size) model.runtime = [...this.runtime].map((kind) => ({ name: `__${kind}`, shape: [], dtype: 'float', loc: L([]), provided: kind }));
+    if (this.runtime.size)
+      model.runtime = [...this.runtime].map((kind) => ({
+        name: `__${kind}`,
+        shape: [],
+        dtype: 'float',
+        loc: L([]),
+        provided: kind,
+      }));
     if (doc.seed !== undefined) model.seed = doc.seed;
     if (training) model.training = training;
     if (feed) model.feed = feed;
@@ -265,7 +318,15 @@ export class Loader {
     const L = (p: Path, key = false) => file.loc(p, key);
     const updates: ParamUpdate[] = [];
     const gradNodes: OpNodeDecl[] = [];
-    if (!hasLoss) this.errors.push(new SubgraphError('an optimizer needs a loss to minimise', L(['optimizer'], true), undefined, 'add a `loss:` section'));
+    if (!hasLoss)
+      this.errors.push(
+        new SubgraphError(
+          'an optimizer needs a loss to minimise',
+          L(['optimizer'], true),
+          undefined,
+          'add a `loss:` section',
+        ),
+      );
     const optPath = this.io.resolve(path, o.graph);
     const opt = this.loadFile(optPath, undefined, L(['optimizer', 'graph']));
     if (opt) this.checkOptimizerContract(opt, L(['optimizer', 'graph']));
@@ -273,10 +334,28 @@ export class Loader {
     // Per-parameter options; later patterns override earlier ones.
     const overrides = new Map<string, { values: Record<string, number>; at: Map<string, SourceLoc> }>();
     for (const [pattern, opts] of Object.entries(o.params ?? {})) {
-      const re = new RegExp('^' + pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+      const re = new RegExp(
+        '^' +
+          pattern
+            .split('*')
+            .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*') +
+          '$',
+      );
       const hits = ex.params.filter((p) => re.test(p.name));
       if (!hits.length) {
-        this.errors.push(new NameError(`no parameter matches "${pattern}"`, L(['optimizer', 'params', pattern], true), undefined, suggest(pattern, ex.params.map((p) => p.name), 'parameters')));
+        this.errors.push(
+          new NameError(
+            `no parameter matches "${pattern}"`,
+            L(['optimizer', 'params', pattern], true),
+            undefined,
+            suggest(
+              pattern,
+              ex.params.map((p) => p.name),
+              'parameters',
+            ),
+          ),
+        );
       }
       for (const p of hits) {
         const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
@@ -299,10 +378,14 @@ export class Loader {
       if (sched) {
         const at = L(['optimizer', 'schedule', 'graph']);
         const outs = sched.doc.outputs ?? [];
-        const hint = 'a schedule graph takes input `t` (epochs or steps done) and attribute `lr` (the base rate), and outputs `lr`';
-        if (!('t' in (sched.doc.inputs ?? {}))) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no input "t"`, at, undefined, hint));
-        if (!('lr' in (sched.doc.attrs ?? {}))) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no attribute "lr"`, at, undefined, hint));
-        if (!(Array.isArray(outs) ? outs : Object.keys(outs)).includes('lr')) this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no output "lr"`, at, undefined, hint));
+        const hint =
+          'a schedule graph takes input `t` (epochs or steps done) and attribute `lr` (the base rate), and outputs `lr`';
+        if (!('t' in (sched.doc.inputs ?? {})))
+          this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no input "t"`, at, undefined, hint));
+        if (!('lr' in (sched.doc.attrs ?? {})))
+          this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no attribute "lr"`, at, undefined, hint));
+        if (!(Array.isArray(outs) ? outs : Object.keys(outs)).includes('lr'))
+          this.errors.push(new SubgraphError(`schedule graph ${schedPath} has no output "lr"`, at, undefined, hint));
       }
     }
     if (!opt || this.errors.length) return { updates, gradNodes };
@@ -316,9 +399,15 @@ export class Loader {
         gradNodes.push({ name: `clip/${name}`, op, inputs, attrs: {}, loc: at });
         return `clip/${name}`;
       };
-      const norms = trainable.map((p) => node(`${p.name}/norm`, 'sqrt', [node(`${p.name}/sumsq`, 'sum', [node(`${p.name}/sq`, 'square', [`grad/${p.name}`])])]));
+      const norms = trainable.map((p) =>
+        node(`${p.name}/norm`, 'sqrt', [
+          node(`${p.name}/sumsq`, 'sum', [node(`${p.name}/sq`, 'square', [`grad/${p.name}`])]),
+        ]),
+      );
       let total: Ref = node('norm0/sq', 'square', [norms[0]!]);
-      norms.slice(1).forEach((n, i) => (total = node(`norms/add${i + 1}`, 'add', [total, node(`norm${i + 1}/sq`, 'square', [n])])));
+      norms
+        .slice(1)
+        .forEach((n, i) => (total = node(`norms/add${i + 1}`, 'add', [total, node(`norm${i + 1}/sq`, 'square', [n])])));
       total = node('total_norm', 'sqrt', [total]);
       // 1e-6 keeps the division finite for all-zero gradients (PyTorch's constant).
       const coef = node('coef', 'div', [o.clip_grad_norm, node('total_norm_eps', 'add', [total, 1e-6])]);
@@ -340,7 +429,13 @@ export class Loader {
           // t counts the steps done before this one; __step is 1-based.
           this.runtime.add('step');
           t = `${prefix}schedule_t`;
-          before.push({ name: t, op: 'sub', inputs: ['__step', 1], attrs: {}, loc: L(['optimizer', 'schedule', 'every']) });
+          before.push({
+            name: t,
+            op: 'sub',
+            inputs: ['__step', 1],
+            attrs: {},
+            loc: L(['optimizer', 'schedule', 'every']),
+          });
         } else {
           this.runtime.add('epoch');
           t = '__epoch';
@@ -361,7 +456,10 @@ export class Loader {
       }
       const use: Use = {
         prefix,
-        bindings: new Map<string, Ref>([['param', p.name], ['grad', gradOf.get(p.name)!]]),
+        bindings: new Map<string, Ref>([
+          ['param', p.name],
+          ['grad', gradOf.get(p.name)!],
+        ]),
         bindingLoc: () => L(['optimizer', 'graph']),
         with: withValues,
         withLoc,
@@ -378,7 +476,14 @@ export class Loader {
         const r = oe.outputs.get(s);
         if (r !== undefined) newState.set(use.prefix + s, r);
       }
-      updates.push({ param: p.name, gradRef: `grad/${p.name}`, nodes: this.topoSort([...before, ...oe.nodes]), state: oe.state, newParam, newState });
+      updates.push({
+        param: p.name,
+        gradRef: `grad/${p.name}`,
+        nodes: this.topoSort([...before, ...oe.nodes]),
+        state: oe.state,
+        newParam,
+        newState,
+      });
     }
     return { updates, gradNodes };
   }
@@ -388,9 +493,25 @@ export class Loader {
     const outs = opt.doc.outputs ?? [];
     const outNames = Array.isArray(outs) ? outs : Object.keys(outs);
     for (const need of ['param', 'grad']) {
-      if (!ins.includes(need)) this.errors.push(new SubgraphError(`optimizer graph ${opt.file.path} has no input "${need}"`, loc, undefined, 'an optimizer graph takes inputs `param` and `grad` and outputs `param`'));
+      if (!ins.includes(need))
+        this.errors.push(
+          new SubgraphError(
+            `optimizer graph ${opt.file.path} has no input "${need}"`,
+            loc,
+            undefined,
+            'an optimizer graph takes inputs `param` and `grad` and outputs `param`',
+          ),
+        );
     }
-    if (!outNames.includes('param')) this.errors.push(new SubgraphError(`optimizer graph ${opt.file.path} has no output "param"`, loc, undefined, 'an optimizer graph outputs the new value as `param`'));
+    if (!outNames.includes('param'))
+      this.errors.push(
+        new SubgraphError(
+          `optimizer graph ${opt.file.path} has no output "param"`,
+          loc,
+          undefined,
+          'an optimizer graph outputs the new value as `param`',
+        ),
+      );
   }
 
   private training(file: SourceFile, t: NonNullable<GraphDoc['training']>, ex: Expansion): TrainingDecl {
@@ -419,7 +540,10 @@ export class Loader {
       else if (v.file !== undefined) {
         // Columns default to the training file's.
         const columns = v.columns ?? (isFile(t.data) ? t.data.columns : undefined);
-        extra.validation = { data: fromFile({ file: v.file, ...(columns ? { columns } : {}) }, ['training', 'validation']), loc: vloc };
+        extra.validation = {
+          data: fromFile({ file: v.file, ...(columns ? { columns } : {}) }, ['training', 'validation']),
+          loc: vloc,
+        };
       } else if (v.data) extra.validation = { data: inline(v.data, ['training', 'validation', 'data']), loc: vloc };
     }
     if (unread) extra.unread = true;
@@ -428,11 +552,31 @@ export class Loader {
       const pred = ex.resolve(t.accuracy.pred, file.loc(['training', 'accuracy', 'pred']));
       const target = t.accuracy.target;
       if (!ex.inputs.some((i) => i.name === target)) {
-        this.errors.push(new NameError(`accuracy target "${target}" is not an input`, file.loc(['training', 'accuracy', 'target']), undefined, suggest(target, ex.inputs.map((i) => i.name), 'inputs')));
-      } else if (pred !== undefined) extra.accuracy = { pred, target, threshold: t.accuracy.threshold ?? 0.5, loc: aloc };
+        this.errors.push(
+          new NameError(
+            `accuracy target "${target}" is not an input`,
+            file.loc(['training', 'accuracy', 'target']),
+            undefined,
+            suggest(
+              target,
+              ex.inputs.map((i) => i.name),
+              'inputs',
+            ),
+          ),
+        );
+      } else if (pred !== undefined)
+        extra.accuracy = { pred, target, threshold: t.accuracy.threshold ?? 0.5, loc: aloc };
     }
     const batchSizeLoc = t.batch_size === undefined ? loc : file.loc(['training', 'batch_size']);
-    return { data, epochs: t.epochs, batchSize: t.batch_size ?? 1, logEvery: t.log_every ?? 1, loc, batchSizeLoc, ...extra };
+    return {
+      data,
+      epochs: t.epochs,
+      batchSize: t.batch_size ?? 1,
+      logEvery: t.log_every ?? 1,
+      loc,
+      batchSizeLoc,
+      ...extra,
+    };
   }
 
   /**
@@ -447,7 +591,15 @@ export class Loader {
       return via.length ? { ...l, via } : l;
     };
     const prefix = use?.prefix ?? '';
-    const ex: Expansion = { nodes: [], params: [], state: [], inputs: [], outputs: new Map(), resolve: () => undefined, names: () => [] };
+    const ex: Expansion = {
+      nodes: [],
+      params: [],
+      state: [],
+      inputs: [],
+      outputs: new Map(),
+      resolve: () => undefined,
+      names: () => [],
+    };
 
     // Attributes: numbers bound by `with:` (or defaults).
     const env = new Map<string, number>();
@@ -455,20 +607,37 @@ export class Loader {
     for (const [name, spec] of Object.entries(attrDecls)) {
       const v = use?.with[name] ?? spec.default;
       if (v === undefined) {
-        this.errors.push(new AttrError(`${file.path} needs a value for attribute "${name}"`, use?.loc ?? L(['attrs', name], true), undefined, `add it under with:, e.g. with: {${name}: ...}`));
+        this.errors.push(
+          new AttrError(
+            `${file.path} needs a value for attribute "${name}"`,
+            use?.loc ?? L(['attrs', name], true),
+            undefined,
+            `add it under with:, e.g. with: {${name}: ...}`,
+          ),
+        );
         continue;
       }
       const at = use && use.with[name] !== undefined ? use.withLoc(name) : L(['attrs', name], true);
       const bad =
         (spec.minimum !== undefined && v < spec.minimum && `at least ${spec.minimum}`) ||
-        (spec.exclusiveMinimum !== undefined && v <= spec.exclusiveMinimum && `greater than ${spec.exclusiveMinimum}`) ||
+        (spec.exclusiveMinimum !== undefined &&
+          v <= spec.exclusiveMinimum &&
+          `greater than ${spec.exclusiveMinimum}`) ||
         (spec.maximum !== undefined && v > spec.maximum && `at most ${spec.maximum}`) ||
         (spec.exclusiveMaximum !== undefined && v >= spec.exclusiveMaximum && `less than ${spec.exclusiveMaximum}`);
       if (bad) this.errors.push(new AttrError(`attribute "${name}" is ${v}; it must be ${bad}`, at));
       env.set(name, v);
     }
     for (const name of Object.keys(use?.with ?? {})) {
-      if (!(name in attrDecls)) this.errors.push(new AttrError(`${file.path} has no attribute "${name}"`, use!.withLoc(name), undefined, suggest(name, Object.keys(attrDecls), 'attributes')));
+      if (!(name in attrDecls))
+        this.errors.push(
+          new AttrError(
+            `${file.path} has no attribute "${name}"`,
+            use!.withLoc(name),
+            undefined,
+            suggest(name, Object.keys(attrDecls), 'attributes'),
+          ),
+        );
     }
 
     // The scope: every name this file declares, once.
@@ -479,7 +648,14 @@ export class Loader {
     const scope = new Map<string, Entry>();
     const declare = (name: string, e: Entry, loc: SourceLoc): boolean => {
       if (scope.has(name)) {
-        this.errors.push(new NameError(`duplicate name "${name}"`, loc, name, 'each input, parameter, attribute and node needs its own name'));
+        this.errors.push(
+          new NameError(
+            `duplicate name "${name}"`,
+            loc,
+            name,
+            'each input, parameter, attribute and node needs its own name',
+          ),
+        );
         return false;
       }
       scope.set(name, e);
@@ -488,14 +664,27 @@ export class Loader {
     for (const name of Object.keys(attrDecls)) {
       if (!env.has(name)) continue;
       const r = use?.attrRefs?.get(name);
-      declare(name, r !== undefined ? { kind: 'input', ref: r } : { kind: 'attr', value: env.get(name)! }, L(['attrs', name], true));
+      declare(
+        name,
+        r !== undefined ? { kind: 'input', ref: r } : { kind: 'attr', value: env.get(name)! },
+        L(['attrs', name], true),
+      );
     }
 
     const dimOf = (d: Dim, loc: SourceLoc, allowBatch: boolean): Dim | undefined => {
       if (typeof d === 'number') return d;
       if (env.has(d)) return env.get(d)!;
       if (d === 'batch' && allowBatch) return d;
-      this.errors.push(new NameError(`unknown dimension "${d}"`, loc, undefined, allowBatch ? 'a dimension is a number, `batch`, or an attribute of this graph' : 'parameter shapes are numbers or attributes of this graph'));
+      this.errors.push(
+        new NameError(
+          `unknown dimension "${d}"`,
+          loc,
+          undefined,
+          allowBatch
+            ? 'a dimension is a number, `batch`, or an attribute of this graph'
+            : 'parameter shapes are numbers or attributes of this graph',
+        ),
+      );
       return undefined;
     };
 
@@ -504,7 +693,14 @@ export class Loader {
       if (use) {
         const b = use.bindings.get(name);
         if (b === undefined) {
-          this.errors.push(new SubgraphError(`input "${name}" of ${file.path} is not bound`, use.loc, undefined, `add ${name}: <a name in the using graph> under inputs:`));
+          this.errors.push(
+            new SubgraphError(
+              `input "${name}" of ${file.path} is not bound`,
+              use.loc,
+              undefined,
+              `add ${name}: <a name in the using graph> under inputs:`,
+            ),
+          );
           continue;
         }
         declare(name, { kind: 'input', ref: b }, loc);
@@ -517,7 +713,15 @@ export class Loader {
     }
     if (use) {
       for (const name of use.bindings.keys()) {
-        if (!(name in (doc.inputs ?? {}))) this.errors.push(new NameError(`${file.path} has no input "${name}"`, use.bindingLoc(name), undefined, suggest(name, Object.keys(doc.inputs ?? {}), 'inputs')));
+        if (!(name in (doc.inputs ?? {})))
+          this.errors.push(
+            new NameError(
+              `${file.path} has no input "${name}"`,
+              use.bindingLoc(name),
+              undefined,
+              suggest(name, Object.keys(doc.inputs ?? {}), 'inputs'),
+            ),
+          );
       }
     }
 
@@ -533,21 +737,55 @@ export class Loader {
       const init = spec.init;
       let decl: ParamDecl | undefined;
       if (typeof init === 'number' || init.constant !== undefined) {
-        decl = { name: gname, shape: concrete, init: { kind: 'constant', value: typeof init === 'number' ? init : init.constant! }, trainable: spec.trainable ?? true, loc };
+        decl = {
+          name: gname,
+          shape: concrete,
+          init: { kind: 'constant', value: typeof init === 'number' ? init : init.constant! },
+          trainable: spec.trainable ?? true,
+          loc,
+        };
       } else if (init.file !== undefined) {
-        const values = readInitFile(this.io, file.path, init.file, concrete, L(['params', name, 'init', 'file']), this.errors);
-        if (values) decl = { name: gname, shape: concrete, init: { kind: 'values', values }, trainable: spec.trainable ?? true, loc };
+        const values = readInitFile(
+          this.io,
+          file.path,
+          init.file,
+          concrete,
+          L(['params', name, 'init', 'file']),
+          this.errors,
+        );
+        if (values)
+          decl = {
+            name: gname,
+            shape: concrete,
+            init: { kind: 'values', values },
+            trainable: spec.trainable ?? true,
+            loc,
+          };
       } else if (init.values === undefined) {
         const r = randomInit(init, concrete);
-        if (typeof r === 'string') this.errors.push(new AttrError(`initialiser of "${name}": ${r}`, L(['params', name, 'init']), gname));
+        if (typeof r === 'string')
+          this.errors.push(new AttrError(`initialiser of "${name}": ${r}`, L(['params', name, 'init']), gname));
         else decl = { name: gname, shape: concrete, init: r, trainable: spec.trainable ?? true, loc };
       } else {
         const f = flatten(init.values);
         const at = L(['params', name, 'init', 'values']);
         if (typeof f === 'string') this.errors.push(new DataError(`initial values of "${name}": ${f}`, at, gname));
         else if (f.shape.join(',') !== concrete.join(',')) {
-          this.errors.push(new DataError(`initial values of "${name}" have shape [${f.shape.join(', ')}], the parameter has [${concrete.join(', ')}]`, at, gname));
-        } else decl = { name: gname, shape: concrete, init: { kind: 'values', values: f.values }, trainable: spec.trainable ?? true, loc };
+          this.errors.push(
+            new DataError(
+              `initial values of "${name}" have shape [${f.shape.join(', ')}], the parameter has [${concrete.join(', ')}]`,
+              at,
+              gname,
+            ),
+          );
+        } else
+          decl = {
+            name: gname,
+            shape: concrete,
+            init: { kind: 'values', values: f.values },
+            trainable: spec.trainable ?? true,
+            loc,
+          };
       }
       if (decl && declared) ex.params.push(decl);
     }
@@ -558,13 +796,22 @@ export class Loader {
         this.errors.push(new SubgraphError('`state` is for optimizer graphs only', loc));
         continue;
       }
-      const shape = spec.shape ? (spec.shape.map((d, i) => dimOf(d, L(['state', name, 'shape', i]), false)) as number[]) : use.paramShape;
+      const shape = spec.shape
+        ? (spec.shape.map((d, i) => dimOf(d, L(['state', name, 'shape', i]), false)) as number[])
+        : use.paramShape;
       if (shape.some((d) => d === undefined)) continue;
       let init = 0;
       if (typeof spec.init === 'string') {
         const v = env.get(spec.init);
         if (v === undefined) {
-          this.errors.push(new NameError(`initial value "${spec.init}" of state "${name}" is not an attribute`, L(['state', name, 'init']), undefined, suggest(spec.init, env.keys(), 'attributes')));
+          this.errors.push(
+            new NameError(
+              `initial value "${spec.init}" of state "${name}" is not an attribute`,
+              L(['state', name, 'init']),
+              undefined,
+              suggest(spec.init, env.keys(), 'attributes'),
+            ),
+          );
           continue;
         }
         init = v;
@@ -579,7 +826,14 @@ export class Loader {
     const duplicates = new Set<number>();
     nodes.forEach((n, i) => {
       if (!n.name) return;
-      if (!declare(n.name, n.graph !== undefined ? { kind: 'use', index: i } : { kind: 'node', ref: prefix + n.name }, L(['nodes', i, 'name']))) duplicates.add(i);
+      if (
+        !declare(
+          n.name,
+          n.graph !== undefined ? { kind: 'use', index: i } : { kind: 'node', ref: prefix + n.name },
+          L(['nodes', i, 'name']),
+        )
+      )
+        duplicates.add(i);
     });
 
     const resolve = (name: Ref, loc: SourceLoc, node?: string): Ref | undefined => {
@@ -592,8 +846,13 @@ export class Loader {
         return undefined;
       }
       switch (e.kind) {
-        case 'attr': return e.value;
-        case 'input': case 'param': case 'state': case 'node': return e.ref;
+        case 'attr':
+          return e.value;
+        case 'input':
+        case 'param':
+        case 'state':
+        case 'node':
+          return e.ref;
         case 'use': {
           if (e.busy) {
             this.errors.push(new CycleError(`subgraph use "${head}" depends on its own output`, loc, head));
@@ -608,17 +867,25 @@ export class Loader {
           if (outs.size === 0) return undefined; // the use itself had errors, already reported
           if (dot < 0) {
             if (outs.size === 1) return [...outs.values()][0];
-            this.errors.push(new NameError(`"${head}" has ${outs.size} outputs (${[...outs.keys()].join(', ')}); name one as ${head}.<output>`, loc));
+            this.errors.push(
+              new NameError(
+                `"${head}" has ${outs.size} outputs (${[...outs.keys()].join(', ')}); name one as ${head}.<output>`,
+                loc,
+              ),
+            );
             return undefined;
           }
           const out = name.slice(dot + 1);
           if (!outs.has(out)) {
-            this.errors.push(new NameError(`"${head}" has no output "${out}"`, loc, undefined, suggest(out, outs.keys(), 'outputs')));
+            this.errors.push(
+              new NameError(`"${head}" has no output "${out}"`, loc, undefined, suggest(out, outs.keys(), 'outputs')),
+            );
             return undefined;
           }
           return outs.get(out);
         }
-        default: return e satisfies never;
+        default:
+          return e satisfies never;
       }
     };
     ex.resolve = resolve;
@@ -651,8 +918,15 @@ export class Loader {
    * subgraph use. Returns the reference to its (single) result.
    */
   private node(
-    g: Loaded, n: NodeDoc, path: Path, name: string, prefix: string, via: SourceLoc[],
-    ex: Expansion, stack: string[], resolve: Expansion['resolve'] = ex.resolve,
+    g: Loaded,
+    n: NodeDoc,
+    path: Path,
+    name: string,
+    prefix: string,
+    via: SourceLoc[],
+    ex: Expansion,
+    stack: string[],
+    resolve: Expansion['resolve'] = ex.resolve,
   ): Ref | undefined {
     const L = (p: Path, key = false): SourceLoc => {
       const l = g.file.loc(p, key);
@@ -661,14 +935,17 @@ export class Loader {
     if (n.graph !== undefined) {
       const outs = this.useNode(g, n, path, prefix, via, ex, resolve, stack, name);
       if (outs.size === 1) return [...outs.values()][0];
-      if (outs.size > 1) this.errors.push(new NameError(`the subgraph has ${outs.size} outputs; a loss needs exactly one`, L(path)));
+      if (outs.size > 1)
+        this.errors.push(new NameError(`the subgraph has ${outs.size} outputs; a loss needs exactly one`, L(path)));
       return undefined;
     }
     const loc = L(path);
     const gname = prefix + name;
     const def = getOp(n.op!);
     if (!def || userOpNames.indexOf(n.op as never) < 0) {
-      this.errors.push(new NameError(`unknown op "${n.op}"`, L([...path, 'op']), gname, suggest(n.op!, userOpNames, 'ops')));
+      this.errors.push(
+        new NameError(`unknown op "${n.op}"`, L([...path, 'op']), gname, suggest(n.op!, userOpNames, 'ops')),
+      );
       return undefined;
     }
     const raw = Array.isArray(n.inputs) ? (n.inputs as Ref[]) : [];
@@ -687,9 +964,22 @@ export class Loader {
         const extra = (e.params as { additionalProperty?: string }).additionalProperty;
         const sub = e.instancePath.split('/').filter(Boolean);
         const at = extra ? L([...path, 'attrs', extra], true) : L([...path, 'attrs', ...sub]);
-        const what = extra ? `unknown attribute "${extra}" for op ${def.name}` : `attribute ${sub.join('.') || 'attrs'} ${e.message}`;
+        const what = extra
+          ? `unknown attribute "${extra}" for op ${def.name}`
+          : `attribute ${sub.join('.') || 'attrs'} ${e.message}`;
         const allowed = Object.keys((def.attrs as { properties?: object }).properties ?? {});
-        this.errors.push(new AttrError(what, at, gname, extra ? (allowed.length ? `${def.name} takes: ${allowed.join(', ')}` : `${def.name} takes no attributes`) : undefined));
+        this.errors.push(
+          new AttrError(
+            what,
+            at,
+            gname,
+            extra
+              ? allowed.length
+                ? `${def.name} takes: ${allowed.join(', ')}`
+                : `${def.name} takes no attributes`
+              : undefined,
+          ),
+        );
       }
       ok = false;
     }
@@ -700,7 +990,15 @@ export class Loader {
         const at = L([...path, 'attrs', 'shape', i]);
         const v = resolve(d, at);
         if (typeof v === 'number') return v;
-        if (v !== undefined) this.errors.push(new NameError(`"${d}" is not a dimension`, at, gname, 'a dimension is a number, `batch`, -1, or an attribute of this graph'));
+        if (v !== undefined)
+          this.errors.push(
+            new NameError(
+              `"${d}" is not a dimension`,
+              at,
+              gname,
+              'a dimension is a number, `batch`, -1, or an attribute of this graph',
+            ),
+          );
         ok = false;
         return d;
       });
@@ -720,8 +1018,15 @@ export class Loader {
 
   /** Expand a subgraph use; returns its outputs (name -> reference). */
   private useNode(
-    g: Loaded, n: NodeDoc, path: Path, prefix: string, via: SourceLoc[], ex: Expansion,
-    resolve: Expansion['resolve'], stack: string[], name = n.name ?? 'loss',
+    g: Loaded,
+    n: NodeDoc,
+    path: Path,
+    prefix: string,
+    via: SourceLoc[],
+    ex: Expansion,
+    resolve: Expansion['resolve'],
+    stack: string[],
+    name = n.name ?? 'loss',
   ): Map<string, Ref> {
     const L = (p: Path, key = false): SourceLoc => {
       const l = g.file.loc(p, key);
@@ -730,13 +1035,23 @@ export class Loader {
     const loc = L([...path, 'graph']);
     const target = this.io.resolve(g.file.path, n.graph!);
     if (stack.includes(target)) {
-      this.errors.push(new SubgraphError(`${target} uses itself (${[...stack, target].join(' -> ')})`, loc, prefix + name, 'a graph cannot include itself, directly or through other graphs'));
+      this.errors.push(
+        new SubgraphError(
+          `${target} uses itself (${[...stack, target].join(' -> ')})`,
+          loc,
+          prefix + name,
+          'a graph cannot include itself, directly or through other graphs',
+        ),
+      );
       return new Map();
     }
     const sub = this.loadFile(target, undefined, loc);
     if (!sub) return new Map();
     const bindings = new Map<string, Ref>();
-    const rawIn = (n.inputs && typeof n.inputs === 'object' && !Array.isArray(n.inputs) ? n.inputs : {}) as Record<string, Ref>;
+    const rawIn = (n.inputs && typeof n.inputs === 'object' && !Array.isArray(n.inputs) ? n.inputs : {}) as Record<
+      string,
+      Ref
+    >;
     for (const [k, v] of Object.entries(rawIn)) {
       const r = resolve(v, L([...path, 'inputs', k]), prefix + name);
       if (r !== undefined) bindings.set(k, r);
@@ -767,7 +1082,8 @@ export class Loader {
     const index = new Map(nodes.map((n, i) => [n.name, i]));
     for (const n of nodes) g.addNode(n.name);
     for (const n of nodes) {
-      for (const i of n.inputs) if (typeof i === 'string' && index.has(i) && !g.hasEdge(i, n.name)) g.addEdge(i, n.name);
+      for (const i of n.inputs)
+        if (typeof i === 'string' && index.has(i) && !g.hasEdge(i, n.name)) g.addEdge(i, n.name);
     }
     const indeg = new Map(nodes.map((n) => [n.name, g.inDegree(n.name)]));
     const ready = nodes.filter((n) => indeg.get(n.name) === 0).map((n) => index.get(n.name)!);
@@ -790,7 +1106,14 @@ export class Loader {
         if (comp.length < 2 && !selfLoop) continue;
         const members = comp.map((c) => byName.get(c)!).sort((a, b) => index.get(a.name)! - index.get(b.name)!);
         const list = members.map((m) => `"${m.name}" (line ${m.loc.line})`).join(' -> ');
-        this.errors.push(new CycleError(`cycle through ${list}`, members[0]!.loc, members[0]!.name, 'a node cannot depend on its own output; break the loop'));
+        this.errors.push(
+          new CycleError(
+            `cycle through ${list}`,
+            members[0]!.loc,
+            members[0]!.name,
+            'a node cannot depend on its own output; break the loop',
+          ),
+        );
       }
     }
     return out;

@@ -29,7 +29,12 @@ function pathOf(instancePath: string): Path {
 }
 
 function describe(path: Path): string {
-  return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') : 'the document';
+  return path.length
+    ? path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+        .join('.')
+        .replace(/\.\[/g, '[')
+    : 'the document';
 }
 
 function toError(file: SourceFile, e: ErrorObject): SchemaError {
@@ -39,24 +44,39 @@ function toError(file: SourceFile, e: ErrorObject): SchemaError {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
-      return new SchemaError(`unknown key "${key}" in ${where}`, file.loc([...path, key], true),
-        allowed.length ? suggest(key, allowed, 'keys here') : undefined);
+      return new SchemaError(
+        `unknown key "${key}" in ${where}`,
+        file.loc([...path, key], true),
+        allowed.length ? suggest(key, allowed, 'keys here') : undefined,
+      );
     }
     case 'required': {
       const miss = (e.params as { missingProperty: string }).missingProperty;
       return new SchemaError(`missing field "${miss}" in ${where}`, file.loc(path));
     }
     case 'type':
-      return new SchemaError(`${where} must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}`, file.loc(path));
+      return new SchemaError(
+        `${where} must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}`,
+        file.loc(path),
+      );
     case 'enum':
-      return new SchemaError(`${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, file.loc(path));
+      return new SchemaError(
+        `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+        file.loc(path),
+      );
     case 'pattern':
-      return new SchemaError(`${where} is not a valid name: ${JSON.stringify(valueAt(file.value, path))}`, file.loc(path),
-        'names start with a letter or _ and contain letters, digits and _');
+      return new SchemaError(
+        `${where} is not a valid name: ${JSON.stringify(valueAt(file.value, path))}`,
+        file.loc(path),
+        'names start with a letter or _ and contain letters, digits and _',
+      );
     case 'propertyNames': {
       const name = (e.params as { propertyName: string }).propertyName;
-      return new SchemaError(`"${name}" in ${where} is not a valid name`, file.loc([...path, name], true),
-        'names start with a letter or _ and contain letters, digits and _');
+      return new SchemaError(
+        `"${name}" in ${where} is not a valid name`,
+        file.loc([...path, name], true),
+        'names start with a letter or _ and contain letters, digits and _',
+      );
     }
     default:
       return new SchemaError(`${where} ${e.message ?? 'is invalid'}`, file.loc(path));
@@ -72,7 +92,9 @@ function valueAt(v: unknown, path: Path): unknown {
 export function checkSchema(file: SourceFile): SchemaError[] {
   const validate = validator();
   if (validate(file.value)) return [];
-  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'allOf');
+  const errs = (validate.errors ?? []).filter(
+    (e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'allOf',
+  );
   // A oneOf failure reports one error per branch; keep the first error per position and keyword.
   const seen = new Set<string>();
   const out: SchemaError[] = [];

@@ -23,7 +23,11 @@ export class SourceFile {
       return doc.errors.map((e) => {
         const p = lines.linePos(e.pos[0]);
         const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        return new YamlSyntaxError(msg, { file: path, line: p.line, col: p.col }, 'check indentation, colons and brackets near this position');
+        return new YamlSyntaxError(
+          msg,
+          { file: path, line: p.line, col: p.col },
+          'check indentation, colons and brackets near this position',
+        );
       });
     }
     return new SourceFile(path, text, doc, lines, doc.toJS({ maxAliasCount: 1000 }));

@@ -11,7 +11,9 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new RuleError(`shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast (dimension ${i} of the result: ${da} vs ${db})`);
+      throw new RuleError(
+        `shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast (dimension ${i} of the result: ${da} vs ${db})`,
+      );
     }
     out.push(da === 1 ? db : da);
   }

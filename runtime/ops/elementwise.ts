@@ -56,8 +56,18 @@ fn cos_acc(x: f32) -> f32 {
 
 const unaryRows = {
   neg: { doc: 'Negation, -x.', js: (x) => `-${x}`, wgsl: (x) => `-(${x})`, grad: (g, _n, dy) => [g.op('neg', [dy])] },
-  exp: { doc: 'e to the x.', js: (x) => `Math.exp(${x})`, wgsl: (x) => `exp(${x})`, grad: (g, n, dy) => [g.op('mul', [dy, n.name])] },
-  log: { doc: 'Natural logarithm.', js: (x) => `Math.log(${x})`, wgsl: (x) => `log(${x})`, grad: (g, n, dy) => [g.op('div', [dy, n.inputs[0]!])] },
+  exp: {
+    doc: 'e to the x.',
+    js: (x) => `Math.exp(${x})`,
+    wgsl: (x) => `exp(${x})`,
+    grad: (g, n, dy) => [g.op('mul', [dy, n.name])],
+  },
+  log: {
+    doc: 'Natural logarithm.',
+    js: (x) => `Math.log(${x})`,
+    wgsl: (x) => `log(${x})`,
+    grad: (g, n, dy) => [g.op('div', [dy, n.inputs[0]!])],
+  },
   sigmoid: {
     doc: 'Logistic function 1 / (1 + e^-x).',
     js: (x) => `1 / (1 + Math.exp(-${x}))`,
@@ -84,7 +94,12 @@ const unaryRows = {
     wgsl: (x) => `${x} * ${x}`,
     grad: (g, n, dy) => [g.op('mul', [dy, g.op('mul', [n.inputs[0]!, 2])])],
   },
-  sqrt: { doc: 'Square root.', js: (x) => `Math.sqrt(${x})`, wgsl: (x) => `sqrt(${x})`, grad: (g, n, dy) => [g.op('div', [dy, g.op('mul', [n.name, 2])])] },
+  sqrt: {
+    doc: 'Square root.',
+    js: (x) => `Math.sqrt(${x})`,
+    wgsl: (x) => `sqrt(${x})`,
+    grad: (g, n, dy) => [g.op('div', [dy, g.op('mul', [n.name, 2])])],
+  },
   abs: {
     doc: '|x|; its gradient at 0 is 0, as in PyTorch.',
     js: (x) => `Math.abs(${x})`,
@@ -92,9 +107,26 @@ const unaryRows = {
     grad: (g, n, dy) => [g.op('mul', [dy, g.op('sign', [n.inputs[0]!])])],
   },
   sign: { doc: '-1, 0 or 1.', js: (x) => `Math.sign(${x})`, wgsl: (x) => `sign(${x})`, grad: 'none' },
-  floor: { doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).', js: (x) => `Math.floor(${x})`, wgsl: (x) => `floor(${x})`, grad: 'none' },
-  cos: { doc: 'Cosine (radians).', js: (x) => `Math.cos(${x})`, wgsl: (x) => `cos_acc(${x})`, wgslDecls: SINCOS, grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])] },
-  sin: { doc: 'Sine (radians).', js: (x) => `Math.sin(${x})`, wgsl: (x) => `sin_acc(${x})`, wgslDecls: SINCOS, grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])] },
+  floor: {
+    doc: 'Largest integer <= x; no gradient (it is 0 almost everywhere).',
+    js: (x) => `Math.floor(${x})`,
+    wgsl: (x) => `floor(${x})`,
+    grad: 'none',
+  },
+  cos: {
+    doc: 'Cosine (radians).',
+    js: (x) => `Math.cos(${x})`,
+    wgsl: (x) => `cos_acc(${x})`,
+    wgslDecls: SINCOS,
+    grad: (g, n, dy) => [g.op('neg', [g.op('mul', [dy, g.op('sin', [n.inputs[0]!])])])],
+  },
+  sin: {
+    doc: 'Sine (radians).',
+    js: (x) => `Math.sin(${x})`,
+    wgsl: (x) => `sin_acc(${x})`,
+    wgslDecls: SINCOS,
+    grad: (g, n, dy) => [g.op('mul', [dy, g.op('cos', [n.inputs[0]!])])],
+  },
   softplus: {
     doc: 'log(1 + e^x); x itself above 20, as PyTorch (beta 1, threshold 20).',
     js: (x) => `(${x} > 20 ? ${x} : Math.log1p(Math.exp(${x})))`,
@@ -115,8 +147,18 @@ const POWF = `fn powf(a: f32, b: f32) -> f32 {
 }`;
 
 const binaryRows = {
-  add: { doc: 'a + b (broadcasting).', js: (a, b) => `${a} + ${b}`, wgsl: (a, b) => `${a} + ${b}`, grad: (_g, _n, dy) => [dy, dy] },
-  sub: { doc: 'a - b (broadcasting).', js: (a, b) => `${a} - ${b}`, wgsl: (a, b) => `${a} - ${b}`, grad: (g, _n, dy, needs) => [dy, needs[1] ? g.op('neg', [dy]) : null] },
+  add: {
+    doc: 'a + b (broadcasting).',
+    js: (a, b) => `${a} + ${b}`,
+    wgsl: (a, b) => `${a} + ${b}`,
+    grad: (_g, _n, dy) => [dy, dy],
+  },
+  sub: {
+    doc: 'a - b (broadcasting).',
+    js: (a, b) => `${a} - ${b}`,
+    wgsl: (a, b) => `${a} - ${b}`,
+    grad: (g, _n, dy, needs) => [dy, needs[1] ? g.op('neg', [dy]) : null],
+  },
   mul: {
     doc: 'a * b (broadcasting).',
     js: (a, b) => `${a} * ${b}`,
@@ -143,7 +185,9 @@ const binaryRows = {
     wgsl: (a, b, t) => (t === 'i32' ? `i32(powf(f32(${a}), f32(${b})))` : `powf(${a}, ${b})`),
     wgslDecls: POWF,
     grad: (g, n, dy, needs) => [
-      needs[0] ? g.op('mul', [dy, g.op('mul', [n.inputs[1]!, g.op('pow', [n.inputs[0]!, g.op('sub', [n.inputs[1]!, 1])])])]) : null,
+      needs[0]
+        ? g.op('mul', [dy, g.op('mul', [n.inputs[1]!, g.op('pow', [n.inputs[0]!, g.op('sub', [n.inputs[1]!, 1])])])])
+        : null,
       needs[1] ? g.op('mul', [dy, g.op('mul', [n.name, g.op('log', [n.inputs[0]!])])]) : null,
     ],
   },
@@ -165,22 +209,67 @@ const binaryRows = {
       needs[1] ? g.op('mul', [dy, g.op('greater', [n.inputs[0]!, n.inputs[1]!])]) : null,
     ],
   },
-  greater: { doc: '1 where a > b, else 0.', js: (a, b) => `(${a} > ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} > ${b})`, grad: 'none' },
-  greater_equal: { doc: '1 where a >= b, else 0.', js: (a, b) => `(${a} >= ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} >= ${b})`, grad: 'none' },
-  less: { doc: '1 where a < b, else 0.', js: (a, b) => `(${a} < ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} < ${b})`, grad: 'none' },
-  less_equal: { doc: '1 where a <= b, else 0.', js: (a, b) => `(${a} <= ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} <= ${b})`, grad: 'none' },
-  equal: { doc: '1 where a == b, else 0.', js: (a, b) => `(${a} === ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} == ${b})`, grad: 'none' },
-  not_equal: { doc: '1 where a != b, else 0.', js: (a, b) => `(${a} !== ${b} ? 1 : 0)`, wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} != ${b})`, grad: 'none' },
+  greater: {
+    doc: '1 where a > b, else 0.',
+    js: (a, b) => `(${a} > ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} > ${b})`,
+    grad: 'none',
+  },
+  greater_equal: {
+    doc: '1 where a >= b, else 0.',
+    js: (a, b) => `(${a} >= ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} >= ${b})`,
+    grad: 'none',
+  },
+  less: {
+    doc: '1 where a < b, else 0.',
+    js: (a, b) => `(${a} < ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} < ${b})`,
+    grad: 'none',
+  },
+  less_equal: {
+    doc: '1 where a <= b, else 0.',
+    js: (a, b) => `(${a} <= ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} <= ${b})`,
+    grad: 'none',
+  },
+  equal: {
+    doc: '1 where a == b, else 0.',
+    js: (a, b) => `(${a} === ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} == ${b})`,
+    grad: 'none',
+  },
+  not_equal: {
+    doc: '1 where a != b, else 0.',
+    js: (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+    wgsl: (a, b, t) => `select(${t}(0), ${t}(1), ${a} != ${b})`,
+    grad: 'none',
+  },
   // Gradient helpers: the reverse graph uses them so one activation's gradient is one node.
-  sigmoid_grad: { doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.', js: (y, dy) => `${dy} * ${y} * (1 - ${y})`, wgsl: (y, dy, t) => `${dy} * ${y} * (${t}(1) - ${y})`, grad: 'none' },
-  tanh_grad: { doc: 'dy * (1 - y^2) for y = tanh(x).', js: (y, dy) => `${dy} * (1 - ${y} * ${y})`, wgsl: (y, dy, t) => `${dy} * (${t}(1) - ${y} * ${y})`, grad: 'none' },
+  sigmoid_grad: {
+    doc: 'dy * y * (1 - y) for y = sigmoid(x): the gradient of sigmoid, from its output.',
+    js: (y, dy) => `${dy} * ${y} * (1 - ${y})`,
+    wgsl: (y, dy, t) => `${dy} * ${y} * (${t}(1) - ${y})`,
+    grad: 'none',
+  },
+  tanh_grad: {
+    doc: 'dy * (1 - y^2) for y = tanh(x).',
+    js: (y, dy) => `${dy} * (1 - ${y} * ${y})`,
+    wgsl: (y, dy, t) => `${dy} * (${t}(1) - ${y} * ${y})`,
+    grad: 'none',
+  },
   softplus_grad: {
     doc: 'dy * e^x / (e^x + 1) (dy above 20): the gradient of softplus, from its input, as PyTorch computes it.',
     js: (x, dy) => `(${x} > 20 ? ${dy} : ${dy} * Math.exp(${x}) / (Math.exp(${x}) + 1))`,
     wgsl: (x, dy) => `select(${dy} * exp(${x}) / (exp(${x}) + 1.0), ${dy}, ${x} > 20.0)`,
     grad: 'none',
   },
-  relu_grad: { doc: 'dy where x > 0, else 0: the gradient of relu, from its input.', js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`, wgsl: (x, dy, t) => `select(${t}(0), ${dy}, ${x} > ${t}(0))`, grad: 'none' },
+  relu_grad: {
+    doc: 'dy where x > 0, else 0: the gradient of relu, from its input.',
+    js: (x, dy) => `(${x} > 0 ? ${dy} : 0)`,
+    wgsl: (x, dy, t) => `select(${t}(0), ${dy}, ${x} > ${t}(0))`,
+    grad: 'none',
+  },
 } satisfies Record<string, BinaryRow>;
 
 export type UnaryOpName = keyof typeof unaryRows;
@@ -225,7 +314,12 @@ function unaryDef(name: string, row: UnaryRow): OpDef {
 }
 
 function unaryWgsl(expr: (x: string) => string, decls?: string): WgslGen {
-  return ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: `let v = in0[i];\nout[i] = ${expr('v')};`, ...(decls ? { decls } : {}) });
+  return ({ outType }) => ({
+    kind: 'map',
+    count: sizeOf(outType.shape),
+    body: `let v = in0[i];\nout[i] = ${expr('v')};`,
+    ...(decls ? { decls } : {}),
+  });
 }
 
 /** Same shape: the output index; one element: 0; otherwise the broadcast gather. */
@@ -250,13 +344,23 @@ function binaryWgsl(row: BinaryRow): WgslGen {
 function binaryDef(name: string, row: BinaryRow): OpDef {
   const e = row.js('u', 'v');
   const same = compile(['a', 'b', 'y', 'n'], `for (let i = 0; i < n; i++) { const u = a[i], v = b[i]; y[i] = ${e}; }`);
-  const scalarB = compile(['a', 'b', 'y', 'n'], `const v = b[0]; for (let i = 0; i < n; i++) { const u = a[i]; y[i] = ${e}; }`);
-  const scalarA = compile(['a', 'b', 'y', 'n'], `const u = a[0]; for (let i = 0; i < n; i++) { const v = b[i]; y[i] = ${e}; }`);
-  const general = compile(['a', 'b', 'y', 'n', 'ia', 'ib'], `for (let i = 0; i < n; i++) { const u = a[ia[i]], v = b[ib[i]]; y[i] = ${e}; }`);
+  const scalarB = compile(
+    ['a', 'b', 'y', 'n'],
+    `const v = b[0]; for (let i = 0; i < n; i++) { const u = a[i]; y[i] = ${e}; }`,
+  );
+  const scalarA = compile(
+    ['a', 'b', 'y', 'n'],
+    `const u = a[0]; for (let i = 0; i < n; i++) { const v = b[i]; y[i] = ${e}; }`,
+  );
+  const general = compile(
+    ['a', 'b', 'y', 'n', 'ia', 'ib'],
+    `for (let i = 0; i < n; i++) { const u = a[ia[i]], v = b[ib[i]]; y[i] = ${e}; }`,
+  );
   const cpu: CpuKernel = ({ inputs, output, inTypes, outType }) => {
     const [a, b] = inputs as [TypedArray, TypedArray];
     const n = output.length;
-    const na = a.length, nb = b.length;
+    const na = a.length,
+      nb = b.length;
     if (na === n && nb === n) return () => same(a, b, output, n);
     if (nb === 1 && na === n) return () => scalarB(a, b, output, n);
     if (na === 1 && nb === n) return () => scalarA(a, b, output, n);
@@ -286,7 +390,8 @@ export function indexMap(shape: readonly number[], out: readonly number[]): Int3
   const st = broadcastStrides(shape, out);
   const ost = contiguousStrides(out);
   for (let i = 0; i < n; i++) {
-    let rem = i, src = 0;
+    let rem = i,
+      src = 0;
     for (let d = 0; d < out.length; d++) {
       const q = Math.floor(rem / ost[d]!);
       rem -= q * ost[d]!;
@@ -307,6 +412,12 @@ export const binaryOps = Object.fromEntries(
 
 /** The element expressions, for code generators that fuse elementwise chains. */
 export const elementwiseExpr = {
-  unary: Object.fromEntries(Object.entries(unaryRows).map(([k, r]) => [k, r.js])) as Record<UnaryOpName, (x: string) => string>,
-  binary: Object.fromEntries(Object.entries(binaryRows).map(([k, r]) => [k, r.js])) as Record<BinaryOpName, (a: string, b: string) => string>,
+  unary: Object.fromEntries(Object.entries(unaryRows).map(([k, r]) => [k, r.js])) as Record<
+    UnaryOpName,
+    (x: string) => string
+  >,
+  binary: Object.fromEntries(Object.entries(binaryRows).map(([k, r]) => [k, r.js])) as Record<
+    BinaryOpName,
+    (a: string, b: string) => string
+  >,
 };

@@ -12,7 +12,10 @@ const argAttrs = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    axis: { type: 'integer', description: 'The axis to search (negative counts from the end); the flattened tensor when absent.' },
+    axis: {
+      type: 'integer',
+      description: 'The axis to search (negative counts from the end); the flattened tensor when absent.',
+    },
     keepdims: { type: 'boolean', description: 'Keep the searched axis with size 1.', default: false },
   },
 };
@@ -35,7 +38,9 @@ function extremumKernel(isMax: boolean): CpuKernel {
     return () => {
       output.fill(isMax ? -Infinity : Infinity);
       for (let i = 0; i < n; i++) {
-        const v = x[i]!, o = map[i]!, cur = output[o]!;
+        const v = x[i]!,
+          o = map[i]!,
+          cur = output[o]!;
         // NaN wins: once a slot holds NaN it stays NaN (v > NaN is false).
         if (v !== v || (isMax ? v > cur : v < cur)) output[o] = v;
       }
@@ -89,7 +94,8 @@ function inferArg(name: string) {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     const axis = argAxis(t!, attrs);
     const axes = axis === undefined ? [...t!.shape.keys()] : [axis];
-    if (sizeOf(t!.shape) === 0 || axes.some((a) => t!.shape[a] === 0)) throw new RuleError(`${name} of an empty tensor has no value`);
+    if (sizeOf(t!.shape) === 0 || axes.some((a) => t!.shape[a] === 0))
+      throw new RuleError(`${name} of an empty tensor has no value`);
     return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: 'i32' };
   };
 }
@@ -128,7 +134,8 @@ function argKernel(isMax: boolean): CpuKernel {
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) {
           const base = o * len * inner + i;
-          let best = x[base]!, bi = 0;
+          let best = x[base]!,
+            bi = 0;
           // First index wins ties (PyTorch); the first NaN counts as the extremum.
           for (let k = 1; k < len && best === best; k++) {
             const v = x[base + k * inner]!;
@@ -143,19 +150,43 @@ function argKernel(isMax: boolean): CpuKernel {
 
 export const extremaOps = {
   max: {
-    name: 'max', doc: 'Maximum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
-    infer: inferExtremum('max'), cpu: extremumKernel(true), wgsl: extremumWgsl(true), grad: extremumGrad,
+    name: 'max',
+    doc: 'Maximum over axes; ties share the gradient.',
+    arity: 1,
+    attrs: reduceAttrs,
+    infer: inferExtremum('max'),
+    cpu: extremumKernel(true),
+    wgsl: extremumWgsl(true),
+    grad: extremumGrad,
   },
   min: {
-    name: 'min', doc: 'Minimum over axes; ties share the gradient.', arity: 1, attrs: reduceAttrs,
-    infer: inferExtremum('min'), cpu: extremumKernel(false), wgsl: extremumWgsl(false), grad: extremumGrad,
+    name: 'min',
+    doc: 'Minimum over axes; ties share the gradient.',
+    arity: 1,
+    attrs: reduceAttrs,
+    infer: inferExtremum('min'),
+    cpu: extremumKernel(false),
+    wgsl: extremumWgsl(false),
+    grad: extremumGrad,
   },
   argmax: {
-    name: 'argmax', doc: 'Index (i32) of the largest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
-    infer: inferArg('argmax'), cpu: argKernel(true), wgsl: argWgsl(true), grad: 'none',
+    name: 'argmax',
+    doc: 'Index (i32) of the largest element along an axis; the first one on ties. No gradient.',
+    arity: 1,
+    attrs: argAttrs,
+    infer: inferArg('argmax'),
+    cpu: argKernel(true),
+    wgsl: argWgsl(true),
+    grad: 'none',
   },
   argmin: {
-    name: 'argmin', doc: 'Index (i32) of the smallest element along an axis; the first one on ties. No gradient.', arity: 1, attrs: argAttrs,
-    infer: inferArg('argmin'), cpu: argKernel(false), wgsl: argWgsl(false), grad: 'none',
+    name: 'argmin',
+    doc: 'Index (i32) of the smallest element along an axis; the first one on ties. No gradient.',
+    arity: 1,
+    attrs: argAttrs,
+    infer: inferArg('argmin'),
+    cpu: argKernel(false),
+    wgsl: argWgsl(false),
+    grad: 'none',
   },
 } satisfies Record<string, OpDef>;

@@ -58,7 +58,8 @@ export function erf(x: number): number {
   const a = Math.abs(x);
   if (a < 3) {
     const x2 = 2 * a * a;
-    let term = a, sum = a;
+    let term = a,
+      sum = a;
     for (let n = 1; n < 200; n++) {
       term *= x2 / (2 * n + 1);
       sum += term;
@@ -75,7 +76,9 @@ export function erf(x: number): number {
 function erfcLarge(a: number): number {
   if (a > 27) return 0; // e^(-a²) underflows double
   const tiny = 1e-300;
-  let f = a, c = a, d = 0;
+  let f = a,
+    c = a,
+    d = 0;
   for (let n = 1; n < 500; n++) {
     const an = n / 2;
     d = a + an * d;
@@ -86,7 +89,7 @@ function erfcLarge(a: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return (Math.exp(-a * a) / Math.sqrt(Math.PI)) / f;
+  return Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
 }
 
 function floatSame([t]: TensorType[]): TensorType {
@@ -97,7 +100,7 @@ function floatSame([t]: TensorType[]): TensorType {
 export const geluOps = {
   gelu: {
     name: 'gelu',
-    doc: 'x * Φ(x), Φ the standard normal CDF (exact erf form, as PyTorch\'s default).',
+    doc: "x * Φ(x), Φ the standard normal CDF (exact erf form, as PyTorch's default).",
     arity: 1,
     attrs: noAttrs,
     infer: floatSame,
@@ -111,7 +114,12 @@ export const geluOps = {
         }
       };
     },
-    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'let v = in0[i];\nout[i] = v * std_normal_cdf(v);', decls: WGSL_ERF }),
+    wgsl: ({ outType }) => ({
+      kind: 'map',
+      count: sizeOf(outType.shape),
+      body: 'let v = in0[i];\nout[i] = v * std_normal_cdf(v);',
+      decls: WGSL_ERF,
+    }),
     grad: (g, node, dy) => [g.op('gelu_grad', [node.inputs[0]!, dy])],
   },
   gelu_grad: {
@@ -138,7 +146,12 @@ export const geluOps = {
       };
     },
     // φ(x) = e^(-x²/2) / √(2π).
-    wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'let v = in0[i];\nout[i] = in1[i] * (std_normal_cdf(v) + v * 0.3989422804014327 * exp(-0.5 * v * v));', decls: WGSL_ERF }),
+    wgsl: ({ outType }) => ({
+      kind: 'map',
+      count: sizeOf(outType.shape),
+      body: 'let v = in0[i];\nout[i] = in1[i] * (std_normal_cdf(v) + v * 0.3989422804014327 * exp(-0.5 * v * v));',
+      decls: WGSL_ERF,
+    }),
     grad: 'none',
   },
 } satisfies Record<string, OpDef>;

@@ -21,17 +21,18 @@ export const identityOps = {
   },
   cast: {
     name: 'cast',
-    doc: 'Convert to another dtype: `float` (the graph\'s float), f32, f64 or i32 (truncating toward zero).',
+    doc: "Convert to another dtype: `float` (the graph's float), f32, f64 or i32 (truncating toward zero).",
     arity: 1,
     attrs: {
       type: 'object',
       additionalProperties: false,
       required: ['dtype'],
-      properties: { dtype: { enum: ['float', 'f32', 'f64', 'i32'], description: 'The result\'s dtype.' } },
+      properties: { dtype: { enum: ['float', 'f32', 'f64', 'i32'], description: "The result's dtype." } },
     },
     infer: ([t], attrs, ctx) => {
       const want = attrs.dtype === 'float' ? ctx.float : (attrs.dtype as DType);
-      if (!isFloat(t!.dtype) && !isFloat(want) && t!.dtype !== want) throw new RuleError(`cannot cast ${t!.dtype} to ${want}`, 'DTypeError');
+      if (!isFloat(t!.dtype) && !isFloat(want) && t!.dtype !== want)
+        throw new RuleError(`cannot cast ${t!.dtype} to ${want}`, 'DTypeError');
       return { shape: [...t!.shape], dtype: want };
     },
     cpu: ({ inputs, output, outType }) => {
@@ -49,8 +50,10 @@ export const identityOps = {
     // WGSL's i32(f32) truncates toward zero, as Math.trunc; the frame's aliases give the types.
     wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = TO(in0[i]);' }),
     // Between floats the gradient is cast back; to or from integers nothing flows.
-    grad: (g, node, dy) => [isFloat(node.type.dtype) && isFloat(g.type(node.inputs[0]!).dtype)
-      ? g.op('cast', [dy], { dtype: g.type(node.inputs[0]!).dtype })
-      : null],
+    grad: (g, node, dy) => [
+      isFloat(node.type.dtype) && isFloat(g.type(node.inputs[0]!).dtype)
+        ? g.op('cast', [dy], { dtype: g.type(node.inputs[0]!).dtype })
+        : null,
+    ],
   },
 } satisfies Record<string, OpDef>;

@@ -13,7 +13,11 @@ import { gatherIndex, u32 } from './wgsl.js';
 
 /** An index outside its axis reached a kernel (the session's data checks normally stop it first). */
 export class IndexRangeError extends RangeError {
-  constructor(readonly index: number, readonly size: number, readonly op: string) {
+  constructor(
+    readonly index: number,
+    readonly size: number,
+    readonly op: string,
+  ) {
     super(`${op}: index ${index} is outside [0, ${size})`);
   }
 }
@@ -22,7 +26,11 @@ const gatherAttrs = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    axis: { type: 'integer', description: 'The axis the indices select along (negative counts from the end); default -1.', default: -1 },
+    axis: {
+      type: 'integer',
+      description: 'The axis the indices select along (negative counts from the end); default -1.',
+      default: -1,
+    },
   },
 };
 
@@ -34,12 +42,17 @@ function checkGather(x: TensorType, idx: TensorType, attrs: Record<string, unkno
   if (idx.dtype !== 'i32') throw new RuleError(`gather indices must be i32, got ${idx.dtype}`, 'DTypeError');
   if (x.shape.length === 0) throw new RuleError('gather needs a tensor with at least one axis');
   if (idx.shape.length !== x.shape.length) {
-    throw new RuleError(`gather indices ${shapeStr(idx.shape)} need the rank of the tensor ${shapeStr(x.shape)}`, 'ShapeError');
+    throw new RuleError(
+      `gather indices ${shapeStr(idx.shape)} need the rank of the tensor ${shapeStr(x.shape)}`,
+      'ShapeError',
+    );
   }
   const axis = gatherAxis(x.shape.length, attrs);
   idx.shape.forEach((d, i) => {
     if (i !== axis && d > x.shape[i]!) {
-      throw new RuleError(`gather indices ${shapeStr(idx.shape)} are longer than the tensor ${shapeStr(x.shape)} along axis ${i}`);
+      throw new RuleError(
+        `gather indices ${shapeStr(idx.shape)} are longer than the tensor ${shapeStr(x.shape)} along axis ${i}`,
+      );
     }
   });
   return axis;
@@ -55,7 +68,8 @@ function gatherBase(xShape: readonly number[], idxShape: readonly number[], axis
   const n = sizeOf(idxShape);
   const base = new Int32Array(n);
   for (let j = 0; j < n; j++) {
-    let rem = j, b = 0;
+    let rem = j,
+      b = 0;
     for (let d = 0; d < idxShape.length; d++) {
       const q = Math.floor(rem / ist[d]!);
       rem -= q * ist[d]!;
@@ -71,10 +85,15 @@ function gatherBase(xShape: readonly number[], idxShape: readonly number[], axis
  * data checks stop before a run) reads 0 rather than another element.
  */
 const gatherWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
-  const xs = inTypes[0]!.shape, is = inTypes[1]!.shape;
+  const xs = inTypes[0]!.shape,
+    is = inTypes[1]!.shape;
   const axis = gatherAxis(xs.length, attrs);
   const xst = contiguousStrides(xs);
-  const base = gatherIndex('i', is, is.map((_, d) => (d === axis ? 0 : xst[d]!)));
+  const base = gatherIndex(
+    'i',
+    is,
+    is.map((_, d) => (d === axis ? 0 : xst[d]!)),
+  );
   const body = [
     'let k = in1[i];',
     `if (k < 0 || k >= ${xs[axis]!}) { out[i] = 0.0; return; }`,
@@ -88,12 +107,22 @@ const gatherWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
  * CPU's order, the sources in its line along the axis whose index names it.
  */
 const scatterWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
-  const xs = outType.shape, is = inTypes[1]!.shape;
+  const xs = outType.shape,
+    is = inTypes[1]!.shape;
   const axis = gatherAxis(xs.length, attrs);
-  const xst = contiguousStrides(xs), ist = contiguousStrides(is);
+  const xst = contiguousStrides(xs),
+    ist = contiguousStrides(is);
   const coord = (d: number) => `((i / ${u32(xst[d]!)}) % ${u32(xs[d]!)})`;
-  const outside = xs.map((_, d) => d).filter((d) => d !== axis && is[d]! < xs[d]!).map((d) => `${coord(d)} >= ${u32(is[d]!)}`);
-  const src0 = xs.map((_, d) => d).filter((d) => d !== axis).map((d) => `${coord(d)} * ${u32(ist[d]!)}`).join(' + ') || '0u';
+  const outside = xs
+    .map((_, d) => d)
+    .filter((d) => d !== axis && is[d]! < xs[d]!)
+    .map((d) => `${coord(d)} >= ${u32(is[d]!)}`);
+  const src0 =
+    xs
+      .map((_, d) => d)
+      .filter((d) => d !== axis)
+      .map((d) => `${coord(d)} * ${u32(ist[d]!)}`)
+      .join(' + ') || '0u';
   const body = [
     ...(outside.length ? [`if (${outside.join(' || ')}) { out[i] = 0.0; return; }`] : []),
     `let c = i32(${coord(axis)});`,
@@ -114,27 +143,34 @@ const scatterAttrs = {
   required: ['shape'],
   properties: {
     axis: gatherAttrs.properties.axis,
-    shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Shape of the result (the gathered tensor\'s).' },
+    shape: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0 },
+      description: "Shape of the result (the gathered tensor's).",
+    },
   },
 };
 
 export const indexOps = {
   gather: {
     name: 'gather',
-    doc: 'out[..., j, ...] = x[..., index[..., j, ...], ...] along an axis (torch.gather); index is i32 with x\'s rank.',
+    doc: "out[..., j, ...] = x[..., index[..., j, ...], ...] along an axis (torch.gather); index is i32 with x's rank.",
     arity: 2,
     attrs: gatherAttrs,
     infer: ([x, idx], attrs) => {
-      if (x!.dtype === 'i32') throw new RuleError('gather reads a float tensor; its second input holds the indices', 'DTypeError');
+      if (x!.dtype === 'i32')
+        throw new RuleError('gather reads a float tensor; its second input holds the indices', 'DTypeError');
       checkGather(x!, idx!, attrs);
       return { shape: [...idx!.shape], dtype: x!.dtype };
     },
     cpu: ({ inputs, output, inTypes, attrs }) => {
-      const [x, idx] = inputs as [typeof inputs[0], typeof inputs[0]];
-      const xs = inTypes[0]!.shape, is = inTypes[1]!.shape;
+      const [x, idx] = inputs as [(typeof inputs)[0], (typeof inputs)[0]];
+      const xs = inTypes[0]!.shape,
+        is = inTypes[1]!.shape;
       const axis = gatherAxis(xs.length, attrs);
       const base = gatherBase(xs, is, axis);
-      const stride = contiguousStrides(xs)[axis]!, size = xs[axis]!;
+      const stride = contiguousStrides(xs)[axis]!,
+        size = xs[axis]!;
       const n = output.length;
       return () => {
         for (let j = 0; j < n; j++) {
@@ -146,7 +182,12 @@ export const indexOps = {
     },
     wgsl: gatherWgsl,
     grad: (g, node, dy, needs) => [
-      needs[0] ? g.op('scatter_add', [dy, node.inputs[1]!], { axis: gatherAxis(g.type(node.inputs[0]!).shape.length, node.attrs), shape: [...g.type(node.inputs[0]!).shape] }) : null,
+      needs[0]
+        ? g.op('scatter_add', [dy, node.inputs[1]!], {
+            axis: gatherAxis(g.type(node.inputs[0]!).shape.length, node.attrs),
+            shape: [...g.type(node.inputs[0]!).shape],
+          })
+        : null,
       null,
     ],
   },
@@ -159,15 +200,18 @@ export const indexOps = {
       const shape = attrs.shape as number[];
       if (src!.dtype === 'i32') throw new RuleError('scatter_add adds a float tensor', 'DTypeError');
       checkGather({ shape, dtype: src!.dtype }, idx!, attrs);
-      if (src!.shape.join(',') !== idx!.shape.join(',')) throw new RuleError(`scatter_add source ${shapeStr(src!.shape)} and indices ${shapeStr(idx!.shape)} differ`);
+      if (src!.shape.join(',') !== idx!.shape.join(','))
+        throw new RuleError(`scatter_add source ${shapeStr(src!.shape)} and indices ${shapeStr(idx!.shape)} differ`);
       return { shape: [...shape], dtype: src!.dtype };
     },
     cpu: ({ inputs, output, inTypes, outType, attrs }) => {
-      const [src, idx] = inputs as [typeof inputs[0], typeof inputs[0]];
-      const xs = outType.shape, is = inTypes[1]!.shape;
+      const [src, idx] = inputs as [(typeof inputs)[0], (typeof inputs)[0]];
+      const xs = outType.shape,
+        is = inTypes[1]!.shape;
       const axis = gatherAxis(xs.length, attrs);
       const base = gatherBase(xs, is, axis);
-      const stride = contiguousStrides(xs)[axis]!, size = xs[axis]!;
+      const stride = contiguousStrides(xs)[axis]!,
+        size = xs[axis]!;
       const n = src!.length;
       return () => {
         output.fill(0);
@@ -189,7 +233,7 @@ export const indexOps = {
       type: 'object',
       additionalProperties: false,
       required: ['classes'],
-      properties: { classes: { type: 'integer', minimum: 1, description: 'Number of classes (the new axis\'s size).' } },
+      properties: { classes: { type: 'integer', minimum: 1, description: "Number of classes (the new axis's size)." } },
     },
     infer: ([t], attrs, ctx) => {
       if (t!.dtype !== 'i32') throw new RuleError(`one_hot takes i32 labels, got ${t!.dtype}`, 'DTypeError');
@@ -210,7 +254,11 @@ export const indexOps = {
     },
     wgsl: ({ outType, attrs }) => {
       const c = attrs.classes as number;
-      return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = select(TO(0), TO(1), in0[i / ${u32(c)}] == i32(i % ${u32(c)}));` };
+      return {
+        kind: 'map',
+        count: sizeOf(outType.shape),
+        body: `out[i] = select(TO(0), TO(1), in0[i / ${u32(c)}] == i32(i % ${u32(c)}));`,
+      };
     },
     grad: 'none',
   },

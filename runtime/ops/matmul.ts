@@ -23,13 +23,16 @@ export function dims(a: number[], b: number[], ta: boolean, tb: boolean): Matmul
   if (a.length === 0 || b.length === 0 || a.length > 3 || b.length > 3) {
     throw new RuleError(`matmul takes tensors of rank 1 to 3, got ${shapeStr(a)} and ${shapeStr(b)}`);
   }
-  if ((a.length === 1 && ta) || (b.length === 1 && tb)) throw new RuleError('transpose_a/transpose_b apply to matrices, not vectors', 'AttrError');
+  if ((a.length === 1 && ta) || (b.length === 1 && tb))
+    throw new RuleError('transpose_a/transpose_b apply to matrices, not vectors', 'AttrError');
   const am = a.length === 1 ? [1, a[0]!] : a.slice(-2);
   const bm = b.length === 1 ? [b[0]!, 1] : b.slice(-2);
   const [m, k1] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
   const [k2, n] = tb ? [bm[1]!, bm[0]!] : [bm[0]!, bm[1]!];
   if (k1 !== k2) {
-    throw new RuleError(`inner dimensions differ: ${shapeStr(a)}${ta ? 'ᵀ' : ''} · ${shapeStr(b)}${tb ? 'ᵀ' : ''} (${k1} vs ${k2})`);
+    throw new RuleError(
+      `inner dimensions differ: ${shapeStr(a)}${ta ? 'ᵀ' : ''} · ${shapeStr(b)}${tb ? 'ᵀ' : ''} (${k1} vs ${k2})`,
+    );
   }
   const ba = a.length === 3 ? a[0]! : 1;
   const bb = b.length === 3 ? b[0]! : 1;
@@ -44,10 +47,13 @@ export function dims(a: number[], b: number[], ta: boolean, tb: boolean): Matmul
 }
 
 const cpu: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
-  const ta = attrs.transpose_a === true, tb = attrs.transpose_b === true;
+  const ta = attrs.transpose_a === true,
+    tb = attrs.transpose_b === true;
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
   const { batch, m, k, n, aStride, bStride } = d;
-  const A = inputs[0]!, B = inputs[1]!, C = output;
+  const A = inputs[0]!,
+    B = inputs[1]!,
+    C = output;
   // Transposed operands are copied into row-major scratch once per call (O(mk) next to the
   // O(mkn) product), so the inner loop is always the cache-friendly i-k-j form.
   const At = ta ? new (A.constructor as new (n: number) => TypedArray)(A.length) : null;
@@ -56,7 +62,9 @@ const cpu: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
     const a = At ? transposeInto(A, At, aStride ? batch : 1, k, m) : A;
     const b = Bt ? transposeInto(B, Bt, bStride ? batch : 1, n, k) : B;
     for (let t = 0; t < batch; t++) {
-      const ao = t * aStride, bo = t * bStride, co = t * m * n;
+      const ao = t * aStride,
+        bo = t * bStride,
+        co = t * m * n;
       for (let i = 0; i < m; i++) {
         const ci = co + i * n;
         for (let j = 0; j < n; j++) C[ci + j] = 0;
@@ -82,7 +90,8 @@ function transposeInto(src: TypedArray, dst: TypedArray, count: number, rows: nu
 }
 
 const wgsl: WgslGen = ({ inTypes, attrs }) => {
-  const ta = attrs.transpose_a === true, tb = attrs.transpose_b === true;
+  const ta = attrs.transpose_a === true,
+    tb = attrs.transpose_b === true;
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
   return matmulKernel({ batch: d.batch, m: d.m, k: d.k, n: d.n, aStride: d.aStride, bStride: d.bStride, ta, tb });
 };
@@ -93,14 +102,17 @@ const wgsl: WgslGen = ({ inTypes, attrs }) => {
  */
 const grad: GradRule = (g, node, dy, needs) => {
   const [an, bn] = node.inputs as [string, string];
-  const at = g.type(an), bt = g.type(bn);
-  const ta = node.attrs.transpose_a === true, tb = node.attrs.transpose_b === true;
+  const at = g.type(an),
+    bt = g.type(bn);
+  const ta = node.attrs.transpose_a === true,
+    tb = node.attrs.transpose_b === true;
   const d = dims(at.shape, bt.shape, ta, tb);
   const lift = (name: string, t: TensorType, shape: number[]) =>
     t.shape.length === 1 ? g.op('reshape', [name], { shape }) : name;
   const A = lift(an, at, [1, d.k]);
   const B = lift(bn, bt, [d.k, 1]);
-  const dyShape = d.out.length === 3 || at.shape.length === 3 || bt.shape.length === 3 ? [d.batch, d.m, d.n] : [d.m, d.n];
+  const dyShape =
+    d.out.length === 3 || at.shape.length === 3 || bt.shape.length === 3 ? [d.batch, d.m, d.n] : [d.m, d.n];
   const dY = g.type(dy).shape.length === dyShape.length ? dy : g.op('reshape', [dy], { shape: dyShape });
   const mm = (x: string, y: string, tx: boolean, ty: boolean) =>
     g.op('matmul', [x, y], { ...(tx ? { transpose_a: true } : {}), ...(ty ? { transpose_b: true } : {}) });
@@ -108,7 +120,8 @@ const grad: GradRule = (g, node, dy, needs) => {
   // leading axis ([batch, k]) so the builder sums it away; reshaping straight to [k] cannot.
   const unlift = (x: string, t: TensorType) =>
     g.op('reshape', [x], { shape: g.type(x).shape.length === 3 ? [d.batch, ...t.shape] : [...t.shape] });
-  let dA: string | null = null, dB: string | null = null;
+  let dA: string | null = null,
+    dB: string | null = null;
   if (needs[0]) {
     dA = ta ? mm(B, dY, tb, true) : mm(dY, B, false, !tb);
     if (at.shape.length === 1) dA = unlift(dA, at);
@@ -136,7 +149,10 @@ export const matmulOps = {
     infer: ([a, b], attrs) => {
       if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
       if (a!.dtype === 'i32') throw new RuleError('matmul needs float tensors', 'DTypeError');
-      return { shape: dims(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out, dtype: a!.dtype };
+      return {
+        shape: dims(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out,
+        dtype: a!.dtype,
+      };
     },
     cpu,
     wgsl,

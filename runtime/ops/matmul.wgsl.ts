@@ -86,40 +86,60 @@ function naiveMatmul(s: MatmulShape): WgslKernel {
 export function tiledMatmul(s: MatmulShape, t: MatmulTile): WgslKernel {
   const { bm, bn, bk, tm, tn } = t;
   if (tm % 4 || tn % 4 || bm % tm || bn % tn) throw new Error(`bad matmul tile ${JSON.stringify(t)}`);
-  const wx = bn / tn, wy = bm / tm, threads = wx * wy;
-  if ((bm * bk) % threads || (bk * bn) % threads) throw new Error(`matmul tile ${JSON.stringify(t)}: slices do not divide among ${threads} invocations`);
-  const la = (bm * bk) / threads, lb = (bk * bn) / threads;
-  const pa = bm / 4 + 1, pb = bn / 4 + 1; // padded row lengths in vec4s
+  const wx = bn / tn,
+    wy = bm / tm,
+    threads = wx * wy;
+  if ((bm * bk) % threads || (bk * bn) % threads)
+    throw new Error(`matmul tile ${JSON.stringify(t)}: slices do not divide among ${threads} invocations`);
+  const la = (bm * bk) / threads,
+    lb = (bk * bn) / threads;
+  const pa = bm / 4 + 1,
+    pb = bn / 4 + 1; // padded row lengths in vec4s
   const tiles = Math.ceil(s.k / bk);
   const bufs = t.prefetch ? 2 : 1;
-  const fm = tm / 4, fn = tn / 4;
+  const fm = tm / 4,
+    fn = tn / 4;
   const L: string[] = [];
   L.push(`let tx = lidx % ${u32(wx)};`, `let ty = lidx / ${u32(wx)};`);
   L.push(`let row0 = wid.y * ${u32(bm)};`, `let col0 = wid.x * ${u32(bn)};`);
-  L.push(`let ab = wid.z * ${u32(s.aStride)};`, `let bb = wid.z * ${u32(s.bStride)};`, `let cb = wid.z * ${u32(s.m * s.n)};`);
+  L.push(
+    `let ab = wid.z * ${u32(s.aStride)};`,
+    `let bb = wid.z * ${u32(s.bStride)};`,
+    `let cb = wid.z * ${u32(s.m * s.n)};`,
+  );
   L.push(`var acc: array<vec4<f32>, ${fm * tn}>;`);
 
   // Slice coordinates of the l-th element an invocation fetches; the fastest-varying index
   // follows memory order of the operand, so a warp's fetches are contiguous.
   const aCoord = (l: number): [string, string] => {
     const idx = `(${l * threads}u + lidx)`;
-    return s.ta ? [`(${idx} / ${u32(bm)})`, `(${idx} % ${u32(bm)})`] : [`(${idx} % ${u32(bk)})`, `(${idx} / ${u32(bk)})`];
+    return s.ta
+      ? [`(${idx} / ${u32(bm)})`, `(${idx} % ${u32(bm)})`]
+      : [`(${idx} % ${u32(bk)})`, `(${idx} / ${u32(bk)})`];
   };
   const bCoord = (l: number): [string, string] => {
     const idx = `(${l * threads}u + lidx)`;
-    return s.tb ? [`(${idx} % ${u32(bk)})`, `(${idx} / ${u32(bk)})`] : [`(${idx} / ${u32(bn)})`, `(${idx} % ${u32(bn)})`];
+    return s.tb
+      ? [`(${idx} % ${u32(bk)})`, `(${idx} / ${u32(bk)})`]
+      : [`(${idx} / ${u32(bn)})`, `(${idx} % ${u32(bn)})`];
   };
   const fetch = (k0: string, into: (kind: 'a' | 'b', l: number, v: string) => string): string[] => {
     const out: string[] = [];
     for (let l = 0; l < la; l++) {
       const [kk, mm] = aCoord(l);
       out.push('{', `  let kk = ${kk}; let mm = ${mm}; let r = row0 + mm; let c = ${k0} + kk;`);
-      out.push(`  ${into('a', l, `select(0.0, in0[${aIndex(s, 'ab', 'r', 'c')}], r < ${u32(s.m)} && c < ${u32(s.k)})`)}`, '}');
+      out.push(
+        `  ${into('a', l, `select(0.0, in0[${aIndex(s, 'ab', 'r', 'c')}], r < ${u32(s.m)} && c < ${u32(s.k)})`)}`,
+        '}',
+      );
     }
     for (let l = 0; l < lb; l++) {
       const [kk, nn] = bCoord(l);
       out.push('{', `  let kk = ${kk}; let nn = ${nn}; let c = col0 + nn; let r = ${k0} + kk;`);
-      out.push(`  ${into('b', l, `select(0.0, in1[${bIndex(s, 'bb', 'r', 'c')}], r < ${u32(s.k)} && c < ${u32(s.n)})`)}`, '}');
+      out.push(
+        `  ${into('b', l, `select(0.0, in1[${bIndex(s, 'bb', 'r', 'c')}], r < ${u32(s.k)} && c < ${u32(s.n)})`)}`,
+        '}',
+      );
     }
     return out;
   };
@@ -136,13 +156,15 @@ export function tiledMatmul(s: MatmulShape, t: MatmulTile): WgslKernel {
     for (let q = 0; q < fm; q++) out.push(`  let a${q} = As[${buf}A + kk * ${u32(pa)} + ty + ${u32(q * wy)}];`);
     for (let q = 0; q < fn; q++) out.push(`  let b${q} = Bs[${buf}B + kk * ${u32(pb)} + tx + ${u32(q * wx)}];`);
     for (let i = 0; i < tm; i++) {
-      for (let q = 0; q < fn; q++) out.push(`  acc[${i * fn + q}] = fma(vec4<f32>(a${i >> 2}[${i & 3}]), b${q}, acc[${i * fn + q}]);`);
+      for (let q = 0; q < fn; q++)
+        out.push(`  acc[${i * fn + q}] = fma(vec4<f32>(a${i >> 2}[${i & 3}]), b${q}, acc[${i * fn + q}]);`);
     }
     out.push('}');
     return out;
   };
 
-  const sizeA = pa * bk, sizeB = pb * bk;
+  const sizeA = pa * bk,
+    sizeB = pb * bk;
   if (t.prefetch) {
     const regs = [...Array(la).keys()].map((l) => `ra${l}`).concat([...Array(lb).keys()].map((l) => `rb${l}`));
     L.push(...regs.map((r) => `var ${r} = 0.0;`));
@@ -163,7 +185,9 @@ export function tiledMatmul(s: MatmulShape, t: MatmulTile): WgslKernel {
     L.push('  }', '  workgroupBarrier();', '}');
   } else {
     L.push(`for (var t = 0u; t < ${u32(tiles)}; t = t + 1u) {`, `  let k0 = t * ${u32(bk)};`);
-    L.push(...fetch('k0', (kind, l, v) => `${kind === 'a' ? aSlot('0u', l) : bSlot('0u', l)} = ${v};`).map((x) => '  ' + x));
+    L.push(
+      ...fetch('k0', (kind, l, v) => `${kind === 'a' ? aSlot('0u', l) : bSlot('0u', l)} = ${v};`).map((x) => '  ' + x),
+    );
     L.push('  workgroupBarrier();', '  let curA = 0u; let curB = 0u;');
     L.push(...multiply('cur').map((x) => '  ' + x));
     L.push('  workgroupBarrier();', '}');
@@ -176,7 +200,9 @@ export function tiledMatmul(s: MatmulShape, t: MatmulTile): WgslKernel {
     for (let q = 0; q < fn; q++) {
       L.push(`    let c${q} = col0 + (tx + ${u32(q * wx)}) * 4u;`);
       for (let c = 0; c < 4; c++) {
-        L.push(`    if (c${q} + ${u32(c)} < ${u32(s.n)}) { out[cb + r * ${u32(s.n)} + c${q} + ${u32(c)}] = acc[${i * fn + q}][${c}]; }`);
+        L.push(
+          `    if (c${q} + ${u32(c)} < ${u32(s.n)}) { out[cb + r * ${u32(s.n)} + c${q} + ${u32(c)}] = acc[${i * fn + q}][${c}]; }`,
+        );
       }
     }
     L.push('  }', '}');

@@ -40,7 +40,13 @@ export interface WgslArgs {
  */
 export type WgslKernel =
   | { kind: 'map'; count: number; body: string; decls?: string }
-  | { kind: 'tiled'; grid: [number, number, number]; workgroupSize: [number, number, number]; body: string; decls?: string };
+  | {
+      kind: 'tiled';
+      grid: [number, number, number];
+      workgroupSize: [number, number, number];
+      body: string;
+      decls?: string;
+    };
 
 export type WgslGen = (a: WgslArgs) => WgslKernel;
 

@@ -10,7 +10,9 @@ import { f32 } from './wgsl.js';
 const slopeAttrs = {
   type: 'object',
   additionalProperties: false,
-  properties: { negative_slope: { type: 'number', default: 0.01, description: 'Slope for x <= 0 (PyTorch\'s default 0.01).' } },
+  properties: {
+    negative_slope: { type: 'number', default: 0.01, description: "Slope for x <= 0 (PyTorch's default 0.01)." },
+  },
 };
 
 const clipAttrs = {
@@ -47,7 +49,11 @@ function map1(make: (attrs: Record<string, unknown>) => (x: number) => number): 
 
 /** WGSL over one element `v` = in0[i] (and `d` = in1[i] for gradients); attributes baked in. */
 function mapWgsl(expr: (attrs: Record<string, unknown>) => string): WgslGen {
-  return ({ outType, attrs }) => ({ kind: 'map', count: outType.shape.reduce((a, b) => a * b, 1), body: `let v = in0[i];\nout[i] = ${expr(attrs)};` });
+  return ({ outType, attrs }) => ({
+    kind: 'map',
+    count: outType.shape.reduce((a, b) => a * b, 1),
+    body: `let v = in0[i];\nout[i] = ${expr(attrs)};`,
+  });
 }
 const slope = (attrs: Record<string, unknown>) => f32((attrs.negative_slope as number | undefined) ?? 0.01);
 /** clip's comparisons, leaving out an absent (infinite) bound. */

@@ -46,7 +46,10 @@ export function fnv1a32(s: string): number {
 export class Stream {
   readonly k0: number;
   readonly k1: number;
-  constructor(seed: number, readonly name: string) {
+  constructor(
+    seed: number,
+    readonly name: string,
+  ) {
     this.k0 = seed >>> 0;
     this.k1 = fnv1a32(name);
   }
@@ -95,9 +98,21 @@ const dropoutAttrs = {
   additionalProperties: false,
   required: ['p'],
   properties: {
-    p: { type: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Probability of zeroing an element (training only).' },
-    seed: { type: 'integer', minimum: 0, description: 'Seed of the mask stream; the graph\'s `seed` when absent (set by the loader).' },
-    stream: { type: 'string', description: 'Name of the mask stream; the node\'s name when absent (set by the loader).' },
+    p: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description: 'Probability of zeroing an element (training only).',
+    },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      description: "Seed of the mask stream; the graph's `seed` when absent (set by the loader).",
+    },
+    stream: {
+      type: 'string',
+      description: "Name of the mask stream; the node's name when absent (set by the loader).",
+    },
   },
 };
 
@@ -108,8 +123,10 @@ function stepOf(v: number): number {
 
 /** One kernel for dropout and its gradient: both are x -> mask * x / (1 - p). */
 const dropoutKernel: OpDef['cpu'] = ({ inputs, output, attrs }) => {
-  const x = inputs[0]!, stepBuf = inputs[1]!;
-  const p = attrs.p as number, seed = (attrs.seed as number | undefined) ?? 0;
+  const x = inputs[0]!,
+    stepBuf = inputs[1]!;
+  const p = attrs.p as number,
+    seed = (attrs.seed as number | undefined) ?? 0;
   const stream = (attrs.stream as string | undefined) ?? 'dropout';
   const n = output.length;
   // PyTorch scales kept elements by 1/(1-p) so the expected value is unchanged.
@@ -156,10 +173,12 @@ fn threefry2x32(k0: u32, k1: u32, c0: u32, c1: u32) -> vec2<u32> {
  * split into its high 27 bits and the ceiling of the rest, and the comparison done on u32s.
  */
 const dropoutWgsl: WgslGen = ({ outType, attrs }) => {
-  const p = attrs.p as number, seed = (attrs.seed as number | undefined) ?? 0;
+  const p = attrs.p as number,
+    seed = (attrs.seed as number | undefined) ?? 0;
   const s = new Stream(seed, `dropout:${(attrs.stream as string | undefined) ?? 'dropout'}`);
   const t = (1 - p) * 9007199254740992;
-  const hi = Math.floor(t / 67108864), lo = Math.ceil(t - hi * 67108864);
+  const hi = Math.floor(t / 67108864),
+    lo = Math.ceil(t - hi * 67108864);
   const body = [
     'let step = i32(round(in1[0]));',
     `if (step <= 0${p === 0 ? ' || true' : ''}) { out[i] = in0[i]; return; }`,
@@ -181,14 +200,20 @@ export const randomOps = {
     attrs: dropoutAttrs,
     infer: ([x, step]) => {
       if (!isFloat(x!.dtype)) throw new RuleError(`dropout needs a float tensor, got ${x!.dtype}`, 'DTypeError');
-      if (!step) throw new RuleError('dropout needs the step counter as its second input (the loader adds it)', 'ArityError');
+      if (!step)
+        throw new RuleError('dropout needs the step counter as its second input (the loader adds it)', 'ArityError');
       if (step.shape.length !== 0) throw new RuleError('the second input of dropout is the scalar step counter');
       return { shape: [...x!.shape], dtype: x!.dtype };
     },
     cpu: dropoutKernel,
     wgsl: dropoutWgsl,
     grad: (g, node, dy, needs) => [
-      needs[0] ? g.op('dropout_grad', [dy, node.inputs[1]!], { ...node.attrs, stream: (node.attrs.stream as string | undefined) ?? 'dropout' }) : null,
+      needs[0]
+        ? g.op('dropout_grad', [dy, node.inputs[1]!], {
+            ...node.attrs,
+            stream: (node.attrs.stream as string | undefined) ?? 'dropout',
+          })
+        : null,
       null,
     ],
   },

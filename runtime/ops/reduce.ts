@@ -28,7 +28,8 @@ export function reductionMap(shape: readonly number[], axes: readonly number[]):
   const n = sizeOf(shape);
   const map = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let rem = i, o = 0;
+    let rem = i,
+      o = 0;
     for (let d = 0; d < shape.length; d++) {
       const q = Math.floor(rem / ist[d]!);
       rem -= q * ist[d]!;
@@ -73,7 +74,8 @@ function reduceKernel(mean: boolean): CpuKernel {
     const x = inputs[0]!;
     const shape = inTypes[0]!.shape;
     const axes = reduceAxes(shape.length, attrs.axis);
-    const n = x.length, m = output.length;
+    const n = x.length,
+      m = output.length;
     const count = m === 0 ? 0 : n / m;
     if (m === 1) {
       return () => {
@@ -108,8 +110,16 @@ function reduceWgsl(mean: boolean): WgslGen {
     const keptAxes = shape.map((_, d) => d).filter((d) => !axes.includes(d));
     const m = sizeOf(outType.shape);
     const count = m === 0 ? 0 : sizeOf(shape) / m;
-    const base = gatherIndex('j', keptAxes.map((d) => shape[d]!), keptAxes.map((d) => ist[d]!));
-    const off = gatherIndex('r', axes.map((d) => shape[d]!), axes.map((d) => ist[d]!));
+    const base = gatherIndex(
+      'j',
+      keptAxes.map((d) => shape[d]!),
+      keptAxes.map((d) => ist[d]!),
+    );
+    const off = gatherIndex(
+      'r',
+      axes.map((d) => shape[d]!),
+      axes.map((d) => ist[d]!),
+    );
     // mean of nothing is 0/0 = NaN, as on the CPU; a literal 0.0/0.0 would not compile.
     const finish = (acc: string) => (mean ? (count === 0 ? `f32_bits(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
     const innerKept = shape.length > 0 && !axes.includes(shape.length - 1);
@@ -160,11 +170,23 @@ function reduceGrad(mean: boolean): GradRule {
 
 export const reduceOps = {
   sum: {
-    name: 'sum', doc: 'Sum over axes.', arity: 1, attrs: reduceAttrs,
-    infer: inferReduce('sum'), cpu: reduceKernel(false), wgsl: reduceWgsl(false), grad: reduceGrad(false),
+    name: 'sum',
+    doc: 'Sum over axes.',
+    arity: 1,
+    attrs: reduceAttrs,
+    infer: inferReduce('sum'),
+    cpu: reduceKernel(false),
+    wgsl: reduceWgsl(false),
+    grad: reduceGrad(false),
   },
   mean: {
-    name: 'mean', doc: 'Mean over axes.', arity: 1, attrs: reduceAttrs,
-    infer: inferReduce('mean'), cpu: reduceKernel(true), wgsl: reduceWgsl(true), grad: reduceGrad(true),
+    name: 'mean',
+    doc: 'Mean over axes.',
+    arity: 1,
+    attrs: reduceAttrs,
+    infer: inferReduce('mean'),
+    cpu: reduceKernel(true),
+    wgsl: reduceWgsl(true),
+    grad: reduceGrad(true),
   },
 } satisfies Record<string, OpDef>;

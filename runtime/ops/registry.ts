@@ -18,8 +18,21 @@ import { softmaxOps } from './softmax.js';
 import { whereOps } from './where.js';
 
 const all = {
-  ...unaryOps, ...binaryOps, ...reduceOps, ...shapeOps, ...matmulOps, ...sourceOps,
-  ...extremaOps, ...geluOps, ...identityOps, ...indexOps, ...piecewiseOps, ...randomOps, ...slicingOps, ...softmaxOps, ...whereOps,
+  ...unaryOps,
+  ...binaryOps,
+  ...reduceOps,
+  ...shapeOps,
+  ...matmulOps,
+  ...sourceOps,
+  ...extremaOps,
+  ...geluOps,
+  ...identityOps,
+  ...indexOps,
+  ...piecewiseOps,
+  ...randomOps,
+  ...slicingOps,
+  ...softmaxOps,
+  ...whereOps,
 };
 
 export type OpName = keyof typeof all;

@@ -10,7 +10,12 @@ import { gatherIndex } from './wgsl.js';
 const shapeAttr = {
   type: 'array',
   description: 'Target shape; one entry may be -1 (inferred); `batch` stands for the batch size.',
-  items: { oneOf: [{ type: 'integer', minimum: -1 }, { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }] },
+  items: {
+    oneOf: [
+      { type: 'integer', minimum: -1 },
+      { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    ],
+  },
 };
 
 export function invertPerm(perm: number[]): number[] {
@@ -38,7 +43,8 @@ export const shapeOps = {
       const want = attrs.shape as number[];
       const n = sizeOf(t!.shape);
       const known = want.filter((d) => d !== -1);
-      if (want.length - known.length > 1) throw new RuleError('at most one dimension of a reshape may be -1', 'AttrError');
+      if (want.length - known.length > 1)
+        throw new RuleError('at most one dimension of a reshape may be -1', 'AttrError');
       const k = sizeOf(known);
       const shape = want.map((d) => (d === -1 ? (k === 0 ? 0 : n / k) : d));
       if (sizeOf(shape) !== n || !shape.every(Number.isInteger)) {
@@ -58,8 +64,15 @@ export const shapeOps = {
     doc: 'Permute axes (default: reverse them).',
     arity: 1,
     attrs: {
-      type: 'object', additionalProperties: false,
-      properties: { perm: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Output axis i is input axis perm[i].' } },
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        perm: {
+          type: 'array',
+          items: { type: 'integer', minimum: 0 },
+          description: 'Output axis i is input axis perm[i].',
+        },
+      },
     },
     infer: ([t], attrs) => {
       const perm = permOf(t!.shape.length, attrs);
@@ -74,7 +87,8 @@ export const shapeOps = {
       const n = output.length;
       const map = new Int32Array(n);
       for (let i = 0; i < n; i++) {
-        let rem = i, src = 0;
+        let rem = i,
+          src = 0;
         for (let d = 0; d < perm.length; d++) {
           const q = Math.floor(rem / ost[d]!);
           rem -= q * ost[d]!;
@@ -89,10 +103,16 @@ export const shapeOps = {
     wgsl: ({ inTypes, outType, attrs }) => {
       const shape = inTypes[0]!.shape;
       const ist = contiguousStrides(shape);
-      const src = gatherIndex('i', outType.shape, permOf(shape.length, attrs).map((p) => ist[p]!));
+      const src = gatherIndex(
+        'i',
+        outType.shape,
+        permOf(shape.length, attrs).map((p) => ist[p]!),
+      );
       return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = in0[${src}];` };
     },
-    grad: (g, node, dy) => [g.op('transpose', [dy], { perm: invertPerm(permOf(g.type(node.inputs[0]!).shape.length, node.attrs)) })],
+    grad: (g, node, dy) => [
+      g.op('transpose', [dy], { perm: invertPerm(permOf(g.type(node.inputs[0]!).shape.length, node.attrs)) }),
+    ],
   },
   broadcast_to: {
     name: 'broadcast_to',

@@ -10,9 +10,21 @@ import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
 
 const sliceProps = {
-  axes: { type: 'array', items: { type: 'integer' }, description: 'The axes sliced (default 0, 1, ... for as many as `starts` has).' },
-  starts: { type: 'array', items: { type: 'integer' }, description: 'First position per axis (negative counts from the end).' },
-  ends: { type: 'array', items: { type: 'integer' }, description: 'Position after the last per axis (negative counts from the end; clamped to the size).' },
+  axes: {
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'The axes sliced (default 0, 1, ... for as many as `starts` has).',
+  },
+  starts: {
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'First position per axis (negative counts from the end).',
+  },
+  ends: {
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'Position after the last per axis (negative counts from the end; clamped to the size).',
+  },
   steps: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Stride per axis (default 1).' },
 };
 
@@ -29,7 +41,12 @@ function sliceSpec(shape: readonly number[], attrs: Record<string, unknown>): Sl
   const steps = (attrs.steps as number[] | undefined) ?? [];
   const k = Math.max(starts.length, ends.length, steps.length);
   const axes = (attrs.axes as number[] | undefined) ?? [...Array(k).keys()];
-  if (axes.length !== k || (starts.length && starts.length !== k) || (ends.length && ends.length !== k) || (steps.length && steps.length !== k)) {
+  if (
+    axes.length !== k ||
+    (starts.length && starts.length !== k) ||
+    (ends.length && ends.length !== k) ||
+    (steps.length && steps.length !== k)
+  ) {
     throw new RuleError('slice: axes, starts, ends and steps must have the same length', 'AttrError');
   }
   const norm = reduceAxes(shape.length, axes);
@@ -57,7 +74,8 @@ function sliceMap(shape: readonly number[], spec: SliceSpec): Int32Array {
   const n = sizeOf(spec.count);
   const map = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let rem = i, src = 0;
+    let rem = i,
+      src = 0;
     for (let d = 0; d < shape.length; d++) {
       const q = Math.floor(rem / ost[d]!);
       rem -= q * ost[d]!;
@@ -72,7 +90,11 @@ function sliceMap(shape: readonly number[], spec: SliceSpec): Int32Array {
 function sliceSource(shape: readonly number[], spec: SliceSpec): string {
   const ist = contiguousStrides(shape);
   const start = spec.start.reduce((a, s, d) => a + s * ist[d]!, 0);
-  return `${u32(start)} + ${gatherIndex('i', spec.count, spec.step.map((st, d) => st * ist[d]!))}`;
+  return `${u32(start)} + ${gatherIndex(
+    'i',
+    spec.count,
+    spec.step.map((st, d) => st * ist[d]!),
+  )}`;
 }
 
 function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
@@ -87,7 +109,9 @@ export const slicingOps = {
     attrs: {
       type: 'object',
       additionalProperties: false,
-      properties: { axis: { type: 'integer', description: 'The axis to join along (negative counts from the end).', default: 0 } },
+      properties: {
+        axis: { type: 'integer', description: 'The axis to join along (negative counts from the end).', default: 0 },
+      },
     },
     infer: (ts, attrs) => {
       const first = ts[0]!;
@@ -95,9 +119,14 @@ export const slicingOps = {
       const axis = concatAxis(first, attrs);
       let total = 0;
       ts.forEach((t, i) => {
-        if (t.dtype !== first.dtype) throw new RuleError(`dtypes differ: input 0 is ${first.dtype}, input ${i} is ${t.dtype}`, 'DTypeError');
-        const same = t.shape.length === first.shape.length && t.shape.every((d, j) => j === axis || d === first.shape[j]);
-        if (!same) throw new RuleError(`input ${i} has shape ${shapeStr(t.shape)}; it must match ${shapeStr(first.shape)} except along axis ${axis}`);
+        if (t.dtype !== first.dtype)
+          throw new RuleError(`dtypes differ: input 0 is ${first.dtype}, input ${i} is ${t.dtype}`, 'DTypeError');
+        const same =
+          t.shape.length === first.shape.length && t.shape.every((d, j) => j === axis || d === first.shape[j]);
+        if (!same)
+          throw new RuleError(
+            `input ${i} has shape ${shapeStr(t.shape)}; it must match ${shapeStr(first.shape)} except along axis ${axis}`,
+          );
         total += t.shape[axis]!;
       });
       const shape = [...first.shape];
@@ -119,9 +148,12 @@ export const slicingOps = {
       }
       return () => {
         parts.forEach((p, j) => {
-          const x = p.x, row = p.row, o0 = offsets[j]!;
+          const x = p.x,
+            row = p.row,
+            o0 = offsets[j]!;
           for (let o = 0; o < outer; o++) {
-            const src = o * row, dst = o * rowOut + o0;
+            const src = o * row,
+              dst = o * rowOut + o0;
             for (let k = 0; k < row; k++) output[dst + k] = x[src + k]!;
           }
         });
@@ -137,7 +169,11 @@ export const slicingOps = {
       inTypes.forEach((t, j) => {
         const row = t.shape[axis]! * inner;
         const read = `out[i] = in${j}[o * ${u32(row)} + r - ${u32(off)}];`;
-        lines.push(j === inTypes.length - 1 ? `${j ? 'else ' : ''}{ ${read} }` : `${j ? 'else ' : ''}if (r < ${u32(off + row)}) { ${read} }`);
+        lines.push(
+          j === inTypes.length - 1
+            ? `${j ? 'else ' : ''}{ ${read} }`
+            : `${j ? 'else ' : ''}if (r < ${u32(off + row)}) { ${read} }`,
+        );
         off += row;
       });
       return { kind: 'map', count: sizeOf(outType.shape), body: lines.join('\n') };
@@ -182,12 +218,16 @@ export const slicingOps = {
       type: 'object',
       additionalProperties: false,
       required: ['shape'],
-      properties: { ...sliceProps, shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'The sliced tensor\'s shape.' } },
+      properties: {
+        ...sliceProps,
+        shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: "The sliced tensor's shape." },
+      },
     },
     infer: ([dy], attrs) => {
       const shape = attrs.shape as number[];
       const want = sliceSpec(shape, attrs).count;
-      if (want.join(',') !== dy!.shape.join(',')) throw new RuleError(`slice_grad: dy has shape ${shapeStr(dy!.shape)}, the slice has ${shapeStr(want)}`);
+      if (want.join(',') !== dy!.shape.join(','))
+        throw new RuleError(`slice_grad: dy has shape ${shapeStr(dy!.shape)}, the slice has ${shapeStr(want)}`);
       return { shape: [...shape], dtype: dy!.dtype };
     },
     cpu: ({ inputs, output, outType, attrs }) => {
@@ -203,12 +243,15 @@ export const slicingOps = {
     wgsl: ({ outType, attrs }) => {
       const shape = outType.shape;
       const spec = sliceSpec(shape, attrs);
-      const ist = contiguousStrides(shape), ost = contiguousStrides(spec.count);
+      const ist = contiguousStrides(shape),
+        ost = contiguousStrides(spec.count);
       const lines = ['var src = 0u;'];
       shape.forEach((n, d) => {
         const c = `((i / ${u32(ist[d]!)}) % ${u32(n)})`;
         lines.push(`{ let c = i32(${c}) - ${spec.start[d]!};`);
-        lines.push(`  if (c < 0 || c % ${spec.step[d]!} != 0 || c / ${spec.step[d]!} >= ${spec.count[d]!}) { out[i] = TO(0); return; }`);
+        lines.push(
+          `  if (c < 0 || c % ${spec.step[d]!} != 0 || c / ${spec.step[d]!} >= ${spec.count[d]!}) { out[i] = TO(0); return; }`,
+        );
         lines.push(`  src = src + u32(c / ${spec.step[d]!}) * ${u32(ost[d]!)}; }`);
       });
       lines.push('out[i] = in0[src];');

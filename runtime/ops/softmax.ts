@@ -12,7 +12,11 @@ const axisAttrs = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    axis: { type: 'integer', description: 'The axis to normalise over (negative counts from the end); default -1, the last.', default: -1 },
+    axis: {
+      type: 'integer',
+      description: 'The axis to normalise over (negative counts from the end); default -1, the last.',
+      default: -1,
+    },
   },
 };
 
@@ -108,7 +112,8 @@ const lseKernel: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
   const x = inputs[0]!;
   const shape = inTypes[0]!.shape;
   const axes = lseAxes(inTypes[0]!, attrs);
-  const n = x.length, m = output.length;
+  const n = x.length,
+    m = output.length;
   const map = new Int32Array(n);
   {
     const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -129,7 +134,8 @@ const lseKernel: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
       }
     }
   }
-  const mx = new Float64Array(m), s = new Float64Array(m);
+  const mx = new Float64Array(m),
+    s = new Float64Array(m);
   return () => {
     mx.fill(-Infinity);
     s.fill(0);

@@ -55,12 +55,25 @@ fn is_finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) < 0x7f8000
  * A reduction of `shape` over `axes` as index expressions: output `j` reads the elements
  * base(j) + off(r) for r < count (row-major over the reduced axes, the CPU kernels' order).
  */
-export function reductionIndex(shape: readonly number[], axes: readonly number[]): { base: (j: string) => string; off: (r: string) => string; count: number } {
+export function reductionIndex(
+  shape: readonly number[],
+  axes: readonly number[],
+): { base: (j: string) => string; off: (r: string) => string; count: number } {
   const ist = contiguousStrides(shape);
   const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
   return {
-    base: (j) => gatherIndex(j, kept.map((d) => shape[d]!), kept.map((d) => ist[d]!)),
-    off: (r) => gatherIndex(r, axes.map((d) => shape[d]!), axes.map((d) => ist[d]!)),
+    base: (j) =>
+      gatherIndex(
+        j,
+        kept.map((d) => shape[d]!),
+        kept.map((d) => ist[d]!),
+      ),
+    off: (r) =>
+      gatherIndex(
+        r,
+        axes.map((d) => shape[d]!),
+        axes.map((d) => ist[d]!),
+      ),
     count: axes.reduce((n, d) => n * shape[d]!, 1),
   };
 }

@@ -35,16 +35,18 @@ export const whereOps = {
     // The builder sums the broadcast gradients back to each operand's shape.
     wgsl: ({ inTypes, outType }) => {
       const n = sizeOf(outType.shape);
-      const ix = inTypes.map((t) => (sizeOf(t.shape) === n ? 'i' : sizeOf(t.shape) === 1 ? '0u' : gatherIndex('i', outType.shape, broadcastStrides(t.shape, outType.shape))));
+      const ix = inTypes.map((t) =>
+        sizeOf(t.shape) === n
+          ? 'i'
+          : sizeOf(t.shape) === 1
+            ? '0u'
+            : gatherIndex('i', outType.shape, broadcastStrides(t.shape, outType.shape)),
+      );
       return { kind: 'map', count: n, body: `out[i] = select(in2[${ix[2]}], in1[${ix[1]}], in0[${ix[0]}] != T0(0));` };
     },
     grad: (g, node, dy, needs) => {
       const c = node.inputs[0]!;
-      return [
-        null,
-        needs[1] ? g.op('where', [c, dy, 0]) : null,
-        needs[2] ? g.op('where', [c, 0, dy]) : null,
-      ];
+      return [null, needs[1] ? g.op('where', [c, dy, 0]) : null, needs[2] ? g.op('where', [c, 0, dy]) : null];
     },
   },
 } satisfies Record<string, OpDef>;

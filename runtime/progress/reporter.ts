@@ -32,7 +32,11 @@ export interface ReporterOptions {
 }
 
 /** The progress mode for a run: a bar on a real terminal, lines elsewhere, quiet on request. */
-export function progressMode(opts: { quiet?: boolean; json?: boolean }, term: Terminal | undefined, env: Record<string, string | undefined> = {}): ProgressMode {
+export function progressMode(
+  opts: { quiet?: boolean; json?: boolean },
+  term: Terminal | undefined,
+  env: Record<string, string | undefined> = {},
+): ProgressMode {
   if (opts.quiet || opts.json) return 'quiet';
   return term?.isTTY && env.TERM !== 'dumb' && !env.CI ? 'bar' : 'lines';
 }
@@ -52,13 +56,21 @@ export interface BarState {
 function fmtTime(sec: number): string {
   if (!Number.isFinite(sec)) return '--:--';
   const s = Math.max(0, Math.round(sec));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
 }
 
 function fmtRate(r: number): string {
   if (!Number.isFinite(r) || r <= 0) return '-';
-  return r >= 1e6 ? `${(r / 1e6).toFixed(1)}M` : r >= 1e4 ? `${(r / 1e3).toFixed(0)}k` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(r >= 10 ? 0 : 1);
+  return r >= 1e6
+    ? `${(r / 1e6).toFixed(1)}M`
+    : r >= 1e4
+      ? `${(r / 1e3).toFixed(0)}k`
+      : r >= 1e3
+        ? `${(r / 1e3).toFixed(1)}k`
+        : r.toFixed(r >= 10 ? 0 : 1);
 }
 
 /** One progress line, at most `columns` characters wide. */
@@ -105,10 +117,20 @@ export class TrainingReporter {
     const elapsed = Math.max(1e-3, (t - this.started) / 1000);
     const total = (this.o.epochs - this.o.from) * s.steps;
     const perStep = elapsed / this.stepsDone;
-    this.o.term!.write(`\r${formatBar({
-      epoch: s.epoch, epochs: this.o.epochs, step: s.step + 1, steps: s.steps, loss: this.lastLoss,
-      rate: (this.stepsDone * this.o.batchSize) / elapsed, left: perStep * (total - this.stepsDone),
-    }, this.o.term!.columns || 80)}\x1b[K`);
+    this.o.term!.write(
+      `\r${formatBar(
+        {
+          epoch: s.epoch,
+          epochs: this.o.epochs,
+          step: s.step + 1,
+          steps: s.steps,
+          loss: this.lastLoss,
+          rate: (this.stepsDone * this.o.batchSize) / elapsed,
+          left: perStep * (total - this.stepsDone),
+        },
+        this.o.term!.columns || 80,
+      )}\x1b[K`,
+    );
     this.drawn = true;
   }
 
@@ -116,7 +138,11 @@ export class TrainingReporter {
     this.lastLoss = r.loss;
     if (this.o.mode !== 'lines') return;
     // Accuracy and validation metrics, where the graph asks for them (training.accuracy, validation).
-    const more = [['accuracy', r.accuracy, 4], ['val_loss', r.val_loss, 6], ['val_accuracy', r.val_accuracy, 4]] as const;
+    const more = [
+      ['accuracy', r.accuracy, 4],
+      ['val_loss', r.val_loss, 6],
+      ['val_accuracy', r.val_accuracy, 4],
+    ] as const;
     const tail = more.map(([k, v, d]) => (v === undefined ? '' : `  ${k} ${v.toFixed(d)}`)).join('');
     this.o.out(`epoch ${String(r.epoch).padStart(String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}${tail}`);
   }
@@ -128,7 +154,10 @@ export class TrainingReporter {
     const sec = (this.now() - this.started) / 1000;
     const rate = sec > 0 ? (this.stepsDone * this.o.batchSize) / sec : Infinity;
     const last = history[history.length - 1];
-    const done = this.o.epochs > this.o.from ? `trained epochs ${this.o.from}..${this.o.epochs - 1} in ${sec.toFixed(2)} s (${fmtRate(rate)} samples/s)` : `no epochs left to train (${this.o.from} done)`;
+    const done =
+      this.o.epochs > this.o.from
+        ? `trained epochs ${this.o.from}..${this.o.epochs - 1} in ${sec.toFixed(2)} s (${fmtRate(rate)} samples/s)`
+        : `no epochs left to train (${this.o.from} done)`;
     this.o.out(`${done}${last ? `, loss ${last.loss.toFixed(6)} at epoch ${last.epoch}` : ''}`);
     const chart = lossChart(history, { width: Math.max(20, Math.min(60, (this.o.term!.columns || 80) - 16)) });
     for (const l of chart) this.o.out(l);

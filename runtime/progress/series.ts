@@ -15,7 +15,9 @@ export interface Series {
 /** One series per numeric field of the records (`loss` first), non-finite values dropped. */
 export function seriesOf(records: readonly LossRecord[]): Series[] {
   const names: string[] = [];
-  for (const r of records) for (const [k, v] of Object.entries(r)) if (k !== 'epoch' && typeof v === 'number' && !names.includes(k)) names.push(k);
+  for (const r of records)
+    for (const [k, v] of Object.entries(r))
+      if (k !== 'epoch' && typeof v === 'number' && !names.includes(k)) names.push(k);
   names.sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : 0));
   return names.map((name) => ({
     name,
@@ -46,13 +48,15 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 
 /** Ticks for a log axis: every power of ten in range (and 2x, 5x when there are few). */
 export function logTicks(lo: number, hi: number): number[] {
-  const a = Math.floor(Math.log10(lo)), b = Math.ceil(Math.log10(hi));
+  const a = Math.floor(Math.log10(lo)),
+    b = Math.ceil(Math.log10(hi));
   const out: number[] = [];
   const mults = b - a <= 2 ? [1, 2, 5] : [1];
-  for (let e = a; e <= b; e++) for (const m of mults) {
-    const v = Number((m * 10 ** e).toPrecision(12));
-    if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
-  }
+  for (let e = a; e <= b; e++)
+    for (const m of mults) {
+      const v = Number((m * 10 ** e).toPrecision(12));
+      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
+    }
   return out;
 }
 

@@ -58,7 +58,8 @@ function gpuObstacle(g: IRGraph, node: IRNode, maxBuffers: number): string | nul
   const types = [node.type, ...node.inputs.map((i) => g.node(i).type)];
   if (types.some((t) => t.dtype === 'f64')) return 'f64: WGSL has no f64';
   if (!getOp(node.op)?.wgsl) return `op ${node.op} has no WGSL kernel`;
-  if (node.inputs.length + 1 > maxBuffers) return `${node.inputs.length} inputs and an output: a WebGPU kernel binds at most ${maxBuffers} storage buffers`;
+  if (node.inputs.length + 1 > maxBuffers)
+    return `${node.inputs.length} inputs and an output: a WebGPU kernel binds at most ${maxBuffers} storage buffers`;
   return null;
 }
 
@@ -80,19 +81,31 @@ export function place(g: IRGraph, order: string[], opts: PlacementOptions): Plac
     return { device: opts.device, why: `graph device: ${opts.device}` };
   };
   const consumers = new Map<string, string[]>();
-  for (const name of order) for (const i of g.node(name).inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(name);
+  for (const name of order)
+    for (const i of g.node(name).inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(name);
 
   for (const name of order) {
     const node = g.node(name);
     if (node.op === 'const') continue; // placed with its first consumer, below
     if (node.op === 'input' || node.op === 'param' || node.op === 'state') {
-      const what = node.op === 'input' ? 'input, fed' : node.op === 'param' ? 'parameter, kept' : 'optimizer state, kept';
-      nodes.set(name, { device: opts.main, why: `${what} on ${opts.main}${opts.main !== opts.device ? ' (f64)' : ''}`, fallback: false });
+      const what =
+        node.op === 'input' ? 'input, fed' : node.op === 'param' ? 'parameter, kept' : 'optimizer state, kept';
+      nodes.set(name, {
+        device: opts.main,
+        why: `${what} on ${opts.main}${opts.main !== opts.device ? ' (f64)' : ''}`,
+        fallback: false,
+      });
       continue;
     }
     const r = request(node);
     if (r.device === 'webgpu') {
-      if (!opts.gpu) throw new DeviceError('NoAdapter', `node "${name}" asks for webgpu, but no WebGPU device was acquired`, 'create the session with Session.create (or the CLI), which acquires one', name);
+      if (!opts.gpu)
+        throw new DeviceError(
+          'NoAdapter',
+          `node "${name}" asks for webgpu, but no WebGPU device was acquired`,
+          'create the session with Session.create (or the CLI), which acquires one',
+          name,
+        );
       // WebGPU guarantees 8 storage buffers per shader stage; devices may offer more.
       const obstacle = gpuObstacle(g, node, opts.gpu.maxBuffers ?? 8);
       if (obstacle) {
@@ -121,7 +134,9 @@ export function place(g: IRGraph, order: string[], opts: PlacementOptions): Plac
     nodes.set(name, { device, why: 'constant, filled where it is first read', fallback: false });
   }
   if (opts.strict && fallbacks.length) {
-    const list = fallbacks.slice(0, 3).map((n) => `"${n}" (${g.node(n).op}): ${nodes.get(n)!.why.replace(/^fallback: /, '')}${where(g.node(n).loc)}`);
+    const list = fallbacks
+      .slice(0, 3)
+      .map((n) => `"${n}" (${g.node(n).op}): ${nodes.get(n)!.why.replace(/^fallback: /, '')}${where(g.node(n).loc)}`);
     if (fallbacks.length > 3) list.push(`and ${fallbacks.length - 3} more (graph-run plan lists them)`);
     throw new DeviceError(
       'Fallback',
@@ -134,7 +149,13 @@ export function place(g: IRGraph, order: string[], opts: PlacementOptions): Plac
 }
 
 /** A table of where each node runs and why, plus the transfers a plan inserted (for --explain). */
-export function explainPlacement(g: IRGraph, p: Placement, order: string[], transfers: Transfer[] = [], header?: string): string {
+export function explainPlacement(
+  g: IRGraph,
+  p: Placement,
+  order: string[],
+  transfers: Transfer[] = [],
+  header?: string,
+): string {
   const rows = order.map((n) => [n, g.node(n).op, p.nodes.get(n)?.device ?? '-', p.nodes.get(n)?.why ?? '']);
   const counts = new Map<string, number>();
   for (const n of order) {
@@ -142,7 +163,8 @@ export function explainPlacement(g: IRGraph, p: Placement, order: string[], tran
     if (d && !['input', 'param', 'state', 'const'].includes(g.node(n).op)) counts.set(d, (counts.get(d) ?? 0) + 1);
   }
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['node', 'op', 'device'][c]!.length));
-  const line = (r: string[]) => `  ${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]}`.trimEnd();
+  const line = (r: string[]) =>
+    `  ${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]}`.trimEnd();
   const summary = [...counts].map(([d, c]) => `${c} on ${d}`).join(', ') || 'no kernels';
   const out = [
     `${header ?? 'placement'}: graph device ${p.device}${p.main !== p.device ? ` (tensors on ${p.main})` : ''}; ${summary}; ${p.fallbacks.length} fallback${p.fallbacks.length === 1 ? '' : 's'}; ${transfers.length} transfer${transfers.length === 1 ? '' : 's'} per run`,
@@ -205,9 +227,16 @@ export function buildPlacedPlan<B>(
   const order = g.ancestors(roots);
   const dev = (n: string) => placement.nodes.get(n)?.device ?? main;
   const isSource = (n: string) => ['input', 'param', 'state', 'const'].includes(g.node(n).op);
-  if (order.every((n) => isSource(n) ? g.node(n).op !== 'const' || dev(n) === main : dev(n) === main)) {
+  if (order.every((n) => (isSource(n) ? g.node(n).op !== 'const' || dev(n) === main : dev(n) === main))) {
     const plan = buildPlan(g, exec(main) as Executor<B>, opts);
-    return { buffers: plan.buffers, buffer: (n) => plan.buffer(n), stats: plan.stats, transfers: [], updates: writebacks.length > 0, run: () => plan.run() };
+    return {
+      buffers: plan.buffers,
+      buffer: (n) => plan.buffer(n),
+      stats: plan.stats,
+      transfers: [],
+      updates: writebacks.length > 0,
+      run: () => plan.run(),
+    };
   }
   return new MixedPlan<B>(g, order, dev, exec, main, opts) as PlacedPlan<B>;
 }
@@ -254,13 +283,19 @@ class MixedPlan<B> implements PlacedPlan<B> {
         homes.set(name, { device: main, buf });
         this.buffers.set(name, buf);
       } else if (n.op === 'const') {
-        const d = dev(name), buf = fresh(d, n);
-        const v = n.attrs.value, len = sizeOf(n.type.shape);
+        const d = dev(name),
+          buf = fresh(d, n);
+        const v = n.attrs.value,
+          len = sizeOf(n.type.shape);
         exec(d).write(buf, typeof v === 'number' ? new Array<number>(len).fill(v) : (v as number[]));
         homes.set(name, { device: d, buf });
       }
     }
-    const ops = scheduleByDevice(g, order.filter((n) => !['input', 'param', 'state', 'const'].includes(g.node(n).op)), dev);
+    const ops = scheduleByDevice(
+      g,
+      order.filter((n) => !['input', 'param', 'state', 'const'].includes(g.node(n).op)),
+      dev,
+    );
     const segments: { device: DeviceKind; nodes: string[] }[] = [];
     for (const n of ops) {
       const last = segments[segments.length - 1];
@@ -292,7 +327,12 @@ class MixedPlan<B> implements PlacedPlan<B> {
             if (buf === undefined) {
               buf = fresh(seg.device, xn);
               mirrors.set(key, buf);
-              copies.push({ src: home, dst: { device: seg.device, buf }, dtype: xn.type.dtype, length: sizeOf(xn.type.shape) });
+              copies.push({
+                src: home,
+                dst: { device: seg.device, buf },
+                dtype: xn.type.dtype,
+                length: sizeOf(xn.type.shape),
+              });
               this.transfers.push({ value: x, from: home.device, to: seg.device, purpose: `read by ${name}` });
             }
           }
@@ -300,10 +340,19 @@ class MixedPlan<B> implements PlacedPlan<B> {
           bound.set(x, buf);
         }
         const n = g.node(name);
-        sub.add({ name, op: n.op, inputs: n.inputs, attrs: n.attrs, ...(n.loc ? { loc: n.loc } : {}), ...(n.grad ? { grad: n.grad } : {}) });
+        sub.add({
+          name,
+          op: n.op,
+          inputs: n.inputs,
+          attrs: n.attrs,
+          ...(n.loc ? { loc: n.loc } : {}),
+          ...(n.grad ? { grad: n.grad } : {}),
+        });
       }
       // Values read after this segment (or asked for) stay readable.
-      const outs = seg.nodes.filter((n) => needed.has(n) || g.consumers(n).some((c) => segOf.has(c) && segOf.get(c)! > si));
+      const outs = seg.nodes.filter(
+        (n) => needed.has(n) || g.consumers(n).some((c) => segOf.has(c) && segOf.get(c)! > si),
+      );
       if (copies.length) this.steps.push({ kind: 'copies', copies });
       const plan = buildPlan(sub, exec(seg.device), { outputs: outs, bound });
       this.steps.push({ kind: 'plan', plan });
@@ -324,13 +373,19 @@ class MixedPlan<B> implements PlacedPlan<B> {
         continue;
       }
       const buf = fresh(main, g.node(o));
-      finals.push({ src: home, dst: { device: main, buf }, dtype: g.node(o).type.dtype, length: sizeOf(g.node(o).type.shape) });
+      finals.push({
+        src: home,
+        dst: { device: main, buf },
+        dtype: g.node(o).type.dtype,
+        length: sizeOf(g.node(o).type.shape),
+      });
       this.transfers.push({ value: o, from: home.device, to: main, purpose: 'output' });
       this.buffers.set(o, buf as B);
     }
     const local: (() => void)[] = [];
     for (const w of writebacks) {
-      const home = homes.get(w.from)!, dst = opts.bound.get(w.to);
+      const home = homes.get(w.from)!,
+        dst = opts.bound.get(w.to);
       if (dst === undefined) throw new Error(`no buffer bound for "${w.to}"`);
       const length = sizeOf(g.node(w.from).type.shape);
       if (home.device === main) {
@@ -361,10 +416,12 @@ class MixedPlan<B> implements PlacedPlan<B> {
           break;
         case 'copies': {
           // All reads of one hand-over in flight together; each write once its data is back.
-          await Promise.all(s.copies.map(async (c) => {
-            const data = await this.execOf(c.src.device).read(c.src.buf, c.dtype, c.length);
-            this.execOf(c.dst.device).write(c.dst.buf, data);
-          }));
+          await Promise.all(
+            s.copies.map(async (c) => {
+              const data = await this.execOf(c.src.device).read(c.src.buf, c.dtype, c.length);
+              this.execOf(c.dst.device).write(c.dst.buf, data);
+            }),
+          );
           break;
         }
         case 'local':

@@ -59,7 +59,10 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
   // its output's place and reads the group's inputs; its other members get no buffer.
   const fuser = exec as Partial<FusingExecutor<B>>;
   const groups = fuser.prepareFused
-    ? fuseElementwise(g, order, { keep: new Set([...keep, ...opts.bound.keys()]), ...(fuser.fusible ? { fusible: (n) => fuser.fusible!(n) } : {}) })
+    ? fuseElementwise(g, order, {
+        keep: new Set([...keep, ...opts.bound.keys()]),
+        ...(fuser.fusible ? { fusible: (n) => fuser.fusible!(n) } : {}),
+      })
     : [];
   const groupOf = new Map<string, FusedGroup>();
   for (const gr of groups) for (const n of gr.nodes) groupOf.set(n.name, gr);
@@ -75,7 +78,8 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
   const exposed = new Map<string, B>();
   const free = new Map<string, B[]>();
   const kernels: (() => void)[] = [];
-  let allocated = 0, bytes = 0;
+  let allocated = 0,
+    bytes = 0;
   const fresh = (dtype: string, len: number): B => {
     allocated++;
     bytes += len * (dtype === 'f64' ? 8 : 4);
@@ -114,8 +118,24 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
         if (gr !== undefined && gr.output !== name) return; // computed inside its group's loop
         const pool = free.get(key);
         buf = pool?.length ? pool.pop()! : fresh(node.type.dtype, len);
-        if (gr !== undefined) kernels.push(fuser.prepareFused!(gr, gr.inputs.map((x) => buffers.get(x)!), gr.inputs.map((x) => g.node(x).type), buf));
-        else kernels.push(exec.prepare(node, node.inputs.map((x) => buffers.get(x)!), buf, node.inputs.map((x) => g.node(x).type)));
+        if (gr !== undefined)
+          kernels.push(
+            fuser.prepareFused!(
+              gr,
+              gr.inputs.map((x) => buffers.get(x)!),
+              gr.inputs.map((x) => g.node(x).type),
+              buf,
+            ),
+          );
+        else
+          kernels.push(
+            exec.prepare(
+              node,
+              node.inputs.map((x) => buffers.get(x)!),
+              buf,
+              node.inputs.map((x) => g.node(x).type),
+            ),
+          );
       }
     }
     buffers.set(name, buf);
@@ -132,11 +152,18 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
     }
   });
   for (const w of writebacks) {
-    const src = buffers.get(w.from)!, dst = opts.bound.get(w.to);
+    const src = buffers.get(w.from)!,
+      dst = opts.bound.get(w.to);
     if (dst === undefined) throw new Error(`no buffer bound for "${w.to}"`);
     if (src !== dst) kernels.push(exec.copy(src, dst, sizeOf(g.node(w.from).type.shape)));
   }
-  const stats: PlanStats = { nodes: order.length, kernels: kernels.length, values: order.length, buffers: allocated, bytes };
+  const stats: PlanStats = {
+    nodes: order.length,
+    kernels: kernels.length,
+    values: order.length,
+    buffers: allocated,
+    bytes,
+  };
   return new Plan(order, exposed, kernels, exec, stats);
 }
 

@@ -90,7 +90,8 @@ export function nodeExpr(node: IRNode, operand: (name: string) => Expr): Expr {
   const js = binary[op as BinaryOpName];
   // JavaScript's Math.f(...) reads as plain f(...) in a formula.
   const p = INFIX[op];
-  if (js && p !== undefined) return { text: js(side(args[0]!, p, false), side(args[1]!, p, true)), atom: false, prec: p };
+  if (js && p !== undefined)
+    return { text: js(side(args[0]!, p, false), side(args[1]!, p, true)), atom: false, prec: p };
   if (js) return classify(js(paren(args[0]!), paren(args[1]!)).replace(/Math\./g, ''));
   switch (op) {
     case 'matmul': {

@@ -39,7 +39,14 @@ export function formatValue(v: TraceValue, full = false): string {
 function table(rows: string[][], indent = '  '): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 /**
@@ -57,31 +64,43 @@ export function formatTrace(t: Trace, opts: FormatTraceOptions = {}): string {
     `loss ${num(t.loss.value)} (node ${t.loss.node})`,
     '',
     'forward, in topological order:',
-    ...table(t.forward.map((n) => [n.name, n.part === 'input' || n.part === 'param' ? n.op : `= ${n.formula}`, val(n.value)])),
+    ...table(
+      t.forward.map((n) => [n.name, n.part === 'input' || n.part === 'param' ? n.op : `= ${n.formula}`, val(n.value)]),
+    ),
     '',
     'reverse graph, in the order it runs (in the rule at node v, dy is d loss / d v):',
     // Node names (as in `graph-run grad` and `dot`) only with --full: the label says what each is.
-    ...table(t.reverse.map((n) => [
-      n.label,
-      n.role === 'seed' ? 'seed' : `${n.rule}${n.from !== undefined ? ` at ${n.from}` : ''}: ${n.formula}`,
-      ...(full ? [n.name] : []),
-      val(n.value),
-    ])),
+    ...table(
+      t.reverse.map((n) => [
+        n.label,
+        n.role === 'seed' ? 'seed' : `${n.rule}${n.from !== undefined ? ` at ${n.from}` : ''}: ${n.formula}`,
+        ...(full ? [n.name] : []),
+        val(n.value),
+      ]),
+    ),
     '',
     'updates, applied after the step:',
   ];
   for (const u of t.updates) {
     out.push(`  ${u.param} = ${u.formula}`);
-    out.push(...table([
-      ['before', val(u.before)],
-      ['grad', `${val(u.gradient)}`],
-      ['after', val(u.after)],
-      // State by its name in the optimizer graph: optimizer/w1/velocity reads as velocity.
-      ...u.state.flatMap((s) => {
-        const name = s.name.slice(s.name.lastIndexOf('/') + 1);
-        return [[`${name} before`, val(s.before)], [`${name} after`, val(s.after), `= ${s.formula}`]];
-      }),
-    ], '      '));
+    out.push(
+      ...table(
+        [
+          ['before', val(u.before)],
+          ['grad', `${val(u.gradient)}`],
+          ['after', val(u.after)],
+          // State by its name in the optimizer graph: optimizer/w1/velocity reads as velocity.
+          ...u.state.flatMap((s) => {
+            const name = s.name.slice(s.name.lastIndexOf('/') + 1);
+            return [
+              [`${name} before`, val(s.before)],
+              [`${name} after`, val(s.after), `= ${s.formula}`],
+            ];
+          }),
+        ],
+        '      ',
+      ),
+    );
   }
   return out.join('\n');
 }

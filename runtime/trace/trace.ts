@@ -143,7 +143,9 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
   const step = opts.step ?? 1;
   if (!Number.isInteger(step) || step < 1) throw new UsageError(`the step to trace counts from 1, got ${step}`);
   if (step > steps) {
-    throw new UsageError(`step ${step} is beyond the training: ${m.file} trains for ${steps} step${steps === 1 ? '' : 's'} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${perEpoch} batch${perEpoch === 1 ? '' : 'es'})`);
+    throw new UsageError(
+      `step ${step} is beyond the training: ${m.file} trains for ${steps} step${steps === 1 ? '' : 's'} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${perEpoch} batch${perEpoch === 1 ? '' : 'es'})`,
+    );
   }
   if (opts.sample !== undefined && (!isWhole(opts.sample) || opts.sample >= rows)) {
     throw new UsageError(
@@ -230,15 +232,32 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
   for (const name of g.order) {
     const node = g.node(name);
     if (node.grad || isConst(node) || optimizerNodes.has(name) || stateNames.has(name)) continue;
-    const part = node.op === 'input' ? 'input' : node.op === 'param' ? 'param' : lossNodes.has(name) ? 'loss' : 'network';
-    forward.push({ name, op: node.op, inputs: [...node.inputs], part, formula: nodeExpr(node, fwdOperand).text, value: value(values, g, name) });
+    const part =
+      node.op === 'input' ? 'input' : node.op === 'param' ? 'param' : lossNodes.has(name) ? 'loss' : 'network';
+    forward.push({
+      name,
+      op: node.op,
+      inputs: [...node.inputs],
+      part,
+      formula: nodeExpr(node, fwdOperand).text,
+      value: value(values, g, name),
+    });
   }
 
   // Reverse: the seed, then every node the reverse-graph builder added, in the order they run.
-  const reverse: TraceReverseNode[] = [{
-    name: seed, op: g.node(seed).op, inputs: [...g.node(seed).inputs], role: 'seed', gradientOf: gradientOf.get(seed) ?? [lossName],
-    label: `${dOf(lossName)}`, rule: 'seed', formula: isConst(g.node(seed)) ? constExpr(g.node(seed)).text : seed, value: value(values, g, seed),
-  }];
+  const reverse: TraceReverseNode[] = [
+    {
+      name: seed,
+      op: g.node(seed).op,
+      inputs: [...g.node(seed).inputs],
+      role: 'seed',
+      gradientOf: gradientOf.get(seed) ?? [lossName],
+      label: `${dOf(lossName)}`,
+      rule: 'seed',
+      formula: isConst(g.node(seed)) ? constExpr(g.node(seed)).text : seed,
+      value: value(values, g, seed),
+    },
+  ];
   for (const name of g.order) {
     const node = g.node(name);
     if (!node.grad || isConst(node) || name === seed) continue;
@@ -251,11 +270,13 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
       const x = g.node(n);
       if (isConst(x)) return constExpr(x);
       if (n === dy) return { text: 'dy', atom: true };
-      if (x.grad && from !== undefined && x.grad.from === from && !gradientOf.has(n) && !partOf.has(n)) return nodeExpr(x, operand);
+      if (x.grad && from !== undefined && x.grad.from === from && !gradientOf.has(n) && !partOf.has(n))
+        return nodeExpr(x, operand);
       // In a sum over uses, each operand is the gradient through one use.
       const use = info.rule === 'sum over uses' ? partOf.get(n) : undefined;
       if (use?.role === 'partial-sum') return nodeExpr(x, operand);
-      if (use?.role === 'contribution') return { text: `grad(${nameExpr(use.of).text}${use.through ? ` via ${use.through}` : ''})`, atom: true };
+      if (use?.role === 'contribution')
+        return { text: `grad(${nameExpr(use.of).text}${use.through ? ` via ${use.through}` : ''})`, atom: true };
       return (x.grad ? gradOperand(n) : undefined) ?? nameExpr(n);
     };
     const of = gradientOf.get(name);
@@ -266,14 +287,24 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
       label = of.map(dOf).join(' = ');
     } else if (part) {
       role = part.role;
-      label = part.role === 'partial-sum' ? `partial sum of ${dOf(part.of)}` : `part of ${dOf(part.of)}${part.through ? ` (through ${part.through})` : ''}`;
+      label =
+        part.role === 'partial-sum'
+          ? `partial sum of ${dOf(part.of)}`
+          : `part of ${dOf(part.of)}${part.through ? ` (through ${part.through})` : ''}`;
     } else {
       role = 'intermediate';
       label = `(step of the rule at ${from ?? info.of})`;
     }
     const entry: TraceReverseNode = {
-      name, op: node.op, inputs: [...node.inputs], role, gradientOf: of ?? [], label,
-      rule: info.rule ?? node.op, formula: nodeExpr(node, operand).text, value: value(values, g, name),
+      name,
+      op: node.op,
+      inputs: [...node.inputs],
+      role,
+      gradientOf: of ?? [],
+      label,
+      rule: info.rule ?? node.op,
+      formula: nodeExpr(node, operand).text,
+      value: value(values, g, name),
     };
     if (part) entry.partOf = part.of;
     if (from !== undefined) entry.from = from;
@@ -306,24 +337,44 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
       gradient: value(values, g, gradNode),
       after: value(values, g, newNode),
       formula: nodeExpr(g.node(newNode), operand).text,
-      state: u.state.filter((s) => writeback.has(s.name)).map((s) => ({
-        name: s.name,
-        before: value(values, g, s.name),
-        after: value(values, g, writeback.get(s.name)!),
-        formula: nodeExpr(g.node(writeback.get(s.name)!), operand).text,
-      })),
-      nodes: u.nodes.filter((n) => g.has(n.name)).map((n) => {
-        const node = g.node(n.name);
-        return { name: n.name, op: node.op, inputs: [...node.inputs], formula: nodeExpr(node, operand).text, value: value(values, g, n.name) };
-      }),
+      state: u.state
+        .filter((s) => writeback.has(s.name))
+        .map((s) => ({
+          name: s.name,
+          before: value(values, g, s.name),
+          after: value(values, g, writeback.get(s.name)!),
+          formula: nodeExpr(g.node(writeback.get(s.name)!), operand).text,
+        })),
+      nodes: u.nodes
+        .filter((n) => g.has(n.name))
+        .map((n) => {
+          const node = g.node(n.name);
+          return {
+            name: n.name,
+            op: node.op,
+            inputs: [...node.inputs],
+            formula: nodeExpr(node, operand).text,
+            value: value(values, g, n.name),
+          };
+        }),
     });
   }
 
   return {
-    file: m.file, name: m.name, dtype: session.float, step, steps, epoch: Math.floor((step - 1) / perEpoch), batchIndex,
-    rows: batch, samples: rows, sample: opts.sample ?? null,
+    file: m.file,
+    name: m.name,
+    dtype: session.float,
+    step,
+    steps,
+    epoch: Math.floor((step - 1) / perEpoch),
+    batchIndex,
+    rows: batch,
+    samples: rows,
+    sample: opts.sample ?? null,
     loss: { node: lossName, value: values.get(lossName)![0]! },
-    forward, reverse, updates,
+    forward,
+    reverse,
+    updates,
   };
 }
 
@@ -346,7 +397,9 @@ export interface TraceNodeInfo {
 export function traceByNode(t: Trace): Map<string, TraceNodeInfo> {
   const out = new Map<string, TraceNodeInfo>();
   for (const n of t.forward) out.set(n.name, { value: n.value, formula: n.formula, section: 'forward' });
-  for (const n of t.reverse) out.set(n.name, { value: n.value, formula: n.formula, label: n.label, rule: n.rule, section: 'reverse' });
-  for (const u of t.updates) for (const n of u.nodes) out.set(n.name, { value: n.value, formula: n.formula, section: 'optimizer' });
+  for (const n of t.reverse)
+    out.set(n.name, { value: n.value, formula: n.formula, label: n.label, rule: n.rule, section: 'reverse' });
+  for (const u of t.updates)
+    for (const n of u.nodes) out.set(n.name, { value: n.value, formula: n.formula, section: 'optimizer' });
   return out;
 }

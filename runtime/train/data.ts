@@ -31,7 +31,10 @@ function fmt(shape: Dim[]): string {
  * messages, and `data` replaces the training data (validation data is checked the same way).
  */
 export function trainingColumns(
-  model: Model, errors: GraphError[], what = 'training data', data?: Map<string, Located<unknown[]>>,
+  model: Model,
+  errors: GraphError[],
+  what = 'training data',
+  data?: Map<string, Located<unknown[]>>,
 ): Map<string, Column> | null {
   const t0 = model.training;
   // An unreadable data file has reported its own errors; checking its absent columns adds noise.
@@ -43,7 +46,14 @@ export function trainingColumns(
   for (const [name, col] of t.data) {
     const input = inputs.get(name);
     if (!input) {
-      errors.push(new NameError(`${what} for unknown input "${name}"`, col.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
+      errors.push(
+        new NameError(
+          `${what} for unknown input "${name}"`,
+          col.loc,
+          undefined,
+          suggest(name, inputs.keys(), 'inputs'),
+        ),
+      );
       continue;
     }
     const c = column(input, col, errors);
@@ -51,7 +61,14 @@ export function trainingColumns(
     if (c.batched) {
       if (n === undefined) [n, first] = [c.rows, name];
       else if (c.rows !== n) {
-        errors.push(new DataError(`${what} "${name}" has ${c.rows} rows, "${first}" has ${n}`, col.loc, undefined, 'every data column needs one row per sample'));
+        errors.push(
+          new DataError(
+            `${what} "${name}" has ${c.rows} rows, "${first}" has ${n}`,
+            col.loc,
+            undefined,
+            'every data column needs one row per sample',
+          ),
+        );
         continue;
       }
     }
@@ -59,10 +76,20 @@ export function trainingColumns(
   }
   for (const i of model.inputs) {
     // Inputs the runtime feeds (step, epoch) have no data.
-    if (!t.data.has(i.name) && !i.provided) errors.push(new DataError(`${what} has no column for input "${i.name}"`, t.loc, undefined, `add ${i.name}: [...] under training.data`));
+    if (!t.data.has(i.name) && !i.provided)
+      errors.push(
+        new DataError(
+          `${what} has no column for input "${i.name}"`,
+          t.loc,
+          undefined,
+          `add ${i.name}: [...] under training.data`,
+        ),
+      );
   }
   if (n !== undefined && t.batchSize > n && !data) {
-    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.batchSizeLoc ?? t.loc));
+    errors.push(
+      new DataError(`batch_size ${t.batchSize} is larger than the data (${n} rows)`, t.batchSizeLoc ?? t.loc),
+    );
   }
   return cols;
 }
@@ -76,7 +103,9 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       return null;
     }
     if (f.shape.join(',') !== input.shape.join(',')) {
-      errors.push(new DataError(`data for "${input.name}" has shape ${fmt(f.shape)}, the input has ${fmt(input.shape)}`, col.loc));
+      errors.push(
+        new DataError(`data for "${input.name}" has shape ${fmt(f.shape)}, the input has ${fmt(input.shape)}`, col.loc),
+      );
       return null;
     }
     return { input, rowSize: f.values.length, rows: 1, values: f.values, batched: false, loc: () => col.loc };
@@ -92,7 +121,14 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       return;
     }
     if (f.shape.join(',') !== per.join(',')) {
-      errors.push(new DataError(`row ${r} of "${input.name}" has shape ${fmt(f.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}`, col.itemLoc(r), undefined, `input "${input.name}" is declared with shape ${fmt(input.shape)}`));
+      errors.push(
+        new DataError(
+          `row ${r} of "${input.name}" has shape ${fmt(f.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}`,
+          col.itemLoc(r),
+          undefined,
+          `input "${input.name}" is declared with shape ${fmt(input.shape)}`,
+        ),
+      );
       ok = false;
       return;
     }
@@ -101,7 +137,12 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
         errors.push(new DataError(`row ${r} of "${input.name}" holds ${v}`, col.itemLoc(r)));
         ok = false;
       } else if (input.dtype === 'i32' && !Number.isInteger(v)) {
-        errors.push(new DataError(`row ${r} of "${input.name}" holds ${v}; input "${input.name}" is i32 and takes whole numbers`, col.itemLoc(r)));
+        errors.push(
+          new DataError(
+            `row ${r} of "${input.name}" holds ${v}; input "${input.name}" is i32 and takes whole numbers`,
+            col.itemLoc(r),
+          ),
+        );
         ok = false;
       }
       values.push(v);
@@ -115,7 +156,12 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
  * without the batch axis) or a whole batch. Returns the batch size and flat values.
  */
 export function feedValues(
-  model: Model, feed: Map<string, Located<unknown>>, errors: GraphError[], what: string, needed: Set<string> | undefined, where: SourceLoc,
+  model: Model,
+  feed: Map<string, Located<unknown>>,
+  errors: GraphError[],
+  what: string,
+  needed: Set<string> | undefined,
+  where: SourceLoc,
 ): { batch: number; values: Map<string, number[]> } | null {
   const inputs = new Map(model.inputs.map((i) => [i.name, i]));
   const values = new Map<string, number[]>();
@@ -124,7 +170,14 @@ export function feedValues(
   for (const [name, v] of feed) {
     const input = inputs.get(name);
     if (!input) {
-      errors.push(new NameError(`${what} gives a value for unknown input "${name}"`, v.loc, undefined, suggest(name, inputs.keys(), 'inputs')));
+      errors.push(
+        new NameError(
+          `${what} gives a value for unknown input "${name}"`,
+          v.loc,
+          undefined,
+          suggest(name, inputs.keys(), 'inputs'),
+        ),
+      );
       ok = false;
       continue;
     }
@@ -138,7 +191,12 @@ export function feedValues(
     let b = 1;
     if (per && f.shape.length === per.length + 1 && f.shape.slice(1).join(',') === per.join(',')) b = f.shape[0]!;
     else if (per ? f.shape.join(',') !== per.join(',') : f.shape.join(',') !== input.shape.join(',')) {
-      errors.push(new DataError(`${what}: value of "${name}" has shape ${fmt(f.shape)}, expected ${fmt(per ?? input.shape)}${per ? ` (one sample) or [n, ${per.join(', ')}]` : ''}`, v.loc));
+      errors.push(
+        new DataError(
+          `${what}: value of "${name}" has shape ${fmt(f.shape)}, expected ${fmt(per ?? input.shape)}${per ? ` (one sample) or [n, ${per.join(', ')}]` : ''}`,
+          v.loc,
+        ),
+      );
       ok = false;
       continue;
     }
@@ -154,7 +212,9 @@ export function feedValues(
   }
   for (const i of model.inputs) {
     if (!values.has(i.name) && !i.provided && (needed === undefined || needed.has(i.name)) && !feed.has(i.name)) {
-      errors.push(new DataError(`${what} has no value for input "${i.name}"`, where, undefined, `add ${i.name}: ... to it`));
+      errors.push(
+        new DataError(`${what} has no value for input "${i.name}"`, where, undefined, `add ${i.name}: ... to it`),
+      );
       ok = false;
     }
   }
@@ -171,7 +231,10 @@ export function rowCount(cols: Map<string, Column> | null): number {
  * data (as Keras's validation_split: the first floor(n * (1 - split)) rows train); a validation
  * file or inline data is checked like training data.
  */
-export function trainingSets(model: Model, errors: GraphError[]): { train: Map<string, Column> | null; val: Map<string, Column> | null } {
+export function trainingSets(
+  model: Model,
+  errors: GraphError[],
+): { train: Map<string, Column> | null; val: Map<string, Column> | null } {
   const train = trainingColumns(model, errors);
   const t = model.training;
   const v = t?.validation;
@@ -180,16 +243,28 @@ export function trainingSets(model: Model, errors: GraphError[]): { train: Map<s
   const n = rowCount(train);
   const cut = Math.floor(n * (1 - v.split));
   if (cut < 1 || cut >= n) {
-    errors.push(new DataError(`a validation split of ${v.split} leaves ${cut} of ${n} rows for training and ${n - cut} for validation; both need at least one`, v.loc));
+    errors.push(
+      new DataError(
+        `a validation split of ${v.split} leaves ${cut} of ${n} rows for training and ${n - cut} for validation; both need at least one`,
+        v.loc,
+      ),
+    );
     return { train, val: null };
   }
   if (t.batchSize > cut) {
-    errors.push(new DataError(`batch_size ${t.batchSize} is larger than the training data left after the validation split (${cut} rows)`, t.batchSizeLoc ?? t.loc));
+    errors.push(
+      new DataError(
+        `batch_size ${t.batchSize} is larger than the training data left after the validation split (${cut} rows)`,
+        t.batchSizeLoc ?? t.loc,
+      ),
+    );
   }
-  const part = (c: Column, from: number, to: number): Column => (c.batched
-    ? { ...c, rows: to - from, values: c.values.slice(from * c.rowSize, to * c.rowSize), loc: (r) => c.loc(r + from) }
-    : c);
-  const a = new Map<string, Column>(), b = new Map<string, Column>();
+  const part = (c: Column, from: number, to: number): Column =>
+    c.batched
+      ? { ...c, rows: to - from, values: c.values.slice(from * c.rowSize, to * c.rowSize), loc: (r) => c.loc(r + from) }
+      : c;
+  const a = new Map<string, Column>(),
+    b = new Map<string, Column>();
   for (const [k, c] of train) {
     a.set(k, part(c, 0, cut));
     b.set(k, part(c, cut, n));

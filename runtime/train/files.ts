@@ -31,10 +31,13 @@ export interface Csv {
  */
 export function parseCsv(text: string, file: string, errors: GraphError[]): Csv | null {
   const records: { fields: string[]; locs: SourceLoc[]; line: number }[] = [];
-  let line = 1, col = 1, i = 0;
+  let line = 1,
+    col = 1,
+    i = 0;
   const n = text.length;
   while (i < n) {
-    const fields: string[] = [], locs: SourceLoc[] = [];
+    const fields: string[] = [],
+      locs: SourceLoc[] = [];
     const startLine = line;
     let blank = true;
     for (;;) {
@@ -64,7 +67,8 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
         }
         while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') [i, col] = [i + 1, col + 1];
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') [value, i, col] = [value + text[i], i + 1, col + 1];
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r')
+          [value, i, col] = [value + text[i], i + 1, col + 1];
         value = value.trim();
         if (value !== '') blank = false;
       }
@@ -79,11 +83,13 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
     }
     if (text[i] === '\r') i++;
     if (text[i] === '\n') i++;
-    line++, col = 1;
+    line++, (col = 1);
     if (!blank) records.push({ fields, locs, line: startLine });
   }
   if (!records.length) {
-    errors.push(new DataError('the CSV file is empty; it needs a header row naming the columns', { file, line: 1, col: 1 }));
+    errors.push(
+      new DataError('the CSV file is empty; it needs a header row naming the columns', { file, line: 1, col: 1 }),
+    );
     return null;
   }
   const [head, ...rows] = records;
@@ -91,7 +97,12 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
   let ok = true;
   for (const r of rows) {
     if (r.fields.length !== header.length) {
-      errors.push(new DataError(`row has ${r.fields.length} field${r.fields.length === 1 ? '' : 's'}, the header has ${header.length}`, { file, line: r.line, col: 1 }));
+      errors.push(
+        new DataError(
+          `row has ${r.fields.length} field${r.fields.length === 1 ? '' : 's'}, the header has ${header.length}`,
+          { file, line: r.line, col: 1 },
+        ),
+      );
       ok = false;
     }
   }
@@ -101,7 +112,14 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
 /** A CSV or JSON field as a number, or an error at its position. */
 function numberAt(text: string, loc: SourceLoc, column: string, errors: GraphError[]): number | undefined {
   if (text === '') {
-    errors.push(new DataError(`missing value in column "${column}"`, loc, undefined, 'every row needs a number in every column the graph reads'));
+    errors.push(
+      new DataError(
+        `missing value in column "${column}"`,
+        loc,
+        undefined,
+        'every row needs a number in every column the graph reads',
+      ),
+    );
     return undefined;
   }
   const v = Number(text);
@@ -134,7 +152,11 @@ function perSample(input: InputDecl): number | undefined {
  * its position in the file. `at(path, key)` positions a part of the spec in the graph file.
  */
 export function readDataFile(
-  io: FileAccess, graphFile: string, spec: DataFileSpec, inputs: InputDecl[], at: (path: (string | number)[], key?: boolean) => SourceLoc,
+  io: FileAccess,
+  graphFile: string,
+  spec: DataFileSpec,
+  inputs: InputDecl[],
+  at: (path: (string | number)[], key?: boolean) => SourceLoc,
   errors: GraphError[],
 ): Map<string, Located<unknown[]>> | null {
   const path = io.resolve(graphFile, spec.file);
@@ -142,22 +164,47 @@ export function readDataFile(
   try {
     text = io.read(path);
   } catch {
-    errors.push(new DataError(`cannot read data file "${path}"`, at(['file']), undefined, 'the path is relative to the graph file'));
+    errors.push(
+      new DataError(
+        `cannot read data file "${path}"`,
+        at(['file']),
+        undefined,
+        'the path is relative to the graph file',
+      ),
+    );
     return null;
   }
   const wanted = inputs.filter((i) => !i.provided);
   for (const name of Object.keys(spec.columns ?? {})) {
     if (!wanted.some((i) => i.name === name)) {
-      errors.push(new NameError(`columns for unknown input "${name}"`, at(['columns', name], true), undefined, suggest(name, wanted.map((i) => i.name), 'inputs')));
+      errors.push(
+        new NameError(
+          `columns for unknown input "${name}"`,
+          at(['columns', name], true),
+          undefined,
+          suggest(
+            name,
+            wanted.map((i) => i.name),
+            'inputs',
+          ),
+        ),
+      );
     }
   }
   const before = errors.length;
-  const data = /\.json$/i.test(path) ? readJson(text, path, spec, wanted, at, errors) : readCsv(text, path, spec, wanted, at, errors);
+  const data = /\.json$/i.test(path)
+    ? readJson(text, path, spec, wanted, at, errors)
+    : readCsv(text, path, spec, wanted, at, errors);
   return errors.length > before ? null : data;
 }
 
 function readCsv(
-  text: string, path: string, spec: DataFileSpec, inputs: InputDecl[], at: (p: (string | number)[], key?: boolean) => SourceLoc, errors: GraphError[],
+  text: string,
+  path: string,
+  spec: DataFileSpec,
+  inputs: InputDecl[],
+  at: (p: (string | number)[], key?: boolean) => SourceLoc,
+  errors: GraphError[],
 ): Map<string, Located<unknown[]>> | null {
   const csv = parseCsv(text, path, errors);
   if (!csv) return null;
@@ -171,15 +218,28 @@ function readCsv(
       const j = index.get(c);
       if (j === undefined) {
         const where = Array.isArray(spec.columns?.[input.name]) ? at(['columns', input.name, k]) : specLoc;
-        errors.push(new NameError(`${path} has no column "${c}" (for input "${input.name}")`, where, undefined, suggest(c, index.keys(), 'columns')));
+        errors.push(
+          new NameError(
+            `${path} has no column "${c}" (for input "${input.name}")`,
+            where,
+            undefined,
+            suggest(c, index.keys(), 'columns'),
+          ),
+        );
       } else cols.push(j);
     });
     if (cols.length !== names.length) continue;
     const per = perSample(input);
     const vector = Array.isArray(spec.columns?.[input.name]);
     if (per !== undefined && (vector ? names.length !== per : per !== 1)) {
-      errors.push(new DataError(`input "${input.name}" takes ${per} value${per === 1 ? '' : 's'} per sample, but ${names.length} column${names.length === 1 ? ' is' : 's are'} given`, specLoc,
-        undefined, `list ${per} column names: columns: {${input.name}: [...]}`));
+      errors.push(
+        new DataError(
+          `input "${input.name}" takes ${per} value${per === 1 ? '' : 's'} per sample, but ${names.length} column${names.length === 1 ? ' is' : 's are'} given`,
+          specLoc,
+          undefined,
+          `list ${per} column names: columns: {${input.name}: [...]}`,
+        ),
+      );
       continue;
     }
     const rows: unknown[] = [];
@@ -195,7 +255,12 @@ function readCsv(
 }
 
 function readJson(
-  text: string, path: string, spec: DataFileSpec, inputs: InputDecl[], at: (p: (string | number)[], key?: boolean) => SourceLoc, errors: GraphError[],
+  text: string,
+  path: string,
+  spec: DataFileSpec,
+  inputs: InputDecl[],
+  at: (p: (string | number)[], key?: boolean) => SourceLoc,
+  errors: GraphError[],
 ): Map<string, Located<unknown[]>> | null {
   // JSON is YAML: the YAML reader gives every value its position.
   const parsed = SourceFile.parse(path, text);
@@ -220,7 +285,14 @@ function readJson(
         const vals = names.map((c) => {
           const v = (rec as Record<string, unknown>)[c];
           if (v === undefined) {
-            errors.push(new DataError(`record ${r} has no field "${c}" (for input "${input.name}")`, parsed.loc([r]), undefined, suggest(c, Object.keys(rec), 'fields')));
+            errors.push(
+              new DataError(
+                `record ${r} has no field "${c}" (for input "${input.name}")`,
+                parsed.loc([r]),
+                undefined,
+                suggest(c, Object.keys(rec), 'fields'),
+              ),
+            );
             return undefined;
           }
           if (typeof v !== 'number' && !Array.isArray(v)) {
@@ -231,7 +303,11 @@ function readJson(
         });
         rows.push(vector ? vals : vals[0]);
       });
-      out.set(input.name, { value: rows, loc: spec.columns?.[input.name] !== undefined ? at(['columns', input.name]) : top, itemLoc: (i) => parsed.loc([i, names[0]!]) });
+      out.set(input.name, {
+        value: rows,
+        loc: spec.columns?.[input.name] !== undefined ? at(['columns', input.name]) : top,
+        itemLoc: (i) => parsed.loc([i, names[0]!]),
+      });
     }
     return out;
   }
@@ -243,14 +319,24 @@ function readJson(
   for (const input of inputs) {
     const names = columnsOf(spec, input.name);
     if (names.length !== 1) {
-      errors.push(new DataError(`input "${input.name}" takes one key of a JSON object of rows`, at(['columns', input.name])));
+      errors.push(
+        new DataError(`input "${input.name}" takes one key of a JSON object of rows`, at(['columns', input.name])),
+      );
       continue;
     }
     const key = names[0]!;
     const v = obj[key];
     if (!Array.isArray(v)) {
-      errors.push(new DataError(v === undefined ? `${path} has no key "${key}" (for input "${input.name}")` : `"${key}" in ${path} is not a list of rows`,
-        v === undefined ? top : parsed.loc([key]), undefined, v === undefined ? suggest(key, Object.keys(obj), 'keys') : undefined));
+      errors.push(
+        new DataError(
+          v === undefined
+            ? `${path} has no key "${key}" (for input "${input.name}")`
+            : `"${key}" in ${path} is not a list of rows`,
+          v === undefined ? top : parsed.loc([key]),
+          undefined,
+          v === undefined ? suggest(key, Object.keys(obj), 'keys') : undefined,
+        ),
+      );
       continue;
     }
     out.set(input.name, { value: v, loc: parsed.loc([key], true), itemLoc: (i) => parsed.loc([key, i]) });
@@ -264,14 +350,26 @@ function readJson(
  * has elements).
  */
 export function readInitFile(
-  io: FileAccess, graphFile: string, spec: string, shape: number[], at: SourceLoc, errors: GraphError[],
+  io: FileAccess,
+  graphFile: string,
+  spec: string,
+  shape: number[],
+  at: SourceLoc,
+  errors: GraphError[],
 ): number[] | null {
   const path = io.resolve(graphFile, spec);
   let text: string;
   try {
     text = io.read(path);
   } catch {
-    errors.push(new DataError(`cannot read initial values from "${path}"`, at, undefined, 'the path is relative to the graph file'));
+    errors.push(
+      new DataError(
+        `cannot read initial values from "${path}"`,
+        at,
+        undefined,
+        'the path is relative to the graph file',
+      ),
+    );
     return null;
   }
   const want = shape.reduce((a, b) => a * b, 1);
@@ -292,7 +390,12 @@ export function readInitFile(
     const dims: number[] = [];
     for (let v: unknown = parsed.value; Array.isArray(v); v = v[0]) dims.push(v.length);
     if (errors.length === before && dims.join(',') !== shape.join(',') && !(shape.length === 0 && dims.length === 0)) {
-      errors.push(new DataError(`${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`, at));
+      errors.push(
+        new DataError(
+          `${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`,
+          at,
+        ),
+      );
     }
   } else {
     const csv = parseCsv(text, path, errors);
@@ -300,10 +403,11 @@ export function readInitFile(
     // No header: the first row is data too.
     const rows = [{ fields: csv.header.map((h) => h.name), locs: csv.header.map((h) => h.loc) }, ...csv.rows];
     values = [];
-    for (const r of rows) r.fields.forEach((f, k) => {
-      const v = numberAt(f, r.locs[k]!, String(k + 1), errors);
-      if (v !== undefined) values.push(v);
-    });
+    for (const r of rows)
+      r.fields.forEach((f, k) => {
+        const v = numberAt(f, r.locs[k]!, String(k + 1), errors);
+        if (v !== undefined) values.push(v);
+      });
     if (errors.length === before && values.length !== want) {
       errors.push(new DataError(`${path} holds ${values.length} numbers, the parameter has ${want} elements`, at));
     }

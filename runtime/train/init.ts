@@ -28,7 +28,14 @@ interface KaimingSpec {
   nonlinearity?: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 }
 
-export const randomInitKinds = ['uniform', 'normal', 'xavier_uniform', 'xavier_normal', 'kaiming_uniform', 'kaiming_normal'] as const;
+export const randomInitKinds = [
+  'uniform',
+  'normal',
+  'xavier_uniform',
+  'xavier_normal',
+  'kaiming_uniform',
+  'kaiming_normal',
+] as const;
 
 /**
  * PyTorch's fans: for a weight of shape [out, in, ...rest], fan_in = in * prod(rest) and
@@ -36,7 +43,8 @@ export const randomInitKinds = ['uniform', 'normal', 'xavier_uniform', 'xavier_n
  */
 function fans(shape: number[], spec: FanSpec): { fanIn: number; fanOut: number } | string {
   if (spec.fan_in !== undefined && spec.fan_out !== undefined) return { fanIn: spec.fan_in, fanOut: spec.fan_out };
-  if (shape.length < 2) return `fans are defined for tensors with at least 2 axes ([out, in, ...]); give fan_in and fan_out for shape [${shape.join(', ')}]`;
+  if (shape.length < 2)
+    return `fans are defined for tensors with at least 2 axes ([out, in, ...]); give fan_in and fan_out for shape [${shape.join(', ')}]`;
   const rf = sizeOf(shape.slice(2));
   return { fanIn: spec.fan_in ?? shape[1]! * rf, fanOut: spec.fan_out ?? shape[0]! * rf };
 }
@@ -44,19 +52,27 @@ function fans(shape: number[], spec: FanSpec): { fanIn: number; fanOut: number }
 /** torch.nn.init.calculate_gain. */
 function gain(nonlinearity: KaimingSpec['nonlinearity'], a: number): number {
   switch (nonlinearity ?? 'leaky_relu') {
-    case 'linear': case 'sigmoid': return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
-    case 'leaky_relu': return Math.sqrt(2 / (1 + a * a));
-    case 'selu': return 3 / 4;
-    default: return 1;
+    case 'linear':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leaky_relu':
+      return Math.sqrt(2 / (1 + a * a));
+    case 'selu':
+      return 3 / 4;
+    default:
+      return 1;
   }
 }
 
 /** The distribution a random initialiser stands for, or an error message. */
 export function randomInit(spec: RandomInitSpec, shape: number[]): Init | string {
   if (spec.uniform) {
-    const low = spec.uniform.low ?? 0, high = spec.uniform.high ?? 1;
+    const low = spec.uniform.low ?? 0,
+      high = spec.uniform.high ?? 1;
     if (!(low < high)) return `uniform needs low < high, got [${low}, ${high})`;
     return { kind: 'random', dist: 'uniform', a: low, b: high };
   }
@@ -99,8 +115,10 @@ export function initialValues(p: ParamDecl, seed: number): ArrayLike<number> {
   const n = sizeOf(p.shape);
   const init = p.init;
   switch (init.kind) {
-    case 'constant': return new Float64Array(n).fill(init.value);
-    case 'values': return init.values;
+    case 'constant':
+      return new Float64Array(n).fill(init.value);
+    case 'values':
+      return init.values;
     case 'random': {
       const s = new Stream(seed, `init:${p.name}`);
       const out = new Float64Array(n);
@@ -108,6 +126,7 @@ export function initialValues(p: ParamDecl, seed: number): ArrayLike<number> {
       else for (let i = 0; i < n; i++) out[i] = init.a + init.b * s.normal(i);
       return out;
     }
-    default: return init satisfies never;
+    default:
+      return init satisfies never;
   }
 }

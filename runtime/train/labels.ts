@@ -53,8 +53,14 @@ export function checkLabels(g: IRGraph, columns: Map<string, Column> | null, wha
       if (v < 0 || v >= bound) {
         const row = Math.floor(i / per);
         const loc = col.batched ? col.loc(row) : col.loc(0);
-        errors.push(new DataError(`${what}: label ${v} in row ${row} of "${input}" is outside the ${bound} classes [0, ${bound}) of node "${node}" (${g.node(node).op})`, loc, undefined,
-          `labels count from 0; node "${node}" has ${bound} classes`));
+        errors.push(
+          new DataError(
+            `${what}: label ${v} in row ${row} of "${input}" is outside the ${bound} classes [0, ${bound}) of node "${node}" (${g.node(node).op})`,
+            loc,
+            undefined,
+            `labels count from 0; node "${node}" has ${bound} classes`,
+          ),
+        );
         reported++;
       }
     }

@@ -6,7 +6,8 @@
 import type { TypedArray } from '../ir/types.js';
 
 function argmaxRow(a: ArrayLike<number>, off: number, n: number): number {
-  let best = a[off]!, bi = 0;
+  let best = a[off]!,
+    bi = 0;
   for (let k = 1; k < n; k++) if (a[off + k]! > best) [best, bi] = [a[off + k]!, k];
   return bi;
 }
@@ -16,7 +17,13 @@ function argmaxRow(a: ArrayLike<number>, off: number, n: number): number {
  * binary); `target` holds rows values (labels or 0/1) or rows * classes (one-hot rows).
  * @example accuracy(Float32Array.of(0.1, 0.9, 0.8, 0.2), 2, 2, [1, 1], 0.5) // 0.5
  */
-export function accuracy(pred: TypedArray, rows: number, classes: number, target: ArrayLike<number>, threshold: number): number {
+export function accuracy(
+  pred: TypedArray,
+  rows: number,
+  classes: number,
+  target: ArrayLike<number>,
+  threshold: number,
+): number {
   if (rows === 0) return NaN;
   let right = 0;
   const oneHot = target.length === rows * classes && classes > 1;

@@ -51,23 +51,42 @@ export function firstNonFinite(g: IRGraph, values: Map<string, TypedArray>): str
  * message, as a person counts), the node and where it is declared. Reverse-graph nodes are
  * named by the forward node whose gradient rule made them.
  */
-export function nonFiniteError(g: IRGraph, node: string | null, values: Map<string, TypedArray>, epoch: number, step: number, steps: number, loss: number, fallback: SourceLoc): NumericError {
+export function nonFiniteError(
+  g: IRGraph,
+  node: string | null,
+  values: Map<string, TypedArray>,
+  epoch: number,
+  step: number,
+  steps: number,
+  loss: number,
+  fallback: SourceLoc,
+): NumericError {
   const when = `epoch ${epoch + 1}, step ${step + 1} of ${steps}`;
   if (node === null) {
-    return new NumericError(`${when}: the loss is ${loss}, but no node's value is non-finite when the step is replayed`, fallback);
+    return new NumericError(
+      `${when}: the loss is ${loss}, but no node's value is non-finite when the step is replayed`,
+      fallback,
+    );
   }
   const n = g.node(node);
   const v = values.get(node)!;
   let bad = 0;
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) bad = v[i]!;
   const from = n.grad?.from ? g.node(n.grad.from) : undefined;
-  const what = n.op === 'param' || n.op === 'state'
-    ? `${n.op === 'param' ? 'parameter' : 'optimizer state'} "${node}" already holds ${bad}`
-    : from
-      ? `the gradient of "${n.grad!.of}" became ${bad} in node "${node}" (${n.op}, from the gradient rule of ${from.op} "${from.name}")`
-      : `node "${node}" (${n.op}) produced ${bad}`;
-  const hint = n.op === 'log' || from?.op === 'log'
-    ? 'a log of 0 or of a negative number; clamp its input (clip) or use a loss on logits'
-    : 'lower the learning rate, clip gradients (optimizer: clip_grad_norm), or check the data for extreme values';
-  return new NumericError(`${when}: loss is ${loss}; the first non-finite value: ${what}`, n.loc ?? from?.loc ?? fallback, node, hint);
+  const what =
+    n.op === 'param' || n.op === 'state'
+      ? `${n.op === 'param' ? 'parameter' : 'optimizer state'} "${node}" already holds ${bad}`
+      : from
+        ? `the gradient of "${n.grad!.of}" became ${bad} in node "${node}" (${n.op}, from the gradient rule of ${from.op} "${from.name}")`
+        : `node "${node}" (${n.op}) produced ${bad}`;
+  const hint =
+    n.op === 'log' || from?.op === 'log'
+      ? 'a log of 0 or of a negative number; clamp its input (clip) or use a loss on logits'
+      : 'lower the learning rate, clip gradients (optimizer: clip_grad_norm), or check the data for extreme values';
+  return new NumericError(
+    `${when}: loss is ${loss}; the first non-finite value: ${what}`,
+    n.loc ?? from?.loc ?? fallback,
+    node,
+    hint,
+  );
 }

@@ -13,7 +13,12 @@ import type { Model, Ref } from '../load/model.js';
  * Errors (shapes against each parameter) are collected in `errors`.
  */
 export function addUpdates(
-  built: Built, model: Model, grads: Map<string, string | null>, float: FloatDType, batch: number, errors: GraphError[],
+  built: Built,
+  model: Model,
+  grads: Map<string, string | null>,
+  float: FloatDType,
+  batch: number,
+  errors: GraphError[],
 ): { from: string; to: string }[] {
   const g = built.graph;
   const gradOf = new Map<string, string>();
@@ -27,7 +32,8 @@ export function addUpdates(
   if (model.gradNodes) addNodes(g, model.gradNodes, batch, errors, new Set(), ref);
   for (const u of model.updates) {
     if (!grads.get(u.param)) continue; // no path from this parameter to the loss: nothing to update
-    for (const s of u.state) g.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: float }, loc: s.loc });
+    for (const s of u.state)
+      g.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: float }, loc: s.loc });
     const before = errors.length;
     addNodes(g, u.nodes, batch, errors, new Set(), ref);
     if (errors.length > before) continue;

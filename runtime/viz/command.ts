@@ -25,7 +25,10 @@ export interface DotOptions {
 }
 
 /** Label lines from a traced step: each value, and for gradients what they are the gradient of. */
-export function traceLabels(session: Session, opts: { step?: number; sample?: number } = {}): (name: string) => string[] | undefined {
+export function traceLabels(
+  session: Session,
+  opts: { step?: number; sample?: number } = {},
+): (name: string) => string[] | undefined {
   const t = traceByNode(trace(session, opts));
   return (name) => {
     const n = t.get(name);
@@ -36,7 +39,8 @@ export function traceLabels(session: Session, opts: { step?: number; sample?: nu
 
 export function dotCommand(session: Session, opts: DotOptions, out: (s: string) => void): void {
   const m = session.model;
-  if (opts.mermaid && opts.svg) throw new UsageError('--svg renders DOT with Graphviz; it cannot be combined with --mermaid');
+  if (opts.mermaid && opts.svg)
+    throw new UsageError('--svg renders DOT with Graphviz; it cannot be combined with --mermaid');
   if (opts.backward && !m.loss && !m.gradients) {
     throw new UsageError(`${m.file} has neither a loss nor a gradients request: there is no reverse graph to draw`);
   }

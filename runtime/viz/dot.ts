@@ -18,13 +18,26 @@ const clusterStyle = {
 function nodeAttrs(n: PictureNode): Record<string, string> {
   const a: Record<string, string> = { label: n.label.join('\n'), class: n.kind };
   switch (n.kind) {
-    case 'input': Object.assign(a, { shape: 'ellipse', style: 'filled', fillcolor: '#dbe9f6' }); break;
-    case 'param': Object.assign(a, { shape: 'box', style: 'filled', fillcolor: '#fff2cc' }); break;
-    case 'state': Object.assign(a, { shape: 'box', style: 'filled', fillcolor: '#eeeeee' }); break;
-    case 'const': Object.assign(a, { shape: 'plaintext', fontsize: '10' }); break;
-    case 'op': Object.assign(a, { shape: 'box', style: 'rounded' }); break;
-    case 'grad': Object.assign(a, { shape: 'box', style: 'rounded,filled,dashed', fillcolor: '#fde0dd', color: '#b2182b' }); break;
-    default: n.kind satisfies never;
+    case 'input':
+      Object.assign(a, { shape: 'ellipse', style: 'filled', fillcolor: '#dbe9f6' });
+      break;
+    case 'param':
+      Object.assign(a, { shape: 'box', style: 'filled', fillcolor: '#fff2cc' });
+      break;
+    case 'state':
+      Object.assign(a, { shape: 'box', style: 'filled', fillcolor: '#eeeeee' });
+      break;
+    case 'const':
+      Object.assign(a, { shape: 'plaintext', fontsize: '10' });
+      break;
+    case 'op':
+      Object.assign(a, { shape: 'box', style: 'rounded' });
+      break;
+    case 'grad':
+      Object.assign(a, { shape: 'box', style: 'rounded,filled,dashed', fillcolor: '#fde0dd', color: '#b2182b' });
+      break;
+    default:
+      n.kind satisfies never;
   }
   if (n.role) {
     a.class += ` ${n.role}`;
@@ -36,13 +49,24 @@ function nodeAttrs(n: PictureNode): Record<string, string> {
 function edgeAttrs(e: PictureEdge, multiInput: boolean): Record<string, string> {
   if (e.kind === 'grad') {
     // constraint=false: the link must not pull the reverse graph's layout into the forward one.
-    return { class: 'grad', style: 'dotted', color: '#b2182b', arrowhead: 'onormal', constraint: 'false', tooltip: 'gradient of' };
+    return {
+      class: 'grad',
+      style: 'dotted',
+      color: '#b2182b',
+      arrowhead: 'onormal',
+      constraint: 'false',
+      tooltip: 'gradient of',
+    };
   }
-  return multiInput && e.slot !== undefined ? { class: 'data', headlabel: String(e.slot), labelfontsize: '8' } : { class: 'data' };
+  return multiInput && e.slot !== undefined
+    ? { class: 'data', headlabel: String(e.slot), labelfontsize: '8' }
+    : { class: 'data' };
 }
 
 function attrList(a: Record<string, string>): string {
-  const parts = Object.entries(a).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${dotString(v)}`);
+  const parts = Object.entries(a)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${dotString(v)}`);
   return parts.length ? ` [${parts.join(', ')}]` : '';
 }
 
@@ -63,11 +87,15 @@ export function toDot(p: Picture): string {
     const ns = p.nodes.filter((n) => n.cluster === c);
     if (!ns.length) continue;
     const s = clusterStyle[c];
-    lines.push(`  subgraph ${dotString(`cluster_${c}`)} {`, `    label=${dotString(s.label)}; color=${dotString(s.color)}; style="rounded";`);
+    lines.push(
+      `  subgraph ${dotString(`cluster_${c}`)} {`,
+      `    label=${dotString(s.label)}; color=${dotString(s.color)}; style="rounded";`,
+    );
     for (const n of ns) lines.push(`    ${dotString(n.id)}${attrList(nodeAttrs(n))};`);
     lines.push('  }');
   }
-  for (const e of p.edges) lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)}${attrList(edgeAttrs(e, (arity.get(e.to) ?? 0) > 1))};`);
+  for (const e of p.edges)
+    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)}${attrList(edgeAttrs(e, (arity.get(e.to) ?? 0) > 1))};`);
   lines.push('}');
   return lines.join('\n') + '\n';
 }

@@ -12,13 +12,20 @@ function mermaidText(s: string): string {
 function shape(n: PictureNode, id: string): string {
   const label = `"${n.label.map(mermaidText).join('<br/>')}"`;
   switch (n.kind) {
-    case 'input': return `${id}([${label}])`;
-    case 'param': return `${id}[(${label})]`;
-    case 'state': return `${id}[(${label})]`;
-    case 'const': return `${id}>${label}]`;
-    case 'op': return `${id}(${label})`;
-    case 'grad': return `${id}(${label})`;
-    default: return n.kind satisfies never;
+    case 'input':
+      return `${id}([${label}])`;
+    case 'param':
+      return `${id}[(${label})]`;
+    case 'state':
+      return `${id}[(${label})]`;
+    case 'const':
+      return `${id}>${label}]`;
+    case 'op':
+      return `${id}(${label})`;
+    case 'grad':
+      return `${id}(${label})`;
+    default:
+      return n.kind satisfies never;
   }
 }
 
@@ -38,7 +45,8 @@ export function toMermaid(p: Picture): string {
     lines.push('  end');
   }
   for (const e of p.edges) {
-    const a = ids.get(e.from)!, b = ids.get(e.to)!;
+    const a = ids.get(e.from)!,
+      b = ids.get(e.to)!;
     lines.push(e.kind === 'grad' ? `  ${a} -. "grad of" .-> ${b}` : `  ${a} --> ${b}`);
   }
   lines.push('  classDef grad fill:#fde0dd,stroke:#b2182b,stroke-dasharray:4 2;');

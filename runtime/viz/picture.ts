@@ -61,7 +61,9 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   const b = session.batchSize;
   // Build twice, with batch b and b + 1: a dimension that changes is `batch`-dependent and is
   // shown symbolically ([batch, 2]) rather than as the number the build happened to use.
-  let g: IRGraph, g2: IRGraph | undefined, grads: Map<string, string | null> = new Map();
+  let g: IRGraph,
+    g2: IRGraph | undefined,
+    grads: Map<string, string | null> = new Map();
   /** The value differentiated: the loss, or the `of` of a `gradients:` request. */
   let lossNode: string | undefined;
   if (opts.backward && m.loss && m.training) {
@@ -108,7 +110,8 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
     const n = g.node(name);
     if (n.op === 'state') continue; // optimizer state belongs to the update step, not drawn here
     // The seed constant (d loss / d loss = 1) carries grad info too; it is still drawn as a constant.
-    const kind: PictureNodeKind = n.op === 'input' || n.op === 'param' || n.op === 'const' ? n.op : n.grad ? 'grad' : 'op';
+    const kind: PictureNodeKind =
+      n.op === 'input' || n.op === 'param' || n.op === 'const' ? n.op : n.grad ? 'grad' : 'op';
     let cluster: Cluster = n.grad ? 'backward' : lossNames.has(name) ? 'loss' : 'forward';
     if (n.op === 'const') {
       // A constant sits with its readers; one read only by gradient nodes (the seed, the 2 of
@@ -118,11 +121,12 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
       else if (readers.length && readers.every((r) => lossNames.has(r))) cluster = 'loss';
     }
     const at = where(n);
-    const label = n.op === 'const'
-      ? [constLabel(n) + (n.grad && n.grad.of === lossNode ? ` (seed: d ${n.grad.of} / d ${n.grad.of})` : '')]
-      : kind === 'grad'
-        ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${at}`]
-        : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${at}`];
+    const label =
+      n.op === 'const'
+        ? [constLabel(n) + (n.grad && n.grad.of === lossNode ? ` (seed: d ${n.grad.of} / d ${n.grad.of})` : '')]
+        : kind === 'grad'
+          ? [name, `${n.op}${n.grad?.total ? ` (d ${n.grad.of})` : ''}`, `${shapeOf(n)} ${n.type.dtype} · ${at}`]
+          : [name, n.op, `${shapeOf(n)} ${n.type.dtype} · ${at}`];
     const extra = opts.annotate?.(name);
     if (extra) label.push(...extra);
     const node: PictureNode = { id: name, kind, cluster, label };
@@ -151,7 +155,12 @@ function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: I
   const dev = choice === 'auto' ? 'webgpu' : choice;
   const order = g.order.filter((n) => g.node(n).op !== 'state');
   // No device limits here: a picture shows the intended placement, not whether it fits.
-  const p = place(g, order, { device: dev, main: session.float === 'f64' ? 'cpu' : dev, requests, gpu: { maxBindingBytes: Infinity } });
+  const p = place(g, order, {
+    device: dev,
+    main: session.float === 'f64' ? 'cpu' : dev,
+    requests,
+    gpu: { maxBindingBytes: Infinity },
+  });
   return (n) => {
     const np = p.nodes.get(n.name);
     return !np ? dev : np.fallback ? 'cpu (fallback)' : np.device;
@@ -160,6 +169,11 @@ function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: I
 
 function constLabel(n: IRNode): string {
   const v = n.attrs.value;
-  const s = typeof v === 'number' ? String(v) : Array.isArray(v) ? `[${(v as number[]).slice(0, 4).join(', ')}${v.length > 4 ? ', ...' : ''}]` : '?';
+  const s =
+    typeof v === 'number'
+      ? String(v)
+      : Array.isArray(v)
+        ? `[${(v as number[]).slice(0, 4).join(', ')}${v.length > 4 ? ', ...' : ''}]`
+        : '?';
   return n.type.shape.length ? `${s} (filled [${n.type.shape.join(', ')}])` : s;
 }

@@ -10,7 +10,9 @@ export function renderSvg(dot: string, program = process.env.GRAPH_RUN_DOT ?? 'd
   if (r.error) {
     const missing = (r.error as { code?: string }).code === 'ENOENT';
     throw new ToolError(
-      missing ? `cannot render SVG: Graphviz's "${program}" program is not installed` : `cannot run Graphviz's "${program}": ${r.error.message}`,
+      missing
+        ? `cannot render SVG: Graphviz's "${program}" program is not installed`
+        : `cannot run Graphviz's "${program}": ${r.error.message}`,
       'install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), or print DOT and render it elsewhere',
     );
   }

@@ -7,7 +7,13 @@ import { expectUserError } from './expect-error.js';
 
 describe('training data', () => {
   it("a row that does not fit the input's shape: Charlie's 3 numbers, at that row", () => {
-    expectUserError('bad-row.yaml', { cls: DataError, line: 18, col: 9, message: /row 2 of "x" has shape \[3\].*\[2\]/, hint: /\[batch, 2\]/ });
+    expectUserError('bad-row.yaml', {
+      cls: DataError,
+      line: 18,
+      col: 9,
+      message: /row 2 of "x" has shape \[3\].*\[2\]/,
+      hint: /\[batch, 2\]/,
+    });
   });
 
   it('columns of different lengths: 4 rows of x, 3 of y, at the shorter column', () => {
@@ -15,6 +21,11 @@ describe('training data', () => {
   });
 
   it('batch_size larger than the data, at batch_size', () => {
-    expectUserError('batch-too-big.yaml', { cls: DataError, line: 18, col: 15, message: /batch_size 8 is larger than the data \(4 rows\)/ });
+    expectUserError('batch-too-big.yaml', {
+      cls: DataError,
+      line: 18,
+      col: 15,
+      message: /batch_size 8 is larger than the data \(4 rows\)/,
+    });
   });
 });

@@ -10,7 +10,9 @@ export const fixture = (name: string) => `test/fixtures/errors/${name}`;
 
 export interface Expected {
   /** The error class, e.g. NameError. */
-  cls: abstract new (...args: never[]) => GraphError;
+  cls: abstract new (
+    ...args: never[]
+  ) => GraphError;
   line: number;
   col: number;
   /** File the position is in, when not the fixture itself (an error inside a subgraph). */
@@ -32,8 +34,13 @@ export function loadErrors(file: string): GraphError[] {
 }
 
 export function cli(argv: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -43,7 +50,11 @@ export const STACK = /^\s+at .+[:(]|^(TypeError|RangeError|ReferenceError|UsageG
 export function expectErrorMatches(e: GraphError, want: Expected, file: string): void {
   expect(e).toBeInstanceOf(want.cls);
   expect(e.kind).toBe(want.cls.name);
-  expect({ file: e.file, line: e.line, col: e.col }).toEqual({ file: want.file ?? file, line: want.line, col: want.col });
+  expect({ file: e.file, line: e.line, col: e.col }).toEqual({
+    file: want.file ?? file,
+    line: want.line,
+    col: want.col,
+  });
   if (want.node !== undefined) expect(e.nodeName).toBe(want.node);
   if (want.message) expect(e.message).toMatch(want.message);
   if (want.hint) expect(e.hint ?? '').toMatch(want.hint);

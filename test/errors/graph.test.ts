@@ -15,17 +15,35 @@ describe('graph structure and types', () => {
   });
 
   it('shape mismatch: matmul of [batch, 3] and [2, 4] names both shapes', () => {
-    const [e] = expectUserError('shape-mismatch.yaml', { cls: ShapeError, line: 8, col: 5, node: 'fc1', message: /inner dimensions differ/ });
+    const [e] = expectUserError('shape-mismatch.yaml', {
+      cls: ShapeError,
+      line: 8,
+      col: 5,
+      node: 'fc1',
+      message: /inner dimensions differ/,
+    });
     expect(e!.message).toMatch(/\[1, 3\]|\[batch, 3\]/);
     expect(e!.message).toContain('[2, 4]');
     expect(e!.message).toContain('3 vs 2');
   });
 
   it('wrong arity: add with three inputs', () => {
-    expectUserError('arity.yaml', { cls: ArityError, line: 6, col: 5, node: 'total', message: /add takes 2 inputs, got 3/ });
+    expectUserError('arity.yaml', {
+      cls: ArityError,
+      line: 6,
+      col: 5,
+      node: 'total',
+      message: /add takes 2 inputs, got 3/,
+    });
   });
 
   it('bad op attribute: transpose_b: "yes please", at the value', () => {
-    expectUserError('bad-attr.yaml', { cls: AttrError, line: 8, col: 64, node: 'y', message: /transpose_b must be boolean/ });
+    expectUserError('bad-attr.yaml', {
+      cls: AttrError,
+      line: 8,
+      col: 64,
+      node: 'y',
+      message: /transpose_b must be boolean/,
+    });
   });
 });

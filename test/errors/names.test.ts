@@ -7,22 +7,56 @@ import { expectUserError } from './expect-error.js';
 
 describe('names', () => {
   it('unknown node: "hiden" for "hidden"', () => {
-    expectUserError('unknown-ref.yaml', { cls: NameError, line: 9, col: 39, node: 'out', message: /unknown name "hiden"/, hint: /did you mean "hidden"\?/ });
+    expectUserError('unknown-ref.yaml', {
+      cls: NameError,
+      line: 9,
+      col: 39,
+      node: 'out',
+      message: /unknown name "hiden"/,
+      hint: /did you mean "hidden"\?/,
+    });
   });
 
   it('unknown parameter: "wieght" for "weight"', () => {
-    expectUserError('unknown-param.yaml', { cls: NameError, line: 8, col: 36, node: 'y', message: /unknown name "wieght"/, hint: /did you mean "weight"\?/ });
+    expectUserError('unknown-param.yaml', {
+      cls: NameError,
+      line: 8,
+      col: 36,
+      node: 'y',
+      message: /unknown name "wieght"/,
+      hint: /did you mean "weight"\?/,
+    });
   });
 
   it('unknown input: "pixel" for "pixels"', () => {
-    expectUserError('unknown-input.yaml', { cls: NameError, line: 6, col: 39, node: 'bright', message: /unknown name "pixel"/, hint: /did you mean "pixels"\?/ });
+    expectUserError('unknown-input.yaml', {
+      cls: NameError,
+      line: 6,
+      col: 39,
+      node: 'bright',
+      message: /unknown name "pixel"/,
+      hint: /did you mean "pixels"\?/,
+    });
   });
 
   it('duplicate name: the second "h", once', () => {
-    expectUserError('duplicate-name.yaml', { cls: NameError, line: 7, col: 12, node: 'h', message: /duplicate name "h"/ });
+    expectUserError('duplicate-name.yaml', {
+      cls: NameError,
+      line: 7,
+      col: 12,
+      node: 'h',
+      message: /duplicate name "h"/,
+    });
   });
 
   it('unknown op: "sigmod" for "sigmoid", at the op', () => {
-    expectUserError('unknown-op.yaml', { cls: NameError, line: 6, col: 21, node: 'act', message: /unknown op "sigmod"/, hint: /did you mean "sigmoid"\?/ });
+    expectUserError('unknown-op.yaml', {
+      cls: NameError,
+      line: 6,
+      col: 21,
+      node: 'act',
+      message: /unknown op "sigmod"/,
+      hint: /did you mean "sigmoid"\?/,
+    });
   });
 });

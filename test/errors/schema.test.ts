@@ -12,14 +12,30 @@ describe('not YAML, or not the format', () => {
   });
 
   it('unknown key: "ouputs" at the key, with "did you mean"', () => {
-    expectUserError('unknown-key.yaml', { cls: SchemaError, line: 7, col: 1, message: /unknown key "ouputs"/, hint: /did you mean "outputs"/ });
+    expectUserError('unknown-key.yaml', {
+      cls: SchemaError,
+      line: 7,
+      col: 1,
+      message: /unknown key "ouputs"/,
+      hint: /did you mean "outputs"/,
+    });
   });
 
   it('wrong type: epochs: ten, at the value', () => {
-    expectUserError('wrong-type.yaml', { cls: SchemaError, line: 15, col: 11, message: /training\.epochs must be integer/ });
+    expectUserError('wrong-type.yaml', {
+      cls: SchemaError,
+      line: 15,
+      col: 11,
+      message: /training\.epochs must be integer/,
+    });
   });
 
   it('missing field: a node without op, at the node', () => {
-    expectUserError('missing-field.yaml', { cls: SchemaError, line: 7, col: 5, message: /missing field "op" in nodes\[1\]/ });
+    expectUserError('missing-field.yaml', {
+      cls: SchemaError,
+      line: 7,
+      col: 5,
+      message: /missing field "op" in nodes\[1\]/,
+    });
   });
 });

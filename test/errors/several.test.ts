@@ -17,7 +17,12 @@ describe('several errors in one file', () => {
     const r = cli([file]);
     expect(r.code).toBe(1);
     const lines = r.err.split('\n').filter((l) => l.startsWith(file));
-    expect(lines.map((l) => l.split(': ')[0])).toEqual([`${file}:8:33`, `${file}:9:5`, `${file}:10:19`, `${file}:11:5`]);
+    expect(lines.map((l) => l.split(': ')[0])).toEqual([
+      `${file}:8:33`,
+      `${file}:9:5`,
+      `${file}:10:19`,
+      `${file}:11:5`,
+    ]);
     expect(r.err).toMatch(/^4 errors$/m);
     expect(r.err).not.toMatch(STACK);
   });

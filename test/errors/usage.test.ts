@@ -10,7 +10,11 @@ describe('usage errors exit 2', () => {
     { what: 'no file', argv: [], msg: /no graph file given/ },
     { what: 'no file after validate', argv: ['validate'], msg: /no graph file given/ },
     { what: 'an unknown flag', argv: ['graphs/gender.yaml', '--fast'], msg: /--fast/ },
-    { what: 'a bad --dtype', argv: ['graphs/gender.yaml', '--dtype', 'f16'], msg: /--dtype must be f32 or f64, got "f16"/ },
+    {
+      what: 'a bad --dtype',
+      argv: ['graphs/gender.yaml', '--dtype', 'f16'],
+      msg: /--dtype must be f32 or f64, got "f16"/,
+    },
     { what: 'a bad --epochs', argv: ['graphs/gender.yaml', '--epochs', 'many'], msg: /--epochs/ },
     { what: 'two files', argv: ['graphs/gender.yaml', 'graphs/neuron.yaml'], msg: /unexpected argument/ },
     { what: 'a file that does not exist', argv: ['graphs/nope.yaml'], msg: /graphs\/nope\.yaml/ },

@@ -24,7 +24,8 @@ export function nest(flat: number[], shape: number[]): unknown {
  * Operands named `c` are conditions: constant, no gradient taken.
  */
 export function opCaseYaml(c: OpCase): string {
-  const init = (data: number[], shape: number[]) => (shape.length ? `{values: ${JSON.stringify(nest(data, shape))}}` : `${data[0]}`);
+  const init = (data: number[], shape: number[]) =>
+    shape.length ? `{values: ${JSON.stringify(nest(data, shape))}}` : `${data[0]}`;
   const lines = ['graph-run: 1', `name: ${c.name}`];
   const ints = c.inputs.filter((i) => i.dtype === 'i32');
   const floats = c.inputs.filter((i) => i.dtype === 'float');
@@ -33,24 +34,34 @@ export function opCaseYaml(c: OpCase): string {
     for (const i of ints) lines.push(`  ${i.name}: {shape: ${JSON.stringify(i.shape)}, dtype: i32}`);
   }
   if (floats.length || c.grads) lines.push('params:');
-  for (const i of floats) lines.push(`  ${i.name}: {shape: ${JSON.stringify(i.shape)}, init: ${init(i.data, i.shape)}${i.name === 'c' ? ', trainable: false' : ''}}`);
-  if (c.grads) lines.push(`  w: {shape: ${JSON.stringify(c.output.shape)}, init: ${init(c.w!, c.output.shape)}, trainable: false}`);
+  for (const i of floats)
+    lines.push(
+      `  ${i.name}: {shape: ${JSON.stringify(i.shape)}, init: ${init(i.data, i.shape)}${i.name === 'c' ? ', trainable: false' : ''}}`,
+    );
+  if (c.grads)
+    lines.push(
+      `  w: {shape: ${JSON.stringify(c.output.shape)}, init: ${init(c.w!, c.output.shape)}, trainable: false}`,
+    );
   lines.push('nodes:');
-  lines.push(`  - {name: y, op: ${c.op}, inputs: ${JSON.stringify(c.inputs.map((i) => i.name))}, attrs: ${JSON.stringify(c.attrs)}}`);
+  lines.push(
+    `  - {name: y, op: ${c.op}, inputs: ${JSON.stringify(c.inputs.map((i) => i.name))}, attrs: ${JSON.stringify(c.attrs)}}`,
+  );
   if (c.grads) {
     lines.push('  - {name: yw, op: mul, inputs: [y, w]}');
     lines.push('  - {name: L, op: sum, inputs: [yw]}');
   }
   lines.push('outputs: [y]');
   lines.push(`feed: {${ints.map((i) => `${i.name}: ${JSON.stringify(nest(i.data, i.shape))}`).join(', ')}}`);
-  if (c.grads) lines.push(`gradients: {of: L, wrt: ${JSON.stringify(floats.filter((i) => i.name !== 'c').map((i) => i.name))}}`);
+  if (c.grads)
+    lines.push(`gradients: {of: L, wrt: ${JSON.stringify(floats.filter((i) => i.name !== 'c').map((i) => i.name))}}`);
   return lines.join('\n') + '\n';
 }
 
 /** max |a - b| over the tensor, relative to the reference's largest magnitude (1 if all zero). */
 export function maxRelErr(got: ArrayLike<number>, want: number[]): number {
   if (got.length !== want.length) return Infinity;
-  let scale = 0, err = 0;
+  let scale = 0,
+    err = 0;
   for (let i = 0; i < want.length; i++) {
     scale = Math.max(scale, Math.abs(want[i]!));
     const d = Math.abs(got[i]! - want[i]!);

@@ -49,8 +49,19 @@ describe('coverage', () => {
   it('every user op has a PyTorch case, or is tested elsewhere for a stated reason', () => {
     // Gradient helpers are emitted by the reverse graph and checked through the op whose rule
     // uses them; dropout's masks have no PyTorch counterpart (test/train/random.test.ts).
-    const elsewhere = new Set(['sigmoid_grad', 'tanh_grad', 'relu_grad', 'leaky_relu_grad', 'gelu_grad', 'softplus_grad', 'clip_grad',
-      'scatter_add', 'slice_grad', 'dropout', 'dropout_grad']);
+    const elsewhere = new Set([
+      'sigmoid_grad',
+      'tanh_grad',
+      'relu_grad',
+      'leaky_relu_grad',
+      'gelu_grad',
+      'softplus_grad',
+      'clip_grad',
+      'scatter_add',
+      'slice_grad',
+      'dropout',
+      'dropout_grad',
+    ]);
     const covered = new Set(ref.cases.map((c) => c.op));
     expect(userOpNames.filter((op) => !covered.has(op) && !elsewhere.has(op))).toEqual([]);
   });

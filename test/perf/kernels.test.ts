@@ -60,10 +60,14 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
   for (const [as, bs, ta, tb] of cases) {
     it(`${JSON.stringify(as)}${ta ? 'ᵀ' : ''} · ${JSON.stringify(bs)}${tb ? 'ᵀ' : ''}`, () => {
       const d = dims(as, bs, ta, tb);
-      const inTypes: TensorType[] = [{ shape: as, dtype: 'f32' }, { shape: bs, dtype: 'f32' }];
+      const inTypes: TensorType[] = [
+        { shape: as, dtype: 'f32' },
+        { shape: bs, dtype: 'f32' },
+      ];
       const outType: TensorType = { shape: d.out, dtype: 'f32' };
       const attrs = { transpose_a: ta, transpose_b: tb };
-      const a = f32(sizeOf(as)).map(() => rnd() * 2 - 1), b = f32(sizeOf(bs)).map(() => rnd() * 2 - 1);
+      const a = f32(sizeOf(as)).map(() => rnd() * 2 - 1),
+        b = f32(sizeOf(bs)).map(() => rnd() * 2 - 1);
       const want = f32(sizeOf(d.out));
       registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType, attrs })();
       // Once with plain arrays (staged through arena scratch), once with arena buffers (in place).
@@ -80,7 +84,8 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
         // Within f32 rounding: each product is rounded once more than in the reference.
         const tol = 4 * Math.max(1, d.k) * 2 ** -24 * Math.max(1, d.k);
         for (let i = 0; i < want.length; i++) {
-          if (!(Math.abs(C[i]! - want[i]!) <= tol)) expect.fail(`element ${i}: fast ${C[i]} vs reference ${want[i]} (arena: ${inArena})`);
+          if (!(Math.abs(C[i]! - want[i]!) <= tol))
+            expect.fail(`element ${i}: fast ${C[i]} vs reference ${want[i]} (arena: ${inArena})`);
         }
         // Twice in a row gives the same bits (no state kept between calls).
         const first = C.slice();
@@ -91,9 +96,17 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
   }
 
   it('leaves f64 and tiny products to the reference kernel', () => {
-    const t64: TensorType[] = [{ shape: [64, 64], dtype: 'f64' }, { shape: [64, 64], dtype: 'f64' }];
-    expect(fastMatmul(K!, [new Float64Array(4096), new Float64Array(4096)], new Float64Array(4096), t64, {})).toBeNull();
-    const t32: TensorType[] = [{ shape: [2, 2], dtype: 'f32' }, { shape: [2, 2], dtype: 'f32' }];
+    const t64: TensorType[] = [
+      { shape: [64, 64], dtype: 'f64' },
+      { shape: [64, 64], dtype: 'f64' },
+    ];
+    expect(
+      fastMatmul(K!, [new Float64Array(4096), new Float64Array(4096)], new Float64Array(4096), t64, {}),
+    ).toBeNull();
+    const t32: TensorType[] = [
+      { shape: [2, 2], dtype: 'f32' },
+      { shape: [2, 2], dtype: 'f32' },
+    ];
     expect(fastMatmul(K!, [f32(4), f32(4)], f32(4), t32, {})).toBeNull();
   });
 });
@@ -128,10 +141,17 @@ outputs: [z, r2]
         const order = g.ancestors(['z', 'r2']);
         const groups = fuseElementwise(g, order, { keep: new Set(['z', 'r2']) });
         // q is read by r and z, r by u and r2: both stay in memory; p joins q, u..w join z.
-        expect(groups.map((gr) => gr.nodes.map((n) => n.name))).toEqual([['p', 'q'], ['u', 'v', 'w', 'z']]);
+        expect(groups.map((gr) => gr.nodes.map((n) => n.name))).toEqual([
+          ['p', 'q'],
+          ['u', 'v', 'w', 'z'],
+        ]);
         const rnd = prng(3);
         const feed = new Map<string, number[]>();
-        for (const i of ['a', 'b', 'bias', 'col', 's']) feed.set(i, Array.from({ length: sizeOf(g.node(i).type.shape) }, () => rnd() * 4 - 2));
+        for (const i of ['a', 'b', 'bias', 'col', 's'])
+          feed.set(
+            i,
+            Array.from({ length: sizeOf(g.node(i).type.shape) }, () => rnd() * 4 - 2),
+          );
         const results: TypedArray[][] = [];
         for (const fast of [false, true]) {
           const exec = new CpuExecutor({ fast });
@@ -209,7 +229,8 @@ describe('training with the fast tier', () => {
       return { out, w3: s.params.get('w3')!.slice() };
     });
     losses[1]!.out.forEach((l, i) => expect(l).toBeCloseTo(losses[0]!.out[i]!, 5));
-    const w = losses[0]!.w3, f = losses[1]!.w3;
+    const w = losses[0]!.w3,
+      f = losses[1]!.w3;
     for (let i = 0; i < w.length; i++) expect(Math.abs(f[i]! - w[i]!)).toBeLessThan(1e-5);
   });
 });
@@ -217,8 +238,32 @@ describe('training with the fast tier', () => {
 describe('sum and mean fast paths', () => {
   const rnd = prng(13);
   const cases: [number[], number | number[] | undefined][] = [
-    [[128, 256], 0], [[128, 256], 1], [[128, 256], -1], [[7, 1, 5], 0], [[7, 1, 5], [0, 1]], [[1, 7, 5], 1],
-    [[3, 4, 5], [0, 1]], [[3, 4, 5], [1, 2]], [[3, 4, 5], 1], [[3, 4, 5], [0, 2]], [[0, 5], 0], [[5, 0], 1], [[1, 1], 0], [[13], 0],
+    [[128, 256], 0],
+    [[128, 256], 1],
+    [[128, 256], -1],
+    [[7, 1, 5], 0],
+    [
+      [7, 1, 5],
+      [0, 1],
+    ],
+    [[1, 7, 5], 1],
+    [
+      [3, 4, 5],
+      [0, 1],
+    ],
+    [
+      [3, 4, 5],
+      [1, 2],
+    ],
+    [[3, 4, 5], 1],
+    [
+      [3, 4, 5],
+      [0, 2],
+    ],
+    [[0, 5], 0],
+    [[5, 0], 1],
+    [[1, 1], 0],
+    [[13], 0],
   ];
   for (const [shape, axis] of cases) {
     for (const op of ['sum', 'mean'] as const) {
@@ -229,7 +274,8 @@ describe('sum and mean fast paths', () => {
           const outT = registry[op].infer([inT], attrs, { float: dtype });
           const mk = (n: number) => (dtype === 'f32' ? new Float32Array(n) : new Float64Array(n));
           const x = mk(sizeOf(shape)).map(() => rnd() * 2 - 1);
-          const want = mk(sizeOf(outT.shape)), got = mk(sizeOf(outT.shape));
+          const want = mk(sizeOf(outT.shape)),
+            got = mk(sizeOf(outT.shape));
           registry[op].cpu({ inputs: [x], output: want, inTypes: [inT], outType: outT, attrs })();
           const exec = new CpuExecutor({ fast: true });
           const run = exec.prepare({ name: 'r', op, inputs: ['x'], attrs, type: outT }, [x], got, [inT]);
@@ -253,15 +299,31 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
     ['{name: y, op: relu, inputs: [x]}', { x: [1031] }, true], // odd length: a JavaScript tail
     ['{name: y, op: relu_grad, inputs: [x, d]}', { x: [64, 36], d: [64, 36] }, true],
     ['{name: p, op: add, inputs: [x, b]}\n  - {name: y, op: relu, inputs: [p]}', { x: [33, 256], b: [256] }, true], // bias row
-    ['{name: p, op: mul, inputs: [x, s]}\n  - {name: q, op: sub, inputs: [p, x]}\n  - {name: y, op: maximum, inputs: [q, x]}', { x: [4099], s: [] }, true],
-    ['{name: p, op: div, inputs: [x, d]}\n  - {name: q, op: sqrt, inputs: [p]}\n  - {name: y, op: less, inputs: [q, x]}', { x: [300], d: [300] }, true],
-    ['{name: p, op: mul, inputs: [x, d]}\n  - {name: q, op: add, inputs: [p, b]}\n  - {name: y, op: sigmoid, inputs: [q]}', { x: [2053], d: [2053], b: [2053] }, false],
+    [
+      '{name: p, op: mul, inputs: [x, s]}\n  - {name: q, op: sub, inputs: [p, x]}\n  - {name: y, op: maximum, inputs: [q, x]}',
+      { x: [4099], s: [] },
+      true,
+    ],
+    [
+      '{name: p, op: div, inputs: [x, d]}\n  - {name: q, op: sqrt, inputs: [p]}\n  - {name: y, op: less, inputs: [q, x]}',
+      { x: [300], d: [300] },
+      true,
+    ],
+    [
+      '{name: p, op: mul, inputs: [x, d]}\n  - {name: q, op: add, inputs: [p, b]}\n  - {name: y, op: sigmoid, inputs: [q]}',
+      { x: [2053], d: [2053], b: [2053] },
+      false,
+    ],
     ['{name: y, op: exp, inputs: [x]}', { x: [4096] }, false],
     ['{name: y, op: sigmoid_grad, inputs: [x, d]}', { x: [1000], d: [1000] }, false],
   ];
   for (const [body, ins, exact] of cases) {
     it(`${body.replace(/\s+/g, ' ')} ${JSON.stringify(ins)}`, () => {
-      const model = parseGraph(`inputs: {${Object.entries(ins).map(([k, s]) => `${k}: {shape: [${s.join(', ')}]}`).join(', ')}}\nnodes:\n  - ${body}\noutputs: [y]`);
+      const model = parseGraph(
+        `inputs: {${Object.entries(ins)
+          .map(([k, s]) => `${k}: {shape: [${s.join(', ')}]}`)
+          .join(', ')}}\nnodes:\n  - ${body}\noutputs: [y]`,
+      );
       const g = buildGraph(model, { float: 'f32', batch: 1 }).graph;
       const out: Float32Array[] = [];
       for (const fast of [false, true]) {
@@ -270,7 +332,8 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
         for (const k of Object.keys(ins)) {
           const buf = plan.buffer(k);
           // Wide range for exp and sigmoid (overflow, underflow, subnormal results); zeros and -0 for relu.
-          for (let j = 0; j < buf.length; j++) buf[j] = j % 97 === 0 ? (j % 2 ? -0 : 0) : (r() * 2 - 1) * (j % 7 === 0 ? 120 : 6);
+          for (let j = 0; j < buf.length; j++)
+            buf[j] = j % 97 === 0 ? (j % 2 ? -0 : 0) : (r() * 2 - 1) * (j % 7 === 0 ? 120 : 6);
         }
         plan.run();
         out.push(plan.buffer('y').slice() as Float32Array);
@@ -281,7 +344,8 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
         for (let j = 0; j < ref.length; j++) {
           const d = Math.abs(fast[j]! - ref[j]!);
           // Within 4 ulp; below the normal range (subnormal results) an absolute 2^-126.
-          if (!(d <= 4 * ulp(ref[j]!) || d < 2 ** -126 || Object.is(fast[j], ref[j]))) expect.fail(`element ${j}: ${fast[j]} vs ${ref[j]}`);
+          if (!(d <= 4 * ulp(ref[j]!) || d < 2 ** -126 || Object.is(fast[j], ref[j])))
+            expect.fail(`element ${j}: ${fast[j]} vs ${ref[j]}`);
         }
       }
     });
@@ -291,23 +355,47 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
 describe.skipIf(K === null || K.threads < 2)('work split across the helper threads', () => {
   it('gives the same bits as the calling thread alone', async () => {
     // Start the helpers with one large product, then wait until they are up.
-    const warm = fastMatmul(K!, [K!.arena.f32(128 * 128), K!.arena.f32(128 * 128)], K!.arena.f32(128 * 128),
-      [{ shape: [128, 128], dtype: 'f32' }, { shape: [128, 128], dtype: 'f32' }], {}, 0)!;
+    const warm = fastMatmul(
+      K!,
+      [K!.arena.f32(128 * 128), K!.arena.f32(128 * 128)],
+      K!.arena.f32(128 * 128),
+      [
+        { shape: [128, 128], dtype: 'f32' },
+        { shape: [128, 128], dtype: 'f32' },
+      ],
+      {},
+      0,
+    )!;
     warm();
     for (let i = 0; i < 200 && K!.helpersReady < K!.threads - 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(K!.helpersReady).toBe(K!.threads - 1);
     const rnd = prng(23);
     // A product cut into chunks along m, one along n, and elementwise loops cut into chunks (flat and by rows).
-    for (const [m, k, n] of [[2053, 131, 37], [45, 131, 2053]]) { // > 8M multiply-adds: split
-      const inTypes: TensorType[] = [{ shape: [m, k], dtype: 'f32' }, { shape: [k, n], dtype: 'f32' }];
-      const a = K!.arena.f32(m * k).map(() => rnd() - 0.5), b = K!.arena.f32(k * n).map(() => rnd() - 0.5);
-      const A = K!.arena.f32(m * k), B = K!.arena.f32(k * n);
+    for (const [m, k, n] of [
+      [2053, 131, 37],
+      [45, 131, 2053],
+    ]) {
+      // > 8M multiply-adds: split
+      const inTypes: TensorType[] = [
+        { shape: [m, k], dtype: 'f32' },
+        { shape: [k, n], dtype: 'f32' },
+      ];
+      const a = K!.arena.f32(m * k).map(() => rnd() - 0.5),
+        b = K!.arena.f32(k * n).map(() => rnd() - 0.5);
+      const A = K!.arena.f32(m * k),
+        B = K!.arena.f32(k * n);
       A.set(a);
       B.set(b);
       const C = K!.arena.f32(m * n);
       fastMatmul(K!, [A, B], C, inTypes, {}, 0)!();
       const want = new Float32Array(m * n);
-      registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType: { shape: [m, n], dtype: 'f32' }, attrs: {} })();
+      registry.matmul.cpu({
+        inputs: [a, b],
+        output: want,
+        inTypes,
+        outType: { shape: [m, n], dtype: 'f32' },
+        attrs: {},
+      })();
       for (let i = 0; i < want.length; i++) expect(Math.abs(C[i]! - want[i]!)).toBeLessThan(1e-4);
     }
     const model = parseGraph(`inputs: {x: {shape: [2049, 512]}, b: {shape: [512]}, z: {shape: [2049, 512]}}

@@ -12,7 +12,8 @@ const read = <T>(name: string) => JSON.parse(readFileSync(new URL(`./${name}`, i
 const fmt = (x: number) => x.toExponential(1);
 const want = process.argv[2];
 const rows: string[][] = [];
-const add = (kind: string, name: string, f: (dtype: 'f64' | 'f32') => number) => rows.push([kind, name, fmt(f('f64')), fmt(f('f32'))]);
+const add = (kind: string, name: string, f: (dtype: 'f64' | 'f32') => number) =>
+  rows.push([kind, name, fmt(f('f64')), fmt(f('f32'))]);
 
 if (!want || want === 'ops') {
   for (const c of read<{ cases: OpCase[] }>('ops.json').cases) {
@@ -37,7 +38,15 @@ if (!want || want === 'losses') {
       const first = Math.abs(s.evaluate() - r.initial) / Math.abs(r.initial);
       const log = s.train();
       const p = s.parameters();
-      return Math.max(first, seriesRelErr(log.map((x) => x.loss), r.losses), maxRelErr(p.w!.data, r.w), maxRelErr(p.b!.data, r.b));
+      return Math.max(
+        first,
+        seriesRelErr(
+          log.map((x) => x.loss),
+          r.losses,
+        ),
+        maxRelErr(p.w!.data, r.w),
+        maxRelErr(p.b!.data, r.b),
+      );
     });
   }
 }
@@ -49,7 +58,14 @@ if (!want || want === 'optimizers') {
       const log = s.train();
       const p = s.parameters();
       const r = run[dtype];
-      return Math.max(seriesRelErr(log.map((x) => x.loss), r.losses), maxRelErr(p.w!.data, r.w), maxRelErr(p.b!.data, r.b));
+      return Math.max(
+        seriesRelErr(
+          log.map((x) => x.loss),
+          r.losses,
+        ),
+        maxRelErr(p.w!.data, r.w),
+        maxRelErr(p.b!.data, r.b),
+      );
     });
   }
 }
@@ -63,7 +79,14 @@ if (!want || want === 'examples') {
       const r = ref.examples[name]![dtype];
       let e = 0;
       for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
-        if (r.log[0]![k] !== undefined) e = Math.max(e, seriesRelErr(log.map((x) => x[k]!), r.log.map((x) => x[k]!)));
+        if (r.log[0]![k] !== undefined)
+          e = Math.max(
+            e,
+            seriesRelErr(
+              log.map((x) => x[k]!),
+              r.log.map((x) => x[k]!),
+            ),
+          );
       }
       const p = s.parameters();
       for (const [k, v] of Object.entries(r.params)) e = Math.max(e, maxRelErr(p[k]!.data, v));
@@ -71,7 +94,9 @@ if (!want || want === 'examples') {
     });
   }
 }
-const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['kind', 'case', 'f64', 'f32'][i]!.length));
+const w = [0, 1, 2, 3].map((i) =>
+  Math.max(...rows.map((r) => r[i]!.length), ['kind', 'case', 'f64', 'f32'][i]!.length),
+);
 const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
 console.log(line(['kind', 'case', 'f64', 'f32']));
 for (const r of rows) console.log(line(r));

@@ -17,7 +17,12 @@ import { serve } from '../../playground/serve.mjs';
 
 const CHROMIUM = process.env.GRAPH_RUN_CHROMIUM ?? '/usr/bin/chromium';
 // The issue's flags: WebGPU through SwiftShader's Vulkan, so no GPU is needed.
-const FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--use-vulkan=swiftshader', '--no-sandbox'];
+const FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-vulkan=swiftshader',
+  '--no-sandbox',
+];
 
 let browser: Browser;
 let server: Server;
@@ -37,7 +42,8 @@ const playground = () => page.evaluate(() => (window as unknown as { graphRun: P
 const state = () => page.evaluate(() => document.body.dataset.state);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup-browser.sh (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run scripts/setup-browser.sh (apt-get install chromium)`);
   const built = (await build()) as { lib: string; page: string };
   pageDir = built.page;
   ({ server, url } = (await serve(built.page, 0)) as { server: Server; url: string });
@@ -92,20 +98,26 @@ describe('the playground', () => {
     expect(caret).toBe(before + st.errors[0]!.col! - 1);
     // A YAML syntax error, positioned too.
     await page.fill('#yaml', good.replace('outputs: [pred]', 'outputs: [pred'));
-    await page.waitForFunction(() => (window as unknown as { graphRun: PlaygroundState }).graphRun.errors[0]?.kind === 'YamlSyntaxError');
+    await page.waitForFunction(
+      () => (window as unknown as { graphRun: PlaygroundState }).graphRun.errors[0]?.kind === 'YamlSyntaxError',
+    );
     // The parser notices the missing ] where the next key starts, after the open bracket.
-    expect((await playground()).errors[0]!.line).toBeGreaterThan(lines.findIndex((l) => l.startsWith('outputs: [pred]')));
+    expect((await playground()).errors[0]!.line).toBeGreaterThan(
+      lines.findIndex((l) => l.startsWith('outputs: [pred]')),
+    );
     await page.fill('#yaml', good);
     await page.waitForFunction(() => document.body.dataset.state === 'ready');
     expect(await page.textContent('#check')).toMatch(/^✓ valid: 2 inputs, 4 parameters/);
   });
 
-  it('trains the tutorial\'s network on WebGPU: the loss curve and the predictions graph-run gives on the CPU', async () => {
+  it("trains the tutorial's network on WebGPU: the loss curve and the predictions graph-run gives on the CPU", async () => {
     await page.goto(`${url}?graph=gender.yaml&device=webgpu`);
     await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
     expect(await page.inputValue('#device')).toBe('webgpu');
     await page.click('#train');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, { timeout: 180_000 });
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
+      timeout: 180_000,
+    });
     expect(await page.textContent('#status')).not.toMatch(/Error/);
     expect(await state()).toBe('done');
     const st = await playground();
@@ -117,7 +129,8 @@ describe('the playground', () => {
     expect(st.losses.length).toBe(losses.length);
     for (let i = 0; i < losses.length; i++) expect(Math.abs(st.losses[i]!.loss - losses[i]!.loss)).toBeLessThan(1e-5);
     // The tutorial's answer: Emily is female (≈ 0.949), Frank male (≈ 0.040).
-    const emily = st.predictions.emily!.pred!.data[0]!, frank = st.predictions.frank!.pred!.data[0]!;
+    const emily = st.predictions.emily!.pred!.data[0]!,
+      frank = st.predictions.frank!.pred!.data[0]!;
     expect(Math.abs(emily - preds.emily!.pred!.data[0]!)).toBeLessThan(1e-5);
     expect(Math.abs(frank - preds.frank!.pred!.data[0]!)).toBeLessThan(1e-5);
     expect(emily).toBeGreaterThan(0.94);

@@ -4,7 +4,16 @@
 // untouched; writes are atomic even when the writer is killed mid-run.
 
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+  copyFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -13,8 +22,13 @@ import { main } from '../../runtime/cli/main.js';
 import { writeFileAtomic } from '../../runtime/checkpoint/files.js';
 
 function cli(args: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(args, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    args,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -24,7 +38,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'graph-run-ckpt-'));
 function readSafetensors(bytes: Uint8Array) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & { __metadata__?: Record<string, string> };
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  > & { __metadata__?: Record<string, string> };
   const base = 8 + n;
   const tensors: Record<string, { dtype: string; shape: number[]; values: number[] }> = {};
   for (const [k, v] of Object.entries(header)) {
@@ -33,7 +50,13 @@ function readSafetensors(bytes: Uint8Array) {
     const values: number[] = [];
     const size = t.dtype === 'F64' ? 8 : 4;
     for (let o = t.data_offsets[0]; o < t.data_offsets[1]; o += size) {
-      values.push(t.dtype === 'F64' ? view.getFloat64(base + o, true) : t.dtype === 'F32' ? view.getFloat32(base + o, true) : view.getInt32(base + o, true));
+      values.push(
+        t.dtype === 'F64'
+          ? view.getFloat64(base + o, true)
+          : t.dtype === 'F32'
+            ? view.getFloat32(base + o, true)
+            : view.getInt32(base + o, true),
+      );
     }
     tensors[k] = { dtype: t.dtype, shape: t.shape, values };
   }
@@ -43,7 +66,9 @@ function readSafetensors(bytes: Uint8Array) {
 // A graph with an optimizer that keeps state (momentum), so resuming must restore the state too.
 const momentumDir = join(tmp, 'momentum');
 mkdirSync(momentumDir);
-writeFileSync(join(momentumDir, 'momentum.yaml'), `graph-run: 1
+writeFileSync(
+  join(momentumDir, 'momentum.yaml'),
+  `graph-run: 1
 name: momentum
 attrs:
   lr: {description: learning rate}
@@ -61,7 +86,8 @@ nodes:
 outputs:
   param: updated
   velocity: v
-`);
+`,
+);
 copyFileSync('graphs/lib/losses/mse.yaml', join(momentumDir, 'mse.yaml'));
 const gender = readFileSync('graphs/gender.yaml', 'utf8')
   .replace('std:losses/mse.yaml', './mse.yaml')
@@ -84,7 +110,16 @@ describe('checkpoint file format', () => {
     expect(f.metadata.dtype).toBe('f32');
     expect(f.metadata.graph).toBe('gender');
     expect(JSON.parse(f.metadata.losses!).length).toBe(12);
-    expect(Object.keys(f.tensors).sort()).toEqual(['b1', 'b2', 'optimizer/b1/velocity', 'optimizer/b2/velocity', 'optimizer/w1/velocity', 'optimizer/w2/velocity', 'w1', 'w2']);
+    expect(Object.keys(f.tensors).sort()).toEqual([
+      'b1',
+      'b2',
+      'optimizer/b1/velocity',
+      'optimizer/b2/velocity',
+      'optimizer/w1/velocity',
+      'optimizer/w2/velocity',
+      'w1',
+      'w2',
+    ]);
     expect(f.tensors.w1).toMatchObject({ dtype: 'F32', shape: [2, 2] });
     expect(f.tensors['optimizer/w2/velocity']).toMatchObject({ dtype: 'F32', shape: [1, 2] });
     // The values are the session's after 120 epochs, exactly.
@@ -92,7 +127,10 @@ describe('checkpoint file format', () => {
     s.train({ epochs: 120 });
     for (const [name, buf] of [...s.params, ...s.state]) expect(f.tensors[name]!.values, name).toEqual(Array.from(buf));
     // Offsets tile the data with no gaps, and the file ends with the last tensor.
-    const spans = Object.values(f.header).filter((v) => 'data_offsets' in v).map((v) => (v as { data_offsets: [number, number] }).data_offsets).sort((a, b) => a[0] - b[0]);
+    const spans = Object.values(f.header)
+      .filter((v) => 'data_offsets' in v)
+      .map((v) => (v as { data_offsets: [number, number] }).data_offsets)
+      .sort((a, b) => a[0] - b[0]);
     let at = 0;
     for (const [b, e] of spans) {
       expect(b).toBe(at);
@@ -119,9 +157,21 @@ describe('--resume', () => {
         const file = join(tmp, `resume-${dtype}-${graph.length}.safetensors`);
         const first = cli([graph, '--dtype', dtype, '--epochs', '137', '--save', file, '--json']);
         expect(first.code, first.err).toBe(0);
-        const second = cli([graph, '--dtype', dtype, '--epochs', String(epochs), '--resume', file, '--save', file, '--json']);
+        const second = cli([
+          graph,
+          '--dtype',
+          dtype,
+          '--epochs',
+          String(epochs),
+          '--resume',
+          file,
+          '--save',
+          file,
+          '--json',
+        ]);
         expect(second.code, second.err).toBe(0);
-        const a = JSON.parse(straight.out), b = JSON.parse(second.out);
+        const a = JSON.parse(straight.out),
+          b = JSON.parse(second.out);
         // JSON numbers of f32/f64 values round-trip exactly, so equality here is bit equality.
         expect(b.params).toEqual(a.params);
         expect(b.predictions).toEqual(a.predictions);
@@ -152,7 +202,7 @@ describe('--resume', () => {
     for (const [k, v] of s.params) expect(Array.from(s2.params.get(k)!)).toEqual(Array.from(v));
   });
 
-  it('--load predicts with the checkpoint\'s parameters and does not train', () => {
+  it("--load predicts with the checkpoint's parameters and does not train", () => {
     const file = join(tmp, 'load.safetensors');
     cli(['graphs/gender.yaml', '--epochs', '200', '--save', file]);
     const trained = JSON.parse(cli(['graphs/gender.yaml', '--epochs', '200', '--json']).out);
@@ -190,7 +240,8 @@ describe('bad checkpoints', () => {
     }
     expect(err).toBeInstanceOf(CheckpointError);
     if (tensor) expect((err as CheckpointError).tensor).toBe(tensor);
-    for (const [k, v] of [...s.params, ...s.state]) expect(Array.from(v), `${k} untouched`).toEqual(Array.from(before.get(k)!));
+    for (const [k, v] of [...s.params, ...s.state])
+      expect(Array.from(v), `${k} untouched`).toEqual(Array.from(before.get(k)!));
   }
 
   /** The good checkpoint with its header edited (same data). */
@@ -211,23 +262,30 @@ describe('bad checkpoints', () => {
   it('truncated: names the tensor that does not fit', () => {
     const bytes = readFileSync(good);
     const { header } = readSafetensors(bytes);
-    const last = Object.entries(header).filter(([k]) => k !== '__metadata__').sort((a, b) => (b[1] as any).data_offsets[1] - (a[1] as any).data_offsets[1])[0]![0];
+    const last = Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .sort((a, b) => (b[1] as any).data_offsets[1] - (a[1] as any).data_offsets[1])[0]![0];
     rejects(bytes.subarray(0, bytes.length - 3), last, /truncated/);
     rejects(bytes.subarray(0, 20), undefined, /truncated/);
     rejects(bytes.subarray(0, 5), undefined, /not a safetensors file/);
   });
 
   it('missing tensor: names it', () => {
-    const bytes = edit((h) => {
-      const off = h.b2.data_offsets;
-      delete h.b2;
-      // keep the data tiling intact: shift later tensors down
-      for (const v of Object.values(h)) if (v.data_offsets && v.data_offsets[0] >= off[1]) v.data_offsets = [v.data_offsets[0] - 4, v.data_offsets[1] - 4];
-    }, (d) => {
-      const { header } = readSafetensors(readFileSync(good));
-      const [b, e] = header.b2!.data_offsets;
-      return new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]);
-    });
+    const bytes = edit(
+      (h) => {
+        const off = h.b2.data_offsets;
+        delete h.b2;
+        // keep the data tiling intact: shift later tensors down
+        for (const v of Object.values(h))
+          if (v.data_offsets && v.data_offsets[0] >= off[1])
+            v.data_offsets = [v.data_offsets[0] - 4, v.data_offsets[1] - 4];
+      },
+      (d) => {
+        const { header } = readSafetensors(readFileSync(good));
+        const [b, e] = header.b2!.data_offsets;
+        return new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]);
+      },
+    );
     rejects(bytes, 'b2', /has no tensor "b2"/);
   });
 
@@ -235,10 +293,15 @@ describe('bad checkpoints', () => {
     const { header } = readSafetensors(readFileSync(good));
     const name = 'optimizer/w1/velocity';
     const [b, e] = header[name]!.data_offsets;
-    const bytes = edit((h) => {
-      delete h[name];
-      for (const v of Object.values(h)) if (v.data_offsets && v.data_offsets[0] >= e) v.data_offsets = [v.data_offsets[0] - (e - b), v.data_offsets[1] - (e - b)];
-    }, (d) => new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]));
+    const bytes = edit(
+      (h) => {
+        delete h[name];
+        for (const v of Object.values(h))
+          if (v.data_offsets && v.data_offsets[0] >= e)
+            v.data_offsets = [v.data_offsets[0] - (e - b), v.data_offsets[1] - (e - b)];
+      },
+      (d) => new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]),
+    );
     rejects(bytes, name, /has no tensor "optimizer\/w1\/velocity"/);
     const file = join(tmp, 'no-state.safetensors');
     writeFileSync(file, bytes);
@@ -246,7 +309,13 @@ describe('bad checkpoints', () => {
   });
 
   it('wrong shape: names the tensor and both shapes', () => {
-    rejects(edit((h) => { h.w1.shape = [4, 1]; }), 'w1', /"w1" has shape \[4, 1\], the graph's parameter has \[2, 2\]/);
+    rejects(
+      edit((h) => {
+        h.w1.shape = [4, 1];
+      }),
+      'w1',
+      /"w1" has shape \[4, 1\], the graph's parameter has \[2, 2\]/,
+    );
   });
 
   it('wrong dtype: an f64 checkpoint in an f32 run', () => {
@@ -255,11 +324,18 @@ describe('bad checkpoints', () => {
     rejects(readFileSync(file), 'w1', /"w1" is F64, the session is f32/);
   });
 
-  it('a tensor the graph does not have (another graph\'s checkpoint)', () => {
-    const bytes = edit((h) => {
-      const last = Math.max(...Object.values(h).filter((v: any) => v.data_offsets).map((v: any) => v.data_offsets[1]));
-      h.w3 = { dtype: 'F32', shape: [1], data_offsets: [last, last + 4] };
-    }, (d) => new Uint8Array([...d, 0, 0, 0, 0]));
+  it("a tensor the graph does not have (another graph's checkpoint)", () => {
+    const bytes = edit(
+      (h) => {
+        const last = Math.max(
+          ...Object.values(h)
+            .filter((v: any) => v.data_offsets)
+            .map((v: any) => v.data_offsets[1]),
+        );
+        h.w3 = { dtype: 'F32', shape: [1], data_offsets: [last, last + 4] };
+      },
+      (d) => new Uint8Array([...d, 0, 0, 0, 0]),
+    );
     rejects(bytes, 'w3', /has tensor "w3", which graph "gender" does not have/);
   });
 
@@ -267,7 +343,13 @@ describe('bad checkpoints', () => {
     const bytes = new Uint8Array(readFileSync(good));
     bytes[8] = 0x78; // 'x' where the JSON's '{' was
     rejects(bytes, undefined, /damaged header/);
-    rejects(edit((h) => { delete h.__metadata__; }), undefined, /no training position/);
+    rejects(
+      edit((h) => {
+        delete h.__metadata__;
+      }),
+      undefined,
+      /no training position/,
+    );
   });
 
   it('a missing checkpoint file exits 1 naming it', () => {
@@ -304,10 +386,17 @@ describe('writing checkpoints', () => {
   it('a writer killed mid-run never leaves a broken checkpoint', async () => {
     const file = join(tmp, 'killed.safetensors');
     const cliJs = join(tmp, 'run-cli.ts');
-    writeFileSync(cliJs, `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nprocess.exitCode = main(process.argv.slice(2));\n`);
+    writeFileSync(
+      cliJs,
+      `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nprocess.exitCode = main(process.argv.slice(2));\n`,
+    );
     const checks: number[] = [];
     // One process (node --import tsx), so SIGKILL stops the writer itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', cliJs, momentumGraph, '--epochs', '1000000', '--save', file, '--save-every', '1'], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliJs, momentumGraph, '--epochs', '1000000', '--save', file, '--save-every', '1'],
+      { stdio: 'ignore' },
+    );
     // Read the file while it is being replaced many times a second, then kill the writer.
     await new Promise<void>((resolve) => {
       const started = Date.now();

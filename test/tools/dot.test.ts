@@ -13,8 +13,13 @@ import { main } from '../../runtime/cli/main.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
 
 function cli(args: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(args, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    args,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -48,7 +53,10 @@ describe('graph-run dot (forward graph)', () => {
     const dataEdges = g.edges.filter((e) => e.attrs.class === 'data');
     for (const n of forward) {
       for (const i of built.graph.node(n).inputs) {
-        expect(dataEdges.some((e) => e.from === i && e.to === n), `${i} -> ${n}`).toBe(true);
+        expect(
+          dataEdges.some((e) => e.from === i && e.to === n),
+          `${i} -> ${n}`,
+        ).toBe(true);
       }
     }
     expect(dataEdges.find((e) => e.from === 'x' && e.to === 'z1')!.attrs.headlabel).toBe('0');
@@ -91,10 +99,12 @@ describe('graph-run dot --backward', () => {
         expect(link, `grad link of ${n}`).toBeDefined();
         expect(link!.to).toBe(info.from ?? info.of);
         expect(g.nodes.get(link!.to)!.attrs.class!.split(' ')).not.toContain('grad');
-        for (const i of graph.node(n).inputs) expect(g.edges.some((e) => e.from === i && e.to === n && e.attrs.class === 'data')).toBe(true);
+        for (const i of graph.node(n).inputs)
+          expect(g.edges.some((e) => e.from === i && e.to === n && e.attrs.class === 'data')).toBe(true);
       }
       // Forward nodes are never styled as gradients.
-      for (const [name, n] of g.nodes) if (!name.startsWith('grad/') && !name.startsWith('#')) expect(n.attrs.class).not.toContain('grad');
+      for (const [name, n] of g.nodes)
+        if (!name.startsWith('grad/') && !name.startsWith('#')) expect(n.attrs.class).not.toContain('grad');
     });
   }
 
@@ -115,26 +125,33 @@ describe('graph-run dot --backward', () => {
 });
 
 describe('placement in the labels', () => {
-  it('shows where each node runs for the graph\'s device: WebGPU, CPU fallbacks, and node requests', () => {
+  it("shows where each node runs for the graph's device: WebGPU, CPU fallbacks, and node requests", () => {
     const f = join(tmp, 'placed.yaml');
-    writeFileSync(f, [
-      'device: webgpu',
-      'inputs:\n  x: {shape: [batch, 3]}\n  y: {shape: [batch, 2]}',
-      'params:\n  w: {shape: [3, 2], init: 0.1}',
-      'nodes:',
-      '  - {name: z, op: matmul, inputs: [x, w]}',
-      '  - {name: p, op: concat, inputs: [z, z, z, z, z, z, z, z]}',
-      '  - {name: q, op: mul, inputs: [p, 2], device: cpu}',
-      'outputs: [q]',
-      'loss: {op: mean, inputs: [q]}',
-      'optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}',
-      'training: {data: {x: [[1, 2, 3]], y: [[0, 1]]}, epochs: 1}',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      f,
+      [
+        'device: webgpu',
+        'inputs:\n  x: {shape: [batch, 3]}\n  y: {shape: [batch, 2]}',
+        'params:\n  w: {shape: [3, 2], init: 0.1}',
+        'nodes:',
+        '  - {name: z, op: matmul, inputs: [x, w]}',
+        '  - {name: p, op: concat, inputs: [z, z, z, z, z, z, z, z]}',
+        '  - {name: q, op: mul, inputs: [p, 2], device: cpu}',
+        'outputs: [q]',
+        'loss: {op: mean, inputs: [q]}',
+        'optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}',
+        'training: {data: {x: [[1, 2, 3]], y: [[0, 1]]}, epochs: 1}',
+        '',
+      ].join('\n'),
+    );
     const r = cli(['dot', f, '--backward']);
     expect(r.code, r.err).toBe(0);
     const g = parseDot(r.out);
-    const at = (n: string) => g.nodes.get(n)!.attrs.label!.split('\n')[2]!.replace(/^.* · /, '');
+    const at = (n: string) =>
+      g.nodes
+        .get(n)!
+        .attrs.label!.split('\n')[2]!
+        .replace(/^.* · /, '');
     expect(at('z')).toBe('webgpu');
     expect(at('w')).toBe('webgpu');
     expect(at('p')).toBe('cpu (fallback)'); // 8 inputs and an output: more buffers than a WebGPU kernel must bind
@@ -146,7 +163,8 @@ describe('placement in the labels', () => {
     expect(at([...g.nodes.keys()].find((k) => k.startsWith('grad/z/'))!)).toBe('webgpu');
     // A CPU graph is all cpu.
     const cpu = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
-    for (const [k, n] of cpu.nodes) if (!k.startsWith('#') && n.attrs.shape !== 'plaintext') expect(n.attrs.label).toMatch(/ · cpu$/m);
+    for (const [k, n] of cpu.nodes)
+      if (!k.startsWith('#') && n.attrs.shape !== 'plaintext') expect(n.attrs.label).toMatch(/ · cpu$/m);
   });
 });
 
@@ -196,7 +214,8 @@ describe('graph-run dot --mermaid', () => {
     expect(chart.edges.length).toBe(dot.edges.length);
     for (const e of chart.edges) {
       expect(chart.nodes.has(e.from) && chart.nodes.has(e.to)).toBe(true);
-      if (e.dotted) expect(chart.classes.get('grad')!.has(e.from) || chart.nodes.get(e.from)!.shape === 'flag').toBe(true);
+      if (e.dotted)
+        expect(chart.classes.get('grad')!.has(e.from) || chart.nodes.get(e.from)!.shape === 'flag').toBe(true);
     }
     const id = (n: string) => byName.get(n)!;
     expect(chart.edges.some((e) => e.dotted && e.from === id('grad/z1/matmul11') && e.to === id('z1'))).toBe(true);

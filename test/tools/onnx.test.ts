@@ -17,8 +17,13 @@ import { readFileSync } from 'node:fs';
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-onnx-'));
 
 function cli(args: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(args, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    args,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -41,7 +46,9 @@ function randomFeed(session: Session, batch: number, seed: number, positive = fa
     const shape = session.inputShape(i.name, batch);
     const n = sizeOf(shape);
     const int = i.dtype === 'i32';
-    const data = Array.from({ length: n }, () => (int ? Math.floor(r() * 4) : positive ? 0.1 + 1.9 * r() : 4 * r() - 2));
+    const data = Array.from({ length: n }, () =>
+      int ? Math.floor(r() * 4) : positive ? 0.1 + 1.9 * r() : 4 * r() - 2,
+    );
     feed[i.name] = { shape, data, dtype: int ? 'i32' : session.float };
   }
   return feed;
@@ -59,8 +66,17 @@ async function runOrt(bytes: Uint8Array, feed: Feed, names: string[]): Promise<R
   const inputs: Record<string, ort.Tensor> = {};
   for (const name of s.inputNames) {
     const f = feed[name]!;
-    const data = f.dtype === 'i32' ? Int32Array.from(f.data) : f.dtype === 'f64' ? Float64Array.from(f.data) : Float32Array.from(f.data);
-    inputs[name] = new ort.Tensor(f.dtype === 'i32' ? 'int32' : f.dtype === 'f64' ? 'float64' : 'float32', data, f.shape);
+    const data =
+      f.dtype === 'i32'
+        ? Int32Array.from(f.data)
+        : f.dtype === 'f64'
+          ? Float64Array.from(f.data)
+          : Float32Array.from(f.data);
+    inputs[name] = new ort.Tensor(
+      f.dtype === 'i32' ? 'int32' : f.dtype === 'f64' ? 'float64' : 'float32',
+      data,
+      f.shape,
+    );
   }
   const out = await s.run(inputs);
   for (const n of names) expect(out[n], `ONNX output ${n}`).toBeDefined();
@@ -77,7 +93,10 @@ function maxRelErr(a: ArrayLike<number | bigint>, b: ArrayLike<number>): number 
 async function compare(session: Session, batch: number, seed: number, positive = false): Promise<number> {
   const feed = randomFeed(session, batch, seed, positive);
   const bytes = exportOnnx(session);
-  const ours: Record<string, Tensor> = predict(session, Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, nest(v.data, v.shape)])));
+  const ours: Record<string, Tensor> = predict(
+    session,
+    Object.fromEntries(Object.entries(feed).map(([k, v]) => [k, nest(v.data, v.shape)])),
+  );
   const theirs = await runOrt(bytes, feed, Object.keys(ours));
   let worst = 0;
   for (const [name, t] of Object.entries(ours)) {
@@ -132,55 +151,174 @@ describe('every example graph', () => {
 const cases: { name: string; yaml: string; positive?: boolean }[] = [];
 const x3 = 'inputs:\n  x: {shape: [batch, 3]}\n';
 const xy = 'inputs:\n  x: {shape: [batch, 3]}\n  y: {shape: [3]}\n';
-for (const op of ['neg', 'exp', 'sigmoid', 'tanh', 'relu', 'square', 'abs', 'sign', 'sin', 'cos', 'floor', 'softplus', 'gelu', 'stop_gradient']) {
+for (const op of [
+  'neg',
+  'exp',
+  'sigmoid',
+  'tanh',
+  'relu',
+  'square',
+  'abs',
+  'sign',
+  'sin',
+  'cos',
+  'floor',
+  'softplus',
+  'gelu',
+  'stop_gradient',
+]) {
   cases.push({ name: op, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
 }
-for (const op of ['log', 'sqrt']) cases.push({ name: op, positive: true, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
-for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greater_equal', 'less', 'less_equal', 'equal', 'not_equal']) {
-  cases.push({ name: `${op} (broadcast)`, yaml: `${xy}nodes:\n  - {name: out, op: ${op}, inputs: [x, y]}\noutputs: [out]\n` });
+for (const op of ['log', 'sqrt'])
+  cases.push({
+    name: op,
+    positive: true,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n`,
+  });
+for (const op of [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'minimum',
+  'greater',
+  'greater_equal',
+  'less',
+  'less_equal',
+  'equal',
+  'not_equal',
+]) {
+  cases.push({
+    name: `${op} (broadcast)`,
+    yaml: `${xy}nodes:\n  - {name: out, op: ${op}, inputs: [x, y]}\noutputs: [out]\n`,
+  });
 }
-cases.push({ name: 'equal (equal values)', yaml: `${x3}nodes:\n  - {name: f, op: floor, inputs: [x]}\n  - {name: out, op: equal, inputs: [f, 1]}\noutputs: [out]\n` });
-cases.push({ name: 'pow', positive: true, yaml: `${xy}nodes:\n  - {name: out, op: pow, inputs: [x, y]}\noutputs: [out]\n` });
-cases.push({ name: 'where', yaml: `inputs:\n  c: {shape: [batch, 3]}\n  x: {shape: [batch, 3]}\n  y: {shape: [3]}\nnodes:\n  - {name: p, op: greater, inputs: [c, 0]}\n  - {name: out, op: where, inputs: [p, x, y]}\noutputs: [out]\n` });
+cases.push({
+  name: 'equal (equal values)',
+  yaml: `${x3}nodes:\n  - {name: f, op: floor, inputs: [x]}\n  - {name: out, op: equal, inputs: [f, 1]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'pow',
+  positive: true,
+  yaml: `${xy}nodes:\n  - {name: out, op: pow, inputs: [x, y]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'where',
+  yaml: `inputs:\n  c: {shape: [batch, 3]}\n  x: {shape: [batch, 3]}\n  y: {shape: [3]}\nnodes:\n  - {name: p, op: greater, inputs: [c, 0]}\n  - {name: out, op: where, inputs: [p, x, y]}\noutputs: [out]\n`,
+});
 for (const op of ['sum', 'mean', 'max', 'min', 'logsumexp']) {
   cases.push({ name: `${op} (all)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
-  cases.push({ name: `${op} (axis 1)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 1}}\noutputs: [out]\n` });
-  cases.push({ name: `${op} (axis [0, -1], keepdims)`, yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: [0, -1], keepdims: true}}\noutputs: [out]\n` });
+  cases.push({
+    name: `${op} (axis 1)`,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 1}}\noutputs: [out]\n`,
+  });
+  cases.push({
+    name: `${op} (axis [0, -1], keepdims)`,
+    yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: [0, -1], keepdims: true}}\noutputs: [out]\n`,
+  });
 }
 for (const op of ['argmax', 'argmin']) {
-  cases.push({ name: `${op} (axis -1)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: -1}}\noutputs: [out]\n` });
-  cases.push({ name: `${op} (axis 0, keepdims)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 0, keepdims: true}}\noutputs: [out]\n` });
-  cases.push({ name: `${op} (flattened)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
+  cases.push({
+    name: `${op} (axis -1)`,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: -1}}\noutputs: [out]\n`,
+  });
+  cases.push({
+    name: `${op} (axis 0, keepdims)`,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 0, keepdims: true}}\noutputs: [out]\n`,
+  });
+  cases.push({
+    name: `${op} (flattened)`,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n`,
+  });
 }
 for (const op of ['softmax', 'log_softmax']) {
   cases.push({ name: op, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
-  cases.push({ name: `${op} (axis 0)`, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 0}}\noutputs: [out]\n` });
+  cases.push({
+    name: `${op} (axis 0)`,
+    yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x], attrs: {axis: 0}}\noutputs: [out]\n`,
+  });
 }
-const mm = (a: string, b: string, attrs = '') => `inputs:\n  a: {shape: ${a}}\n  b: {shape: ${b}}\nnodes:\n  - {name: out, op: matmul, inputs: [a, b]${attrs ? `, attrs: ${attrs}` : ''}}\noutputs: [out]\n`;
+const mm = (a: string, b: string, attrs = '') =>
+  `inputs:\n  a: {shape: ${a}}\n  b: {shape: ${b}}\nnodes:\n  - {name: out, op: matmul, inputs: [a, b]${attrs ? `, attrs: ${attrs}` : ''}}\noutputs: [out]\n`;
 cases.push({ name: 'matmul [batch,3]·[3,4]', yaml: mm('[batch, 3]', '[3, 4]') });
 cases.push({ name: 'matmul transposes', yaml: mm('[3, 2]', '[4, 3]', '{transpose_a: true, transpose_b: true}') });
 cases.push({ name: 'matmul 3-D · 2-D', yaml: mm('[batch, 2, 3]', '[3, 4]') });
 cases.push({ name: 'matmul 3-D · 3-D transpose_b', yaml: mm('[batch, 2, 3]', '[batch, 4, 3]', '{transpose_b: true}') });
 cases.push({ name: 'matmul vector · vector', yaml: mm('[3]', '[3]') });
 cases.push({ name: 'matmul matrix · vector', yaml: mm('[batch, 3]', '[3]') });
-cases.push({ name: 'reshape with batch', yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: reshape, inputs: [x], attrs: {shape: [batch, 6]}}\noutputs: [out]\n` });
-cases.push({ name: 'reshape with -1', yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: reshape, inputs: [x], attrs: {shape: [-1, 3]}}\noutputs: [out]\n` });
-cases.push({ name: 'transpose (default)', yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: transpose, inputs: [x]}\noutputs: [out]\n` });
-cases.push({ name: 'transpose (perm)', yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: transpose, inputs: [x], attrs: {perm: [0, 2, 1]}}\noutputs: [out]\n` });
-cases.push({ name: 'broadcast_to', yaml: `inputs:\n  x: {shape: [3]}\nnodes:\n  - {name: out, op: broadcast_to, inputs: [x], attrs: {shape: [2, 3]}}\noutputs: [out]\n` });
-cases.push({ name: 'broadcast_to with batch', yaml: `inputs:\n  x: {shape: [batch, 1]}\nnodes:\n  - {name: out, op: broadcast_to, inputs: [x], attrs: {shape: [batch, 4]}}\noutputs: [out]\n` });
-cases.push({ name: 'concat', yaml: `inputs:\n  x: {shape: [batch, 3]}\n  z: {shape: [batch, 2]}\nnodes:\n  - {name: out, op: concat, inputs: [x, z], attrs: {axis: -1}}\noutputs: [out]\n` });
-cases.push({ name: 'slice', yaml: `inputs:\n  x: {shape: [batch, 7]}\nnodes:\n  - {name: out, op: slice, inputs: [x], attrs: {axes: [1], starts: [-6], ends: [6], steps: [2]}}\noutputs: [out]\n` });
-cases.push({ name: 'slice (open end, batch axis)', yaml: `inputs:\n  x: {shape: [batch, 7]}\nnodes:\n  - {name: out, op: slice, inputs: [x], attrs: {axes: [0, 1], starts: [0, 2]}}\noutputs: [out]\n` });
-cases.push({ name: 'cast to i32 (truncates)', yaml: `${x3}nodes:\n  - {name: out, op: cast, inputs: [x], attrs: {dtype: i32}}\noutputs: [out]\n` });
-cases.push({ name: 'cast i32 to float', yaml: `inputs:\n  k: {shape: [batch, 3], dtype: i32}\nnodes:\n  - {name: out, op: cast, inputs: [k], attrs: {dtype: float}}\noutputs: [out]\n` });
-cases.push({ name: 'gather', yaml: `inputs:\n  x: {shape: [batch, 4]}\n  k: {shape: [batch, 2], dtype: i32}\nnodes:\n  - {name: out, op: gather, inputs: [x, k], attrs: {axis: 1}}\noutputs: [out]\n` });
-cases.push({ name: 'one_hot', yaml: `inputs:\n  k: {shape: [batch], dtype: i32}\nnodes:\n  - {name: out, op: one_hot, inputs: [k], attrs: {classes: 5}}\noutputs: [out]\n` });
-cases.push({ name: 'clip', yaml: `${x3}nodes:\n  - {name: out, op: clip, inputs: [x], attrs: {min: -0.5, max: 1}}\noutputs: [out]\n` });
-cases.push({ name: 'clip (max only)', yaml: `${x3}nodes:\n  - {name: out, op: clip, inputs: [x], attrs: {max: 0.25}}\noutputs: [out]\n` });
-cases.push({ name: 'leaky_relu', yaml: `${x3}nodes:\n  - {name: out, op: leaky_relu, inputs: [x], attrs: {negative_slope: 0.2}}\noutputs: [out]\n` });
-cases.push({ name: 'dropout (identity at inference)', yaml: `${x3}nodes:\n  - {name: out, op: dropout, inputs: [x], attrs: {p: 0.5}}\noutputs: [out]\n` });
-cases.push({ name: 'params, constants, several outputs renamed', yaml: `${x3}params:\n  w: {shape: [3, 2], init: {values: [[1, -2], [0.5, 3], [-1, 0.25]]}}\nnodes:\n  - {name: h, op: matmul, inputs: [x, w]}\n  - {name: s, op: mul, inputs: [h, 0.5]}\noutputs: {first: h, second: s}\n` });
+cases.push({
+  name: 'reshape with batch',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: reshape, inputs: [x], attrs: {shape: [batch, 6]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'reshape with -1',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: reshape, inputs: [x], attrs: {shape: [-1, 3]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'transpose (default)',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: transpose, inputs: [x]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'transpose (perm)',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 3]}\nnodes:\n  - {name: out, op: transpose, inputs: [x], attrs: {perm: [0, 2, 1]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'broadcast_to',
+  yaml: `inputs:\n  x: {shape: [3]}\nnodes:\n  - {name: out, op: broadcast_to, inputs: [x], attrs: {shape: [2, 3]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'broadcast_to with batch',
+  yaml: `inputs:\n  x: {shape: [batch, 1]}\nnodes:\n  - {name: out, op: broadcast_to, inputs: [x], attrs: {shape: [batch, 4]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'concat',
+  yaml: `inputs:\n  x: {shape: [batch, 3]}\n  z: {shape: [batch, 2]}\nnodes:\n  - {name: out, op: concat, inputs: [x, z], attrs: {axis: -1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'slice',
+  yaml: `inputs:\n  x: {shape: [batch, 7]}\nnodes:\n  - {name: out, op: slice, inputs: [x], attrs: {axes: [1], starts: [-6], ends: [6], steps: [2]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'slice (open end, batch axis)',
+  yaml: `inputs:\n  x: {shape: [batch, 7]}\nnodes:\n  - {name: out, op: slice, inputs: [x], attrs: {axes: [0, 1], starts: [0, 2]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'cast to i32 (truncates)',
+  yaml: `${x3}nodes:\n  - {name: out, op: cast, inputs: [x], attrs: {dtype: i32}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'cast i32 to float',
+  yaml: `inputs:\n  k: {shape: [batch, 3], dtype: i32}\nnodes:\n  - {name: out, op: cast, inputs: [k], attrs: {dtype: float}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'gather',
+  yaml: `inputs:\n  x: {shape: [batch, 4]}\n  k: {shape: [batch, 2], dtype: i32}\nnodes:\n  - {name: out, op: gather, inputs: [x, k], attrs: {axis: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'one_hot',
+  yaml: `inputs:\n  k: {shape: [batch], dtype: i32}\nnodes:\n  - {name: out, op: one_hot, inputs: [k], attrs: {classes: 5}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'clip',
+  yaml: `${x3}nodes:\n  - {name: out, op: clip, inputs: [x], attrs: {min: -0.5, max: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'clip (max only)',
+  yaml: `${x3}nodes:\n  - {name: out, op: clip, inputs: [x], attrs: {max: 0.25}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'leaky_relu',
+  yaml: `${x3}nodes:\n  - {name: out, op: leaky_relu, inputs: [x], attrs: {negative_slope: 0.2}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'dropout (identity at inference)',
+  yaml: `${x3}nodes:\n  - {name: out, op: dropout, inputs: [x], attrs: {p: 0.5}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'params, constants, several outputs renamed',
+  yaml: `${x3}params:\n  w: {shape: [3, 2], init: {values: [[1, -2], [0.5, 3], [-1, 0.25]]}}\nnodes:\n  - {name: h, op: matmul, inputs: [x, w]}\n  - {name: s, op: mul, inputs: [h, 0.5]}\noutputs: {first: h, second: s}\n`,
+});
 
 describe('each exportable op', () => {
   it('has a case here', () => {
@@ -192,7 +330,8 @@ describe('each exportable op', () => {
       const model = parseGraph(c.yaml, join(tmp, 'case.yaml'));
       const hasBatch = model.inputs.some((i) => i.shape.includes('batch'));
       await compare(compile(model), hasBatch ? 3 : 1, 11, c.positive);
-      if (c.name.startsWith('matmul') || c.name === 'one_hot') await compare(compile(model, { dtype: 'f64' }), hasBatch ? 2 : 1, 12, c.positive);
+      if (c.name.startsWith('matmul') || c.name === 'one_hot')
+        await compare(compile(model, { dtype: 'f64' }), hasBatch ? 2 : 1, 12, c.positive);
     });
   }
 });
@@ -227,7 +366,8 @@ describe('graph-run export', () => {
 
   it('an op ONNX export lacks: an error naming the node, exit 1, no file', () => {
     const f = join(tmp, 'scatter.yaml');
-    const yaml = 'inputs:\n  s: {shape: [2]}\n  k: {shape: [2], dtype: i32}\nnodes:\n  - {name: spread, op: scatter_add, inputs: [s, k], attrs: {shape: [4]}}\noutputs: [spread]\n';
+    const yaml =
+      'inputs:\n  s: {shape: [2]}\n  k: {shape: [2], dtype: i32}\nnodes:\n  - {name: spread, op: scatter_add, inputs: [s, k], attrs: {shape: [4]}}\noutputs: [spread]\n';
     writeFileSync(f, yaml);
     const out = join(tmp, 'scatter.onnx');
     const r = cli(['export', f, '--onnx', out]);

@@ -12,7 +12,8 @@ export interface XmlElement {
 const entities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 function unescapeXml(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    if (e[0] === '#')
+      return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     const v = entities[e];
     if (v === undefined) throw new Error(`unknown entity ${m}`);
     return v;
@@ -25,9 +26,18 @@ export function parseXml(src: string): XmlElement {
   const root: XmlElement = { name: '#document', attrs: {}, children: [], text: '' };
   const stack: XmlElement[] = [root];
   while (i < src.length) {
-    if (src.startsWith('<?', i)) { i = src.indexOf('?>', i) + 2; continue; }
-    if (src.startsWith('<!--', i)) { i = src.indexOf('-->', i) + 3; continue; }
-    if (src.startsWith('<!', i)) { i = src.indexOf('>', i) + 1; continue; }
+    if (src.startsWith('<?', i)) {
+      i = src.indexOf('?>', i) + 2;
+      continue;
+    }
+    if (src.startsWith('<!--', i)) {
+      i = src.indexOf('-->', i) + 3;
+      continue;
+    }
+    if (src.startsWith('<!', i)) {
+      i = src.indexOf('>', i) + 1;
+      continue;
+    }
     if (src[i] === '<' && src[i + 1] === '/') {
       const end = src.indexOf('>', i);
       const name = src.slice(i + 2, end).trim();
@@ -40,7 +50,8 @@ export function parseXml(src: string): XmlElement {
       const m = /^<([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(src.slice(i));
       if (!m) throw new Error(`bad tag at ${i}: ${src.slice(i, i + 40)}`);
       const el: XmlElement = { name: m[1]!, attrs: {}, children: [], text: '' };
-      for (const a of m[2]!.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) el.attrs[a[1]!] = unescapeXml(a[2] ?? a[3] ?? '');
+      for (const a of m[2]!.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+        el.attrs[a[1]!] = unescapeXml(a[2] ?? a[3] ?? '');
       stack[stack.length - 1]!.children.push(el);
       if (!m[3]) stack.push(el);
       i += m[0].length;
@@ -122,7 +133,10 @@ export function parseDot(src: string): DotGraph {
     expect('{');
     while (peek() !== '}') {
       const x = peek()!;
-      if (x === ';') { next(); continue; }
+      if (x === ';') {
+        next();
+        continue;
+      }
       const word = id();
       if (word === 'subgraph') {
         const name = peek() === '{' ? `#${g.subgraphs.size}` : id();
@@ -130,7 +144,10 @@ export function parseDot(src: string): DotGraph {
         body(name);
         continue;
       }
-      if ((word === 'graph' || word === 'node' || word === 'edge') && peek() === '[') { attrList(); continue; }
+      if ((word === 'graph' || word === 'node' || word === 'edge') && peek() === '[') {
+        attrList();
+        continue;
+      }
       if (peek() === '=') {
         next();
         const v = id();
@@ -138,7 +155,10 @@ export function parseDot(src: string): DotGraph {
         continue;
       }
       const chain = [word];
-      while (peek() === '->') { next(); chain.push(id()); }
+      while (peek() === '->') {
+        next();
+        chain.push(id());
+      }
       const attrs = attrList();
       if (chain.length === 1) {
         const prev = g.nodes.get(word);
@@ -162,29 +182,54 @@ export interface MermaidChart {
 
 /** Read the flowchart subset graph-run writes: node definitions, subgraphs, links, classes. */
 export function parseMermaid(src: string): MermaidChart {
-  const lines = src.split('\n').map((l) => l.trim()).filter(Boolean);
-  if (!/^flowchart (TB|TD|LR|BT|RL)$/.test(lines[0] ?? '')) throw new Error(`Mermaid: expected a flowchart header, got ${lines[0]}`);
+  const lines = src
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (!/^flowchart (TB|TD|LR|BT|RL)$/.test(lines[0] ?? ''))
+    throw new Error(`Mermaid: expected a flowchart header, got ${lines[0]}`);
   const chart: MermaidChart = { nodes: new Map(), edges: [], classes: new Map() };
   let sub: string | undefined;
   const shapes: [RegExp, string][] = [
-    [/^(\w+)\(\["(.*)"\]\)$/, 'stadium'], [/^(\w+)\[\("(.*)"\)\]$/, 'cylinder'], [/^(\w+)>"(.*)"\]$/, 'flag'], [/^(\w+)\("(.*)"\)$/, 'round'],
+    [/^(\w+)\(\["(.*)"\]\)$/, 'stadium'],
+    [/^(\w+)\[\("(.*)"\)\]$/, 'cylinder'],
+    [/^(\w+)>"(.*)"\]$/, 'flag'],
+    [/^(\w+)\("(.*)"\)$/, 'round'],
   ];
   for (const line of lines.slice(1)) {
     let m;
-    if ((m = /^subgraph (\w+)/.exec(line))) { sub = m[1]; continue; }
-    if (line === 'end') { sub = undefined; continue; }
+    if ((m = /^subgraph (\w+)/.exec(line))) {
+      sub = m[1];
+      continue;
+    }
+    if (line === 'end') {
+      sub = undefined;
+      continue;
+    }
     if (line.startsWith('classDef ')) continue;
     if ((m = /^class ([\w,]+) (\w+);$/.exec(line))) {
       chart.classes.set(m[2]!, new Set(m[1]!.split(',')));
       continue;
     }
-    if ((m = /^(\w+) --> (\w+)$/.exec(line))) { chart.edges.push({ from: m[1]!, to: m[2]!, dotted: false }); continue; }
-    if ((m = /^(\w+) -\. "([^"]*)" \.-> (\w+)$/.exec(line))) { chart.edges.push({ from: m[1]!, to: m[3]!, dotted: true, label: m[2]! }); continue; }
+    if ((m = /^(\w+) --> (\w+)$/.exec(line))) {
+      chart.edges.push({ from: m[1]!, to: m[2]!, dotted: false });
+      continue;
+    }
+    if ((m = /^(\w+) -\. "([^"]*)" \.-> (\w+)$/.exec(line))) {
+      chart.edges.push({ from: m[1]!, to: m[3]!, dotted: true, label: m[2]! });
+      continue;
+    }
     const shape = shapes.find(([r]) => r.test(line));
     if (!shape) throw new Error(`Mermaid: cannot read line: ${line}`);
     const sm = shape[0].exec(line)!;
     if (/"/.test(sm[2]!)) throw new Error(`Mermaid: unescaped quote in ${line}`);
-    const label = sm[2]!.split('<br/>').map((s) => s.replace(/#quot;/g, '"').replace(/#lt;/g, '<').replace(/#gt;/g, '>').replace(/#amp;/g, '&'));
+    const label = sm[2]!.split('<br/>').map((s) =>
+      s
+        .replace(/#quot;/g, '"')
+        .replace(/#lt;/g, '<')
+        .replace(/#gt;/g, '>')
+        .replace(/#amp;/g, '&'),
+    );
     chart.nodes.set(sm[1]!, { label, shape: shape[1], subgraph: sub });
   }
   return chart;

@@ -15,8 +15,14 @@ import { findAll, parseXml, type XmlElement } from './parsers.js';
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-progress-'));
 
 function cli(args: string[], term?: Terminal): { code: number; out: string[]; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(args, (s) => out.push(...s.split('\n')), (s) => err.push(s), term);
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    args,
+    (s) => out.push(...s.split('\n')),
+    (s) => err.push(s),
+    term,
+  );
   return { code, out, err: err.join('\n') };
 }
 
@@ -55,7 +61,9 @@ describe('progress output', () => {
     for (const d of draws) {
       const line = d.replace(/^\r/, '').replace(/\u001b\[K$/, '');
       expect([...line].length).toBeLessThanOrEqual(80);
-      expect(line).toMatch(/^epoch +\d+\/3000 [█░]{5,30} +\d+% step \d\/4 loss [\d.e-]+ [\d.kM-]+ samples\/s (\d+:)?\d+:\d\d left$/);
+      expect(line).toMatch(
+        /^epoch +\d+\/3000 [█░]{5,30} +\d+% step \d\/4 loss [\d.e-]+ [\d.kM-]+ samples\/s (\d+:)?\d+:\d\d left$/,
+      );
     }
     // The last draw is the finished state; then the bar is cleared.
     expect(draws[draws.length - 1]).toContain('epoch 3000/3000');
@@ -111,11 +119,22 @@ describe('the progress bar', () => {
   it('redraws at most every interval (a fake clock)', () => {
     let t = 0;
     const term = fakeTerminal();
-    const r = new TrainingReporter({ mode: 'bar', out: () => {}, term, epochs: 10, from: 0, batchSize: 1, samples: 4, now: () => t, interval: 100 });
-    for (let e = 0; e < 10; e++) for (let k = 0; k < 4; k++) {
-      t += 10; // 40 steps, 10 ms apart: a draw at the first step, then every 100 ms, and the last
-      r.onStep({ epoch: e, step: k, steps: 4, loss: 1 / (e + 1) });
-    }
+    const r = new TrainingReporter({
+      mode: 'bar',
+      out: () => {},
+      term,
+      epochs: 10,
+      from: 0,
+      batchSize: 1,
+      samples: 4,
+      now: () => t,
+      interval: 100,
+    });
+    for (let e = 0; e < 10; e++)
+      for (let k = 0; k < 4; k++) {
+        t += 10; // 40 steps, 10 ms apart: a draw at the first step, then every 100 ms, and the last
+        r.onStep({ epoch: e, step: k, steps: 4, loss: 1 / (e + 1) });
+      }
     expect(term.written.length).toBe(5);
     const last = term.written[4]!;
     expect(last).toContain('0:00 left');
@@ -128,12 +147,19 @@ describe('terminal loss chart', () => {
     const recs = Array.from({ length: 50 }, (_, i) => ({ epoch: i * 10, loss: 0.3 * Math.exp(-i / 8) + 0.001 }));
     const lines = lossChart(recs, { width: 40, height: 8 });
     expect(lines[0]).toContain('loss (log scale)');
-    const rows = lines.slice(1, 9).map((l) => [...l.slice(l.indexOf('┤') >= 0 ? l.indexOf('┤') + 1 : l.indexOf('│') + 1)]);
+    const rows = lines
+      .slice(1, 9)
+      .map((l) => [...l.slice(l.indexOf('┤') >= 0 ? l.indexOf('┤') + 1 : l.indexOf('│') + 1)]);
     expect(rows.every((r) => r.length === 40)).toBe(true);
     const top = (col: number) => {
       for (let y = 0; y < 32; y++) {
         const cell = rows[Math.floor(y / 4)]![col]!.charCodeAt(0) - 0x2800;
-        const bits = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][y % 4]!;
+        const bits = [
+          [0x01, 0x08],
+          [0x02, 0x10],
+          [0x04, 0x20],
+          [0x40, 0x80],
+        ][y % 4]!;
         if (cell & (bits[0]! | bits[1]!)) return y;
       }
       return 99;
@@ -151,11 +177,25 @@ function readPlot(svgText: string) {
   const svg = parseXml(svgText);
   const ticks = (cls: string) => {
     const g = findAll(svg, (e) => e.name === 'g' && e.attrs.class === cls)[0]!;
-    return { g, ticks: g.children.filter((c) => c.name === 'text' && c.attrs.class === 'tick').map((t) => ({ value: Number(t.attrs['data-value']), label: t.text, x: Number(t.attrs.x), y: Number(t.attrs.y) })) };
+    return {
+      g,
+      ticks: g.children
+        .filter((c) => c.name === 'text' && c.attrs.class === 'tick')
+        .map((t) => ({
+          value: Number(t.attrs['data-value']),
+          label: t.text,
+          x: Number(t.attrs.x),
+          y: Number(t.attrs.y),
+        })),
+    };
   };
   const series = findAll(svg, (e) => e.name === 'polyline').map((p: XmlElement) => ({
-    name: p.attrs['data-name']!, axis: p.attrs['data-axis']!,
-    points: p.attrs.points!.trim().split(/\s+/).map((s) => s.split(',').map(Number) as [number, number]),
+    name: p.attrs['data-name']!,
+    axis: p.attrs['data-axis']!,
+    points: p.attrs
+      .points!.trim()
+      .split(/\s+/)
+      .map((s) => s.split(',').map(Number) as [number, number]),
   }));
   const labels = findAll(svg, (e) => e.name === 'text' && e.attrs.class === 'label').map((t) => t.text);
   return { svg, x: ticks('x-axis'), y: ticks('y-axis'), series, labels };
@@ -182,12 +222,16 @@ describe('--plot', () => {
     expect(pts.length).toBe(losses.length);
     // The tick labels say what their data-value says, and are increasing.
     for (const t of [...p.x.ticks, ...p.y.ticks]) expect(Number(t.label)).toBeCloseTo(t.value, 10);
-    const xs = p.x.ticks, ys = p.y.ticks;
+    const xs = p.x.ticks,
+      ys = p.y.ticks;
     expect(xs.length).toBeGreaterThanOrEqual(3);
     expect(ys.length).toBeGreaterThanOrEqual(2);
     const X = fit({ v: xs[0]!.value, p: xs[0]!.x }, { v: xs[xs.length - 1]!.value, p: xs[xs.length - 1]!.x });
     // y tick labels sit 4px below their grid line (baseline); log axis: fit log10(value).
-    const Y = fit({ v: Math.log10(ys[0]!.value), p: ys[0]!.y - 4 }, { v: Math.log10(ys[ys.length - 1]!.value), p: ys[ys.length - 1]!.y - 4 });
+    const Y = fit(
+      { v: Math.log10(ys[0]!.value), p: ys[0]!.y - 4 },
+      { v: Math.log10(ys[ys.length - 1]!.value), p: ys[ys.length - 1]!.y - 4 },
+    );
     losses.forEach((l, i) => {
       expect(pts[i]![0]).toBeCloseTo(X(l.epoch), 0);
       expect(pts[i]![1]).toBeCloseTo(Y(Math.log10(l.loss)), 0);
@@ -203,9 +247,18 @@ describe('--plot', () => {
   });
 
   it('draws validation loss on the loss axis and accuracy on a right axis, linear when the range is small', () => {
-    const recs = Array.from({ length: 11 }, (_, i) => ({ epoch: i, loss: 1 - i * 0.05, val_loss: 1.1 - i * 0.04, accuracy: 0.5 + i * 0.04 }));
+    const recs = Array.from({ length: 11 }, (_, i) => ({
+      epoch: i,
+      loss: 1 - i * 0.05,
+      val_loss: 1.1 - i * 0.04,
+      accuracy: 0.5 + i * 0.04,
+    }));
     const p = readPlot(plotSvg(recs as never, { title: 't' }));
-    expect(p.series.map((s) => [s.name, s.axis])).toEqual([['loss', 'left'], ['val_loss', 'left'], ['accuracy', 'right']]);
+    expect(p.series.map((s) => [s.name, s.axis])).toEqual([
+      ['loss', 'left'],
+      ['val_loss', 'left'],
+      ['accuracy', 'right'],
+    ]);
     expect(p.y.g.attrs['data-scale']).toBe('linear');
     expect(p.labels).toContain('loss, val_loss');
     expect(p.labels).toContain('accuracy');
@@ -217,7 +270,9 @@ describe('--plot', () => {
       expect(p.series[1]!.points[i]![1]).toBeCloseTo(Y(r.val_loss), 0);
     });
     const y2 = findAll(p.svg, (e) => e.name === 'g' && e.attrs.class === 'y2-axis')[0]!;
-    const t2 = y2.children.filter((c) => c.attrs.class === 'tick').map((t) => ({ v: Number(t.attrs['data-value']), p: Number(t.attrs.y) - 4 }));
+    const t2 = y2.children
+      .filter((c) => c.attrs.class === 'tick')
+      .map((t) => ({ v: Number(t.attrs['data-value']), p: Number(t.attrs.y) - 4 }));
     const A = fit(t2[0]!, t2[t2.length - 1]!);
     recs.forEach((r, i) => expect(p.series[2]!.points[i]![1]).toBeCloseTo(A(r.accuracy), 0));
   });

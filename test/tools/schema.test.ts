@@ -20,7 +20,11 @@ function at(pointer: string): S {
 }
 
 /** Every field: each entry of a `properties` object, outside `if` (a condition, not a field). */
-function fields(node: unknown, pointer: string, out: { pointer: string; schema: S }[] = []): { pointer: string; schema: S }[] {
+function fields(
+  node: unknown,
+  pointer: string,
+  out: { pointer: string; schema: S }[] = [],
+): { pointer: string; schema: S }[] {
   if (!node || typeof node !== 'object' || Array.isArray(node)) return out;
   for (const [k, v] of Object.entries(node as S)) {
     if (k === 'if' || k === 'examples' || k === 'default' || k === 'const' || k === 'enum') continue;
@@ -45,7 +49,12 @@ describe('schemas/graph.schema.json', () => {
 
   it('gives every field a description and examples', () => {
     expect(all.length).toBeGreaterThan(80);
-    const missing = all.filter((f) => typeof doc(f.schema, 'description') !== 'string' || !Array.isArray(doc(f.schema, 'examples')) || !(doc(f.schema, 'examples') as unknown[]).length);
+    const missing = all.filter(
+      (f) =>
+        typeof doc(f.schema, 'description') !== 'string' ||
+        !Array.isArray(doc(f.schema, 'examples')) ||
+        !(doc(f.schema, 'examples') as unknown[]).length,
+    );
     expect(missing.map((f) => f.pointer)).toEqual([]);
   });
 
@@ -56,15 +65,19 @@ describe('schemas/graph.schema.json', () => {
     for (const f of all) {
       const examples = doc(f.schema, 'examples') as unknown[];
       const validate = ajv.compile({ $ref: `graph#${f.pointer}` });
-      for (const e of examples) if (!validate(e)) bad.push(`${f.pointer}: ${JSON.stringify(e)}: ${ajv.errorsText(validate.errors)}`);
+      for (const e of examples)
+        if (!validate(e)) bad.push(`${f.pointer}: ${JSON.stringify(e)}: ${ajv.errorsText(validate.errors)}`);
     }
     expect(bad).toEqual([]);
   });
 
-  it('offers every op for a node\'s `op` (completion), and only ops', () => {
+  it("offers every op for a node's `op` (completion), and only ops", () => {
     const op = at('/definitions/node/else/properties/op');
     // A new op needs its name here too (sorted as userOpNames), so editors complete it.
-    expect(op.examples, 'schemas/graph.schema.json definitions.node.else.properties.op.examples should list userOpNames').toEqual([...userOpNames]);
+    expect(
+      op.examples,
+      'schemas/graph.schema.json definitions.node.else.properties.op.examples should list userOpNames',
+    ).toEqual([...userOpNames]);
   });
 
   it('has the $id the docs point editors at', () => {
@@ -92,9 +105,17 @@ describe('example graphs', () => {
 
 describe('the npm package', () => {
   it('ships the schema and exports it as graph-run/schemas/graph.schema.json', () => {
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[]; exports: Record<string, unknown> };
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      files: string[];
+      exports: Record<string, unknown>;
+    };
     expect(pkg.exports['./schemas/*']).toBe('./schemas/*');
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as { files: { path: string }[] }[];
     expect(packed[0]!.files.map((f) => f.path)).toContain('schemas/graph.schema.json');
   });
 });

@@ -8,8 +8,13 @@ import { main } from '../../runtime/cli/main.js';
 import { compile, loadGraph, trace, type Trace } from '../../runtime/index.js';
 
 function cli(...argv: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [], err: string[] = [];
-  const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+  const out: string[] = [],
+    err: string[] = [];
+  const code = main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -22,26 +27,65 @@ describe('graph-run trace', () => {
     expect(lines[0]).toBe('gender (graphs/gender.yaml, f32): step 1 of 4000, epoch 0, batch 0: sample 0 of 4');
     expect(lines[1]).toMatch(/^loss 0\.2048\d+ \(node loss\/loss\)$/);
     expect(r.out).toMatch(/^ {2}z1 +\.?= x · w1ᵀ +\[1x2\] \[-0\.3, -0\.3\]$/m);
-    expect(r.out).toMatch(/^ {2}d loss \/ d w1 +matmul at z1: dyᵀ · x +\[2x2\] \[0\.0111\d*, 0\.00555\d*, 0\.0111\d*, 0\.00555\d*\]$/m);
-    expect(r.out).toMatch(/^ {2}d loss \/ d s2 = d loss \/ d z2 +sigmoid at o: dy \* o \* \(1 - o\) +\[1x1\] \[-0\.2242\d*\]$/m);
-    expect(r.out).toContain('updates, applied after the step:\n  w1 = w1 - 0.1 * grad(w1)\n      before  [2x2] [0.1, 0.1, 0.1, 0.1]');
+    expect(r.out).toMatch(
+      /^ {2}d loss \/ d w1 +matmul at z1: dyᵀ · x +\[2x2\] \[0\.0111\d*, 0\.00555\d*, 0\.0111\d*, 0\.00555\d*\]$/m,
+    );
+    expect(r.out).toMatch(
+      /^ {2}d loss \/ d s2 = d loss \/ d z2 +sigmoid at o: dy \* o \* \(1 - o\) +\[1x1\] \[-0\.2242\d*\]$/m,
+    );
+    expect(r.out).toContain(
+      'updates, applied after the step:\n  w1 = w1 - 0.1 * grad(w1)\n      before  [2x2] [0.1, 0.1, 0.1, 0.1]',
+    );
     // Compact values: no node names; --full adds them and nests values by shape.
     expect(r.out).not.toContain('grad/z1/matmul11');
     const full = cli('trace', 'graphs/gender.yaml', '--full', '--dtype', 'f64');
     expect(full.code).toBe(0);
-    expect(full.out).toMatch(/matmul at z1: dyᵀ · x +grad\/z1\/matmul11 +\[2x2\] \[\[0\.0111\d*, 0\.00555\d*\], \[0\.0111\d*, 0\.00555\d*\]\]/);
+    expect(full.out).toMatch(
+      /matmul at z1: dyᵀ · x +grad\/z1\/matmul11 +\[2x2\] \[\[0\.0111\d*, 0\.00555\d*\], \[0\.0111\d*, 0\.00555\d*\]\]/,
+    );
   });
 
-  it('--json prints the library\'s trace as one JSON document', () => {
+  it("--json prints the library's trace as one JSON document", () => {
     const r = cli('trace', 'graphs/gender.yaml', '--json', '--step', '3', '--dtype', 'f64');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as Trace;
     const lib = trace(compile(loadGraph('graphs/gender.yaml'), { dtype: 'f64' }), { step: 3 });
     expect(doc).toEqual(JSON.parse(JSON.stringify(lib)));
-    expect(doc).toMatchObject({ step: 3, steps: 4000, epoch: 0, batchIndex: 2, rows: { start: 2, count: 1 }, dtype: 'f64', sample: null });
-    expect(Object.keys(doc)).toEqual(['file', 'name', 'dtype', 'step', 'steps', 'epoch', 'batchIndex', 'rows', 'samples', 'sample', 'loss', 'forward', 'reverse', 'updates']);
+    expect(doc).toMatchObject({
+      step: 3,
+      steps: 4000,
+      epoch: 0,
+      batchIndex: 2,
+      rows: { start: 2, count: 1 },
+      dtype: 'f64',
+      sample: null,
+    });
+    expect(Object.keys(doc)).toEqual([
+      'file',
+      'name',
+      'dtype',
+      'step',
+      'steps',
+      'epoch',
+      'batchIndex',
+      'rows',
+      'samples',
+      'sample',
+      'loss',
+      'forward',
+      'reverse',
+      'updates',
+    ]);
     const w1 = doc.reverse.find((n) => n.label === 'd loss / d w1')!;
-    expect(w1).toMatchObject({ name: 'grad/z1/matmul11', op: 'matmul', role: 'gradient', gradientOf: ['w1'], from: 'z1', rule: 'matmul', formula: 'dyᵀ · x' });
+    expect(w1).toMatchObject({
+      name: 'grad/z1/matmul11',
+      op: 'matmul',
+      role: 'gradient',
+      gradientOf: ['w1'],
+      from: 'z1',
+      rule: 'matmul',
+      formula: 'dyᵀ · x',
+    });
     expect(w1.value.shape).toEqual([2, 2]);
     expect(doc.updates.find((u) => u.param === 'w1')!.gradient).toEqual(w1.value);
   });
@@ -53,8 +97,14 @@ describe('graph-run trace', () => {
   });
 
   it.each([
-    [['--step', '4001'], 'graph-run: step 4001 is beyond the training: graphs/gender.yaml trains for 4000 steps (1000 epochs of 4 batches)'],
-    [['--step', '9', '--epochs', '2'], 'graph-run: step 9 is beyond the training: graphs/gender.yaml trains for 8 steps (2 epochs of 4 batches)'],
+    [
+      ['--step', '4001'],
+      'graph-run: step 4001 is beyond the training: graphs/gender.yaml trains for 4000 steps (1000 epochs of 4 batches)',
+    ],
+    [
+      ['--step', '9', '--epochs', '2'],
+      'graph-run: step 9 is beyond the training: graphs/gender.yaml trains for 8 steps (2 epochs of 4 batches)',
+    ],
     [['--sample', '4'], 'graph-run: sample 4 is beyond the data: graphs/gender.yaml has 4 samples (0 to 3)'],
     [['--step', '0'], 'graph-run: --step must be a whole number >= 1, got "0"'],
     [['--step', '1.5'], 'graph-run: --step must be a whole number >= 1, got "1.5"'],
@@ -73,6 +123,8 @@ describe('graph-run trace', () => {
     expect(run.err).toContain('--step, --sample and --full belong to graph-run trace');
     const noLoss = cli('trace', 'graphs/autograd.yaml');
     expect(noLoss.code).toBe(2);
-    expect(noLoss.err.split('\n')[0]).toBe('graph-run: graphs/autograd.yaml has no loss: there is no training step to trace');
+    expect(noLoss.err.split('\n')[0]).toBe(
+      'graph-run: graphs/autograd.yaml has no loss: there is no training step to trace',
+    );
   });
 });

@@ -14,7 +14,8 @@ function close(got: TraceValue | number[] | undefined, want: number[], tol: numb
   want.forEach((w, i) => {
     const d = Math.abs(data[i]! - w);
     // Relative to the value's size, absolute below 1 (gradients here are 1e-3 to 1).
-    if (!(d <= tol * Math.max(1, Math.abs(w)))) throw new Error(`${what}[${i}]: got ${data[i]}, by hand ${w}, |diff| ${d}`);
+    if (!(d <= tol * Math.max(1, Math.abs(w))))
+      throw new Error(`${what}[${i}]: got ${data[i]}, by hand ${w}, |diff| ${d}`);
   });
 }
 
@@ -37,7 +38,8 @@ const fwd = (t: Trace, name: string) => t.forward.find((n) => n.name === name)!.
 
 /** Every number the trace shows for one step, against the hand derivation of the same step. */
 function expectMatchesHand(t: Trace, before: HandNet, sample: number, tol: number): void {
-  const x = DATA[sample]!, y = Y[sample]!;
+  const x = DATA[sample]!,
+    y = Y[sample]!;
   const h: HandStep = handStep(before, x, y);
   // Forward: the batch, the parameters as read, each neuron's sum and activation, the loss.
   close(fwd(t, 'x'), [...x], tol, 'x');
@@ -84,11 +86,21 @@ describe.each([
   it('step 1 (Alice): every forward value, gradient and update matches the hand derivation', () => {
     const s = session();
     const t = trace(s);
-    expect(t).toMatchObject({ step: 1, steps: 4000, epoch: 0, batchIndex: 0, rows: { start: 0, count: 1 }, samples: 4, sample: null, dtype });
+    expect(t).toMatchObject({
+      step: 1,
+      steps: 4000,
+      epoch: 0,
+      batchIndex: 0,
+      rows: { start: 0, count: 1 },
+      samples: 4,
+      sample: null,
+      dtype,
+    });
     expectMatchesHand(t, freshNet(), 0, tol);
     // The session is left after the traced step: its parameters are the updated ones.
     const after = asTensors(handAfter(1));
-    for (const [name, v] of Object.entries(s.parameters())) close(Array.from(v.data), after[name as 'w1']!, tol, `session ${name}`);
+    for (const [name, v] of Object.entries(s.parameters()))
+      close(Array.from(v.data), after[name as 'w1']!, tol, `session ${name}`);
   });
 
   it('step 7 (epoch 1, Charlie): the six steps before run as training runs them', () => {
@@ -123,13 +135,20 @@ describe('trace data for the pictures', () => {
     const graph = s.trainGraph(1, false).built.graph;
     const nodes = traceByNode(t);
     for (const r of t.reverse) expect(graph.has(r.name), r.name).toBe(true);
-    expect(nodes.get('grad/z1/matmul11')).toMatchObject({ label: 'd loss / d w1', rule: 'matmul', formula: 'dyᵀ · x', section: 'reverse' });
+    expect(nodes.get('grad/z1/matmul11')).toMatchObject({
+      label: 'd loss / d w1',
+      rule: 'matmul',
+      formula: 'dyᵀ · x',
+      section: 'reverse',
+    });
     expect(nodes.get('h')).toMatchObject({ formula: 'sigmoid(s1)', section: 'forward' });
     expect(nodes.get('optimizer/w1/updated')).toMatchObject({ formula: 'w1 - 0.1 * grad(w1)', section: 'optimizer' });
   });
 
-  it('names each gradient\'s rule and formula as the tutorial reads it', () => {
-    const rules = Object.fromEntries(t.reverse.map((r) => [r.label, `${r.rule}${r.from ? ` at ${r.from}` : ''}: ${r.formula}`]));
+  it("names each gradient's rule and formula as the tutorial reads it", () => {
+    const rules = Object.fromEntries(
+      t.reverse.map((r) => [r.label, `${r.rule}${r.from ? ` at ${r.from}` : ''}: ${r.formula}`]),
+    );
     expect(rules).toMatchObject({
       'd loss / d s2 = d loss / d z2': 'sigmoid at o: dy * o * (1 - o)',
       'd loss / d h': 'matmul at z2: dy · w2',
@@ -138,13 +157,59 @@ describe('trace data for the pictures', () => {
       'd loss / d `loss/diff` = d loss / d pred': 'square at loss/squared: dy * (`loss/diff` * 2)',
     });
     expect(t.reverse.map((r) => r.role)).toEqual([
-      'seed', 'intermediate', 'gradient', 'intermediate', 'gradient', 'gradient', 'gradient', 'gradient', 'gradient', 'gradient', 'gradient', 'gradient', 'gradient',
+      'seed',
+      'intermediate',
+      'gradient',
+      'intermediate',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
+      'gradient',
     ]);
   });
 
   it('lists forward nodes in topological order: inputs, parameters, network, loss', () => {
-    expect(t.forward.map((n) => n.name)).toEqual(['x', 'y', 'w1', 'b1', 'w2', 'b2', 'z1', 's1', 'h', 'z2', 's2', 'o', 'pred', 'loss/diff', 'loss/squared', 'loss/loss']);
-    expect(t.forward.map((n) => n.part)).toEqual(['input', 'input', 'param', 'param', 'param', 'param', 'network', 'network', 'network', 'network', 'network', 'network', 'network', 'loss', 'loss', 'loss']);
+    expect(t.forward.map((n) => n.name)).toEqual([
+      'x',
+      'y',
+      'w1',
+      'b1',
+      'w2',
+      'b2',
+      'z1',
+      's1',
+      'h',
+      'z2',
+      's2',
+      'o',
+      'pred',
+      'loss/diff',
+      'loss/squared',
+      'loss/loss',
+    ]);
+    expect(t.forward.map((n) => n.part)).toEqual([
+      'input',
+      'input',
+      'param',
+      'param',
+      'param',
+      'param',
+      'network',
+      'network',
+      'network',
+      'network',
+      'network',
+      'network',
+      'network',
+      'loss',
+      'loss',
+      'loss',
+    ]);
     expect(t.forward.find((n) => n.name === 'z1')!.formula).toBe('x · w1ᵀ');
   });
 });

@@ -10,21 +10,47 @@ export const derivSigmoid = (x: number): number => {
 
 /** The tutorial's parameters: w1..w6, b1..b3, all 0.1 at the start. */
 export interface HandNet {
-  w1: number; w2: number; w3: number; w4: number; w5: number; w6: number;
-  b1: number; b2: number; b3: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  w4: number;
+  w5: number;
+  w6: number;
+  b1: number;
+  b2: number;
+  b3: number;
 }
 
-export const freshNet = (): HandNet => ({ w1: 0.1, w2: 0.1, w3: 0.1, w4: 0.1, w5: 0.1, w6: 0.1, b1: 0.1, b2: 0.1, b3: 0.1 });
+export const freshNet = (): HandNet => ({
+  w1: 0.1,
+  w2: 0.1,
+  w3: 0.1,
+  w4: 0.1,
+  w5: 0.1,
+  w6: 0.1,
+  b1: 0.1,
+  b2: 0.1,
+  b3: 0.1,
+});
 
 /** One sample's forward values and d L / d every parameter, exactly as the tutorial derives them. */
 export interface HandStep {
-  sumH1: number; h1: number; sumH2: number; h2: number; sumO1: number; o1: number;
+  sumH1: number;
+  h1: number;
+  sumH2: number;
+  h2: number;
+  sumO1: number;
+  o1: number;
   loss: number;
   dLdYpred: number;
   /** d L / d each parameter: d_L_d_ypred times the chain of partials. */
   grads: HandNet;
   /** Gradients the trace labels on the way: d L / d sum_o1, d L / d h1, d L / d h2, d L / d sum_h1, d L / d sum_h2. */
-  dLdSumO1: number; dLdH1: number; dLdH2: number; dLdSumH1: number; dLdSumH2: number;
+  dLdSumO1: number;
+  dLdH1: number;
+  dLdH2: number;
+  dLdSumH1: number;
+  dLdSumH2: number;
 }
 
 export function handStep(n: HandNet, x: [number, number], yTrue: number): HandStep {
@@ -51,13 +77,24 @@ export function handStep(n: HandNet, x: [number, number], yTrue: number): HandSt
   const dH2DW4 = x[1] * derivSigmoid(sumH2);
   const dH2DB2 = derivSigmoid(sumH2);
   return {
-    sumH1, h1, sumH2, h2, sumO1, o1,
+    sumH1,
+    h1,
+    sumH2,
+    h2,
+    sumO1,
+    o1,
     loss: (yTrue - yPred) ** 2,
     dLdYpred,
     grads: {
-      w1: dLdYpred * dYpredDH1 * dH1DW1, w2: dLdYpred * dYpredDH1 * dH1DW2, b1: dLdYpred * dYpredDH1 * dH1DB1,
-      w3: dLdYpred * dYpredDH2 * dH2DW3, w4: dLdYpred * dYpredDH2 * dH2DW4, b2: dLdYpred * dYpredDH2 * dH2DB2,
-      w5: dLdYpred * dYpredDW5, w6: dLdYpred * dYpredDW6, b3: dLdYpred * dYpredDB3,
+      w1: dLdYpred * dYpredDH1 * dH1DW1,
+      w2: dLdYpred * dYpredDH1 * dH1DW2,
+      b1: dLdYpred * dYpredDH1 * dH1DB1,
+      w3: dLdYpred * dYpredDH2 * dH2DW3,
+      w4: dLdYpred * dYpredDH2 * dH2DW4,
+      b2: dLdYpred * dYpredDH2 * dH2DB2,
+      w5: dLdYpred * dYpredDW5,
+      w6: dLdYpred * dYpredDW6,
+      b3: dLdYpred * dYpredDB3,
     },
     dLdSumO1: dLdYpred * derivSigmoid(sumO1),
     dLdH1: dLdYpred * dYpredDH1,
@@ -80,5 +117,10 @@ export function asTensors(n: HandNet): Record<'w1' | 'b1' | 'w2' | 'b2', number[
 }
 
 /** The tutorial's data: Alice, Bob, Charlie, Diana. */
-export const DATA: [number, number][] = [[-2, -1], [25, 6], [17, 4], [-15, -6]];
+export const DATA: [number, number][] = [
+  [-2, -1],
+  [25, 6],
+  [17, 4],
+  [-15, -6],
+];
 export const Y = [1, 0, 0, 1];

@@ -26,11 +26,18 @@ describe('trace labels with fan-out and batches', () => {
     const h = byHand([1, 2], [0, 1], 0.5);
     const total = node(t, 'd loss / d a');
     expect(total).toHaveLength(1);
-    expect(total[0]).toMatchObject({ role: 'gradient', rule: 'sum over uses', formula: 'grad(a via c) + grad(a via b) + grad(a via b)' });
+    expect(total[0]).toMatchObject({
+      role: 'gradient',
+      rule: 'sum over uses',
+      formula: 'grad(a via c) + grad(a via b) + grad(a via b)',
+    });
     expect(total[0]!.value.data).toEqual(h.da);
     // Two contributions through b (a * a: one per operand), each dy * a.
     const parts = node(t, 'part of d loss / d a (through b)');
-    expect(parts.map((p) => [p.role, p.partOf, p.formula])).toEqual([['contribution', 'a', 'dy * a'], ['contribution', 'a', 'dy * a']]);
+    expect(parts.map((p) => [p.role, p.partOf, p.formula])).toEqual([
+      ['contribution', 'a', 'dy * a'],
+      ['contribution', 'a', 'dy * a'],
+    ]);
     for (const p of parts) expect(p.value.data).toEqual(h.throughB);
     expect(node(t, 'partial sum of d loss / d a')[0]).toMatchObject({ role: 'partial-sum', partOf: 'a' });
     // The contribution through c is d loss / d c itself (add passes dy through): one node, three names.
@@ -50,10 +57,20 @@ describe('trace labels with fan-out and batches', () => {
   });
 
   it('counts steps over epochs of ceil(3 / 2) = 2 batches: 4 steps in all', () => {
-    expect(trace(session(), { step: 4 })).toMatchObject({ step: 4, steps: 4, epoch: 1, batchIndex: 1, rows: { start: 2, count: 1 } });
+    expect(trace(session(), { step: 4 })).toMatchObject({
+      step: 4,
+      steps: 4,
+      epoch: 1,
+      batchIndex: 1,
+      rows: { start: 2, count: 1 },
+    });
     expect(() => trace(session(), { step: 5 })).toThrow(UsageError);
-    expect(() => trace(session(), { step: 5 })).toThrow('step 5 is beyond the training: test/trace/fixtures/fanout.yaml trains for 4 steps (2 epochs of 2 batches)');
-    expect(() => trace(session(), { sample: 3 })).toThrow('sample 3 is beyond the data: test/trace/fixtures/fanout.yaml has 3 samples (0 to 2)');
+    expect(() => trace(session(), { step: 5 })).toThrow(
+      'step 5 is beyond the training: test/trace/fixtures/fanout.yaml trains for 4 steps (2 epochs of 2 batches)',
+    );
+    expect(() => trace(session(), { sample: 3 })).toThrow(
+      'sample 3 is beyond the data: test/trace/fixtures/fanout.yaml has 3 samples (0 to 2)',
+    );
     expect(() => trace(session(), { step: 0 })).toThrow(UsageError);
     expect(() => trace(session(), { step: 3, epochs: 1 })).toThrow('trains for 2 steps (1 epoch of 2 batches)');
   });
@@ -75,7 +92,12 @@ describe('trace of an optimizer with state', () => {
     expect(w!.state[0]!.before.data[0]).toBeCloseTo(-4, 12);
     expect(w!.state[0]!.after.data[0]).toBeCloseTo(0.9 * -4 - 7.2, 12);
     expect(b!.state[0]!.after.data[0]).toBeCloseTo(0.9 * -4 - 3.6, 12);
-    expect(w!.nodes.map((n) => n.name)).toEqual(['optimizer/w/scaled', 'optimizer/w/v_next', 'optimizer/w/step', 'optimizer/w/updated']);
+    expect(w!.nodes.map((n) => n.name)).toEqual([
+      'optimizer/w/scaled',
+      'optimizer/w/v_next',
+      'optimizer/w/step',
+      'optimizer/w/updated',
+    ]);
     // The optimizer state is not a forward value.
     expect(t.forward.map((n) => n.name)).not.toContain('optimizer/w/velocity');
     expect(formatTrace(t)).toContain('      velocity after   -10.8  = 0.9 * velocity + grad(w)');

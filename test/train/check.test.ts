@@ -7,13 +7,28 @@ import { checkGradients, formatCheck } from '../../runtime/check/gradcheck.js';
 
 function graphsIn(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === 'lib' || e.name === 'data' ? [] : graphsIn(`${dir}/${e.name}`)) : e.name.endsWith('.yaml') ? [`${dir}/${e.name}`] : []);
+    e.isDirectory()
+      ? e.name === 'lib' || e.name === 'data'
+        ? []
+        : graphsIn(`${dir}/${e.name}`)
+      : e.name.endsWith('.yaml')
+        ? [`${dir}/${e.name}`]
+        : [],
+  );
 }
 
 describe('gradient check of every graph in graphs/', () => {
   const files = graphsIn('graphs');
   it('finds the example graphs', () => {
-    expect(files).toEqual(expect.arrayContaining(['graphs/gender.yaml', 'graphs/xor.yaml', 'graphs/blobs.yaml', 'graphs/linreg.yaml', 'graphs/mlp_dropout.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'graphs/gender.yaml',
+        'graphs/xor.yaml',
+        'graphs/blobs.yaml',
+        'graphs/linreg.yaml',
+        'graphs/mlp_dropout.yaml',
+      ]),
+    );
   });
   it.each(files)('%s', (file) => {
     const r = checkGradients(loadGraph(file));
@@ -25,7 +40,9 @@ describe('gradient check of every graph in graphs/', () => {
 
 describe('the gradient check can fail', () => {
   it('reports a gradient the reverse graph gets wrong (stop_gradient hides a real dependence)', () => {
-    const r = checkGradients(parseGraph(`graph-run: 1
+    const r = checkGradients(
+      parseGraph(
+        `graph-run: 1
 params:
   w: {shape: [3], init: {values: [0.5, -1, 2]}}
 nodes:
@@ -35,7 +52,10 @@ nodes:
 outputs: [L]
 feed: {}
 gradients: {of: L, wrt: [w]}
-`, 'wrong.yaml'));
+`,
+        'wrong.yaml',
+      ),
+    );
     expect(r.ok).toBe(false);
     expect(r.rows[0]!.maxAbs).toBeGreaterThan(0.4);
     expect(formatCheck(r)).toMatch(/FAIL/);
@@ -56,13 +76,28 @@ describe('graph-run check (CLI)', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const lines: string[] = [];
-    expect(main(['check', 'graphs/xor.yaml'], (s) => lines.push(s), (s) => lines.push(s))).toBe(0);
+    expect(
+      main(
+        ['check', 'graphs/xor.yaml'],
+        (s) => lines.push(s),
+        (s) => lines.push(s),
+      ),
+    ).toBe(0);
     expect(lines.join('\n')).toMatch(/^w1\s+8\s+8 elements\s+\S+\s+\S+\s+ok$/m);
     const dir = mkdtempSync(join(tmpdir(), 'graph-run-check-'));
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'graph-run: 1\nparams:\n  w: {shape: [2], init: {values: [1, 2]}}\nnodes:\n  - {name: c, op: stop_gradient, inputs: [w]}\n  - {name: y, op: mul, inputs: [w, c]}\n  - {name: L, op: sum, inputs: [y]}\noutputs: [L]\nfeed: {}\ngradients: {of: L, wrt: [w]}\n');
+    writeFileSync(
+      bad,
+      'graph-run: 1\nparams:\n  w: {shape: [2], init: {values: [1, 2]}}\nnodes:\n  - {name: c, op: stop_gradient, inputs: [w]}\n  - {name: y, op: mul, inputs: [w, c]}\n  - {name: L, op: sum, inputs: [y]}\noutputs: [L]\nfeed: {}\ngradients: {of: L, wrt: [w]}\n',
+    );
     const out: string[] = [];
-    expect(main(['check', bad], (s) => out.push(s), (s) => out.push(s))).toBe(1);
+    expect(
+      main(
+        ['check', bad],
+        (s) => out.push(s),
+        (s) => out.push(s),
+      ),
+    ).toBe(1);
     expect(out.join('\n')).toMatch(/FAIL/);
   });
 });
@@ -74,14 +109,26 @@ describe('graph-run grad on a graph with dropout', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const out: string[] = [];
-    expect(main(['grad', 'graphs/mlp_dropout.yaml'], (s) => out.push(s), (s) => out.push(s))).toBe(0);
+    expect(
+      main(
+        ['grad', 'graphs/mlp_dropout.yaml'],
+        (s) => out.push(s),
+        (s) => out.push(s),
+      ),
+    ).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/op: dropout_grad, inputs: \[[^\]]+, __step\]/);
     expect(text).toMatch(/^\s+__step: 1$/m);
     const file = join(mkdtempSync(join(tmpdir(), 'graph-run-grad-')), 'g.yaml');
     writeFileSync(file, text);
     const run: string[] = [];
-    expect(main([file, '--quiet'], (s) => run.push(s), (s) => run.push(s))).toBe(0);
+    expect(
+      main(
+        [file, '--quiet'],
+        (s) => run.push(s),
+        (s) => run.push(s),
+      ),
+    ).toBe(0);
     expect(run.join('\n')).toMatch(/d_w1/);
   });
 });

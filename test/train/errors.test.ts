@@ -5,7 +5,15 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AttrError, compile, DataError, GraphErrors, loadGraph, NameError, type GraphError } from '../../runtime/index.js';
+import {
+  AttrError,
+  compile,
+  DataError,
+  GraphErrors,
+  loadGraph,
+  NameError,
+  type GraphError,
+} from '../../runtime/index.js';
 import { main } from '../../runtime/cli/main.js';
 
 const fx = (name: string) => `test/train/fixtures/${name}`;
@@ -21,7 +29,12 @@ function errorsOf(name: string): GraphError[] {
   throw new Error(`${name}: no error`);
 }
 
-function expectOne(name: string, cls: new (...a: never[]) => GraphError, at: { file: string; line: number; col: number }, message: RegExp): GraphError {
+function expectOne(
+  name: string,
+  cls: new (...a: never[]) => GraphError,
+  at: { file: string; line: number; col: number },
+  message: RegExp,
+): GraphError {
   const errs = errorsOf(name);
   expect(errs.map((e) => `${e.file}:${e.line}:${e.col}: ${e.kind}: ${e.message}`)).toHaveLength(1);
   const e = errs[0]!;
@@ -33,23 +46,53 @@ function expectOne(name: string, cls: new (...a: never[]) => GraphError, at: { f
 
 describe('bad training data and settings', () => {
   it('a non-numeric CSV value, at its row and column in the CSV file', () => {
-    expectOne('csv-non-numeric.yaml', DataError, { file: fx('data/non-numeric.csv'), line: 4, col: 6 }, /"abc" in column "x2" is not a number/);
+    expectOne(
+      'csv-non-numeric.yaml',
+      DataError,
+      { file: fx('data/non-numeric.csv'), line: 4, col: 6 },
+      /"abc" in column "x2" is not a number/,
+    );
   });
   it('a missing CSV value, at its row and column', () => {
-    expectOne('csv-missing.yaml', DataError, { file: fx('data/missing.csv'), line: 3, col: 6 }, /missing value in column "x2"/);
+    expectOne(
+      'csv-missing.yaml',
+      DataError,
+      { file: fx('data/missing.csv'), line: 3, col: 6 },
+      /missing value in column "x2"/,
+    );
   });
   it('a non-numeric field of a JSON record, at the field', () => {
-    expectOne('json-non-numeric.yaml', DataError, { file: fx('data/records.json'), line: 1, col: 53 }, /field "x2" of record 1 is not a number/);
+    expectOne(
+      'json-non-numeric.yaml',
+      DataError,
+      { file: fx('data/records.json'), line: 1, col: 53 },
+      /field "x2" of record 1 is not a number/,
+    );
   });
   it('a label outside the class range, at the label in the CSV file', () => {
-    expectOne('csv-labels.yaml', DataError, { file: fx('data/labels.csv'), line: 4, col: 11 }, /label 3 in row 2 of "label" is outside the 3 classes \[0, 3\)/);
+    expectOne(
+      'csv-labels.yaml',
+      DataError,
+      { file: fx('data/labels.csv'), line: 4, col: 11 },
+      /label 3 in row 2 of "label" is outside the 3 classes \[0, 3\)/,
+    );
   });
   it('a column name that does not exist, at the name in the graph, with a suggestion', () => {
-    const e = expectOne('unknown-column.yaml', NameError, { file: fx('unknown-column.yaml'), line: 16, col: 23 }, /has no column "x3" \(for input "x"\)/);
+    const e = expectOne(
+      'unknown-column.yaml',
+      NameError,
+      { file: fx('unknown-column.yaml'), line: 16, col: 23 },
+      /has no column "x3" \(for input "x"\)/,
+    );
     expect(e.hint).toMatch(/did you mean "x1"/);
   });
   it('a batch size larger than the data in the file, at batch_size', () => {
-    expectOne('batch-file.yaml', DataError, { file: fx('batch-file.yaml'), line: 18, col: 15 }, /batch_size 10 is larger than the data \(4 rows\)/);
+    expectOne(
+      'batch-file.yaml',
+      DataError,
+      { file: fx('batch-file.yaml'), line: 18, col: 15 },
+      /batch_size 10 is larger than the data \(4 rows\)/,
+    );
   });
   it('optimizer hyperparameters out of range: negative lr, beta2 = 1, each at its value', () => {
     const errs = errorsOf('negative-lr.yaml');
@@ -67,7 +110,9 @@ describe('bad training data and settings', () => {
     expect(e.kind).toBe('NumericError');
     expect(e.nodeName).toBe('lw');
     expect({ line: e.line, col: e.col }).toEqual({ line: 8, col: 5 });
-    expect(e.message).toMatch(/^epoch 2, step 1 of 1: loss is NaN; the first non-finite value: node "lw" \(log\) produced NaN/);
+    expect(e.message).toMatch(
+      /^epoch 2, step 1 of 1: loss is NaN; the first non-finite value: node "lw" \(log\) produced NaN/,
+    );
   });
   it('the parameters are left as before the failing step', () => {
     const s = compile(loadGraph(fx('nan.yaml')));
@@ -78,15 +123,23 @@ describe('bad training data and settings', () => {
 });
 
 describe('the CLI on bad training input', () => {
-  it.each(['csv-non-numeric.yaml', 'csv-labels.yaml', 'unknown-column.yaml', 'negative-lr.yaml', 'nan.yaml'])('%s: exit 1, file:line:col, no stack trace', (name) => {
-    const out: string[] = [], err: string[] = [];
-    const dir = mkdtempSync(join(tmpdir(), 'graph-run-train-'));
-    const save = join(dir, 'ckpt.safetensors');
-    const code = main([fx(name), '--save', save, '--quiet'], (s) => out.push(s), (s) => err.push(s));
-    expect(code).toBe(1);
-    expect(err.join('\n')).toMatch(/^test\/train\/fixtures\/\S+:\d+:\d+: \w+Error/m);
-    expect(err.join('\n')).not.toMatch(/\n\s+at /);
-    // Nothing written half-way.
-    expect(existsSync(save)).toBe(false);
-  });
+  it.each(['csv-non-numeric.yaml', 'csv-labels.yaml', 'unknown-column.yaml', 'negative-lr.yaml', 'nan.yaml'])(
+    '%s: exit 1, file:line:col, no stack trace',
+    (name) => {
+      const out: string[] = [],
+        err: string[] = [];
+      const dir = mkdtempSync(join(tmpdir(), 'graph-run-train-'));
+      const save = join(dir, 'ckpt.safetensors');
+      const code = main(
+        [fx(name), '--save', save, '--quiet'],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      );
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/^test\/train\/fixtures\/\S+:\d+:\d+: \w+Error/m);
+      expect(err.join('\n')).not.toMatch(/\n\s+at /);
+      // Nothing written half-way.
+      expect(existsSync(save)).toBe(false);
+    },
+  );
 });

@@ -9,7 +9,11 @@ import { Session, type LossRecord } from '../../runtime/session.js';
 import { maxRelErr } from '../ops/helpers.js';
 import { seriesRelErr } from './helpers.js';
 
-interface Result { log: (Record<string, number> & { epoch: number })[]; params: Record<string, number[]>; predictions: Record<string, number[]> }
+interface Result {
+  log: (Record<string, number> & { epoch: number })[];
+  params: Record<string, number[]>;
+  predictions: Record<string, number[]>;
+}
 const ref = JSON.parse(readFileSync(new URL('../reference/examples.json', import.meta.url), 'utf8')) as {
   examples: Record<string, { f64: Result; f32: Result }>;
 };
@@ -29,7 +33,10 @@ describe.each(Object.keys(ref.examples))('example graphs/%s.yaml', (name) => {
         const got = log.map((r: LossRecord) => r[key]);
         const exp = want.log.map((r) => r[key]);
         if (exp[0] === undefined) {
-          expect(got.every((g) => g === undefined), `${key} is not reported`).toBe(true);
+          expect(
+            got.every((g) => g === undefined),
+            `${key} is not reported`,
+          ).toBe(true);
           continue;
         }
         expect(seriesRelErr(got as number[], exp as number[]), key).toBeLessThanOrEqual(tol);

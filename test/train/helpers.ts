@@ -12,9 +12,26 @@ export function seriesRelErr(got: number[], want: number[]): number {
   return worst;
 }
 
-export interface OptimizerResult { losses: number[]; w: number[]; b: number[] }
-export interface OptimizerRun { name: string; optimizer: Record<string, unknown>; batch: number; f64: OptimizerResult; f32: OptimizerResult }
-export interface OptimizerRef { x: number[][]; y: number[][]; w0: number[][]; b0: number[]; epochs: number; runs: OptimizerRun[] }
+export interface OptimizerResult {
+  losses: number[];
+  w: number[];
+  b: number[];
+}
+export interface OptimizerRun {
+  name: string;
+  optimizer: Record<string, unknown>;
+  batch: number;
+  f64: OptimizerResult;
+  f32: OptimizerResult;
+}
+export interface OptimizerRef {
+  x: number[][];
+  y: number[][];
+  w0: number[][];
+  b0: number[];
+  epochs: number;
+  runs: OptimizerRun[];
+}
 
 /** test/reference/optimizers.py's linear model (pred = x W^T + b, MSE) with a run's optimizer section. */
 export function linearModelYaml(ref: OptimizerRef, run: OptimizerRun): string {
@@ -40,13 +57,25 @@ training:
 }
 
 export interface LossRun {
-  name: string; model: 'linear' | 'binary' | 'softmax'; act: string | null; target: 'y' | 'yb' | 'yc' | 'ys';
-  graph: string; with: Record<string, number>; lr: number;
-  f64: OptimizerResult & { initial: number }; f32: OptimizerResult & { initial: number };
+  name: string;
+  model: 'linear' | 'binary' | 'softmax';
+  act: string | null;
+  target: 'y' | 'yb' | 'yc' | 'ys';
+  graph: string;
+  with: Record<string, number>;
+  lr: number;
+  f64: OptimizerResult & { initial: number };
+  f32: OptimizerResult & { initial: number };
 }
 export interface LossRef {
-  epochs: number; x: number[][]; y: number[][]; yb: number[]; yc: number[]; ys: number[][];
-  init: Record<string, { w: number[][]; b: number[] }>; runs: LossRun[];
+  epochs: number;
+  x: number[][];
+  y: number[][];
+  yb: number[];
+  yc: number[];
+  ys: number[][];
+  init: Record<string, { w: number[][]; b: number[] }>;
+  runs: LossRun[];
 }
 
 /** test/reference/losses.py's model for a run: linear regression, a binary or a 3-class classifier. */
@@ -54,9 +83,15 @@ export function lossModelYaml(ref: LossRef, run: LossRun): string {
   const init = ref.init[run.model]!;
   const out = init.w.length;
   const target = {
-    y: `{shape: [batch, 2]}`, yb: `{shape: [batch]}`, yc: `{shape: [batch], dtype: i32}`, ys: `{shape: [batch, 3]}`,
+    y: `{shape: [batch, 2]}`,
+    yb: `{shape: [batch]}`,
+    yc: `{shape: [batch], dtype: i32}`,
+    ys: `{shape: [batch, 3]}`,
   }[run.target];
-  const nodes = ['  - {name: z, op: matmul, inputs: [x, w], attrs: {transpose_b: true}}', '  - {name: s, op: add, inputs: [z, b]}'];
+  const nodes = [
+    '  - {name: z, op: matmul, inputs: [x, w], attrs: {transpose_b: true}}',
+    '  - {name: s, op: add, inputs: [z, b]}',
+  ];
   let pred = 's';
   if (run.model === 'binary') {
     nodes.push('  - {name: logit, op: reshape, inputs: [s], attrs: {shape: [batch]}}');

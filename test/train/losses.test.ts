@@ -20,7 +20,12 @@ describe.each(ref.runs.map((r) => [r.name, r] as const))('loss run %s', (_name, 
       const want = run[dtype];
       expect(Math.abs(s.evaluate() - want.initial) / Math.abs(want.initial)).toBeLessThanOrEqual(tol);
       const log = s.train();
-      expect(seriesRelErr(log.map((r) => r.loss), want.losses)).toBeLessThanOrEqual(tol);
+      expect(
+        seriesRelErr(
+          log.map((r) => r.loss),
+          want.losses,
+        ),
+      ).toBeLessThanOrEqual(tol);
       const p = s.parameters();
       expect(maxRelErr(p.w!.data, want.w)).toBeLessThanOrEqual(tol);
       expect(maxRelErr(p.b!.data, want.b)).toBeLessThanOrEqual(tol);

@@ -18,7 +18,12 @@ describe.each(ref.runs.map((r) => [r.name, r] as const))('optimizer run %s', (_n
       const log = s.train();
       const want = run[dtype];
       expect(log.map((r) => r.epoch)).toEqual([...Array(ref.epochs).keys()]);
-      expect(seriesRelErr(log.map((r) => r.loss), want.losses)).toBeLessThanOrEqual(tol);
+      expect(
+        seriesRelErr(
+          log.map((r) => r.loss),
+          want.losses,
+        ),
+      ).toBeLessThanOrEqual(tol);
       const p = s.parameters();
       expect(maxRelErr(p.w!.data, want.w)).toBeLessThanOrEqual(tol);
       expect(maxRelErr(p.b!.data, want.b)).toBeLessThanOrEqual(tol);

@@ -17,7 +17,14 @@ const ref = JSON.parse(readFileSync(new URL('../reference/seeded.json', import.m
   normal: { seed: number; stream: string; values: number[] };
   shuffle: { seed: number; n: number; orders: number[][] };
   dropout: { seed: number; node: string; p: number; step: number; mask: number[] };
-  fans: { shape: number[]; kind: keyof RandomInitSpec; spec: Record<string, unknown>; dist: string; a: number; b: number }[];
+  fans: {
+    shape: number[];
+    kind: keyof RandomInitSpec;
+    spec: Record<string, unknown>;
+    dist: string;
+    a: number;
+    b: number;
+  }[];
 };
 
 describe('Threefry-2x32 and the streams', () => {
@@ -34,7 +41,9 @@ describe('Threefry-2x32 and the streams', () => {
     ref.uniform.values.forEach((v, i) => expect(u.uniform(i, 0)).toBe(v));
     const n = new Stream(ref.normal.seed, ref.normal.stream);
     // log and cos may differ in the last bit between C and JavaScript libraries.
-    ref.normal.values.forEach((v, i) => expect(Math.abs(n.normal(i) - v)).toBeLessThanOrEqual(4e-16 * Math.max(1, Math.abs(v))));
+    ref.normal.values.forEach((v, i) =>
+      expect(Math.abs(n.normal(i) - v)).toBeLessThanOrEqual(4e-16 * Math.max(1, Math.abs(v))),
+    );
   });
   it('shuffles each epoch in the documented order', () => {
     ref.shuffle.orders.forEach((o, e) => expect([...shuffledOrder(ref.shuffle.seed, ref.shuffle.n, e)]).toEqual(o));
@@ -42,7 +51,9 @@ describe('Threefry-2x32 and the streams', () => {
   });
   it('uniforms lie in [0, 1) and look uniform', () => {
     const s = new Stream(1, 'x');
-    let sum = 0, min = 1, max = 0;
+    let sum = 0,
+      min = 1,
+      max = 0;
     for (let i = 0; i < 20000; i++) {
       const u = s.uniform(i, 0);
       sum += u;
@@ -63,14 +74,17 @@ const decl = (name: string, shape: number[], spec: RandomInitSpec): ParamDecl =>
 };
 
 describe('initialisers', () => {
-  it.each(ref.fans.map((f) => [`${f.kind} ${JSON.stringify(f.spec)} [${f.shape.join(', ')}]`, f] as const))('%s: PyTorch\'s bound / std', (_n, f) => {
-    const init = randomInit({ [f.kind]: f.spec } as RandomInitSpec, f.shape);
-    expect(typeof init).toBe('object');
-    const r = init as { kind: string; dist: string; a: number; b: number };
-    expect(r.dist).toBe(f.dist);
-    expect(r.a).toBeCloseTo(f.a, 14);
-    expect(r.b).toBeCloseTo(f.b, 14);
-  });
+  it.each(ref.fans.map((f) => [`${f.kind} ${JSON.stringify(f.spec)} [${f.shape.join(', ')}]`, f] as const))(
+    "%s: PyTorch's bound / std",
+    (_n, f) => {
+      const init = randomInit({ [f.kind]: f.spec } as RandomInitSpec, f.shape);
+      expect(typeof init).toBe('object');
+      const r = init as { kind: string; dist: string; a: number; b: number };
+      expect(r.dist).toBe(f.dist);
+      expect(r.a).toBeCloseTo(f.a, 14);
+      expect(r.b).toBeCloseTo(f.b, 14);
+    },
+  );
   it('draws within the bounds, with the right spread, the same for the same seed', () => {
     const p = decl('w', [200, 100], { kaiming_uniform: { nonlinearity: 'relu' } });
     const v = Array.from(initialValues(p, 5));
@@ -91,7 +105,8 @@ describe('initialisers', () => {
     expect(randomInit({ xavier_uniform: { fan_in: 5, fan_out: 1 } }, [5])).toMatchObject({ dist: 'uniform' });
   });
   it('seeded initialisers in a graph: the same values on every load, per parameter', () => {
-    const text = (seed: number) => `graph-run: 1\nseed: ${seed}\nparams:\n  a: {shape: [3, 4], init: {xavier_normal: {}}}\n  b: {shape: [3, 4], init: {xavier_normal: {}}}\nnodes:\n  - {name: s, op: add, inputs: [a, b]}\noutputs: [s]\n`;
+    const text = (seed: number) =>
+      `graph-run: 1\nseed: ${seed}\nparams:\n  a: {shape: [3, 4], init: {xavier_normal: {}}}\n  b: {shape: [3, 4], init: {xavier_normal: {}}}\nnodes:\n  - {name: s, op: add, inputs: [a, b]}\noutputs: [s]\n`;
     const p1 = compile(parseGraph(text(9))).parameters();
     const p2 = compile(parseGraph(text(9))).parameters();
     expect(Array.from(p1.a!.data)).toEqual(Array.from(p2.a!.data));
@@ -103,7 +118,10 @@ describe('initialisers', () => {
     writeFileSync(join(dir, 'w.json'), '[[1, 2, 3], [4, 5, 6]]');
     writeFileSync(join(dir, 'w.csv'), '1,2,3\n4,5,6\n');
     const g = join(dir, 'g.yaml');
-    writeFileSync(g, 'graph-run: 1\nparams:\n  a: {shape: [2, 3], init: {file: w.json}}\n  b: {shape: [2, 3], init: {file: w.csv}}\nnodes:\n  - {name: s, op: add, inputs: [a, b]}\noutputs: [s]\n');
+    writeFileSync(
+      g,
+      'graph-run: 1\nparams:\n  a: {shape: [2, 3], init: {file: w.json}}\n  b: {shape: [2, 3], init: {file: w.csv}}\nnodes:\n  - {name: s, op: add, inputs: [a, b]}\noutputs: [s]\n',
+    );
     const p = compile(loadGraph(g)).parameters();
     expect(Array.from(p.a!.data)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(p.b!.data)).toEqual([1, 2, 3, 4, 5, 6]);

@@ -23,15 +23,32 @@ const torch = JSON.parse(readFileSync(new URL('../fixtures/seed-torch.json', imp
 
 describe.skipIf(!available)('graph-run on WebGPU', () => {
   it('graph-run --device webgpu trains the tutorial and exits', { timeout: 300_000 }, async () => {
-    const out: string[] = [], err: string[] = [];
-    const code = await mainAsync(['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21'], (l) => out.push(l), (l) => err.push(l));
+    const out: string[] = [],
+      err: string[] = [];
+    const code = await mainAsync(
+      ['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21'],
+      (l) => out.push(l),
+      (l) => err.push(l),
+    );
     expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out.join('')) as { losses: { epoch: number; loss: number }[]; predictions: Record<string, { data: number[] }> };
+    const r = JSON.parse(out.join('')) as {
+      losses: { epoch: number; loss: number }[];
+      predictions: Record<string, { data: number[] }>;
+    };
     expect(r.losses.map((l) => l.epoch)).toEqual([0, 10, 20]);
-    r.losses.forEach((l, i) => expect(Math.abs(l.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1]).toBeLessThanOrEqual(1e-4));
+    r.losses.forEach((l, i) =>
+      expect(Math.abs(l.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1]).toBeLessThanOrEqual(
+        1e-4,
+      ),
+    );
     const plan: string[] = [];
-    expect(await mainAsync(['plan', 'graphs/gender.yaml', '--device', 'webgpu'], (l) => plan.push(l), () => {})).toBe(0);
+    expect(
+      await mainAsync(
+        ['plan', 'graphs/gender.yaml', '--device', 'webgpu'],
+        (l) => plan.push(l),
+        () => {},
+      ),
+    ).toBe(0);
     expect(plan.join('\n')).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
   });
-
 });

@@ -18,7 +18,9 @@ export async function probeWebGpu(): Promise<Probe> {
     const err = e as Error & { hint?: string };
     const reason = `${err.message}${err.hint ? ` (${err.hint})` : ''}`;
     if (!requireWebGpu) {
-      console.warn(`WebGPU tests skipped: ${err.message}. Run \`eval "$(bash scripts/setup-webgpu.sh)"\` to enable them; GRAPH_RUN_REQUIRE_WEBGPU=1 makes this a failure.`);
+      console.warn(
+        `WebGPU tests skipped: ${err.message}. Run \`eval "$(bash scripts/setup-webgpu.sh)"\` to enable them; GRAPH_RUN_REQUIRE_WEBGPU=1 makes this a failure.`,
+      );
     }
     return { gpu: null, reason };
   }

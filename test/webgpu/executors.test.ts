@@ -76,8 +76,10 @@ const rnd = (() => {
   let s = 12345;
   return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
 })();
-const randn = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + ((rnd() + 1) / 2) * (hi - lo));
-const input = (g: IRGraph, name: string, shape: number[], dtype: 'f32' | 'i32' = 'f32') => g.add({ name, op: 'input', inputs: [], attrs: { shape, dtype } });
+const randn = (n: number, lo = -1, hi = 1) =>
+  Float32Array.from({ length: n }, () => lo + ((rnd() + 1) / 2) * (hi - lo));
+const input = (g: IRGraph, name: string, shape: number[], dtype: 'f32' | 'i32' = 'f32') =>
+  g.add({ name, op: 'input', inputs: [], attrs: { shape, dtype } });
 
 /** Row-major strided read: element `idx` (per-axis) of a tensor of `shape`. */
 const at = (data: ArrayLike<number>, shape: number[], idx: number[]) => {
@@ -95,28 +97,37 @@ const unravel = (i: number, shape: number[]) => {
 };
 
 function matmulCase(name: string, as: number[], bs: number[], ta = false, tb = false): KernelCase {
-  const A = randn(sizeOf(as)), B = randn(sizeOf(bs));
+  const A = randn(sizeOf(as)),
+    B = randn(sizeOf(bs));
   return {
     name,
     build: (g) => {
       input(g, 'a', as);
       input(g, 'b', bs);
-      g.add({ name: 'y', op: 'matmul', inputs: ['a', 'b'], attrs: { ...(ta ? { transpose_a: true } : {}), ...(tb ? { transpose_b: true } : {}) } });
+      g.add({
+        name: 'y',
+        op: 'matmul',
+        inputs: ['a', 'b'],
+        attrs: { ...(ta ? { transpose_a: true } : {}), ...(tb ? { transpose_b: true } : {}) },
+      });
     },
     inputs: { a: A, b: B },
     expect: () => {
       const batch = as.length === 3 ? as[0]! : bs.length === 3 ? bs[0]! : 1;
       // Vectors as matrices: a [k] is one row, b [k] one column.
-      const am = as.length === 1 ? [1, as[0]!] : as.slice(-2), bm = bs.length === 1 ? [bs[0]!, 1] : bs.slice(-2);
+      const am = as.length === 1 ? [1, as[0]!] : as.slice(-2),
+        bm = bs.length === 1 ? [bs[0]!, 1] : bs.slice(-2);
       const [m, k] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
       const n = tb ? bm[0]! : bm[1]!;
       const out: number[] = [];
       for (let t = 0; t < batch; t++) {
-        const ao = as.length === 3 ? t * m * k : 0, bo = bs.length === 3 ? t * k * n : 0;
+        const ao = as.length === 3 ? t * m * k : 0,
+          bo = bs.length === 3 ? t * k * n : 0;
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < n; j++) {
             let s = 0;
-            for (let p = 0; p < k; p++) s += A[ao + (ta ? p * m + i : i * k + p)]! * B[bo + (tb ? j * k + p : p * n + j)]!;
+            for (let p = 0; p < k; p++)
+              s += A[ao + (ta ? p * m + i : i * k + p)]! * B[bo + (tb ? j * k + p : p * n + j)]!;
             out.push(s);
           }
         }
@@ -126,7 +137,15 @@ function matmulCase(name: string, as: number[], bs: number[], ta = false, tb = f
   };
 }
 
-function binaryCase(name: string, op: string, as: number[], bs: number[], f: (a: number, b: number) => number, A: Float32Array | Int32Array = randn(sizeOf(as)), B: Float32Array | Int32Array = randn(sizeOf(bs))): KernelCase {
+function binaryCase(
+  name: string,
+  op: string,
+  as: number[],
+  bs: number[],
+  f: (a: number, b: number) => number,
+  A: Float32Array | Int32Array = randn(sizeOf(as)),
+  B: Float32Array | Int32Array = randn(sizeOf(bs)),
+): KernelCase {
   const dtype = A instanceof Int32Array ? 'i32' : 'f32';
   return {
     name,
@@ -139,7 +158,8 @@ function binaryCase(name: string, op: string, as: number[], bs: number[], f: (a:
     expect: () => {
       const n = Math.max(as.length, bs.length);
       const pad = (s: number[]) => [...new Array<number>(n - s.length).fill(1), ...s];
-      const pa = pad(as), pb = pad(bs);
+      const pa = pad(as),
+        pb = pad(bs);
       const out = pa.map((d, i) => Math.max(d, pb[i]!));
       return Array.from({ length: sizeOf(out) }, (_, i) => {
         const idx = unravel(i, out);
@@ -149,7 +169,13 @@ function binaryCase(name: string, op: string, as: number[], bs: number[], f: (a:
   };
 }
 
-function reduceCase(name: string, op: 'sum' | 'mean', shape: number[], axis: number[] | undefined, x = randn(sizeOf(shape), 0, 1)): KernelCase {
+function reduceCase(
+  name: string,
+  op: 'sum' | 'mean',
+  shape: number[],
+  axis: number[] | undefined,
+  x = randn(sizeOf(shape), 0, 1),
+): KernelCase {
   return {
     name,
     build: (g) => {
@@ -173,7 +199,13 @@ function reduceCase(name: string, op: 'sum' | 'mean', shape: number[], axis: num
   };
 }
 
-function unaryCase(name: string, op: string, shape: number[], f: (x: number) => number, x = randn(sizeOf(shape), -3, 3)): KernelCase {
+function unaryCase(
+  name: string,
+  op: string,
+  shape: number[],
+  f: (x: number) => number,
+  x = randn(sizeOf(shape), -3, 3),
+): KernelCase {
   return {
     name,
     build: (g) => {
@@ -213,11 +245,41 @@ const kernelCases: KernelCase[] = [
   matmulCase('matmul matrix · vector', [6, 5], [5]),
   binaryCase('add [3,1,5] + [4,1] (broadcast both ways)', 'add', [3, 1, 5], [4, 1], (a, b) => a + b),
   binaryCase('sub [2,3] - scalar', 'sub', [2, 3], [], (a, b) => a - b),
-  binaryCase('pow: integer exponents of negative bases', 'pow', [8], [8], (a, b) => Math.pow(a, b), Float32Array.from([-2, -2, -1.5, 0, 0, 2, 3, -3]), Float32Array.from([3, 2, 2, 0, 2, 0.5, -1, 4])),
-  binaryCase('div i32, with a division by zero', 'div', [5], [5], (a, b) => Math.trunc(a / b) | 0, Int32Array.from([7, -7, 9, 5, 6]), Int32Array.from([2, 2, -4, 0, 3])),
-  binaryCase('greater i32 broadcast', 'greater', [2, 3], [3], (a, b) => (a > b ? 1 : 0), Int32Array.from([1, 5, 3, 4, 2, 6]), Int32Array.from([2, 2, 5])),
+  binaryCase(
+    'pow: integer exponents of negative bases',
+    'pow',
+    [8],
+    [8],
+    (a, b) => Math.pow(a, b),
+    Float32Array.from([-2, -2, -1.5, 0, 0, 2, 3, -3]),
+    Float32Array.from([3, 2, 2, 0, 2, 0.5, -1, 4]),
+  ),
+  binaryCase(
+    'div i32, with a division by zero',
+    'div',
+    [5],
+    [5],
+    (a, b) => Math.trunc(a / b) | 0,
+    Int32Array.from([7, -7, 9, 5, 6]),
+    Int32Array.from([2, 2, -4, 0, 3]),
+  ),
+  binaryCase(
+    'greater i32 broadcast',
+    'greater',
+    [2, 3],
+    [3],
+    (a, b) => (a > b ? 1 : 0),
+    Int32Array.from([1, 5, 3, 4, 2, 6]),
+    Int32Array.from([2, 2, 5]),
+  ),
   binaryCase('maximum [64, 1] vs [1, 48]', 'maximum', [64, 1], [1, 48], (a, b) => Math.max(a, b)),
-  binaryCase('add 4,300,000 floats: a map dispatch folded past 65,535 workgroups', 'add', [4300000], [4300000], (a, b) => a + b),
+  binaryCase(
+    'add 4,300,000 floats: a map dispatch folded past 65,535 workgroups',
+    'add',
+    [4300000],
+    [4300000],
+    (a, b) => a + b,
+  ),
   reduceCase('sum over axes 0 and 2 of [4,5,6]', 'sum', [4, 5, 6], [0, 2]),
   reduceCase('mean of 1000 (one invocation)', 'mean', [1000], undefined),
   reduceCase('sum of 100,000 (workgroup tree)', 'sum', [100000], undefined),
@@ -284,7 +346,8 @@ describe.each([
       if (onGpu) {
         const cpu = await cpuOf(c);
         expect(maxRelErr(y.data, Array.from(cpu.y.data))).toBeLessThanOrEqual(PARITY);
-        for (const [g, t] of Object.entries(cpu.grads)) expect(maxRelErr(grads[g]!.data, Array.from(t.data)), `d/d${g} vs cpu`).toBeLessThanOrEqual(PARITY);
+        for (const [g, t] of Object.entries(cpu.grads))
+          expect(maxRelErr(grads[g]!.data, Array.from(t.data)), `d/d${g} vs cpu`).toBeLessThanOrEqual(PARITY);
       }
     });
   });
@@ -301,7 +364,9 @@ describe.each([
       expect(maxRelErr(got, want)).toBeLessThanOrEqual(tol);
       if (onGpu) {
         const cpu = await runKernel(new CpuExecutor() as Executor<unknown>, c);
-        expect(maxRelErr(got, Array.from(cpu))).toBeLessThanOrEqual(isInt ? 0 : c.name.startsWith('sum of 100,000') ? 1e-4 : PARITY);
+        expect(maxRelErr(got, Array.from(cpu))).toBeLessThanOrEqual(
+          isInt ? 0 : c.name.startsWith('sum of 100,000') ? 1e-4 : PARITY,
+        );
       }
     });
   });
@@ -329,16 +394,28 @@ describe.skipIf(!probe.gpu)('WebGPU sessions', () => {
     s.dispose();
   });
 
-  it('runs a node marked device: cpu on the CPU, with transfers, and still matches PyTorch', { timeout: 600_000 }, async () => {
-    const text = readFileSync('graphs/gender.yaml', 'utf8').replace('{name: h, op: sigmoid, inputs: [s1]}', '{name: h, op: sigmoid, inputs: [s1], device: cpu}');
-    const s = await Session.create(parseGraph(text, 'graphs/gender.yaml'), { device: 'webgpu', gpu: probe.gpu!, strictDevice: true });
+  it('runs a node marked device: cpu on the CPU, with transfers, and still matches PyTorch', {
+    timeout: 600_000,
+  }, async () => {
+    const text = readFileSync('graphs/gender.yaml', 'utf8').replace(
+      '{name: h, op: sigmoid, inputs: [s1]}',
+      '{name: h, op: sigmoid, inputs: [s1], device: cpu}',
+    );
+    const s = await Session.create(parseGraph(text, 'graphs/gender.yaml'), {
+      device: 'webgpu',
+      gpu: probe.gpu!,
+      strictDevice: true,
+    });
     const explain = s.explain();
     expect(explain).toMatch(/^ {2}h +sigmoid +cpu +node device: cpu \(graphs\/gender\.yaml:\d+:\d+\)$/m);
     // Its gradient follows it to the CPU.
     expect(explain).toMatch(/sigmoid_grad +cpu +gradient of h, which asks for cpu/);
     expect(explain).toMatch(/transfer s1: webgpu -> cpu/);
     const log = await s.trainAsync({ epochs: 101 });
-    for (let i = 0; i < log.length; i++) expect(Math.abs(log[i]!.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1]).toBeLessThanOrEqual(1e-4);
+    for (let i = 0; i < log.length; i++)
+      expect(
+        Math.abs(log[i]!.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1],
+      ).toBeLessThanOrEqual(1e-4);
     s.dispose();
   });
 
@@ -346,14 +423,20 @@ describe.skipIf(!probe.gpu)('WebGPU sessions', () => {
     const s = await Session.create(gender(), { device: 'webgpu', dtype: 'f64', gpu: probe.gpu! });
     expect(s.device).toBe('cpu');
     expect(s.explain()).toMatch(/z1 +matmul +cpu +fallback: f64: WGSL has no f64/);
-    await expect(Session.create(gender(), { device: 'webgpu', dtype: 'f64', gpu: probe.gpu!, strictDevice: true }).then((t) => t.explain()))
-      .rejects.toMatchObject({ code: 'Fallback', nodeName: 'z1' });
+    await expect(
+      Session.create(gender(), { device: 'webgpu', dtype: 'f64', gpu: probe.gpu!, strictDevice: true }).then((t) =>
+        t.explain(),
+      ),
+    ).rejects.toMatchObject({ code: 'Fallback', nodeName: 'z1' });
   });
 
   it('names the tensor and the limit when a tensor is larger than the device binds, before running', async () => {
     const limit = probe.gpu!.limits.maxBindingBytes;
     const n = Math.floor(limit / 4) + 1024;
-    const m = parseGraph(`inputs: {x: {shape: [${n}]}}\nnodes: [{name: y, op: neg, inputs: [x]}]\noutputs: [y]`, 'big.yaml');
+    const m = parseGraph(
+      `inputs: {x: {shape: [${n}]}}\nnodes: [{name: y, op: neg, inputs: [x]}]\noutputs: [y]`,
+      'big.yaml',
+    );
     const s = await Session.create(m, { device: 'webgpu', gpu: probe.gpu! });
     const err = await s.runAsync(new Map(), 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceError);
@@ -362,7 +445,9 @@ describe.skipIf(!probe.gpu)('WebGPU sessions', () => {
     expect((err as Error).message).toContain(String(limit));
   });
 
-  it('ends training with an error naming the last completed epoch when the device is lost, writing nothing back', { timeout: 300_000 }, async () => {
+  it('ends training with an error naming the last completed epoch when the device is lost, writing nothing back', {
+    timeout: 300_000,
+  }, async () => {
     const own = await WebGpuExecutor.create();
     const s = await Session.create(gender(), { device: 'webgpu', gpu: own });
     const before = s.parameters().w1!.data.slice();

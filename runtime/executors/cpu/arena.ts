@@ -54,7 +54,7 @@ export class Arena {
       const pages = Math.ceil((end - have) / PAGE);
       // Grow geometrically so a plan of many buffers does not grow page by page.
       const want = Math.min(MAX_PAGES - have / PAGE, Math.max(pages, have / PAGE / 4));
-      if (want < pages) throw new RangeError(`graph-run: CPU buffers exceed ${MAX_PAGES * PAGE / 2 ** 30} GiB`);
+      if (want < pages) throw new RangeError(`graph-run: CPU buffers exceed ${(MAX_PAGES * PAGE) / 2 ** 30} GiB`);
       this.memory.grow(Math.ceil(want));
     }
     this.top = end;

@@ -30,11 +30,17 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
   private readonly fast: Kernels | null;
 
   /** Present only on the fast tier: the planner fuses when an executor offers this. */
-  readonly prepareFused?: (group: FusedGroup, inputs: TypedArray[], inTypes: TensorType[], output: TypedArray) => () => void;
+  readonly prepareFused?: (
+    group: FusedGroup,
+    inputs: TypedArray[],
+    inTypes: TensorType[],
+    output: TypedArray,
+  ) => () => void;
 
   constructor(opts: CpuOptions = {}) {
     this.fast = opts.fast === false ? null : kernels();
-    if (this.fast) this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
+    if (this.fast)
+      this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
   }
 
   /** Whether the fast kernels are in use. */
@@ -61,18 +67,29 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
     if (this.fast && isElementwise(node)) {
       // A lone elementwise node runs as a group of one (WebAssembly SIMD where it applies).
       const ins = [...new Set(node.inputs)];
-      return prepareGroup(this.fast, { output: node.name, nodes: [node], inputs: ins }, ins.map((x) => inputs[node.inputs.indexOf(x)]!), ins.map((x) => inTypes[node.inputs.indexOf(x)]!), output);
+      return prepareGroup(
+        this.fast,
+        { output: node.name, nodes: [node], inputs: ins },
+        ins.map((x) => inputs[node.inputs.indexOf(x)]!),
+        ins.map((x) => inTypes[node.inputs.indexOf(x)]!),
+        output,
+      );
     }
     if (this.fast) {
-      const k = node.op === 'matmul' ? fastMatmul(this.fast, inputs, output, inTypes, node.attrs)
-        : fastReduce(node.op, inputs, output, inTypes, node.attrs);
+      const k =
+        node.op === 'matmul'
+          ? fastMatmul(this.fast, inputs, output, inTypes, node.attrs)
+          : fastReduce(node.op, inputs, output, inTypes, node.attrs);
       if (k) return k;
     }
     return def.cpu({ inputs, output, inTypes, outType: node.type, attrs: node.attrs });
   }
 
   copy(src: TypedArray, dst: TypedArray, length: number): () => void {
-    if (length === 1) return () => { dst[0] = src[0]!; };
+    if (length === 1)
+      return () => {
+        dst[0] = src[0]!;
+      };
     return () => dst.set(src);
   }
 

@@ -62,15 +62,21 @@ export function fusedKernel(group: FusedGroup, inTypes: TensorType[]): FusedCode
     const access = inTypes.map((t) => classify(t.shape, shape, s));
     const maps = access.filter((a) => a === 'map').length;
     const needsSplit = access.some((a) => a === 'inner' || a === 'outer');
-    if (maps < best.maps || (maps === best.maps && !needsSplit && best.access.some((a) => a === 'inner' || a === 'outer'))) {
+    if (
+      maps < best.maps ||
+      (maps === best.maps && !needsSplit && best.access.some((a) => a === 'inner' || a === 'outer'))
+    ) {
       best = { s, access, maps };
     }
   }
   const { s, access } = best;
-  const outer = sizeOf(shape.slice(0, s)), inner = sizeOf(shape.slice(s));
+  const outer = sizeOf(shape.slice(0, s)),
+    inner = sizeOf(shape.slice(s));
   const split = access.some((a) => a === 'inner' || a === 'outer');
   const name = new Map<string, string>(); // value -> JS expression
-  const pre: string[] = [], outerLoads: string[] = [], loads: string[] = [];
+  const pre: string[] = [],
+    outerLoads: string[] = [],
+    loads: string[] = [];
   group.inputs.forEach((v, k) => {
     const a = access[k]!;
     if (a === 'scalar') pre.push(`const v${k} = x${k}[0];`);
@@ -92,7 +98,14 @@ export function fusedKernel(group: FusedGroup, inTypes: TensorType[]): FusedCode
       name.set(n.name, `t${t}`);
     }
   });
-  const params = [...group.inputs.map((_, k) => `x${k}`), 'y', 'outer', 'inner', 'start', ...group.inputs.map((_, k) => `m${k}`)];
+  const params = [
+    ...group.inputs.map((_, k) => `x${k}`),
+    'y',
+    'outer',
+    'inner',
+    'start',
+    ...group.inputs.map((_, k) => `m${k}`),
+  ];
   const loop = split
     ? `for (let o = 0, i = 0; o < outer; o++) {\n${outerLoads.join('\n')}\nfor (let j = 0; j < inner; j++, i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}\n}`
     : `const n = outer * inner;\nfor (let i = start; i < n; i++) {\n${loads.join('\n')}\n${body.join('\n')}\n}`;
@@ -118,7 +131,13 @@ const PER_CHUNK = 1 << 19;
  * SIMD over the arena buffers where every op has a lowering and the inputs are read whole,
  * as a scalar or as a repeated row of a multiple of 4; the generated JavaScript loop otherwise.
  */
-export function prepareGroup(K: Kernels | null, group: FusedGroup, inputs: TypedArray[], inTypes: TensorType[], output: TypedArray): () => void {
+export function prepareGroup(
+  K: Kernels | null,
+  group: FusedGroup,
+  inputs: TypedArray[],
+  inTypes: TensorType[],
+  output: TypedArray,
+): () => void {
   const js = fusedKernel(group, inTypes);
   const n = output.length;
   if (!K || n < WASM_MIN || !lowerable(group.nodes) || !K.arena.holds(output)) return js.run(inputs, output);
@@ -128,7 +147,8 @@ export function prepareGroup(K: Kernels | null, group: FusedGroup, inputs: Typed
   }
   const shape = output.length === 0 ? [] : group.nodes[group.nodes.length - 1]!.type.shape;
   // Flat (every input whole or scalar), or rows (some input a repeated row of a multiple of 4).
-  let access: WasmAccess[] | null = null, inner = 0;
+  let access: WasmAccess[] | null = null,
+    inner = 0;
   const flat = inTypes.map((t) => classify(t.shape, shape, shape.length));
   if (flat.every((a) => a === 'full' || a === 'scalar')) access = flat as WasmAccess[];
   else {
@@ -146,7 +166,10 @@ export function prepareGroup(K: Kernels | null, group: FusedGroup, inputs: Typed
   const staged = inputs.map((x) => (K.arena.holds(x) ? null : K.arena.f32(Math.max(1, x.length))));
   const ptrs = [...inputs.map((x, k) => (staged[k] ?? x).byteOffset), output.byteOffset];
   const id = K.mapKernel(groupKey(group, access), () => elementwiseModule(group, access!, K.arena.maxPages));
-  const scalars = inputs.map((x, k) => [x, staged[k]] as const).filter(([, st]) => st !== null) as [TypedArray, Float32Array][];
+  const scalars = inputs.map((x, k) => [x, staged[k]] as const).filter(([, st]) => st !== null) as [
+    TypedArray,
+    Float32Array,
+  ][];
   const bound = K.bindMap(id, ptrs, inner);
   if (inner > 0) {
     const rows = n / inner;

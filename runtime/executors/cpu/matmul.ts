@@ -12,11 +12,16 @@ export const FAST_MATMUL_MIN_WORK = 4096;
 
 /** A step closure for C = op(A)·op(B), or null where the reference kernel should run. */
 export function fastMatmul(
-  K: Kernels, inputs: TypedArray[], output: TypedArray, inTypes: TensorType[], attrs: Record<string, unknown>,
+  K: Kernels,
+  inputs: TypedArray[],
+  output: TypedArray,
+  inTypes: TensorType[],
+  attrs: Record<string, unknown>,
   minWork = FAST_MATMUL_MIN_WORK,
 ): (() => void) | null {
   if (inTypes[0]!.dtype !== 'f32' || inTypes[1]!.dtype !== 'f32') return null;
-  const ta = attrs.transpose_a === true, tb = attrs.transpose_b === true;
+  const ta = attrs.transpose_a === true,
+    tb = attrs.transpose_b === true;
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
   const { batch, m, k, n, aStride, bStride } = d;
   if (m * n * k < minWork && k > 0) return null;
@@ -26,13 +31,20 @@ export function fastMatmul(
   // Operands outside the arena are staged in arena scratch, copied in (and C out) per call.
   const stage = (x: Float32Array): { view: Float32Array; copy: boolean } =>
     K.arena.holds(x) ? { view: x, copy: false } : { view: K.arena.f32(x.length), copy: true };
-  const A = stage(inputs[0] as Float32Array), B = stage(inputs[1] as Float32Array), Cs = stage(C);
-  const a0 = A.view.byteOffset, b0 = B.view.byteOffset, c0 = Cs.view.byteOffset;
+  const A = stage(inputs[0] as Float32Array),
+    B = stage(inputs[1] as Float32Array),
+    Cs = stage(C);
+  const a0 = A.view.byteOffset,
+    b0 = B.view.byteOffset,
+    c0 = Cs.view.byteOffset;
   // Strides in bytes of op(A) (m×k) and op(B) (k×n) as stored (transposed ones read across).
-  const rsa = ta ? 4 : k * 4, csa = ta ? m * 4 : 4;
-  const rsb = tb ? 4 : n * 4, csb = tb ? k * 4 : 4;
+  const rsa = ta ? 4 : k * 4,
+    csa = ta ? m * 4 : 4;
+  const rsb = tb ? 4 : n * 4,
+    csb = tb ? k * 4 : 4;
   const task = { m, n, k, a: a0, rsa, csa, b: b0, rsb, csb, c: c0, ldc: n * 4 };
-  const srcA = inputs[0] as Float32Array, srcB = inputs[1] as Float32Array;
+  const srcA = inputs[0] as Float32Array,
+    srcB = inputs[1] as Float32Array;
   return () => {
     if (A.copy) A.view.set(srcA);
     if (B.copy) B.view.set(srcB);

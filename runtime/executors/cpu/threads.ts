@@ -28,14 +28,36 @@ const SPIN = 20000;
 
 /** One gemm task: C[m×n] = op(A)·op(B), cut along n or m into chunks. */
 interface GemmTask {
-  m: number; n: number; k: number;
-  a: number; rsa: number; csa: number;
-  b: number; rsb: number; csb: number;
-  c: number; ldc: number;
+  m: number;
+  n: number;
+  k: number;
+  a: number;
+  rsa: number;
+  csa: number;
+  b: number;
+  rsb: number;
+  csb: number;
+  c: number;
+  ldc: number;
 }
 
-type GemmFn = (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number,
-  c: number, ldc: number, ap: number, bp: number, tile: number, kc: number) => void;
+type GemmFn = (
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  rsa: number,
+  csa: number,
+  b: number,
+  rsb: number,
+  csb: number,
+  c: number,
+  ldc: number,
+  ap: number,
+  bp: number,
+  tile: number,
+  kc: number,
+) => void;
 type MapFn = (...ptrsInnerLoHi: number[]) => void;
 /** A map kernel with its pointers and `inner` bound: run(lo, hi). */
 export type BoundMap = (lo: number, hi: number) => void;
@@ -95,7 +117,16 @@ for (;;) {
 }
 `;
 
-type ChunkFn = (c: Int32Array, j: number, gemm: GemmFn, ap: number, bp: number, tile: number, maps: MapFn[], receive: () => MapFn | undefined) => void;
+type ChunkFn = (
+  c: Int32Array,
+  j: number,
+  gemm: GemmFn,
+  ap: number,
+  bp: number,
+  tile: number,
+  maps: MapFn[],
+  receive: () => MapFn | undefined,
+) => void;
 const runChunk = new Function('c', 'j', 'gemm', 'ap', 'bp', 'tile', 'maps', 'receive', chunkSource) as ChunkFn;
 
 export class Kernels {
@@ -136,7 +167,13 @@ export class Kernels {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(workerSource, {
         eval: true,
-        workerData: { memory: this.arena.memory, module: this.module, ctrl: this.ctrl.buffer, scratch: this.newScratch(), port: port2 },
+        workerData: {
+          memory: this.arena.memory,
+          module: this.module,
+          ctrl: this.ctrl.buffer,
+          scratch: this.newScratch(),
+          port: port2,
+        },
         transferList: [port2],
       });
       worker.unref();
@@ -188,7 +225,8 @@ export class Kernels {
       Atomics.add(c, DONE, 1);
     }
     const t1 = performance.now();
-    let spins = 0, d;
+    let spins = 0,
+      d;
     while ((d = Atomics.load(c, DONE)) < chunks) {
       if (++spins > SPIN) {
         Atomics.wait(c, DONE, d, 1);
@@ -216,7 +254,23 @@ export class Kernels {
     // more than they save on a machine whose other core is often busy (measured: 128³ ran
     // slower split than on one thread).
     if (m * n * k < 1 << 23 || !this.splitting()) {
-      this.gemmFn(m, n, k, t.a, t.rsa, t.csa, t.b, t.rsb, t.csb, t.c, t.ldc, this.scratch[0], this.scratch[1], this.scratch[2], gemmKc(k));
+      this.gemmFn(
+        m,
+        n,
+        k,
+        t.a,
+        t.rsa,
+        t.csa,
+        t.b,
+        t.rsb,
+        t.csb,
+        t.c,
+        t.ldc,
+        this.scratch[0],
+        this.scratch[1],
+        this.scratch[2],
+        gemmKc(k),
+      );
       return;
     }
     this.startWorkers();
@@ -224,13 +278,25 @@ export class Kernels {
     // the other operand (A when cutting along n), so chunks are few — one per thread, up to 4
     // per thread for large products (load balance on a busy machine), ≥ ~8M multiply-adds each.
     const alongN = n >= m;
-    const len = alongN ? n : m, unit = alongN ? this.shape.nr : this.shape.mr;
-    const perThread = Math.max(1, Math.min(4, Math.floor(m * n * k / (this.active * (1 << 23)))));
+    const len = alongN ? n : m,
+      unit = alongN ? this.shape.nr : this.shape.mr;
+    const perThread = Math.max(1, Math.min(4, Math.floor((m * n * k) / (this.active * (1 << 23)))));
     const size = Math.max(unit, Math.ceil(len / (perThread * this.active) / unit) * unit);
     const c = this.ctrl;
-    c[P] = 1; c[P + 2] = size;
-    c[P + 3] = m; c[P + 4] = n; c[P + 5] = k; c[P + 6] = t.a; c[P + 7] = t.rsa; c[P + 8] = t.csa;
-    c[P + 9] = t.b; c[P + 10] = t.rsb; c[P + 11] = t.csb; c[P + 12] = t.c; c[P + 13] = t.ldc; c[P + 14] = alongN ? 1 : 0;
+    c[P] = 1;
+    c[P + 2] = size;
+    c[P + 3] = m;
+    c[P + 4] = n;
+    c[P + 5] = k;
+    c[P + 6] = t.a;
+    c[P + 7] = t.rsa;
+    c[P + 8] = t.csa;
+    c[P + 9] = t.b;
+    c[P + 10] = t.rsb;
+    c[P + 11] = t.csb;
+    c[P + 12] = t.c;
+    c[P + 13] = t.ldc;
+    c[P + 14] = alongN ? 1 : 0;
     c[P + 15] = gemmKc(k);
     this.parallel(Math.ceil(len / size));
   }
@@ -253,7 +319,16 @@ export class Kernels {
    * Run map kernel `id` over units [lo, hi) (elements, multiples of 4, or rows of `inner`),
    * split across threads when there are more than `perChunk` units.
    */
-  map(id: number, bound: BoundMap, lo: number, hi: number, inner: number, ptrs: number[], perChunk: number, align: number): void {
+  map(
+    id: number,
+    bound: BoundMap,
+    lo: number,
+    hi: number,
+    inner: number,
+    ptrs: number[],
+    perChunk: number,
+    align: number,
+  ): void {
     const total = hi - lo;
     if (total <= perChunk || ptrs.length > MAX_PTRS || !this.splitting()) {
       bound(lo, hi);
@@ -262,7 +337,13 @@ export class Kernels {
     this.startWorkers();
     const size = Math.ceil(Math.max(perChunk, total / (4 * this.active)) / align) * align;
     const c = this.ctrl;
-    c[P] = 2; c[P + 2] = size; c[P + 3] = id; c[P + 4] = lo; c[P + 5] = hi; c[P + 6] = inner; c[P + 7] = ptrs.length;
+    c[P] = 2;
+    c[P + 2] = size;
+    c[P + 3] = id;
+    c[P + 4] = lo;
+    c[P + 5] = hi;
+    c[P + 6] = inner;
+    c[P + 7] = ptrs.length;
     for (let q = 0; q < ptrs.length; q++) c[P + 8 + q] = ptrs[q]!;
     this.parallel(Math.ceil(total / size));
   }

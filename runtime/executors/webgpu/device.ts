@@ -27,7 +27,13 @@ const SETUP_HINT =
 async function hasVulkanLoader(): Promise<boolean | undefined> {
   if (typeof process === 'undefined' || process.platform !== 'linux') return undefined;
   const { existsSync } = await import('node:fs');
-  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu'];
+  const dirs = [
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+  ];
   return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
 }
 
@@ -41,15 +47,24 @@ async function nodeGpu(flags: string[]): Promise<{ gpu: GPU; release: () => void
     const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
     throw new DeviceError(
       'NoWebGpuPackage',
-      missing ? 'the `webgpu` package is not installed' : `the \`webgpu\` package failed to load: ${(e as Error).message}`,
-      missing ? 'npm install webgpu (an optional dependency of graph-run; Linux x64, macOS and Windows builds)' : 'reinstall it with npm install webgpu',
+      missing
+        ? 'the `webgpu` package is not installed'
+        : `the \`webgpu\` package failed to load: ${(e as Error).message}`,
+      missing
+        ? 'npm install webgpu (an optional dependency of graph-run; Linux x64, macOS and Windows builds)'
+        : 'reinstall it with npm install webgpu',
     );
   }
   // Dawn prints "XDG_RUNTIME_DIR is invalid" to stderr unless it names a writable folder.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
   let gpu: GPU | null = mod.create(flags);
   // The binding keeps the process alive while the object returned by create is reachable.
-  return { gpu, release: () => { gpu = null; } };
+  return {
+    gpu,
+    release: () => {
+      gpu = null;
+    },
+  };
 }
 
 /**
@@ -62,13 +77,25 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
   if (!adapter) {
     release();
-    if (browser) throw new DeviceError('NoAdapter', 'this browser exposes WebGPU but gave no adapter', 'check that WebGPU is enabled (chrome://gpu) and the GPU is not blocklisted');
+    if (browser)
+      throw new DeviceError(
+        'NoAdapter',
+        'this browser exposes WebGPU but gave no adapter',
+        'check that WebGPU is enabled (chrome://gpu) and the GPU is not blocklisted',
+      );
     const loader = await hasVulkanLoader();
-    if (loader === false) throw new DeviceError('NoAdapter', 'no WebGPU adapter: the Vulkan loader (libvulkan.so.1) is not installed', SETUP_HINT);
+    if (loader === false)
+      throw new DeviceError(
+        'NoAdapter',
+        'no WebGPU adapter: the Vulkan loader (libvulkan.so.1) is not installed',
+        SETUP_HINT,
+      );
     const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
     throw new DeviceError(
       'NoAdapter',
-      icd ? `no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none` : 'no WebGPU adapter: no Vulkan driver that Dawn accepts (it rejects Mesa\'s lavapipe)',
+      icd
+        ? `no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none`
+        : "no WebGPU adapter: no Vulkan driver that Dawn accepts (it rejects Mesa's lavapipe)",
       SETUP_HINT,
     );
   }
@@ -86,9 +113,14 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
     device = await adapter.requestDevice({ requiredLimits });
   } catch (e) {
     release();
-    throw new DeviceError('NoDevice', `the WebGPU adapter refused a device: ${(e as Error).message}`, 'update the GPU driver, or run with --device cpu');
+    throw new DeviceError(
+      'NoDevice',
+      `the WebGPU adapter refused a device: ${(e as Error).message}`,
+      'update the GPU driver, or run with --device cpu',
+    );
   }
   const info = adapter.info;
-  const description = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+  const description =
+    [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') || 'unknown adapter';
   return { device, adapter, description, release };
 }

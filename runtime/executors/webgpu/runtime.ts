@@ -6,7 +6,15 @@
 import type { IRGraph } from '../../ir/graph.js';
 import type { FloatDType, TypedArray } from '../../ir/types.js';
 import { sizeOf } from '../../ir/types.js';
-import { buildPlacedPlan, explainPlacement, place, type DeviceKind, type DeviceRequest, type PlacedPlan, type Placement } from '../../scheduler/placement.js';
+import {
+  buildPlacedPlan,
+  explainPlacement,
+  place,
+  type DeviceKind,
+  type DeviceRequest,
+  type PlacedPlan,
+  type Placement,
+} from '../../scheduler/placement.js';
 import type { InputDecl } from '../../load/model.js';
 import type { Column } from '../../train/data.js';
 import { CpuExecutor } from '../cpu/cpu.js';
@@ -49,9 +57,13 @@ export class DeviceRuntime {
   /** Data columns as typed arrays (queue writes take those), converted once. */
   private readonly typed = new WeakMap<Column, Values>();
 
-  constructor(private readonly host: Map<string, TypedArray>, private readonly opts: DeviceRuntimeOptions) {
+  constructor(
+    private readonly host: Map<string, TypedArray>,
+    private readonly opts: DeviceRuntimeOptions,
+  ) {
     this.main = opts.device === 'webgpu' && opts.float === 'f32' ? 'webgpu' : 'cpu';
-    for (const [name, buf] of host) this.bound.set(name, this.main === 'cpu' ? buf : this.gpu.allocate('f32', buf.length));
+    for (const [name, buf] of host)
+      this.bound.set(name, this.main === 'cpu' ? buf : this.gpu.allocate('f32', buf.length));
   }
 
   private get gpu(): WebGpuExecutor {
@@ -71,7 +83,9 @@ export class DeviceRuntime {
       device: this.opts.device,
       main: this.main,
       requests: this.opts.requests,
-      gpu: this.opts.gpu ? { maxBindingBytes: this.opts.gpu.limits.maxBindingBytes, maxBuffers: this.opts.gpu.limits.maxBuffers } : null,
+      gpu: this.opts.gpu
+        ? { maxBindingBytes: this.opts.gpu.limits.maxBindingBytes, maxBuffers: this.opts.gpu.limits.maxBuffers }
+        : null,
       strict: this.opts.strict,
     });
     const execs = this.opts.gpu ? { cpu: this.cpu, webgpu: this.opts.gpu } : { cpu: this.cpu };
@@ -94,7 +108,10 @@ export class DeviceRuntime {
   private values(col: Column): Values {
     let v = this.typed.get(col);
     if (!v) {
-      v = this.main === 'cpu' && this.opts.float === 'f64' ? Float64Array.from(col.values) : Float32Array.from(col.values);
+      v =
+        this.main === 'cpu' && this.opts.float === 'f64'
+          ? Float64Array.from(col.values)
+          : Float32Array.from(col.values);
       this.typed.set(col, v);
     }
     return v;
@@ -104,7 +121,14 @@ export class DeviceRuntime {
    * Write rows [start, start + count) of `cols` into the run's inputs, in `order` (a shuffled
    * epoch) or in data order, and the clock into the runtime inputs.
    */
-  feedRows(run: DeviceRun, start: number, count: number, order: Int32Array | null, cols: Map<string, Column> | null, clock: { epoch: number; step: number }): void {
+  feedRows(
+    run: DeviceRun,
+    start: number,
+    count: number,
+    order: Int32Array | null,
+    cols: Map<string, Column> | null,
+    clock: { epoch: number; step: number },
+  ): void {
     const exec = this.exec();
     for (const input of run.inputs) {
       const col = cols?.get(input.name);
@@ -120,7 +144,10 @@ export class DeviceRuntime {
         continue;
       }
       // Shuffled rows are gathered on the host into one buffer per input, then written at once.
-      const st = input.staging && input.staging.length === count * rs ? input.staging : (input.staging = new (v.constructor as new (n: number) => Values)(count * rs));
+      const st =
+        input.staging && input.staging.length === count * rs
+          ? input.staging
+          : (input.staging = new (v.constructor as new (n: number) => Values)(count * rs));
       for (let r = 0; r < count; r++) st.set(v.subarray(order[start + r]! * rs, (order[start + r]! + 1) * rs), r * rs);
       exec.write(input.buf, st);
     }
@@ -152,14 +179,19 @@ export class DeviceRuntime {
   async toHost(): Promise<void> {
     if (this.main !== 'webgpu' || !this.dirty) return;
     const names = [...this.host.keys()];
-    const data = await Promise.all(names.map((n) => this.gpu.read(this.bound.get(n) as GPUBuffer, 'f32', this.host.get(n)!.length)));
+    const data = await Promise.all(
+      names.map((n) => this.gpu.read(this.bound.get(n) as GPUBuffer, 'f32', this.host.get(n)!.length)),
+    );
     names.forEach((n, i) => this.host.get(n)!.set(data[i]!));
     this.dirty = false;
   }
 
   /** The synchronous methods run CPU plans only: a session with WebGPU nodes is driven by the async ones. */
   requireSync(what: string): never {
-    throw new DeviceError('KernelError', `${what}() is synchronous, and this session runs nodes on WebGPU: use ${what}Async()`);
+    throw new DeviceError(
+      'KernelError',
+      `${what}() is synchronous, and this session runs nodes on WebGPU: use ${what}Async()`,
+    );
   }
 
   /** The device copies are gone (a lost device): the host arrays, untouched since the last sync, are current. */
@@ -171,7 +203,10 @@ export class DeviceRuntime {
   /** Synchronous methods read the host arrays: they must not be behind the device's. */
   requireHost(what: string): void {
     if (this.dirty) {
-      throw new DeviceError('KernelError', `${what}() reads parameters on the host, but they were last updated on the GPU: use ${what}Async(), or await syncParameters() first`);
+      throw new DeviceError(
+        'KernelError',
+        `${what}() reads parameters on the host, but they were last updated on the GPU: use ${what}Async(), or await syncParameters() first`,
+      );
     }
   }
 

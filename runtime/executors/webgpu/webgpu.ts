@@ -11,7 +11,10 @@ import { frame, type WgslScalar } from './wgsl.js';
 
 // GPUBufferUsage / GPUMapMode values (WebGPU spec); the Node binding defines the named
 // constants only as globals, which this module does not install.
-const USAGE_MAP_READ = 0x0001, USAGE_COPY_SRC = 0x0004, USAGE_COPY_DST = 0x0008, USAGE_STORAGE = 0x0080;
+const USAGE_MAP_READ = 0x0001,
+  USAGE_COPY_SRC = 0x0004,
+  USAGE_COPY_DST = 0x0008,
+  USAGE_STORAGE = 0x0080;
 const MAP_READ = 0x0001;
 
 export interface WebGpuLimits {
@@ -36,7 +39,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   private lostInfo: GPUDeviceLostInfo | null = null;
   private disposed = false;
 
-  private constructor(private readonly device: GPUDevice, readonly description: string, private readonly release: () => void) {
+  private constructor(
+    private readonly device: GPUDevice,
+    readonly description: string,
+    private readonly release: () => void,
+  ) {
     this.limits = {
       maxBindingBytes: device.limits.maxStorageBufferBindingSize,
       maxBufferBytes: device.limits.maxBufferSize,
@@ -106,9 +113,19 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
 
   prepare(node: IRNode, inputs: GPUBuffer[], output: GPUBuffer, inTypes: TensorType[]): () => void {
     const def = getOp(node.op);
-    if (!def?.wgsl) throw new DeviceError('KernelError', `op ${node.op} has no WGSL kernel`, 'the scheduler places such nodes on the CPU', node.name);
+    if (!def?.wgsl)
+      throw new DeviceError(
+        'KernelError',
+        `op ${node.op} has no WGSL kernel`,
+        'the scheduler places such nodes on the CPU',
+        node.name,
+      );
     const kernel = def.wgsl({ inTypes, outType: node.type, attrs: node.attrs });
-    const shader = frame(kernel, inTypes.map((t) => scalar(t.dtype, node)), scalar(node.type.dtype, node));
+    const shader = frame(
+      kernel,
+      inTypes.map((t) => scalar(t.dtype, node)),
+      scalar(node.type.dtype, node),
+    );
     const groups = shader.dispatch;
     if (!groups) return () => {};
     // One error scope over compilation and binding: its first error (with the WGSL position)
@@ -121,7 +138,13 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     });
     this.pending.push(
       this.device.popErrorScope().then((e) => {
-        if (e) this.failure ??= new DeviceError('KernelError', `the WGSL kernel of node "${node.name}" (${node.op}) is invalid: ${e.message}`, 'this is a bug in graph-run; --device cpu avoids it', node.name);
+        if (e)
+          this.failure ??= new DeviceError(
+            'KernelError',
+            `the WGSL kernel of node "${node.name}" (${node.op}) is invalid: ${e.message}`,
+            'this is a bug in graph-run; --device cpu avoids it',
+            node.name,
+          );
       }),
     );
     const [x, y, z] = groups;
@@ -178,7 +201,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   /** Throws a lost device (for good) or the first error since the last check (once). */
   private check(): void {
     if (this.lostInfo) {
-      throw new DeviceError('DeviceLost', `the GPU device was lost: ${this.lostInfo.message || this.lostInfo.reason}`, 'rerun; if it recurs, check the driver or use --device cpu');
+      throw new DeviceError(
+        'DeviceLost',
+        `the GPU device was lost: ${this.lostInfo.message || this.lostInfo.reason}`,
+        'rerun; if it recurs, check the driver or use --device cpu',
+      );
     }
     const f = this.failure;
     this.failure = null;
@@ -205,7 +232,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [];
       for (let i = 0; i <= inputs; i++) {
-        entries.push({ binding: i, visibility: 4 /* GPUShaderStage.COMPUTE */, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
+        entries.push({
+          binding: i,
+          visibility: 4 /* GPUShaderStage.COMPUTE */,
+          buffer: { type: i < inputs ? 'read-only-storage' : 'storage' },
+        });
       }
       const group = this.device.createBindGroupLayout({ entries });
       l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
@@ -218,7 +249,10 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     let p = this.pipelines.get(code);
     if (!p) {
       const module = this.device.createShaderModule({ code });
-      p = this.device.createComputePipeline({ layout: this.layout(inputs).pipeline, compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({
+        layout: this.layout(inputs).pipeline,
+        compute: { module, entryPoint: 'main' },
+      });
       this.pipelines.set(code, p);
     }
     return p;
@@ -226,6 +260,12 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
 }
 
 function scalar(d: DType, node: IRNode): WgslScalar {
-  if (d === 'f64') throw new DeviceError('KernelError', `node "${node.name}" is f64, which WGSL lacks`, 'the scheduler places f64 nodes on the CPU', node.name);
+  if (d === 'f64')
+    throw new DeviceError(
+      'KernelError',
+      `node "${node.name}" is f64, which WGSL lacks`,
+      'the scheduler places f64 nodes on the CPU',
+      node.name,
+    );
   return d;
 }

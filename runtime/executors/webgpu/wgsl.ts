@@ -38,7 +38,11 @@ export function frame(k: WgslKernel, inTypes: WgslScalar[], outType: WgslScalar)
   // A user function is not a constant expression, so f32_bits(0x7f800000u) may be infinite.
   head.push('fn f32_bits(b: u32) -> f32 { return bitcast<f32>(b); }');
   if (k.decls) head.push(k.decls);
-  const indent = (s: string) => s.split('\n').map((l) => '  ' + l).join('\n');
+  const indent = (s: string) =>
+    s
+      .split('\n')
+      .map((l) => '  ' + l)
+      .join('\n');
   switch (k.kind) {
     case 'map': {
       const groups = Math.ceil(k.count / MAP_WORKGROUP);

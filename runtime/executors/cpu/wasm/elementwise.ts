@@ -18,10 +18,26 @@ export type WasmAccess = 'full' | 'scalar' | 'inner';
 
 /** Ops with a SIMD lowering, and whether it is bit-identical to the reference. */
 export const wasmOps: Record<string, boolean> = {
-  add: true, sub: true, mul: true, div: true, neg: true, abs: true, sqrt: true, square: true,
-  relu: true, relu_grad: true, maximum: true, minimum: true,
-  greater: true, greater_equal: true, less: true, less_equal: true,
-  exp: false, sigmoid: false, sigmoid_grad: false, tanh_grad: false,
+  add: true,
+  sub: true,
+  mul: true,
+  div: true,
+  neg: true,
+  abs: true,
+  sqrt: true,
+  square: true,
+  relu: true,
+  relu_grad: true,
+  maximum: true,
+  minimum: true,
+  greater: true,
+  greater_equal: true,
+  less: true,
+  less_equal: true,
+  exp: false,
+  sigmoid: false,
+  sigmoid_grad: false,
+  tanh_grad: false,
 };
 
 /** Cache key: the group's structure and input access, not its names. */
@@ -39,7 +55,10 @@ export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
 class Consts {
   private readonly locals = new Map<string, number>();
   private readonly init: number[] = [];
-  constructor(private readonly f: Fn, readonly mark: number) {}
+  constructor(
+    private readonly f: Fn,
+    readonly mark: number,
+  ) {}
   /** Push constant v (f32 lanes, or i32 lanes with `int`). */
   push(v: number, int = false): void {
     const key = `${int ? 'i' : 'f'}${v}`;
@@ -67,28 +86,66 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   const c = (v: number) => k.push(v);
   const MAGIC = 12582912; // 1.5 · 2^23
   // pmin/pmax: one instruction each (min/max order NaN and ±0, which costs V8 several).
-  f.get(x); c(88.72283905206835); f.vpmin(); c(-104); f.vpmax().set(tmp);
-  f.get(tmp); c(1.44269504088896341); f.vmul(); c(MAGIC); f.vadd().set(n); // bits: n in the mantissa
+  f.get(x);
+  c(88.72283905206835);
+  f.vpmin();
+  c(-104);
+  f.vpmax().set(tmp);
+  f.get(tmp);
+  c(1.44269504088896341);
+  f.vmul();
+  c(MAGIC);
+  f.vadd().set(n); // bits: n in the mantissa
   // r = x - nf*C1 - nf*C2 with nf = n as a float (ln2 split in two for an exact first product)
   f.get(tmp);
-  f.get(n); c(MAGIC); f.vsub(); c(0.693359375); f.vmul().vsub();
-  f.get(n); c(MAGIC); f.vsub(); c(-2.12194440e-4); f.vmul().vsub().set(tmp);
+  f.get(n);
+  c(MAGIC);
+  f.vsub();
+  c(0.693359375);
+  f.vmul().vsub();
+  f.get(n);
+  c(MAGIC);
+  f.vsub();
+  c(-2.1219444e-4);
+  f.vmul().vsub().set(tmp);
   // n as an i32: bits(t) - bits(MAGIC)
-  f.get(n); c(MAGIC); f.isub4().set(n);
+  f.get(n);
+  c(MAGIC);
+  f.isub4().set(n);
   // y = poly(r)·r² + r + 1
-  c(1.9875691500e-4); f.get(tmp).vmul(); c(1.3981999507e-3); f.vadd();
-  f.get(tmp).vmul(); c(8.3334519073e-3); f.vadd();
-  f.get(tmp).vmul(); c(4.1665795894e-2); f.vadd();
-  f.get(tmp).vmul(); c(1.6666665459e-1); f.vadd();
-  f.get(tmp).vmul(); c(5.0000001201e-1); f.vadd();
-  f.get(tmp).get(tmp).vmul().vmul().get(tmp).vadd(); c(1); f.vadd();
+  c(1.98756915e-4);
+  f.get(tmp).vmul();
+  c(1.3981999507e-3);
+  f.vadd();
+  f.get(tmp).vmul();
+  c(8.3334519073e-3);
+  f.vadd();
+  f.get(tmp).vmul();
+  c(4.1665795894e-2);
+  f.vadd();
+  f.get(tmp).vmul();
+  c(1.6666665459e-1);
+  f.vadd();
+  f.get(tmp).vmul();
+  c(5.0000001201e-1);
+  f.vadd();
+  f.get(tmp).get(tmp).vmul().vmul().get(tmp).vadd();
+  c(1);
+  f.vadd();
   // · 2^h · 2^(n-h), built in the exponent bits
   f.get(n).i32c(1).ishrS4().set(tmp);
-  f.get(tmp); k.push(127, true); f.iadd4().i32c(23).ishl4().vmul();
-  f.get(n).get(tmp).isub4(); k.push(127, true); f.iadd4().i32c(23).ishl4().vmul();
+  f.get(tmp);
+  k.push(127, true);
+  f.iadd4().i32c(23).ishl4().vmul();
+  f.get(n).get(tmp).isub4();
+  k.push(127, true);
+  f.iadd4().i32c(23).ishl4().vmul();
   // x past the top of the f32 range: +Infinity
   f.set(tmp);
-  c(Infinity); f.get(tmp).get(x); c(88.72283905206835); f.vgt().vbitselect();
+  c(Infinity);
+  f.get(tmp).get(x);
+  c(88.72283905206835);
+  f.vgt().vbitselect();
 }
 
 /** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
@@ -96,40 +153,97 @@ function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts
   const one = () => k.push(1);
   const zero = () => k.push(0);
   switch (op) {
-    case 'add': f.get(a[0]!).get(a[1]!).vadd(); return;
-    case 'sub': f.get(a[0]!).get(a[1]!).vsub(); return;
-    case 'mul': f.get(a[0]!).get(a[1]!).vmul(); return;
-    case 'div': f.get(a[0]!).get(a[1]!).vdiv(); return;
-    case 'neg': f.get(a[0]!).vneg(); return;
-    case 'abs': f.get(a[0]!).vabs(); return;
-    case 'sqrt': f.get(a[0]!).vsqrt(); return;
-    case 'square': f.get(a[0]!).get(a[0]!).vmul(); return;
+    case 'add':
+      f.get(a[0]!).get(a[1]!).vadd();
+      return;
+    case 'sub':
+      f.get(a[0]!).get(a[1]!).vsub();
+      return;
+    case 'mul':
+      f.get(a[0]!).get(a[1]!).vmul();
+      return;
+    case 'div':
+      f.get(a[0]!).get(a[1]!).vdiv();
+      return;
+    case 'neg':
+      f.get(a[0]!).vneg();
+      return;
+    case 'abs':
+      f.get(a[0]!).vabs();
+      return;
+    case 'sqrt':
+      f.get(a[0]!).vsqrt();
+      return;
+    case 'square':
+      f.get(a[0]!).get(a[0]!).vmul();
+      return;
     // x > 0 ? x : 0 (NaN and -0 give 0, as the reference's comparison does)
-    case 'relu': f.get(a[0]!).get(a[0]!); zero(); f.vgt().vand(); return;
-    case 'relu_grad': f.get(a[1]!).get(a[0]!); zero(); f.vgt().vand(); return;
+    case 'relu':
+      f.get(a[0]!).get(a[0]!);
+      zero();
+      f.vgt().vand();
+      return;
+    case 'relu_grad':
+      f.get(a[1]!).get(a[0]!);
+      zero();
+      f.vgt().vand();
+      return;
     // a >= b ? a : b, a <= b ? a : b (a NaN gives b, as in the reference)
-    case 'maximum': f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vge().vbitselect(); return;
-    case 'minimum': f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vle().vbitselect(); return;
-    case 'greater': f.get(a[0]!).get(a[1]!).vgt(); one(); f.vand(); return;
-    case 'greater_equal': f.get(a[0]!).get(a[1]!).vge(); one(); f.vand(); return;
-    case 'less': f.get(a[0]!).get(a[1]!).vlt(); one(); f.vand(); return;
-    case 'less_equal': f.get(a[0]!).get(a[1]!).vle(); one(); f.vand(); return;
+    case 'maximum':
+      f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vge().vbitselect();
+      return;
+    case 'minimum':
+      f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vle().vbitselect();
+      return;
+    case 'greater':
+      f.get(a[0]!).get(a[1]!).vgt();
+      one();
+      f.vand();
+      return;
+    case 'greater_equal':
+      f.get(a[0]!).get(a[1]!).vge();
+      one();
+      f.vand();
+      return;
+    case 'less':
+      f.get(a[0]!).get(a[1]!).vlt();
+      one();
+      f.vand();
+      return;
+    case 'less_equal':
+      f.get(a[0]!).get(a[1]!).vle();
+      one();
+      f.vand();
+      return;
     case 'exp': {
-      const t = scratch(), n = scratch();
+      const t = scratch(),
+        n = scratch();
       emitExp(f, a[0]!, t, n, k);
       return;
     }
     case 'sigmoid': {
-      const x = scratch(), t = scratch(), n = scratch();
+      const x = scratch(),
+        t = scratch(),
+        n = scratch();
       f.get(a[0]!).vneg().set(x);
       one();
       emitExp(f, x, t, n, k);
-      one(); f.vadd().vdiv();
+      one();
+      f.vadd().vdiv();
       return;
     }
-    case 'sigmoid_grad': f.get(a[1]!).get(a[0]!).vmul(); one(); f.get(a[0]!).vsub().vmul(); return;
-    case 'tanh_grad': f.get(a[1]!); one(); f.get(a[0]!).get(a[0]!).vmul().vsub().vmul(); return;
-    default: throw new Error(`no SIMD lowering for ${op}`);
+    case 'sigmoid_grad':
+      f.get(a[1]!).get(a[0]!).vmul();
+      one();
+      f.get(a[0]!).vsub().vmul();
+      return;
+    case 'tanh_grad':
+      f.get(a[1]!);
+      one();
+      f.get(a[0]!).get(a[0]!).vmul().vsub().vmul();
+      return;
+    default:
+      throw new Error(`no SIMD lowering for ${op}`);
   }
 }
 
@@ -145,7 +259,11 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
   const rows = access.includes('inner');
   // run(in0..in{k-1}, out, inner, lo, hi): the pointers first, so callers can bind them once
   const f = mod.fn('run', Array<typeof i32>(k + 4).fill(i32));
-  const IN = (j: number) => j, OUT = k, INNER = k + 1, LO = k + 2, HI = k + 3;
+  const IN = (j: number) => j,
+    OUT = k,
+    INNER = k + 1,
+    LO = k + 2,
+    HI = k + 3;
   const val = new Map<string, number>();
   const hoisted: number[] = [];
   group.inputs.forEach((v, j) => {
@@ -156,7 +274,10 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
       hoisted.push(j);
     }
   });
-  const off = f.local(i32), col = f.local(i32), colOff = f.local(i32), end = f.local(i32);
+  const off = f.local(i32),
+    col = f.local(i32),
+    colOff = f.local(i32),
+    end = f.local(i32);
   const consts = new Consts(f, f.code.length);
   const pool: number[] = [];
   const scratch = () => {
@@ -177,7 +298,13 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
     group.nodes.forEach((n, t) => {
       const last = t === group.nodes.length - 1;
       if (last) f.get(OUT).get(off).add();
-      emitOp(f, n.op, n.inputs.map((i) => val.get(i)!), scratch, consts);
+      emitOp(
+        f,
+        n.op,
+        n.inputs.map((i) => val.get(i)!),
+        scratch,
+        consts,
+      );
       if (last) f.vstore(at);
       else {
         const l = f.local(v128);
@@ -192,9 +319,24 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
     const U = 4;
     f.get(LO).i32c(2).shl().set(off);
     f.get(HI).i32c(2).shl().set(end);
-    f.block().get(off).i32c(16 * U).add().get(end).gtS().brIf(0).loop();
+    f.block()
+      .get(off)
+      .i32c(16 * U)
+      .add()
+      .get(end)
+      .gtS()
+      .brIf(0)
+      .loop();
     for (let u = 0; u < U; u++) body(u * 16);
-    f.get(off).i32c(16 * U).add().tee(off).i32c(16 * U).add().get(end).leS().brIf(0);
+    f.get(off)
+      .i32c(16 * U)
+      .add()
+      .tee(off)
+      .i32c(16 * U)
+      .add()
+      .get(end)
+      .leS()
+      .brIf(0);
     f.end().end();
     f.block().get(off).get(end).geS().brIf(0).loop();
     body();

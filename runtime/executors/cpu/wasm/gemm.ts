@@ -46,37 +46,65 @@ function emitKernel(mod: Module, { mr, nr, unroll = 1 }: GemmShape): Fn {
   const row = Array.from({ length: mr }, () => k.local(i32));
   for (let i = 0; i < mr; i++) k.get(C).get(LDC).i32c(i).mul().add().set(row[i]!);
   k.get(BETA).if_();
-  for (let i = 0; i < mr; i++) for (let v = 0; v < nv; v++) k.get(row[i]!).vload(v * 16).set(acc[i]![v]!);
+  for (let i = 0; i < mr; i++)
+    for (let v = 0; v < nv; v++)
+      k.get(row[i]!)
+        .vload(v * 16)
+        .set(acc[i]![v]!);
   k.else_();
   for (let i = 0; i < mr; i++) for (let v = 0; v < nv; v++) k.v128c([0, 0, 0, 0]).set(acc[i]![v]!);
   k.end();
   const step = (u: number) => {
-    for (let v = 0; v < nv; v++) k.get(B).vload(u * nr * 4 + v * 16).set(bv[v]!);
+    for (let v = 0; v < nv; v++)
+      k.get(B)
+        .vload(u * nr * 4 + v * 16)
+        .set(bv[v]!);
     for (let i = 0; i < mr; i++) {
-      k.get(A).vsplatload(u * mr * 4 + i * 4).set(av);
+      k.get(A)
+        .vsplatload(u * mr * 4 + i * 4)
+        .set(av);
       for (let v = 0; v < nv; v++) k.get(acc[i]![v]!).get(av).get(bv[v]!).vmul().vadd().set(acc[i]![v]!);
     }
   };
   // Unrolled main loop over kc - kc % unroll steps, then the remainder one step at a time.
   if (unroll > 1) {
     const rest = k.local(i32);
-    k.get(KC).i32c(unroll - 1).and().set(rest);
+    k.get(KC)
+      .i32c(unroll - 1)
+      .and()
+      .set(rest);
     k.get(KC).get(rest).sub().set(KC);
     k.block().get(KC).eqz().brIf(0).loop();
     for (let u = 0; u < unroll; u++) step(u);
-    k.get(A).i32c(unroll * mr * 4).add().set(A);
-    k.get(B).i32c(unroll * nr * 4).add().set(B);
+    k.get(A)
+      .i32c(unroll * mr * 4)
+      .add()
+      .set(A);
+    k.get(B)
+      .i32c(unroll * nr * 4)
+      .add()
+      .set(B);
     k.get(KC).i32c(unroll).sub().tee(KC).brIf(0);
     k.end().end();
     k.get(rest).set(KC);
   }
   k.block().get(KC).eqz().brIf(0).loop();
   step(0);
-  k.get(A).i32c(mr * 4).add().set(A);
-  k.get(B).i32c(nr * 4).add().set(B);
+  k.get(A)
+    .i32c(mr * 4)
+    .add()
+    .set(A);
+  k.get(B)
+    .i32c(nr * 4)
+    .add()
+    .set(B);
   k.get(KC).i32c(1).sub().tee(KC).brIf(0);
   k.end().end();
-  for (let i = 0; i < mr; i++) for (let v = 0; v < nv; v++) k.get(row[i]!).get(acc[i]![v]!).vstore(v * 16);
+  for (let i = 0; i < mr; i++)
+    for (let v = 0; v < nv; v++)
+      k.get(row[i]!)
+        .get(acc[i]![v]!)
+        .vstore(v * 16);
   return k;
 }
 
@@ -85,7 +113,11 @@ function emitPackB(mod: Module, { nr }: GemmShape): void {
   const nv = nr / 4;
   const f = mod.fn('gemm_packB', [i32, i32, i32, i32, i32, i32]);
   const [Bq, RS, CS, KC, NC, BP] = [0, 1, 2, 3, 4, 5];
-  const j0 = f.local(i32), p = f.local(i32), j = f.local(i32), src = f.local(i32), w = f.local(i32);
+  const j0 = f.local(i32),
+    p = f.local(i32),
+    j = f.local(i32),
+    src = f.local(i32),
+    w = f.local(i32);
   f.i32c(0).set(j0);
   f.block().loop();
   f.get(j0).get(NC).geS().brIf(1);
@@ -95,7 +127,11 @@ function emitPackB(mod: Module, { nr }: GemmShape): void {
   f.block().get(KC).eqz().brIf(0).loop();
   f.get(Bq).get(p).get(RS).mul().add().get(j0).get(CS).mul().add().set(src);
   f.get(CS).i32c(4).eq().get(w).i32c(nr).eq().and().if_();
-  for (let v = 0; v < nv; v++) f.get(BP).get(src).vload(v * 16).vstore(v * 16);
+  for (let v = 0; v < nv; v++)
+    f.get(BP)
+      .get(src)
+      .vload(v * 16)
+      .vstore(v * 16);
   f.else_();
   f.i32c(0).set(j);
   f.loop();
@@ -107,7 +143,10 @@ function emitPackB(mod: Module, { nr }: GemmShape): void {
   f.get(j).i32c(1).add().tee(j).i32c(nr).ltS().brIf(0);
   f.end();
   f.end();
-  f.get(BP).i32c(nr * 4).add().set(BP);
+  f.get(BP)
+    .i32c(nr * 4)
+    .add()
+    .set(BP);
   f.get(p).i32c(1).add().tee(p).get(KC).ltS().brIf(0);
   f.end().end();
   f.get(j0).i32c(nr).add().set(j0);
@@ -119,7 +158,10 @@ function emitPackB(mod: Module, { nr }: GemmShape): void {
 function emitPackA(mod: Module, { mr }: GemmShape): void {
   const f = mod.fn('gemm_packA', [i32, i32, i32, i32, i32, i32]);
   const [Aq, RS, CS, MC, KC, AP] = [0, 1, 2, 3, 4, 5];
-  const i0 = f.local(i32), p = f.local(i32), h = f.local(i32), src = f.local(i32);
+  const i0 = f.local(i32),
+    p = f.local(i32),
+    h = f.local(i32),
+    src = f.local(i32);
   f.i32c(0).set(i0);
   f.block().loop();
   f.get(i0).get(MC).geS().brIf(1);
@@ -130,7 +172,15 @@ function emitPackA(mod: Module, { mr }: GemmShape): void {
   // A full panel: straight loads; a partial one: rows past mc read as 0 (never loaded: they
   // may lie past the end of memory).
   f.get(h).i32c(mr).geS().if_();
-  for (let i = 0; i < mr; i++) f.get(AP).get(src).get(RS).i32c(i).mul().add().f32load().f32store(i * 4);
+  for (let i = 0; i < mr; i++)
+    f.get(AP)
+      .get(src)
+      .get(RS)
+      .i32c(i)
+      .mul()
+      .add()
+      .f32load()
+      .f32store(i * 4);
   f.else_();
   for (let i = 0; i < mr; i++) {
     f.get(AP);
@@ -143,7 +193,10 @@ function emitPackA(mod: Module, { mr }: GemmShape): void {
     f.f32store(i * 4);
   }
   f.end();
-  f.get(AP).i32c(mr * 4).add().set(AP);
+  f.get(AP)
+    .i32c(mr * 4)
+    .add()
+    .set(AP);
   f.get(p).i32c(1).add().tee(p).get(KC).ltS().brIf(0);
   f.end().end();
   f.get(i0).i32c(mr).add().set(i0);
@@ -155,7 +208,8 @@ function emitPackA(mod: Module, { mr }: GemmShape): void {
 function emitCopyTile(mod: Module): Fn {
   const f = mod.fn('gemm_copy', [i32, i32, i32, i32, i32, i32]);
   const [S, SLD, D, DLD, H, W] = [0, 1, 2, 3, 4, 5];
-  const i = f.local(i32), j = f.local(i32);
+  const i = f.local(i32),
+    j = f.local(i32);
   f.block().get(H).i32c(1).ltS().get(W).i32c(1).ltS().op(0x72).brIf(0); // i32.or
   f.i32c(0).set(i).loop();
   f.i32c(0).set(j).loop();
@@ -174,7 +228,13 @@ function emitCopyTile(mod: Module): Fn {
 function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn): void {
   const f = mod.fn('gemm_macro', [i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [MC, NC, KC, AP, BP, C, LDC, BETA, TILE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const jr = f.local(i32), ir = f.local(i32), w = f.local(i32), h = f.local(i32), a = f.local(i32), b = f.local(i32), c = f.local(i32);
+  const jr = f.local(i32),
+    ir = f.local(i32),
+    w = f.local(i32),
+    h = f.local(i32),
+    a = f.local(i32),
+    b = f.local(i32),
+    c = f.local(i32);
   f.i32c(0).set(jr);
   f.block().loop();
   f.get(jr).get(NC).geS().brIf(1);
@@ -192,10 +252,28 @@ function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn): vo
   f.get(KC).get(a).get(b).get(c).get(LDC).get(BETA).call(mod.index(kernel));
   f.else_();
   f.get(BETA).if_();
-  f.get(c).get(LDC).get(TILE).i32c(nr * 4).get(h).get(w).call(mod.index(copy));
+  f.get(c)
+    .get(LDC)
+    .get(TILE)
+    .i32c(nr * 4)
+    .get(h)
+    .get(w)
+    .call(mod.index(copy));
   f.end();
-  f.get(KC).get(a).get(b).get(TILE).i32c(nr * 4).get(BETA).call(mod.index(kernel));
-  f.get(TILE).i32c(nr * 4).get(c).get(LDC).get(h).get(w).call(mod.index(copy));
+  f.get(KC)
+    .get(a)
+    .get(b)
+    .get(TILE)
+    .i32c(nr * 4)
+    .get(BETA)
+    .call(mod.index(kernel));
+  f.get(TILE)
+    .i32c(nr * 4)
+    .get(c)
+    .get(LDC)
+    .get(h)
+    .get(w)
+    .call(mod.index(copy));
   f.end();
   f.get(ir).i32c(mr).add().set(ir);
   f.br(0);
@@ -234,8 +312,16 @@ export function gemmScratch(shape: GemmShape, b: GemmBlocking): { ap: number; bp
  */
 export function emitGemmDriver(mod: Module, { mc: MCB, kc: KCB, nc: NCB }: GemmBlocking): void {
   const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-  const jc = f.local(i32), pc = f.local(i32), ic = f.local(i32), nc = f.local(i32), kc = f.local(i32), mc = f.local(i32), t = f.local(i32);
+  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  ];
+  const jc = f.local(i32),
+    pc = f.local(i32),
+    ic = f.local(i32),
+    nc = f.local(i32),
+    kc = f.local(i32),
+    mc = f.local(i32),
+    t = f.local(i32);
   const fnIndex = (name: string) => mod.indexOf(name);
   const min = (x: number, limit: number, out: number) => {
     // out = min(limit, x)
