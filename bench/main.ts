@@ -14,7 +14,7 @@ import { format } from 'node:util';
 import { median } from './stats.js';
 import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
 import { referenceEngines, type Engine, type RefPrepared } from './refs.js';
-import { kernels } from '../executors/cpu/threads.js';
+import { kernels } from '../runtime/executors/cpu/threads.js';
 
 interface Workload {
   key: string;

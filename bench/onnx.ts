@@ -1,7 +1,7 @@
 // ONNX models for the benchmark's ONNX Runtime references: small float32 graphs of standard
 // ops, encoded by the exporter's own protobuf writer (runtime/export/onnx-proto.ts).
 
-import { ElemType, encodeOnnx } from '../export/onnx-proto.js';
+import { ElemType, encodeOnnx } from '../runtime/export/onnx-proto.js';
 
 export interface OnnxNode {
   op: string;

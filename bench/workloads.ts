@@ -2,12 +2,12 @@
 // compiling and plan building done outside it) so the runner times only the work.
 
 import { fileURLToPath } from 'node:url';
-import { loadGraph, parseGraph } from '../index.js';
-import { Session } from '../session.js';
-import { buildGraph } from '../ir/build.js';
-import { buildPlan } from '../scheduler/plan.js';
-import { CpuExecutor } from '../executors/cpu/cpu.js';
-import type { FloatDType, TypedArray } from '../ir/types.js';
+import { loadGraph, parseGraph } from '../runtime/index.js';
+import { Session } from '../runtime/session.js';
+import { buildGraph } from '../runtime/ir/build.js';
+import { buildPlan } from '../runtime/scheduler/plan.js';
+import { CpuExecutor } from '../runtime/executors/cpu/cpu.js';
+import type { FloatDType, TypedArray } from '../runtime/ir/types.js';
 import { prng } from './stats.js';
 
 export interface Prepared {
@@ -16,10 +16,10 @@ export interface Prepared {
   check: () => number;
 }
 
-/** graph-run's own graphs/, found from this module (src: runtime/bench, built: dist/runtime/bench). */
+/** graph-run's own graphs/, found from this module (src: bench/, built: dist/bench/). */
 export function graphPath(rel: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const root = here.includes('/dist/') ? new URL('../../../', import.meta.url) : new URL('../../', import.meta.url);
+  const root = here.includes('/dist/') ? new URL('../../', import.meta.url) : new URL('../', import.meta.url);
   return fileURLToPath(new URL(rel, root));
 }
 
