@@ -14,7 +14,6 @@ import type { Executor } from '../runtime/executors/executor.js';
 import { WebGpuExecutor } from '../runtime/executors/webgpu/webgpu.js';
 import { parseGraph, loadGraph } from '../runtime/index.js';
 import { IRGraph } from '../runtime/ir/graph.js';
-import type { TypedArray } from '../runtime/ir/types.js';
 import { matmulTiles, tiledMatmul, type MatmulTileName } from '../runtime/ops/matmul.wgsl.js';
 import type { OpDef } from '../runtime/ops/op.js';
 import { registry } from '../runtime/ops/registry.js';

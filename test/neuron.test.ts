@@ -12,7 +12,7 @@ const yaml = readFileSync('graphs/neuron.yaml', 'utf8');
 /** neuron.yaml with another starting w and another feed (the file's own text otherwise). */
 function variant(x: number[], y: number, w: number[]): string {
   const init = 'init: {values: [1, 1]}';
-  const feed = /feed:\n  x: \[2, 3\]\n  y: 10\n/;
+  const feed = /feed:\n {2}x: \[2, 3\]\n {2}y: 10\n/;
   if (!yaml.includes(init) || !feed.test(yaml)) throw new Error('neuron.yaml changed; update variant()');
   return yaml
     .replace(init, `init: {values: [${w.join(', ')}]}`)

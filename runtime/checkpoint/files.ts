@@ -12,7 +12,7 @@ function tempPath(path: string): string {
 
 /** Throw a ToolError unless `path` can be created or replaced (tries a temporary file beside it). */
 export function ensureWritable(path: string, what: string): void {
-  let st;
+  let st: ReturnType<typeof statSync> | undefined;
   try {
     st = statSync(path);
   } catch {

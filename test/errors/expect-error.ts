@@ -3,7 +3,7 @@
 // process, prints `file:line:col: Kind` on stderr, no stack trace, and exits with code 1.
 
 import { expect } from 'vitest';
-import { GraphError, GraphErrors, loadGraph } from '../../runtime/index.js';
+import { type GraphError, GraphErrors, loadGraph } from '../../runtime/index.js';
 import { main } from '../../runtime/cli/main.js';
 
 export const fixture = (name: string) => `test/fixtures/errors/${name}`;

@@ -21,6 +21,9 @@ import { checkpointBytes, compile, loadGraph, restoreCheckpoint, CheckpointError
 import { main } from '../../runtime/cli/main.js';
 import { writeFileAtomic } from '../../runtime/checkpoint/files.js';
 
+/** A safetensors header entry's byte range. */
+type Offsets = { data_offsets: [number, number] };
+
 function cli(args: string[]): { code: number; out: string; err: string } {
   const out: string[] = [],
     err: string[] = [];
@@ -245,6 +248,7 @@ describe('bad checkpoints', () => {
   }
 
   /** The good checkpoint with its header edited (same data). */
+  // biome-ignore lint/suspicious/noExplicitAny: a safetensors header, edited freely to make damaged files
   function edit(f: (h: Record<string, any>) => void, data?: (d: Uint8Array) => Uint8Array): Uint8Array {
     const bytes = readFileSync(good);
     const { headerLength, header } = readSafetensors(bytes);
@@ -264,7 +268,7 @@ describe('bad checkpoints', () => {
     const { header } = readSafetensors(bytes);
     const last = Object.entries(header)
       .filter(([k]) => k !== '__metadata__')
-      .sort((a, b) => (b[1] as any).data_offsets[1] - (a[1] as any).data_offsets[1])[0]![0];
+      .sort((a, b) => (b[1] as Offsets).data_offsets[1] - (a[1] as Offsets).data_offsets[1])[0]![0];
     rejects(bytes.subarray(0, bytes.length - 3), last, /truncated/);
     rejects(bytes.subarray(0, 20), undefined, /truncated/);
     rejects(bytes.subarray(0, 5), undefined, /not a safetensors file/);
@@ -329,8 +333,8 @@ describe('bad checkpoints', () => {
       (h) => {
         const last = Math.max(
           ...Object.values(h)
-            .filter((v: any) => v.data_offsets)
-            .map((v: any) => v.data_offsets[1]),
+            .filter((v) => (v as Partial<Offsets>).data_offsets)
+            .map((v) => (v as Offsets).data_offsets[1]),
         );
         h.w3 = { dtype: 'F32', shape: [1], data_offsets: [last, last + 4] };
       },

@@ -197,7 +197,7 @@ export function parseMermaid(src: string): MermaidChart {
     [/^(\w+)\("(.*)"\)$/, 'round'],
   ];
   for (const line of lines.slice(1)) {
-    let m;
+    let m: RegExpExecArray | null;
     if ((m = /^subgraph (\w+)/.exec(line))) {
       sub = m[1];
       continue;

@@ -48,6 +48,7 @@ describe('progress output', () => {
     const lines = r.out.filter((l) => /^epoch /.test(l));
     expect(lines.length).toBe(20);
     expect(lines[0]).toMatch(/^epoch +0 {2}loss 0\.\d{6}$/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no carriage return or terminal escape may appear
     expect(r.out.join('\n')).not.toMatch(/[\r\u001b]/);
   });
 
@@ -59,6 +60,7 @@ describe('progress output', () => {
     const draws = term.written.filter((w) => w.startsWith('\r') && w.length > 4);
     expect(draws.length).toBeGreaterThanOrEqual(1);
     for (const d of draws) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's erase-line escape
       const line = d.replace(/^\r/, '').replace(/\u001b\[K$/, '');
       expect([...line].length).toBeLessThanOrEqual(80);
       expect(line).toMatch(
@@ -202,7 +204,7 @@ function readPlot(svgText: string) {
 }
 
 /** Linear map from two ticks: value -> pixel. */
-function fit(a: { v: number; p: number }, b: { v: number; p: number }) {
+function linearFit(a: { v: number; p: number }, b: { v: number; p: number }) {
   return (v: number) => a.p + ((v - a.v) / (b.v - a.v)) * (b.p - a.p);
 }
 
@@ -226,9 +228,9 @@ describe('--plot', () => {
       ys = p.y.ticks;
     expect(xs.length).toBeGreaterThanOrEqual(3);
     expect(ys.length).toBeGreaterThanOrEqual(2);
-    const X = fit({ v: xs[0]!.value, p: xs[0]!.x }, { v: xs[xs.length - 1]!.value, p: xs[xs.length - 1]!.x });
+    const X = linearFit({ v: xs[0]!.value, p: xs[0]!.x }, { v: xs[xs.length - 1]!.value, p: xs[xs.length - 1]!.x });
     // y tick labels sit 4px below their grid line (baseline); log axis: fit log10(value).
-    const Y = fit(
+    const Y = linearFit(
       { v: Math.log10(ys[0]!.value), p: ys[0]!.y - 4 },
       { v: Math.log10(ys[ys.length - 1]!.value), p: ys[ys.length - 1]!.y - 4 },
     );
@@ -264,7 +266,10 @@ describe('--plot', () => {
     expect(p.labels).toContain('accuracy');
     const ys = p.y.ticks;
     expect(ys[0]!.value).toBe(0); // a linear loss axis starts at 0
-    const Y = fit({ v: ys[0]!.value, p: ys[0]!.y - 4 }, { v: ys[ys.length - 1]!.value, p: ys[ys.length - 1]!.y - 4 });
+    const Y = linearFit(
+      { v: ys[0]!.value, p: ys[0]!.y - 4 },
+      { v: ys[ys.length - 1]!.value, p: ys[ys.length - 1]!.y - 4 },
+    );
     recs.forEach((r, i) => {
       expect(p.series[0]!.points[i]![1]).toBeCloseTo(Y(r.loss), 0);
       expect(p.series[1]!.points[i]![1]).toBeCloseTo(Y(r.val_loss), 0);
@@ -273,7 +278,7 @@ describe('--plot', () => {
     const t2 = y2.children
       .filter((c) => c.attrs.class === 'tick')
       .map((t) => ({ v: Number(t.attrs['data-value']), p: Number(t.attrs.y) - 4 }));
-    const A = fit(t2[0]!, t2[t2.length - 1]!);
+    const A = linearFit(t2[0]!, t2[t2.length - 1]!);
     recs.forEach((r, i) => expect(p.series[2]!.points[i]![1]).toBeCloseTo(A(r.accuracy), 0));
   });
 

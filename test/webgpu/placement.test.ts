@@ -16,7 +16,6 @@ import {
   deviceRequests,
   explainPlacement,
   place,
-  type DeviceRequest,
 } from '../../runtime/scheduler/placement.js';
 import { Session } from '../../runtime/session.js';
 

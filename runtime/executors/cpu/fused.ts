@@ -18,11 +18,14 @@ import { elementwiseModule, groupKey, lowerable, type WasmAccess } from './wasm/
 
 type Access = 'full' | 'inner' | 'outer' | 'scalar' | 'map';
 
-const compiled = new Map<string, Function>();
-function compile(src: string): Function {
+/** A generated loop: called with its buffers and sizes. */
+type Loop = (...args: unknown[]) => unknown;
+
+const compiled = new Map<string, Loop>();
+function compile(src: string): Loop {
   let f = compiled.get(src);
   if (!f) {
-    f = new Function(`return ${src}`)() as Function;
+    f = new Function(`return ${src}`)() as Loop;
     compiled.set(src, f);
   }
   return f;

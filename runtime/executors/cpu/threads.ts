@@ -226,7 +226,7 @@ export class Kernels {
     }
     const t1 = performance.now();
     let spins = 0,
-      d;
+      d: number;
     while ((d = Atomics.load(c, DONE)) < chunks) {
       if (++spins > SPIN) {
         Atomics.wait(c, DONE, d, 1);

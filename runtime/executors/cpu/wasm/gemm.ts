@@ -6,7 +6,7 @@
 // reference kernel does; products are rounded to f32 before the add (no FMA in wasm SIMD), so
 // results agree with the reference within f32 rounding.
 
-import { f32, i32, Module, v128, type Fn } from './asm.js';
+import { f32, i32, type Module, v128, type Fn } from './asm.js';
 
 export interface GemmShape {
   /** Rows and columns of the register tile (nr a multiple of 4). */
@@ -310,7 +310,7 @@ export function gemmScratch(shape: GemmShape, b: GemmBlocking): { ap: number; bp
  * in k-blocks of kcb (≤ the blocking's kc; gemmKc gives an even cut),
  * element (i, p) of op(A) at a + i*rsa + p*csa, (p, j) of op(B) at b + p*rsb + j*csb (bytes).
  */
-export function emitGemmDriver(mod: Module, { mc: MCB, kc: KCB, nc: NCB }: GemmBlocking): void {
+export function emitGemmDriver(mod: Module, { mc: MCB, nc: NCB }: GemmBlocking): void {
   const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
