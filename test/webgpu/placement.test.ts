@@ -11,12 +11,7 @@ import { loadGraph, parseGraph } from '../../runtime/index.js';
 import type { TypedArray } from '../../runtime/ir/types.js';
 import type { OpDef } from '../../runtime/ops/op.js';
 import { registry } from '../../runtime/ops/registry.js';
-import {
-  buildPlacedPlan,
-  deviceRequests,
-  explainPlacement,
-  place,
-} from '../../runtime/scheduler/placement.js';
+import { buildPlacedPlan, deviceRequests, explainPlacement, place } from '../../runtime/scheduler/placement.js';
 import { Session } from '../../runtime/session.js';
 
 const gpu = { maxBindingBytes: 1 << 30 };
