@@ -98,17 +98,22 @@ export function markdownReference(): string {
   ].join('\n');
 }
 
-/** The README's command-line block: one line per command with the options it takes. */
+/** The README's command-line block: each command with the options of its own (the common ones last). */
 export function readmeBlock(): string {
   const common = new Set(['--help', '--version', '--stats', '--json', '--quiet', '--dtype', '--epochs', '--load']);
+  const line = (head: string, opts: OptionSpec[]) =>
+    wrap([head, ...opts.map((o) => `[${optionLabel(o)}]`)].join(' '), 100, 10).join('\n');
   return [
-    ...commands.map((c) => {
-      const own = optionsOf(c.name)
-        .filter((o) => !common.has(optionParts(o).long))
-        .map((o) => optionParts(o).long);
-      return `graph-run ${c.usage}${own.length ? ` [${own.join(' ')}]` : ''}`;
-    }),
-    'graph-run <command> <graph.yaml> [--dtype f32|f64] [--epochs N] [--load FILE] [--json] [-q] [--stats]',
+    ...commands.map((c) =>
+      line(
+        `graph-run ${c.usage}`,
+        optionsOf(c.name).filter((o) => !common.has(optionParts(o).long) && !c.usage.includes(optionParts(o).long)),
+      ),
+    ),
+    line(
+      'graph-run <command> <graph.yaml>',
+      options.filter((o) => !o.commands && !['--help', '--version'].includes(optionParts(o).long)),
+    ),
     'graph-run --help | <command> --help | --version',
   ].join('\n');
 }
@@ -121,4 +126,12 @@ export function replaceBlock(doc: string, name: string, body: string): string {
   const j = doc.indexOf(end);
   if (i < 0 || j < i) throw new Error(`the markers of the generated block "${name}" are missing`);
   return `${doc.slice(0, i + begin.length)}\n${body}\n${doc.slice(j)}`;
+}
+
+/** The files whose generated blocks come from the tables, with their contents as they should be. */
+export function cliDocs(read: (file: string) => string): Record<string, string> {
+  return {
+    'docs/cli.md': replaceBlock(read('docs/cli.md'), 'reference', markdownReference()),
+    'README.md': replaceBlock(read('README.md'), 'command line', `\`\`\`\n${readmeBlock()}\n\`\`\``),
+  };
 }
