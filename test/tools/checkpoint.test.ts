@@ -390,7 +390,7 @@ describe('writing checkpoints', () => {
     const cliJs = join(tmp, 'run-cli.ts');
     writeFileSync(
       cliJs,
-      `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+      `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nmain(process.argv.slice(2)).then((code) => {\n  process.exitCode = code;\n});\n`,
     );
     const checks: number[] = [];
     // One process (node --import tsx), so SIGKILL stops the writer itself.
