@@ -54,7 +54,7 @@ export function helpText(): string {
     'Usage:',
     ...commands.flatMap((c) => columns(`  ${synopsis(c)}`, c.help, 39)),
     '  graph-run --help | --version',
-    '  graph-run <command> --help            the options of one command',
+    ...columns('  graph-run <command> --help', 'the options of one command', 39),
     '',
     'Options:',
     ...options.flatMap((o) => columns(`  ${optionLabel(o)}`, o.help, 21)),
