@@ -15,6 +15,6 @@ process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-const { main, mainAsync } = await import(entry.href);
-// mainAsync runs device jobs (--device webgpu) and releases the device; the rest is main().
-process.exitCode = await (mainAsync ?? main)(process.argv.slice(2));
+const { main } = await import(entry.href);
+// main() releases any device a run acquired (destroying it) before it resolves, so the process exits promptly.
+process.exitCode = await main(process.argv.slice(2));

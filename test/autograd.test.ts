@@ -28,10 +28,10 @@ gradients: {of: y, wrt: [x]}
     expect(Array.from(g.x!.data)).toEqual([2, 2, 2, 2]);
   });
 
-  it('prints y = 12 and the gradient as JSON from the CLI', () => {
+  it('prints y = 12 and the gradient as JSON from the CLI', async () => {
     const out: string[] = [];
     expect(
-      main(
+      await main(
         ['graphs/autograd.yaml', '--json'],
         (s) => out.push(s),
         () => {},

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../runtime/cli/main.js';
 
-function run(argv: string[]) {
+async function run(argv: string[]) {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     argv,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -24,15 +24,15 @@ describe('a graph with device: webgpu', () => {
   const text = readFileSync('graphs/gender.yaml', 'utf8').replace('graph-run: 1\n', 'graph-run: 1\ndevice: webgpu\n');
   writeFileSync(file, text);
 
-  it('validates without a device', () => {
-    const r = run(['validate', file]);
+  it('validates without a device', async () => {
+    const r = await run(['validate', file]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ok \(2 inputs, 4 params, 7 nodes/);
   });
 
-  it('prints its reverse graph without a device', () => {
-    const r = run(['grad', file]);
+  it('prints its reverse graph without a device', async () => {
+    const r = await run(['grad', file]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('d_w1:');
   });

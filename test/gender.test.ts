@@ -65,10 +65,10 @@ describe.each([
 });
 
 describe('graph-run gender.yaml --json', () => {
-  it('prints one JSON document: losses, predictions, params', () => {
+  it('prints one JSON document: losses, predictions, params', async () => {
     const out: string[] = [],
       err: string[] = [];
-    const code = main(
+    const code = await main(
       ['graphs/gender.yaml', '--json', '--dtype', 'f64'],
       (s) => out.push(s),
       (s) => err.push(s),
@@ -98,10 +98,10 @@ describe('graph-run gender.yaml --json', () => {
     expect(doc.params.b2).toMatchObject({ shape: [1] });
   });
 
-  it('--epochs overrides the training length', () => {
+  it('--epochs overrides the training length', async () => {
     const out: string[] = [];
     expect(
-      main(
+      await main(
         ['graphs/gender.yaml', '--json', '--epochs', '21'],
         (s) => out.push(s),
         () => {},

@@ -224,10 +224,10 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'graph-run-grad-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function cli(argv: string[]): { code: number; out: string; err: string } {
+  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [],
       err: string[] = [];
-    const code = main(
+    const code = await main(
       argv,
       (s) => out.push(s),
       (s) => err.push(s),
@@ -236,23 +236,23 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
   }
 
   /** `grad` the file, write the YAML, validate it, run it with --json; returns its outputs. */
-  function roundTrip(file: string): Record<string, { shape: number[]; data: number[] }> {
-    const g = cli(['grad', file, '--dtype', 'f64']);
+  async function roundTrip(file: string): Promise<Record<string, { shape: number[]; data: number[] }>> {
+    const g = await cli(['grad', file, '--dtype', 'f64']);
     expect(g.err).toBe('');
     expect(g.code).toBe(0);
     const path = join(dir, file.replace(/\W/g, '_') + '.grad.yaml');
     writeFileSync(path, g.out + '\n');
-    const v = cli(['validate', path]);
+    const v = await cli(['validate', path]);
     expect(v.err).toBe('');
     expect(v.code).toBe(0);
-    const r = cli([path, '--json', '--dtype', 'f64']);
+    const r = await cli([path, '--json', '--dtype', 'f64']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     return (JSON.parse(r.out) as { outputs: Record<string, { shape: number[]; data: number[] }> }).outputs;
   }
 
-  it('gender.yaml: d loss / d each parameter on the first sample, against finite differences', () => {
-    const outs = roundTrip('graphs/gender.yaml');
+  it('gender.yaml: d loss / d each parameter on the first sample, against finite differences', async () => {
+    const outs = await roundTrip('graphs/gender.yaml');
     // The tutorial's network, written out by hand: h = s(W1 x + b1), o = s(w2 . h + b2), (o - y)^2.
     const s = (v: number) => 1 / (1 + Math.exp(-v));
     const x = [-2, -1],
@@ -290,13 +290,13 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
     expect(outs.d_w1!.shape).toEqual([2, 2]);
   });
 
-  it('neuron.yaml: d loss / d w = (-20, -30)', () => {
-    const outs = roundTrip('graphs/neuron.yaml');
+  it('neuron.yaml: d loss / d w = (-20, -30)', async () => {
+    const outs = await roundTrip('graphs/neuron.yaml');
     close(outs.d_w!.data, [-20, -30]);
   });
 
-  it('autograd.yaml: d y / d x = (2, 2, 2), even though the gradient graph needs no input', () => {
-    const outs = roundTrip('graphs/autograd.yaml');
+  it('autograd.yaml: d y / d x = (2, 2, 2), even though the gradient graph needs no input', async () => {
+    const outs = await roundTrip('graphs/autograd.yaml');
     expect(outs.d_x).toEqual({ shape: [3], data: [2, 2, 2] });
   });
 });

@@ -6,8 +6,8 @@ import { DataError } from '../../runtime/index.js';
 import { expectUserError } from './expect-error.js';
 
 describe('training data', () => {
-  it("a row that does not fit the input's shape: Charlie's 3 numbers, at that row", () => {
-    expectUserError('bad-row.yaml', {
+  it("a row that does not fit the input's shape: Charlie's 3 numbers, at that row", async () => {
+    await expectUserError('bad-row.yaml', {
       cls: DataError,
       line: 18,
       col: 9,
@@ -16,12 +16,17 @@ describe('training data', () => {
     });
   });
 
-  it('columns of different lengths: 4 rows of x, 3 of y, at the shorter column', () => {
-    expectUserError('ragged-columns.yaml', { cls: DataError, line: 16, col: 5, message: /"y" has 3 rows, "x" has 4/ });
+  it('columns of different lengths: 4 rows of x, 3 of y, at the shorter column', async () => {
+    await expectUserError('ragged-columns.yaml', {
+      cls: DataError,
+      line: 16,
+      col: 5,
+      message: /"y" has 3 rows, "x" has 4/,
+    });
   });
 
-  it('batch_size larger than the data, at batch_size', () => {
-    expectUserError('batch-too-big.yaml', {
+  it('batch_size larger than the data, at batch_size', async () => {
+    await expectUserError('batch-too-big.yaml', {
       cls: DataError,
       line: 18,
       col: 15,

@@ -33,10 +33,10 @@ export function loadErrors(file: string): GraphError[] {
   throw new Error(`${file} loaded without errors`);
 }
 
-export function cli(argv: string[]): { code: number; out: string; err: string } {
+export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     argv,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -64,13 +64,13 @@ export function expectErrorMatches(e: GraphError, want: Expected, file: string):
  * `file` fails to load with exactly `count` errors (default 1), the first matching `want`;
  * `graph-run validate` and `graph-run <file>` exit 1 and print it with its position.
  */
-export function expectUserError(name: string, want: Expected, count = 1): GraphError[] {
+export async function expectUserError(name: string, want: Expected, count = 1): Promise<GraphError[]> {
   const file = fixture(name);
   const errors = loadErrors(file);
   expect(errors.map((e) => `${e.line}:${e.col} ${e.kind}: ${e.message}`)).toHaveLength(count);
   expectErrorMatches(errors[0]!, want, file);
   for (const argv of [['validate', file], [file]]) {
-    const r = cli(argv);
+    const r = await cli(argv);
     expect(r.code, `graph-run ${argv.join(' ')}`).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toContain(`${want.file ?? file}:${want.line}:${want.col}: ${want.cls.name}`);

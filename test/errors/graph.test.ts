@@ -6,16 +6,16 @@ import { ArityError, AttrError, CycleError, ShapeError } from '../../runtime/ind
 import { expectUserError } from './expect-error.js';
 
 describe('graph structure and types', () => {
-  it('cycle: a -> b -> c -> a, reported at its first node with every node and line', () => {
-    const [e] = expectUserError('cycle.yaml', { cls: CycleError, line: 7, col: 5, node: 'a' });
+  it('cycle: a -> b -> c -> a, reported at its first node with every node and line', async () => {
+    const [e] = await expectUserError('cycle.yaml', { cls: CycleError, line: 7, col: 5, node: 'a' });
     expect(e!.message).toContain('"a" (line 7)');
     expect(e!.message).toContain('"b" (line 8)');
     expect(e!.message).toContain('"c" (line 9)');
     expect(e!.message).not.toContain('"start"');
   });
 
-  it('shape mismatch: matmul of [batch, 3] and [2, 4] names both shapes', () => {
-    const [e] = expectUserError('shape-mismatch.yaml', {
+  it('shape mismatch: matmul of [batch, 3] and [2, 4] names both shapes', async () => {
+    const [e] = await expectUserError('shape-mismatch.yaml', {
       cls: ShapeError,
       line: 8,
       col: 5,
@@ -27,8 +27,8 @@ describe('graph structure and types', () => {
     expect(e!.message).toContain('3 vs 2');
   });
 
-  it('wrong arity: add with three inputs', () => {
-    expectUserError('arity.yaml', {
+  it('wrong arity: add with three inputs', async () => {
+    await expectUserError('arity.yaml', {
       cls: ArityError,
       line: 6,
       col: 5,
@@ -37,8 +37,8 @@ describe('graph structure and types', () => {
     });
   });
 
-  it('bad op attribute: transpose_b: "yes please", at the value', () => {
-    expectUserError('bad-attr.yaml', {
+  it('bad op attribute: transpose_b: "yes please", at the value', async () => {
+    await expectUserError('bad-attr.yaml', {
       cls: AttrError,
       line: 8,
       col: 64,

@@ -6,8 +6,8 @@ import { NameError } from '../../runtime/index.js';
 import { expectUserError } from './expect-error.js';
 
 describe('names', () => {
-  it('unknown node: "hiden" for "hidden"', () => {
-    expectUserError('unknown-ref.yaml', {
+  it('unknown node: "hiden" for "hidden"', async () => {
+    await expectUserError('unknown-ref.yaml', {
       cls: NameError,
       line: 9,
       col: 39,
@@ -17,8 +17,8 @@ describe('names', () => {
     });
   });
 
-  it('unknown parameter: "wieght" for "weight"', () => {
-    expectUserError('unknown-param.yaml', {
+  it('unknown parameter: "wieght" for "weight"', async () => {
+    await expectUserError('unknown-param.yaml', {
       cls: NameError,
       line: 8,
       col: 36,
@@ -28,8 +28,8 @@ describe('names', () => {
     });
   });
 
-  it('unknown input: "pixel" for "pixels"', () => {
-    expectUserError('unknown-input.yaml', {
+  it('unknown input: "pixel" for "pixels"', async () => {
+    await expectUserError('unknown-input.yaml', {
       cls: NameError,
       line: 6,
       col: 39,
@@ -39,8 +39,8 @@ describe('names', () => {
     });
   });
 
-  it('duplicate name: the second "h", once', () => {
-    expectUserError('duplicate-name.yaml', {
+  it('duplicate name: the second "h", once', async () => {
+    await expectUserError('duplicate-name.yaml', {
       cls: NameError,
       line: 7,
       col: 12,
@@ -49,8 +49,8 @@ describe('names', () => {
     });
   });
 
-  it('unknown op: "sigmod" for "sigmoid", at the op', () => {
-    expectUserError('unknown-op.yaml', {
+  it('unknown op: "sigmod" for "sigmoid", at the op', async () => {
+    await expectUserError('unknown-op.yaml', {
       cls: NameError,
       line: 6,
       col: 21,

@@ -6,13 +6,13 @@ import { SchemaError, YamlSyntaxError } from '../../runtime/index.js';
 import { expectUserError } from './expect-error.js';
 
 describe('not YAML, or not the format', () => {
-  it('not YAML: an unclosed flow sequence (YamlSyntaxError where the parser stops)', () => {
+  it('not YAML: an unclosed flow sequence (YamlSyntaxError where the parser stops)', async () => {
     // The parser reports the unclosed [ and then the unclosed { around it.
-    expectUserError('not-yaml.yaml', { cls: YamlSyntaxError, line: 4, col: 19, message: /end with a \]/ }, 2);
+    await expectUserError('not-yaml.yaml', { cls: YamlSyntaxError, line: 4, col: 19, message: /end with a \]/ }, 2);
   });
 
-  it('unknown key: "ouputs" at the key, with "did you mean"', () => {
-    expectUserError('unknown-key.yaml', {
+  it('unknown key: "ouputs" at the key, with "did you mean"', async () => {
+    await expectUserError('unknown-key.yaml', {
       cls: SchemaError,
       line: 7,
       col: 1,
@@ -21,8 +21,8 @@ describe('not YAML, or not the format', () => {
     });
   });
 
-  it('wrong type: epochs: ten, at the value', () => {
-    expectUserError('wrong-type.yaml', {
+  it('wrong type: epochs: ten, at the value', async () => {
+    await expectUserError('wrong-type.yaml', {
       cls: SchemaError,
       line: 15,
       col: 11,
@@ -30,8 +30,8 @@ describe('not YAML, or not the format', () => {
     });
   });
 
-  it('missing field: a node without op, at the node', () => {
-    expectUserError('missing-field.yaml', {
+  it('missing field: a node without op, at the node', async () => {
+    await expectUserError('missing-field.yaml', {
       cls: SchemaError,
       line: 7,
       col: 5,

@@ -6,7 +6,7 @@ import { ArityError, NameError, ShapeError } from '../../runtime/index.js';
 import { cli, expectErrorMatches, fixture, loadErrors, STACK } from './expect-error.js';
 
 describe('several errors in one file', () => {
-  it('reports all four, each with its class, position and node', () => {
+  it('reports all four, each with its class, position and node', async () => {
     const file = fixture('several.yaml');
     const errors = loadErrors(file);
     expect(errors).toHaveLength(4);
@@ -14,7 +14,7 @@ describe('several errors in one file', () => {
     expectErrorMatches(errors[1]!, { cls: ShapeError, line: 9, col: 5, node: 'b', message: /\[2\] and \[3\]/ }, file);
     expectErrorMatches(errors[2]!, { cls: NameError, line: 10, col: 19, node: 'c', hint: /did you mean "tanh"/ }, file);
     expectErrorMatches(errors[3]!, { cls: ArityError, line: 11, col: 5, node: 'd' }, file);
-    const r = cli([file]);
+    const r = await cli([file]);
     expect(r.code).toBe(1);
     const lines = r.err.split('\n').filter((l) => l.startsWith(file));
     expect(lines.map((l) => l.split(': ')[0])).toEqual([

@@ -6,8 +6,8 @@ import { SubgraphError } from '../../runtime/index.js';
 import { expectUserError, fixture } from './expect-error.js';
 
 describe('subgraphs', () => {
-  it('a subgraph file that does not exist', () => {
-    expectUserError('missing-subgraph.yaml', {
+  it('a subgraph file that does not exist', async () => {
+    await expectUserError('missing-subgraph.yaml', {
       cls: SubgraphError,
       line: 11,
       col: 15,
@@ -16,8 +16,8 @@ describe('subgraphs', () => {
     });
   });
 
-  it('a subgraph that uses itself', () => {
-    expectUserError('self-use.yaml', {
+  it('a subgraph that uses itself', async () => {
+    await expectUserError('self-use.yaml', {
       cls: SubgraphError,
       line: 6,
       col: 26,
@@ -26,8 +26,8 @@ describe('subgraphs', () => {
     });
   });
 
-  it('two files using each other: the error is in the second file, used from the first', () => {
-    const [e] = expectUserError('mutual-a.yaml', {
+  it('two files using each other: the error is in the second file, used from the first', async () => {
+    const [e] = await expectUserError('mutual-a.yaml', {
       cls: SubgraphError,
       file: fixture('mutual-b.yaml'),
       line: 6,

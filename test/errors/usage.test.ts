@@ -19,8 +19,8 @@ describe('usage errors exit 2', () => {
     { what: 'two files', argv: ['graphs/gender.yaml', 'graphs/neuron.yaml'], msg: /unexpected argument/ },
     { what: 'a file that does not exist', argv: ['graphs/nope.yaml'], msg: /graphs\/nope\.yaml/ },
     { what: 'a directory instead of a file', argv: ['validate', 'graphs'], msg: /"graphs": not a file/ },
-  ])('$what', ({ argv, msg }) => {
-    const r = cli(argv);
+  ])('$what', async ({ argv, msg }) => {
+    const r = await cli(argv);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(msg);
@@ -29,8 +29,8 @@ describe('usage errors exit 2', () => {
     expect(r.err).not.toMatch(STACK);
   });
 
-  it('--help exits 0 and lists the commands and exit codes', () => {
-    const r = cli(['--help']);
+  it('--help exits 0 and lists the commands and exit codes', async () => {
+    const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/graph-run validate/);
     expect(r.out).toMatch(/--dtype/);

@@ -3,7 +3,7 @@
 // optimizer that has state); bad checkpoints name the tensor, exit 1 and leave the session
 // untouched; writes are atomic even when the writer is killed mid-run.
 
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   existsSync,
   mkdtempSync,
@@ -19,15 +19,15 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { checkpointBytes, compile, loadGraph, restoreCheckpoint, CheckpointError } from '../../runtime/index.js';
 import { main } from '../../runtime/cli/main.js';
-import { writeFileAtomic } from '../../runtime/checkpoint/files.js';
+import { writeFileAtomic } from '../../runtime/cli/files.js';
 
 /** A safetensors header entry's byte range. */
 type Offsets = { data_offsets: [number, number] };
 
-function cli(args: string[]): { code: number; out: string; err: string } {
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     args,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -101,9 +101,9 @@ const momentumGraph = join(momentumDir, 'gender-momentum.yaml');
 writeFileSync(momentumGraph, gender);
 
 describe('checkpoint file format', () => {
-  it('is safetensors: an independent reader finds the parameters, optimizer state and position', () => {
+  it('is safetensors: an independent reader finds the parameters, optimizer state and position', async () => {
     const file = join(tmp, 'm.safetensors');
-    const r = cli([momentumGraph, '--epochs', '120', '--save', file]);
+    const r = await cli([momentumGraph, '--epochs', '120', '--save', file]);
     expect(r.code, r.err).toBe(0);
     const bytes = readFileSync(file);
     const f = readSafetensors(bytes);
@@ -153,14 +153,14 @@ describe('checkpoint file format', () => {
 describe('--resume', () => {
   for (const dtype of ['f32', 'f64'] as const) {
     for (const graph of ['graphs/gender.yaml', momentumGraph]) {
-      it(`${dtype}, ${graph.endsWith('momentum.yaml') ? 'momentum (optimizer state)' : 'sgd'}: stopping and resuming gives the same bits as never stopping`, () => {
+      it(`${dtype}, ${graph.endsWith('momentum.yaml') ? 'momentum (optimizer state)' : 'sgd'}: stopping and resuming gives the same bits as never stopping`, async () => {
         const epochs = 300;
-        const straight = cli([graph, '--dtype', dtype, '--epochs', String(epochs), '--json']);
+        const straight = await cli([graph, '--dtype', dtype, '--epochs', String(epochs), '--json']);
         expect(straight.code, straight.err).toBe(0);
         const file = join(tmp, `resume-${dtype}-${graph.length}.safetensors`);
-        const first = cli([graph, '--dtype', dtype, '--epochs', '137', '--save', file, '--json']);
+        const first = await cli([graph, '--dtype', dtype, '--epochs', '137', '--save', file, '--json']);
         expect(first.code, first.err).toBe(0);
-        const second = cli([
+        const second = await cli([
           graph,
           '--dtype',
           dtype,
@@ -187,9 +187,9 @@ describe('--resume', () => {
     }
   }
 
-  it('--save-every writes a checkpoint that resumes identically', () => {
+  it('--save-every writes a checkpoint that resumes identically', async () => {
     const file = join(tmp, 'every.safetensors');
-    const r = cli([momentumGraph, '--epochs', '50', '--save', file, '--save-every', '20', '--json']);
+    const r = await cli([momentumGraph, '--epochs', '50', '--save', file, '--save-every', '20', '--json']);
     expect(r.code, r.err).toBe(0);
     expect(readSafetensors(readFileSync(file)).metadata.epoch).toBe('50');
     const s = compile(loadGraph(momentumGraph));
@@ -205,11 +205,11 @@ describe('--resume', () => {
     for (const [k, v] of s.params) expect(Array.from(s2.params.get(k)!)).toEqual(Array.from(v));
   });
 
-  it("--load predicts with the checkpoint's parameters and does not train", () => {
+  it("--load predicts with the checkpoint's parameters and does not train", async () => {
     const file = join(tmp, 'load.safetensors');
-    cli(['graphs/gender.yaml', '--epochs', '200', '--save', file]);
-    const trained = JSON.parse(cli(['graphs/gender.yaml', '--epochs', '200', '--json']).out);
-    const r = cli(['graphs/gender.yaml', '--load', file, '--json']);
+    await cli(['graphs/gender.yaml', '--epochs', '200', '--save', file]);
+    const trained = JSON.parse((await cli(['graphs/gender.yaml', '--epochs', '200', '--json'])).out);
+    const r = await cli(['graphs/gender.yaml', '--load', file, '--json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.losses).toBeUndefined();
@@ -219,14 +219,16 @@ describe('--resume', () => {
 
 describe('bad checkpoints', () => {
   const good = join(tmp, 'good.safetensors');
-  cli([momentumGraph, '--epochs', '10', '--save', good]);
+  beforeAll(async () => {
+    await cli([momentumGraph, '--epochs', '10', '--save', good]);
+  });
 
   /** Try a checkpoint through the CLI (exit 1, message) and the library (session untouched). */
-  function rejects(bytes: Uint8Array, tensor: string | undefined, message: RegExp, resume = true) {
+  async function rejects(bytes: Uint8Array, tensor: string | undefined, message: RegExp, resume = true) {
     const file = join(tmp, `bad-${Math.random().toString(36).slice(2)}.safetensors`);
     writeFileSync(file, bytes);
     const out = join(tmp, `never-${Math.random().toString(36).slice(2)}.safetensors`);
-    const r = cli([momentumGraph, resume ? '--resume' : '--load', file, '--save', out]);
+    const r = await cli([momentumGraph, resume ? '--resume' : '--load', file, '--save', out]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(message);
     if (tensor) expect(r.err).toContain(`"${tensor}"`);
@@ -263,18 +265,18 @@ describe('bad checkpoints', () => {
     return out;
   }
 
-  it('truncated: names the tensor that does not fit', () => {
+  it('truncated: names the tensor that does not fit', async () => {
     const bytes = readFileSync(good);
     const { header } = readSafetensors(bytes);
     const last = Object.entries(header)
       .filter(([k]) => k !== '__metadata__')
       .sort((a, b) => (b[1] as Offsets).data_offsets[1] - (a[1] as Offsets).data_offsets[1])[0]![0];
-    rejects(bytes.subarray(0, bytes.length - 3), last, /truncated/);
-    rejects(bytes.subarray(0, 20), undefined, /truncated/);
-    rejects(bytes.subarray(0, 5), undefined, /not a safetensors file/);
+    await rejects(bytes.subarray(0, bytes.length - 3), last, /truncated/);
+    await rejects(bytes.subarray(0, 20), undefined, /truncated/);
+    await rejects(bytes.subarray(0, 5), undefined, /not a safetensors file/);
   });
 
-  it('missing tensor: names it', () => {
+  it('missing tensor: names it', async () => {
     const bytes = edit(
       (h) => {
         const off = h.b2.data_offsets;
@@ -290,10 +292,10 @@ describe('bad checkpoints', () => {
         return new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]);
       },
     );
-    rejects(bytes, 'b2', /has no tensor "b2"/);
+    await rejects(bytes, 'b2', /has no tensor "b2"/);
   });
 
-  it('missing optimizer state: needed to resume, not to load', () => {
+  it('missing optimizer state: needed to resume, not to load', async () => {
     const { header } = readSafetensors(readFileSync(good));
     const name = 'optimizer/w1/velocity';
     const [b, e] = header[name]!.data_offsets;
@@ -306,14 +308,14 @@ describe('bad checkpoints', () => {
       },
       (d) => new Uint8Array([...d.subarray(0, b), ...d.subarray(e)]),
     );
-    rejects(bytes, name, /has no tensor "optimizer\/w1\/velocity"/);
+    await rejects(bytes, name, /has no tensor "optimizer\/w1\/velocity"/);
     const file = join(tmp, 'no-state.safetensors');
     writeFileSync(file, bytes);
-    expect(cli([momentumGraph, '--load', file]).code).toBe(0);
+    expect((await cli([momentumGraph, '--load', file])).code).toBe(0);
   });
 
-  it('wrong shape: names the tensor and both shapes', () => {
-    rejects(
+  it('wrong shape: names the tensor and both shapes', async () => {
+    await rejects(
       edit((h) => {
         h.w1.shape = [4, 1];
       }),
@@ -322,13 +324,13 @@ describe('bad checkpoints', () => {
     );
   });
 
-  it('wrong dtype: an f64 checkpoint in an f32 run', () => {
+  it('wrong dtype: an f64 checkpoint in an f32 run', async () => {
     const file = join(tmp, 'f64.safetensors');
-    expect(cli([momentumGraph, '--dtype', 'f64', '--epochs', '5', '--save', file]).code).toBe(0);
-    rejects(readFileSync(file), 'w1', /"w1" is F64, the session is f32/);
+    expect((await cli([momentumGraph, '--dtype', 'f64', '--epochs', '5', '--save', file])).code).toBe(0);
+    await rejects(readFileSync(file), 'w1', /"w1" is F64, the session is f32/);
   });
 
-  it("a tensor the graph does not have (another graph's checkpoint)", () => {
+  it("a tensor the graph does not have (another graph's checkpoint)", async () => {
     const bytes = edit(
       (h) => {
         const last = Math.max(
@@ -340,14 +342,14 @@ describe('bad checkpoints', () => {
       },
       (d) => new Uint8Array([...d, 0, 0, 0, 0]),
     );
-    rejects(bytes, 'w3', /has tensor "w3", which graph "gender" does not have/);
+    await rejects(bytes, 'w3', /has tensor "w3", which graph "gender" does not have/);
   });
 
-  it('damaged header, and a resume from a checkpoint with no position', () => {
+  it('damaged header, and a resume from a checkpoint with no position', async () => {
     const bytes = new Uint8Array(readFileSync(good));
     bytes[8] = 0x78; // 'x' where the JSON's '{' was
-    rejects(bytes, undefined, /damaged header/);
-    rejects(
+    await rejects(bytes, undefined, /damaged header/);
+    await rejects(
       edit((h) => {
         delete h.__metadata__;
       }),
@@ -356,25 +358,25 @@ describe('bad checkpoints', () => {
     );
   });
 
-  it('a missing checkpoint file exits 1 naming it', () => {
-    const r = cli([momentumGraph, '--resume', join(tmp, 'nope.safetensors')]);
+  it('a missing checkpoint file exits 1 naming it', async () => {
+    const r = await cli([momentumGraph, '--resume', join(tmp, 'nope.safetensors')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot read checkpoint');
   });
 });
 
 describe('writing checkpoints', () => {
-  it('an unwritable --save path fails before training', () => {
-    const r = cli(['graphs/gender.yaml', '--save', join(tmp, 'no', 'such', 'dir', 'm.safetensors')]);
+  it('an unwritable --save path fails before training', async () => {
+    const r = await cli(['graphs/gender.yaml', '--save', join(tmp, 'no', 'such', 'dir', 'm.safetensors')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot write checkpoint');
     expect(r.out).toBe('');
   });
 
-  it('usage: --resume with --load, --save-every without --save', () => {
-    expect(cli(['graphs/gender.yaml', '--resume', 'a', '--load', 'b']).code).toBe(2);
-    expect(cli(['graphs/gender.yaml', '--save-every', '3']).code).toBe(2);
-    expect(cli(['graphs/gender.yaml', '--save-every', '0', '--save', 'x']).code).toBe(2);
+  it('usage: --resume with --load, --save-every without --save', async () => {
+    expect((await cli(['graphs/gender.yaml', '--resume', 'a', '--load', 'b'])).code).toBe(2);
+    expect((await cli(['graphs/gender.yaml', '--save-every', '3'])).code).toBe(2);
+    expect((await cli(['graphs/gender.yaml', '--save-every', '0', '--save', 'x'])).code).toBe(2);
   });
 
   it('a failed write leaves the old file and no temporary files', () => {
@@ -392,7 +394,7 @@ describe('writing checkpoints', () => {
     const cliJs = join(tmp, 'run-cli.ts');
     writeFileSync(
       cliJs,
-      `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nprocess.exitCode = main(process.argv.slice(2));\n`,
+      `import { main } from ${JSON.stringify(join(process.cwd(), 'runtime/cli/main.ts'))};\nmain(process.argv.slice(2)).then((code) => {\n  process.exitCode = code;\n});\n`,
     );
     const checks: number[] = [];
     // One process (node --import tsx), so SIGKILL stops the writer itself.

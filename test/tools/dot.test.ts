@@ -12,10 +12,10 @@ import { compile, formatValue, loadGraph, trace, traceByNode } from '../../runti
 import { main } from '../../runtime/cli/main.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
 
-function cli(args: string[]): { code: number; out: string; err: string } {
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     args,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -26,8 +26,8 @@ function cli(args: string[]): { code: number; out: string; err: string } {
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-dot-'));
 
 describe('graph-run dot (forward graph)', () => {
-  it('has every forward and loss node of gender.yaml, labelled with op, shape and placement, and one edge per input', () => {
-    const r = cli(['dot', 'graphs/gender.yaml']);
+  it('has every forward and loss node of gender.yaml, labelled with op, shape and placement, and one edge per input', async () => {
+    const r = await cli(['dot', 'graphs/gender.yaml']);
     expect(r.code).toBe(0);
     const g = parseDot(r.out);
     const s = compile(loadGraph('graphs/gender.yaml'));
@@ -64,8 +64,8 @@ describe('graph-run dot (forward graph)', () => {
     expect(g.nodes.get('pred')!.attrs.class).toBe('op output');
   });
 
-  it('is DOT that Graphviz itself reads, with the same nodes and edges', () => {
-    const r = cli(['dot', 'graphs/gender.yaml', '--backward']);
+  it('is DOT that Graphviz itself reads, with the same nodes and edges', async () => {
+    const r = await cli(['dot', 'graphs/gender.yaml', '--backward']);
     const ours = parseDot(r.out);
     const gv = spawnSync('dot', ['-Tjson0'], { input: r.out, encoding: 'utf8' });
     expect(gv.error, 'Graphviz (apt-get install graphviz; scripts/setup-browser.sh)').toBeUndefined();
@@ -79,8 +79,8 @@ describe('graph-run dot (forward graph)', () => {
 
 describe('graph-run dot --backward', () => {
   for (const file of ['graphs/gender.yaml', 'graphs/neuron.yaml', 'graphs/autograd.yaml']) {
-    it(`${file}: every reverse-graph node is styled apart and linked to the forward node it came from`, () => {
-      const r = cli(['dot', file, '--backward']);
+    it(`${file}: every reverse-graph node is styled apart and linked to the forward node it came from`, async () => {
+      const r = await cli(['dot', file, '--backward']);
       expect(r.code, r.err).toBe(0);
       const g = parseDot(r.out);
       const s = compile(loadGraph(file));
@@ -108,24 +108,24 @@ describe('graph-run dot --backward', () => {
     });
   }
 
-  it('marks the gradient results of gender.yaml: d loss / d w1, b1, w2, b2', () => {
-    const g = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
+  it('marks the gradient results of gender.yaml: d loss / d w1, b1, w2, b2', async () => {
+    const g = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
     const results = [...g.nodes].filter(([, n]) => n.attrs.class!.split(' ').includes('gradient'));
     const of = results.map(([, n]) => /\(d (\w+)\)/.exec(n.attrs.label!)?.[1]).sort();
     expect(of).toEqual(['b1', 'b2', 'w1', 'w2']);
   });
 
-  it('refuses --backward for a graph with no loss and no gradients request', () => {
+  it('refuses --backward for a graph with no loss and no gradients request', async () => {
     const f = join(tmp, 'plain.yaml');
     writeFileSync(f, 'inputs: {x: {shape: [3]}}\nnodes:\n  - {name: y, op: sum, inputs: [x]}\noutputs: [y]\n');
-    const r = cli(['dot', f, '--backward']);
+    const r = await cli(['dot', f, '--backward']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('no reverse graph');
   });
 });
 
 describe('placement in the labels', () => {
-  it("shows where each node runs for the graph's device: WebGPU, CPU fallbacks, and node requests", () => {
+  it("shows where each node runs for the graph's device: WebGPU, CPU fallbacks, and node requests", async () => {
     const f = join(tmp, 'placed.yaml');
     writeFileSync(
       f,
@@ -144,7 +144,7 @@ describe('placement in the labels', () => {
         '',
       ].join('\n'),
     );
-    const r = cli(['dot', f, '--backward']);
+    const r = await cli(['dot', f, '--backward']);
     expect(r.code, r.err).toBe(0);
     const g = parseDot(r.out);
     const at = (n: string) =>
@@ -162,15 +162,15 @@ describe('placement in the labels', () => {
     for (const k of fromQ) expect(at(k)).toBe('cpu');
     expect(at([...g.nodes.keys()].find((k) => k.startsWith('grad/z/'))!)).toBe('webgpu');
     // A CPU graph is all cpu.
-    const cpu = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
+    const cpu = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
     for (const [k, n] of cpu.nodes)
       if (!k.startsWith('#') && n.attrs.shape !== 'plaintext') expect(n.attrs.label).toMatch(/ · cpu$/m);
   });
 });
 
 describe('graph-run dot --backward --trace', () => {
-  it('labels every node with its value in the traced step, and each gradient with what it is the gradient of', () => {
-    const r = cli(['dot', 'graphs/gender.yaml', '--backward', '--trace', '--step', '3']);
+  it('labels every node with its value in the traced step, and each gradient with what it is the gradient of', async () => {
+    const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--trace', '--step', '3']);
     expect(r.code, r.err).toBe(0);
     const g = parseDot(r.out);
     const t = trace(compile(loadGraph('graphs/gender.yaml')), { step: 3 });
@@ -189,19 +189,19 @@ describe('graph-run dot --backward --trace', () => {
     expect(g.nodes.get('grad/z1/matmul11')!.attrs.label).toContain('d loss / d w1');
   });
 
-  it('needs a graph that trains, and is an option of dot only', () => {
-    expect(cli(['dot', 'graphs/autograd.yaml', '--backward', '--trace']).code).toBe(2);
-    expect(cli(['grad', 'graphs/gender.yaml', '--trace']).code).toBe(2);
-    expect(cli(['dot', 'graphs/gender.yaml', '--step', '2']).code).toBe(2);
+  it('needs a graph that trains, and is an option of dot only', async () => {
+    expect((await cli(['dot', 'graphs/autograd.yaml', '--backward', '--trace'])).code).toBe(2);
+    expect((await cli(['grad', 'graphs/gender.yaml', '--trace'])).code).toBe(2);
+    expect((await cli(['dot', 'graphs/gender.yaml', '--step', '2'])).code).toBe(2);
   });
 });
 
 describe('graph-run dot --mermaid', () => {
-  it('is a flowchart whose nodes, edges and grad class match the DOT picture', () => {
-    const r = cli(['dot', 'graphs/gender.yaml', '--backward', '--mermaid']);
+  it('is a flowchart whose nodes, edges and grad class match the DOT picture', async () => {
+    const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--mermaid']);
     expect(r.code).toBe(0);
     const chart = parseMermaid(r.out);
-    const dot = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
+    const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
     const byName = new Map([...chart.nodes].map(([id, n]) => [n.label[0]!, id]));
     for (const [name, n] of dot.nodes) {
       if (name.startsWith('#') || n.attrs.shape === 'plaintext') continue; // constants (and the seed): the label is the value
@@ -224,13 +224,13 @@ describe('graph-run dot --mermaid', () => {
 });
 
 describe('graph-run dot --svg', () => {
-  it('renders with Graphviz: an SVG with a <g class="node"> per node and a <g class="edge"> per edge', () => {
+  it('renders with Graphviz: an SVG with a <g class="node"> per node and a <g class="edge"> per edge', async () => {
     const out = join(tmp, 'gender.svg');
-    const r = cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
+    const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
     expect(r.code, r.err).toBe(0);
     const svg = parseXml(readFileSync(out, 'utf8'));
     expect(svg.name).toBe('svg');
-    const dot = parseDot(cli(['dot', 'graphs/gender.yaml', '--backward']).out);
+    const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
     const nodes = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('node'));
     const titles = nodes.map((n) => n.children.find((c) => c.name === 'title')!.text);
     expect(new Set(titles)).toEqual(new Set(dot.nodes.keys()));
@@ -248,16 +248,16 @@ describe('graph-run dot --svg', () => {
     expect(texts).toContain('[batch, 2] f32 · cpu');
   });
 
-  it('fails before rendering when the SVG path cannot be written, and names Graphviz when it is missing', () => {
+  it('fails before rendering when the SVG path cannot be written, and names Graphviz when it is missing', async () => {
     const bad = join(tmp, 'no-such-folder', 'g.svg');
-    const r = cli(['dot', 'graphs/gender.yaml', '--svg', bad]);
+    const r = await cli(['dot', 'graphs/gender.yaml', '--svg', bad]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`cannot write SVG file "${bad}"`);
     const out = join(tmp, 'missing-dot.svg');
     const prev = process.env.GRAPH_RUN_DOT;
     process.env.GRAPH_RUN_DOT = join(tmp, 'no-dot-here');
     try {
-      const r2 = cli(['dot', 'graphs/gender.yaml', '--svg', out]);
+      const r2 = await cli(['dot', 'graphs/gender.yaml', '--svg', out]);
       expect(r2.code).toBe(1);
       expect(r2.err).toMatch(/Graphviz.*not installed/);
       expect(r2.err).toContain('apt-get install graphviz');
@@ -268,8 +268,8 @@ describe('graph-run dot --svg', () => {
     }
   });
 
-  it('--svg and --mermaid are options of dot only', () => {
-    expect(cli(['graphs/gender.yaml', '--mermaid']).code).toBe(2);
-    expect(cli(['dot', 'graphs/gender.yaml', '--mermaid', '--svg', join(tmp, 'x.svg')]).code).toBe(2);
+  it('--svg and --mermaid are options of dot only', async () => {
+    expect((await cli(['graphs/gender.yaml', '--mermaid'])).code).toBe(2);
+    expect((await cli(['dot', 'graphs/gender.yaml', '--mermaid', '--svg', join(tmp, 'x.svg')])).code).toBe(2);
   });
 });

@@ -16,10 +16,10 @@ import { readFileSync } from 'node:fs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-onnx-'));
 
-function cli(args: string[]): { code: number; out: string; err: string } {
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     args,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -339,9 +339,9 @@ describe('each exportable op', () => {
 describe('graph-run export', () => {
   it('writes a model whose batch dimension is symbolic, with the weights of --load', async () => {
     const ck = join(tmp, 'gender.safetensors');
-    expect(cli(['graphs/gender.yaml', '--save', ck, '-q']).code).toBe(0);
+    expect((await cli(['graphs/gender.yaml', '--save', ck, '-q'])).code).toBe(0);
     const file = join(tmp, 'gender.onnx');
-    const r = cli(['export', 'graphs/gender.yaml', '--onnx', file, '--load', ck]);
+    const r = await cli(['export', 'graphs/gender.yaml', '--onnx', file, '--load', ck]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('inputs x [batch, 2]');
     const s = await ort.InferenceSession.create(readFileSync(file));
@@ -349,7 +349,7 @@ describe('graph-run export', () => {
     if (meta.shape) expect(meta.shape).toEqual(['batch', 2]);
     // The tutorial's predictions for Emily and Frank, from the trained weights.
     const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([-7, -3, 20, 2]), [2, 2]) });
-    const trained = JSON.parse(cli(['graphs/gender.yaml', '--load', ck, '--json']).out).predictions;
+    const trained = JSON.parse((await cli(['graphs/gender.yaml', '--load', ck, '--json'])).out).predictions;
     expect(Number(out.pred!.data[0])).toBeCloseTo(trained.emily.data[0], 6);
     expect(Number(out.pred!.data[1])).toBeCloseTo(trained.frank.data[0], 6);
     expect(trained.emily.data[0]).toBeGreaterThan(0.9);
@@ -357,38 +357,38 @@ describe('graph-run export', () => {
 
   it('a training run with --onnx exports the trained model', async () => {
     const file = join(tmp, 'trained.onnx');
-    const r = cli(['graphs/gender.yaml', '--onnx', file, '--json']);
+    const r = await cli(['graphs/gender.yaml', '--onnx', file, '--json']);
     expect(r.code, r.err).toBe(0);
     const s = await ort.InferenceSession.create(readFileSync(file));
     const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([-7, -3]), [1, 2]) });
     expect(Number(out.pred!.data[0])).toBeCloseTo(JSON.parse(r.out).predictions.emily.data[0], 6);
   });
 
-  it('an op ONNX export lacks: an error naming the node, exit 1, no file', () => {
+  it('an op ONNX export lacks: an error naming the node, exit 1, no file', async () => {
     const f = join(tmp, 'scatter.yaml');
     const yaml =
       'inputs:\n  s: {shape: [2]}\n  k: {shape: [2], dtype: i32}\nnodes:\n  - {name: spread, op: scatter_add, inputs: [s, k], attrs: {shape: [4]}}\noutputs: [spread]\n';
     writeFileSync(f, yaml);
     const out = join(tmp, 'scatter.onnx');
-    const r = cli(['export', f, '--onnx', out]);
+    const r = await cli(['export', f, '--onnx', out]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot export node "spread" (op scatter_add)');
     expect(existsSync(out)).toBe(false);
     expect(() => exportOnnx(compile(parseGraph(yaml, f)))).toThrow(ExportError);
   });
 
-  it('an unwritable path fails first: before export, and before training', () => {
+  it('an unwritable path fails first: before export, and before training', async () => {
     const bad = join(tmp, 'nope', 'm.onnx');
-    const r = cli(['export', 'graphs/gender.yaml', '--onnx', bad]);
+    const r = await cli(['export', 'graphs/gender.yaml', '--onnx', bad]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`cannot write ONNX model "${bad}"`);
-    const t = cli(['graphs/gender.yaml', '--onnx', bad]);
+    const t = await cli(['graphs/gender.yaml', '--onnx', bad]);
     expect(t.code).toBe(1);
     expect(t.out).toBe('');
   });
 
-  it('usage: export needs --onnx; --onnx is not an option of dot', () => {
-    expect(cli(['export', 'graphs/gender.yaml']).code).toBe(2);
-    expect(cli(['dot', 'graphs/gender.yaml', '--onnx', join(tmp, 'a.onnx')]).code).toBe(2);
+  it('usage: export needs --onnx; --onnx is not an option of dot', async () => {
+    expect((await cli(['export', 'graphs/gender.yaml'])).code).toBe(2);
+    expect((await cli(['dot', 'graphs/gender.yaml', '--onnx', join(tmp, 'a.onnx')])).code).toBe(2);
   });
 });

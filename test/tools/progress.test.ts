@@ -14,10 +14,10 @@ import { findAll, parseXml, type XmlElement } from './parsers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-progress-'));
 
-function cli(args: string[], term?: Terminal): { code: number; out: string[]; err: string } {
+async function cli(args: string[], term?: Terminal): Promise<{ code: number; out: string[]; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     args,
     (s) => out.push(...s.split('\n')),
     (s) => err.push(s),
@@ -42,8 +42,8 @@ afterEach(() => {
 });
 
 describe('progress output', () => {
-  it('not a terminal: one plain line per logged epoch, no control characters', () => {
-    const r = cli(['graphs/gender.yaml', '--epochs', '200']);
+  it('not a terminal: one plain line per logged epoch, no control characters', async () => {
+    const r = await cli(['graphs/gender.yaml', '--epochs', '200']);
     expect(r.code).toBe(0);
     const lines = r.out.filter((l) => /^epoch /.test(l));
     expect(lines.length).toBe(20);
@@ -52,9 +52,9 @@ describe('progress output', () => {
     expect(r.out.join('\n')).not.toMatch(/[\r\u001b]/);
   });
 
-  it('a terminal: a bar redrawn in place (epoch, step, loss, throughput, time left), then a summary and a loss chart', () => {
+  it('a terminal: a bar redrawn in place (epoch, step, loss, throughput, time left), then a summary and a loss chart', async () => {
     const term = fakeTerminal(80);
-    const r = cli(['graphs/gender.yaml', '--epochs', '3000'], term);
+    const r = await cli(['graphs/gender.yaml', '--epochs', '3000'], term);
     expect(r.code).toBe(0);
     expect(r.out.some((l) => /^epoch +\d+ {2}loss/.test(l))).toBe(false);
     const draws = term.written.filter((w) => w.startsWith('\r') && w.length > 4);
@@ -78,27 +78,27 @@ describe('progress output', () => {
     expect(r.out).toContain('predictions:');
   });
 
-  it('--quiet: no header, bar, lines or chart; results still printed', () => {
+  it('--quiet: no header, bar, lines or chart; results still printed', async () => {
     const term = fakeTerminal();
-    const r = cli(['graphs/gender.yaml', '--epochs', '50', '--quiet'], term);
+    const r = await cli(['graphs/gender.yaml', '--epochs', '50', '--quiet'], term);
     expect(r.code).toBe(0);
     expect(term.written).toEqual([]);
     expect(r.out[0]).toBe('predictions:');
-    expect(cli(['graphs/gender.yaml', '--epochs', '50', '-q']).out[0]).toBe('predictions:');
+    expect((await cli(['graphs/gender.yaml', '--epochs', '50', '-q'])).out[0]).toBe('predictions:');
   });
 
-  it('--json on a terminal: stdout is exactly one JSON document', () => {
+  it('--json on a terminal: stdout is exactly one JSON document', async () => {
     const term = fakeTerminal();
-    const r = cli(['graphs/gender.yaml', '--epochs', '50', '--json'], term);
+    const r = await cli(['graphs/gender.yaml', '--epochs', '50', '--json'], term);
     expect(term.written).toEqual([]);
     expect(r.out.length).toBe(1);
     expect(JSON.parse(r.out[0]!).losses.length).toBe(5);
   });
 
-  it('CI=1 or TERM=dumb: plain lines even on a terminal', () => {
+  it('CI=1 or TERM=dumb: plain lines even on a terminal', async () => {
     process.env.CI = '1';
     const term = fakeTerminal();
-    const r = cli(['graphs/gender.yaml', '--epochs', '20'], term);
+    const r = await cli(['graphs/gender.yaml', '--epochs', '20'], term);
     expect(term.written).toEqual([]);
     expect(r.out.filter((l) => l.startsWith('epoch ')).length).toBe(2);
   });
@@ -209,9 +209,9 @@ function linearFit(a: { v: number; p: number }, b: { v: number; p: number }) {
 }
 
 describe('--plot', () => {
-  it('writes an SVG with labelled axes and one point per logged epoch, where the ticks put it', () => {
+  it('writes an SVG with labelled axes and one point per logged epoch, where the ticks put it', async () => {
     const file = join(tmp, 'loss.svg');
-    const r = cli(['graphs/gender.yaml', '--plot', file, '--json']);
+    const r = await cli(['graphs/gender.yaml', '--plot', file, '--json']);
     expect(r.code, r.err).toBe(0);
     const losses = JSON.parse(r.out[0]!).losses as { epoch: number; loss: number }[];
     const p = readPlot(readFileSync(file, 'utf8'));
@@ -282,27 +282,27 @@ describe('--plot', () => {
     recs.forEach((r, i) => expect(p.series[2]!.points[i]![1]).toBeCloseTo(A(r.accuracy), 0));
   });
 
-  it('after --resume, the plot shows the whole run, the resumed part included', () => {
+  it('after --resume, the plot shows the whole run, the resumed part included', async () => {
     const ck = join(tmp, 'half.safetensors');
-    expect(cli(['graphs/gender.yaml', '--epochs', '500', '--save', ck, '-q']).code).toBe(0);
+    expect((await cli(['graphs/gender.yaml', '--epochs', '500', '--save', ck, '-q'])).code).toBe(0);
     const file = join(tmp, 'resumed.svg');
-    expect(cli(['graphs/gender.yaml', '--resume', ck, '--plot', file, '-q']).code).toBe(0);
+    expect((await cli(['graphs/gender.yaml', '--resume', ck, '--plot', file, '-q'])).code).toBe(0);
     expect(readPlot(readFileSync(file, 'utf8')).series[0]!.points.length).toBe(100);
   });
 
-  it('an unwritable plot path fails before training starts', () => {
+  it('an unwritable plot path fails before training starts', async () => {
     const bad = join(tmp, 'missing-folder', 'loss.svg');
     const save = join(tmp, 'never.safetensors');
-    const r = cli(['graphs/gender.yaml', '--plot', bad, '--save', save]);
+    const r = await cli(['graphs/gender.yaml', '--plot', bad, '--save', save]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`cannot write plot "${bad}"`);
     expect(r.out.join('')).toBe('');
     expect(existsSync(save)).toBe(false);
-    expect(cli(['graphs/gender.yaml', '--plot', tmp]).err).toContain('is a directory');
+    expect((await cli(['graphs/gender.yaml', '--plot', tmp])).err).toContain('is a directory');
   });
 
-  it('--plot needs a training run', () => {
-    expect(cli(['graphs/autograd.yaml', '--plot', join(tmp, 'x.svg')]).code).toBe(2);
-    expect(cli(['validate', 'graphs/gender.yaml', '--plot', join(tmp, 'x.svg')]).code).toBe(2);
+  it('--plot needs a training run', async () => {
+    expect((await cli(['graphs/autograd.yaml', '--plot', join(tmp, 'x.svg')])).code).toBe(2);
+    expect((await cli(['validate', 'graphs/gender.yaml', '--plot', join(tmp, 'x.svg')])).code).toBe(2);
   });
 });

@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
 import { compile, loadGraph, trace, type Trace } from '../../runtime/index.js';
 
-function cli(...argv: string[]): { code: number; out: string; err: string } {
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
     err: string[] = [];
-  const code = main(
+  const code = await main(
     argv,
     (s) => out.push(s),
     (s) => err.push(s),
@@ -19,8 +19,8 @@ function cli(...argv: string[]): { code: number; out: string; err: string } {
 }
 
 describe('graph-run trace', () => {
-  it('prints the first step: header, forward values, labelled gradients with rules, updates', () => {
-    const r = cli('trace', 'graphs/gender.yaml');
+  it('prints the first step: header, forward values, labelled gradients with rules, updates', async () => {
+    const r = await cli('trace', 'graphs/gender.yaml');
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const lines = r.out.split('\n');
@@ -38,15 +38,15 @@ describe('graph-run trace', () => {
     );
     // Compact values: no node names; --full adds them and nests values by shape.
     expect(r.out).not.toContain('grad/z1/matmul11');
-    const full = cli('trace', 'graphs/gender.yaml', '--full', '--dtype', 'f64');
+    const full = await cli('trace', 'graphs/gender.yaml', '--full', '--dtype', 'f64');
     expect(full.code).toBe(0);
     expect(full.out).toMatch(
       /matmul at z1: dyᵀ · x +grad\/z1\/matmul11 +\[2x2\] \[\[0\.0111\d*, 0\.00555\d*\], \[0\.0111\d*, 0\.00555\d*\]\]/,
     );
   });
 
-  it("--json prints the library's trace as one JSON document", () => {
-    const r = cli('trace', 'graphs/gender.yaml', '--json', '--step', '3', '--dtype', 'f64');
+  it("--json prints the library's trace as one JSON document", async () => {
+    const r = await cli('trace', 'graphs/gender.yaml', '--json', '--step', '3', '--dtype', 'f64');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as Trace;
     const lib = trace(compile(loadGraph('graphs/gender.yaml'), { dtype: 'f64' }), { step: 3 });
@@ -90,8 +90,8 @@ describe('graph-run trace', () => {
     expect(doc.updates.find((u) => u.param === 'w1')!.gradient).toEqual(w1.value);
   });
 
-  it('--json --sample 1 traces Bob', () => {
-    const doc = JSON.parse(cli('trace', 'graphs/gender.yaml', '--json', '--sample', '1').out) as Trace;
+  it('--json --sample 1 traces Bob', async () => {
+    const doc = JSON.parse((await cli('trace', 'graphs/gender.yaml', '--json', '--sample', '1')).out) as Trace;
     expect(doc).toMatchObject({ sample: 1, rows: { start: 1, count: 1 } });
     expect(doc.forward.find((n) => n.name === 'x')!.value).toEqual({ shape: [1, 2], data: [25, 6] });
   });
@@ -109,19 +109,19 @@ describe('graph-run trace', () => {
     [['--step', '0'], 'graph-run: --step must be a whole number >= 1, got "0"'],
     [['--step', '1.5'], 'graph-run: --step must be a whole number >= 1, got "1.5"'],
     [['--sample', 'Bob'], 'graph-run: --sample must be a whole number >= 0, got "Bob"'],
-  ])('trace graphs/gender.yaml %j: exit 2, %s', (args, message) => {
-    const r = cli('trace', 'graphs/gender.yaml', ...args);
+  ])('trace graphs/gender.yaml %j: exit 2, %s', async (args, message) => {
+    const r = await cli('trace', 'graphs/gender.yaml', ...args);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toBe(message);
     expect(r.err).not.toMatch(/^\s+at /m);
   });
 
-  it('refuses trace flags on other commands and graphs with no training step', () => {
-    const run = cli('graphs/gender.yaml', '--step', '2');
+  it('refuses trace flags on other commands and graphs with no training step', async () => {
+    const run = await cli('graphs/gender.yaml', '--step', '2');
     expect(run.code).toBe(2);
     expect(run.err).toContain('--step, --sample and --full belong to graph-run trace');
-    const noLoss = cli('trace', 'graphs/autograd.yaml');
+    const noLoss = await cli('trace', 'graphs/autograd.yaml');
     expect(noLoss.code).toBe(2);
     expect(noLoss.err.split('\n')[0]).toBe(
       'graph-run: graphs/autograd.yaml has no loss: there is no training step to trace',

@@ -77,7 +77,7 @@ describe('graph-run check (CLI)', () => {
     const { join } = await import('node:path');
     const lines: string[] = [];
     expect(
-      main(
+      await main(
         ['check', 'graphs/xor.yaml'],
         (s) => lines.push(s),
         (s) => lines.push(s),
@@ -92,7 +92,7 @@ describe('graph-run check (CLI)', () => {
     );
     const out: string[] = [];
     expect(
-      main(
+      await main(
         ['check', bad],
         (s) => out.push(s),
         (s) => out.push(s),
@@ -110,7 +110,7 @@ describe('graph-run grad on a graph with dropout', () => {
     const { join } = await import('node:path');
     const out: string[] = [];
     expect(
-      main(
+      await main(
         ['grad', 'graphs/mlp_dropout.yaml'],
         (s) => out.push(s),
         (s) => out.push(s),
@@ -123,7 +123,7 @@ describe('graph-run grad on a graph with dropout', () => {
     writeFileSync(file, text);
     const run: string[] = [];
     expect(
-      main(
+      await main(
         [file, '--quiet'],
         (s) => run.push(s),
         (s) => run.push(s),

@@ -125,12 +125,12 @@ describe('bad training data and settings', () => {
 describe('the CLI on bad training input', () => {
   it.each(['csv-non-numeric.yaml', 'csv-labels.yaml', 'unknown-column.yaml', 'negative-lr.yaml', 'nan.yaml'])(
     '%s: exit 1, file:line:col, no stack trace',
-    (name) => {
+    async (name) => {
       const out: string[] = [],
         err: string[] = [];
       const dir = mkdtempSync(join(tmpdir(), 'graph-run-train-'));
       const save = join(dir, 'ckpt.safetensors');
-      const code = main(
+      const code = await main(
         [fx(name), '--save', save, '--quiet'],
         (s) => out.push(s),
         (s) => err.push(s),

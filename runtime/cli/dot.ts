@@ -1,17 +1,10 @@
 // `graph-run dot`: print the graph as Graphviz DOT or Mermaid, or render it to SVG with
 // Graphviz (written atomically); --trace labels every node with its value in one training
-// step. Node only (the SVG step runs `dot`); the drawing itself is the library's
-// graphPicture / toDot / toMermaid.
+// step. The drawing itself is the library's graphPicture / toDot / toMermaid.
 
-import { ensureWritable, writeFileAtomic } from '../checkpoint/files.js';
-import { UsageError } from '../errors.js';
-import type { Session } from '../session.js';
-import { toDot } from './dot.js';
-import { toMermaid } from './mermaid.js';
-import { graphPicture } from './picture.js';
+import { formatValue, graphPicture, type Session, toDot, toMermaid, trace, traceByNode, UsageError } from '../index.js';
+import { ensureWritable, writeFileAtomic } from './files.js';
 import { renderSvg } from './svg.js';
-import { trace, traceByNode } from '../trace/trace.js';
-import { formatValue } from '../trace/format.js';
 
 export interface DotOptions {
   backward?: boolean;

@@ -1,12 +1,8 @@
-// `graph-run export <graph.yaml> --onnx FILE [--load CKPT]` (Node): the output path is checked
-// first, a checkpoint's weights loaded (parameters only), then the ONNX model written atomically.
+// `graph-run export <graph.yaml> --onnx FILE [--load CKPT]`: the output path is checked first, a
+// checkpoint's weights loaded (parameters only), then the library's ONNX model written atomically.
 
-import { restoreCheckpoint } from '../checkpoint/checkpoint.js';
-import { ensureWritable, readFileBytes, writeFileAtomic } from '../checkpoint/files.js';
-import { UsageError } from '../errors.js';
-import type { Session } from '../session.js';
-import { exportOnnx, onnxModel } from './onnx.js';
-import { encodeOnnx } from './onnx-proto.js';
+import { encodeOnnx, exportOnnx, onnxModel, restoreCheckpoint, type Session, UsageError } from '../index.js';
+import { ensureWritable, readFileBytes, writeFileAtomic } from './files.js';
 
 export interface ExportFlags {
   onnx?: string;

@@ -2,7 +2,7 @@
 // graph-run does not lay graphs out itself: Graphviz does it well, and is one install away.
 
 import { spawnSync } from 'node:child_process';
-import { ToolError } from '../checkpoint/errors.js';
+import { ToolError } from '../index.js';
 
 /** Render DOT text to SVG with Graphviz; throws a ToolError when `dot` is missing or fails. */
 export function renderSvg(dot: string, program = process.env.GRAPH_RUN_DOT ?? 'dot'): string {

@@ -1,10 +1,9 @@
-// Checkpoints in a training run (Node): --resume / --load read one before training (errors
-// stop the run before it starts, the session untouched), --save checks its path up front and
-// is written atomically at the end and every --save-every epochs.
+// Checkpoints in a training run (--save, --save-every, --resume, --load): --resume / --load read
+// one before training (errors stop the run before it starts, the session untouched), --save
+// checks its path up front and is written atomically at the end and every --save-every epochs.
+// The checkpoint format is the library's (checkpointBytes / restoreCheckpoint); the files are ours.
 
-import type { LossRecord, Session } from '../session.js';
-import { UsageError } from '../errors.js';
-import { checkpointBytes, restoreCheckpoint } from './checkpoint.js';
+import { checkpointBytes, type LossRecord, restoreCheckpoint, type Session, UsageError } from '../index.js';
 import { ensureWritable, readFileBytes, writeFileAtomic } from './files.js';
 
 export interface CheckpointFlags {

@@ -2,9 +2,19 @@
 // target, then rename, so a crash never leaves half a checkpoint or SVG) and an early check
 // that a path can be written, so `--plot` or `--save` fail before training, not after it.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ToolError } from './errors.js';
+import { ToolError } from '../index.js';
 
 function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
@@ -12,7 +22,7 @@ function tempPath(path: string): string {
 
 /** Throw a ToolError unless `path` can be created or replaced (tries a temporary file beside it). */
 export function ensureWritable(path: string, what: string): void {
-  let st: ReturnType<typeof statSync> | undefined;
+  let st: Stats | undefined;
   try {
     st = statSync(path);
   } catch {

@@ -1,0 +1,222 @@
+// graph-run's commands and options, declared once. The parser (parse.ts, commander), the help
+// text (`--help`, `<command> --help`), docs/cli.md's reference and the README's command-line
+// block (help.ts, checked by test/cli/docs.test.ts, rewritten by `npm run docs:cli`) all come
+// from these two tables, so a flag cannot exist in one place and be missing from another.
+
+import { UsageError } from '../index.js';
+
+export const commandNames = ['run', 'validate', 'grad', 'trace', 'check', 'plan', 'dot', 'export'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export interface CommandSpec {
+  name: CommandName;
+  /** What follows `graph-run` in the synopsis (`run` is the default command and is not typed). */
+  usage: string;
+  /** What it does, in one or two sentences (wrapped by the help printer). */
+  help: string;
+}
+
+export const commands: readonly CommandSpec[] = [
+  {
+    name: 'run',
+    usage: '<graph.yaml>',
+    help: "run the graph's job: train (if it has a training section), then print predictions, outputs, gradients",
+  },
+  { name: 'validate', usage: 'validate <graph.yaml>', help: 'check the graph (schema, names, cycles, shapes, data)' },
+  { name: 'grad', usage: 'grad <graph.yaml>', help: 'print the reverse graph (backpropagation) as YAML' },
+  {
+    name: 'check',
+    usage: 'check <graph.yaml>',
+    help: 'compare every gradient with central finite differences in f64: a table per parameter; exit 1 if any disagrees',
+  },
+  {
+    name: 'dot',
+    usage: 'dot <graph.yaml>',
+    help: 'print the graph as Graphviz DOT: --backward adds the reverse graph, --mermaid prints Mermaid, --svg FILE renders it with Graphviz; --trace labels each node with its value in one training step (--step N)',
+  },
+  {
+    name: 'export',
+    usage: 'export <graph.yaml> --onnx FILE',
+    help: 'write the inference graph and its weights as an ONNX model (opset 21); --load CKPT for trained weights',
+  },
+  {
+    name: 'trace',
+    usage: 'trace <graph.yaml>',
+    help: "one step of learning: every forward value, every reverse-graph node (which gradient, which rule), the optimizer's updates; --step N, --sample K, --full",
+  },
+  {
+    name: 'plan',
+    usage: 'plan <graph.yaml>',
+    help: 'where each node of the training step runs (cpu or webgpu) and why, with the transfers between devices',
+  },
+];
+
+/** Parsed option values, keyed as commander keys them (`--save-every` -> `saveEvery`). */
+export type OptionValues = Record<string, unknown>;
+
+export interface OptionSpec {
+  /** commander's flags: `--epochs <N>` takes a value, `-q, --quiet` is a switch. */
+  flags: string;
+  help: string;
+  /** The commands it belongs to; absent: every command. */
+  commands?: readonly CommandName[];
+  /** A further condition on the other options (dot takes --step only with --trace). */
+  when?: (o: OptionValues, command: CommandName) => boolean;
+  /** The usage error when it is given where it does not belong (options of a group share one). */
+  misplaced?: string;
+  /** Checks and converts the value; throws a UsageError with the message users see. */
+  value?: (s: string) => unknown;
+}
+
+/** A whole number >= min, written in digits. */
+const whole = (flag: string, min: number) => (s: string) => {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${s}"`);
+  return n;
+};
+
+const checkpointFlags = '--save, --save-every and --resume belong to a training run';
+const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
+const deviceFlags = '--device, --strict-device and --explain belong to a run (or graph-run plan)';
+const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
+/** dot takes --step and --sample for its --trace labels (but not --full). */
+const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
+
+export const options: readonly OptionSpec[] = [
+  {
+    flags: '--dtype <f32|f64>',
+    help: 'float precision of inputs and parameters (default f32)',
+    value: (s) => {
+      if (s !== 'f32' && s !== 'f64') throw new UsageError(`--dtype must be f32 or f64, got "${s}"`);
+      return s;
+    },
+  },
+  {
+    flags: '--epochs <N>',
+    help: 'override the number of training epochs',
+    value: (s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--epochs must be a whole number >= 0, got "${s}"`);
+      return n;
+    },
+  },
+  { flags: '--json', help: 'print one JSON document: losses, predictions, outputs, gradients, params' },
+  {
+    flags: '--save <FILE>',
+    help: 'write parameters, optimizer state and the training position to FILE (safetensors, atomically) when training ends',
+    commands: ['run'],
+    misplaced: checkpointFlags,
+  },
+  {
+    flags: '--save-every <N>',
+    help: 'also write the --save checkpoint every N epochs',
+    commands: ['run'],
+    misplaced: checkpointFlags,
+    value: (s) => {
+      if (!/^[1-9]\d*$/.test(s)) throw new UsageError(`--save-every must be a whole number >= 1, got "${s}"`);
+      return Number(s);
+    },
+  },
+  {
+    flags: '--resume <FILE>',
+    help: 'continue training from a checkpoint (bit for bit as if never stopped)',
+    commands: ['run'],
+    misplaced: checkpointFlags,
+  },
+  { flags: '--load <FILE>', help: "use a checkpoint's parameters and only predict (no training)" },
+  {
+    flags: '--plot <FILE>',
+    help: 'write the training curve (loss, and validation loss or accuracy where logged) as an SVG chart with labelled axes',
+    commands: ['run'],
+    misplaced: '--plot belongs to a training run',
+  },
+  { flags: '-q, --quiet', help: 'no progress bar, log lines or loss chart while training' },
+  {
+    flags: '--onnx <FILE>',
+    help: 'export: the ONNX file to write; a training run: export after training',
+    commands: ['run', 'export'],
+    misplaced: '--onnx belongs to graph-run export (or a training run)',
+  },
+  {
+    flags: '--step <N>',
+    help: 'trace: the optimizer step to show, from 1 (default 1)',
+    commands: ['trace', 'dot'],
+    when: dotTrace,
+    misplaced: traceFlags,
+    value: whole('--step', 1),
+  },
+  {
+    flags: '--sample <K>',
+    help: "trace: train that step on data row K (from 0; with batch size B, the batch holding row K) instead of the step's own batch",
+    commands: ['trace', 'dot'],
+    when: dotTrace,
+    misplaced: traceFlags,
+    value: whole('--sample', 0),
+  },
+  {
+    flags: '--full',
+    help: 'trace: print every element of every value',
+    commands: ['trace'],
+    misplaced: traceFlags,
+  },
+  {
+    flags: '--backward',
+    help: 'dot: add the reverse graph',
+    commands: ['dot'],
+    misplaced: dotFlags,
+  },
+  { flags: '--mermaid', help: 'dot: print Mermaid instead of DOT', commands: ['dot'], misplaced: dotFlags },
+  {
+    flags: '--svg <FILE>',
+    help: "dot: render with Graphviz's dot program and write this SVG file",
+    commands: ['dot'],
+    misplaced: dotFlags,
+  },
+  {
+    flags: '--trace',
+    help: 'dot: label each node with its value in one training step (--step N, --sample K)',
+    commands: ['dot'],
+    misplaced: '--trace belongs to graph-run dot (graph-run trace prints a step)',
+  },
+  {
+    flags: '--device <D>',
+    help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
+    commands: ['run', 'plan'],
+    misplaced: deviceFlags,
+    value: (s) => {
+      if (!['cpu', 'webgpu', 'auto'].includes(s))
+        throw new UsageError(`--device must be cpu, webgpu or auto, got "${s}"`);
+      return s;
+    },
+  },
+  {
+    flags: '--strict-device',
+    help: 'make any node falling back from WebGPU to the CPU an error',
+    commands: ['run', 'plan'],
+    misplaced: deviceFlags,
+  },
+  {
+    flags: '--explain',
+    help: 'print where each node runs, and why, before running',
+    commands: ['run', 'plan'],
+    misplaced: deviceFlags,
+  },
+  {
+    flags: '--stats',
+    help: 'after the command, print on stderr what it built: "build stats: " and a JSON object of counts (graphs, reverse graphs, data sets, plans)',
+  },
+  { flags: '-h, --help', help: 'this text (after a command: that command only)' },
+  { flags: '--version', help: "graph-run's version" },
+];
+
+/** The long name of an option (`--save-every`) and its value's placeholder (`N`), if it takes one. */
+export function optionParts(o: OptionSpec): { short?: string; long: string; arg?: string } {
+  const m = /^(?:(-\w), )?(--[\w-]+)(?: <([^>]+)>)?$/.exec(o.flags);
+  if (!m) throw new Error(`bad flags in the option table: ${o.flags}`);
+  return { ...(m[1] ? { short: m[1] } : {}), long: m[2]!, ...(m[3] ? { arg: m[3] } : {}) };
+}
+
+/** The options a command takes, in table order. */
+export function optionsOf(command: CommandName): OptionSpec[] {
+  return options.filter((o) => !o.commands || o.commands.includes(command));
+}
