@@ -11,6 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { compile, formatValue, loadGraph, trace, traceByNode } from '../../runtime/index.js';
 import { main } from '../../runtime/cli/main.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
+import { hasGraphviz } from '../support/system.js';
+
+const graphviz = hasGraphviz();
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [],
@@ -64,7 +67,7 @@ describe('graph-run dot (forward graph)', () => {
     expect(g.nodes.get('pred')!.attrs.class).toBe('op output');
   });
 
-  it('is DOT that Graphviz itself reads, with the same nodes and edges', async () => {
+  it.runIf(graphviz)('is DOT that Graphviz itself reads, with the same nodes and edges', async () => {
     const r = await cli(['dot', 'graphs/gender.yaml', '--backward']);
     const ours = parseDot(r.out);
     const gv = spawnSync('dot', ['-Tjson0'], { input: r.out, encoding: 'utf8' });
@@ -224,29 +227,34 @@ describe('graph-run dot --mermaid', () => {
 });
 
 describe('graph-run dot --svg', () => {
-  it('renders with Graphviz: an SVG with a <g class="node"> per node and a <g class="edge"> per edge', async () => {
-    const out = join(tmp, 'gender.svg');
-    const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
-    expect(r.code, r.err).toBe(0);
-    const svg = parseXml(readFileSync(out, 'utf8'));
-    expect(svg.name).toBe('svg');
-    const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
-    const nodes = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('node'));
-    const titles = nodes.map((n) => n.children.find((c) => c.name === 'title')!.text);
-    expect(new Set(titles)).toEqual(new Set(dot.nodes.keys()));
-    const grads = nodes.filter((n) => n.attrs.class!.split(' ').includes('grad'));
-    expect(grads.length).toBe([...dot.nodes.values()].filter((n) => n.attrs.class!.split(' ').includes('grad')).length);
-    // Gradient nodes are filled with their own colour.
-    for (const g of grads) expect(findAll(g, (e) => e.attrs.fill === '#fde0dd').length).toBeGreaterThan(0);
-    const edges = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('edge'));
-    expect(edges.length).toBe(dot.edges.length);
-    const edgeTitles = new Set(edges.map((e) => e.children.find((c) => c.name === 'title')!.text));
-    expect(edgeTitles.has('grad/z1/matmul11->z1')).toBe(true);
-    expect(edgeTitles.has('x->z1')).toBe(true);
-    // Labels are drawn: the op and the symbolic shape of x.
-    const texts = findAll(svg, (e) => e.name === 'text').map((t) => t.text);
-    expect(texts).toContain('[batch, 2] f32 · cpu');
-  });
+  it.runIf(graphviz)(
+    'renders with Graphviz: an SVG with a <g class="node"> per node and a <g class="edge"> per edge',
+    async () => {
+      const out = join(tmp, 'gender.svg');
+      const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
+      expect(r.code, r.err).toBe(0);
+      const svg = parseXml(readFileSync(out, 'utf8'));
+      expect(svg.name).toBe('svg');
+      const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
+      const nodes = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('node'));
+      const titles = nodes.map((n) => n.children.find((c) => c.name === 'title')!.text);
+      expect(new Set(titles)).toEqual(new Set(dot.nodes.keys()));
+      const grads = nodes.filter((n) => n.attrs.class!.split(' ').includes('grad'));
+      expect(grads.length).toBe(
+        [...dot.nodes.values()].filter((n) => n.attrs.class!.split(' ').includes('grad')).length,
+      );
+      // Gradient nodes are filled with their own colour.
+      for (const g of grads) expect(findAll(g, (e) => e.attrs.fill === '#fde0dd').length).toBeGreaterThan(0);
+      const edges = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('edge'));
+      expect(edges.length).toBe(dot.edges.length);
+      const edgeTitles = new Set(edges.map((e) => e.children.find((c) => c.name === 'title')!.text));
+      expect(edgeTitles.has('grad/z1/matmul11->z1')).toBe(true);
+      expect(edgeTitles.has('x->z1')).toBe(true);
+      // Labels are drawn: the op and the symbolic shape of x.
+      const texts = findAll(svg, (e) => e.name === 'text').map((t) => t.text);
+      expect(texts).toContain('[batch, 2] f32 · cpu');
+    },
+  );
 
   it('fails before rendering when the SVG path cannot be written, and names Graphviz when it is missing', async () => {
     const bad = join(tmp, 'no-such-folder', 'g.svg');
