@@ -5,11 +5,12 @@
 
 import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph } from '../ir/build.js';
-import { feedValues, trainingSets } from '../train/data.js';
+import { checkInitFiles, feedValues, trainingSets } from '../data/index.js';
 import { checkLabels } from '../train/labels.js';
 import { addUpdates } from '../train/updates.js';
 import type { Model } from './model.js';
-import { Loader, type LoaderIO } from './resolve.js';
+import type { LoaderIO } from './io.js';
+import { Loader } from '../resolve/index.js';
 import { buildReverse } from '../autodiff/reverse.js';
 
 /** Parse, validate and resolve; throws GraphErrors with every problem. */
@@ -67,6 +68,8 @@ export function checkModel(model: Model, partial = false): GraphError[] {
         ),
       );
   }
+  // Data and initial-value files are read here, on demand (runtime/data/), not by the loader.
+  checkInitFiles(model, errors);
   const sets = trainingSets(model, errors);
   if (!built.errors.length) {
     checkLabels(built.graph, sets.train, 'training data', errors);
