@@ -98,9 +98,19 @@ type InitOf = Pick<ParamDecl, 'name' | 'shape' | 'init'>;
 
 const fromFile = <P extends InitOf>(p: P): p is P & { init: FileInit } => p.init.kind === 'file';
 
-/** Read every parameter's initial-values file, adding the problems to `errors` (validation). */
-export function checkInitFiles(model: Model, errors: GraphError[]): void {
-  for (const p of model.params) if (fromFile(p)) errors.push(...readOnce(p).errors);
+/**
+ * Read every parameter's initial-values file, adding the problems to `errors` (validation);
+ * false when a file cannot be used.
+ */
+export function checkInitFiles(model: Model, errors: GraphError[]): boolean {
+  let ok = true;
+  for (const p of model.params) {
+    if (!fromFile(p)) continue;
+    const r = readOnce(p);
+    errors.push(...r.errors);
+    if (!r.values) ok = false;
+  }
+  return ok;
 }
 
 /** A file-initialised parameter's values; throws GraphErrors when the file is unusable. */
