@@ -32,6 +32,21 @@ export class Loader {
   }
 }
 
+/**
+ * Load and resolve a top-level graph file (or `text` standing for it): the Model, or null when
+ * the file itself is unusable, and every problem found (unsorted).
+ * @example const { model, errors } = resolveGraph('graphs/xor.yaml', undefined, nodeIO());
+ */
+export function resolveGraph(
+  path: string,
+  text: string | undefined,
+  io: LoaderIO,
+): { model: Model | null; errors: GraphError[] } {
+  const loader = new Loader(io);
+  const model = loader.loadModel(path, text);
+  return { model, errors: loader.errors };
+}
+
 function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
   const top = ctx.files.load(path, text);
   if (!top) return null;
