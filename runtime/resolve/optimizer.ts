@@ -3,14 +3,21 @@
 // nodes that clip all gradients by their global norm (torch.nn.utils.clip_grad_norm_).
 
 import { NameError, SubgraphError, type SourceLoc } from '../errors.js';
-import type { Loaded } from '../load/doc.js';
+import type { Loaded, OptimizerDoc } from '../load/doc.js';
 import { suggest } from '../load/hint.js';
-import type { OpNodeDecl, ParamUpdate, Ref } from '../load/model.js';
+import type { OpNodeDecl, ParamDecl, ParamUpdate, Ref } from '../load/model.js';
 import type { Path } from '../load/source.js';
 import type { Ctx, Expansion, Use } from './context.js';
 import { expand } from './expand.js';
 import { topoOrder } from './order.js';
+import { loadSchedule, scheduleNodes } from './schedule.js';
 
+interface Override {
+  values: Record<string, number>;
+  at: Map<string, SourceLoc>;
+}
+
+/** Each trainable parameter's update (and the clipping nodes all of them read). */
 export function optimizer(
   ctx: Ctx,
   top: Loaded,
@@ -36,89 +43,12 @@ export function optimizer(
   const opt = ctx.files.load(optPath, undefined, L(['optimizer', 'graph']));
   if (opt) checkOptimizerContract(ctx, opt, L(['optimizer', 'graph']));
 
-  // Per-parameter options; later patterns override earlier ones.
-  const overrides = new Map<string, { values: Record<string, number>; at: Map<string, SourceLoc> }>();
-  for (const [pattern, opts] of Object.entries(o.params ?? {})) {
-    const re = new RegExp(
-      '^' +
-        pattern
-          .split('*')
-          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*') +
-        '$',
-    );
-    const hits = ex.params.filter((p) => re.test(p.name));
-    if (!hits.length) {
-      ctx.errors.push(
-        new NameError(
-          `no parameter matches "${pattern}"`,
-          L(['optimizer', 'params', pattern], true),
-          undefined,
-          suggest(
-            pattern,
-            ex.params.map((p) => p.name),
-            'parameters',
-          ),
-        ),
-      );
-    }
-    for (const p of hits) {
-      const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
-      for (const [k, v] of Object.entries(opts)) {
-        if (k === 'trainable') {
-          if (v === false) p.trainable = false;
-          continue;
-        }
-        cur.values[k] = v as number;
-        cur.at.set(k, L(['optimizer', 'params', pattern, k], true));
-      }
-      overrides.set(p.name, cur);
-    }
-  }
-
-  let sched: Loaded | null = null;
-  const schedPath = o.schedule ? ctx.io.resolve(path, o.schedule.graph) : '';
-  if (o.schedule) {
-    sched = ctx.files.load(schedPath, undefined, L(['optimizer', 'schedule', 'graph']));
-    if (sched) {
-      const at = L(['optimizer', 'schedule', 'graph']);
-      const outs = sched.doc.outputs ?? [];
-      const hint =
-        'a schedule graph takes input `t` (epochs or steps done) and attribute `lr` (the base rate), and outputs `lr`';
-      if (!('t' in (sched.doc.inputs ?? {})))
-        ctx.errors.push(new SubgraphError(`schedule graph ${schedPath} has no input "t"`, at, undefined, hint));
-      if (!('lr' in (sched.doc.attrs ?? {})))
-        ctx.errors.push(new SubgraphError(`schedule graph ${schedPath} has no attribute "lr"`, at, undefined, hint));
-      if (!(Array.isArray(outs) ? outs : Object.keys(outs)).includes('lr'))
-        ctx.errors.push(new SubgraphError(`schedule graph ${schedPath} has no output "lr"`, at, undefined, hint));
-    }
-  }
+  const overrides = paramOverrides(ctx, o, ex, L);
+  const sched = loadSchedule(ctx, o, path, L);
   if (!opt || ctx.errors.length) return { updates, gradNodes };
   const trainable = ex.params.filter((q) => q.trainable);
 
-  // Clipping: total = ||(||g_1||, ..., ||g_n||)||, every g scaled by min(max_norm / (total + 1e-6), 1).
-  const gradOf = new Map<string, Ref>(trainable.map((p) => [p.name, `grad/${p.name}`]));
-  if (o.clip_grad_norm !== undefined && trainable.length) {
-    const at = L(['optimizer', 'clip_grad_norm']);
-    const node = (name: string, op: string, inputs: Ref[]): string => {
-      gradNodes.push({ name: `clip/${name}`, op, inputs, attrs: {}, loc: at });
-      return `clip/${name}`;
-    };
-    const norms = trainable.map((p) =>
-      node(`${p.name}/norm`, 'sqrt', [
-        node(`${p.name}/sumsq`, 'sum', [node(`${p.name}/sq`, 'square', [`grad/${p.name}`])]),
-      ]),
-    );
-    let total: Ref = node('norm0/sq', 'square', [norms[0]!]);
-    norms.slice(1).forEach((n, i) => {
-      total = node(`norms/add${i + 1}`, 'add', [total, node(`norm${i + 1}/sq`, 'square', [n])]);
-    });
-    total = node('total_norm', 'sqrt', [total]);
-    // 1e-6 keeps the division finite for all-zero gradients (PyTorch's constant).
-    const coef = node('coef', 'div', [o.clip_grad_norm, node('total_norm_eps', 'add', [total, 1e-6])]);
-    const clamped = node('coef_clamped', 'minimum', [coef, 1]);
-    for (const p of trainable) gradOf.set(p.name, node(`${p.name}/grad`, 'mul', [`grad/${p.name}`, clamped]));
-  }
+  const gradOf = clipGradients(o, trainable, L, gradNodes);
 
   for (const p of trainable) {
     const over = overrides.get(p.name);
@@ -128,36 +58,10 @@ export function optimizer(
     const before: OpNodeDecl[] = [];
     const attrRefs = new Map<string, Ref>();
     const baseLr = withValues.lr ?? opt.doc.attrs?.lr?.default;
-    if (sched && o.schedule && baseLr !== undefined) {
-      let t: Ref;
-      if ((o.schedule.every ?? 'epoch') === 'step') {
-        // t counts the steps done before this one; __step is 1-based.
-        ctx.runtime.add('step');
-        t = `${prefix}schedule_t`;
-        before.push({
-          name: t,
-          op: 'sub',
-          inputs: ['__step', 1],
-          attrs: {},
-          loc: L(['optimizer', 'schedule', 'every']),
-        });
-      } else {
-        ctx.runtime.add('epoch');
-        t = '__epoch';
-      }
-      const su: Use = {
-        prefix: `${prefix}schedule/`,
-        bindings: new Map<string, Ref>([['t', t]]),
-        bindingLoc: () => L(['optimizer', 'schedule', 'graph']),
-        with: { ...(o.schedule.with ?? {}), lr: baseLr },
-        withLoc: (n) => (n === 'lr' ? withLoc('lr') : L(['optimizer', 'schedule', 'with', n], true)),
-        loc: L(['optimizer', 'schedule', 'graph']),
-        via: [L(['optimizer', 'schedule', 'graph'])],
-      };
-      const se = expand(ctx, sched, su, [path, schedPath]);
-      before.push(...se.nodes);
-      const lr = se.outputs.get('lr');
-      if (lr !== undefined) attrRefs.set('lr', lr);
+    if (sched && baseLr !== undefined) {
+      const sn = scheduleNodes(ctx, sched, path, prefix, baseLr, withLoc('lr'), L);
+      before.push(...sn.nodes);
+      if (sn.lr !== undefined) attrRefs.set('lr', sn.lr);
     }
     const use: Use = {
       prefix,
@@ -217,4 +121,90 @@ function checkOptimizerContract(ctx: Ctx, opt: Loaded, loc: SourceLoc): void {
         'an optimizer graph outputs the new value as `param`',
       ),
     );
+}
+
+/** Per-parameter options (`optimizer.params`): name pattern -> `with` overrides; later patterns win. */
+function paramOverrides(
+  ctx: Ctx,
+  o: OptimizerDoc,
+  ex: Expansion,
+  L: (p: Path, key?: boolean) => SourceLoc,
+): Map<string, Override> {
+  const overrides = new Map<string, Override>();
+  for (const [pattern, opts] of Object.entries(o.params ?? {})) {
+    const re = new RegExp(
+      '^' +
+        pattern
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$',
+    );
+    const hits = ex.params.filter((p) => re.test(p.name));
+    if (!hits.length) {
+      ctx.errors.push(
+        new NameError(
+          `no parameter matches "${pattern}"`,
+          L(['optimizer', 'params', pattern], true),
+          undefined,
+          suggest(
+            pattern,
+            ex.params.map((p) => p.name),
+            'parameters',
+          ),
+        ),
+      );
+    }
+    for (const p of hits) {
+      const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
+      for (const [k, v] of Object.entries(opts)) {
+        if (k === 'trainable') {
+          if (v === false) p.trainable = false;
+          continue;
+        }
+        cur.values[k] = v as number;
+        cur.at.set(k, L(['optimizer', 'params', pattern, k], true));
+      }
+      overrides.set(p.name, cur);
+    }
+  }
+
+  return overrides;
+}
+
+/**
+ * Clipping by global norm: total = ||(||g_1||, ..., ||g_n||)||, every g scaled by
+ * min(max_norm / (total + 1e-6), 1). Adds the nodes to `gradNodes`; returns each parameter's
+ * gradient reference (the placeholder itself without clipping).
+ */
+function clipGradients(
+  o: OptimizerDoc,
+  trainable: ParamDecl[],
+  L: (p: Path, key?: boolean) => SourceLoc,
+  gradNodes: OpNodeDecl[],
+): Map<string, Ref> {
+  const gradOf = new Map<string, Ref>(trainable.map((p) => [p.name, `grad/${p.name}`]));
+  if (o.clip_grad_norm !== undefined && trainable.length) {
+    const at = L(['optimizer', 'clip_grad_norm']);
+    const node = (name: string, op: string, inputs: Ref[]): string => {
+      gradNodes.push({ name: `clip/${name}`, op, inputs, attrs: {}, loc: at });
+      return `clip/${name}`;
+    };
+    const norms = trainable.map((p) =>
+      node(`${p.name}/norm`, 'sqrt', [
+        node(`${p.name}/sumsq`, 'sum', [node(`${p.name}/sq`, 'square', [`grad/${p.name}`])]),
+      ]),
+    );
+    let total: Ref = node('norm0/sq', 'square', [norms[0]!]);
+    norms.slice(1).forEach((n, i) => {
+      total = node(`norms/add${i + 1}`, 'add', [total, node(`norm${i + 1}/sq`, 'square', [n])]);
+    });
+    total = node('total_norm', 'sqrt', [total]);
+    // 1e-6 keeps the division finite for all-zero gradients (PyTorch's constant).
+    const coef = node('coef', 'div', [o.clip_grad_norm, node('total_norm_eps', 'add', [total, 1e-6])]);
+    const clamped = node('coef_clamped', 'minimum', [coef, 1]);
+    for (const p of trainable) gradOf.set(p.name, node(`${p.name}/grad`, 'mul', [`grad/${p.name}`, clamped]));
+  }
+
+  return gradOf;
 }
