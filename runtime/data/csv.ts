@@ -31,7 +31,8 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
       let value = '';
       if (text[i] === '"') {
         blank = false;
-        i++, col++;
+        i++;
+        col++;
         for (;;) {
           if (i >= n) {
             errors.push(new DataError('a quoted field is not closed', loc));
@@ -40,7 +41,8 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
           const ch = text[i]!;
           if (ch === '"' && text[i + 1] === '"') [value, i, col] = [value + '"', i + 2, col + 2];
           else if (ch === '"') {
-            i++, col++;
+            i++;
+            col++;
             break;
           } else {
             value += ch;
@@ -60,14 +62,16 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
       locs.push(loc);
       if (i < n && text[i] === ',') {
         blank = false;
-        i++, col++;
+        i++;
+        col++;
         continue;
       }
       break;
     }
     if (text[i] === '\r') i++;
     if (text[i] === '\n') i++;
-    line++, (col = 1);
+    line++;
+    col = 1;
     if (!blank) records.push({ fields, locs, line: startLine });
   }
   if (!records.length) {

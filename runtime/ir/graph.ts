@@ -6,7 +6,7 @@ import Graph from 'graphology';
 import { dfsFromNode } from 'graphology-traversal';
 import { ArityError, fromRule, NameError, type SourceLoc } from '../errors.js';
 import { getOp, opArity } from '../ops/registry.js';
-import type { DType, FloatDType, GradInfo, IRNode } from './types.js';
+import type { DType, FloatDType, GradInfo, IRNode, TensorType } from './types.js';
 
 type MultiDirected = InstanceType<typeof Graph.MultiDirectedGraph<IRNode>>;
 
@@ -59,7 +59,7 @@ export class IRGraph {
     for (const i of init.inputs)
       if (!this.graph.hasNode(i)) throw new NameError(`unknown input "${i}"`, init.loc, init.name);
     const attrs = init.attrs ?? {};
-    let type;
+    let type: TensorType;
     try {
       type = def.infer(
         init.inputs.map((i) => this.node(i).type),

@@ -46,7 +46,11 @@ describe('data is read on demand', () => {
     expect(errors).toEqual([]);
     expect([...reads.keys()].filter((p) => p in { 'g.yaml': 1, 'w.json': 1, 'data.csv': 1 })).toEqual(['g.yaml']);
     expect(model!.io).toBe(io);
-    expect(model!.training!.data).toMatchObject({ kind: 'file', path: 'data.csv', columns: { x: ['a', 'b'], y: ['y'] } });
+    expect(model!.training!.data).toMatchObject({
+      kind: 'file',
+      path: 'data.csv',
+      columns: { x: ['a', 'b'], y: ['y'] },
+    });
     expect(model!.params[0]!.init).toMatchObject({ kind: 'file', path: 'w.json' });
   });
   it('the data readers read each file once per model and report the same rows every time', () => {
