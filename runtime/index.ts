@@ -9,7 +9,7 @@
 import { forwardInputs, loadModel } from './load/index.js';
 // Node's file system by default; the browser build replaces this module (docs/browser.md).
 import { nodeIO } from './load/node-io.js';
-import type { LoaderIO } from './load/resolve.js';
+import type { LoaderIO } from './load/io.js';
 import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';
 import { GraphErrors, type GraphError } from './errors.js';
@@ -20,7 +20,7 @@ import { emitYaml } from './emit/yaml.js';
 export type { Model } from './load/model.js';
 export type { Tensor, DType, FloatDType, Shape, TypedArray } from './ir/types.js';
 export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './session.js';
-export type { LoaderIO } from './load/resolve.js';
+export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
 export {

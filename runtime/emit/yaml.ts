@@ -3,8 +3,10 @@
 // the values they were taken at as `feed`, so the printed graph validates and runs as is.
 
 import { Document, isMap, isSeq } from 'yaml';
+import { initFileValues } from '../data/index.js';
 import type { IRGraph } from '../ir/graph.js';
 import type { IRNode } from '../ir/types.js';
+import type { Init } from '../load/model.js';
 
 export interface EmitOptions {
   name: string;
@@ -50,9 +52,14 @@ export function emitYaml(g: IRGraph, opts: EmitOptions): string {
         break;
       case 'param': {
         const v = opts.params?.get(name);
+        const declared = n.attrs.init as Init;
+        // Values in a file are read now: the printed graph carries them (it has no file beside it).
+        const fromFile = declared.kind === 'file' && initFileValues({ name, shape: n.type.shape, init: declared });
         const init = v
           ? { values: nest(v, n.type.shape) }
-          : (n.attrs.init as { kind: string; value?: number; values?: number[] });
+          : fromFile
+            ? { values: nest(fromFile, n.type.shape) }
+            : (declared as { kind: string; value?: number; values?: number[] });
         params[name] = {
           shape: n.type.shape,
           init:

@@ -3,9 +3,10 @@
 // order is a deterministic topological order and no later stage re-derives shapes.
 
 import Graph from 'graphology';
+import { dfsFromNode } from 'graphology-traversal';
 import { ArityError, fromRule, NameError, type SourceLoc } from '../errors.js';
 import { getOp, opArity } from '../ops/registry.js';
-import type { DType, FloatDType, GradInfo, IRNode } from './types.js';
+import type { DType, FloatDType, GradInfo, IRNode, TensorType } from './types.js';
 
 type MultiDirected = InstanceType<typeof Graph.MultiDirectedGraph<IRNode>>;
 
@@ -58,7 +59,7 @@ export class IRGraph {
     for (const i of init.inputs)
       if (!this.graph.hasNode(i)) throw new NameError(`unknown input "${i}"`, init.loc, init.name);
     const attrs = init.attrs ?? {};
-    let type;
+    let type: TensorType;
     try {
       type = def.infer(
         init.inputs.map((i) => this.node(i).type),
@@ -88,27 +89,25 @@ export class IRGraph {
 
   /** Names of all nodes `targets` depend on (including themselves), in topological order. */
   ancestors(targets: Iterable<string>): string[] {
-    const seen = new Set<string>();
-    const stack = [...targets];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      for (const i of this.node(n).inputs) stack.push(i);
-    }
+    const seen = this.reach(targets, 'inbound');
     return this.order.filter((n) => seen.has(n));
   }
 
   /** Names of all nodes that depend on `sources` (including themselves). */
   descendants(sources: Iterable<string>): Set<string> {
+    return this.reach(sources, 'outbound');
+  }
+
+  /** Nodes reachable from `starts` along edges (outbound) or against them (inbound), starts included. */
+  private reach(starts: Iterable<string>, mode: 'inbound' | 'outbound'): Set<string> {
     const seen = new Set<string>();
-    const stack = [...sources];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
+    // One traversal per start; a node seen from an earlier start is not walked again.
+    const visit = (n: string) => {
+      if (seen.has(n)) return true;
       seen.add(n);
-      for (const c of this.graph.outNeighbors(n)) stack.push(c);
-    }
+      return false;
+    };
+    for (const s of starts) if (!seen.has(s)) dfsFromNode(this.graph, s, visit, { mode });
     return seen;
   }
 }

@@ -3,7 +3,7 @@
 // __GRAPH_RUN_STDLIB__), so `std:` paths resolve in a browser with no setup; other files are
 // whatever the caller hands to memoryIO.
 
-import type { LoaderIO } from './resolve.js';
+import type { LoaderIO } from './io.js';
 
 declare const __GRAPH_RUN_STDLIB__: Record<string, string> | undefined;
 

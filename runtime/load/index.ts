@@ -5,11 +5,12 @@
 
 import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph } from '../ir/build.js';
-import { feedValues, trainingSets } from '../train/data.js';
+import { checkInitFiles, feedValues, trainingSets } from '../data/index.js';
 import { checkLabels } from '../train/labels.js';
 import { addUpdates } from '../train/updates.js';
 import type { Model } from './model.js';
-import { Loader, type LoaderIO } from './resolve.js';
+import type { LoaderIO } from './io.js';
+import { Loader } from '../resolve/index.js';
 import { buildReverse } from '../autodiff/reverse.js';
 
 /** Parse, validate and resolve; throws GraphErrors with every problem. */
@@ -67,17 +68,21 @@ export function checkModel(model: Model, partial = false): GraphError[] {
         ),
       );
   }
+  // Data and initial-value files are read here, on demand (runtime/data/), not by the loader.
+  // One that cannot be used counts as a loader error did: the whole-model checks below wait.
+  const initsRead = checkInitFiles(model, errors);
   const sets = trainingSets(model, errors);
+  const incomplete = partial || !initsRead || (model.training !== undefined && !sets.train);
   if (!built.errors.length) {
     checkLabels(built.graph, sets.train, 'training data', errors);
     checkLabels(built.graph, sets.val, 'validation data', errors);
   }
   // Without these a training section would run and change nothing (or fail later, at 1:1).
-  if (model.training && !partial && !model.loss)
+  if (model.training && !incomplete && !model.loss)
     errors.push(
       new DataError('training needs a loss to minimise', model.training.loc, undefined, 'add a `loss:` section'),
     );
-  else if (model.training && !partial && !model.updates.length && model.params.some((p) => p.trainable))
+  else if (model.training && !incomplete && !model.updates.length && model.params.some((p) => p.trainable))
     errors.push(
       new DataError(
         'training needs an optimizer',
@@ -107,7 +112,7 @@ export function checkModel(model: Model, partial = false): GraphError[] {
       ),
     );
   }
-  if (!errors.length && !partial && model.loss && model.updates.length) {
+  if (!errors.length && !incomplete && model.loss && model.updates.length) {
     // The optimizer's nodes, checked against each parameter's shape.
     try {
       const loss = built.ref(model.loss.ref);

@@ -1,8 +1,11 @@
-// The resolved model: what the loader hands on once YAML is parsed, validated and every
+// The resolved model: what the resolver hands on once YAML is parsed, validated and every
 // subgraph inlined. Names are global (subgraph contents prefixed with the use's name and
-// "/"); shapes may still contain the symbol `batch`, bound when a plan is built.
+// "/"); shapes may still contain the symbol `batch`, bound when a plan is built. Data and
+// initial values in files are described here (resolved path, columns, positions), not read:
+// the data readers (runtime/data/) read them when a later stage asks.
 
 import type { SourceLoc } from '../errors.js';
+import type { LoaderIO } from './io.js';
 
 export type Dim = number | string;
 export type InputDType = 'float' | 'f32' | 'f64' | 'i32';
@@ -26,7 +29,13 @@ export type Init =
   | { kind: 'constant'; value: number }
   | { kind: 'values'; values: number[] }
   /** Seeded random values (docs/init.md): uniform on [a, b), or normal with mean a and std b. */
-  | { kind: 'random'; dist: 'uniform' | 'normal'; a: number; b: number };
+  | { kind: 'random'; dist: 'uniform' | 'normal'; a: number; b: number }
+  /**
+   * Values in a file (JSON nested list or headerless CSV grid), read when the parameter is
+   * initialised (runtime/data/init-file.ts). `path` is resolved; `loc` is where the graph names
+   * it; `io` is the LoaderIO the graph was loaded with (the parameter is initialised on its own).
+   */
+  | { kind: 'file'; path: string; loc: SourceLoc; io: LoaderIO };
 
 export interface ParamDecl {
   name: string;
@@ -73,8 +82,27 @@ export interface Located<T> {
   itemLoc: (i: number) => SourceLoc;
 }
 
+/** Path of a part of a data spec (['columns', 'x']) -> its position in the graph file. */
+export type SpecLoc = (path: (string | number)[], key?: boolean) => SourceLoc;
+
+/**
+ * Where training or validation data comes from: rows written in the YAML, or a data file
+ * (CSV or JSON) read on demand by runtime/data/ with `io`. `at` positions the spec's parts.
+ */
+export type DataSource =
+  | { kind: 'inline'; columns: Map<string, Located<unknown[]>> }
+  | {
+      kind: 'file';
+      /** The file's resolved path. */
+      path: string;
+      /** Input -> the column (or columns) it takes; an input takes its own name by default. */
+      columns?: Record<string, string | string[]>;
+      at: SpecLoc;
+      io: LoaderIO;
+    };
+
 export interface TrainingDecl {
-  data: Map<string, Located<unknown[]>>;
+  data: DataSource;
   epochs: number;
   batchSize: number;
   logEvery: number;
@@ -83,10 +111,8 @@ export interface TrainingDecl {
   batchSizeLoc?: SourceLoc;
   /** Visit the training rows in a new seeded order every epoch. */
   shuffle?: boolean;
-  /** A data file could not be read (its errors are reported): no data checks follow. */
-  unread?: boolean;
   /** Held-out data: the last `split` fraction of the rows, or separate data. */
-  validation?: { split: number; loc: SourceLoc } | { data: Map<string, Located<unknown[]>>; loc: SourceLoc };
+  validation?: { split: number; loc: SourceLoc } | { data: DataSource; loc: SourceLoc };
   /** Accuracy of an output against a target input, reported per epoch. */
   accuracy?: { pred: Ref; target: string; threshold: number; loc: SourceLoc };
 }
@@ -94,6 +120,8 @@ export interface TrainingDecl {
 export interface Model {
   file: string;
   name: string;
+  /** The LoaderIO the model was loaded with: later stages read its data files through it. */
+  io?: LoaderIO;
   inputs: InputDecl[];
   /**
    * Inputs the runtime feeds (`__step`, `__epoch`; InputDecl.provided), present when a node reads

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoaderIO } from './resolve.js';
+import type { LoaderIO } from './io.js';
 
 /** graph-run's own graphs/lib (for `std:` paths), found from this module's location. */
 export function stdLibDir(): string {

@@ -1,0 +1,135 @@
+// Data files for training and validation: CSV (a header row; inputs take columns by name) and
+// JSON (json.ts). Read on demand from the model's description of its data (DataSource), through
+// the LoaderIO the graph was loaded with; every value keeps its file:line:column.
+
+import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
+import { suggest } from '../load/hint.js';
+import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
+import { numberAt, parseCsv } from './csv.js';
+import { readJson } from './json.js';
+
+/** A data file's column spec: input -> the column (or columns) it takes. */
+export interface Columns {
+  columns?: Record<string, string | string[]>;
+}
+
+/** Columns an input takes: the spec's entry, or a column named like the input. */
+export function columnsOf(spec: Columns, input: string): string[] {
+  const c = spec.columns?.[input];
+  return c === undefined ? [input] : Array.isArray(c) ? c : [c];
+}
+
+/** Values per sample of an input (its shape without the batch axis). */
+function perSample(input: InputDecl): number | undefined {
+  if (input.shape[0] !== 'batch') return undefined;
+  let n = 1;
+  for (const d of input.shape.slice(1)) {
+    if (typeof d !== 'number') return undefined;
+    n *= d;
+  }
+  return n;
+}
+
+/**
+ * Read a data file into the same shape inline data has: input name -> rows, each row with
+ * its position in the file. `spec.at(path, key)` positions a part of the spec in the graph file.
+ */
+export function readDataFile(
+  spec: Extract<DataSource, { kind: 'file' }>,
+  inputs: InputDecl[],
+  errors: GraphError[],
+): Map<string, Located<unknown[]>> | null {
+  const { io, path, at } = spec;
+  let text: string;
+  try {
+    text = io.read(path);
+  } catch {
+    errors.push(
+      new DataError(
+        `cannot read data file "${path}"`,
+        at(['file']),
+        undefined,
+        'the path is relative to the graph file',
+      ),
+    );
+    return null;
+  }
+  const wanted = inputs.filter((i) => !i.provided);
+  for (const name of Object.keys(spec.columns ?? {})) {
+    if (!wanted.some((i) => i.name === name)) {
+      errors.push(
+        new NameError(
+          `columns for unknown input "${name}"`,
+          at(['columns', name], true),
+          undefined,
+          suggest(
+            name,
+            wanted.map((i) => i.name),
+            'inputs',
+          ),
+        ),
+      );
+    }
+  }
+  const before = errors.length;
+  const data = /\.json$/i.test(path)
+    ? readJson(text, path, spec, wanted, at, errors)
+    : readCsv(text, path, spec, wanted, at, errors);
+  return errors.length > before ? null : data;
+}
+
+function readCsv(
+  text: string,
+  path: string,
+  spec: Columns,
+  inputs: InputDecl[],
+  at: SpecLoc,
+  errors: GraphError[],
+): Map<string, Located<unknown[]>> | null {
+  const csv = parseCsv(text, path, errors);
+  if (!csv) return null;
+  const index = new Map(csv.header.map((h, k) => [h.name, k]));
+  const out = new Map<string, Located<unknown[]>>();
+  for (const input of inputs) {
+    const names = columnsOf(spec, input.name);
+    const specLoc = spec.columns?.[input.name] !== undefined ? at(['columns', input.name]) : at(['file']);
+    const cols: number[] = [];
+    names.forEach((c, k) => {
+      const j = index.get(c);
+      if (j === undefined) {
+        const where = Array.isArray(spec.columns?.[input.name]) ? at(['columns', input.name, k]) : specLoc;
+        errors.push(
+          new NameError(
+            `${path} has no column "${c}" (for input "${input.name}")`,
+            where,
+            undefined,
+            suggest(c, index.keys(), 'columns'),
+          ),
+        );
+      } else cols.push(j);
+    });
+    if (cols.length !== names.length) continue;
+    const per = perSample(input);
+    const vector = Array.isArray(spec.columns?.[input.name]);
+    if (per !== undefined && (vector ? names.length !== per : per !== 1)) {
+      errors.push(
+        new DataError(
+          `input "${input.name}" takes ${per} value${per === 1 ? '' : 's'} per sample, but ${names.length} column${names.length === 1 ? ' is' : 's are'} given`,
+          specLoc,
+          undefined,
+          `list ${per} column names: columns: {${input.name}: [...]}`,
+        ),
+      );
+      continue;
+    }
+    const rows: unknown[] = [];
+    const itemLocs: SourceLoc[] = [];
+    for (const r of csv.rows) {
+      const vals = cols.map((j) => numberAt(r.fields[j]!, r.locs[j]!, csv.header[j]!.name, errors));
+      rows.push(vector ? vals : vals[0]);
+      itemLocs.push(r.locs[cols[0]!]!);
+    }
+    out.set(input.name, { value: rows, loc: specLoc, itemLoc: (i) => itemLocs[i] ?? specLoc });
+  }
+  return out;
+}

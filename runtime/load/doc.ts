@@ -1,0 +1,104 @@
+// The parsed graph document: what a schema-valid YAML file holds, typed as the resolver reads
+// it (schemas/graph.schema.json is the authority; these types follow it).
+
+import type { Dim, InputDType } from './model.js';
+import type { SourceFile } from './source.js';
+
+export interface NodeDoc {
+  name?: string;
+  op?: string;
+  graph?: string;
+  inputs?: unknown;
+  attrs?: Record<string, unknown>;
+  with?: Record<string, number>;
+  device?: 'cpu' | 'webgpu';
+}
+
+/** How a graph names a data file: `file`, and for each input the column (or columns) it takes. */
+export interface DataFileSpec {
+  file: string;
+  columns?: Record<string, string | string[]>;
+}
+
+/** The YAML forms of a random initialiser (values and files are described apart). */
+export interface RandomInitSpec {
+  uniform?: { low?: number; high?: number };
+  normal?: { mean?: number; std?: number };
+  xavier_uniform?: FanSpec & { gain?: number };
+  xavier_normal?: FanSpec & { gain?: number };
+  kaiming_uniform?: FanSpec & KaimingSpec;
+  kaiming_normal?: FanSpec & KaimingSpec;
+}
+
+export interface FanSpec {
+  fan_in?: number;
+  fan_out?: number;
+}
+
+export interface KaimingSpec {
+  a?: number;
+  mode?: 'fan_in' | 'fan_out';
+  nonlinearity?: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+}
+
+export interface AttrDecl {
+  default?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+
+export interface ParamDoc {
+  shape: Dim[];
+  init: number | ({ constant?: number; values?: unknown[]; file?: string } & RandomInitSpec);
+  trainable?: boolean;
+}
+
+export interface StateDoc {
+  shape?: Dim[];
+  init?: number | string;
+}
+
+export interface TrainingDoc {
+  data: Record<string, unknown[]> | DataFileSpec;
+  epochs: number;
+  batch_size?: number;
+  log_every?: number;
+  validation?: { split?: number; file?: string; columns?: DataFileSpec['columns']; data?: Record<string, unknown[]> };
+  shuffle?: boolean;
+  accuracy?: { pred: string; target: string; threshold?: number };
+}
+
+export interface OptimizerDoc {
+  graph: string;
+  with?: Record<string, number>;
+  /** Per-parameter options: name pattern (`*` any characters) -> `with` overrides, or trainable: false. */
+  params?: Record<string, Record<string, number | boolean>>;
+  schedule?: { graph: string; with?: Record<string, number>; every?: 'epoch' | 'step' };
+  clip_grad_norm?: number;
+}
+
+export interface GraphDoc {
+  name?: string;
+  device?: 'cpu' | 'webgpu' | 'auto';
+  attrs?: Record<string, AttrDecl>;
+  inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType }>;
+  seed?: number;
+  params?: Record<string, ParamDoc>;
+  state?: Record<string, StateDoc>;
+  nodes?: NodeDoc[];
+  outputs?: string[] | Record<string, string>;
+  loss?: NodeDoc;
+  optimizer?: OptimizerDoc;
+  training?: TrainingDoc;
+  predict?: Record<string, Record<string, unknown>>;
+  feed?: Record<string, unknown>;
+  gradients?: { of: string; wrt: string[] };
+}
+
+/** A graph file read, parsed and schema-checked: its positions and its document. */
+export interface Loaded {
+  file: SourceFile;
+  doc: GraphDoc;
+}

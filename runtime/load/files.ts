@@ -1,0 +1,63 @@
+// The load stage: a graph file's text -> a parsed, schema-checked document with positions.
+// Files are read through a LoaderIO and cached (a layer used twice is read once); every
+// problem becomes a positioned error, and a file used from another carries that use's place.
+
+import { SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
+import type { GraphDoc, Loaded } from './doc.js';
+import type { LoaderIO } from './io.js';
+import { checkSchema } from './schema.js';
+import { SourceFile } from './source.js';
+
+export class GraphFiles {
+  private readonly cache = new Map<string, Loaded | null>();
+
+  /** Errors are appended to `errors`, shared with the stage that asks for the files. */
+  constructor(
+    readonly io: LoaderIO,
+    private readonly errors: GraphError[],
+  ) {}
+
+  /** Parse and schema-check one file (cached); null when it has errors (already recorded). */
+  load(path: string, text?: string, usedFrom?: SourceLoc): Loaded | null {
+    if (this.cache.has(path)) return this.cache.get(path)!;
+    const loaded = this.read(path, text, usedFrom);
+    this.cache.set(path, loaded);
+    return loaded;
+  }
+
+  private read(path: string, text: string | undefined, usedFrom: SourceLoc | undefined): Loaded | null {
+    let src = text;
+    if (src === undefined) {
+      try {
+        src = this.io.read(path);
+      } catch {
+        this.errors.push(
+          new SubgraphError(
+            `cannot read graph file "${path}"`,
+            usedFrom,
+            undefined,
+            "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+          ),
+        );
+        return null;
+      }
+    }
+    const parsed = SourceFile.parse(path, src);
+    if (Array.isArray(parsed)) {
+      this.errors.push(...parsed.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    const errs = checkSchema(parsed);
+    if (errs.length || parsed.value === null || typeof parsed.value !== 'object') {
+      this.errors.push(...errs.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    return { file: parsed, doc: parsed.value as GraphDoc };
+  }
+}
+
+/** An error in a file used from another: the use's position (and its own uses) follow it. */
+function withVia<E extends GraphError>(e: E, usedFrom?: SourceLoc): E {
+  if (usedFrom && e.loc) (e.loc as SourceLoc).via = [usedFrom, ...(usedFrom.via ?? [])];
+  return e;
+}

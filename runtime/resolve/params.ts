@@ -1,0 +1,94 @@
+// A graph's parameters and (optimizer graphs only) state: global names, concrete shapes, and
+// what their initial values are (a constant, explicit values, a file to read later, or a
+// seeded distribution). Nothing is read here: a file initialiser keeps its resolved path.
+
+import { AttrError, DataError, NameError, SubgraphError } from '../errors.js';
+import type { ParamDoc } from '../load/doc.js';
+import { suggest } from '../load/hint.js';
+import type { Init } from '../load/model.js';
+import { flatten } from '../load/values.js';
+import { randomInit } from './init.js';
+import type { Scope } from './scope.js';
+
+/** Declare `params:` in the scope and add the well-formed ones to the expansion. */
+export function addParams(s: Scope): void {
+  const { L, prefix, g } = s;
+  for (const [name, spec] of Object.entries(g.doc.params ?? {})) {
+    const loc = L(['params', name], true);
+    const gname = prefix + name;
+    // Declared even when its shape or values are wrong, so its uses do not add "unknown name"
+    // errors; a parameter whose name is taken is not added at all (one error, no IR clash).
+    const declared = s.declare(name, { kind: 'param', ref: gname }, loc);
+    const shape = spec.shape.map((d, i) => s.dimOf(d, L(['params', name, 'shape', i]), false));
+    if (shape.some((d) => d === undefined)) continue;
+    const concrete = shape as number[];
+    const init = initOf(s, name, gname, spec.init, concrete);
+    if (init && declared)
+      s.ex.params.push({ name: gname, shape: concrete, init, trainable: spec.trainable ?? true, loc });
+  }
+}
+
+/** What a parameter's `init:` stands for, or undefined after an error (recorded). */
+function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], shape: number[]): Init | undefined {
+  const { ctx, L } = s;
+  if (typeof init === 'number' || init.constant !== undefined)
+    return { kind: 'constant', value: typeof init === 'number' ? init : init.constant! };
+  if (init.file !== undefined) {
+    // Read when the parameter is initialised (runtime/data/init-file.ts), through this IO.
+    const path = ctx.io.resolve(s.g.file.path, init.file);
+    return { kind: 'file', path, loc: L(['params', name, 'init', 'file']), io: ctx.io };
+  }
+  if (init.values === undefined) {
+    const r = randomInit(init, shape);
+    if (typeof r !== 'string') return r;
+    ctx.errors.push(new AttrError(`initialiser of "${name}": ${r}`, L(['params', name, 'init']), gname));
+    return undefined;
+  }
+  const f = flatten(init.values);
+  const at = L(['params', name, 'init', 'values']);
+  if (typeof f === 'string') ctx.errors.push(new DataError(`initial values of "${name}": ${f}`, at, gname));
+  else if (f.shape.join(',') !== shape.join(','))
+    ctx.errors.push(
+      new DataError(
+        `initial values of "${name}" have shape [${f.shape.join(', ')}], the parameter has [${shape.join(', ')}]`,
+        at,
+        gname,
+      ),
+    );
+  else return { kind: 'values', values: f.values };
+  return undefined;
+}
+
+/** Declare `state:` (an optimizer's per-parameter variables, shaped like the parameter by default). */
+export function addState(s: Scope): void {
+  const { ctx, L, prefix, use, env } = s;
+  for (const [name, spec] of Object.entries(s.g.doc.state ?? {})) {
+    const loc = L(['state', name], true);
+    if (!use?.paramShape) {
+      ctx.errors.push(new SubgraphError('`state` is for optimizer graphs only', loc));
+      continue;
+    }
+    const shape = spec.shape
+      ? (spec.shape.map((d, i) => s.dimOf(d, L(['state', name, 'shape', i]), false)) as number[])
+      : use.paramShape;
+    if (shape.some((d) => d === undefined)) continue;
+    let init = 0;
+    if (typeof spec.init === 'string') {
+      const v = env.get(spec.init);
+      if (v === undefined) {
+        ctx.errors.push(
+          new NameError(
+            `initial value "${spec.init}" of state "${name}" is not an attribute`,
+            L(['state', name, 'init']),
+            undefined,
+            suggest(spec.init, env.keys(), 'attributes'),
+          ),
+        );
+        continue;
+      }
+      init = v;
+    } else if (spec.init !== undefined) init = spec.init;
+    s.ex.state.push({ name: prefix + name, shape, init, loc });
+    s.declare(name, { kind: 'state', ref: prefix + name }, loc);
+  }
+}
