@@ -15,7 +15,7 @@ import {
   type GraphError,
   type SourceLoc,
 } from '../errors.js';
-import { getOp, userOpNames } from '../ops/registry.js';
+import { getOp, graphOpNames, userOpNames } from '../ops/registry.js';
 import { suggest } from './hint.js';
 import type {
   Dim,
@@ -942,7 +942,8 @@ export class Loader {
     const loc = L(path);
     const gname = prefix + name;
     const def = getOp(n.op!);
-    if (!def || userOpNames.indexOf(n.op as never) < 0) {
+    // Internal ops (the reverse graph's helpers) load, so a printed reverse graph runs; hints offer user ops only.
+    if (!def || graphOpNames.indexOf(n.op as never) < 0) {
       this.errors.push(
         new NameError(`unknown op "${n.op}"`, L([...path, 'op']), gname, suggest(n.op!, userOpNames, 'ops')),
       );
