@@ -4,19 +4,12 @@
 // graph is built twice (batch 2 and 3) and the dimensions that move with it are the batch.
 
 import { buildGraph } from '../ir/build.js';
-import type { DType, IRNode, TensorType, TypedArray } from '../ir/types.js';
+import type { DType, TypedArray } from '../ir/types.js';
 import type { OnnxCtx } from '../ops/op.js';
 import { getOp, registry } from '../ops/registry.js';
 import type { Session } from '../session.js';
 import { ToolError } from '../checkpoint/errors.js';
-import {
-  ElemType,
-  encodeOnnx,
-  type OnnxDim,
-  type OnnxModel,
-  type OnnxNode,
-  type OnnxTensor,
-} from './onnx-proto.js';
+import { ElemType, encodeOnnx, type OnnxDim, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
 
 /** A node graph-run cannot express in ONNX; `node` names it. */
 export class ExportError extends ToolError {

@@ -36,7 +36,10 @@ export const shapeAttr = (description: string) =>
   Type.Unsafe<number[]>({
     type: 'array',
     description,
-    examples: [['batch', 4], [-1, 8]],
+    examples: [
+      ['batch', 4],
+      [-1, 8],
+    ],
     items: {
       oneOf: [
         { type: 'integer', minimum: -1 },

@@ -43,10 +43,6 @@ export interface BinaryRow extends RowCommon {
   infix?: number;
 }
 
-
-
-
-
 export type UnaryOpName = keyof typeof unaryRows;
 export type BinaryOpName = keyof typeof binaryRows;
 

@@ -233,6 +233,9 @@ export const indexOps = {
   }),
   one_hot: defineOp({
     name: 'one_hot',
+    notes:
+      'Labels reaching `gather` or `one_hot` from an i32 input are checked against the class range before ' +
+      'training; an out-of-range label is reported at its row in the data (file:line:col).',
     doc: 'i32 labels -> float one-hot vectors along a new last axis of size `classes`. No gradient.',
     group: 'shape',
     arity: 1,

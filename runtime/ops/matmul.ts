@@ -140,6 +140,10 @@ export const matmulOps = {
     name: 'matmul',
     doc: 'Matrix product (with vectors and 3-D batches); transpose_a/transpose_b read an operand transposed.',
     group: 'matmul',
+    notes:
+      'matmul(a, b): matrix·matrix, matrix·vector, vector·matrix, vector·vector, and batched: 3-D operands of ' +
+      "the same batch size, or a 3-D operand with a 2-D one shared across the batch. Weights in PyTorch's " +
+      '`nn.Linear` layout `[out, in]` use `transpose_b: true`.',
     arity: 2,
     attrs: Type.Object(
       {

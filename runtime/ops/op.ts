@@ -171,6 +171,9 @@ export interface SimdRule {
 /** Where docs/ops.md lists the op. */
 export type OpGroup = 'unary' | 'binary' | 'reduce' | 'normalise' | 'matmul' | 'shape' | 'random' | 'helper' | 'source';
 
+// The registry holds ops of different attribute types: `any` is where those types meet
+// (an executor hands a node's attributes to its own op).
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export interface OpDef<A = any> {
   name: string;
   /** One line for `--help`, docs and schema descriptions. */

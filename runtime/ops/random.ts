@@ -200,6 +200,12 @@ export const randomOps = {
     doc: 'Zero each element with probability p and scale the rest by 1/(1-p) during training steps; the identity otherwise.',
     // The loader appends the runtime's step counter as the second input.
     group: 'random',
+    notes:
+      "The loader gives every dropout node a second input, the runtime's step counter (`__step`: the 1-based " +
+      'optimizer step during training, 0 in every other run). Element i of the mask at step s is kept when ' +
+      "uniform(i, s) of the stream `dropout:<node name>` under the graph's `seed` is below 1 − p " +
+      '([init.md](init.md)): forward and gradient recompute the same mask, and a script in any language can ' +
+      'too (test/reference/streams.py does).',
     // The exported (inference) graph is the identity: the step counter input is not read.
     onnxReads: 1,
     arity: [1, 2],

@@ -14,7 +14,6 @@ export { reduceAttrs, reduceAxes };
 type ReduceAttrs = { axis?: number | number[]; keepdims?: boolean };
 import { gatherIndex, u32 } from './wgsl.js';
 
-
 /** For each element of a tensor of `shape`, the flat index of its slot in the reduced output. */
 export function reductionMap(shape: readonly number[], axes: readonly number[]): Int32Array {
   const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));

@@ -81,7 +81,10 @@ export const shapeOps = {
         perm: Type.Optional(
           Type.Array(Type.Integer({ minimum: 0 }), {
             description: 'Output axis i is input axis perm[i].',
-            examples: [[1, 0], [0, 2, 1]],
+            examples: [
+              [1, 0],
+              [0, 2, 1],
+            ],
           }),
         ),
       },

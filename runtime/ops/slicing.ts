@@ -187,7 +187,13 @@ export const slicingOps = {
         return needs[i] ? g.op('slice', [dy], { axes: [axis], starts: [s], ends: [s + len] }) : null;
       });
     },
-    onnx: (c) => void c.emit('Concat', c.x, { axis: int(reduceAxes(c.types[0]!.shape.length, c.node.attrs.axis ?? 0)[0]!) }, c.out),
+    onnx: (c) =>
+      void c.emit(
+        'Concat',
+        c.x,
+        { axis: int(reduceAxes(c.types[0]!.shape.length, c.node.attrs.axis ?? 0)[0]!) },
+        c.out,
+      ),
   }),
   slice: defineOp({
     name: 'slice',
@@ -219,7 +225,11 @@ export const slicingOps = {
       const axes = a.axes ?? [...Array(k).keys()];
       // ONNX clamps starts and ends to the axis as Python does; "to the end" is the largest int64.
       const BIG = Number.MAX_SAFE_INTEGER;
-      const per = (v: number[], d: number, what: string) => c.i64(axes.map((_, j) => v[j] ?? d), what);
+      const per = (v: number[], d: number, what: string) =>
+        c.i64(
+          axes.map((_, j) => v[j] ?? d),
+          what,
+        );
       c.emit(
         'Slice',
         [c.x[0]!, per(starts, 0, 'starts'), per(ends, BIG, 'ends'), c.i64(axes, 'axes'), per(steps, 1, 'steps')],
@@ -237,7 +247,10 @@ export const slicingOps = {
     attrs: Type.Object(
       {
         ...sliceProps,
-        shape: Type.Array(Type.Integer({ minimum: 0 }), { description: "The sliced tensor's shape.", examples: [[4, 3]] }),
+        shape: Type.Array(Type.Integer({ minimum: 0 }), {
+          description: "The sliced tensor's shape.",
+          examples: [[4, 3]],
+        }),
       },
       { additionalProperties: false },
     ),
