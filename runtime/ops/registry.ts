@@ -41,6 +41,7 @@ export type OpName =
   | 'cos'
   | 'sin'
   | 'softplus'
+  | 'silu'
   | 'gelu'
   | 'leaky_relu'
   | 'clip'

@@ -160,4 +160,34 @@ export const unaryRows = {
     grad: (g, n, dy) => [g.op('softplus_grad', [n.inputs[0]!, dy])],
     onnx: direct('Softplus'),
   },
+  silu: {
+    doc: 'x * sigmoid(x) (SiLU, also called swish), as torch.nn.functional.silu.',
+    js: (x) => `${x} / (1 + Math.exp(-${x}))`,
+    // e^-|x| rather than e^-x, which overflows f32 for x < -88.7 where x * sigmoid(x) is still normal.
+    wgsl: (x) => `select(${x} * exp(-abs(${x})), ${x}, ${x} >= 0.0) / (1.0 + exp(-abs(${x})))`,
+    // s * (1 + x * (1 - s)) with s = sigmoid(x), as PyTorch's silu_backward.
+    grad: (g, n, dy) => {
+      const x = n.inputs[0]!;
+      const s = g.op('sigmoid', [x]);
+      return [g.op('mul', [dy, g.op('mul', [s, g.op('add', [g.op('mul', [x, g.op('sub', [1, s])]), 1])])])];
+    },
+    // ONNX has no SiLU before opset 24: x * Sigmoid(x).
+    onnx: (c) => void c.emit('Mul', [c.x[0]!, c.emit('Sigmoid', [c.x[0]!])], undefined, c.out),
+    simd: {
+      exact: false,
+      // t = e^-|x|, then (x >= 0 ? x : x * t) / (1 + t), as the WGSL.
+      emit: ({ f, a, c, scratch, exp }) => {
+        const m = scratch(),
+          t = scratch();
+        f.get(a[0]!).vabs().vneg().set(m);
+        exp(m);
+        f.set(t);
+        f.get(a[0]!).get(a[0]!).get(t).vmul().get(a[0]!);
+        c(0);
+        f.vge().vbitselect();
+        c(1);
+        f.get(t).vadd().vdiv();
+      },
+    },
+  },
 } satisfies Record<string, UnaryRow>;

@@ -133,6 +133,7 @@ case('one_hot', 'one_hot', [('labels', ints((5,), 4), 'i32')], lambda l: F.one_h
 cond = (rng.uniform(size=(2, 3)) > 0.5).astype(np.float64)
 case('where', 'where', [('c', cond, 'float'), ('a', away((2, 3)), 'float'), ('b', away((3,)), 'float')], lambda c, a, b: torch.where(c != 0, a, b))
 case('stop_gradient', 'stop_gradient', [('a', away((2, 3)), 'float')], lambda a: a.detach() + 0 * a)  # + 0*a: torch then reports a zero gradient
+case('silu', 'silu', [('a', np.concatenate([away((3, 4), -6, 6), [[-40.0, -15.0, 15.0, 40.0]]]), 'float')], F.silu)
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f)
