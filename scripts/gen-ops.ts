@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OpDef, OpGroup } from '../runtime/ops/op.js';
+import type { OnnxCtx, OpDef, OpGroup } from '../runtime/ops/op.js';
 import { internalOpNames, registry, userOpNames } from '../runtime/ops/registry.js';
 
 type Json = Record<string, unknown>;
@@ -80,6 +80,36 @@ function attrsCell(def: OpDef): string {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
+/** The ONNX ops an op exports as: its mapping run on a node with example attributes, recording what it emits. */
+function onnxCell(def: OpDef): string {
+  if (def.onnx === 'none') return 'none';
+  const attrs = attrsSchema(def).examples as Json[];
+  const n = typeof def.arity === 'number' ? def.arity : def.arity[0];
+  const t = { shape: [2, 3, 4], dtype: 'f32' as const };
+  const emitted: string[] = [];
+  let k = 0;
+  const ctx: OnnxCtx = {
+    node: { name: 'n', op: def.name, inputs: [...Array(n).keys()].map((i) => `x${i}`), attrs: attrs[0]!, type: t },
+    x: [...Array(n).keys()].map((i) => `x${i}`),
+    types: Array(n).fill(t),
+    out: 'n',
+    emit: (op) => {
+      if (!emitted.includes(op)) emitted.push(op);
+      return `t${k++}`;
+    },
+    elemType: () => 1,
+    i64: () => `c${k++}`,
+    scalar: () => `c${k++}`,
+    constant: (name) => name,
+    batchDims: () => [],
+    fail: (message) => {
+      throw new Error(message);
+    },
+  };
+  def.onnx(ctx);
+  return emitted.map((o) => `\`${o}\``).join(', ');
+}
+
 export function generateOpsDoc(): string {
   const out: string[] = [
     '# Ops',
@@ -108,15 +138,19 @@ export function generateOpsDoc(): string {
     '  `sum(y * w)`) on the cases in `test/reference/ops.py`: f64 within 1e-12 and f32 within 1e-5',
     "  of the tensor's largest magnitude (`npx vitest run test/ops`), and each gradient against",
     '  central finite differences in f64.',
+    '- **ONNX.** The ONNX column names the ONNX ops an op exports as (with its example attributes;',
+    '  [onnx.md](onnx.md)); `none`: export stops with an error naming the node.',
     '- **Attributes** are checked when the graph loads; the published schema',
     "  (schemas/graph.schema.json) carries each op's attributes, so editors complete and check them.",
   ];
   for (const g of GROUPS) {
     const list = ops.filter((d) => d.group === g.group);
     if (!list.length) continue;
-    out.push('', `## ${g.title}`, '', '| op | attributes | gradient | what |', '|---|---|---|---|');
-    for (const d of list)
-      out.push(`| \`${d.name}\` | ${cell(attrsCell(d))} | ${d.grad === 'none' ? 'none' : 'yes'} | ${cell(d.doc)} |`);
+    out.push('', `## ${g.title}`, '', '| op | attributes | gradient | ONNX | what |', '|---|---|---|---|---|');
+    for (const d of list) {
+      const grad = d.grad === 'none' ? 'none' : 'yes';
+      out.push(`| \`${d.name}\` | ${cell(attrsCell(d))} | ${grad} | ${onnxCell(d)} | ${cell(d.doc)} |`);
+    }
     for (const d of list) if (d.notes) out.push('', d.notes);
   }
   out.push(
