@@ -8,6 +8,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { FloatDType, IRNode, TensorType, TypedArray, DType } from '../ir/types.js';
 import type { Fn } from '../executors/cpu/wasm/asm.js';
+import type { OpName } from './registry.js';
 
 export interface InferCtx {
   /** The float dtype the graph is compiled for (inputs and params declared `float`). */
@@ -58,9 +59,9 @@ export type WgslKernel =
 
 export type WgslGen<A = Record<string, unknown>> = (a: WgslArgs<A>) => WgslKernel;
 
-/** Emits reverse-graph nodes; numbers become scalar constants of the graph's float dtype. */
+/** Emits reverse-graph nodes (of ops the registry has: a misspelt op does not compile); numbers become scalar constants of the graph's float dtype. */
 export interface GradBuilder {
-  op(op: string, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
+  op(op: OpName, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
   type(name: string): TensorType;
 }
 
