@@ -9,12 +9,24 @@ import { suggest } from './hint.js';
 
 let compiled: ValidateFunction | undefined;
 
+/**
+ * The published schema less each op's attributes (definitions/attrs.<op> and the node's allOf
+ * choosing one, generated from the registry for editors): the resolver checks attributes from the
+ * same source, as AttrErrors with the op's hint, and compiling them here would cost every load ~0.1 s.
+ */
+function withoutOpAttrs(schema: object): object {
+  const s = structuredClone(schema) as { definitions: Record<string, { else?: { allOf?: unknown } }> };
+  delete s.definitions.node?.else?.allOf;
+  for (const k of Object.keys(s.definitions)) if (k.startsWith('attrs.')) delete s.definitions[k];
+  return s;
+}
+
 /** The compiled validator; compiled on first use and kept (ajv compilation is the slow part). */
 function validator(): ValidateFunction {
   if (!compiled) {
     // verbose: errors carry their schema, so an unknown key's hint can list the allowed ones.
     const ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true });
-    compiled = ajv.compile(graphSchema);
+    compiled = ajv.compile(withoutOpAttrs(graphSchema));
   }
   return compiled;
 }

@@ -4,21 +4,24 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
-import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
-import { reduceAttrs, reduceAxes, reducedShape, reductionMap } from './reduce.js';
+import { defineOp, type CpuKernel, type GradRule, type WgslGen } from './op.js';
+import { reduceAxes, reducedShape, reductionMap } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
+import { keepdims, reduceAttrs, Type } from './attrs.js';
+import { arg, reduce } from './onnx.js';
 
-const argAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      type: 'integer',
-      description: 'The axis to search (negative counts from the end); the flattened tensor when absent.',
-    },
-    keepdims: { type: 'boolean', description: 'Keep the searched axis with size 1.', default: false },
+const argAttrs = Type.Object(
+  {
+    axis: Type.Optional(
+      Type.Integer({
+        description: 'The axis to search (negative counts from the end); the flattened tensor when absent.',
+        examples: [-1],
+      }),
+    ),
+    keepdims: keepdims('Keep the searched axis with size 1.'),
   },
-};
+  { additionalProperties: false },
+);
 
 function inferExtremum(name: string) {
   return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
@@ -149,44 +152,52 @@ function argKernel(isMax: boolean): CpuKernel {
 }
 
 export const extremaOps = {
-  max: {
+  max: defineOp({
     name: 'max',
     doc: 'Maximum over axes; ties share the gradient.',
+    group: 'reduce',
     arity: 1,
     attrs: reduceAttrs,
     infer: inferExtremum('max'),
     cpu: extremumKernel(true),
     wgsl: extremumWgsl(true),
     grad: extremumGrad,
-  },
-  min: {
+    onnx: reduce('ReduceMax'),
+  }),
+  min: defineOp({
     name: 'min',
     doc: 'Minimum over axes; ties share the gradient.',
+    group: 'reduce',
     arity: 1,
     attrs: reduceAttrs,
     infer: inferExtremum('min'),
     cpu: extremumKernel(false),
     wgsl: extremumWgsl(false),
     grad: extremumGrad,
-  },
-  argmax: {
+    onnx: reduce('ReduceMin'),
+  }),
+  argmax: defineOp({
     name: 'argmax',
     doc: 'Index (i32) of the largest element along an axis; the first one on ties. No gradient.',
+    group: 'reduce',
     arity: 1,
     attrs: argAttrs,
     infer: inferArg('argmax'),
     cpu: argKernel(true),
     wgsl: argWgsl(true),
     grad: 'none',
-  },
-  argmin: {
+    onnx: arg('ArgMax'),
+  }),
+  argmin: defineOp({
     name: 'argmin',
     doc: 'Index (i32) of the smallest element along an axis; the first one on ties. No gradient.',
+    group: 'reduce',
     arity: 1,
     attrs: argAttrs,
     infer: inferArg('argmin'),
     cpu: argKernel(false),
     wgsl: argWgsl(false),
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: arg('ArgMin'),
+  }),
+};

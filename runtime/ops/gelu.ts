@@ -4,7 +4,8 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
-import { noAttrs, type OpDef } from './op.js';
+import { defineOp } from './op.js';
+import { noAttrs } from './attrs.js';
 
 /**
  * WGSL erf and Φ in f32, the CPU's algorithm: the positive series below |x| = 3, the continued
@@ -98,9 +99,10 @@ function floatSame([t]: TensorType[]): TensorType {
 }
 
 export const geluOps = {
-  gelu: {
+  gelu: defineOp({
     name: 'gelu',
     doc: "x * Φ(x), Φ the standard normal CDF (exact erf form, as PyTorch's default).",
+    group: 'unary',
     arity: 1,
     attrs: noAttrs,
     infer: floatSame,
@@ -121,10 +123,13 @@ export const geluOps = {
       decls: WGSL_ERF,
     }),
     grad: (g, node, dy) => [g.op('gelu_grad', [node.inputs[0]!, dy])],
-  },
-  gelu_grad: {
+    onnx: (c) => void c.emit('Gelu', [c.x[0]!], { approximate: { kind: 'string', value: 'none' } }, c.out),
+  }),
+  gelu_grad: defineOp({
     name: 'gelu_grad',
     doc: 'dy * (Φ(x) + x φ(x)): the gradient of gelu, from its input.',
+    group: 'helper',
+    internal: true,
     arity: 2,
     attrs: noAttrs,
     infer: ([x, dy]) => {
@@ -153,5 +158,6 @@ export const geluOps = {
       decls: WGSL_ERF,
     }),
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: 'none',
+  }),
+};

@@ -3,12 +3,15 @@
 
 import { RuleError } from '../errors.js';
 import { isFloat, sizeOf, type DType } from '../ir/types.js';
-import { noAttrs, type OpDef } from './op.js';
+import { defineOp } from './op.js';
+import { noAttrs, Type } from './attrs.js';
+import { int } from './onnx.js';
 
 export const identityOps = {
-  stop_gradient: {
+  stop_gradient: defineOp({
     name: 'stop_gradient',
     doc: 'The input unchanged; no gradient flows back through it.',
+    group: 'unary',
     arity: 1,
     attrs: noAttrs,
     infer: ([t]) => ({ shape: [...t!.shape], dtype: t!.dtype }),
@@ -18,17 +21,23 @@ export const identityOps = {
     },
     wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = in0[i];' }),
     grad: 'none',
-  },
-  cast: {
+    onnx: (c) => void c.emit('Identity', [c.x[0]!], undefined, c.out),
+  }),
+  cast: defineOp({
     name: 'cast',
     doc: "Convert to another dtype: `float` (the graph's float), f32, f64 or i32 (truncating toward zero).",
+    group: 'unary',
     arity: 1,
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['dtype'],
-      properties: { dtype: { enum: ['float', 'f32', 'f64', 'i32'], description: "The result's dtype." } },
-    },
+    attrs: Type.Object(
+      {
+        dtype: Type.Unsafe<'float' | 'f32' | 'f64' | 'i32'>({
+          enum: ['float', 'f32', 'f64', 'i32'],
+          description: "The result's dtype.",
+          examples: ['i32', 'float'],
+        }),
+      },
+      { additionalProperties: false },
+    ),
     infer: ([t], attrs, ctx) => {
       const want = attrs.dtype === 'float' ? ctx.float : (attrs.dtype as DType);
       if (!isFloat(t!.dtype) && !isFloat(want) && t!.dtype !== want)
@@ -55,5 +64,6 @@ export const identityOps = {
         ? g.op('cast', [dy], { dtype: g.type(node.inputs[0]!).dtype })
         : null,
     ],
-  },
-} satisfies Record<string, OpDef>;
+    onnx: (c) => void c.emit('Cast', [c.x[0]!], { to: int(c.elemType(c.node.type.dtype)) }, c.out),
+  }),
+};

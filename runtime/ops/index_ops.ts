@@ -7,9 +7,11 @@
 import { RuleError } from '../errors.js';
 import { contiguousStrides } from './broadcast.js';
 import { sizeOf, shapeStr, type TensorType } from '../ir/types.js';
-import type { OpDef, WgslGen } from './op.js';
+import { defineOp, type WgslGen } from './op.js';
 import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
+import { Type } from './attrs.js';
+import { int } from './onnx.js';
 
 /** An index outside its axis reached a kernel (the session's data checks normally stop it first). */
 export class IndexRangeError extends RangeError {
@@ -22,17 +24,14 @@ export class IndexRangeError extends RangeError {
   }
 }
 
-const gatherAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      type: 'integer',
-      description: 'The axis the indices select along (negative counts from the end); default -1.',
-      default: -1,
-    },
-  },
-};
+const gatherAxisAttr = Type.Optional(
+  Type.Integer({
+    description: 'The axis the indices select along (negative counts from the end); default -1.',
+    default: -1,
+    examples: [-1, 1],
+  }),
+);
+const gatherAttrs = Type.Object({ axis: gatherAxisAttr }, { additionalProperties: false });
 
 function gatherAxis(rank: number, attrs: Record<string, unknown>): number {
   return reduceAxes(rank, attrs.axis ?? -1)[0]!;
@@ -137,24 +136,22 @@ const scatterWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
   return { kind: 'map', count: sizeOf(xs), body };
 };
 
-const scatterAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['shape'],
-  properties: {
-    axis: gatherAttrs.properties.axis,
-    shape: {
-      type: 'array',
-      items: { type: 'integer', minimum: 0 },
+const scatterAttrs = Type.Object(
+  {
+    axis: gatherAxisAttr,
+    shape: Type.Array(Type.Integer({ minimum: 0 }), {
       description: "Shape of the result (the gathered tensor's).",
-    },
+      examples: [[4, 3]],
+    }),
   },
-};
+  { additionalProperties: false },
+);
 
 export const indexOps = {
-  gather: {
+  gather: defineOp({
     name: 'gather',
     doc: "out[..., j, ...] = x[..., index[..., j, ...], ...] along an axis (torch.gather); index is i32 with x's rank.",
+    group: 'shape',
     arity: 2,
     attrs: gatherAttrs,
     infer: ([x, idx], attrs) => {
@@ -190,10 +187,18 @@ export const indexOps = {
         : null,
       null,
     ],
-  },
-  scatter_add: {
+    onnx: (c) =>
+      void c.emit(
+        'GatherElements',
+        [c.x[0]!, c.x[1]!],
+        { axis: int(reduceAxes(c.types[0]!.shape.length, c.node.attrs.axis ?? 0)[0]!) },
+        c.out,
+      ),
+  }),
+  scatter_add: defineOp({
     name: 'scatter_add',
     doc: 'Zeros of `shape` with src[..., j, ...] added at index[..., j, ...] along an axis: the gradient of gather.',
+    group: 'shape',
     arity: 2,
     attrs: scatterAttrs,
     infer: ([src, idx], attrs) => {
@@ -224,17 +229,22 @@ export const indexOps = {
     },
     wgsl: scatterWgsl,
     grad: 'none',
-  },
-  one_hot: {
+    onnx: 'none',
+  }),
+  one_hot: defineOp({
     name: 'one_hot',
+    notes:
+      'Labels reaching `gather` or `one_hot` from an i32 input are checked against the class range before ' +
+      'training; an out-of-range label is reported at its row in the data (file:line:col).',
     doc: 'i32 labels -> float one-hot vectors along a new last axis of size `classes`. No gradient.',
+    group: 'shape',
     arity: 1,
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['classes'],
-      properties: { classes: { type: 'integer', minimum: 1, description: "Number of classes (the new axis's size)." } },
-    },
+    attrs: Type.Object(
+      {
+        classes: Type.Integer({ minimum: 1, description: "Number of classes (the new axis's size).", examples: [10] }),
+      },
+      { additionalProperties: false },
+    ),
     infer: ([t], attrs, ctx) => {
       if (t!.dtype !== 'i32') throw new RuleError(`one_hot takes i32 labels, got ${t!.dtype}`, 'DTypeError');
       return { shape: [...t!.shape, attrs.classes as number], dtype: ctx.float };
@@ -261,5 +271,13 @@ export const indexOps = {
       };
     },
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: (c) => {
+      // ONNX Runtime's OneHot takes i32 indices with an i32 depth and f32 values; f64 is a cast.
+      const depth = c.constant(`${c.node.name}/onnx_depth`, 'i32', [1], [c.node.attrs.classes]);
+      const values = c.constant(`${c.node.name}/onnx_values`, 'f32', [2], [0, 1]);
+      const f64 = c.node.type.dtype === 'f64';
+      const r = c.emit('OneHot', [c.x[0]!, depth, values], { axis: int(-1) }, f64 ? undefined : c.out);
+      if (f64) c.emit('Cast', [r], { to: int(c.elemType('f64')) }, c.out);
+    },
+  }),
+};

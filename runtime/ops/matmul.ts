@@ -4,8 +4,10 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
-import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type GradRule, type WgslGen } from './op.js';
 import { matmulKernel } from './matmul.wgsl.js';
+import { Type } from './attrs.js';
+import { lastTwo } from './onnx.js';
 
 export interface MatmulDims {
   batch: number;
@@ -134,18 +136,26 @@ const grad: GradRule = (g, node, dy, needs) => {
 };
 
 export const matmulOps = {
-  matmul: {
+  matmul: defineOp({
     name: 'matmul',
     doc: 'Matrix product (with vectors and 3-D batches); transpose_a/transpose_b read an operand transposed.',
+    group: 'matmul',
+    notes:
+      'matmul(a, b): matrix·matrix, matrix·vector, vector·matrix, vector·vector, and batched: 3-D operands of ' +
+      "the same batch size, or a 3-D operand with a 2-D one shared across the batch. Weights in PyTorch's " +
+      '`nn.Linear` layout `[out, in]` use `transpose_b: true`.',
     arity: 2,
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        transpose_a: { type: 'boolean', description: 'Use the transpose of the first operand.' },
-        transpose_b: { type: 'boolean', description: 'Use the transpose of the second operand.' },
+    attrs: Type.Object(
+      {
+        transpose_a: Type.Optional(
+          Type.Boolean({ description: 'Use the transpose of the first operand.', examples: [true] }),
+        ),
+        transpose_b: Type.Optional(
+          Type.Boolean({ description: 'Use the transpose of the second operand.', examples: [true] }),
+        ),
       },
-    },
+      { additionalProperties: false },
+    ),
     infer: ([a, b], attrs) => {
       if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
       if (a!.dtype === 'i32') throw new RuleError('matmul needs float tensors', 'DTypeError');
@@ -157,5 +167,16 @@ export const matmulOps = {
     cpu,
     wgsl,
     grad,
-  },
-} satisfies Record<string, OpDef>;
+    onnx: (c) => {
+      let [a, b] = c.x as [string, string];
+      if (c.node.attrs.transpose_a === true) a = lastTwo(c, a, c.types[0]!.shape.length);
+      if (c.node.attrs.transpose_b === true) b = lastTwo(c, b, c.types[1]!.shape.length);
+      c.emit('MatMul', [a, b], undefined, c.out);
+    },
+    fast: (accel, { inputs, output, inTypes, attrs }) => accel.matmul(inputs, output, inTypes, attrs),
+    trace: ({ node, args, paren }) => {
+      const t = (i: number, transposed: boolean | undefined) => `${paren(args[i]!)}${transposed === true ? 'ᵀ' : ''}`;
+      return { text: `${t(0, node.attrs.transpose_a)} · ${t(1, node.attrs.transpose_b)}`, atom: false, prec: 2 };
+    },
+  }),
+};

@@ -1,30 +1,39 @@
-// The shape of an op definition: one op keeps its attribute schema, shape/dtype rule,
-// CPU kernel and gradient rule together (see ../../docs/architecture.md). The registry in
-// ./registry.ts maps every op name to one of these.
+// The shape of an op definition: one module keeps everything about an op together (see
+// ../../docs/contributing.md): its attributes (a TypeBox schema, which is both the JSON Schema
+// validated at load time and published for editors, and the TypeScript type every function
+// below receives), its shape/dtype rule, CPU kernel, WGSL, gradient rule, ONNX mapping, fast
+// CPU lowering, trace formula, and whether users may see it. ./registry.ts maps every op name
+// of a declared union to one of these.
 
-import type { FloatDType, IRNode, TensorType, TypedArray } from '../ir/types.js';
+import type { Static, TObject } from '@sinclair/typebox';
+import type { FloatDType, IRNode, TensorType, TypedArray, DType } from '../ir/types.js';
+import type { Fn } from '../executors/cpu/wasm/asm.js';
+import type { OpName } from './registry.js';
 
 export interface InferCtx {
   /** The float dtype the graph is compiled for (inputs and params declared `float`). */
   float: FloatDType;
 }
 
+/** An IR node whose attributes have the op's type. */
+export type OpNode<A> = Omit<IRNode, 'attrs'> & { attrs: A };
+
 /** What a CPU kernel factory receives once, at plan time. It returns the closure run per step. */
-export interface KernelArgs {
+export interface KernelArgs<A = Record<string, unknown>> {
   inputs: TypedArray[];
   output: TypedArray;
   inTypes: TensorType[];
   outType: TensorType;
-  attrs: Record<string, unknown>;
+  attrs: A;
 }
 
-export type CpuKernel = (a: KernelArgs) => () => void;
+export type CpuKernel<A = Record<string, unknown>> = (a: KernelArgs<A>) => () => void;
 
 /** What a WGSL kernel generator receives once, at plan time; shapes are baked into the source. */
-export interface WgslArgs {
+export interface WgslArgs<A = Record<string, unknown>> {
   inTypes: TensorType[];
   outType: TensorType;
-  attrs: Record<string, unknown>;
+  attrs: A;
 }
 
 /**
@@ -48,11 +57,11 @@ export type WgslKernel =
       decls?: string;
     };
 
-export type WgslGen = (a: WgslArgs) => WgslKernel;
+export type WgslGen<A = Record<string, unknown>> = (a: WgslArgs<A>) => WgslKernel;
 
-/** Emits reverse-graph nodes; numbers become scalar constants of the graph's float dtype. */
+/** Emits reverse-graph nodes (of ops the registry has: a misspelt op does not compile); numbers become scalar constants of the graph's float dtype. */
 export interface GradBuilder {
-  op(op: string, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
+  op(op: OpName, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
   type(name: string): TensorType;
 }
 
@@ -61,24 +70,151 @@ export interface GradBuilder {
  * gradient per input (null where `needs[i]` is false or the input has no gradient).
  * Rules never sum over fan-out and never un-broadcast: the builder does both.
  */
-export type GradRule = (g: GradBuilder, node: IRNode, dy: string, needs: boolean[]) => (string | null)[];
+export type GradRule<A = Record<string, unknown>> = (
+  g: GradBuilder,
+  node: OpNode<A>,
+  dy: string,
+  needs: boolean[],
+) => (string | null)[];
 
-export interface OpDef {
+/** An ONNX attribute value (export/onnx-proto.ts's AttrValue). */
+export type OnnxAttr =
+  | { kind: 'int'; value: number }
+  | { kind: 'float'; value: number }
+  | { kind: 'string'; value: string }
+  | { kind: 'ints'; value: number[] };
+
+/** What an op's ONNX mapping gets (export/onnx.ts builds it): the node, its inputs' ONNX names and types, emitters. */
+export interface OnnxCtx<A = Record<string, unknown>> {
+  node: OpNode<A>;
+  /** ONNX value names of the node's inputs. */
+  x: string[];
+  types: TensorType[];
+  /** The ONNX name the node's result must have. */
+  out: string;
+  /** Emit an ONNX node; `out` defaults to one fresh intermediate name, returned. */
+  emit(op: string, inputs: string[], attrs?: Record<string, OnnxAttr>, out?: string): string;
+  /** ONNX's element type number of a dtype (for Cast's `to`). */
+  elemType(d: DType | 'bool'): number;
+  /** An int64 constant (axes, shapes, slice bounds). */
+  i64(values: number[], name: string): string;
+  /** A scalar constant of `dtype`. */
+  scalar(v: number, dtype: DType): string;
+  /** A constant tensor of `dtype` named `name`. */
+  constant(name: string, dtype: DType, dims: number[], values: number[]): string;
+  /** The batch-dependent positions of a shape attribute. */
+  batchDims(attr: string): number[];
+  /** Stop the export with an ExportError naming this node. */
+  fail(message: string, hint?: string): never;
+}
+
+/** Writes the node as ONNX nodes, or 'none': ONNX cannot express it (an ExportError naming the node). */
+export type OnnxRule<A = Record<string, unknown>> = ((c: OnnxCtx<A>) => void) | 'none';
+
+/** A printed expression for `trace`; `atom`: needs no parentheses as an operand; `prec`: 2 for * / ·, 1 for + -. */
+export interface TraceExpr {
+  text: string;
+  atom: boolean;
+  prec?: number;
+}
+
+/** What a trace formula gets: the node, its operands as printed, and trace/expr.ts's layout helpers. */
+export interface TraceCtx<A = Record<string, unknown>> {
+  node: OpNode<A>;
+  args: TraceExpr[];
+  /** An operand, parenthesized unless atomic. */
+  paren(e: TraceExpr): string;
+  /** An operand of an infix op of precedence p (left or right side). */
+  side(e: TraceExpr, p: number, right: boolean): string;
+  /** Text that is a call or parenthesized is an atom; anything else with an operator is not. */
+  classify(text: string): TraceExpr;
+}
+
+/** How `trace` prints the node; absent: `op(args...)`. */
+export type TraceRule<A = Record<string, unknown>> = (t: TraceCtx<A>) => TraceExpr;
+
+/** What the CPU executor's fast tier offers an op's lowering (executors/cpu implements it). */
+export interface CpuAccel {
+  /** f32 matrix products as WebAssembly SIMD on all cores; null where it does not apply. */
+  matmul(
+    inputs: TypedArray[],
+    output: TypedArray,
+    inTypes: TensorType[],
+    attrs: { transpose_a?: boolean; transpose_b?: boolean },
+  ): (() => void) | null;
+}
+
+/** A fast CPU kernel (default tier), bit-identical to `cpu`; null where it does not apply (then `cpu` runs). */
+export type FastKernel<A = Record<string, unknown>> = (accel: CpuAccel, a: KernelArgs<A>) => (() => void) | null;
+
+/**
+ * What an elementwise op's WebAssembly SIMD lowering gets (executors/cpu/wasm/elementwise.ts):
+ * the function being written, the locals holding its f32x4 arguments, and helpers. It leaves
+ * one f32x4 on the stack.
+ */
+export interface SimdCtx {
+  f: Fn;
+  a: number[];
+  /** A fresh v128 local. */
+  scratch(): number;
+  /** Push the constant v in all four lanes (f32, or i32 with `int`). */
+  c(v: number, int?: boolean): void;
+  /** Push exp of the v128 in local x (Cephes expf, within 2 ulp: not bit-identical to Math.exp). */
+  exp(x: number): void;
+}
+
+export interface SimdRule {
+  /** Whether it gives the reference kernel's bits (one f32 rounding per op, as the JavaScript loop). */
+  exact: boolean;
+  emit(s: SimdCtx): void;
+}
+
+/** Where docs/ops.md lists the op. */
+export type OpGroup = 'unary' | 'binary' | 'reduce' | 'normalise' | 'matmul' | 'shape' | 'random' | 'helper' | 'source';
+
+// The registry holds ops of different attribute types: `any` is where those types meet
+// (an executor hands a node's attributes to its own op).
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export interface OpDef<A = any> {
   name: string;
   /** One line for `--help`, docs and schema descriptions. */
   doc: string;
+  /** More for docs/ops.md (markdown), after the group's table. */
+  notes?: string;
+  group: OpGroup;
+  /**
+   * Internal ops (the reverse graph's `*_grad` helpers) are valid in graphs, so a printed
+   * reverse graph loads and runs, but are not offered to users: not in `--help`, the published
+   * schema's completions or docs/ops.md's tables.
+   */
+  internal?: boolean;
   /** Number of inputs, or [min, max]. */
   arity: number | [number, number];
-  /** JSON Schema of the `attrs` object (validated at load time, positioned). */
-  attrs: Record<string, unknown>;
+  /** The attributes' schema (TypeBox: JSON Schema and the type A in one). */
+  attrs: TObject;
   /** Shape and dtype rule; throws RuleError. Run once per node at build time. */
-  infer(inTypes: TensorType[], attrs: Record<string, unknown>, ctx: InferCtx): TensorType;
+  infer(inTypes: TensorType[], attrs: A, ctx: InferCtx): TensorType;
   /** CPU kernel factory: the plain reference implementation. */
-  cpu: CpuKernel;
+  cpu: CpuKernel<A>;
+  /** Fast CPU kernel (the default tier), where it applies. */
+  fast?: FastKernel<A>;
+  /** WebAssembly SIMD lowering inside fused elementwise groups (f32). */
+  simd?: SimdRule;
   /** WGSL kernel generator (f32 and i32 tensors); absent: the node falls back to the CPU. */
-  wgsl?: WgslGen;
+  wgsl?: WgslGen<A>;
   /** Gradient rule, or 'none' for ops that are not differentiable (the builder then stops there). */
-  grad: GradRule | 'none';
+  grad: GradRule<A> | 'none';
+  /** ONNX mapping, or 'none' (declared absent). */
+  onnx: OnnxRule<A>;
+  /** How many of the inputs (the first n) the ONNX mapping reads; default all. */
+  onnxReads?: number;
+  /** Trace formula; absent: a call. */
+  trace?: TraceRule<A>;
 }
 
-export const noAttrs = { type: 'object', additionalProperties: false, properties: {} } as const;
+/** An op whose functions all see the attribute type of its schema S. */
+export function defineOp<S extends TObject>(
+  def: Omit<OpDef<NoInfer<Static<S>>>, 'attrs'> & { attrs: S },
+): OpDef<Static<S>> {
+  return def as OpDef<Static<S>>;
+}

@@ -4,25 +4,27 @@
 
 import { RuleError } from '../errors.js';
 import type { TensorType, TypedArray } from '../ir/types.js';
-import type { CpuKernel, OpDef, WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type WgslGen } from './op.js';
 import { f32 } from './wgsl.js';
+import { Type } from './attrs.js';
+import { float } from './onnx.js';
 
-const slopeAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    negative_slope: { type: 'number', default: 0.01, description: "Slope for x <= 0 (PyTorch's default 0.01)." },
+const slopeAttrs = Type.Object(
+  {
+    negative_slope: Type.Optional(
+      Type.Number({ default: 0.01, description: "Slope for x <= 0 (PyTorch's default 0.01).", examples: [0.2] }),
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
-const clipAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    min: { type: 'number', description: 'Lower bound (none when absent).' },
-    max: { type: 'number', description: 'Upper bound (none when absent).' },
+const clipAttrs = Type.Object(
+  {
+    min: Type.Optional(Type.Number({ description: 'Lower bound (none when absent).', examples: [0, -1] })),
+    max: Type.Optional(Type.Number({ description: 'Upper bound (none when absent).', examples: [6, 1] })),
   },
-};
+  { additionalProperties: false },
+);
 
 function floatSame(name: string) {
   return ([t]: TensorType[]): TensorType => {
@@ -66,9 +68,10 @@ function clipWgsl(attrs: Record<string, unknown>, inside: string, outside: (boun
 }
 
 export const piecewiseOps = {
-  leaky_relu: {
+  leaky_relu: defineOp({
     name: 'leaky_relu',
     doc: 'x for x > 0, negative_slope * x otherwise (default slope 0.01).',
+    group: 'unary',
     arity: 1,
     attrs: slopeAttrs,
     infer: floatSame('leaky_relu'),
@@ -78,10 +81,13 @@ export const piecewiseOps = {
     }),
     wgsl: mapWgsl((attrs) => `select(v * ${slope(attrs)}, v, v > 0.0)`),
     grad: (g, node, dy) => [g.op('leaky_relu_grad', [node.inputs[0]!, dy], node.attrs)],
-  },
-  leaky_relu_grad: {
+    onnx: (c) => void c.emit('LeakyRelu', [c.x[0]!], { alpha: float(c.node.attrs.negative_slope ?? 0.01) }, c.out),
+  }),
+  leaky_relu_grad: defineOp({
     name: 'leaky_relu_grad',
     doc: 'dy where x > 0, negative_slope * dy elsewhere: the gradient of leaky_relu, from its input.',
+    group: 'helper',
+    internal: true,
     arity: 2,
     attrs: slopeAttrs,
     infer: ([x, dy]) => {
@@ -98,10 +104,12 @@ export const piecewiseOps = {
     },
     wgsl: mapWgsl((attrs) => `select(in1[i] * ${slope(attrs)}, in1[i], v > 0.0)`),
     grad: 'none',
-  },
-  clip: {
+    onnx: 'none',
+  }),
+  clip: defineOp({
     name: 'clip',
     doc: 'Clamp into [min, max] (either bound optional); the gradient passes where min <= x <= max.',
+    group: 'unary',
     arity: 1,
     attrs: clipAttrs,
     infer: (ts, attrs) => {
@@ -116,10 +124,23 @@ export const piecewiseOps = {
     }),
     wgsl: mapWgsl((attrs) => clipWgsl(attrs, 'v', (b) => b)),
     grad: (g, node, dy) => [g.op('clip_grad', [node.inputs[0]!, dy], node.attrs)],
-  },
-  clip_grad: {
+    onnx: (c) => {
+      const t = c.node.type.dtype;
+      const lo = c.node.attrs.min,
+        hi = c.node.attrs.max;
+      c.emit(
+        'Clip',
+        [c.x[0]!, lo === undefined ? '' : c.scalar(lo, t), hi === undefined ? '' : c.scalar(hi, t)],
+        undefined,
+        c.out,
+      );
+    },
+  }),
+  clip_grad: defineOp({
     name: 'clip_grad',
     doc: 'dy where min <= x <= max, else 0: the gradient of clip, from its input.',
+    group: 'helper',
+    internal: true,
     arity: 2,
     attrs: clipAttrs,
     infer: ([x, dy]) => {
@@ -136,5 +157,6 @@ export const piecewiseOps = {
     },
     wgsl: mapWgsl((attrs) => clipWgsl(attrs, 'in1[i]', () => '0.0')),
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: 'none',
+  }),
+};

@@ -6,8 +6,9 @@
 
 import { RuleError } from '../errors.js';
 import { isFloat } from '../ir/types.js';
-import type { OpDef, WgslGen } from './op.js';
+import { defineOp, type OpDef, type WgslGen } from './op.js';
 import { f32, u32 } from './wgsl.js';
+import { Type } from './attrs.js';
 
 const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
 
@@ -93,28 +94,30 @@ function fillMask(mask: Uint8Array, seed: number, stream: string, p: number, ste
   for (let i = 0; i < mask.length; i++) mask[i] = s.uniform(i, step) < keep ? 1 : 0;
 }
 
-const dropoutAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['p'],
-  properties: {
-    p: {
-      type: 'number',
+const dropoutAttrs = Type.Object(
+  {
+    p: Type.Number({
       minimum: 0,
       exclusiveMaximum: 1,
       description: 'Probability of zeroing an element (training only).',
-    },
-    seed: {
-      type: 'integer',
-      minimum: 0,
-      description: "Seed of the mask stream; the graph's `seed` when absent (set by the loader).",
-    },
-    stream: {
-      type: 'string',
-      description: "Name of the mask stream; the node's name when absent (set by the loader).",
-    },
+      examples: [0.1, 0.5],
+    }),
+    seed: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "Seed of the mask stream; the graph's `seed` when absent (set by the loader).",
+        examples: [42],
+      }),
+    ),
+    stream: Type.Optional(
+      Type.String({
+        description: "Name of the mask stream; the node's name when absent (set by the loader).",
+        examples: ['drop1'],
+      }),
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
 /** The step input: 0 outside training (dropout is the identity), else the 1-based step. */
 function stepOf(v: number): number {
@@ -192,10 +195,19 @@ const dropoutWgsl: WgslGen = ({ outType, attrs }) => {
 };
 
 export const randomOps = {
-  dropout: {
+  dropout: defineOp({
     name: 'dropout',
     doc: 'Zero each element with probability p and scale the rest by 1/(1-p) during training steps; the identity otherwise.',
     // The loader appends the runtime's step counter as the second input.
+    group: 'random',
+    notes:
+      "The loader gives every dropout node a second input, the runtime's step counter (`__step`: the 1-based " +
+      'optimizer step during training, 0 in every other run). Element i of the mask at step s is kept when ' +
+      "uniform(i, s) of the stream `dropout:<node name>` under the graph's `seed` is below 1 − p " +
+      '([init.md](init.md)): forward and gradient recompute the same mask, and a script in any language can ' +
+      'too (test/reference/streams.py does).',
+    // The exported (inference) graph is the identity: the step counter input is not read.
+    onnxReads: 1,
     arity: [1, 2],
     attrs: dropoutAttrs,
     infer: ([x, step]) => {
@@ -216,10 +228,13 @@ export const randomOps = {
         : null,
       null,
     ],
-  },
-  dropout_grad: {
+    onnx: (c) => void c.emit('Identity', [c.x[0]!], undefined, c.out),
+  }),
+  dropout_grad: defineOp({
     name: 'dropout_grad',
     doc: 'The gradient of dropout: dy through the same mask (recomputed from seed, stream and step).',
+    group: 'helper',
+    internal: true,
     arity: 2,
     attrs: dropoutAttrs,
     infer: ([dy]) => ({ shape: [...dy!.shape], dtype: dy!.dtype }),
@@ -227,5 +242,6 @@ export const randomOps = {
     cpu: dropoutKernel,
     wgsl: dropoutWgsl,
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: 'none',
+  }),
+};

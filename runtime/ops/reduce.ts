@@ -2,23 +2,17 @@
 // negative counting from the end; `keepdims` keeps reduced axes as size 1).
 
 import { RuleError } from '../errors.js';
-import { sameShape, sizeOf, type TensorType } from '../ir/types.js';
+import { sameShape, sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
-import type { CpuKernel, GradRule, OpDef, WgslGen } from './op.js';
-import { gatherIndex, u32 } from './wgsl.js';
+import { reduceAttrs } from './attrs.js';
+import { reduceAxes } from './axes.js';
+import { reduce } from './onnx.js';
+import { defineOp, type CpuKernel, type FastKernel, type GradRule, type TraceRule, type WgslGen } from './op.js';
 
-/** The attributes of every reduction over axes (sum, mean, max, min, logsumexp, ...). */
-export const reduceAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      description: 'Axis or axes to reduce (negative counts from the end); all axes when absent.',
-      oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
-    },
-    keepdims: { type: 'boolean', description: 'Keep reduced axes with size 1.', default: false },
-  },
-};
+export { reduceAttrs, reduceAxes };
+
+type ReduceAttrs = { axis?: number | number[]; keepdims?: boolean };
+import { gatherIndex, u32 } from './wgsl.js';
 
 /** For each element of a tensor of `shape`, the flat index of its slot in the reduced output. */
 export function reductionMap(shape: readonly number[], axes: readonly number[]): Int32Array {
@@ -41,16 +35,6 @@ export function reductionMap(shape: readonly number[], axes: readonly number[]):
 }
 
 /** Normalised, sorted, de-duplicated axes of a reduction. */
-export function reduceAxes(rank: number, axis: unknown): number[] {
-  if (axis === undefined) return [...Array(rank).keys()];
-  const list = Array.isArray(axis) ? (axis as number[]) : [axis as number];
-  const out = new Set<number>();
-  for (const a of list) {
-    if (a < -rank || a >= rank) throw new RuleError(`axis ${a} is out of range for a tensor of rank ${rank}`);
-    out.add(a < 0 ? a + rank : a);
-  }
-  return [...out].sort((x, y) => x - y);
-}
 
 export function reducedShape(shape: number[], axes: number[], keepdims: boolean): number[] {
   const out: number[] = [];
@@ -62,14 +46,14 @@ export function reducedShape(shape: number[], axes: number[], keepdims: boolean)
 }
 
 function inferReduce(name: string) {
-  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+  return ([t]: TensorType[], attrs: ReduceAttrs): TensorType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     const axes = reduceAxes(t!.shape.length, attrs.axis);
     return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
   };
 }
 
-function reduceKernel(mean: boolean): CpuKernel {
+function reduceKernel(mean: boolean): CpuKernel<ReduceAttrs> {
   return ({ inputs, output, inTypes, attrs }) => {
     const x = inputs[0]!;
     const shape = inTypes[0]!.shape;
@@ -102,7 +86,7 @@ function reduceKernel(mean: boolean): CpuKernel {
  * tensor reduces in parallel; f32 partial sums make the result differ from the CPU's in the
  * last bits, relative to the sum of |x| rather than to the (possibly cancelling) result.
  */
-function reduceWgsl(mean: boolean): WgslGen {
+function reduceWgsl(mean: boolean): WgslGen<ReduceAttrs> {
   return ({ inTypes, outType, attrs }) => {
     const shape = inTypes[0]!.shape;
     const axes = reduceAxes(shape.length, attrs.axis);
@@ -153,7 +137,7 @@ function reduceWgsl(mean: boolean): WgslGen {
   };
 }
 
-function reduceGrad(mean: boolean): GradRule {
+function reduceGrad(mean: boolean): GradRule<ReduceAttrs> {
   return (g, node, dy) => {
     const inShape = g.type(node.inputs[0]!).shape;
     const axes = reduceAxes(inShape.length, node.attrs.axis);
@@ -168,25 +152,107 @@ function reduceGrad(mean: boolean): GradRule {
   };
 }
 
+/** `sum(x, axis 1, keepdims)`. */
+export const reduceTrace: TraceRule<ReduceAttrs> = ({ node, args }) => {
+  const parts: string[] = [];
+  const axis = node.attrs.axis;
+  if (Array.isArray(axis)) parts.push(axis.length === 1 ? `axis ${String(axis[0])}` : `axes [${axis.join(', ')}]`);
+  else if (axis !== undefined) parts.push(`axis ${String(axis)}`);
+  if (node.attrs.keepdims === true) parts.push('keepdims');
+  return { text: `${node.op}(${args[0]!.text}${parts.length ? `, ${parts.join(', ')}` : ''})`, atom: true };
+};
+
 export const reduceOps = {
-  sum: {
+  sum: defineOp({
     name: 'sum',
     doc: 'Sum over axes.',
+    group: 'reduce',
     arity: 1,
     attrs: reduceAttrs,
     infer: inferReduce('sum'),
     cpu: reduceKernel(false),
+    fast: fastReduce(false),
     wgsl: reduceWgsl(false),
     grad: reduceGrad(false),
-  },
-  mean: {
+    onnx: reduce('ReduceSum'),
+    trace: reduceTrace,
+  }),
+  mean: defineOp({
     name: 'mean',
     doc: 'Mean over axes.',
+    group: 'reduce',
     arity: 1,
     attrs: reduceAttrs,
     infer: inferReduce('mean'),
     cpu: reduceKernel(true),
+    fast: fastReduce(true),
     wgsl: reduceWgsl(true),
     grad: reduceGrad(true),
-  },
-} satisfies Record<string, OpDef>;
+    onnx: reduce('ReduceMean'),
+    trace: reduceTrace,
+  }),
+};
+
+// The fast CPU tier's sum and mean for the two layouts training produces (a bias gradient sums the
+// leading batch axis; a per-row reduction sums the trailing axes): straight loops instead of
+// the reference kernel's scatter through an index map. Bit-identical to the reference: each
+// output element adds the same inputs in the same order, rounded to the output's precision
+// after every add, as the reference's `output[map[i]] += x[i]` does.
+
+function fastReduce(mean: boolean): FastKernel<ReduceAttrs> {
+  return (_accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(mean, inputs, output, inTypes, attrs);
+}
+
+function fastReduceKernel(
+  isMean: boolean,
+  inputs: TypedArray[],
+  output: TypedArray,
+  inTypes: TensorType[],
+  attrs: ReduceAttrs,
+): (() => void) | null {
+  const t = inTypes[0]!;
+  if (t.dtype === 'i32') return null;
+  const shape = t.shape;
+  const axes = reduceAxes(shape.length, attrs.axis);
+  const x = inputs[0]!,
+    y = output;
+  const n = x.length,
+    m = y.length;
+  if (m <= 1 || n === 0) return null; // whole-tensor reductions: the reference loop is already straight
+  const count = n / m,
+    mean = isMean;
+  // Size-1 axes do not matter for the layout: look at the others, reduced (1) or kept (0).
+  const flags = shape.map((d, i) => (d === 1 ? -1 : axes.includes(i) ? 1 : 0)).filter((f) => f >= 0);
+  const firstKept = flags.indexOf(0),
+    lastReduced = flags.lastIndexOf(1);
+  const leading = firstKept < 0 || lastReduced < firstKept; // reduced..., kept...
+  const trailing = lastReduced < 0 || flags.indexOf(1) > flags.lastIndexOf(0); // kept..., reduced...
+  const f32 = t.dtype === 'f32';
+  if (leading) {
+    const rows = count,
+      cols = m;
+    if (rows * cols !== n) return null;
+    return () => {
+      y.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        for (let j = 0; j < cols; j++) y[j]! += x[o + j]!;
+      }
+      if (mean) for (let j = 0; j < cols; j++) y[j]! /= count;
+    };
+  }
+  if (trailing) {
+    const rows = m,
+      cols = count;
+    return () => {
+      for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        let s = 0;
+        if (f32) for (let j = 0; j < cols; j++) s = Math.fround(s + x[o + j]!);
+        else for (let j = 0; j < cols; j++) s += x[o + j]!;
+        y[r] = mean ? (f32 ? Math.fround(s) : s) / count : s;
+      }
+    };
+  }
+  return null;
+}

@@ -4,19 +4,15 @@ import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { indexMap } from './elementwise.js';
-import type { OpDef } from './op.js';
+import { defineOp } from './op.js';
 import { gatherIndex } from './wgsl.js';
+import { shapeAttr, Type } from './attrs.js';
+import { int, ints } from './onnx.js';
 
-const shapeAttr = {
-  type: 'array',
-  description: 'Target shape; one entry may be -1 (inferred); `batch` stands for the batch size.',
-  items: {
-    oneOf: [
-      { type: 'integer', minimum: -1 },
-      { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-    ],
-  },
-};
+const shapeAttrs = Type.Object(
+  { shape: shapeAttr('Target shape; one entry may be -1 (inferred); `batch` stands for the batch size.') },
+  { additionalProperties: false },
+);
 
 export function invertPerm(perm: number[]): number[] {
   const inv = new Array<number>(perm.length);
@@ -34,11 +30,12 @@ function permOf(rank: number, attrs: Record<string, unknown>): number[] {
 }
 
 export const shapeOps = {
-  reshape: {
+  reshape: defineOp({
     name: 'reshape',
     doc: 'Same elements, new shape (row-major).',
+    group: 'shape',
     arity: 1,
-    attrs: { type: 'object', additionalProperties: false, required: ['shape'], properties: { shape: shapeAttr } },
+    attrs: shapeAttrs,
     infer: ([t], attrs) => {
       const want = attrs.shape as number[];
       const n = sizeOf(t!.shape);
@@ -58,22 +55,41 @@ export const shapeOps = {
     },
     wgsl: ({ outType }) => ({ kind: 'map', count: sizeOf(outType.shape), body: 'out[i] = in0[i];' }),
     grad: (g, node, dy) => [g.op('reshape', [dy], { shape: [...g.type(node.inputs[0]!).shape] })],
-  },
-  transpose: {
+    onnx: (c) => {
+      const want = [...c.node.attrs.shape];
+      const moving = c.batchDims('shape');
+      if (moving.length) {
+        if (moving.length > 1 || want.includes(-1)) {
+          c.fail(
+            `cannot export node "${c.node.name}" (reshape): its target shape [${want.join(', ')}] has more than one dimension that follows the batch size`,
+            'write the batch dimension as -1',
+          );
+        }
+        want[moving[0]!] = -1;
+      }
+      c.emit('Reshape', [c.x[0]!, c.i64(want, 'shape')], want.includes(0) ? { allowzero: int(1) } : undefined, c.out);
+    },
+    trace: ({ node, args }) => ({ text: `${node.op}(${args[0]!.text}, [${node.attrs.shape.join(', ')}])`, atom: true }),
+  }),
+  transpose: defineOp({
     name: 'transpose',
     doc: 'Permute axes (default: reverse them).',
+    group: 'shape',
     arity: 1,
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        perm: {
-          type: 'array',
-          items: { type: 'integer', minimum: 0 },
-          description: 'Output axis i is input axis perm[i].',
-        },
+    attrs: Type.Object(
+      {
+        perm: Type.Optional(
+          Type.Array(Type.Integer({ minimum: 0 }), {
+            description: 'Output axis i is input axis perm[i].',
+            examples: [
+              [1, 0],
+              [0, 2, 1],
+            ],
+          }),
+        ),
       },
-    },
+      { additionalProperties: false },
+    ),
     infer: ([t], attrs) => {
       const perm = permOf(t!.shape.length, attrs);
       return { shape: perm.map((p) => t!.shape[p]!), dtype: t!.dtype };
@@ -113,12 +129,22 @@ export const shapeOps = {
     grad: (g, node, dy) => [
       g.op('transpose', [dy], { perm: invertPerm(permOf(g.type(node.inputs[0]!).shape.length, node.attrs)) }),
     ],
-  },
-  broadcast_to: {
+    onnx: (c) => {
+      const rank = c.types[0]!.shape.length;
+      const perm = c.node.attrs.perm ?? [...Array(rank).keys()].reverse();
+      c.emit('Transpose', [c.x[0]!], { perm: ints(perm.map((p) => (p < 0 ? p + rank : p))) }, c.out);
+    },
+    trace: ({ node, args, paren }) => {
+      const perm = node.attrs.perm;
+      return { text: perm ? `transpose(${args[0]!.text}, [${perm.join(', ')}])` : `${paren(args[0]!)}ᵀ`, atom: true };
+    },
+  }),
+  broadcast_to: defineOp({
     name: 'broadcast_to',
     doc: 'Repeat along size-1 (or missing leading) axes to reach `shape`.',
+    group: 'shape',
     arity: 1,
-    attrs: { type: 'object', additionalProperties: false, required: ['shape'], properties: { shape: shapeAttr } },
+    attrs: shapeAttrs,
     infer: ([t], attrs) => {
       const want = attrs.shape as number[];
       const out = broadcastShapes(t!.shape, want);
@@ -142,5 +168,18 @@ export const shapeOps = {
     },
     // The builder sums the output-shaped gradient back to the input's shape.
     grad: (_g, _node, dy) => [dy],
-  },
-} satisfies Record<string, OpDef>;
+    onnx: (c) => {
+      const want = [...c.node.attrs.shape];
+      // Expand broadcasts both ways, so 1 keeps a dimension the input already has.
+      const inShape = c.types[0]!.shape;
+      for (const i of c.batchDims('shape')) {
+        const j = i - (want.length - inShape.length);
+        if (j < 0 || inShape[j] === 1)
+          c.fail(`cannot export node "${c.node.name}" (broadcast_to): it broadcasts to the batch size`);
+        want[i] = 1;
+      }
+      c.emit('Expand', [c.x[0]!, c.i64(want, 'shape')], undefined, c.out);
+    },
+    trace: ({ node, args }) => ({ text: `${node.op}(${args[0]!.text}, [${node.attrs.shape.join(', ')}])`, atom: true }),
+  }),
+};

@@ -5,27 +5,20 @@
 import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf, type TensorType } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
-import type { OpDef } from './op.js';
+import { defineOp } from './op.js';
 import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
+import { Type } from './attrs.js';
+import { int } from './onnx.js';
+
+const ints = (description: string, examples: number[][], minimum?: number) =>
+  Type.Optional(Type.Array(Type.Integer(minimum === undefined ? {} : { minimum }), { description, examples }));
 
 const sliceProps = {
-  axes: {
-    type: 'array',
-    items: { type: 'integer' },
-    description: 'The axes sliced (default 0, 1, ... for as many as `starts` has).',
-  },
-  starts: {
-    type: 'array',
-    items: { type: 'integer' },
-    description: 'First position per axis (negative counts from the end).',
-  },
-  ends: {
-    type: 'array',
-    items: { type: 'integer' },
-    description: 'Position after the last per axis (negative counts from the end; clamped to the size).',
-  },
-  steps: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Stride per axis (default 1).' },
+  axes: ints('The axes sliced (default 0, 1, ... for as many as `starts` has).', [[1]]),
+  starts: ints('First position per axis (negative counts from the end).', [[0], [2, 0]]),
+  ends: ints('Position after the last per axis (negative counts from the end; clamped to the size).', [[2], [-1]]),
+  steps: ints('Stride per axis (default 1).', [[2]], 1),
 };
 
 interface SliceSpec {
@@ -102,17 +95,23 @@ function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
 }
 
 export const slicingOps = {
-  concat: {
+  concat: defineOp({
     name: 'concat',
     doc: 'Join tensors along an existing axis (default 0); the other dimensions must agree.',
+    group: 'shape',
     arity: [1, 1024],
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        axis: { type: 'integer', description: 'The axis to join along (negative counts from the end).', default: 0 },
+    attrs: Type.Object(
+      {
+        axis: Type.Optional(
+          Type.Integer({
+            description: 'The axis to join along (negative counts from the end).',
+            default: 0,
+            examples: [1, -1],
+          }),
+        ),
       },
-    },
+      { additionalProperties: false },
+    ),
     infer: (ts, attrs) => {
       const first = ts[0]!;
       if (first.shape.length === 0) throw new RuleError('concat joins tensors with at least one axis, not scalars');
@@ -188,12 +187,20 @@ export const slicingOps = {
         return needs[i] ? g.op('slice', [dy], { axes: [axis], starts: [s], ends: [s + len] }) : null;
       });
     },
-  },
-  slice: {
+    onnx: (c) =>
+      void c.emit(
+        'Concat',
+        c.x,
+        { axis: int(reduceAxes(c.types[0]!.shape.length, c.node.attrs.axis ?? 0)[0]!) },
+        c.out,
+      ),
+  }),
+  slice: defineOp({
     name: 'slice',
     doc: 'A strided window: along each listed axis, positions start, start+step, ... before end (Python rules).',
+    group: 'shape',
     arity: 1,
-    attrs: { type: 'object', additionalProperties: false, properties: sliceProps },
+    attrs: Type.Object(sliceProps, { additionalProperties: false }),
     infer: ([t], attrs) => ({ shape: sliceSpec(t!.shape, attrs).count, dtype: t!.dtype }),
     cpu: ({ inputs, output, inTypes, attrs }) => {
       const x = inputs[0]!;
@@ -209,20 +216,44 @@ export const slicingOps = {
       body: `out[i] = in0[${sliceSource(inTypes[0]!.shape, sliceSpec(inTypes[0]!.shape, attrs))}];`,
     }),
     grad: (g, node, dy) => [g.op('slice_grad', [dy], { ...node.attrs, shape: [...g.type(node.inputs[0]!).shape] })],
-  },
-  slice_grad: {
+    onnx: (c) => {
+      const a = c.node.attrs;
+      const starts = a.starts ?? [];
+      const ends = a.ends ?? [];
+      const steps = a.steps ?? [];
+      const k = Math.max(starts.length, ends.length, steps.length);
+      const axes = a.axes ?? [...Array(k).keys()];
+      // ONNX clamps starts and ends to the axis as Python does; "to the end" is the largest int64.
+      const BIG = Number.MAX_SAFE_INTEGER;
+      const per = (v: number[], d: number, what: string) =>
+        c.i64(
+          axes.map((_, j) => v[j] ?? d),
+          what,
+        );
+      c.emit(
+        'Slice',
+        [c.x[0]!, per(starts, 0, 'starts'), per(ends, BIG, 'ends'), c.i64(axes, 'axes'), per(steps, 1, 'steps')],
+        undefined,
+        c.out,
+      );
+    },
+  }),
+  slice_grad: defineOp({
     name: 'slice_grad',
     doc: 'Zeros of `shape` with dy written where the slice (same attributes) read: the gradient of slice.',
+    group: 'helper',
+    internal: true,
     arity: 1,
-    attrs: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['shape'],
-      properties: {
+    attrs: Type.Object(
+      {
         ...sliceProps,
-        shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: "The sliced tensor's shape." },
+        shape: Type.Array(Type.Integer({ minimum: 0 }), {
+          description: "The sliced tensor's shape.",
+          examples: [[4, 3]],
+        }),
       },
-    },
+      { additionalProperties: false },
+    ),
     infer: ([dy], attrs) => {
       const shape = attrs.shape as number[];
       const want = sliceSpec(shape, attrs).count;
@@ -258,5 +289,6 @@ export const slicingOps = {
       return { kind: 'map', count: sizeOf(shape), body: lines.join('\n') };
     },
     grad: 'none',
-  },
-} satisfies Record<string, OpDef>;
+    onnx: 'none',
+  }),
+};

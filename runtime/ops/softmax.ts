@@ -4,21 +4,24 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType } from '../ir/types.js';
-import type { CpuKernel, OpDef, WgslGen } from './op.js';
-import { reduceAttrs, reduceAxes, reducedShape } from './reduce.js';
+import { defineOp, type CpuKernel, type WgslGen } from './op.js';
+import { reduceAxes, reducedShape } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
+import { reduceAttrs, Type } from './attrs.js';
+import { int, reduce } from './onnx.js';
 
-const axisAttrs = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    axis: {
-      type: 'integer',
-      description: 'The axis to normalise over (negative counts from the end); default -1, the last.',
-      default: -1,
-    },
+const axisAttrs = Type.Object(
+  {
+    axis: Type.Optional(
+      Type.Integer({
+        description: 'The axis to normalise over (negative counts from the end); default -1, the last.',
+        default: -1,
+        examples: [-1, 1],
+      }),
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
 function axisOf(t: TensorType, attrs: Record<string, unknown>): number {
   return reduceAxes(t.shape.length, attrs.axis ?? -1)[0]!;
@@ -148,9 +151,10 @@ const lseKernel: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
 };
 
 export const softmaxOps = {
-  softmax: {
+  softmax: defineOp({
     name: 'softmax',
     doc: 'exp(x) / sum(exp(x)) along an axis (default the last), computed stably.',
+    group: 'normalise',
     arity: 1,
     attrs: axisAttrs,
     infer: inferSame('softmax'),
@@ -162,10 +166,12 @@ export const softmaxOps = {
       const dot = g.op('sum', [g.op('mul', [dy, node.name])], { axis, keepdims: true });
       return [g.op('mul', [node.name, g.op('sub', [dy, dot])])];
     },
-  },
-  log_softmax: {
+    onnx: (c) => void c.emit('Softmax', [c.x[0]!], { axis: int(c.node.attrs.axis ?? -1) }, c.out),
+  }),
+  log_softmax: defineOp({
     name: 'log_softmax',
     doc: 'x - logsumexp(x) along an axis (default the last): log-probabilities, computed stably.',
+    group: 'normalise',
     arity: 1,
     attrs: axisAttrs,
     infer: inferSame('log_softmax'),
@@ -177,10 +183,12 @@ export const softmaxOps = {
       const total = g.op('sum', [dy], { axis, keepdims: true });
       return [g.op('sub', [dy, g.op('mul', [g.op('exp', [node.name]), total])])];
     },
-  },
-  logsumexp: {
+    onnx: (c) => void c.emit('LogSoftmax', [c.x[0]!], { axis: int(c.node.attrs.axis ?? -1) }, c.out),
+  }),
+  logsumexp: defineOp({
     name: 'logsumexp',
     doc: 'log(sum(exp(x))) over axes (all when absent), computed stably.',
+    group: 'reduce',
     arity: 1,
     attrs: reduceAttrs,
     infer: ([t], attrs) => {
@@ -198,5 +206,6 @@ export const softmaxOps = {
       const back = (v: string) => (node.attrs.keepdims === true ? v : g.op('reshape', [v], { shape: kept }));
       return [g.op('mul', [back(dy), g.op('exp', [g.op('sub', [x, back(node.name)])])])];
     },
-  },
-} satisfies Record<string, OpDef>;
+    onnx: reduce('ReduceLogSumExp'),
+  }),
+};

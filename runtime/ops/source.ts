@@ -3,20 +3,25 @@
 // across steps) and literal constants (filled once when a plan is built).
 
 import type { DType, TensorType } from '../ir/types.js';
+import { Type } from './attrs.js';
 import type { OpDef } from './op.js';
 
-const sourceAttrs = { type: 'object' };
+// Set by the loader and the IR builder (shape, dtype, value), never written in a graph's nodes.
+const sourceAttrs = Type.Object({});
 
 function source(name: string, doc: string): OpDef {
   return {
     name,
     doc,
+    group: 'source',
     arity: 0,
     attrs: sourceAttrs,
     infer: (_in, attrs): TensorType => ({ shape: [...(attrs.shape as number[])], dtype: attrs.dtype as DType }),
     // Buffers of source nodes are written by the session or the planner, never by a kernel.
     cpu: () => () => {},
     grad: 'none',
+    // export/onnx.ts writes sources as graph inputs and initializers itself.
+    onnx: 'none',
   };
 }
 

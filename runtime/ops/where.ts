@@ -7,12 +7,15 @@ import { sizeOf } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { gatherIndex } from './wgsl.js';
 import { indexMap } from './elementwise.js';
-import { noAttrs, type OpDef } from './op.js';
+import { defineOp } from './op.js';
+import { noAttrs } from './attrs.js';
+import { int } from './onnx.js';
 
 export const whereOps = {
-  where: {
+  where: defineOp({
     name: 'where',
     doc: 'a where cond is nonzero, else b (broadcasting all three).',
+    group: 'binary',
     arity: 3,
     attrs: noAttrs,
     infer: ([c, a, b]) => {
@@ -48,5 +51,9 @@ export const whereOps = {
       const c = node.inputs[0]!;
       return [null, needs[1] ? g.op('where', [c, dy, 0]) : null, needs[2] ? g.op('where', [c, 0, dy]) : null];
     },
-  },
-} satisfies Record<string, OpDef>;
+    onnx: (c) => {
+      const cond = c.emit('Cast', [c.x[0]!], { to: int(c.elemType('bool')) }); // nonzero is true, as in graph-run
+      c.emit('Where', [cond, c.x[1]!, c.x[2]!], undefined, c.out);
+    },
+  }),
+};

@@ -7,7 +7,7 @@ import type { NodeDoc } from '../load/doc.js';
 import { suggest } from '../load/hint.js';
 import type { Dim, Ref } from '../load/model.js';
 import type { Path } from '../load/source.js';
-import { getOp, userOpNames } from '../ops/registry.js';
+import { getOp, graphOpNames, userOpNames } from '../ops/registry.js';
 import { checkOpAttrs } from './op-attrs.js';
 import type { Scope } from './scope.js';
 
@@ -17,7 +17,8 @@ export function opNode(s: Scope, n: NodeDoc, path: Path, name: string): Ref | un
   const loc = L(path);
   const gname = s.prefix + name;
   const def = getOp(n.op!);
-  if (!def || userOpNames.indexOf(n.op as never) < 0) {
+  // Internal ops (the reverse graph's helpers) load, so a printed reverse graph runs; hints offer user ops only.
+  if (!def || graphOpNames.indexOf(n.op as never) < 0) {
     ctx.errors.push(
       new NameError(`unknown op "${n.op}"`, L([...path, 'op']), gname, suggest(n.op!, userOpNames, 'ops')),
     );

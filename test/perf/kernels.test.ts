@@ -316,6 +316,15 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
     ],
     ['{name: y, op: exp, inputs: [x]}', { x: [4096] }, false],
     ['{name: y, op: sigmoid_grad, inputs: [x, d]}', { x: [1000], d: [1000] }, false],
+    // Every user op's SIMD lowering alone (OpDef.simd), exact where it says so, on inputs up to ±120.
+    // (Gradient helpers read a forward output, such as tanh's in [-1, 1]: their cases are above.)
+    ...Object.values(registry)
+      .filter((d) => d.simd && !d.internal)
+      .map((d): [string, Record<string, number[]>, boolean] =>
+        d.arity === 1
+          ? [`{name: y, op: ${d.name}, inputs: [x]}`, { x: [1031] }, d.simd!.exact]
+          : [`{name: y, op: ${d.name}, inputs: [x, d]}`, { x: [1031], d: [1031] }, d.simd!.exact],
+      ),
   ];
   for (const [body, ins, exact] of cases) {
     it(`${body.replace(/\s+/g, ' ')} ${JSON.stringify(ins)}`, () => {

@@ -1,7 +1,8 @@
 # PyTorch reference for graph-run's ops: for each case, the inputs, torch's output and the
 # gradient of sum(output * w) (w fixed random weights) with respect to every float input, in
 # float64. Writes ops.json beside this file; test/ops/ops.test.ts compares graph-run with it.
-# Run: /usr/bin/python3 test/reference/ops.py   (PyTorch 1.13; the JSON is committed, CI needs no torch)
+# Run: python3 test/reference/ops.py   (any PyTorch from 1.13 on; the JSON records the version, is committed,
+# and CI needs no torch). f64 values agree across versions to within a few ulps.
 import json, os
 import numpy as np
 import torch
@@ -132,6 +133,7 @@ case('one_hot', 'one_hot', [('labels', ints((5,), 4), 'i32')], lambda l: F.one_h
 cond = (rng.uniform(size=(2, 3)) > 0.5).astype(np.float64)
 case('where', 'where', [('c', cond, 'float'), ('a', away((2, 3)), 'float'), ('b', away((3,)), 'float')], lambda c, a, b: torch.where(c != 0, a, b))
 case('stop_gradient', 'stop_gradient', [('a', away((2, 3)), 'float')], lambda a: a.detach() + 0 * a)  # + 0*a: torch then reports a zero gradient
+case('silu', 'silu', [('a', np.concatenate([away((3, 4), -6, 6), [[-40.0, -15.0, 15.0, 40.0]]]), 'float')], F.silu)
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f)

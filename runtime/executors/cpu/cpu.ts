@@ -14,7 +14,7 @@ import type { FusedGroup, FusingExecutor } from '../../scheduler/fusion.js';
 import { prepareGroup } from './fused.js';
 import { isElementwise } from '../../scheduler/fusion.js';
 import { fastMatmul } from './matmul.js';
-import { fastReduce } from './reduce.js';
+import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 
 export interface CpuOptions {
@@ -28,6 +28,8 @@ const ARENA_MIN_LENGTH = 64;
 export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor<TypedArray>> {
   readonly kind = 'cpu' as const;
   private readonly fast: Kernels | null;
+  /** What ops' fast lowerings (OpDef.fast) may use. */
+  private readonly accel: CpuAccel | null;
 
   /** Present only on the fast tier: the planner fuses when an executor offers this. */
   readonly prepareFused?: (
@@ -39,6 +41,8 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
 
   constructor(opts: CpuOptions = {}) {
     this.fast = opts.fast === false ? null : kernels();
+    const K = this.fast;
+    this.accel = K && { matmul: (inputs, output, inTypes, attrs) => fastMatmul(K, inputs, output, inTypes, attrs) };
     if (this.fast)
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
   }
@@ -75,14 +79,12 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         output,
       );
     }
-    if (this.fast) {
-      const k =
-        node.op === 'matmul'
-          ? fastMatmul(this.fast, inputs, output, inTypes, node.attrs)
-          : fastReduce(node.op, inputs, output, inTypes, node.attrs);
+    const args = { inputs, output, inTypes, outType: node.type, attrs: node.attrs };
+    if (this.accel && def.fast) {
+      const k = def.fast(this.accel, args);
       if (k) return k;
     }
-    return def.cpu({ inputs, output, inTypes, outType: node.type, attrs: node.attrs });
+    return def.cpu(args);
   }
 
   copy(src: TypedArray, dst: TypedArray, length: number): () => void {

@@ -8,37 +8,20 @@
 // minimum and the comparisons round exactly as the reference kernels do (one f32 rounding per
 // op), so they give the same bits. exp and sigmoid use a degree-6 polynomial (Cephes expf,
 // within 2 ulp) and sigmoid_grad / tanh_grad round after each product: these agree with the
-// reference within f32 rounding, not bit for bit. Other ops keep the JavaScript loop.
+// reference within f32 rounding, not bit for bit. Other ops keep the JavaScript loop. Each op's
+// lowering is its module's `simd` (ops/unary.ts, ops/binary.ts); this file is the loop around them.
 
 import type { IRNode } from '../../../ir/types.js';
 import type { FusedGroup } from '../../../scheduler/fusion.js';
+import { getOp, registry } from '../../../ops/registry.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
 export type WasmAccess = 'full' | 'scalar' | 'inner';
 
-/** Ops with a SIMD lowering, and whether it is bit-identical to the reference. */
-export const wasmOps: Record<string, boolean> = {
-  add: true,
-  sub: true,
-  mul: true,
-  div: true,
-  neg: true,
-  abs: true,
-  sqrt: true,
-  square: true,
-  relu: true,
-  relu_grad: true,
-  maximum: true,
-  minimum: true,
-  greater: true,
-  greater_equal: true,
-  less: true,
-  less_equal: true,
-  exp: false,
-  sigmoid: false,
-  sigmoid_grad: false,
-  tanh_grad: false,
-};
+/** Ops with a SIMD lowering (OpDef.simd), and whether it is bit-identical to the reference. */
+export const wasmOps: Record<string, boolean> = Object.fromEntries(
+  Object.values(registry).flatMap((d) => (d.simd ? [[d.name, d.simd.exact]] : [])),
+);
 
 /** Cache key: the group's structure and input access, not its names. */
 export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
@@ -150,101 +133,15 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
 
 /** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
 function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts): void {
-  const one = () => k.push(1);
-  const zero = () => k.push(0);
-  switch (op) {
-    case 'add':
-      f.get(a[0]!).get(a[1]!).vadd();
-      return;
-    case 'sub':
-      f.get(a[0]!).get(a[1]!).vsub();
-      return;
-    case 'mul':
-      f.get(a[0]!).get(a[1]!).vmul();
-      return;
-    case 'div':
-      f.get(a[0]!).get(a[1]!).vdiv();
-      return;
-    case 'neg':
-      f.get(a[0]!).vneg();
-      return;
-    case 'abs':
-      f.get(a[0]!).vabs();
-      return;
-    case 'sqrt':
-      f.get(a[0]!).vsqrt();
-      return;
-    case 'square':
-      f.get(a[0]!).get(a[0]!).vmul();
-      return;
-    // x > 0 ? x : 0 (NaN and -0 give 0, as the reference's comparison does)
-    case 'relu':
-      f.get(a[0]!).get(a[0]!);
-      zero();
-      f.vgt().vand();
-      return;
-    case 'relu_grad':
-      f.get(a[1]!).get(a[0]!);
-      zero();
-      f.vgt().vand();
-      return;
-    // a >= b ? a : b, a <= b ? a : b (a NaN gives b, as in the reference)
-    case 'maximum':
-      f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vge().vbitselect();
-      return;
-    case 'minimum':
-      f.get(a[0]!).get(a[1]!).get(a[0]!).get(a[1]!).vle().vbitselect();
-      return;
-    case 'greater':
-      f.get(a[0]!).get(a[1]!).vgt();
-      one();
-      f.vand();
-      return;
-    case 'greater_equal':
-      f.get(a[0]!).get(a[1]!).vge();
-      one();
-      f.vand();
-      return;
-    case 'less':
-      f.get(a[0]!).get(a[1]!).vlt();
-      one();
-      f.vand();
-      return;
-    case 'less_equal':
-      f.get(a[0]!).get(a[1]!).vle();
-      one();
-      f.vand();
-      return;
-    case 'exp': {
-      const t = scratch(),
-        n = scratch();
-      emitExp(f, a[0]!, t, n, k);
-      return;
-    }
-    case 'sigmoid': {
-      const x = scratch(),
-        t = scratch(),
-        n = scratch();
-      f.get(a[0]!).vneg().set(x);
-      one();
-      emitExp(f, x, t, n, k);
-      one();
-      f.vadd().vdiv();
-      return;
-    }
-    case 'sigmoid_grad':
-      f.get(a[1]!).get(a[0]!).vmul();
-      one();
-      f.get(a[0]!).vsub().vmul();
-      return;
-    case 'tanh_grad':
-      f.get(a[1]!);
-      one();
-      f.get(a[0]!).get(a[0]!).vmul().vsub().vmul();
-      return;
-    default:
-      throw new Error(`no SIMD lowering for ${op}`);
-  }
+  const rule = getOp(op)?.simd;
+  if (!rule) throw new Error(`no SIMD lowering for ${op}`);
+  rule.emit({
+    f,
+    a,
+    scratch,
+    c: (v, int) => k.push(v, int),
+    exp: (x) => emitExp(f, x, scratch(), scratch(), k),
+  });
 }
 
 /** Whether every node of the group has a lowering. */
