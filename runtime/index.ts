@@ -6,7 +6,8 @@
 //   const losses = session.train();            // [{ epoch: 0, loss: 0.2612 }, ...]
 //   const { pred } = predict(session, { x: [-7, -3] });   // pred.data[0] ≈ 0.949
 
-import { forwardInputs, loadModel } from './load/index.js';
+import { loadModel } from './load/index.js';
+import { checkModel } from './compile/check.js';
 // Node's file system by default; the browser build replaces this module (docs/browser.md).
 import { nodeIO } from './load/node-io.js';
 import type { LoaderIO } from './load/resolve.js';
@@ -23,6 +24,11 @@ export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './ses
 export type { LoaderIO } from './load/resolve.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
+export type { TrainGraph } from './session.js';
+// The compile stage: a model's graphs, built once per float dtype (Session.program).
+export { Program, type GraphKind, type EvalGraph, type ForwardGraph, type GradientGraph } from './compile/program.js';
+// How many graphs, reverse graphs, data sets and plans this process has built (compile once, observably).
+export { buildStats, resetBuildStats } from './stats.js';
 export {
   GraphError,
   GraphErrors,
@@ -95,7 +101,7 @@ export { formatTrace, formatValue, type FormatTraceOptions } from './trace/forma
  * @example const model = loadGraph('graphs/gender.yaml');
  */
 export function loadGraph(path: string, io?: LoaderIO): Model {
-  return loadModel(path, undefined, io ?? nodeIO());
+  return loadModel(path, undefined, io ?? nodeIO(), checkModel);
 }
 
 /**
@@ -104,7 +110,7 @@ export function loadGraph(path: string, io?: LoaderIO): Model {
  * @example const model = parseGraph('inputs: {x: {shape: [3]}}\nnodes: [{name: y, op: sum, inputs: [x]}]\noutputs: [y]');
  */
 export function parseGraph(text: string, path = '<string>.yaml', io?: LoaderIO): Model {
-  return loadModel(path, text, io ?? nodeIO());
+  return loadModel(path, text, io ?? nodeIO(), checkModel);
 }
 
 /**
@@ -124,7 +130,7 @@ export function predict(session: Session, inputs: Record<string, unknown>): Reco
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
   // Only the inputs the outputs depend on are required: a prediction needs no targets.
-  const f = feedValues(session.model, feed, errors, 'predict()', forwardInputs(session.model), loc);
+  const f = feedValues(session.model, feed, errors, 'predict()', session.program.forwardInputs(), loc);
   if (!f) throw new GraphErrors(errors);
   return session.run(f.values, f.batch);
 }

@@ -151,6 +151,12 @@ export class DeviceRuntime {
       for (let r = 0; r < count; r++) st.set(v.subarray(order[start + r]! * rs, (order[start + r]! + 1) * rs), r * rs);
       exec.write(input.buf, st);
     }
+    this.feedClock(run, clock);
+  }
+
+  /** The clock into the runtime's inputs (`__step`, `__epoch`). */
+  feedClock(run: DeviceRun, clock: { epoch: number; step: number }): void {
+    const exec = this.exec();
     for (const { buf, kind } of run.runtime) exec.write(buf, [kind === 'step' ? clock.step : clock.epoch]);
   }
 
