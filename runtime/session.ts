@@ -9,9 +9,9 @@ import { Program, type GradientGraph, type TrainGraph } from './compile/program.
 import { GraphErrors } from './errors.js';
 import { CpuExecutor } from './executors/cpu/cpu.js';
 import { DeviceError } from './executors/executor.js';
-import { DeviceRuntime } from './executors/webgpu/runtime.js';
+import { DeviceRuntime } from './session/device-runtime.js';
 import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
-import { bindDims } from './ir/build.js';
+import { bindDims, type Built } from './ir/build.js';
 import type { FloatDType, Tensor, TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
 import { explainPlacement, place } from './scheduler/placement.js';
@@ -145,6 +145,11 @@ export class Session {
   /** Forward + loss + reverse graph (+ optimizer updates unless `withOptimizer` is false), for one batch size. */
   trainGraph(batch: number, withOptimizer = true): TrainGraph {
     return withOptimizer ? this.program.train(batch) : this.program.reverse(batch);
+  }
+
+  /** @internal The forward graph at `batch` (with the loss nodes: the training graph's typed part), as compiled. */
+  build(batch: number, loss: boolean): Built {
+    return loss ? this.program.typed(batch) : this.program.forward(batch).built;
   }
 
   /** The graph of `gradients:` (d of / d wrt at the feed), and its result nodes. */

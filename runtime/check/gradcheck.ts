@@ -12,7 +12,7 @@ import type { Model } from '../load/model.js';
 import { Stream } from '../ops/random.js';
 import { buildPlan, type Plan } from '../scheduler/plan.js';
 import { Session } from '../session.js';
-import { trainingColumns, type Column } from '../train/data.js';
+import type { Column } from '../train/data.js';
 
 export interface CheckOptions {
   /** Tensors with at most this many elements are checked element by element (default 64). */

@@ -3,7 +3,7 @@
 // batch size) and kept, as on the CPU.
 
 import type { Program } from '../compile/program.js';
-import type { DeviceRun, DeviceRuntime } from '../executors/webgpu/runtime.js';
+import type { DeviceRun, DeviceRuntime } from './device-runtime.js';
 import type { TypedArray } from '../ir/types.js';
 import { countBuild } from '../stats.js';
 import type { Column } from '../train/data.js';

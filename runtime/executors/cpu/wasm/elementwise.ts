@@ -11,7 +11,7 @@
 // reference within f32 rounding, not bit for bit. Other ops keep the JavaScript loop.
 
 import type { IRNode } from '../../../ir/types.js';
-import type { FusedGroup } from '../../../scheduler/fusion.js';
+import type { FusedGroup } from '../../../ir/fusion.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
 export type WasmAccess = 'full' | 'scalar' | 'inner';

@@ -3,9 +3,9 @@
 // queue writes, and asynchronous reads of only what is asked for. The CPU-only Session never
 // creates one, so its synchronous path is unchanged.
 
-import type { IRGraph } from '../../ir/graph.js';
-import type { FloatDType, TypedArray } from '../../ir/types.js';
-import { sizeOf } from '../../ir/types.js';
+import type { IRGraph } from '../ir/graph.js';
+import type { FloatDType, TypedArray } from '../ir/types.js';
+import { sizeOf } from '../ir/types.js';
 import {
   buildPlacedPlan,
   explainPlacement,
@@ -14,12 +14,12 @@ import {
   type DeviceRequest,
   type PlacedPlan,
   type Placement,
-} from '../../scheduler/placement.js';
-import type { InputDecl } from '../../load/model.js';
-import type { Column } from '../../train/data.js';
-import { CpuExecutor } from '../cpu/cpu.js';
-import { DeviceError, type Executor } from '../executor.js';
-import type { WebGpuExecutor } from './webgpu.js';
+} from '../scheduler/placement.js';
+import type { InputDecl } from '../load/model.js';
+import type { Column } from '../train/data.js';
+import { CpuExecutor } from '../executors/cpu/cpu.js';
+import { DeviceError, type Executor } from '../executors/executor.js';
+import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
 
 export interface DeviceRuntimeOptions {
   /** The graph's device. */
