@@ -149,7 +149,7 @@ export class Session {
 
   /** @internal The forward graph at `batch` (with the loss nodes: the training graph's typed part), as compiled. */
   build(batch: number, loss: boolean): Built {
-    return loss ? this.program.typed(batch) : this.program.forward(batch).built;
+    return loss ? this.program.lossGraph(batch) : this.program.forward(batch).built;
   }
 
   /** The graph of `gradients:` (d of / d wrt at the feed), and its result nodes. */

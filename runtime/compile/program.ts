@@ -57,6 +57,8 @@ export interface DataSets {
 /** A training graph in the making: typed forward + loss first, reverse and updates when asked. */
 interface TrainEntry {
   built: Built;
+  /** Nodes of the forward + loss part (the reverse graph's and the updates' follow). */
+  typedEnd: number;
   /** Reverse graph and updates, once added; `reverseEnd` is the node count before the updates. */
   done?: TrainGraph & { reverseEnd: number; errors: GraphError[] };
 }
@@ -122,7 +124,8 @@ export class Program {
   typed(batch: number): Built {
     let e = this.trains.get(batch);
     if (!e) {
-      e = { built: this.build('train', batch, true) };
+      const built = this.build('train', batch, true);
+      e = { built, typedEnd: built.graph.order.length };
       this.trains.set(batch, e);
     }
     return e.built;
@@ -176,17 +179,18 @@ export class Program {
   reverse(batch: number): TrainGraph {
     const t = this.train(batch);
     const e = this.trains.get(batch)!.done!;
-    const g = t.built.graph;
-    if (e.reverseEnd === g.order.length) return { ...t, writebacks: [] };
-    const view = new IRGraph(g.float);
-    for (const name of g.order.slice(0, e.reverseEnd)) {
-      const n = g.node(name);
-      view.graph.addNode(name, n);
-      for (const i of n.inputs) view.graph.addEdge(i, name);
-      view.order.push(name);
-    }
-    const built: Built = { graph: view, errors: [], ref: t.built.ref };
+    const built = prefix(t.built, e.reverseEnd);
     return { built, loss: t.loss, grads: t.grads, totals: t.totals, writebacks: [] };
+  }
+
+  /**
+   * The typed forward + loss graph at `batch` (errors unthrown): the training graph's first part,
+   * a copy of its first nodes once the reverse graph has been added to it.
+   */
+  lossGraph(batch: number): Built {
+    const built = this.typed(batch);
+    const e = this.trains.get(batch)!;
+    return e.done ? prefix(built, e.typedEnd) : built;
   }
 
   /** Forward + loss at `batch` for evaluation (no reverse graph). */
@@ -249,6 +253,20 @@ export class Program {
     if (!this.fwdInputs) this.fwdInputs = forwardInputs(this.model);
     return this.fwdInputs;
   }
+}
+
+/** A graph of `built`'s first `n` nodes (a topological prefix), sharing their IR nodes: no rebuild. */
+function prefix(built: Built, n: number): Built {
+  const g = built.graph;
+  if (n === g.order.length) return built;
+  const view = new IRGraph(g.float);
+  for (const name of g.order.slice(0, n)) {
+    const node = g.node(name);
+    view.graph.addNode(name, node);
+    for (const i of node.inputs) view.graph.addEdge(i, name);
+    view.order.push(name);
+  }
+  return { graph: view, errors: built.errors, ref: built.ref };
 }
 
 /** The error for a loss that is not a scalar, if it is one. */
