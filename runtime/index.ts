@@ -46,6 +46,9 @@ export {
   formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
+// Device problems (no WebGPU, limits, a fallback under strictDevice, a lost device).
+export { DeviceError, type DeviceErrorCode } from './executors/executor.js';
+export type { DeviceChoice } from './scheduler/placement.js';
 export { checkGradients, formatCheck, type CheckOptions, type CheckResult, type CheckRow } from './check/gradcheck.js';
 export { initialValues } from './train/init.js';
 export { Stream, shuffledOrder, threefry2x32 } from './ops/random.js';
