@@ -159,7 +159,8 @@ export class Session {
 
   /** One optimizer step on rows [start, start + count) of the training data; returns the batch loss. */
   step(start: number, count: number): number {
-    return runSync(jobs.step(this.sync('step'), start, count));
+    // The job's plain form: the CPU answers at once, and a step allocates nothing.
+    return jobs.stepNow(this.sync('step'), start, count, true) as number;
   }
 
   /**
@@ -214,9 +215,8 @@ export class Session {
         ...(guard
           ? {
               beforeStep: () => guard.save(),
-              afterStep: (at) => {
-                if (!guard.ok(at.loss)) this.diagnose(guard, at);
-              },
+              stepOk: (loss) => guard.ok(loss),
+              badStep: (at) => this.diagnose(guard, at),
             }
           : {}),
       }),

@@ -19,7 +19,13 @@ export interface CpuRun {
 
 export class CpuRunner implements Runner<CpuRun> {
   readonly kind = 'cpu' as const;
-  private readonly runs = new Map<string, Prepared<CpuRun>>();
+  /** Plans by graph kind, then batch size. */
+  private readonly runs: Record<PlanKind, Map<number, Prepared<CpuRun>>> = {
+    train: new Map(),
+    eval: new Map(),
+    forward: new Map(),
+    gradient: new Map(),
+  };
 
   constructor(
     readonly exec: CpuExecutor,
@@ -29,13 +35,13 @@ export class CpuRunner implements Runner<CpuRun> {
   ) {}
 
   prepare(kind: PlanKind, batch: number): Prepared<CpuRun> {
-    const key = `${kind} batch ${batch}`;
-    let r = this.runs.get(key);
+    const byBatch = this.runs[kind];
+    let r = byBatch.get(batch);
     if (!r) {
       const spec = planSpec(this.program, kind, batch);
-      countBuild(`plan ${key}`);
+      countBuild(`plan ${kind} batch ${batch}`);
       r = { run: this.compile(spec), spec };
-      this.runs.set(key, r);
+      byBatch.set(batch, r);
     }
     return r;
   }
@@ -105,6 +111,6 @@ export class CpuRunner implements Runner<CpuRun> {
   toHost(): void {}
 
   dispose(): void {
-    this.runs.clear();
+    for (const m of Object.values(this.runs)) m.clear();
   }
 }

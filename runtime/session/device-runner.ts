@@ -12,7 +12,13 @@ import type { Clock, TrainingData } from './state.js';
 
 export class DeviceRunner implements Runner<DeviceRun> {
   readonly kind = 'device' as const;
-  private readonly runs = new Map<string, Prepared<DeviceRun>>();
+  /** Plans by graph kind, then batch size. */
+  private readonly runs: Record<PlanKind, Map<number, Prepared<DeviceRun>>> = {
+    train: new Map(),
+    eval: new Map(),
+    forward: new Map(),
+    gradient: new Map(),
+  };
 
   constructor(
     readonly dev: DeviceRuntime,
@@ -21,13 +27,13 @@ export class DeviceRunner implements Runner<DeviceRun> {
   ) {}
 
   prepare(kind: PlanKind, batch: number): Prepared<DeviceRun> {
-    const key = `${kind} batch ${batch}`;
-    let r = this.runs.get(key);
+    const byBatch = this.runs[kind];
+    let r = byBatch.get(batch);
     if (!r) {
       const spec = planSpec(this.program, kind, batch);
-      countBuild(`plan ${key}`);
+      countBuild(`plan ${kind} batch ${batch}`);
       r = { run: this.compile(spec), spec };
-      this.runs.set(key, r);
+      byBatch.set(batch, r);
     }
     return r;
   }
@@ -62,6 +68,6 @@ export class DeviceRunner implements Runner<DeviceRun> {
   }
 
   dispose(): void {
-    this.runs.clear();
+    for (const m of Object.values(this.runs)) m.clear();
   }
 }

@@ -11,7 +11,7 @@ import { sizeOf } from '../ir/types.js';
 import { feedValues, type Column } from '../train/data.js';
 import { accuracy } from '../train/metrics.js';
 import type { LossRecord, TrainOptions } from './types.js';
-import { isPending, type Pending, type Runner } from './runner.js';
+import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
 import type { Clock, TrainingData, Weights } from './state.js';
 
 /** A job: yields the promises it waits for, returns its result. */
@@ -57,15 +57,33 @@ function* wait<T>(v: Pending<T>): Job<T> {
   return isPending(v) ? ((yield v) as T) : v;
 }
 
-/** One optimizer step on training rows [start, start + count); the batch loss, or NaN unless `read`. */
-export function* step<H>(c: JobContext<H>, start: number, count: number, read = true): Job<number> {
-  const { run, spec } = c.runner.prepare('train', count);
+/**
+ * One optimizer step on training rows [start, start + count): the batch loss (NaN unless `read`),
+ * a promise of it where the runner must be waited for. A plain function, not a job: the
+ * training loop's hot path allocates nothing per step on the CPU.
+ */
+export function stepNow<H>(
+  c: JobContext<H>,
+  start: number,
+  count: number,
+  read: boolean,
+  prepared: Prepared<H> = c.runner.prepare('train', count),
+): Pending<number> {
+  const { run, spec } = prepared;
   c.runner.feedRows(run, start, count, null, c.clock);
   const x = c.runner.execute(run);
-  if (isPending(x)) yield x;
+  return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
+}
+
+function lossOf<H>(c: JobContext<H>, run: H, loss: string, read: boolean): Pending<number> {
   if (!read) return NaN;
-  const v = c.runner.read(run, spec.outputs[0]!);
-  return (isPending(v) ? ((yield v) as TypedArray) : v)[0]!;
+  const v = c.runner.read(run, loss);
+  return isPending(v) ? v.then((b) => b[0]!) : v[0]!;
+}
+
+/** One optimizer step on training rows [start, start + count) as a job. */
+export function* step<H>(c: JobContext<H>, start: number, count: number, read = true): Job<number> {
+  return yield* wait(stepNow(c, start, count, read));
 }
 
 /** One optimizer step on a batch given directly (flat row-major values per input). */
@@ -180,8 +198,10 @@ export function trainingOf(c: JobContext<unknown>) {
 export interface LoopHooks {
   /** Before each step (the CPU's finiteness guard saves the values here). */
   beforeStep?: () => void;
-  /** After each step with its loss (read only when `readLoss`); may throw (the guard's diagnosis). */
-  afterStep?: (at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number }) => void;
+  /** After each step with its loss (read only when `readLoss`): false stops training with `badStep`. */
+  stepOk?: (loss: number) => boolean;
+  /** A step that `stepOk` rejected: throws (the CPU's diagnosis names the first non-finite node). */
+  badStep?: (at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number }) => never;
   /** Read every step's loss even without `onStep` (the CPU guard needs it; a device read costs a round trip). */
   readLoss: boolean;
   /** Check the logged loss (where no per-step guard runs). */
@@ -207,6 +227,8 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
   const seed = c.program.model.seed ?? 0;
   const read = hooks.readLoss || opts.onStep !== undefined;
   const log: LossRecord[] = [];
+  // The plans of a full and of a last short batch, each prepared when first needed.
+  let full: Prepared<H> | undefined, short: Prepared<H> | undefined;
   for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
     c.clock.epoch = epoch;
     c.data.beginEpoch(seed, epoch, orderBuf);
@@ -214,8 +236,11 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
       const count = Math.min(bs, rows - s);
       c.clock.step = epoch * steps + k + 1;
       hooks.beforeStep?.();
-      const loss = yield* step(c, s, count, read);
-      hooks.afterStep?.({ epoch, k, steps, start: s, count, loss });
+      if (count === bs) full ??= c.runner.prepare('train', count);
+      else short ??= c.runner.prepare('train', count);
+      let loss = stepNow(c, s, count, read, count === bs ? full! : short!);
+      if (isPending(loss)) loss = (yield loss) as number;
+      if (hooks.stepOk && !hooks.stepOk(loss)) hooks.badStep!({ epoch, k, steps, start: s, count, loss });
       opts.onStep?.({ epoch, step: k, steps, loss });
     }
     if (epoch % t.logEvery === 0) {

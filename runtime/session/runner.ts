@@ -74,5 +74,6 @@ export interface Runner<H> {
 }
 
 export function isPending<T>(v: Pending<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function';
+  // Runners answer with native promises (async functions), so this is exact, and cheap on the CPU's hot path.
+  return v instanceof Promise;
 }
