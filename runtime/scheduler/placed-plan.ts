@@ -2,7 +2,8 @@
 // of same-device nodes (a segment), in a device-grouped topological order, with the copies
 // between devices (transfers) made before a segment's first reader and the write-backs last.
 
-import { DeviceError, type Executor } from '../executors/executor.js';
+import { DeviceError } from '../device-error.js';
+import type { Executor } from '../executors/executor.js';
 import { IRGraph } from '../ir/graph.js';
 import { sizeOf, type IRNode, type TypedArray } from '../ir/types.js';
 import { buildPlan, type Plan, type PlanStats } from './plan.js';

@@ -4,7 +4,7 @@
 // visibly (explainPlacement) or as an error under --strict-device. placed-plan.ts turns a
 // placed graph into one plan per run of same-device nodes, with the transfers between them.
 
-import { DeviceError } from '../executors/executor.js';
+import { DeviceError } from '../device-error.js';
 import type { IRGraph } from '../ir/graph.js';
 import { sizeOf, type IRNode } from '../ir/types.js';
 import type { SourceLoc } from '../errors.js';
