@@ -6,14 +6,15 @@
 //   const losses = session.train();            // [{ epoch: 0, loss: 0.2612 }, ...]
 //   const { pred } = predict(session, { x: [-7, -3] });   // pred.data[0] ≈ 0.949
 
-import { forwardInputs, loadModel } from './load/index.js';
+import { loadModel } from './load/index.js';
+import { checkModel } from './compile/check.js';
 // Node's file system by default; the browser build replaces this module (docs/browser.md).
 import { nodeIO } from './load/node-io.js';
 import type { LoaderIO } from './load/io.js';
 import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';
 import { GraphErrors, type GraphError } from './errors.js';
-import { feedValues } from './train/data.js';
+import { feedValues } from './data/index.js';
 import type { Tensor } from './ir/types.js';
 import { emitYaml } from './emit/yaml.js';
 
@@ -23,6 +24,11 @@ export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './ses
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
+export type { TrainGraph } from './session.js';
+// The compile stage: a model's graphs, built once per float dtype (Session.program).
+export { Program, type GraphKind, type EvalGraph, type ForwardGraph, type GradientGraph } from './compile/program.js';
+// How many graphs, reverse graphs, data sets and plans this process has built (compile once, observably).
+export { buildStats, resetBuildStats } from './stats.js';
 export {
   GraphError,
   GraphErrors,
@@ -40,6 +46,9 @@ export {
   formatError,
 } from './errors.js';
 export { registry, userOpNames } from './ops/registry.js';
+// Device problems (no WebGPU, limits, a fallback under strictDevice, a lost device).
+export { DeviceError, type DeviceErrorCode } from './executors/executor.js';
+export type { DeviceChoice } from './scheduler/placement.js';
 export { checkGradients, formatCheck, type CheckOptions, type CheckResult, type CheckRow } from './check/gradcheck.js';
 export { initialValues } from './train/init.js';
 export { Stream, shuffledOrder, threefry2x32 } from './ops/random.js';
@@ -95,7 +104,7 @@ export { formatTrace, formatValue, type FormatTraceOptions } from './trace/forma
  * @example const model = loadGraph('graphs/gender.yaml');
  */
 export function loadGraph(path: string, io?: LoaderIO): Model {
-  return loadModel(path, undefined, io ?? nodeIO());
+  return loadModel(path, undefined, io ?? nodeIO(), checkModel);
 }
 
 /**
@@ -104,7 +113,7 @@ export function loadGraph(path: string, io?: LoaderIO): Model {
  * @example const model = parseGraph('inputs: {x: {shape: [3]}}\nnodes: [{name: y, op: sum, inputs: [x]}]\noutputs: [y]');
  */
 export function parseGraph(text: string, path = '<string>.yaml', io?: LoaderIO): Model {
-  return loadModel(path, text, io ?? nodeIO());
+  return loadModel(path, text, io ?? nodeIO(), checkModel);
 }
 
 /**
@@ -124,7 +133,7 @@ export function predict(session: Session, inputs: Record<string, unknown>): Reco
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
   // Only the inputs the outputs depend on are required: a prediction needs no targets.
-  const f = feedValues(session.model, feed, errors, 'predict()', forwardInputs(session.model), loc);
+  const f = feedValues(session.model, feed, errors, 'predict()', session.program.forwardInputs(), loc);
   if (!f) throw new GraphErrors(errors);
   return session.run(f.values, f.batch);
 }
@@ -165,9 +174,6 @@ export function reverseGraphYaml(session: Session): string {
 }
 
 // ---- The command line's needs, as library API (issue 10, item 3: the CLI imports only this entry). ----
-export { buildStats, resetBuildStats } from './stats.js';
-export { DeviceError, type DeviceErrorCode } from './executors/executor.js';
-export type { DeviceChoice } from './scheduler/placement.js';
 
 /**
  * The graph's outputs on its own `feed:` values (a graph without inputs needs none), on any

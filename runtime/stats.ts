@@ -3,8 +3,9 @@
 // is built once per program and each plan once per batch size; these counters make that
 // observable (`graph-run --stats`, `buildStats()`), not only a property of the code.
 //
-// Keys name what was built: `graph <kind>` (forward, train, eval, gradient), `reverse`,
-// `data`, `plan <kind> batch <n>`.
+// Keys name what was built: `graph <kind> batch <n>` (kind: forward, train, eval, gradient;
+// graphs are typed with the batch bound, so one per batch size a job runs at), `reverse batch
+// <n>`, `data`, `plan <kind> batch <n>` (and `plan traced batch <n>`: trace's keep-every-value replay).
 
 const counts = new Map<string, number>();
 

@@ -12,7 +12,7 @@ import type { Model } from '../load/model.js';
 import { Stream } from '../ops/random.js';
 import { buildPlan, type Plan } from '../scheduler/plan.js';
 import { Session } from '../session.js';
-import { trainingColumns, type Column } from '../train/data.js';
+import type { Column } from '../data/index.js';
 
 export interface CheckOptions {
   /** Tensors with at most this many elements are checked element by element (default 64). */
@@ -79,9 +79,8 @@ function feedRuntime(model: Model, plan: Plan<TypedArray>): void {
 }
 
 function trainingProbe(model: Model, session: Session, seed: number): Probe {
-  const errors: GraphError[] = [];
-  const cols = model.training ? trainingColumns(model, errors) : new Map<string, Column>();
-  if (errors.length || !cols) fail(errors);
+  // The session's training rows (read once, with the session; a validation split's are held out).
+  const cols = session.data.columns ?? new Map<string, Column>();
   const rows = Math.max(0, ...[...cols.values()].filter((c) => c.batched).map((c) => c.rows));
   // Without data (a benchmark graph), two rows of seeded normal values (labels 0) stand in.
   const batch = model.training ? Math.max(1, Math.min(model.training.batchSize, rows)) : 2;
@@ -107,7 +106,7 @@ function trainingProbe(model: Model, session: Session, seed: number): Probe {
     .filter((p) => p.trainable)
     .map((p) => {
       const g = t.grads.get(p.name) ?? null;
-      return { name: p.name, buf: session.params.get(p.name)!, grad: g ? plan.buffer(g) : null };
+      return { name: p.name, buf: session.weights.buffer(p.name), grad: g ? plan.buffer(g) : null };
     });
   const where = model.training
     ? `the first batch (${batch} row${batch === 1 ? '' : 's'})`
@@ -125,7 +124,7 @@ function gradientsProbe(model: Model, session: Session): Probe {
   feedRuntime(model, plan);
   const leaves = req.wrt.map((w) => {
     const g = grads.get(w.ref) ?? null;
-    const buf = session.params.get(w.ref) ?? plan.buffers.get(w.ref);
+    const buf = session.weights.params.get(w.ref) ?? plan.buffers.get(w.ref);
     if (!buf) fail([new DataError(`"${w.name}" has no value to perturb`, w.loc)]);
     return { name: w.name, buf, grad: g ? plan.buffer(g) : null };
   });
@@ -139,8 +138,7 @@ function gradientsProbe(model: Model, session: Session): Probe {
 }
 
 function compile(g: IRGraph, session: Session, outputs: string[]): Plan<TypedArray> {
-  const bound = new Map<string, TypedArray>([...session.params, ...session.state]);
-  return buildPlan(g, new CpuExecutor(), { outputs, bound });
+  return buildPlan(g, new CpuExecutor(), { outputs, bound: session.weights.bound });
 }
 
 /**

@@ -34,12 +34,12 @@ export function checkpointBytes(session: Session, position?: TrainingPosition): 
   const m = session.model;
   const tensors: SafeTensor[] = [];
   for (const p of m.params) {
-    const data = session.params.get(p.name)!;
+    const data = session.weights.buffer(p.name);
     tensors.push({ name: p.name, dtype: dtypeOf(data), shape: [...p.shape], data });
   }
   for (const u of m.updates) {
     for (const s of u.state) {
-      const data = session.state.get(s.name)!;
+      const data = session.weights.buffer(s.name);
       tensors.push({ name: s.name, dtype: dtypeOf(data), shape: [...s.shape], data });
     }
   }
@@ -73,10 +73,10 @@ export function restoreCheckpoint(
   const want = session.float === 'f64' ? 'F64' : 'F32';
   const targets = new Map<string, { shape: number[]; buf: TypedArray; kind: string }>();
   for (const p of m.params)
-    targets.set(p.name, { shape: p.shape, buf: session.params.get(p.name)!, kind: 'parameter' });
+    targets.set(p.name, { shape: p.shape, buf: session.weights.buffer(p.name), kind: 'parameter' });
   const state = new Map<string, { shape: number[]; buf: TypedArray }>();
   for (const u of m.updates)
-    for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.state.get(s.name)! });
+    for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.weights.buffer(s.name) });
   if (opts.resume) for (const [k, v] of state) targets.set(k, { ...v, kind: 'optimizer state' });
 
   for (const name of tensors.keys()) {

@@ -21,28 +21,5 @@ export interface Executor<B = unknown> {
   dispose(): void;
 }
 
-export type DeviceErrorCode =
-  | 'NoWebGpuPackage'
-  | 'NoAdapter'
-  | 'NoDevice'
-  | 'KernelError'
-  | 'BufferLimit'
-  | 'Fallback'
-  | 'DeviceLost';
-
-/**
- * A problem with the compute device rather than with the graph: no WebGPU, a tensor past the
- * device's limits, a fallback under --strict-device, a lost device. `hint` says how to fix it;
- * the CLI prints message and hint and exits 1.
- */
-export class DeviceError extends Error {
-  constructor(
-    readonly code: DeviceErrorCode,
-    message: string,
-    readonly hint?: string,
-    readonly nodeName?: string,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+// Device errors are raised by the scheduler (placement) too: defined stage-neutrally, re-exported here.
+export { DeviceError, type DeviceErrorCode } from '../device-error.js';

@@ -3,7 +3,6 @@
 // declares none is an ExportError naming the node. The batch dimension stays symbolic ("batch"): the forward
 // graph is built twice (batch 2 and 3) and the dimensions that move with it are the batch.
 
-import { buildGraph } from '../ir/build.js';
 import type { DType, TypedArray } from '../ir/types.js';
 import type { OnnxCtx } from '../ops/op.js';
 import { getOp, registry } from '../ops/registry.js';
@@ -85,10 +84,10 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
       undefined,
       'add an `outputs:` section',
     );
-  const b1 = buildGraph(m, { float: session.float, batch: B1, loss: false });
+  const b1 = session.program.typedForward(B1);
   if (b1.errors.length) throw new ExportError(b1.errors[0]!.message);
   const g = b1.graph;
-  const g2 = buildGraph(m, { float: session.float, batch: B2, loss: false }).graph;
+  const g2 = session.program.typedForward(B2).graph;
   const outs = m.outputs.map((o) => ({ name: o.name, node: b1.ref(o.ref) }));
 
   // The nodes the outputs need, not following inputs an op's row ignores.
@@ -141,7 +140,7 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
     }
     return t.name;
   };
-  const values = session.params;
+  const values = session.weights.params;
 
   for (const name of g.order) {
     if (!needed.has(name)) continue;

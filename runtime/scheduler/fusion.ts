@@ -11,25 +11,12 @@
 // broadcast (a bias row, a scalar).
 
 import type { IRGraph } from '../ir/graph.js';
-import { sameShape, type IRNode, type TensorType } from '../ir/types.js';
-import { elementwiseExpr } from '../ops/elementwise.js';
+import { isElementwise, type FusedGroup } from '../ir/fusion.js';
+import { sameShape, type IRNode } from '../ir/types.js';
 
-export interface FusedGroup {
-  /** The node whose value the group computes: the only member read outside the group. */
-  output: string;
-  /** Members in topological order; the last is `output`. */
-  nodes: IRNode[];
-  /** Values read from outside the group, without repeats, in order of first use. */
-  inputs: string[];
-}
-
-/** What an executor offers the planner to run fused groups (optional: without it nothing fuses). */
-export interface FusingExecutor<B> {
-  /** Prepare one group over fixed buffers: `inputs` match `group.inputs`. */
-  prepareFused(group: FusedGroup, inputs: B[], inTypes: TensorType[], output: B): () => void;
-  /** Which nodes it can generate code for inside a group (default: isElementwise). */
-  fusible?(node: IRNode): boolean;
-}
+// The group and executor types and `isElementwise` live with the IR, so executors need not import
+// the scheduler; re-exported here for the planner's users.
+export { isElementwise, type FusedGroup, type FusingExecutor } from '../ir/fusion.js';
 
 export interface FusionOptions {
   /** Values that must stay in memory (outputs, write-back sources, bound buffers). */
@@ -41,13 +28,6 @@ export interface FusionOptions {
    * functions past a few hundred statements are left unoptimised by V8 and run far slower.
    */
   maxNodes?: number;
-}
-
-const elementwiseOps = new Set([...Object.keys(elementwiseExpr.unary), ...Object.keys(elementwiseExpr.binary)]);
-
-/** Elementwise ops of the rows in ops/elementwise.ts over float tensors. */
-export function isElementwise(node: IRNode): boolean {
-  return elementwiseOps.has(node.op) && (node.type.dtype === 'f32' || node.type.dtype === 'f64');
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { DataError, type GraphError } from '../errors.js';
 import type { IRGraph } from '../ir/graph.js';
-import type { Column } from './data.js';
+import type { Column } from '../data/index.js';
 
 /** Ops that pass an integer tensor on without changing its values. */
 const carriers = new Set(['reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'stop_gradient']);

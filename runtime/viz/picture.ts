@@ -3,11 +3,11 @@
 // forward node they came from). dot.ts and mermaid.ts turn it into text; the CLI's
 // `graph-run dot` and the playground draw it.
 
-import { buildGraph } from '../ir/build.js';
 import type { IRGraph } from '../ir/graph.js';
 import type { IRNode } from '../ir/types.js';
 import type { Session } from '../session.js';
-import { deviceRequests, place, type DeviceChoice } from '../scheduler/placement.js';
+import { place, type DeviceChoice } from '../scheduler/placement.js';
+import { deviceWish } from '../session/device.js';
 
 export type PictureNodeKind = 'input' | 'param' | 'state' | 'const' | 'op' | 'grad';
 export type Cluster = 'forward' | 'loss' | 'backward';
@@ -79,10 +79,10 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
     grads = r.grads;
     lossNode = r.built.ref(m.gradients.of);
   } else {
-    const built = buildGraph(m, { float: session.float, batch: b, loss: true });
+    const built = session.build(b, true);
     if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
     g = built.graph;
-    g2 = buildGraph(m, { float: session.float, batch: b + 1, loss: true }).graph;
+    g2 = session.build(b + 1, true).graph;
     if (m.loss) lossNode = built.ref(m.loss.ref);
   }
   const where = opts.placement ?? placementOf(session, g, opts.device);
@@ -148,10 +148,8 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
  * WGSL kernel, or f64, fall back to the CPU and say so), or "cpu" for a CPU session.
  */
 function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: IRNode) => string {
-  const m = session.model;
-  const choice = device ?? m.device?.choice ?? 'cpu';
-  const requests = deviceRequests(m);
-  if (choice === 'cpu' && ![...requests.values()].some((r) => r.device === 'webgpu')) return () => 'cpu';
+  const { choice, requests, wantsGpu } = deviceWish(session.model, device);
+  if (!wantsGpu) return () => 'cpu';
   const dev = choice === 'auto' ? 'webgpu' : choice;
   const order = g.order.filter((n) => g.node(n).op !== 'state');
   // No device limits here: a picture shows the intended placement, not whether it fits.

@@ -10,9 +10,9 @@
 import { getOp } from '../../ops/registry.js';
 import { allocate, type DType, type IRNode, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { Executor } from '../executor.js';
-import type { FusedGroup, FusingExecutor } from '../../scheduler/fusion.js';
+import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
 import { prepareGroup } from './fused.js';
-import { isElementwise } from '../../scheduler/fusion.js';
+import { isElementwise } from '../../ir/fusion.js';
 import { fastMatmul } from './matmul.js';
 import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';

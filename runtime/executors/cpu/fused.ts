@@ -12,7 +12,7 @@
 import { broadcastStrides, contiguousStrides } from '../../ops/broadcast.js';
 import { elementwiseExpr, indexMap } from '../../ops/elementwise.js';
 import { sizeOf, type TensorType, type TypedArray } from '../../ir/types.js';
-import type { FusedGroup } from '../../scheduler/fusion.js';
+import type { FusedGroup } from '../../ir/fusion.js';
 import type { Kernels } from './threads.js';
 import { elementwiseModule, groupKey, lowerable, type WasmAccess } from './wasm/elementwise.js';
 

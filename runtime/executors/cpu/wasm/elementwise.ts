@@ -12,7 +12,7 @@
 // lowering is its module's `simd` (ops/unary.ts, ops/binary.ts); this file is the loop around them.
 
 import type { IRNode } from '../../../ir/types.js';
-import type { FusedGroup } from '../../../scheduler/fusion.js';
+import type { FusedGroup } from '../../../ir/fusion.js';
 import { getOp, registry } from '../../../ops/registry.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 

@@ -1,11 +1,12 @@
 // The part of a Session that runs plans on WebGPU (or places some nodes there): placed plans,
 // parameters and optimizer state resident on the device between steps, input feeding by
-// queue writes, and asynchronous reads of only what is asked for. The CPU-only Session never
-// creates one, so its synchronous path is unchanged.
+// queue writes, and asynchronous reads of only what is asked for. A placement manager over
+// the executors, so it lives with the session (session/device-runner.ts drives it), not in
+// executors/. A CPU-only Session never creates one.
 
-import type { IRGraph } from '../../ir/graph.js';
-import type { FloatDType, TypedArray } from '../../ir/types.js';
-import { sizeOf } from '../../ir/types.js';
+import type { IRGraph } from '../ir/graph.js';
+import type { FloatDType, TypedArray } from '../ir/types.js';
+import { sizeOf } from '../ir/types.js';
 import {
   buildPlacedPlan,
   explainPlacement,
@@ -14,12 +15,12 @@ import {
   type DeviceRequest,
   type PlacedPlan,
   type Placement,
-} from '../../scheduler/placement.js';
-import type { InputDecl } from '../../load/model.js';
-import type { Column } from '../../train/data.js';
-import { CpuExecutor } from '../cpu/cpu.js';
-import { DeviceError, type Executor } from '../executor.js';
-import type { WebGpuExecutor } from './webgpu.js';
+} from '../scheduler/placement.js';
+import type { InputDecl } from '../load/model.js';
+import type { Column } from '../data/index.js';
+import { CpuExecutor } from '../executors/cpu/cpu.js';
+import { DeviceError, type Executor } from '../executors/executor.js';
+import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
 
 export interface DeviceRuntimeOptions {
   /** The graph's device. */
@@ -144,13 +145,18 @@ export class DeviceRuntime {
         continue;
       }
       // Shuffled rows are gathered on the host into one buffer per input, then written at once.
-      const st =
-        input.staging && input.staging.length === count * rs
-          ? input.staging
-          : (input.staging = new (v.constructor as new (n: number) => Values)(count * rs));
+      if (!input.staging || input.staging.length !== count * rs)
+        input.staging = new (v.constructor as new (n: number) => Values)(count * rs);
+      const st = input.staging;
       for (let r = 0; r < count; r++) st.set(v.subarray(order[start + r]! * rs, (order[start + r]! + 1) * rs), r * rs);
       exec.write(input.buf, st);
     }
+    this.feedClock(run, clock);
+  }
+
+  /** The clock into the runtime's inputs (`__step`, `__epoch`). */
+  feedClock(run: DeviceRun, clock: { epoch: number; step: number }): void {
+    const exec = this.exec();
     for (const { buf, kind } of run.runtime) exec.write(buf, [kind === 'step' ? clock.step : clock.epoch]);
   }
 
@@ -182,7 +188,9 @@ export class DeviceRuntime {
     const data = await Promise.all(
       names.map((n) => this.gpu.read(this.bound.get(n) as GPUBuffer, 'f32', this.host.get(n)!.length)),
     );
-    names.forEach((n, i) => this.host.get(n)!.set(data[i]!));
+    names.forEach((n, i) => {
+      this.host.get(n)!.set(data[i]!);
+    });
     this.dirty = false;
   }
 

@@ -1,0 +1,116 @@
+// The CPU runner: plans over TypedArray buffers, parameters bound in place, everything
+// synchronous. Plans are built once per (graph kind, batch size) and kept.
+
+import type { Program } from '../compile/program.js';
+import type { CpuExecutor } from '../executors/cpu/cpu.js';
+import type { TypedArray } from '../ir/types.js';
+import { buildPlan, type Plan } from '../scheduler/plan.js';
+import { countBuild } from '../stats.js';
+import type { Column } from '../data/index.js';
+import { fedInputs, planSpec, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
+import type { Clock, TrainingData } from './state.js';
+
+export interface CpuRun {
+  plan: Plan<TypedArray>;
+  inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
+  /** Buffers of the inputs the runtime feeds (`__step`, `__epoch`). */
+  runtime: { buf: TypedArray; kind: 'epoch' | 'step' }[];
+}
+
+export class CpuRunner implements Runner<CpuRun> {
+  readonly kind = 'cpu' as const;
+  /** Plans by graph kind, then batch size. */
+  private readonly runs: Record<PlanKind, Map<number, Prepared<CpuRun>>> = {
+    train: new Map(),
+    eval: new Map(),
+    forward: new Map(),
+    gradient: new Map(),
+  };
+
+  constructor(
+    readonly exec: CpuExecutor,
+    private readonly program: Program,
+    private readonly bound: Map<string, TypedArray>,
+    private readonly data: TrainingData,
+  ) {}
+
+  prepare(kind: PlanKind, batch: number): Prepared<CpuRun> {
+    const byBatch = this.runs[kind];
+    let r = byBatch.get(batch);
+    if (!r) {
+      const spec = planSpec(this.program, kind, batch);
+      countBuild(`plan ${kind} batch ${batch}`);
+      r = { run: this.compile(spec), spec };
+      byBatch.set(batch, r);
+    }
+    return r;
+  }
+
+  /** A plan not kept (trace's replay keeps every value: no buffer reuse). */
+  compile(spec: PlanSpec): CpuRun {
+    const plan = buildPlan(spec.graph, this.exec, {
+      outputs: spec.outputs,
+      bound: this.bound,
+      writebacks: spec.writebacks,
+    });
+    const inputs: CpuRun['inputs'] = [];
+    const runtime: CpuRun['runtime'] = [];
+    for (const i of fedInputs(this.program)) {
+      const buf = plan.buffers.get(i.name);
+      if (!buf) continue; // not needed by this plan
+      if (i.provided) {
+        runtime.push({ buf, kind: i.provided });
+        continue;
+      }
+      const col = this.data.columns?.get(i.name);
+      inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
+      if (col && !col.batched) buf.set(col.values);
+    }
+    return { plan, inputs, runtime };
+  }
+
+  feedRows(run: CpuRun, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void {
+    const order = cols ? null : this.data.order;
+    for (const { buf, col: trainCol, rowSize } of run.inputs) {
+      const col = cols ? cols.get(trainCol?.input.name ?? '') : trainCol;
+      if (!col) continue;
+      const v = col.values;
+      if (!col.batched) {
+        if (cols) buf.set(v);
+        continue;
+      }
+      if (order) {
+        for (let r = 0; r < count; r++) {
+          const off = order[start + r]! * rowSize,
+            dst = r * rowSize;
+          for (let j = 0; j < rowSize; j++) buf[dst + j] = v[off + j]!;
+        }
+        continue;
+      }
+      const off = start * rowSize;
+      const n = count * rowSize;
+      for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
+    }
+    for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? clock.step : clock.epoch;
+  }
+
+  feed(run: CpuRun, values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>, clock?: Clock): void {
+    const entries = values instanceof Map ? values.entries() : Object.entries(values);
+    for (const [name, v] of entries) run.plan.buffers.get(name)?.set(v);
+    if (clock) for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? clock.step : clock.epoch;
+  }
+
+  execute(run: CpuRun): void {
+    run.plan.run();
+  }
+
+  read(run: CpuRun, name: string): TypedArray {
+    return run.plan.buffer(name);
+  }
+
+  toHost(): void {}
+
+  dispose(): void {
+    for (const m of Object.values(this.runs)) m.clear();
+  }
+}

@@ -1,0 +1,270 @@
+// A session's jobs, each written once: a training step, evaluation, the logged metrics, the
+// training loop, a forward run, predictions and gradients. Each job is a generator over a
+// Runner: where the runner answers with a promise (a device read), the job yields it and
+// resumes with its value. On the CPU nothing is ever yielded, so `runSync` drives a job in one
+// call; `runAsync` awaits what a device job yields.
+
+import type { Program } from '../compile/program.js';
+import { DataError, GraphErrors, type GraphError } from '../errors.js';
+import type { Tensor, TypedArray } from '../ir/types.js';
+import { sizeOf } from '../ir/types.js';
+import { feedValues, type Column } from '../data/index.js';
+import { accuracy } from '../train/metrics.js';
+import type { LossRecord, TrainOptions } from './types.js';
+import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
+import type { Clock, TrainingData, Weights } from './state.js';
+
+/** A job: yields the promises it waits for, returns its result. */
+export type Job<T> = Generator<Promise<unknown>, T, unknown>;
+
+export interface JobContext<H> {
+  program: Program;
+  runner: Runner<H>;
+  weights: Weights;
+  data: TrainingData;
+  clock: Clock;
+}
+
+function fail(errors: GraphError[]): never {
+  throw new GraphErrors(errors);
+}
+
+/** Drive a job that never waits (every CPU job). */
+export function runSync<T>(job: Job<T>): T {
+  const r = job.next();
+  if (!r.done) throw new Error('a synchronous job waited for a device');
+  return r.value;
+}
+
+/** Drive a job, awaiting what it yields. */
+export async function runAsync<T>(job: Job<T>): Promise<T> {
+  let r = job.next();
+  while (!r.done) {
+    let v: unknown;
+    try {
+      v = await r.value;
+    } catch (e) {
+      r = job.throw(e);
+      continue;
+    }
+    r = job.next(v);
+  }
+  return r.value;
+}
+
+/** The value of `v`, waiting (yielding) only when it is a promise. */
+function* wait<T>(v: Pending<T>): Job<T> {
+  return isPending(v) ? ((yield v) as T) : v;
+}
+
+/**
+ * One optimizer step on training rows [start, start + count): the batch loss (NaN unless `read`),
+ * a promise of it where the runner must be waited for. A plain function, not a job: the
+ * training loop's hot path allocates nothing per step on the CPU.
+ */
+export function stepNow<H>(
+  c: JobContext<H>,
+  start: number,
+  count: number,
+  read: boolean,
+  prepared: Prepared<H> = c.runner.prepare('train', count),
+): Pending<number> {
+  const { run, spec } = prepared;
+  c.runner.feedRows(run, start, count, null, c.clock);
+  const x = c.runner.execute(run);
+  return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
+}
+
+function lossOf<H>(c: JobContext<H>, run: H, loss: string, read: boolean): Pending<number> {
+  if (!read) return NaN;
+  const v = c.runner.read(run, loss);
+  return isPending(v) ? v.then((b) => b[0]!) : v[0]!;
+}
+
+/** One optimizer step on training rows [start, start + count) as a job. */
+export function* step<H>(c: JobContext<H>, start: number, count: number, read = true): Job<number> {
+  return yield* wait(stepNow(c, start, count, read));
+}
+
+/** One optimizer step on a batch given directly (flat row-major values per input). */
+export function* stepOn<H>(
+  c: JobContext<H>,
+  batch: number,
+  values: Record<string, ArrayLike<number>>,
+  read = true,
+): Job<number> {
+  const { run, spec } = c.runner.prepare('train', batch);
+  c.runner.feed(run, values, c.clock);
+  const x = c.runner.execute(run);
+  if (isPending(x)) yield x;
+  if (!read) return NaN;
+  const v = c.runner.read(run, spec.outputs[0]!);
+  return (isPending(v) ? ((yield v) as TypedArray) : v)[0]!;
+}
+
+/** Loss (and accuracy) over the training data or the validation data, with dropout off. */
+export function* evaluate<H>(c: JobContext<H>, validation: boolean): Job<{ loss: number; accuracy?: number }> {
+  const cols: Map<string, Column> | null = validation ? c.data.valColumns : c.data.columns;
+  const rows = validation ? c.data.valRows : c.data.rows;
+  const { run, spec } = c.runner.prepare('eval', rows);
+  // Step 0: not a training step, so dropout is the identity.
+  c.runner.feedRows(run, 0, rows, cols, { epoch: c.clock.epoch, step: 0 });
+  yield* wait(c.runner.execute(run));
+  const out: { loss: number; accuracy?: number } = { loss: (yield* wait(c.runner.read(run, spec.outputs[0]!)))[0]! };
+  const acc = c.program.model.training?.accuracy;
+  const target = acc ? cols?.get(acc.target) : undefined;
+  if (acc && spec.outputs[1] !== undefined && target) {
+    const pred = yield* wait(c.runner.read(run, spec.outputs[1]));
+    out.accuracy = accuracy(pred, rows, pred.length / rows, target.values, acc.threshold);
+  }
+  return out;
+}
+
+/** The metrics logged after an epoch: training loss and accuracy, and on validation data. */
+export function* metrics<H>(c: JobContext<H>, epoch: number): Job<LossRecord> {
+  const r: LossRecord = { epoch, ...(yield* evaluate(c, false)) };
+  if (c.data.valColumns) {
+    const v = yield* evaluate(c, true);
+    r.val_loss = v.loss;
+    if (v.accuracy !== undefined) r.val_accuracy = v.accuracy;
+  }
+  return r;
+}
+
+/** Run the forward graph on the given input values; returns every declared output (copies). */
+export function* forward<H>(
+  c: JobContext<H>,
+  values: Map<string, number[]>,
+  batch: number,
+): Job<Record<string, Tensor>> {
+  const { run } = c.runner.prepare('forward', batch);
+  const f = c.program.forward(batch);
+  c.runner.feed(run, values);
+  yield* wait(c.runner.execute(run));
+  const res: Record<string, Tensor> = {};
+  for (const o of f.outputs) {
+    const t = f.built.graph.node(o.node).type;
+    const data = yield* wait(c.runner.read(run, o.node));
+    res[o.name] = { shape: [...t.shape], dtype: t.dtype, data: c.runner.kind === 'cpu' ? data.slice() : data };
+  }
+  return res;
+}
+
+/** The model's named predictions (`predict:`), with the current parameters. */
+export function* predictions<H>(c: JobContext<H>): Job<Record<string, Record<string, Tensor>>> {
+  const out: Record<string, Record<string, Tensor>> = {};
+  const m = c.program.model;
+  for (const q of m.predict) {
+    const errors: GraphError[] = [];
+    const f = feedValues(m, q.feed, errors, `prediction "${q.name}"`, c.program.forwardInputs(), q.loc);
+    if (!f) fail(errors);
+    out[q.name] = yield* forward(c, f.values, f.batch);
+  }
+  return out;
+}
+
+/** d of / d wrt for the model's `gradients:` request, at its `feed`. */
+export function* gradients<H>(c: JobContext<H>): Job<Record<string, Tensor>> {
+  const req = c.program.model.gradients;
+  if (!req) return {};
+  const g = c.program.gradient();
+  const { run } = c.runner.prepare('gradient', g.batch);
+  c.runner.feed(run, g.values);
+  yield* wait(c.runner.execute(run));
+  const res: Record<string, Tensor> = {};
+  for (const w of req.wrt) {
+    const d = g.grads.get(w.ref);
+    const t = g.built.graph.node(w.ref).type;
+    let data: TypedArray;
+    if (!d) data = new (c.program.float === 'f64' ? Float64Array : Float32Array)(sizeOf(t.shape));
+    else {
+      data = yield* wait(c.runner.read(run, d));
+      if (c.runner.kind === 'cpu') data = data.slice();
+    }
+    res[w.name] = { shape: [...t.shape], dtype: t.dtype, data };
+  }
+  return res;
+}
+
+/** The training section, failing without one. */
+export function trainingOf(c: JobContext<unknown>) {
+  const m = c.program.model;
+  const t = m.training;
+  if (!t) fail([new DataError('this graph has no training section', { file: m.file, line: 1, col: 1 })]);
+  return t;
+}
+
+/** Hooks the training loop calls that depend on where it runs. */
+export interface LoopHooks {
+  /** Before each step (the CPU's finiteness guard saves the values here). */
+  beforeStep?: () => void;
+  /** After each step with its loss (read only when `readLoss`): false stops training with `badStep`. */
+  stepOk?: (loss: number) => boolean;
+  /** A step that `stepOk` rejected: throws (the CPU's diagnosis names the first non-finite node). */
+  badStep?: (at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number }) => never;
+  /** Read every step's loss even without `onStep` (the CPU guard needs it; a device read costs a round trip). */
+  readLoss: boolean;
+  /** Check the logged loss (where no per-step guard runs). */
+  checkLogged: boolean;
+  /** Where the steps run, for messages. */
+  where: string;
+  /** The last epoch known finished (a device's for its lost-device message). */
+  done?: (epoch: number) => void;
+}
+
+/**
+ * Train as the model's `training` section says (epochs may be overridden): each epoch in a
+ * seeded order (or data order), one step per batch, metrics every `log_every` epochs.
+ */
+export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks): Job<LossRecord[]> {
+  const t = trainingOf(c);
+  const epochs = opts.epochs ?? t.epochs;
+  const bs = t.batchSize;
+  const rows = c.data.rows;
+  // Steps per epoch: the step counter is a function of (epoch, batch), so a resumed run continues it.
+  const steps = Math.ceil(rows / bs);
+  const orderBuf = t.shuffle ? new Int32Array(rows) : null;
+  const seed = c.program.model.seed ?? 0;
+  const read = hooks.readLoss || opts.onStep !== undefined;
+  const log: LossRecord[] = [];
+  // The plans of a full and of a last short batch, each prepared when first needed.
+  let full: Prepared<H> | undefined, short: Prepared<H> | undefined;
+  for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
+    c.clock.epoch = epoch;
+    c.data.beginEpoch(seed, epoch, orderBuf);
+    for (let s = 0, k = 0; s < rows; s += bs, k++) {
+      const count = Math.min(bs, rows - s);
+      c.clock.step = epoch * steps + k + 1;
+      hooks.beforeStep?.();
+      if (count === bs) full ??= c.runner.prepare('train', count);
+      else short ??= c.runner.prepare('train', count);
+      let loss = stepNow(c, s, count, read, count === bs ? full! : short!);
+      if (isPending(loss)) loss = (yield loss) as number;
+      if (hooks.stepOk && !hooks.stepOk(loss)) hooks.badStep!({ epoch, k, steps, start: s, count, loss });
+      opts.onStep?.({ epoch, step: k, steps, loss });
+    }
+    if (epoch % t.logEvery === 0) {
+      const r = yield* metrics(c, epoch);
+      hooks.done?.(epoch);
+      if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
+        fail([
+          new DataError(
+            `the loss is ${r.loss} after epoch ${epoch} (on ${hooks.where})`,
+            t.loc,
+            undefined,
+            'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',
+          ),
+        ]);
+      }
+      log.push(r);
+      opts.onLog?.(r);
+    }
+    if (opts.onEpoch) {
+      yield* wait(c.runner.toHost());
+      hooks.done?.(epoch);
+      opts.onEpoch(epoch);
+    }
+  }
+  yield* wait(c.runner.toHost());
+  return log;
+}

@@ -1,0 +1,96 @@
+// A session's state as explicit objects: the parameters and optimizer state (one buffer each,
+// written in place by every step and by tools such as checkpoints), the training data with the
+// current epoch's row order, and the clock the runtime feeds to `__epoch` and `__step`.
+
+import { sizeOf, type FloatDType, type Tensor, type TypedArray } from '../ir/types.js';
+import type { Model } from '../load/model.js';
+import type { DataSets } from '../compile/program.js';
+import { shuffledOrder } from '../ops/random.js';
+import { initialValues } from '../train/init.js';
+import type { Column } from '../data/index.js';
+
+/** What the runtime feeds to `__epoch` and `__step` (the 1-based global step) in training steps. */
+export interface Clock {
+  epoch: number;
+  step: number;
+}
+
+/** Parameters and optimizer state: the buffers plans bind, by node name. */
+export class Weights {
+  readonly params = new Map<string, TypedArray>();
+  readonly state = new Map<string, TypedArray>();
+  /** Parameters then state: what plans bind and a step guard saves. */
+  readonly bound = new Map<string, TypedArray>();
+
+  constructor(
+    readonly model: Model,
+    readonly float: FloatDType,
+    allocate: (dtype: FloatDType, length: number) => TypedArray,
+  ) {
+    for (const p of model.params) {
+      const buf = allocate(float, sizeOf(p.shape));
+      buf.set(initialValues(p, model.seed ?? 0));
+      this.params.set(p.name, buf);
+      this.bound.set(p.name, buf);
+    }
+    for (const u of model.updates) {
+      for (const s of u.state) {
+        const buf = allocate(float, sizeOf(s.shape));
+        buf.fill(s.init);
+        this.state.set(s.name, buf);
+        this.bound.set(s.name, buf);
+      }
+    }
+  }
+
+  /** A parameter's or state value's live buffer (write into it to change the value). */
+  buffer(name: string): TypedArray {
+    const b = this.bound.get(name);
+    if (!b) throw new Error(`no parameter or optimizer state named "${name}"`);
+    return b;
+  }
+
+  /** Parameter `name` as a tensor (a copy). */
+  tensor(name: string): Tensor {
+    const p = this.model.params.find((q) => q.name === name)!;
+    return { shape: [...p.shape], dtype: this.float, data: this.buffer(name).slice() };
+  }
+
+  /** Every parameter as a tensor (copies), in declaration order. */
+  tensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.model.params) out[p.name] = this.tensor(p.name);
+    return out;
+  }
+}
+
+/** The training and validation data, and the row order of the current epoch. */
+export class TrainingData {
+  readonly columns: Map<string, Column> | null;
+  readonly rows: number;
+  readonly valColumns: Map<string, Column> | null;
+  readonly valRows: number;
+  /** Row order of the current epoch when shuffling (null: data order). */
+  order: Int32Array | null = null;
+
+  constructor(sets: DataSets) {
+    this.columns = sets.train;
+    this.rows = sets.rows;
+    this.valColumns = sets.val;
+    this.valRows = sets.valRows;
+  }
+
+  /** This epoch's row order: a seeded shuffle into `buf`, or data order without one. */
+  beginEpoch(seed: number, epoch: number, buf: Int32Array<ArrayBuffer> | null): void {
+    this.order = buf ? shuffledOrder(seed, this.rows, epoch, buf) : null;
+  }
+
+  /** Input values of the first `batch` rows in data order (`graph-run grad`'s feed). */
+  firstRows(batch: number): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    const bs = Math.min(batch, this.rows);
+    for (const [name, col] of this.columns ?? [])
+      out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+// The Session's option and record types (the library's public API, runtime/index.ts).
+
+import type { FloatDType } from '../ir/types.js';
+import type { DeviceChoice } from '../scheduler/placement.js';
+import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
+
+export interface SessionOptions {
+  /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
+  dtype?: FloatDType;
+  /** Where nodes run: cpu, webgpu or auto (docs/webgpu.md); default the graph's `device:`, else cpu. */
+  device?: DeviceChoice;
+  /** Make any fallback from WebGPU to the CPU an error. */
+  strictDevice?: boolean;
+  /** A WebGPU executor to run on (Session.create acquires one); disposed with the session only if `ownGpu`. */
+  gpu?: WebGpuExecutor;
+  ownGpu?: boolean;
+  /** CPU: use the fast kernels (WebAssembly SIMD matmul, fused elementwise loops); default true. */
+  fast?: boolean;
+}
+
+export interface LossRecord {
+  epoch: number;
+  /** Mean loss over the training data after the epoch. */
+  loss: number;
+  /** With `training.accuracy`: the fraction of training samples classified right. */
+  accuracy?: number;
+  /** With `training.validation`: loss (and accuracy) on the validation data. */
+  val_loss?: number;
+  val_accuracy?: number;
+}
+
+export interface TrainOptions {
+  /** Train until this many epochs are done in all (default: the training section's). */
+  epochs?: number;
+  /** Epochs already done (a resumed checkpoint's position): training continues with epoch `from`. */
+  from?: number;
+  /** Called after each logged epoch. */
+  onLog?: (r: LossRecord) => void;
+  /** Stop with a NumericError at the first step that leaves a NaN or infinity (default true). */
+  checkFinite?: boolean;
+  /** Called after every optimizer step, with the batch's loss (for progress bars). */
+  onStep?: (s: StepRecord) => void;
+  /** Called at the end of every epoch, after logging (for periodic checkpoints). */
+  onEpoch?: (epoch: number) => void;
+}
+
+/** One optimizer step: its epoch, its batch within the epoch (of `steps`), the batch loss. */
+export interface StepRecord {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
+}
