@@ -16,5 +16,10 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 const { main } = await import(entry.href);
-// main() releases any device a run acquired (destroying it) before it resolves, so the process exits promptly.
-process.exitCode = await main(process.argv.slice(2));
+// main() releases any device a run acquired (destroying it) before it resolves. The process then
+// exits as soon as its output is flushed rather than by draining the event loop: after a WebGPU
+// run, callbacks and finalizers of Dawn's objects still queued there could run against the
+// destroyed device and abort the process (seen with SwiftShader in about half the runs of
+// `graph-run plan --device webgpu`).
+const code = await main(process.argv.slice(2));
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
