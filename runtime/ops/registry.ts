@@ -10,7 +10,7 @@ import type { BinaryOpName } from './binary.js';
 import { type ExtremaOpName, extremaOps } from './extrema.js';
 import { type GeluOpName, geluOps } from './gelu.js';
 import { type IdentityOpName, identityOps } from './identity.js';
-import { type IndexOpName, indexOps } from './index_ops.js';
+import { type IndexOpName, indexOps } from './index-ops.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
