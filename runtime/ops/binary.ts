@@ -16,7 +16,27 @@ const POWF = `fn powf(a: f32, b: f32) -> f32 {
   return pow(a, b);
 }`;
 
-export const binaryRows = {
+/** The ops this module defines: a name here without a row below, or the reverse, does not compile. */
+export type BinaryOpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'greater'
+  | 'greater_equal'
+  | 'less'
+  | 'less_equal'
+  | 'equal'
+  | 'not_equal'
+  | 'sigmoid_grad'
+  | 'tanh_grad'
+  | 'softplus_grad'
+  | 'relu_grad';
+
+export const binaryRows: { readonly [K in BinaryOpName]: BinaryRow } = {
   add: {
     doc: 'a + b (broadcasting).',
     js: (a, b) => `${a} + ${b}`,
@@ -231,4 +251,4 @@ export const binaryRows = {
     },
     internal: true,
   },
-} satisfies Record<string, BinaryRow>;
+};

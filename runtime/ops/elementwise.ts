@@ -6,9 +6,9 @@ import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { noAttrs } from './attrs.js';
-import { binaryRows } from './binary.js';
+import { type BinaryOpName, binaryRows } from './binary.js';
 import type { CpuKernel, GradRule, OnnxRule, OpDef, SimdRule, TraceRule, WgslGen } from './op.js';
-import { unaryRows } from './unary.js';
+import { type UnaryOpName, unaryRows } from './unary.js';
 import { gatherIndex, wgslType } from './wgsl.js';
 
 /** What every row declares besides its element expressions. */
@@ -43,8 +43,8 @@ export interface BinaryRow extends RowCommon {
   infix?: number;
 }
 
-export type UnaryOpName = keyof typeof unaryRows;
-export type BinaryOpName = keyof typeof binaryRows;
+// Each row module declares its op-name union beside its table.
+export type { BinaryOpName, UnaryOpName };
 
 // Compiled loops, keyed by their own source text: the same expression never compiles twice.
 const compiled = new Map<string, Function>();
@@ -190,6 +190,8 @@ export function indexMap(shape: readonly number[], out: readonly number[]): Int3
   return map;
 }
 
+// Object.fromEntries loses the keys; the row tables are mapped types over their unions, so these
+// tables have exactly the keys the casts claim.
 export const unaryOps = Object.fromEntries(
   Object.entries(unaryRows).map(([k, r]) => [k, unaryDef(k, r as UnaryRow)]),
 ) as Record<UnaryOpName, OpDef<Record<string, never>>>;

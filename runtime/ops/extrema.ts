@@ -4,7 +4,7 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
-import { defineOp, type CpuKernel, type GradRule, type WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes, reducedShape, reductionMap } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 import { keepdims, reduceAttrs, Type } from './attrs.js';
@@ -151,7 +151,10 @@ function argKernel(isMax: boolean): CpuKernel {
   };
 }
 
-export const extremaOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type ExtremaOpName = 'max' | 'min' | 'argmax' | 'argmin';
+
+export const extremaOps: { readonly [K in ExtremaOpName]: OpDef } = {
   max: defineOp({
     name: 'max',
     doc: 'Maximum over axes; ties share the gradient.',

@@ -4,7 +4,7 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpDef } from './op.js';
 import { noAttrs } from './attrs.js';
 
 /**
@@ -98,7 +98,10 @@ function floatSame([t]: TensorType[]): TensorType {
   return { shape: [...t!.shape], dtype: t!.dtype };
 }
 
-export const geluOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type GeluOpName = 'gelu' | 'gelu_grad';
+
+export const geluOps: { readonly [K in GeluOpName]: OpDef } = {
   gelu: defineOp({
     name: 'gelu',
     doc: "x * Φ(x), Φ the standard normal CDF (exact erf form, as PyTorch's default).",

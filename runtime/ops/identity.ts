@@ -3,11 +3,14 @@
 
 import { RuleError } from '../errors.js';
 import { isFloat, sizeOf, type DType } from '../ir/types.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpDef } from './op.js';
 import { noAttrs, Type } from './attrs.js';
 import { int } from './onnx.js';
 
-export const identityOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type IdentityOpName = 'stop_gradient' | 'cast';
+
+export const identityOps: { readonly [K in IdentityOpName]: OpDef } = {
   stop_gradient: defineOp({
     name: 'stop_gradient',
     doc: 'The input unchanged; no gradient flows back through it.',

@@ -4,7 +4,7 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
-import { defineOp, type CpuKernel, type GradRule, type WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
 import { matmulKernel } from './matmul.wgsl.js';
 import { Type } from './attrs.js';
 import { lastTwo } from './onnx.js';
@@ -135,7 +135,10 @@ const grad: GradRule = (g, node, dy, needs) => {
   return [dA, dB];
 };
 
-export const matmulOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type MatmulOpName = 'matmul';
+
+export const matmulOps: { readonly [K in MatmulOpName]: OpDef } = {
   matmul: defineOp({
     name: 'matmul',
     doc: 'Matrix product (with vectors and 3-D batches); transpose_a/transpose_b read an operand transposed.',

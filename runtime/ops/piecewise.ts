@@ -4,7 +4,7 @@
 
 import { RuleError } from '../errors.js';
 import type { TensorType, TypedArray } from '../ir/types.js';
-import { defineOp, type CpuKernel, type WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type WgslGen, type OpDef } from './op.js';
 import { f32 } from './wgsl.js';
 import { Type } from './attrs.js';
 import { float } from './onnx.js';
@@ -67,7 +67,10 @@ function clipWgsl(attrs: Record<string, unknown>, inside: string, outside: (boun
   return e;
 }
 
-export const piecewiseOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type PiecewiseOpName = 'leaky_relu' | 'leaky_relu_grad' | 'clip' | 'clip_grad';
+
+export const piecewiseOps: { readonly [K in PiecewiseOpName]: OpDef } = {
   leaky_relu: defineOp({
     name: 'leaky_relu',
     doc: 'x for x > 0, negative_slope * x otherwise (default slope 0.01).',

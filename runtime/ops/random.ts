@@ -194,7 +194,10 @@ const dropoutWgsl: WgslGen = ({ outType, attrs }) => {
   return { kind: 'map', count: outType.shape.reduce((x, y) => x * y, 1), body, decls: WGSL_THREEFRY };
 };
 
-export const randomOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type RandomOpName = 'dropout' | 'dropout_grad';
+
+export const randomOps: { readonly [K in RandomOpName]: OpDef } = {
   dropout: defineOp({
     name: 'dropout',
     doc: 'Zero each element with probability p and scale the rest by 1/(1-p) during training steps; the identity otherwise.',

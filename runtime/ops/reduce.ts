@@ -7,7 +7,15 @@ import { contiguousStrides } from './broadcast.js';
 import { reduceAttrs } from './attrs.js';
 import { reduceAxes } from './axes.js';
 import { reduce } from './onnx.js';
-import { defineOp, type CpuKernel, type FastKernel, type GradRule, type TraceRule, type WgslGen } from './op.js';
+import {
+  defineOp,
+  type CpuKernel,
+  type FastKernel,
+  type GradRule,
+  type TraceRule,
+  type WgslGen,
+  type OpDef,
+} from './op.js';
 
 export { reduceAttrs, reduceAxes };
 
@@ -162,7 +170,10 @@ export const reduceTrace: TraceRule<ReduceAttrs> = ({ node, args }) => {
   return { text: `${node.op}(${args[0]!.text}${parts.length ? `, ${parts.join(', ')}` : ''})`, atom: true };
 };
 
-export const reduceOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type ReduceOpName = 'sum' | 'mean';
+
+export const reduceOps: { readonly [K in ReduceOpName]: OpDef } = {
   sum: defineOp({
     name: 'sum',
     doc: 'Sum over axes.',

@@ -1,99 +1,58 @@
-// The op registry: a mapped type over a declared union of op names, so a name without a
-// definition, or a definition without a name, fails to compile; nothing registers itself as a
-// side effect. The published schema's op list and attributes and docs/ops.md are generated from
-// it (scripts/gen-ops.ts; test/ops/generated.test.ts fails when they are stale).
+// The op registry, combined from the op modules. Each module declares the union of the names it
+// defines and a table that is a mapped type over that union, so a name without a definition, or a
+// definition without a name, fails to compile in that module; this file lists modules, never op
+// names, and fails to compile when two modules define the same name. Nothing registers itself as a
+// side effect. The published schema's op list and attributes and docs/ops.md are generated from it
+// (scripts/gen-ops.ts; test/ops/generated.test.ts fails when they are stale).
 
 import { binaryOps, unaryOps } from './elementwise.js';
-import { extremaOps } from './extrema.js';
-import { geluOps } from './gelu.js';
-import { identityOps } from './identity.js';
-import { indexOps } from './index_ops.js';
-import { matmulOps } from './matmul.js';
+import type { BinaryOpName } from './binary.js';
+import { type ExtremaOpName, extremaOps } from './extrema.js';
+import { type GeluOpName, geluOps } from './gelu.js';
+import { type IdentityOpName, identityOps } from './identity.js';
+import { type IndexOpName, indexOps } from './index-ops.js';
+import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
-import { piecewiseOps } from './piecewise.js';
-import { randomOps } from './random.js';
-import { reduceOps } from './reduce.js';
-import { shapeOps } from './shape.js';
-import { slicingOps } from './slicing.js';
-import { softmaxOps } from './softmax.js';
-import { sourceOps } from './source.js';
-import { whereOps } from './where.js';
+import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
+import { type RandomOpName, randomOps } from './random.js';
+import { type ReduceOpName, reduceOps } from './reduce.js';
+import { type ShapeOpName, shapeOps } from './shape.js';
+import { type SlicingOpName, slicingOps } from './slicing.js';
+import { type SoftmaxOpName, softmaxOps } from './softmax.js';
+import { type SourceOpName, sourceOps } from './source.js';
+import type { UnaryOpName } from './unary.js';
+import { type WhereOpName, whereOps } from './where.js';
 
-/** Every op: graph-run's vocabulary. A new op adds its name here and its definition in its module. */
-export type OpName =
-  // sources (declared in their own sections of a graph)
-  | 'input'
-  | 'param'
-  | 'state'
-  | 'const'
-  // elementwise, one input (unary.ts, gelu.ts, piecewise.ts, identity.ts)
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sigmoid'
-  | 'tanh'
-  | 'relu'
-  | 'square'
-  | 'sqrt'
-  | 'abs'
-  | 'sign'
-  | 'floor'
-  | 'cos'
-  | 'sin'
-  | 'softplus'
-  | 'silu'
-  | 'gelu'
-  | 'leaky_relu'
-  | 'clip'
-  | 'stop_gradient'
-  | 'cast'
-  // elementwise, two or three inputs (binary.ts, where.ts)
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'pow'
-  | 'maximum'
-  | 'minimum'
-  | 'greater'
-  | 'greater_equal'
-  | 'less'
-  | 'less_equal'
-  | 'equal'
-  | 'not_equal'
-  | 'where'
-  // reductions and normalisation (reduce.ts, extrema.ts, softmax.ts)
-  | 'sum'
-  | 'mean'
-  | 'max'
-  | 'min'
-  | 'argmax'
-  | 'argmin'
-  | 'logsumexp'
-  | 'softmax'
-  | 'log_softmax'
-  // matrices, shapes and indexing (matmul.ts, shape.ts, slicing.ts, index_ops.ts)
-  | 'matmul'
-  | 'reshape'
-  | 'transpose'
-  | 'broadcast_to'
-  | 'concat'
-  | 'slice'
-  | 'gather'
-  | 'scatter_add'
-  | 'one_hot'
-  // randomness (random.ts)
-  | 'dropout'
-  // the reverse graph's helpers (internal)
-  | 'sigmoid_grad'
-  | 'tanh_grad'
-  | 'softplus_grad'
-  | 'relu_grad'
-  | 'leaky_relu_grad'
-  | 'gelu_grad'
-  | 'clip_grad'
-  | 'slice_grad'
-  | 'dropout_grad';
+/** Each op module's names. A new module adds its union here and its table to `all` below. */
+type ModuleOpNames = [
+  SourceOpName,
+  UnaryOpName,
+  BinaryOpName,
+  ReduceOpName,
+  ShapeOpName,
+  MatmulOpName,
+  ExtremaOpName,
+  GeluOpName,
+  IdentityOpName,
+  IndexOpName,
+  PiecewiseOpName,
+  RandomOpName,
+  SlicingOpName,
+  SoftmaxOpName,
+  WhereOpName,
+];
+
+/** Every op: graph-run's vocabulary, the union of the modules' unions. */
+export type OpName = ModuleOpNames[number];
+
+/** The names more than one module declares: each module's union met with the unions before it. */
+type Duplicated<T extends unknown[], Seen = never> = T extends [infer H, ...infer R]
+  ? (H & Seen) | Duplicated<R, Seen | H>
+  : never;
+
+// Two modules defining one name fails here, naming it (a spread would silently keep the later one).
+const unique: [Duplicated<ModuleOpNames>] extends [never] ? true : { duplicated: Duplicated<ModuleOpNames> } = true;
+void unique;
 
 const all = {
   ...sourceOps,
@@ -113,11 +72,12 @@ const all = {
   ...whereOps,
 };
 
-// A module's op that the union does not name fails here (spreads escape excess-property checks).
+// A module's table spread into `all` whose union is missing from ModuleOpNames fails here
+// (spreads escape excess-property checks)...
 const noExtra: [Exclude<keyof typeof all, OpName>] extends [never] ? true : false = true;
 void noExtra;
 
-// A name of the union without a definition fails here.
+// ...and a union listed without its table fails here.
 export const registry: { readonly [K in OpName]: OpDef } = all;
 
 const names = (Object.keys(registry) as OpName[]).sort();
@@ -132,7 +92,7 @@ export const graphOpNames: OpName[] = names.filter((k) => !(k in sourceOps));
 export const internalOpNames: OpName[] = names.filter((k) => registry[k].internal === true);
 
 export function getOp(name: string): OpDef | undefined {
-  return Object.prototype.hasOwnProperty.call(registry, name) ? registry[name as OpName] : undefined;
+  return Object.hasOwn(registry, name) ? registry[name as OpName] : undefined;
 }
 
 export function opArity(def: OpDef): [number, number] {

@@ -4,7 +4,7 @@ import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { indexMap } from './elementwise.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpDef } from './op.js';
 import { gatherIndex } from './wgsl.js';
 import { shapeAttr, Type } from './attrs.js';
 import { int, ints } from './onnx.js';
@@ -29,7 +29,10 @@ function permOf(rank: number, attrs: Record<string, unknown>): number[] {
   return perm;
 }
 
-export const shapeOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type ShapeOpName = 'reshape' | 'transpose' | 'broadcast_to';
+
+export const shapeOps: { readonly [K in ShapeOpName]: OpDef } = {
   reshape: defineOp({
     name: 'reshape',
     doc: 'Same elements, new shape (row-major).',

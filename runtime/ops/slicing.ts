@@ -5,7 +5,7 @@
 import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf, type TensorType } from '../ir/types.js';
 import { contiguousStrides } from './broadcast.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpDef } from './op.js';
 import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
 import { Type } from './attrs.js';
@@ -94,7 +94,10 @@ function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
   return reduceAxes(t.shape.length, attrs.axis ?? 0)[0]!;
 }
 
-export const slicingOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type SlicingOpName = 'concat' | 'slice' | 'slice_grad';
+
+export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
   concat: defineOp({
     name: 'concat',
     doc: 'Join tensors along an existing axis (default 0); the other dimensions must agree.',

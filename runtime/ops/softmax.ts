@@ -4,7 +4,7 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type TensorType } from '../ir/types.js';
-import { defineOp, type CpuKernel, type WgslGen } from './op.js';
+import { defineOp, type CpuKernel, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes, reducedShape } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
 import { reduceAttrs, Type } from './attrs.js';
@@ -150,7 +150,10 @@ const lseKernel: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
   };
 };
 
-export const softmaxOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type SoftmaxOpName = 'softmax' | 'log_softmax' | 'logsumexp';
+
+export const softmaxOps: { readonly [K in SoftmaxOpName]: OpDef } = {
   softmax: defineOp({
     name: 'softmax',
     doc: 'exp(x) / sum(exp(x)) along an axis (default the last), computed stably.',

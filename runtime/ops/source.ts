@@ -25,12 +25,14 @@ function source(name: string, doc: string): OpDef {
   };
 }
 
-export const sourceOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type SourceOpName = 'input' | 'param' | 'state' | 'const';
+
+export const sourceOps: { readonly [K in SourceOpName]: OpDef } = {
   input: source('input', 'A value fed from outside on every run (data).'),
   param: source('param', 'A trainable (or frozen) parameter, kept across runs.'),
   state: source('state', 'Optimizer state (moments, step counts), kept across runs.'),
   const: source('const', 'A literal constant: `value` (a number, filling `shape`, or a flat list).'),
 };
 
-export type SourceOpName = keyof typeof sourceOps;
 export const sourceOpNames = new Set<string>(Object.keys(sourceOps));

@@ -31,7 +31,25 @@ fn cos_acc(x: f32) -> f32 {
   return select(select(select(s, -c, q == 2), -s, q == 1), c, q == 0);
 }`;
 
-export const unaryRows = {
+/** The ops this module defines: a name here without a row below, or the reverse, does not compile. */
+export type UnaryOpName =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'square'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'floor'
+  | 'cos'
+  | 'sin'
+  | 'softplus'
+  | 'silu';
+
+export const unaryRows: { readonly [K in UnaryOpName]: UnaryRow } = {
   neg: {
     doc: 'Negation, -x.',
     js: (x) => `-${x}`,
@@ -190,4 +208,4 @@ export const unaryRows = {
       },
     },
   },
-} satisfies Record<string, UnaryRow>;
+};

@@ -7,11 +7,14 @@ import { sizeOf } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { gatherIndex } from './wgsl.js';
 import { indexMap } from './elementwise.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpDef } from './op.js';
 import { noAttrs } from './attrs.js';
 import { int } from './onnx.js';
 
-export const whereOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type WhereOpName = 'where';
+
+export const whereOps: { readonly [K in WhereOpName]: OpDef } = {
   where: defineOp({
     name: 'where',
     doc: 'a where cond is nonzero, else b (broadcasting all three).',

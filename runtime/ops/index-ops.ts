@@ -7,7 +7,7 @@
 import { RuleError } from '../errors.js';
 import { contiguousStrides } from './broadcast.js';
 import { sizeOf, shapeStr, type TensorType } from '../ir/types.js';
-import { defineOp, type WgslGen } from './op.js';
+import { defineOp, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
 import { Type } from './attrs.js';
@@ -147,7 +147,10 @@ const scatterAttrs = Type.Object(
   { additionalProperties: false },
 );
 
-export const indexOps = {
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type IndexOpName = 'gather' | 'scatter_add' | 'one_hot';
+
+export const indexOps: { readonly [K in IndexOpName]: OpDef } = {
   gather: defineOp({
     name: 'gather',
     doc: "out[..., j, ...] = x[..., index[..., j, ...], ...] along an axis (torch.gather); index is i32 with x's rank.",
