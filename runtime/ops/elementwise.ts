@@ -47,12 +47,15 @@ export interface BinaryRow extends RowCommon {
 export type { BinaryOpName, UnaryOpName };
 
 // Compiled loops, keyed by their own source text: the same expression never compiles twice.
-const compiled = new Map<string, Function>();
-function compile(params: string[], body: string): Function {
+/** A compiled loop: called with its buffers and sizes. */
+type Loop = (...args: unknown[]) => unknown;
+
+const compiled = new Map<string, Loop>();
+function compile(params: string[], body: string): Loop {
   const key = params.join(',') + '|' + body;
   let f = compiled.get(key);
   if (!f) {
-    f = new Function(...params, body);
+    f = new Function(...params, body) as Loop;
     compiled.set(key, f);
   }
   return f;

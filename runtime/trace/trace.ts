@@ -13,7 +13,6 @@ import type {
   Trace,
   TraceForwardNode,
   TraceNodeInfo,
-  TraceOptimizerNode,
   TraceOptions,
   TraceReverseNode,
   TraceRole,

@@ -75,7 +75,7 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   c(-104);
   f.vpmax().set(tmp);
   f.get(tmp);
-  c(1.44269504088896341);
+  c(Math.LOG2E); // log2(e)
   f.vmul();
   c(MAGIC);
   f.vadd().set(n); // bits: n in the mantissa
