@@ -6,7 +6,7 @@
 //   const losses = session.train();            // [{ epoch: 0, loss: 0.2612 }, ...]
 //   const { pred } = predict(session, { x: [-7, -3] });   // pred.data[0] ≈ 0.949
 
-import { loadModel } from './load/index.js';
+import { loadModel } from './resolve/load-model.js';
 import { checkModel } from './compile/check.js';
 // Node's file system by default; the browser build replaces this module (docs/browser.md).
 import { nodeIO } from './load/node-io.js';

@@ -5,9 +5,9 @@
 // IO-agnostic: files come through a LoaderIO (node-io.ts in Node, browser-io.ts in a browser).
 
 import { GraphErrors, type GraphError } from '../errors.js';
-import type { Model } from './model.js';
-import type { LoaderIO } from './io.js';
-import { Loader } from '../resolve/index.js';
+import type { Model } from '../load/model.js';
+import type { LoaderIO } from '../load/io.js';
+import { Loader } from './index.js';
 
 /**
  * The checks a later stage runs on a loaded model (compile/check.ts: shapes, data, feeds), given
