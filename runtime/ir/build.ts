@@ -87,9 +87,7 @@ export function addNodes(
       failed.add(n.name);
       continue;
     }
-    const attrs = Array.isArray(n.attrs.shape)
-      ? { ...n.attrs, shape: symDims(n.attrs.shape as DeclDim[]) }
-      : n.attrs;
+    const attrs = Array.isArray(n.attrs.shape) ? { ...n.attrs, shape: symDims(n.attrs.shape as DeclDim[]) } : n.attrs;
     if (named.length === 0 && n.inputs.length > 0 && foldLiterals(graph, n, attrs)) continue;
     // A literal takes the dtype of the tensors it meets (a float one first), as PyTorch's Python
     // scalars do: 0.999 next to an f64 value stays 0.999, not its f32 rounding.

@@ -3,7 +3,7 @@
 // per op and broadcast pattern); this module turns rows into ops. Binary ops broadcast as NumPy does.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type SymType, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { noAttrs } from './attrs.js';
 import { binaryRows } from './binary.js';

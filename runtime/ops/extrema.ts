@@ -3,7 +3,7 @@
 // through max/min as in PyTorch; argmax of a row holding NaN is the first NaN's index.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type SymType, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { sizeOfDims } from '../ir/dim.js';
 import { defineOp, type CpuKernel, type GradRule, type WgslGen } from './op.js';
 import { reduceAxes, reducedShape, reductionMap } from './reduce.js';

@@ -3,7 +3,7 @@
 // tables compile closure-free expressions, so these two ops keep their own kernels here.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type SymType, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { defineOp } from './op.js';
 import { noAttrs } from './attrs.js';
 

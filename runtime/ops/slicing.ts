@@ -62,8 +62,7 @@ function dimLeq(x: Dim, y: Dim): boolean {
  */
 function sliceShape(shape: readonly Dim[], attrs: Record<string, unknown>): Dim[] {
   const { starts, ends, steps, axes } = sliceLists<Dim>(shape.length, attrs);
-  if (isConcrete(shape) && [...starts, ...ends].every((d) => !isSymbolic(d)))
-    return sliceSpec(shape, attrs).count;
+  if (isConcrete(shape) && [...starts, ...ends].every((d) => !isSymbolic(d))) return sliceSpec(shape, attrs).count;
   const out = [...shape];
   axes.forEach((a0, j) => {
     const a = a0 < 0 ? a0 + shape.length : a0;

@@ -87,7 +87,8 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   const outputs = new Set(m.outputs.map((o) => (typeof o.ref === 'string' ? o.ref : '')));
   const gradResults = new Set([...grads.values()].filter((x): x is string => x !== null));
 
-  const shapeOf = (n: IRNode<Dim>): string => `[${n.type.shape.map((d) => dimToString(d).replace('*', '·')).join(', ')}]`;
+  const shapeOf = (n: IRNode<Dim>): string =>
+    `[${n.type.shape.map((d) => dimToString(d).replace('*', '·')).join(', ')}]`;
 
   const nodes: PictureNode[] = [];
   const edges: PictureEdge[] = [];
