@@ -141,7 +141,9 @@ export class Program {
     const key = `${kind} ${batch} ${n}`;
     let b = this.bound.get(key);
     if (!b) {
-      b = { graph: built.graph.bind(batch, n), errors: built.errors, ref: built.ref };
+      const graph = built.graph.bind(batch, n);
+      // A literal reference becomes a constant of this graph (the compiled graph's is not in it).
+      b = { graph, errors: built.errors, ref: (r) => (typeof r === 'number' ? graph.constant(r) : built.ref(r)) };
       this.bound.set(key, b);
     }
     return b;
