@@ -3,9 +3,9 @@
 // is built once per program and each plan once per batch size; these counters make that
 // observable (`graph-run --stats`, `buildStats()`), not only a property of the code.
 //
-// Keys name what was built: `graph <kind> batch <n>` (kind: forward, train, eval, gradient;
-// graphs are typed with the batch bound, so one per batch size a job runs at), `reverse batch
-// <n>`, `data`, `plan <kind> batch <n>` (and `plan traced batch <n>`: trace's keep-every-value replay).
+// Keys name what was built: `graph <kind>` (kind: forward, train, eval, gradient; typed once
+// with `batch` symbolic), `reverse <kind>` (train, gradient), `data`, `plan <kind> batch <n>`
+// (a plan binds the batch size; `plan traced batch <n>`: trace's keep-every-value replay).
 
 const counts = new Map<string, number>();
 

@@ -8,6 +8,7 @@ import { reduceAxes } from '../ops/reduce.js';
 import type { GradBuilder } from '../ops/op.js';
 import type { IRGraph } from '../ir/graph.js';
 import { isFloat, sameShape, shapeStr, type GradInfo } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
 
 export interface ReverseResult {
   /** Leaf name -> name of the node holding d output / d leaf (null: no path to the output). */
@@ -28,7 +29,7 @@ export class GradientRuleError extends Error {}
  * Add the reverse graph of `output` with respect to `leaves`.
  * The seed is ones shaped like the output (d output / d output).
  */
-export function buildReverse(g: IRGraph, output: string, leaves: string[], prefix = 'grad/'): ReverseResult {
+export function buildReverse(g: IRGraph<Dim>, output: string, leaves: string[], prefix = 'grad/'): ReverseResult {
   const added: string[] = [];
   const onPath = new Set<string>();
   const desc = g.descendants(leaves);
@@ -38,7 +39,7 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
   let current: GradInfo = { of: output };
   const builder: GradBuilder = {
     op(op, inputs, attrs) {
-      const names = inputs.map((i) => (typeof i === 'number' ? g.constant(i) : i));
+      const names = inputs.map((i) => (typeof i === 'string' ? i : g.constant(i)));
       const name = `${prefix}${current.from ?? current.of}/${op}${counter++}`;
       g.add({ name, op, inputs: names, attrs: attrs ?? {}, grad: { ...current, rule: current.rule ?? op } });
       added.push(name);
@@ -119,8 +120,12 @@ export function buildReverse(g: IRGraph, output: string, leaves: string[], prefi
   return { grads, added, totals: total };
 }
 
-/** Sum a gradient over the axes its input was broadcast along, then give it the input's shape. */
-function unbroadcast(g: IRGraph, b: GradBuilder, d: string, shape: number[]): string {
+/**
+ * Sum a gradient over the axes its input was broadcast along, then give it the input's shape.
+ * With `batch` symbolic, an input of size 1 met by `batch` is summed over that axis at every
+ * batch size (at batch 1 a sum of one element: the same value).
+ */
+function unbroadcast(g: IRGraph<Dim>, b: GradBuilder, d: string, shape: Dim[]): string {
   const got = g.node(d).type.shape;
   if (sameShape(got, shape)) return d;
   const lead = got.length - shape.length;

@@ -1,13 +1,14 @@
 // The compile stage: one Program per (model, float dtype). It builds the graphs a model runs
 // (forward, training step, evaluation, gradient request) and reads its training data, each
 // lazily and at most once, and keeps them: what `validate` checked is what the session runs.
-// Graphs are typed with the batch bound, so each is kept per batch size.
+// Graphs are typed once with `batch` symbolic (ir/dim.ts); what a plan reads is the graph
+// bound to its batch size, a cheap pass over the nodes kept per batch size.
 
 import { buildReverse } from '../autodiff/reverse.js';
 import { DataError, GraphErrors, ShapeError, type GraphError } from '../errors.js';
 import { buildGraph, type Built } from '../ir/build.js';
-import { IRGraph } from '../ir/graph.js';
-import type { FloatDType } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
+import { shapeStr, type FloatDType } from '../ir/types.js';
 import type { Model } from '../load/model.js';
 import { countBuild } from '../stats.js';
 import { feedValues, rowCount, trainingSets, type Column } from '../data/index.js';
@@ -54,13 +55,23 @@ export interface DataSets {
   valRows: number;
 }
 
+/** The training step as compiled (`batch` symbolic): forward + loss, reverse graph, updates. */
+interface SymTrain {
+  loss: string;
+  grads: Map<string, string | null>;
+  totals: Map<string, string>;
+  writebacks: { from: string; to: string }[];
+  /** Node count before the updates (the reverse graph's end). */
+  reverseEnd: number;
+  errors: GraphError[];
+}
+
 /** A training graph in the making: typed forward + loss first, reverse and updates when asked. */
 interface TrainEntry {
-  built: Built;
+  built: Built<Dim>;
   /** Nodes of the forward + loss part (the reverse graph's and the updates' follow). */
   typedEnd: number;
-  /** Reverse graph and updates, once added; `reverseEnd` is the node count before the updates. */
-  done?: TrainGraph & { reverseEnd: number; errors: GraphError[] };
+  done?: SymTrain;
 }
 
 function fail(errors: GraphError[]): never {
@@ -71,11 +82,13 @@ const programs = new WeakMap<Model, Map<FloatDType, Program>>();
 
 export class Program {
   private sets?: { sets: DataSets; errors: GraphError[] };
-  private readonly trains = new Map<number, TrainEntry>();
-  private readonly evals = new Map<number, EvalGraph>();
-  private readonly forwards = new Map<number, ForwardGraph>();
+  private trainEntry?: TrainEntry;
+  private evalGraph?: { built: Built<Dim>; loss: string; pred?: string };
+  private fwd?: { built: Built<Dim>; outputs: { name: string; node: string }[] };
   private grad?: GradientGraph;
   private fwdInputs?: Set<string>;
+  /** Graphs bound to a batch size (what plans read), by kind, batch and node count. */
+  private readonly bound = new Map<string, Built>();
 
   private constructor(
     readonly model: Model,
@@ -115,24 +128,44 @@ export class Program {
     return this.sets.sets;
   }
 
-  private build(kind: GraphKind, batch: number, loss: boolean): Built {
-    countBuild(`graph ${kind} batch ${batch}`);
-    return buildGraph(this.model, { float: this.float, batch, loss });
+  private build(kind: GraphKind, loss: boolean): Built<Dim> {
+    countBuild(`graph ${kind}`);
+    return buildGraph(this.model, { float: this.float, loss });
+  }
+
+  /**
+   * `built` (its first `n` nodes) with `batch` bound: built once per kind, batch and prefix. A
+   * cheap pass over the nodes' types and shape attributes; no rule runs again.
+   */
+  private bind(kind: string, built: Built<Dim>, batch: number, n = built.graph.order.length): Built {
+    const key = `${kind} ${batch} ${n}`;
+    let b = this.bound.get(key);
+    if (!b) {
+      const graph = built.graph.bind(batch, n);
+      // A literal reference becomes a constant of this graph (the compiled graph's is not in it).
+      b = { graph, errors: built.errors, ref: (r) => (typeof r === 'number' ? graph.constant(r) : built.ref(r)) };
+      this.bound.set(key, b);
+    }
+    return b;
+  }
+
+  /** The training graph's typed forward + loss part, `batch` symbolic, errors unthrown (for checks). */
+  symbolicTyped(): Built<Dim> {
+    if (!this.trainEntry) {
+      const built = this.build('train', true);
+      this.trainEntry = { built, typedEnd: built.graph.order.length };
+    }
+    return this.trainEntry.built;
   }
 
   /** The training graph's typed forward + loss part at `batch`, errors unthrown (for checks). */
   typed(batch: number): Built {
-    let e = this.trains.get(batch);
-    if (!e) {
-      const built = this.build('train', batch, true);
-      e = { built, typedEnd: built.graph.order.length };
-      this.trains.set(batch, e);
-    }
-    return e.built;
+    const built = this.symbolicTyped();
+    return this.bind('typed', built, batch, this.trainEntry!.typedEnd);
   }
 
   /** The loss node of a graph built with the loss; fails without a loss or with a non-scalar one. */
-  lossName(built: Built): string {
+  lossName(built: Built<Dim>): string {
     const m = this.model;
     if (!m.loss)
       fail([
@@ -150,79 +183,94 @@ export class Program {
   }
 
   /**
-   * The training step at `batch`: forward + loss + reverse graph + optimizer updates. Optimizer
-   * errors go to `errors` when given (checks), else they throw.
+   * The training step, compiled once with `batch` symbolic: forward + loss + reverse graph +
+   * optimizer updates. Optimizer errors go to `errors` when given (checks), else they throw.
    */
-  train(batch: number, errors?: GraphError[]): TrainGraph {
-    const built = this.typed(batch);
+  symbolicTrain(errors?: GraphError[]): SymTrain & { built: Built<Dim> } {
+    const built = this.symbolicTyped();
     if (built.errors.length) fail(built.errors);
-    const e = this.trains.get(batch)!;
+    const e = this.trainEntry!;
     if (!e.done) {
       const loss = this.lossName(built);
       const trainable = this.model.params.filter((p) => p.trainable).map((p) => p.name);
-      countBuild(`reverse batch ${batch}`);
+      countBuild('reverse train');
       const { grads, totals } = buildReverse(built.graph, loss, trainable);
       const reverseEnd = built.graph.order.length;
       const errs: GraphError[] = [];
-      const writebacks = addUpdates(built, this.model, grads, this.float, batch, errs);
-      e.done = { built, loss, grads, totals, writebacks, reverseEnd, errors: errs };
+      const writebacks = addUpdates(built, this.model, grads, this.float, errs);
+      e.done = { loss, grads, totals, writebacks, reverseEnd, errors: errs };
     }
     if (errors) errors.push(...e.done.errors);
     else if (e.done.errors.length) fail(e.done.errors);
-    return e.done;
+    return { ...e.done, built };
+  }
+
+  /** The training step at `batch` (the compiled step, bound). */
+  train(batch: number, errors?: GraphError[]): TrainGraph {
+    const t = this.symbolicTrain(errors);
+    const built = this.bind('train', t.built, batch);
+    return { built, loss: t.loss, grads: t.grads, totals: t.totals, writebacks: t.writebacks };
   }
 
   /**
-   * The training step without the optimizer (forward + loss + reverse): a copy of the training
+   * The training step without the optimizer (forward + loss + reverse) at `batch`: the training
    * graph's nodes before the updates, so tools see d loss / d params alone.
    */
   reverse(batch: number): TrainGraph {
-    const t = this.train(batch);
-    const e = this.trains.get(batch)!.done!;
-    const built = prefix(t.built, e.reverseEnd);
+    const t = this.symbolicTrain();
+    const built = this.bind('reverse', t.built, batch, t.reverseEnd);
     return { built, loss: t.loss, grads: t.grads, totals: t.totals, writebacks: [] };
   }
 
-  /**
-   * The typed forward + loss graph at `batch` (errors unthrown): the training graph's first part,
-   * a copy of its first nodes once the reverse graph has been added to it.
-   */
+  /** The reverse graph (forward + loss + reverse, no optimizer), `batch` symbolic. */
+  symbolicReverse(): { built: Built<Dim>; loss: string; grads: Map<string, string | null> } {
+    const t = this.symbolicTrain();
+    return { built: { ...t.built, graph: t.built.graph.prefix(t.reverseEnd) }, loss: t.loss, grads: t.grads };
+  }
+
+  /** The typed forward + loss graph, `batch` symbolic (errors unthrown). */
+  symbolicLossGraph(): Built<Dim> {
+    const built = this.symbolicTyped();
+    return { ...built, graph: built.graph.prefix(this.trainEntry!.typedEnd) };
+  }
+
+  /** The typed forward + loss graph at `batch` (errors unthrown): the training graph's first part. */
   lossGraph(batch: number): Built {
-    const built = this.typed(batch);
-    const e = this.trains.get(batch)!;
-    return e.done ? prefix(built, e.typedEnd) : built;
+    return this.typed(batch);
   }
 
   /** Forward + loss at `batch` for evaluation (no reverse graph). */
   eval(batch: number): EvalGraph {
-    let r = this.evals.get(batch);
-    if (!r) {
-      const built = this.build('eval', batch, true);
+    if (!this.evalGraph) {
+      const built = this.build('eval', true);
       if (built.errors.length) fail(built.errors);
       const loss = this.lossName(built);
       const acc = this.model.training?.accuracy;
-      r = { built, loss, ...(acc ? { pred: built.ref(acc.pred) } : {}) };
-      this.evals.set(batch, r);
+      this.evalGraph = { built, loss, ...(acc ? { pred: built.ref(acc.pred) } : {}) };
     }
-    return r;
+    const e = this.evalGraph;
+    return { ...e, built: this.bind('eval', e.built, batch) };
+  }
+
+  /** The forward graph (no loss), `batch` symbolic, errors unthrown (checks, pictures, export). */
+  symbolicForward(): Built<Dim> {
+    if (!this.fwd) {
+      const built = this.build('forward', false);
+      this.fwd = { built, outputs: this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) })) };
+    }
+    return this.fwd.built;
   }
 
   /** The forward graph (no loss) at `batch`, errors unthrown (for checks). */
   typedForward(batch: number): Built {
-    let r = this.forwards.get(batch);
-    if (!r) {
-      const built = this.build('forward', batch, false);
-      r = { built, outputs: this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) })) };
-      this.forwards.set(batch, r);
-    }
-    return r.built;
+    return this.bind('forward', this.symbolicForward(), batch);
   }
 
   /** The forward graph (no loss) at `batch`. */
   forward(batch: number): ForwardGraph {
-    const built = this.typedForward(batch);
+    const built = this.symbolicForward();
     if (built.errors.length) fail(built.errors);
-    return this.forwards.get(batch)!;
+    return { built: this.bind('forward', built, batch), outputs: this.fwd!.outputs };
   }
 
   /** The graph of `gradients:` (d of / d wrt at the feed), and its result nodes. */
@@ -234,16 +282,17 @@ export class Program {
       if (!m.feed) fail([new DataError('gradients need input values: add a `feed:` section', req.loc)]);
       const f = feedValues(m, m.feed, errors, 'feed', undefined, req.loc);
       if (!f) fail(errors);
-      const built = this.build('gradient', f.batch, true);
+      const built = this.build('gradient', true);
       if (built.errors.length) fail(built.errors);
       const of = built.ref(req.of);
-      countBuild(`reverse batch ${f.batch}`);
+      countBuild('reverse gradient');
       const { grads } = buildReverse(
         built.graph,
         of,
         req.wrt.map((w) => w.ref),
       );
-      this.grad = { built, grads, batch: f.batch, values: f.values };
+      // The feed fixes the batch: the graph is bound once, at its size.
+      this.grad = { built: this.bind('gradient', built, f.batch), grads, batch: f.batch, values: f.values };
     }
     return this.grad;
   }
@@ -255,29 +304,15 @@ export class Program {
   }
 }
 
-/** A graph of `built`'s first `n` nodes (a topological prefix), sharing their IR nodes: no rebuild. */
-function prefix(built: Built, n: number): Built {
-  const g = built.graph;
-  if (n === g.order.length) return built;
-  const view = new IRGraph(g.float);
-  for (const name of g.order.slice(0, n)) {
-    const node = g.node(name);
-    view.graph.addNode(name, node);
-    for (const i of node.inputs) view.graph.addEdge(i, name);
-    view.order.push(name);
-  }
-  return { graph: view, errors: built.errors, ref: built.ref };
-}
-
 /** The error for a loss that is not a scalar, if it is one. */
-export function lossShapeError(m: Model, built: Built): GraphError | null {
+export function lossShapeError(m: Model, built: Built<Dim>): GraphError | null {
   if (!m.loss) return null;
   const name = built.ref(m.loss.ref);
   if (!built.graph.has(name)) return null;
   const t = built.graph.node(name).type;
   if (t.shape.length === 0) return null;
   return new ShapeError(
-    `the loss must be a scalar, but has shape [${t.shape.join(', ')}]`,
+    `the loss must be a scalar, but has shape ${shapeStr(t.shape)}`,
     m.loss.loc,
     name,
     'reduce it, e.g. with op mean',

@@ -3,7 +3,8 @@
 // declares none is an ExportError naming the node. The batch dimension stays symbolic ("batch"): the forward
 // graph is built twice (batch 2 and 3) and the dimensions that move with it are the batch.
 
-import type { DType, TypedArray } from '../ir/types.js';
+import { shapeStr, type DType, type TypedArray } from '../ir/types.js';
+import { dimToString, isConcrete, isSymbolic, type Dim } from '../ir/dim.js';
 import type { OnnxCtx } from '../ops/op.js';
 import { getOp, registry } from '../ops/registry.js';
 import type { Session } from '../session.js';
@@ -29,9 +30,6 @@ export interface OnnxExportOptions {
   /** Written into the model's producer_version. */
   version?: string;
 }
-
-const B1 = 2,
-  B2 = 3; // two batch sizes, neither 1 (a size-1 axis would hide where the batch is)
 
 function elemType(d: DType): ElemType {
   switch (d) {
@@ -84,11 +82,11 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
       undefined,
       'add an `outputs:` section',
     );
-  const b1 = session.program.typedForward(B1);
-  if (b1.errors.length) throw new ExportError(b1.errors[0]!.message);
-  const g = b1.graph;
-  const g2 = session.program.typedForward(B2).graph;
-  const outs = m.outputs.map((o) => ({ name: o.name, node: b1.ref(o.ref) }));
+  // The compiled forward graph, `batch` symbolic: a batch-dependent dimension is read as it is.
+  const built = session.program.symbolicForward();
+  if (built.errors.length) throw new ExportError(built.errors[0]!.message);
+  const g = built.graph;
+  const outs = m.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
 
   // The nodes the outputs need, not following inputs an op's row ignores.
   const needed = new Set<string>();
@@ -101,23 +99,15 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
     stack.push(...node.inputs.slice(0, getOp(node.op)?.onnxReads ?? node.inputs.length));
   }
 
-  const dimsOf = (name: string): OnnxDim[] => {
-    const s1 = g.node(name).type.shape,
-      s2 = g2.has(name) ? g2.node(name).type.shape : s1;
-    return s1.map((d, i) => {
-      if (s2[i] === d) return d;
-      // d = a * batch + c; ONNX names such a dimension with a symbol of its own ("2*batch").
-      const a = (s2[i]! - d) / (B2 - B1),
-        c = d - a * B1;
-      if (!Number.isInteger(a) || !Number.isInteger(c)) {
-        throw new ExportError(
-          `cannot export node "${name}": its dimension ${i} is ${d} at batch ${B1} and ${s2[i]} at batch ${B2}`,
-          name,
-        );
-      }
-      const term = a === 1 ? 'batch' : `${a}*batch`;
-      return c === 0 ? term : `${term}${c > 0 ? '+' : '-'}${Math.abs(c)}`;
-    });
+  // A batch-dependent dimension a*batch + c: ONNX names it with a symbol of its own ("2*batch").
+  const dimsOf = (name: string): OnnxDim[] =>
+    g.node(name).type.shape.map((d) => (typeof d === 'number' ? d : dimToString(d)));
+  /** The dims of a node that must be numbers (an initializer's). */
+  const fixedDims = (name: string): number[] => {
+    const shape = g.node(name).type.shape;
+    if (!isConcrete(shape))
+      throw new ExportError(`cannot export node "${name}": its shape ${shapeStr(shape)} follows the batch size`, name);
+    return shape;
   };
 
   const model: OnnxModel = {
@@ -154,7 +144,7 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
         addInit({
           name,
           type: elemType(node.type.dtype),
-          dims: [...node.type.shape],
+          dims: fixedDims(name),
           raw: rawBytes(node.type.dtype, data),
         });
         continue;
@@ -162,14 +152,16 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
       case 'state':
         throw new ExportError(`cannot export node "${name}": optimizer state is not part of an inference graph`, name);
       case 'const': {
-        dimsOf(name); // a constant whose shape follows the batch cannot be an initializer
+        const dims = fixedDims(name); // a constant whose shape follows the batch cannot be an initializer
         const v = node.attrs.value;
-        const n = node.type.shape.reduce((a, b) => a * b, 1);
+        if (typeof v === 'object' && !Array.isArray(v))
+          throw new ExportError(`cannot export node "${name}": its value follows the batch size`, name);
+        const n = dims.reduce((a, b) => a * b, 1);
         const flat = typeof v === 'number' ? new Array<number>(n).fill(v) : (v as number[]);
         addInit({
           name,
           type: elemType(node.type.dtype),
-          dims: [...node.type.shape],
+          dims,
           raw: rawBytes(node.type.dtype, flat),
         });
         continue;
@@ -209,9 +201,8 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
         addInit({ name: `${name}/onnx_scalar_${k++}`, type: elemType(dtype), dims: [], raw: rawBytes(dtype, [v]) }),
       constant: (n, t, dims, v) => addInit({ name: n, type: elemType(t), dims, raw: rawBytes(t, v) }),
       batchDims(attr) {
-        const a1 = node.attrs[attr] as number[] | undefined,
-          a2 = g2.has(name) ? (g2.node(name).attrs[attr] as number[] | undefined) : a1;
-        return (a1 ?? []).map((d, i) => (a2?.[i] !== d ? i : -1)).filter((i) => i >= 0);
+        const a = (node.attrs[attr] as Dim[] | undefined) ?? [];
+        return a.map((d, i) => (isSymbolic(d) ? i : -1)).filter((i) => i >= 0);
       },
     };
     row(ctx);

@@ -1,34 +1,51 @@
-// Model (resolved, possibly with the symbol `batch`) -> typed IRGraph for one float dtype and
-// one batch size. Shape and dtype errors are collected per node; nodes downstream of a
-// failed node are skipped so one mistake is reported once.
+// Model (resolved, possibly with the symbol `batch`) -> typed IRGraph for one float dtype,
+// `batch` kept symbolic (ir/dim.ts): a graph is built once and bound per batch size by the
+// plans. Shape and dtype errors are collected per node; nodes downstream of a failed node
+// are skipped so one mistake is reported once.
 
 import { DataError, type GraphError } from '../errors.js';
-import type { Dim, Model, OpNodeDecl, Ref } from '../load/model.js';
+import type { Dim as DeclDim, Model, OpNodeDecl, Ref } from '../load/model.js';
+import { BATCH, type Dim } from './dim.js';
 import { IRGraph } from './graph.js';
-import type { DType, FloatDType, TensorType } from './types.js';
+import type { DType, FloatDType, SymType, TensorType } from './types.js';
 import { getOp } from '../ops/registry.js';
 
 export interface BuildOptions {
   float: FloatDType;
-  /** The value of `batch` in shapes. */
-  batch: number;
+  /** Bind `batch` to this size (a graph for one batch size, as a plan reads it); absent: symbolic. */
+  batch?: number;
   /** Include the loss nodes. */
   loss?: boolean;
 }
 
-export interface Built {
-  graph: IRGraph;
+/** A built graph: symbolic (D = Dim, as compiled) or bound to one batch size (D = number). */
+export interface Built<D extends Dim = number> {
+  graph: IRGraph<D>;
   errors: GraphError[];
   /** The IR node a model reference names (numbers become shared constants). */
   ref: (r: Ref) => string;
 }
 
-export function bindDims(shape: Dim[], batch: number): number[] {
+/** A declared shape with the symbol `batch` as the IR's symbolic dim. */
+export function symDims(shape: DeclDim[]): Dim[] {
+  return shape.map((d) => (d === 'batch' ? BATCH : (d as number)));
+}
+
+/** A declared shape with `batch` bound. */
+export function bindDims(shape: DeclDim[], batch: number): number[] {
   return shape.map((d) => (d === 'batch' ? batch : (d as number)));
 }
 
-export function buildGraph(model: Model, opts: BuildOptions): Built {
-  const graph = new IRGraph(opts.float);
+/** The model's graph, `batch` symbolic; with `opts.batch`, bound to that size. */
+export function buildGraph(model: Model, opts: BuildOptions & { batch: number }): Built;
+export function buildGraph(model: Model, opts: BuildOptions): Built<Dim>;
+export function buildGraph(model: Model, opts: BuildOptions): Built<Dim> | Built {
+  const sym = buildSymbolic(model, opts);
+  return opts.batch === undefined ? sym : { ...sym, graph: sym.graph.bind(opts.batch) };
+}
+
+function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
+  const graph = new IRGraph<Dim>(opts.float);
   const errors: GraphError[] = [];
   const failed = new Set<string>();
   const ref = (r: Ref) => (typeof r === 'number' ? graph.constant(r) : r);
@@ -38,7 +55,7 @@ export function buildGraph(model: Model, opts: BuildOptions): Built {
       name: i.name,
       op: 'input',
       inputs: [],
-      attrs: { shape: bindDims(i.shape, opts.batch), dtype },
+      attrs: { shape: symDims(i.shape), dtype },
       loc: i.loc,
     });
   }
@@ -51,16 +68,15 @@ export function buildGraph(model: Model, opts: BuildOptions): Built {
       loc: p.loc,
     });
   }
-  addNodes(graph, model.nodes, opts.batch, errors, failed, ref);
-  if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, opts.batch, errors, failed, ref);
+  addNodes(graph, model.nodes, errors, failed, ref);
+  if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, errors, failed, ref);
   return { graph, errors, ref };
 }
 
 /** Add op nodes in order; errors are collected, dependents of failed nodes skipped. */
 export function addNodes(
-  graph: IRGraph,
+  graph: IRGraph<Dim>,
   nodes: OpNodeDecl[],
-  batch: number,
   errors: GraphError[],
   failed: Set<string>,
   ref: (r: Ref) => string,
@@ -71,9 +87,7 @@ export function addNodes(
       failed.add(n.name);
       continue;
     }
-    const attrs = Array.isArray(n.attrs.shape)
-      ? { ...n.attrs, shape: bindDims(n.attrs.shape as Dim[], batch) }
-      : n.attrs;
+    const attrs = Array.isArray(n.attrs.shape) ? { ...n.attrs, shape: symDims(n.attrs.shape as DeclDim[]) } : n.attrs;
     if (named.length === 0 && n.inputs.length > 0 && foldLiterals(graph, n, attrs)) continue;
     // A literal takes the dtype of the tensors it meets (a float one first), as PyTorch's Python
     // scalars do: 0.999 next to an f64 value stays 0.999, not its f32 rounding.
@@ -96,11 +110,11 @@ export function addNodes(
  * double precision as PyTorch evaluates it in Python, and becomes a constant of the graph's
  * float dtype (rounded once), or of the dtype a `cast` names. False: not foldable here.
  */
-function foldLiterals(graph: IRGraph, n: OpNodeDecl, attrs: Record<string, unknown>): boolean {
+function foldLiterals(graph: IRGraph<Dim>, n: OpNodeDecl, attrs: Record<string, unknown>): boolean {
   const def = getOp(n.op);
   if (!def || def.arity === 0) return false;
   const inTypes: TensorType[] = n.inputs.map(() => ({ shape: [], dtype: 'f64' }));
-  let out: TensorType;
+  let out: SymType;
   try {
     out = def.infer(inTypes, attrs, { float: graph.float });
   } catch {

@@ -1,17 +1,21 @@
 // Core types of the intermediate representation: dtypes, tensor types, IR nodes.
-// Shapes here are always concrete numbers; symbolic dims (`batch`) are bound before a
-// graph becomes IR (see ir/build.ts).
+// A compiled graph's shapes may hold the symbol `batch` (D = Dim, see ./dim.ts); a plan's
+// graph has it bound, so kernels see numbers only (D = number, the default).
 
 import type { SourceLoc } from '../errors.js';
+import { dimToString, type Dim } from './dim.js';
 
 export type FloatDType = 'f32' | 'f64';
 export type DType = FloatDType | 'i32';
 export type Shape = number[];
 
-export interface TensorType {
-  shape: Shape;
+export interface TensorType<D extends Dim = number> {
+  shape: D[];
   dtype: DType;
 }
+
+/** A type whose dims may depend on the batch size (a compiled graph's). */
+export type SymType = TensorType<Dim>;
 
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
@@ -36,15 +40,18 @@ export interface GradInfo {
 /** Source nodes have no inputs: data fed per run, parameters, optimizer state, literal constants. */
 export type SourceKind = 'input' | 'param' | 'state' | 'const';
 
-export interface IRNode {
+export interface IRNode<D extends Dim = number> {
   name: string;
   op: string;
   inputs: string[];
   attrs: Record<string, unknown>;
-  type: TensorType;
+  type: TensorType<D>;
   loc?: SourceLoc;
   grad?: GradInfo;
 }
+
+/** A node of a compiled graph, typed with `batch` symbolic. */
+export type SymNode = IRNode<Dim>;
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -65,11 +72,13 @@ export function allocate(dtype: DType, n: number): TypedArray {
   }
 }
 
-export function shapeStr(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+/** A shape as users write it: [batch, 2]. */
+export function shapeStr(shape: readonly Dim[]): string {
+  return `[${shape.map(dimToString).join(', ')}]`;
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/** Same rank and dims (symbolic dims are interned, so === compares them). */
+export function sameShape(a: readonly Dim[], b: readonly Dim[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 

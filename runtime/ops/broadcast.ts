@@ -3,16 +3,21 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr } from '../ir/types.js';
+import { dimToString, type Dim } from '../ir/dim.js';
 
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+/**
+ * The broadcast shape; dims may be symbolic (interned, so === compares them): batch against 1
+ * gives batch, batch against 3 cannot be decided for every batch size and is an error.
+ */
+export function broadcastShapes<D extends Dim>(a: readonly D[], b: readonly D[]): D[] {
   const n = Math.max(a.length, b.length);
-  const out: number[] = [];
+  const out: D[] = [];
   for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
+    const da = a[a.length - n + i] ?? (1 as D);
+    const db = b[b.length - n + i] ?? (1 as D);
     if (da !== db && da !== 1 && db !== 1) {
       throw new RuleError(
-        `shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast (dimension ${i} of the result: ${da} vs ${db})`,
+        `shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast (dimension ${i} of the result: ${dimToString(da)} vs ${dimToString(db)})`,
       );
     }
     out.push(da === 1 ? db : da);

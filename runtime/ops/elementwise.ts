@@ -3,7 +3,7 @@
 // per op and broadcast pattern); this module turns rows into ops. Binary ops broadcast as NumPy does.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { noAttrs } from './attrs.js';
 import { type BinaryOpName, binaryRows } from './binary.js';
@@ -61,7 +61,7 @@ function compile(params: string[], body: string): Loop {
   return f;
 }
 
-function floatOnly(op: string, t: TensorType): void {
+function floatOnly(op: string, t: SymType): void {
   if (t.dtype === 'i32') throw new RuleError(`${op} needs a float tensor, got i32`, 'DTypeError');
 }
 

@@ -3,7 +3,8 @@
 // through max/min as in PyTorch; argmax of a row holding NaN is the first NaN's index.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
+import { sizeOfDims } from '../ir/dim.js';
 import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes, reducedShape, reductionMap } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
@@ -24,7 +25,7 @@ const argAttrs = Type.Object(
 );
 
 function inferExtremum(name: string) {
-  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+  return ([t]: SymType[], attrs: Record<string, unknown>): SymType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     const axes = reduceAxes(t!.shape.length, attrs.axis);
     if (axes.some((a) => t!.shape[a] === 0)) throw new RuleError(`${name} over an empty axis has no value`);
@@ -87,17 +88,17 @@ const extremumGrad: GradRule = (g, node, dy) => {
   return [g.op('mul', [back(dy), g.op('div', [mask, count])])];
 };
 
-function argAxis(t: TensorType, attrs: Record<string, unknown>): number | undefined {
+function argAxis(t: SymType, attrs: Record<string, unknown>): number | undefined {
   if (attrs.axis === undefined) return undefined;
   return reduceAxes(t.shape.length, attrs.axis)[0]!;
 }
 
 function inferArg(name: string) {
-  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+  return ([t]: SymType[], attrs: Record<string, unknown>): SymType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     const axis = argAxis(t!, attrs);
     const axes = axis === undefined ? [...t!.shape.keys()] : [axis];
-    if (sizeOf(t!.shape) === 0 || axes.some((a) => t!.shape[a] === 0))
+    if (sizeOfDims(t!.shape) === 0 || axes.some((a) => t!.shape[a] === 0))
       throw new RuleError(`${name} of an empty tensor has no value`);
     return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: 'i32' };
   };

@@ -3,7 +3,7 @@
 // tables compile closure-free expressions, so these two ops keep their own kernels here.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { defineOp, type OpDef } from './op.js';
 import { noAttrs } from './attrs.js';
 
@@ -93,7 +93,7 @@ function erfcLarge(a: number): number {
   return Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
 }
 
-function floatSame([t]: TensorType[]): TensorType {
+function floatSame([t]: SymType[]): SymType {
   if (t!.dtype === 'i32') throw new RuleError('gelu needs a float tensor, got i32', 'DTypeError');
   return { shape: [...t!.shape], dtype: t!.dtype };
 }

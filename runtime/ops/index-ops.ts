@@ -6,7 +6,8 @@
 
 import { RuleError } from '../errors.js';
 import { contiguousStrides } from './broadcast.js';
-import { sizeOf, shapeStr, type TensorType } from '../ir/types.js';
+import { sizeOf, shapeStr, type SymType } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
 import { defineOp, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes } from './reduce.js';
 import { gatherIndex, u32 } from './wgsl.js';
@@ -37,7 +38,7 @@ function gatherAxis(rank: number, attrs: Record<string, unknown>): number {
   return reduceAxes(rank, attrs.axis ?? -1)[0]!;
 }
 
-function checkGather(x: TensorType, idx: TensorType, attrs: Record<string, unknown>): number {
+function checkGather(x: SymType, idx: SymType, attrs: Record<string, unknown>): number {
   if (idx.dtype !== 'i32') throw new RuleError(`gather indices must be i32, got ${idx.dtype}`, 'DTypeError');
   if (x.shape.length === 0) throw new RuleError('gather needs a tensor with at least one axis');
   if (idx.shape.length !== x.shape.length) {
@@ -48,7 +49,9 @@ function checkGather(x: TensorType, idx: TensorType, attrs: Record<string, unkno
   }
   const axis = gatherAxis(x.shape.length, attrs);
   idx.shape.forEach((d, i) => {
-    if (i !== axis && d > x.shape[i]!) {
+    // Symbolic dims are compared only for equality: an index batch-long where the tensor is too.
+    const n = x.shape[i]!;
+    if (i !== axis && d !== n && (typeof d !== 'number' || typeof n !== 'number' || d > n)) {
       throw new RuleError(
         `gather indices ${shapeStr(idx.shape)} are longer than the tensor ${shapeStr(x.shape)} along axis ${i}`,
       );
@@ -205,7 +208,7 @@ export const indexOps: { readonly [K in IndexOpName]: OpDef } = {
     arity: 2,
     attrs: scatterAttrs,
     infer: ([src, idx], attrs) => {
-      const shape = attrs.shape as number[];
+      const shape = attrs.shape as Dim[];
       if (src!.dtype === 'i32') throw new RuleError('scatter_add adds a float tensor', 'DTypeError');
       checkGather({ shape, dtype: src!.dtype }, idx!, attrs);
       if (src!.shape.join(',') !== idx!.shape.join(','))

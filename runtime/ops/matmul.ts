@@ -3,7 +3,8 @@
 // transposed without materialising it in the graph; the gradient rule uses them.
 
 import { RuleError } from '../errors.js';
-import { shapeStr, type TensorType, type TypedArray } from '../ir/types.js';
+import { shapeStr, type SymType, type TypedArray } from '../ir/types.js';
+import { dimToString, type Dim } from '../ir/dim.js';
 import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
 import { matmulKernel } from './matmul.wgsl.js';
 import { Type } from './attrs.js';
@@ -22,30 +23,42 @@ export interface MatmulDims {
 
 /** Shapes of a matmul (vectors lifted to matrices): also used by the fast CPU kernels. */
 export function dims(a: number[], b: number[], ta: boolean, tb: boolean): MatmulDims {
+  const d = matmulShape(a, b, ta, tb);
+  return { ...d, aStride: a.length === 3 ? d.m * d.k : 0, bStride: b.length === 3 ? d.k * d.n : 0 };
+}
+
+/** The dims of a matmul, `batch` possibly symbolic (shape rule and gradient). */
+export function matmulShape<D extends Dim>(
+  a: D[],
+  b: D[],
+  ta: boolean,
+  tb: boolean,
+): { batch: D; m: D; k: D; n: D; out: D[] } {
   if (a.length === 0 || b.length === 0 || a.length > 3 || b.length > 3) {
     throw new RuleError(`matmul takes tensors of rank 1 to 3, got ${shapeStr(a)} and ${shapeStr(b)}`);
   }
   if ((a.length === 1 && ta) || (b.length === 1 && tb))
     throw new RuleError('transpose_a/transpose_b apply to matrices, not vectors', 'AttrError');
-  const am = a.length === 1 ? [1, a[0]!] : a.slice(-2);
-  const bm = b.length === 1 ? [b[0]!, 1] : b.slice(-2);
-  const [m, k1] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
-  const [k2, n] = tb ? [bm[1]!, bm[0]!] : [bm[0]!, bm[1]!];
+  const am: D[] = a.length === 1 ? [1 as D, a[0]!] : a.slice(-2);
+  const bm: D[] = b.length === 1 ? [b[0]!, 1 as D] : b.slice(-2);
+  const [m, k1]: D[] = ta ? [am[1]!, am[0]!] : [am[0]!, am[1]!];
+  const [k2, n]: D[] = tb ? [bm[1]!, bm[0]!] : [bm[0]!, bm[1]!];
   if (k1 !== k2) {
     throw new RuleError(
-      `inner dimensions differ: ${shapeStr(a)}${ta ? 'ᵀ' : ''} · ${shapeStr(b)}${tb ? 'ᵀ' : ''} (${k1} vs ${k2})`,
+      `inner dimensions differ: ${shapeStr(a)}${ta ? 'ᵀ' : ''} · ${shapeStr(b)}${tb ? 'ᵀ' : ''} (${dimToString(k1)} vs ${dimToString(k2)})`,
     );
   }
-  const ba = a.length === 3 ? a[0]! : 1;
-  const bb = b.length === 3 ? b[0]! : 1;
-  if (a.length === 3 && b.length === 3 && ba !== bb) throw new RuleError(`batch dimensions differ: ${ba} vs ${bb}`);
+  const ba = a.length === 3 ? a[0]! : (1 as D);
+  const bb = b.length === 3 ? b[0]! : (1 as D);
+  if (a.length === 3 && b.length === 3 && ba !== bb)
+    throw new RuleError(`batch dimensions differ: ${dimToString(ba)} vs ${dimToString(bb)}`);
   // The 3-D operand gives the batch (0 included: an empty batch stays empty).
   const batch = a.length === 3 ? ba : bb;
-  const out: number[] = [];
+  const out: D[] = [];
   if (a.length === 3 || b.length === 3) out.push(batch);
   if (a.length !== 1) out.push(m);
   if (b.length !== 1) out.push(n);
-  return { batch, m, k: k1, n, aStride: a.length === 3 ? m * k1 : 0, bStride: b.length === 3 ? k1 * n : 0, out };
+  return { batch, m, k: k1, n, out };
 }
 
 const cpu: CpuKernel = ({ inputs, output, inTypes, attrs }) => {
@@ -108,8 +121,8 @@ const grad: GradRule = (g, node, dy, needs) => {
     bt = g.type(bn);
   const ta = node.attrs.transpose_a === true,
     tb = node.attrs.transpose_b === true;
-  const d = dims(at.shape, bt.shape, ta, tb);
-  const lift = (name: string, t: TensorType, shape: number[]) =>
+  const d = matmulShape(at.shape, bt.shape, ta, tb);
+  const lift = (name: string, t: SymType, shape: Dim[]) =>
     t.shape.length === 1 ? g.op('reshape', [name], { shape }) : name;
   const A = lift(an, at, [1, d.k]);
   const B = lift(bn, bt, [d.k, 1]);
@@ -120,7 +133,7 @@ const grad: GradRule = (g, node, dy, needs) => {
     g.op('matmul', [x, y], { ...(tx ? { transpose_a: true } : {}), ...(ty ? { transpose_b: true } : {}) });
   // A vector's gradient against a batched operand is one vector per batch item: keep that
   // leading axis ([batch, k]) so the builder sums it away; reshaping straight to [k] cannot.
-  const unlift = (x: string, t: TensorType) =>
+  const unlift = (x: string, t: SymType) =>
     g.op('reshape', [x], { shape: g.type(x).shape.length === 3 ? [d.batch, ...t.shape] : [...t.shape] });
   let dA: string | null = null,
     dB: string | null = null;
@@ -163,7 +176,7 @@ export const matmulOps: { readonly [K in MatmulOpName]: OpDef } = {
       if (a!.dtype !== b!.dtype) throw new RuleError(`dtypes differ: ${a!.dtype} vs ${b!.dtype}`, 'DTypeError');
       if (a!.dtype === 'i32') throw new RuleError('matmul needs float tensors', 'DTypeError');
       return {
-        shape: dims(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out,
+        shape: matmulShape(a!.shape, b!.shape, attrs.transpose_a === true, attrs.transpose_b === true).out,
         dtype: a!.dtype,
       };
     },

@@ -47,7 +47,14 @@ export const arg =
       keepdims: int(keep && c.node.attrs.axis !== undefined ? 1 : 0),
       select_last_index: int(0),
     });
-    if (keep && c.node.attrs.axis === undefined) r = c.emit('Reshape', [r, c.i64(c.node.type.shape, 'shape')]);
+    if (keep && c.node.attrs.axis === undefined)
+      r = c.emit('Reshape', [
+        r,
+        c.i64(
+          c.node.type.shape.map((d) => (typeof d === 'number' ? d : -1)),
+          'shape',
+        ),
+      ]);
     c.emit('Cast', [r], { to: int(c.elemType('i32')) }, c.out);
   };
 

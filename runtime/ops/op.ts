@@ -6,7 +6,8 @@
 // of a declared union to one of these.
 
 import type { Static, TObject } from '@sinclair/typebox';
-import type { FloatDType, IRNode, TensorType, TypedArray, DType } from '../ir/types.js';
+import type { FloatDType, IRNode, SymType, TensorType, TypedArray, DType } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
 import type { Fn } from '../executors/cpu/wasm/asm.js';
 import type { OpName } from './registry.js';
 
@@ -15,8 +16,8 @@ export interface InferCtx {
   float: FloatDType;
 }
 
-/** An IR node whose attributes have the op's type. */
-export type OpNode<A> = Omit<IRNode, 'attrs'> & { attrs: A };
+/** An IR node whose attributes have the op's type (its dims possibly symbolic: a compiled graph's). */
+export type OpNode<A> = Omit<IRNode<Dim>, 'attrs'> & { attrs: A };
 
 /** What a CPU kernel factory receives once, at plan time. It returns the closure run per step. */
 export interface KernelArgs<A = Record<string, unknown>> {
@@ -61,8 +62,8 @@ export type WgslGen<A = Record<string, unknown>> = (a: WgslArgs<A>) => WgslKerne
 
 /** Emits reverse-graph nodes (of ops the registry has: a misspelt op does not compile); numbers become scalar constants of the graph's float dtype. */
 export interface GradBuilder {
-  op(op: OpName, inputs: (string | number)[], attrs?: Record<string, unknown>): string;
-  type(name: string): TensorType;
+  op(op: OpName, inputs: (string | Dim)[], attrs?: Record<string, unknown>): string;
+  type(name: string): SymType;
 }
 
 /**
@@ -89,7 +90,7 @@ export interface OnnxCtx<A = Record<string, unknown>> {
   node: OpNode<A>;
   /** ONNX value names of the node's inputs. */
   x: string[];
-  types: TensorType[];
+  types: SymType[];
   /** The ONNX name the node's result must have. */
   out: string;
   /** Emit an ONNX node; `out` defaults to one fresh intermediate name, returned. */
@@ -192,8 +193,11 @@ export interface OpDef<A = any> {
   arity: number | [number, number];
   /** The attributes' schema (TypeBox: JSON Schema and the type A in one). */
   attrs: TObject;
-  /** Shape and dtype rule; throws RuleError. Run once per node at build time. */
-  infer(inTypes: TensorType[], attrs: A, ctx: InferCtx): TensorType;
+  /**
+   * Shape and dtype rule; throws RuleError. Run once per node at build time, with `batch`
+   * symbolic: dims are compared with === (interned) and computed with ir/dim.ts's helpers.
+   */
+  infer: (inTypes: SymType[], attrs: A, ctx: InferCtx) => SymType;
   /** CPU kernel factory: the plain reference implementation. */
   cpu: CpuKernel<A>;
   /** Fast CPU kernel (the default tier), where it applies. */

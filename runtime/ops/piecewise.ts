@@ -3,7 +3,7 @@
 // gradient rule emits. Semantics and gradients follow PyTorch's leaky_relu and clamp.
 
 import { RuleError } from '../errors.js';
-import type { TensorType, TypedArray } from '../ir/types.js';
+import type { SymType, TypedArray } from '../ir/types.js';
 import { defineOp, type CpuKernel, type WgslGen, type OpDef } from './op.js';
 import { f32 } from './wgsl.js';
 import { Type } from './attrs.js';
@@ -27,7 +27,7 @@ const clipAttrs = Type.Object(
 );
 
 function floatSame(name: string) {
-  return ([t]: TensorType[]): TensorType => {
+  return ([t]: SymType[]): SymType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     return { shape: [...t!.shape], dtype: t!.dtype };
   };

@@ -2,7 +2,8 @@
 // negative counting from the end; `keepdims` keeps reduced axes as size 1).
 
 import { RuleError } from '../errors.js';
-import { sameShape, sizeOf, type TensorType, type TypedArray } from '../ir/types.js';
+import { sameShape, sizeOf, type SymType, type TensorType, type TypedArray } from '../ir/types.js';
+import { dimDiv, dimToString, sizeOfDims, type Dim } from '../ir/dim.js';
 import { contiguousStrides } from './broadcast.js';
 import { reduceAttrs } from './attrs.js';
 import { reduceAxes } from './axes.js';
@@ -44,17 +45,17 @@ export function reductionMap(shape: readonly number[], axes: readonly number[]):
 
 /** Normalised, sorted, de-duplicated axes of a reduction. */
 
-export function reducedShape(shape: number[], axes: number[], keepdims: boolean): number[] {
-  const out: number[] = [];
+export function reducedShape<D extends Dim>(shape: readonly D[], axes: number[], keepdims: boolean): D[] {
+  const out: D[] = [];
   shape.forEach((d, i) => {
     if (!axes.includes(i)) out.push(d);
-    else if (keepdims) out.push(1);
+    else if (keepdims) out.push(1 as D);
   });
   return out;
 }
 
 function inferReduce(name: string) {
-  return ([t]: TensorType[], attrs: ReduceAttrs): TensorType => {
+  return ([t]: SymType[], attrs: ReduceAttrs): SymType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     const axes = reduceAxes(t!.shape.length, attrs.axis);
     return { shape: reducedShape(t!.shape, axes, attrs.keepdims === true), dtype: t!.dtype };
@@ -155,9 +156,20 @@ function reduceGrad(mean: boolean): GradRule<ReduceAttrs> {
     const dyShape = g.type(dy).shape;
     if (node.attrs.keepdims !== true && dyShape.length > 0) d = g.op('reshape', [d], { shape: kept });
     if (!sameShape(g.type(d).shape, inShape)) d = g.op('broadcast_to', [d], { shape: [...inShape] });
-    if (mean) d = g.op('div', [d, sizeOf(inShape) / Math.max(1, sizeOf(kept))]);
+    // The count of reduced elements: batch-dependent when a reduced axis is (a constant the plan binds).
+    if (mean) d = g.op('div', [d, meanCount(inShape, kept)]);
     return [d];
   };
+}
+
+/** sizeOf(shape) / max(1, sizeOf(kept)), with `batch` symbolic. */
+export function meanCount(shape: readonly Dim[], kept: readonly Dim[]): Dim {
+  const n = sizeOfDims(shape),
+    k = sizeOfDims(kept);
+  if (k === 0) return n;
+  const q = dimDiv(n, k);
+  if (q === undefined) throw new RuleError(`cannot divide ${dimToString(n)} elements into ${dimToString(k)} groups`);
+  return q;
 }
 
 /** `sum(x, axis 1, keepdims)`. */

@@ -2,6 +2,7 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, sizeOf } from '../ir/types.js';
+import { dimDiv, dimToString, sizeOfDims, type Dim } from '../ir/dim.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from './broadcast.js';
 import { indexMap } from './elementwise.js';
 import { defineOp, type OpDef } from './op.js';
@@ -40,15 +41,17 @@ export const shapeOps: { readonly [K in ShapeOpName]: OpDef } = {
     arity: 1,
     attrs: shapeAttrs,
     infer: ([t], attrs) => {
-      const want = attrs.shape as number[];
-      const n = sizeOf(t!.shape);
+      const want = attrs.shape as Dim[];
+      const n = sizeOfDims(t!.shape);
       const known = want.filter((d) => d !== -1);
       if (want.length - known.length > 1)
         throw new RuleError('at most one dimension of a reshape may be -1', 'AttrError');
-      const k = sizeOf(known);
-      const shape = want.map((d) => (d === -1 ? (k === 0 ? 0 : n / k) : d));
-      if (sizeOf(shape) !== n || !shape.every(Number.isInteger)) {
-        throw new RuleError(`cannot reshape ${shapeStr(t!.shape)} (${n} elements) to ${shapeStr(want)}`);
+      const k = sizeOfDims(known);
+      // -1 is what the other dims leave; with `batch` symbolic it must divide for every batch size.
+      const fill = k === 0 ? 0 : dimDiv(n, k);
+      const shape = want.map((d) => (d === -1 ? (fill ?? -1) : d));
+      if (fill === undefined || sizeOfDims(shape) !== n) {
+        throw new RuleError(`cannot reshape ${shapeStr(t!.shape)} (${dimToString(n)} elements) to ${shapeStr(want)}`);
       }
       return { shape, dtype: t!.dtype };
     },
@@ -149,7 +152,7 @@ export const shapeOps: { readonly [K in ShapeOpName]: OpDef } = {
     arity: 1,
     attrs: shapeAttrs,
     infer: ([t], attrs) => {
-      const want = attrs.shape as number[];
+      const want = attrs.shape as Dim[];
       const out = broadcastShapes(t!.shape, want);
       if (out.length !== want.length || out.some((d, i) => d !== want[i])) {
         throw new RuleError(`cannot broadcast ${shapeStr(t!.shape)} to ${shapeStr(want)}`);

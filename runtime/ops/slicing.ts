@@ -3,7 +3,8 @@
 // places a slice's gradient back into zeros of the input's shape.
 
 import { RuleError } from '../errors.js';
-import { shapeStr, sizeOf, type TensorType } from '../ir/types.js';
+import { sameShape, shapeStr, sizeOf, type SymType } from '../ir/types.js';
+import { dimAdd, dimSub, isConcrete, isSymbolic, type Dim } from '../ir/dim.js';
 import { contiguousStrides } from './broadcast.js';
 import { defineOp, type OpDef } from './op.js';
 import { reduceAxes } from './reduce.js';
@@ -28,9 +29,10 @@ interface SliceSpec {
   step: number[];
 }
 
-function sliceSpec(shape: readonly number[], attrs: Record<string, unknown>): SliceSpec {
-  const starts = (attrs.starts as number[] | undefined) ?? [];
-  const ends = (attrs.ends as number[] | undefined) ?? [];
+/** The attribute lists of a slice, checked (one entry per sliced axis). */
+function sliceLists<D extends Dim>(rank: number, attrs: Record<string, unknown>) {
+  const starts = (attrs.starts as D[] | undefined) ?? [];
+  const ends = (attrs.ends as D[] | undefined) ?? [];
   const steps = (attrs.steps as number[] | undefined) ?? [];
   const k = Math.max(starts.length, ends.length, steps.length);
   const axes = (attrs.axes as number[] | undefined) ?? [...Array(k).keys()];
@@ -42,8 +44,47 @@ function sliceSpec(shape: readonly number[], attrs: Record<string, unknown>): Sl
   ) {
     throw new RuleError('slice: axes, starts, ends and steps must have the same length', 'AttrError');
   }
-  const norm = reduceAxes(shape.length, axes);
+  const norm = reduceAxes(rank, axes);
   if (norm.length !== axes.length) throw new RuleError('slice: an axis is listed twice', 'AttrError');
+  return { starts, ends, steps, axes };
+}
+
+/** Whether x <= y at every batch size (>= 1). */
+function dimLeq(x: Dim, y: Dim): boolean {
+  const d = dimSub(y, x);
+  return typeof d === 'number' ? d >= 0 : d.a >= 0 && d.a + d.b >= 0;
+}
+
+/**
+ * The shape a slice gives, `batch` possibly symbolic. Along a batch-dependent axis (or with
+ * batch-dependent bounds, as concat's gradient writes) only a step-1 window that lies inside
+ * the axis at every batch size can be typed: Python's clamping would depend on the batch.
+ */
+function sliceShape(shape: readonly Dim[], attrs: Record<string, unknown>): Dim[] {
+  const { starts, ends, steps, axes } = sliceLists<Dim>(shape.length, attrs);
+  if (isConcrete(shape) && [...starts, ...ends].every((d) => !isSymbolic(d))) return sliceSpec(shape, attrs).count;
+  const out = [...shape];
+  axes.forEach((a0, j) => {
+    const a = a0 < 0 ? a0 + shape.length : a0;
+    const n = shape[a]!;
+    const s = starts[j] ?? 0,
+      e = ends[j] ?? n,
+      st = steps[j] ?? 1;
+    if (!isSymbolic(n) && !isSymbolic(s) && !isSymbolic(e)) {
+      out[a] = sliceSpec([n], { starts: [s], ends: [e], steps: [st] }).count[0]!;
+      return;
+    }
+    if (st !== 1 || !dimLeq(0, s) || !dimLeq(s, e) || !dimLeq(e, n))
+      throw new RuleError(
+        `cannot slice axis ${a} of ${shapeStr(shape)} from ${String(s)} to ${String(e)} at every batch size`,
+      );
+    out[a] = dimSub(e, s);
+  });
+  return out;
+}
+
+function sliceSpec(shape: readonly number[], attrs: Record<string, unknown>): SliceSpec {
+  const { starts, ends, steps, axes } = sliceLists<number>(shape.length, attrs);
   const spec: SliceSpec = { start: shape.map(() => 0), count: [...shape], step: shape.map(() => 1) };
   axes.forEach((a0, j) => {
     const a = a0 < 0 ? a0 + shape.length : a0;
@@ -90,7 +131,7 @@ function sliceSource(shape: readonly number[], spec: SliceSpec): string {
   )}`;
 }
 
-function concatAxis(t: TensorType, attrs: Record<string, unknown>): number {
+function concatAxis(t: SymType, attrs: Record<string, unknown>): number {
   return reduceAxes(t.shape.length, attrs.axis ?? 0)[0]!;
 }
 
@@ -119,7 +160,7 @@ export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
       const first = ts[0]!;
       if (first.shape.length === 0) throw new RuleError('concat joins tensors with at least one axis, not scalars');
       const axis = concatAxis(first, attrs);
-      let total = 0;
+      let total: Dim = 0;
       ts.forEach((t, i) => {
         if (t.dtype !== first.dtype)
           throw new RuleError(`dtypes differ: input 0 is ${first.dtype}, input ${i} is ${t.dtype}`, 'DTypeError');
@@ -129,7 +170,7 @@ export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
           throw new RuleError(
             `input ${i} has shape ${shapeStr(t.shape)}; it must match ${shapeStr(first.shape)} except along axis ${axis}`,
           );
-        total += t.shape[axis]!;
+        total = dimAdd(total, t.shape[axis]!);
       });
       const shape = [...first.shape];
       shape[axis] = total;
@@ -182,12 +223,12 @@ export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
     },
     grad: (g, node, dy, needs) => {
       const axis = concatAxis(g.type(node.inputs[0]!), node.attrs);
-      let start = 0;
+      let start: Dim = 0;
       return node.inputs.map((inp, i) => {
         const len = g.type(inp).shape[axis]!;
         const s = start;
-        start += len;
-        return needs[i] ? g.op('slice', [dy], { axes: [axis], starts: [s], ends: [s + len] }) : null;
+        start = dimAdd(start, len);
+        return needs[i] ? g.op('slice', [dy], { axes: [axis], starts: [s], ends: [start] }) : null;
       });
     },
     onnx: (c) =>
@@ -204,7 +245,7 @@ export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
     group: 'shape',
     arity: 1,
     attrs: Type.Object(sliceProps, { additionalProperties: false }),
-    infer: ([t], attrs) => ({ shape: sliceSpec(t!.shape, attrs).count, dtype: t!.dtype }),
+    infer: ([t], attrs) => ({ shape: sliceShape(t!.shape, attrs), dtype: t!.dtype }),
     cpu: ({ inputs, output, inTypes, attrs }) => {
       const x = inputs[0]!;
       const map = sliceMap(inTypes[0]!.shape, sliceSpec(inTypes[0]!.shape, attrs));
@@ -258,9 +299,9 @@ export const slicingOps: { readonly [K in SlicingOpName]: OpDef } = {
       { additionalProperties: false },
     ),
     infer: ([dy], attrs) => {
-      const shape = attrs.shape as number[];
-      const want = sliceSpec(shape, attrs).count;
-      if (want.join(',') !== dy!.shape.join(','))
+      const shape = attrs.shape as Dim[];
+      const want = sliceShape(shape, attrs);
+      if (!sameShape(want, dy!.shape))
         throw new RuleError(`slice_grad: dy has shape ${shapeStr(dy!.shape)}, the slice has ${shapeStr(want)}`);
       return { shape: [...shape], dtype: dy!.dtype };
     },

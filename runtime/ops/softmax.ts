@@ -3,7 +3,7 @@
 // The formulas (and their gradients) are PyTorch's, so results agree to rounding.
 
 import { RuleError } from '../errors.js';
-import { sizeOf, type TensorType } from '../ir/types.js';
+import { sizeOf, type SymType, type TensorType } from '../ir/types.js';
 import { defineOp, type CpuKernel, type WgslGen, type OpDef } from './op.js';
 import { reduceAxes, reducedShape } from './reduce.js';
 import { FLOAT_TESTS, reductionIndex, u32 } from './wgsl.js';
@@ -23,12 +23,12 @@ const axisAttrs = Type.Object(
   { additionalProperties: false },
 );
 
-function axisOf(t: TensorType, attrs: Record<string, unknown>): number {
+function axisOf(t: SymType, attrs: Record<string, unknown>): number {
   return reduceAxes(t.shape.length, attrs.axis ?? -1)[0]!;
 }
 
 function inferSame(name: string) {
-  return ([t]: TensorType[], attrs: Record<string, unknown>): TensorType => {
+  return ([t]: SymType[], attrs: Record<string, unknown>): SymType => {
     if (t!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
     if (t!.shape.length === 0) throw new RuleError(`${name} needs a tensor with at least one axis`);
     axisOf(t!, attrs);
@@ -106,7 +106,7 @@ const lseWgsl: WgslGen = ({ inTypes, outType, attrs }) => {
   return { kind: 'map', count: sizeOf(outType.shape), body, decls: FLOAT_TESTS };
 };
 
-function lseAxes(t: TensorType, attrs: Record<string, unknown>): number[] {
+function lseAxes(t: SymType, attrs: Record<string, unknown>): number[] {
   return reduceAxes(t.shape.length, attrs.axis);
 }
 

@@ -2,7 +2,8 @@
 // inputs (fed per run), parameters, optimizer state (both owned by the session and kept
 // across steps) and literal constants (filled once when a plan is built).
 
-import type { DType, TensorType } from '../ir/types.js';
+import type { DType, SymType } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
 import { Type } from './attrs.js';
 import type { OpDef } from './op.js';
 
@@ -16,7 +17,7 @@ function source(name: string, doc: string): OpDef {
     group: 'source',
     arity: 0,
     attrs: sourceAttrs,
-    infer: (_in, attrs): TensorType => ({ shape: [...(attrs.shape as number[])], dtype: attrs.dtype as DType }),
+    infer: (_in, attrs): SymType => ({ shape: [...(attrs.shape as Dim[])], dtype: attrs.dtype as DType }),
     // Buffers of source nodes are written by the session or the planner, never by a kernel.
     cpu: () => () => {},
     grad: 'none',

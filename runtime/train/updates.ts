@@ -5,6 +5,7 @@
 import type { GraphError } from '../errors.js';
 import { addNodes, type Built } from '../ir/build.js';
 import type { FloatDType } from '../ir/types.js';
+import type { Dim } from '../ir/dim.js';
 import type { Model, Ref } from '../load/model.js';
 
 /**
@@ -13,11 +14,10 @@ import type { Model, Ref } from '../load/model.js';
  * Errors (shapes against each parameter) are collected in `errors`.
  */
 export function addUpdates(
-  built: Built,
+  built: Built<Dim>,
   model: Model,
   grads: Map<string, string | null>,
   float: FloatDType,
-  batch: number,
   errors: GraphError[],
 ): { from: string; to: string }[] {
   const g = built.graph;
@@ -29,13 +29,13 @@ export function addUpdates(
   }
   const ref = (r: Ref) => (typeof r === 'string' && gradOf.has(r) ? gradOf.get(r)! : built.ref(r));
   const writebacks: { from: string; to: string }[] = [];
-  if (model.gradNodes) addNodes(g, model.gradNodes, batch, errors, new Set(), ref);
+  if (model.gradNodes) addNodes(g, model.gradNodes, errors, new Set(), ref);
   for (const u of model.updates) {
     if (!grads.get(u.param)) continue; // no path from this parameter to the loss: nothing to update
     for (const s of u.state)
       g.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: float }, loc: s.loc });
     const before = errors.length;
-    addNodes(g, u.nodes, batch, errors, new Set(), ref);
+    addNodes(g, u.nodes, errors, new Set(), ref);
     if (errors.length > before) continue;
     writebacks.push({ from: ref(u.newParam), to: u.param });
     for (const [s, r] of u.newState) writebacks.push({ from: ref(r), to: s });

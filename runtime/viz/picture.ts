@@ -4,6 +4,7 @@
 // `graph-run dot` and the playground draw it.
 
 import type { IRGraph } from '../ir/graph.js';
+import { BatchDim, dimToString, type Dim } from '../ir/dim.js';
 import type { IRNode } from '../ir/types.js';
 import type { Session } from '../session.js';
 import { place, type DeviceChoice } from '../scheduler/placement.js';
@@ -44,7 +45,7 @@ export interface PictureOptions {
   /** Add the reverse graph (d loss / d parameters, or the `gradients:` request). */
   backward?: boolean;
   /** Where each node runs; default: placed as a session on `device` would place it. */
-  placement?: (node: IRNode) => string;
+  placement?: (node: IRNode<Dim>) => string;
   /** The device to place for (default the graph's `device:`, else cpu; `auto` shows the WebGPU placement). */
   device?: DeviceChoice;
   /** Extra label lines for a node (e.g. its value in a traced step, see traceLabels). */
@@ -58,18 +59,15 @@ export interface PictureOptions {
  */
 export function graphPicture(session: Session, opts: PictureOptions = {}): Picture {
   const m = session.model;
-  const b = session.batchSize;
-  // Build twice, with batch b and b + 1: a dimension that changes is `batch`-dependent and is
-  // shown symbolically ([batch, 2]) rather than as the number the build happened to use.
-  let g: IRGraph,
-    g2: IRGraph | undefined,
+  // The compiled graphs, typed with `batch` symbolic: a batch-dependent dimension is shown as
+  // the model writes it ([batch, 2]) rather than as a number some build happened to use.
+  let g: IRGraph<Dim>,
     grads: Map<string, string | null> = new Map();
   /** The value differentiated: the loss, or the `of` of a `gradients:` request. */
   let lossNode: string | undefined;
   if (opts.backward && m.loss && m.training) {
-    const t = session.trainGraph(b, false);
+    const t = session.program.symbolicReverse();
     g = t.built.graph;
-    g2 = session.trainGraph(b + 1, false).built.graph;
     grads = t.grads;
     lossNode = t.loss;
   } else if (opts.backward && m.gradients) {
@@ -79,10 +77,9 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
     grads = r.grads;
     lossNode = r.built.ref(m.gradients.of);
   } else {
-    const built = session.build(b, true);
+    const built = session.program.symbolicLossGraph();
     if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
     g = built.graph;
-    g2 = session.build(b + 1, true).graph;
     if (m.loss) lossNode = built.ref(m.loss.ref);
   }
   const where = opts.placement ?? placementOf(session, g, opts.device);
@@ -90,18 +87,8 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   const outputs = new Set(m.outputs.map((o) => (typeof o.ref === 'string' ? o.ref : '')));
   const gradResults = new Set([...grads.values()].filter((x): x is string => x !== null));
 
-  const shapeOf = (n: IRNode): string => {
-    const other = g2?.has(n.name) ? g2.node(n.name).type.shape : undefined;
-    const dims = n.type.shape.map((d, i) => {
-      const d2 = other?.[i];
-      if (d2 === undefined || d2 === d) return String(d);
-      const a = d2 - d; // d = a * batch + c
-      const c = d - a * b;
-      const term = a === 1 ? 'batch' : `${a}·batch`;
-      return c === 0 ? term : `${term}${c > 0 ? '+' : '-'}${Math.abs(c)}`;
-    });
-    return `[${dims.join(', ')}]`;
-  };
+  const shapeOf = (n: IRNode<Dim>): string =>
+    `[${n.type.shape.map((d) => dimToString(d).replace('*', '·')).join(', ')}]`;
 
   const nodes: PictureNode[] = [];
   const edges: PictureEdge[] = [];
@@ -147,10 +134,12 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
  * Where each node would run: the scheduler's own placement for the device (nodes without a
  * WGSL kernel, or f64, fall back to the CPU and say so), or "cpu" for a CPU session.
  */
-function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: IRNode) => string {
+function placementOf(session: Session, sym: IRGraph<Dim>, device?: DeviceChoice): (n: IRNode<Dim>) => string {
   const { choice, requests, wantsGpu } = deviceWish(session.model, device);
   if (!wantsGpu) return () => 'cpu';
   const dev = choice === 'auto' ? 'webgpu' : choice;
+  // Placement reads sizes: the graph as a plan at the session's batch size would.
+  const g = sym.bind(session.batchSize);
   const order = g.order.filter((n) => g.node(n).op !== 'state');
   // No device limits here: a picture shows the intended placement, not whether it fits.
   const p = place(g, order, {
@@ -165,13 +154,13 @@ function placementOf(session: Session, g: IRGraph, device?: DeviceChoice): (n: I
   };
 }
 
-function constLabel(n: IRNode): string {
+function constLabel(n: IRNode<Dim>): string {
   const v = n.attrs.value;
   const s =
-    typeof v === 'number'
-      ? String(v)
+    typeof v === 'number' || v instanceof BatchDim
+      ? dimToString(v)
       : Array.isArray(v)
         ? `[${(v as number[]).slice(0, 4).join(', ')}${v.length > 4 ? ', ...' : ''}]`
         : '?';
-  return n.type.shape.length ? `${s} (filled [${n.type.shape.join(', ')}])` : s;
+  return n.type.shape.length ? `${s} (filled [${n.type.shape.map(dimToString).join(', ')}])` : s;
 }

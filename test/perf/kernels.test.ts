@@ -271,7 +271,7 @@ describe('sum and mean fast paths', () => {
         it(`${op} ${JSON.stringify(shape)} axis ${JSON.stringify(axis)} ${dtype}`, () => {
           const attrs = axis === undefined ? {} : { axis };
           const inT: TensorType = { shape, dtype };
-          const outT = registry[op].infer([inT], attrs, { float: dtype });
+          const outT = registry[op].infer([inT], attrs, { float: dtype }) as TensorType;
           const mk = (n: number) => (dtype === 'f32' ? new Float32Array(n) : new Float64Array(n));
           const x = mk(sizeOf(shape)).map(() => rnd() * 2 - 1);
           const want = mk(sizeOf(outT.shape)),
