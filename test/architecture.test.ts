@@ -17,7 +17,10 @@ function files(dir: string): string[] {
 
 /** Stages in order; a module's stage is the first whose prefix matches its path under runtime/. */
 const stages: [string, string[]][] = [
-  ['shared', ['errors.ts', 'stats.ts', 'device-error.ts', 'ir/types.ts', 'ir/graph.ts', 'ir/fusion.ts', 'ops/']],
+  [
+    'shared',
+    ['errors.ts', 'stats.ts', 'device-error.ts', 'ir/types.ts', 'ir/dim.ts', 'ir/graph.ts', 'ir/fusion.ts', 'ops/'],
+  ],
   ['load', ['load/']],
   ['resolve', ['resolve/']],
   ['data', ['data/']],
