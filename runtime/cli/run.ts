@@ -19,7 +19,7 @@ import {
   TrainingReporter,
   UsageError,
 } from '../index.js';
-import { type CheckpointFlags, openCheckpoints } from './checkpoints.js';
+import { type CheckpointFlags, checkCheckpointFlags, openCheckpoints } from './checkpoints.js';
 import { exportAfterTraining } from './export.js';
 import { ensureWritable, writeFileAtomic } from './files.js';
 
@@ -92,18 +92,44 @@ function checkCpuOnly(o: RunOptions): void {
     );
 }
 
+/** What the run writes after training, its paths checked before it starts. */
+interface RunOutputs {
+  onnx: ReturnType<typeof exportAfterTraining> | undefined;
+}
+
+/**
+ * The flags' usage errors and the output paths, checked before any device is acquired: a bad
+ * combination is a usage error (exit 2) whatever the device, and costs no GPU start-up.
+ */
+function checkRun(m: Model, o: RunOptions): RunOutputs {
+  if (o.plot !== undefined) {
+    if (!m.training || o.load)
+      throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
+    ensureWritable(o.plot, 'plot');
+  }
+  const onnx = o.onnx !== undefined ? exportAfterTraining(o.onnx) : undefined;
+  checkCheckpointFlags(o);
+  return { onnx };
+}
+
 /** The run job on whatever device the session chose. */
 export async function runCommand(model: Model, o: RunOptions, io: RunIO): Promise<void> {
+  const outputs = checkRun(model, o);
   const s = await Session.create(model, sessionOptions(o));
   try {
-    await runSession(s, o, io);
+    await runSession(s, o, io, outputs);
   } finally {
     // Destroys the device: without it the Dawn binding can keep the process alive.
     s.dispose();
   }
 }
 
-async function runSession(s: Session, o: RunOptions, { out, err, term, version }: RunIO): Promise<void> {
+async function runSession(
+  s: Session,
+  o: RunOptions,
+  { out, err, term, version }: RunIO,
+  { onnx }: RunOutputs,
+): Promise<void> {
   const m = s.model;
   const gpu = onGpu(s);
   if (gpu) checkCpuOnly(o);
@@ -112,13 +138,7 @@ async function runSession(s: Session, o: RunOptions, { out, err, term, version }
   if (o.explain) (o.json ? err : out)(s.explain());
   const result: Record<string, unknown> = {};
   const quiet = o.json || o.quiet;
-  // Checkpoints are read (and the output paths checked) before training: a bad one stops the run here.
-  if (o.plot !== undefined) {
-    if (!m.training || o.load)
-      throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
-    ensureWritable(o.plot, 'plot');
-  }
-  const onnx = o.onnx !== undefined ? exportAfterTraining(o.onnx) : undefined;
+  // Checkpoints are read before training: a bad one stops the run here.
   const ck = openCheckpoints(s, o, quiet ? () => {} : out);
   if (m.training && !ck.predictOnly) {
     const t = m.training;
