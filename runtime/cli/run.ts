@@ -72,26 +72,6 @@ export async function planCommand(model: Model, o: RunOptions, out: (s: string) 
   }
 }
 
-/** Whether any node runs on a GPU: `deviceNote` is `cpu` or `auto: cpu (...)` for a CPU-only session. */
-const onGpu = (s: Session) => s.deviceNote !== 'cpu' && !s.deviceNote.startsWith('auto: cpu');
-
-/** Flags of a CPU-only feature combined with a device run. */
-function checkCpuOnly(o: RunOptions): void {
-  const flags: [string, unknown][] = [
-    ['--save', o.save],
-    ['--save-every', o.saveEvery],
-    ['--resume', o.resume],
-    ['--load', o.load],
-    ['--plot', o.plot],
-    ['--onnx', o.onnx],
-  ];
-  const used = flags.filter(([, v]) => v !== undefined).map(([f]) => f);
-  if (used.length)
-    throw new UsageError(
-      `${used.join(', ')} ${used.length === 1 ? 'works' : 'work'} on the CPU only for now; drop --device (and the graph's device: key) to use ${used.length === 1 ? 'it' : 'them'}`,
-    );
-}
-
 /** What the run writes after training, its paths checked before it starts. */
 interface RunOutputs {
   onnx: ReturnType<typeof exportAfterTraining> | undefined;
@@ -131,8 +111,6 @@ async function runSession(
   { onnx }: RunOutputs,
 ): Promise<void> {
   const m = s.model;
-  const gpu = onGpu(s);
-  if (gpu) checkCpuOnly(o);
   // `auto` says what it chose; a fallback is listed by --explain and counted here.
   if (s.deviceNote.startsWith('auto') && !o.json) err(`graph-run: device ${s.deviceNote}`);
   if (o.explain) (o.json ? err : out)(s.explain());
@@ -143,10 +121,8 @@ async function runSession(
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = o.epochs ?? t.epochs;
-    // On a GPU a per-step loss is a round trip every step: no bar there, the logged epochs as lines.
-    const mode = progressMode(o, term, process.env);
     const progress = new TrainingReporter({
-      mode: gpu && mode === 'bar' ? 'lines' : mode,
+      mode: progressMode(o, term, process.env),
       out,
       term,
       epochs,
@@ -162,7 +138,9 @@ async function runSession(
     const losses = await s.trainAsync({
       epochs,
       from: ck.from,
-      ...(gpu ? {} : { onStep: (r: StepRecord) => progress.onStep(r) }),
+      onStep: (r: StepRecord) => progress.onStep(r),
+      // On a GPU a step's loss is a round trip: the bar counts steps and shows the logged losses.
+      stepLoss: !s.usesGpu,
       onLog: (r) => {
         ck.onLog(r);
         progress.onLog(r);

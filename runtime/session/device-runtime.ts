@@ -208,12 +208,15 @@ export class DeviceRuntime {
     this.uploaded = false;
   }
 
-  /** Synchronous methods read the host arrays: they must not be behind the device's. */
-  requireHost(what: string): void {
+  /**
+   * Synchronous methods and tools read the host arrays: they must not be behind the device's.
+   * `alt` names the asynchronous form to suggest (none for a tool without one).
+   */
+  requireHost(what: string, alt: string | null = `${what}Async()`): void {
     if (this.dirty) {
       throw new DeviceError(
         'KernelError',
-        `${what}() reads parameters on the host, but they were last updated on the GPU: use ${what}Async(), or await syncParameters() first`,
+        `${what}() reads parameters on the host, but they were last updated on the GPU: ${alt ? `use ${alt}, or ` : ''}await syncParameters() first`,
       );
     }
   }

@@ -2,9 +2,20 @@
 // destroys a device of its own, and Dawn on SwiftShader crashed the test process now and then
 // when that happened beside another live device (the suite's shared one). Here the probe's
 // device is released before the CLI runs, so the process holds one device at a time.
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mainAsync } from '../../runtime/cli/main.js';
+import {
+  checkpointBytes,
+  DeviceError,
+  loadGraph,
+  restoreCheckpoint,
+  Session,
+  type StepRecord,
+  TrainingReporter,
+} from '../../runtime/index.js';
 import { probeWebGpu, requireWebGpu } from './device.js';
 
 const probe = await probeWebGpu();
@@ -50,5 +61,162 @@ describe.skipIf(!available)('graph-run on WebGPU', () => {
       ),
     ).toBe(0);
     expect(plan.join('\n')).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
+  });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'graph-run-webgpu-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface RunJson {
+  losses: { epoch: number; loss: number }[];
+  predictions: Record<string, unknown>;
+  params: Record<string, { shape: number[]; data: number[] }>;
+}
+
+/** `graph-run ... --json` in this process: the parsed result (failing on a non-zero exit). */
+async function runJson(args: string[]): Promise<RunJson> {
+  const out: string[] = [],
+    err: string[] = [];
+  const code = await mainAsync(
+    [...args, '--json'],
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
+  expect(code, err.join('\n')).toBe(0);
+  return JSON.parse(out.join('')) as RunJson;
+}
+
+/** Every number in `a` within `tol` of the one at the same place in `b` (same structure). */
+function expectClose(a: unknown, b: unknown, tol: number, at = ''): void {
+  if (typeof a === 'number') {
+    expect(typeof b, at).toBe('number');
+    expect(Math.abs(a - (b as number)), `${at}: ${a} vs ${b}`).toBeLessThanOrEqual(tol);
+  } else if (Array.isArray(a)) {
+    expect((b as unknown[]).length, at).toBe(a.length);
+    a.forEach((x, i) => expectClose(x, (b as unknown[])[i], tol, `${at}[${i}]`));
+  } else if (a && typeof a === 'object') {
+    expect(Object.keys(b as object).sort(), at).toEqual(Object.keys(a).sort());
+    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], tol, `${at}.${k}`);
+  } else expect(b, at).toEqual(a);
+}
+
+describe.skipIf(!available)('checkpoints across devices (one run path for every device)', () => {
+  // gender: data order, batch 1; blobs: a shuffled epoch order, a last short batch, validation data.
+  it.each([
+    { graph: 'gender', half: 2, whole: 4 },
+    { graph: 'blobs', half: 2, whole: 4 },
+  ])(
+    '$graph: $half epochs saved on one device, resumed on the other to $whole = $whole straight on the CPU (f32, 1e-5)',
+    { timeout: 300_000 },
+    async ({ graph, half, whole }) => {
+      const file = `graphs/${graph}.yaml`;
+      const straight = await runJson([file, '--epochs', String(whole), '--device', 'cpu']);
+      for (const [first, second] of [
+        ['webgpu', 'cpu'],
+        ['cpu', 'webgpu'],
+      ] as const) {
+        const ck = join(dir, `${graph}-${first}.safetensors`);
+        await runJson([file, '--epochs', String(half), '--device', first, '--save', ck]);
+        const resumed = await runJson([file, '--epochs', String(whole), '--device', second, '--resume', ck]);
+        expectClose(straight.params, resumed.params, 1e-5, `${first} then ${second}: params`);
+        expectClose(straight.predictions, resumed.predictions, 1e-5, `${first} then ${second}: predictions`);
+      }
+    },
+  );
+
+  it('--save-every, --plot and --onnx on WebGPU write what they write on the CPU', { timeout: 300_000 }, async () => {
+    const ck = join(dir, 'blobs-every.safetensors'),
+      svg = join(dir, 'blobs.svg'),
+      onnx = join(dir, 'blobs.onnx');
+    const gpu = await runJson([
+      'graphs/blobs.yaml',
+      '--device',
+      'webgpu',
+      '--epochs',
+      '3',
+      '--save',
+      ck,
+      '--save-every',
+      '1',
+      '--plot',
+      svg,
+      '--onnx',
+      onnx,
+    ]);
+    expect(readFileSync(svg, 'utf8')).toMatch(/<polyline class="series" data-name="loss"/);
+    expect(existsSync(onnx) && readFileSync(onnx).length).toBeGreaterThan(100);
+    // The checkpoint holds the trained weights: loaded on the CPU, it predicts what the GPU run did.
+    const loaded = await runJson(['graphs/blobs.yaml', '--device', 'cpu', '--load', ck]);
+    expectClose(gpu.params, loaded.params, 0);
+    expectClose(gpu.predictions, loaded.predictions, 1e-5);
+  });
+});
+
+describe.skipIf(!available)('a WebGPU session and tools that read or write its weights', () => {
+  it('onStep sees every step; with stepLoss false the loss is not read (NaN) and the bar shows logged losses', {
+    timeout: 300_000,
+  }, async () => {
+    const s = await Session.create(loadGraph('graphs/blobs.yaml'), { device: 'webgpu' });
+    try {
+      expect(s.usesGpu).toBe(true);
+      const steps: StepRecord[] = [];
+      const drawn: string[] = [];
+      const bar = new TrainingReporter({
+        mode: 'bar',
+        out: () => {},
+        term: { isTTY: true, columns: 120, write: (t) => drawn.push(t) },
+        epochs: 2,
+        from: 0,
+        batchSize: 16,
+        samples: s.samples,
+        interval: 0,
+      });
+      await s.trainAsync({
+        epochs: 2,
+        stepLoss: false,
+        onStep: (r) => {
+          steps.push(r);
+          bar.onStep(r);
+        },
+      });
+      expect(steps.map((r) => `${r.epoch}.${r.step}`)).toEqual(
+        [0, 1].flatMap((e) => Array.from({ length: 8 }, (_, k) => `${e}.${k}`)),
+      );
+      expect(steps.every((r) => Number.isNaN(r.loss))).toBe(true);
+      expect(drawn[0]).toContain('loss -');
+      expect(drawn.join('')).not.toContain('NaN');
+      const read: number[] = [];
+      await s.trainAsync({ epochs: 3, from: 2, onStep: (r) => read.push(r.loss) });
+      expect(read).toHaveLength(8);
+      expect(read.every(Number.isFinite)).toBe(true);
+    } finally {
+      s.dispose();
+    }
+    expect((await Session.create(loadGraph('graphs/gender.yaml'))).usesGpu).toBe(false);
+  });
+
+  it('checkpoints need the host values current (syncParameters), and a restore reaches the device', {
+    timeout: 300_000,
+  }, async () => {
+    const model = loadGraph('graphs/gender.yaml');
+    const s = await Session.create(model, { device: 'webgpu' });
+    try {
+      const before = checkpointBytes(s, { epoch: 0, losses: [] });
+      const p0 = await s.predictionsAsync();
+      await s.stepAsync(0, 1);
+      // The step's update is on the GPU only: reading or partly overwriting the host copies would be wrong.
+      expect(() => checkpointBytes(s)).toThrow(DeviceError);
+      expect(() => checkpointBytes(s)).toThrow(/await syncParameters\(\) first/);
+      expect(() => restoreCheckpoint(s, before)).toThrow(DeviceError);
+      await s.syncParameters();
+      const stepped = await s.parametersAsync();
+      expect(stepped.w1!.data).not.toEqual((await Session.create(model)).parameters().w1!.data);
+      // Restored on the host, the weights reach the device before its next run.
+      restoreCheckpoint(s, before, { resume: true });
+      expectClose(await s.predictionsAsync(), p0, 0);
+      expect((await s.parametersAsync()).w1!.data).toEqual((await Session.create(model)).parameters().w1!.data);
+    } finally {
+      s.dispose();
+    }
   });
 });
