@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mainAsync } from '../../runtime/cli/main.js';
+import { expectBuiltOnce, statsOf } from '../cli/stats.js';
 import {
   checkpointBytes,
   DeviceError,
@@ -123,6 +124,16 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
       }
     },
   );
+
+  it('builds each graph and data set once and each plan once per batch size on WebGPU too', {
+    timeout: 300_000,
+  }, async () => {
+    expectBuiltOnce(await statsOf(['graphs/gender.yaml', '--device', 'webgpu', '--epochs', '2']), [
+      'plan train batch 1',
+      'plan eval batch 4',
+      'plan forward batch 1',
+    ]);
+  });
 
   it('--save-every, --plot and --onnx on WebGPU write what they write on the CPU', { timeout: 300_000 }, async () => {
     const ck = join(dir, 'blobs-every.safetensors'),
