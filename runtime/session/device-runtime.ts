@@ -224,7 +224,8 @@ export class DeviceRuntime {
   /** Run the plan: encodes and submits (WebGPU) or computes (CPU); mixed plans await their hand-overs. */
   async execute(run: DeviceRun): Promise<void> {
     this.toDevice();
-    if (run.plan.updates) this.dirty = true;
+    // Updates on a CPU main device write the host arrays themselves: nothing to bring back.
+    if (run.plan.updates && this.main === 'webgpu') this.dirty = true;
     await run.plan.run();
   }
 

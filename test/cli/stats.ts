@@ -12,6 +12,11 @@ export async function statsOf(args: string[]): Promise<Record<string, number>> {
     (l) => err.push(l),
   );
   expect(code, err.join('\n')).toBe(0);
+  return parseStats(err);
+}
+
+/** The statistics in a command's stderr lines (`build stats: {...}`). */
+export function parseStats(err: string[]): Record<string, number> {
   const line = err.find((l) => l.startsWith('build stats: '));
   expect(line, err.join('\n')).toBeDefined();
   return JSON.parse(line!.slice('build stats: '.length)) as Record<string, number>;

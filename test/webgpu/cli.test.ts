@@ -1,15 +1,17 @@
-// The CLI on WebGPU, in a test file of its own: `graph-run --device webgpu` acquires and
-// destroys a device of its own, and Dawn on SwiftShader crashed the test process now and then
-// when that happened beside another live device (the suite's shared one). Here the probe's
-// device is released before the CLI runs, so the process holds one device at a time.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The CLI on WebGPU, in a test file of its own. Each graph-run runs as its own process
+// (`node bin/graph-run.js`, on dist/), holding one device and exiting: Dawn on SwiftShader
+// aborted or hung a test process now and then when devices were acquired and destroyed in it
+// (one in six to eight runs of this file, when it ran the CLI in-process). The probe's device is
+// released before anything else runs, and the library test holds one device at a time.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { mainAsync } from '../../runtime/cli/main.js';
-import { expectBuiltOnce, statsOf } from '../cli/stats.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, graphRun } from '../cli/graph-run.js';
+import { expectBuiltOnce, parseStats } from '../cli/stats.js';
 import {
   checkpointBytes,
+  compile,
   DeviceError,
   loadGraph,
   restoreCheckpoint,
@@ -29,21 +31,21 @@ if (requireWebGpu) {
   });
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'graph-run-webgpu-cli-'));
+beforeAll(() => {
+  if (available) ensureBuilt();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 const torch = JSON.parse(readFileSync(new URL('../fixtures/seed-torch.json', import.meta.url), 'utf8')) as {
   torch_f32: { loss_log: [number, number][] };
 };
 
 describe.skipIf(!available)('graph-run on WebGPU', () => {
   it('graph-run --device webgpu trains the tutorial and exits', { timeout: 300_000 }, async () => {
-    const out: string[] = [],
-      err: string[] = [];
-    const code = await mainAsync(
-      ['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21'],
-      (l) => out.push(l),
-      (l) => err.push(l),
-    );
-    expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out.join('')) as {
+    const run = await graphRun(['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as {
       losses: { epoch: number; loss: number }[];
       predictions: Record<string, { data: number[] }>;
     };
@@ -53,20 +55,11 @@ describe.skipIf(!available)('graph-run on WebGPU', () => {
         1e-4,
       ),
     );
-    const plan: string[] = [];
-    expect(
-      await mainAsync(
-        ['plan', 'graphs/gender.yaml', '--device', 'webgpu'],
-        (l) => plan.push(l),
-        () => {},
-      ),
-    ).toBe(0);
-    expect(plan.join('\n')).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
+    const plan = await graphRun(['plan', 'graphs/gender.yaml', '--device', 'webgpu']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
   });
 });
-
-const dir = mkdtempSync(join(tmpdir(), 'graph-run-webgpu-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface RunJson {
   losses: { epoch: number; loss: number }[];
@@ -74,17 +67,15 @@ interface RunJson {
   params: Record<string, { shape: number[]; data: number[] }>;
 }
 
-/** `graph-run ... --json` in this process: the parsed result (failing on a non-zero exit). */
+/**
+ * `node bin/graph-run.js ... --json`: the parsed result (failing on a non-zero exit). A process
+ * per run, so each holds one device and exits: Dawn on SwiftShader aborted this process now and
+ * then when many devices were acquired and destroyed in it one after another.
+ */
 async function runJson(args: string[]): Promise<RunJson> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await mainAsync(
-    [...args, '--json'],
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  expect(code, err.join('\n')).toBe(0);
-  return JSON.parse(out.join('')) as RunJson;
+  const r = await graphRun([...args, '--json'], {}, 120_000);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as RunJson;
 }
 
 /** Every number in `a` within `tol` of the one at the same place in `b` (same structure). */
@@ -128,11 +119,28 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
   it('builds each graph and data set once and each plan once per batch size on WebGPU too', {
     timeout: 300_000,
   }, async () => {
-    expectBuiltOnce(await statsOf(['graphs/gender.yaml', '--device', 'webgpu', '--epochs', '2']), [
+    const r = await graphRun(['graphs/gender.yaml', '--device', 'webgpu', '--epochs', '2', '--stats', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expectBuiltOnce(parseStats(r.stderr.split('\n')), [
       'plan train batch 1',
       'plan eval batch 4',
       'plan forward batch 1',
     ]);
+  });
+
+  it('a CPU graph with one node on WebGPU: its parameters are the host arrays, printed and saved after training', {
+    timeout: 300_000,
+  }, async () => {
+    const mixed = join(dir, 'mixed.yaml');
+    const text = readFileSync('graphs/gender.yaml', 'utf8');
+    const z1 = '{name: z1, op: matmul, inputs: [x, w1], attrs: {transpose_b: true}}';
+    expect(text).toContain(z1);
+    writeFileSync(mixed, text.replace(z1, `${z1.slice(0, -1)}, device: webgpu}`));
+    const ck = join(dir, 'mixed.safetensors');
+    const r = await runJson([mixed, '--epochs', '3', '--save', ck]);
+    const cpu = await runJson(['graphs/gender.yaml', '--epochs', '3']);
+    expectClose(cpu.params, r.params, 1e-5);
+    expectClose(r.params, (await runJson(['graphs/gender.yaml', '--load', ck])).params, 0);
   });
 
   it('--save-every, --plot and --onnx on WebGPU write what they write on the CPU', { timeout: 300_000 }, async () => {
@@ -164,12 +172,20 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
 });
 
 describe.skipIf(!available)('a WebGPU session and tools that read or write its weights', () => {
-  it('onStep sees every step; with stepLoss false the loss is not read (NaN) and the bar shows logged losses', {
+  // One device for the whole test (see runJson on devices in one process).
+  it('onStep without per-step reads; checkpoints need current host values, and a restore reaches the device', {
     timeout: 300_000,
   }, async () => {
-    const s = await Session.create(loadGraph('graphs/blobs.yaml'), { device: 'webgpu' });
+    const model = loadGraph('graphs/blobs.yaml');
+    const fresh = compile(model);
+    expect(fresh.usesGpu).toBe(false);
+    const s = await Session.create(model, { device: 'webgpu' });
     try {
       expect(s.usesGpu).toBe(true);
+      expect(s.device).toBe('webgpu');
+      const start = checkpointBytes(s, { epoch: 0, losses: [] });
+      const p0 = await s.predictionsAsync();
+      // onStep sees every step; with stepLoss false the loss is not read (NaN), and the bar shows logged losses.
       const steps: StepRecord[] = [];
       const drawn: string[] = [];
       const bar = new TrainingReporter({
@@ -200,32 +216,19 @@ describe.skipIf(!available)('a WebGPU session and tools that read or write its w
       await s.trainAsync({ epochs: 3, from: 2, onStep: (r) => read.push(r.loss) });
       expect(read).toHaveLength(8);
       expect(read.every(Number.isFinite)).toBe(true);
-    } finally {
-      s.dispose();
-    }
-    expect((await Session.create(loadGraph('graphs/gender.yaml'))).usesGpu).toBe(false);
-  });
-
-  it('checkpoints need the host values current (syncParameters), and a restore reaches the device', {
-    timeout: 300_000,
-  }, async () => {
-    const model = loadGraph('graphs/gender.yaml');
-    const s = await Session.create(model, { device: 'webgpu' });
-    try {
-      const before = checkpointBytes(s, { epoch: 0, losses: [] });
-      const p0 = await s.predictionsAsync();
-      await s.stepAsync(0, 1);
-      // The step's update is on the GPU only: reading or partly overwriting the host copies would be wrong.
+      // After trainAsync the host has the values; after a bare step only the GPU does, and reading
+      // or partly overwriting the host copies would be wrong.
+      expect(checkpointBytes(s).length).toBeGreaterThan(0);
+      await s.stepAsync(0, 16);
       expect(() => checkpointBytes(s)).toThrow(DeviceError);
       expect(() => checkpointBytes(s)).toThrow(/await syncParameters\(\) first/);
-      expect(() => restoreCheckpoint(s, before)).toThrow(DeviceError);
+      expect(() => restoreCheckpoint(s, start)).toThrow(DeviceError);
       await s.syncParameters();
-      const stepped = await s.parametersAsync();
-      expect(stepped.w1!.data).not.toEqual((await Session.create(model)).parameters().w1!.data);
+      expect((await s.parametersAsync()).w1!.data).not.toEqual(fresh.parameters().w1!.data);
       // Restored on the host, the weights reach the device before its next run.
-      restoreCheckpoint(s, before, { resume: true });
+      restoreCheckpoint(s, start, { resume: true });
       expectClose(await s.predictionsAsync(), p0, 0);
-      expect((await s.parametersAsync()).w1!.data).toEqual((await Session.create(model)).parameters().w1!.data);
+      expect((await s.parametersAsync()).w1!.data).toEqual(fresh.parameters().w1!.data);
     } finally {
       s.dispose();
     }
