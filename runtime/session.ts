@@ -14,13 +14,11 @@ import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
 import { bindDims, type Built } from './ir/build.js';
 import type { FloatDType, Tensor, TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
-import { explainPlacement, place } from './scheduler/placement.js';
 import { countBuild } from './stats.js';
 import { firstNonFinite, nonFiniteError, StepGuard } from './train/numeric.js';
 import { CpuRunner } from './session/cpu-runner.js';
-import { deviceNote, deviceWish } from './session/device.js';
+import { deviceNote, deviceWish, explainSession } from './session/device.js';
 import { DeviceRunner } from './session/device-runner.js';
-import { planSpec } from './session/runner.js';
 import * as jobs from './session/jobs.js';
 import { runAsync, runSync, type JobContext } from './session/jobs.js';
 import { TrainingData, Weights, type Clock } from './session/state.js';
@@ -134,6 +132,26 @@ export class Session {
   /** The device whose memory holds parameters between steps. */
   get device(): 'cpu' | 'webgpu' {
     return this.dev?.dev.main ?? 'cpu';
+  }
+
+  /** Whether any node runs on a GPU: then a read of a result (a step's loss, say) waits for the device. */
+  get usesGpu(): boolean {
+    return this.dev !== null;
+  }
+
+  /**
+   * The parameter and optimizer-state buffers, for a tool that reads or writes them directly
+   * (checkpoints): a DeviceError where the device holds newer values (`await syncParameters()`
+   * first). After writing into them, call `weightsWritten()`.
+   */
+  hostWeights(what: string): Weights {
+    this.dev?.dev.requireHost(what, null);
+    return this.weights;
+  }
+
+  /** The host buffers were written (a checkpoint restored): the device takes them before its next run. */
+  weightsWritten(): void {
+    this.dev?.dev.hostChanged();
   }
 
   /** The CPU job context; a session with WebGPU nodes must use the async methods. */
@@ -355,15 +373,7 @@ export class Session {
    * @example console.log((await Session.create(model, { device: 'webgpu' })).explain());
    */
   explain(): string {
-    const training = !!this.model.loss && this.model.updates.length > 0;
-    const kind = training ? 'train' : 'forward';
-    const batch = training ? this.batchSize : 1;
-    const header = `${training ? `training step (batch ${this.batchSize})` : 'forward pass'} on ${this.deviceNote}`;
-    if (this.dev) return this.dev.dev.explain(this.dev.prepare(kind, batch).run, header);
-    const spec = planSpec(this.program, kind, batch);
-    const g = spec.graph;
-    const order = g.ancestors([...spec.outputs, ...spec.writebacks.map((w) => w.from)]);
-    return explainPlacement(g, place(g, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header);
+    return explainSession(this.program, this.dev, this.deviceNote);
   }
 
   /** Input values of the first training batch (what `graph-run grad` feeds its printed graph). */

@@ -32,14 +32,16 @@ const dtypeOf = (a: TypedArray): SafeDType =>
  */
 export function checkpointBytes(session: Session, position?: TrainingPosition): Uint8Array {
   const m = session.model;
+  // On a device: what the last sync brought back (trainAsync syncs at its end and before onEpoch).
+  const weights = session.hostWeights('checkpointBytes');
   const tensors: SafeTensor[] = [];
   for (const p of m.params) {
-    const data = session.weights.buffer(p.name);
+    const data = weights.buffer(p.name);
     tensors.push({ name: p.name, dtype: dtypeOf(data), shape: [...p.shape], data });
   }
   for (const u of m.updates) {
     for (const s of u.state) {
-      const data = session.weights.buffer(s.name);
+      const data = weights.buffer(s.name);
       tensors.push({ name: s.name, dtype: dtypeOf(data), shape: [...s.shape], data });
     }
   }
@@ -71,12 +73,14 @@ export function restoreCheckpoint(
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const m = session.model;
   const want = session.float === 'f64' ? 'F64' : 'F32';
+  // On a device whose values are newer than the host's, a partial restore (--load keeps the
+  // optimizer state) would mix them with stale ones: sync first.
+  const weights = session.hostWeights('restoreCheckpoint');
   const targets = new Map<string, { shape: number[]; buf: TypedArray; kind: string }>();
-  for (const p of m.params)
-    targets.set(p.name, { shape: p.shape, buf: session.weights.buffer(p.name), kind: 'parameter' });
+  for (const p of m.params) targets.set(p.name, { shape: p.shape, buf: weights.buffer(p.name), kind: 'parameter' });
   const state = new Map<string, { shape: number[]; buf: TypedArray }>();
   for (const u of m.updates)
-    for (const s of u.state) state.set(s.name, { shape: s.shape, buf: session.weights.buffer(s.name) });
+    for (const s of u.state) state.set(s.name, { shape: s.shape, buf: weights.buffer(s.name) });
   if (opts.resume) for (const [k, v] of state) targets.set(k, { ...v, kind: 'optimizer state' });
 
   for (const name of tensors.keys()) {
@@ -133,7 +137,8 @@ export function restoreCheckpoint(
       'use --load to predict with its parameters',
     );
   }
-  // Everything checked: now copy.
+  // Everything checked: now copy, and let a device take the new values before its next run.
   for (const [src, dst] of copies) dst.set(src);
+  session.weightsWritten();
   return position;
 }

@@ -26,12 +26,16 @@ export interface CheckpointRun {
   finish(epochs: number): void;
 }
 
-/** Open a run's checkpoints: validate paths and load --resume / --load before any training. */
-export function openCheckpoints(session: Session, flags: CheckpointFlags, note: (s: string) => void): CheckpointRun {
+/** The checkpoint flags' usage errors and the --save path: checked before any device is acquired. */
+export function checkCheckpointFlags(flags: CheckpointFlags): void {
   if (flags.resume && flags.load)
     throw new UsageError('--resume continues training and --load only predicts: give one of them');
   if (flags.saveEvery !== undefined && !flags.save) throw new UsageError('--save-every needs --save FILE');
   if (flags.save) ensureWritable(flags.save, 'checkpoint');
+}
+
+/** Open a run's checkpoints (flags checked by checkCheckpointFlags): load --resume / --load before any training. */
+export function openCheckpoints(session: Session, flags: CheckpointFlags, note: (s: string) => void): CheckpointRun {
   let from = 0;
   let losses: LossRecord[] = [];
   const src = flags.resume ?? flags.load;

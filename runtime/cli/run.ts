@@ -19,7 +19,7 @@ import {
   TrainingReporter,
   UsageError,
 } from '../index.js';
-import { type CheckpointFlags, openCheckpoints } from './checkpoints.js';
+import { type CheckpointFlags, checkCheckpointFlags, openCheckpoints } from './checkpoints.js';
 import { exportAfterTraining } from './export.js';
 import { ensureWritable, writeFileAtomic } from './files.js';
 
@@ -72,61 +72,57 @@ export async function planCommand(model: Model, o: RunOptions, out: (s: string) 
   }
 }
 
-/** Whether any node runs on a GPU: `deviceNote` is `cpu` or `auto: cpu (...)` for a CPU-only session. */
-const onGpu = (s: Session) => s.deviceNote !== 'cpu' && !s.deviceNote.startsWith('auto: cpu');
-
-/** Flags of a CPU-only feature combined with a device run. */
-function checkCpuOnly(o: RunOptions): void {
-  const flags: [string, unknown][] = [
-    ['--save', o.save],
-    ['--save-every', o.saveEvery],
-    ['--resume', o.resume],
-    ['--load', o.load],
-    ['--plot', o.plot],
-    ['--onnx', o.onnx],
-  ];
-  const used = flags.filter(([, v]) => v !== undefined).map(([f]) => f);
-  if (used.length)
-    throw new UsageError(
-      `${used.join(', ')} ${used.length === 1 ? 'works' : 'work'} on the CPU only for now; drop --device (and the graph's device: key) to use ${used.length === 1 ? 'it' : 'them'}`,
-    );
+/** What the run writes after training, its paths checked before it starts. */
+interface RunOutputs {
+  onnx: ReturnType<typeof exportAfterTraining> | undefined;
 }
 
-/** The run job on whatever device the session chose. */
-export async function runCommand(model: Model, o: RunOptions, io: RunIO): Promise<void> {
-  const s = await Session.create(model, sessionOptions(o));
-  try {
-    await runSession(s, o, io);
-  } finally {
-    // Destroys the device: without it the Dawn binding can keep the process alive.
-    s.dispose();
-  }
-}
-
-async function runSession(s: Session, o: RunOptions, { out, err, term, version }: RunIO): Promise<void> {
-  const m = s.model;
-  const gpu = onGpu(s);
-  if (gpu) checkCpuOnly(o);
-  // `auto` says what it chose; a fallback is listed by --explain and counted here.
-  if (s.deviceNote.startsWith('auto') && !o.json) err(`graph-run: device ${s.deviceNote}`);
-  if (o.explain) (o.json ? err : out)(s.explain());
-  const result: Record<string, unknown> = {};
-  const quiet = o.json || o.quiet;
-  // Checkpoints are read (and the output paths checked) before training: a bad one stops the run here.
+/**
+ * The flags' usage errors and the output paths, checked before any device is acquired: a bad
+ * combination is a usage error (exit 2) whatever the device, and costs no GPU start-up.
+ */
+function checkRun(m: Model, o: RunOptions): RunOutputs {
   if (o.plot !== undefined) {
     if (!m.training || o.load)
       throw new UsageError('--plot draws the training curve: it needs a graph that trains (and no --load)');
     ensureWritable(o.plot, 'plot');
   }
   const onnx = o.onnx !== undefined ? exportAfterTraining(o.onnx) : undefined;
+  checkCheckpointFlags(o);
+  return { onnx };
+}
+
+/** The run job on whatever device the session chose. */
+export async function runCommand(model: Model, o: RunOptions, io: RunIO): Promise<void> {
+  const outputs = checkRun(model, o);
+  const s = await Session.create(model, sessionOptions(o));
+  try {
+    await runSession(s, o, io, outputs);
+  } finally {
+    // Destroys the device: without it the Dawn binding can keep the process alive.
+    s.dispose();
+  }
+}
+
+async function runSession(
+  s: Session,
+  o: RunOptions,
+  { out, err, term, version }: RunIO,
+  { onnx }: RunOutputs,
+): Promise<void> {
+  const m = s.model;
+  // `auto` says what it chose; a fallback is listed by --explain and counted here.
+  if (s.deviceNote.startsWith('auto') && !o.json) err(`graph-run: device ${s.deviceNote}`);
+  if (o.explain) (o.json ? err : out)(s.explain());
+  const result: Record<string, unknown> = {};
+  const quiet = o.json || o.quiet;
+  // Checkpoints are read before training: a bad one stops the run here.
   const ck = openCheckpoints(s, o, quiet ? () => {} : out);
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = o.epochs ?? t.epochs;
-    // On a GPU a per-step loss is a round trip every step: no bar there, the logged epochs as lines.
-    const mode = progressMode(o, term, process.env);
     const progress = new TrainingReporter({
-      mode: gpu && mode === 'bar' ? 'lines' : mode,
+      mode: progressMode(o, term, process.env),
       out,
       term,
       epochs,
@@ -142,7 +138,9 @@ async function runSession(s: Session, o: RunOptions, { out, err, term, version }
     const losses = await s.trainAsync({
       epochs,
       from: ck.from,
-      ...(gpu ? {} : { onStep: (r: StepRecord) => progress.onStep(r) }),
+      onStep: (r: StepRecord) => progress.onStep(r),
+      // On a GPU a step's loss is a round trip: the bar counts steps and shows the logged losses.
+      stepLoss: !s.usesGpu,
       onLog: (r) => {
         ck.onLog(r);
         progress.onLog(r);

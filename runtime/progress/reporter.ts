@@ -109,7 +109,8 @@ export class TrainingReporter {
   onStep(s: StepRecord): void {
     if (this.o.mode !== 'bar') return;
     this.stepsDone++;
-    if (this.lastLoss === undefined) this.lastLoss = s.loss;
+    // NaN: a step whose loss was not read (on a GPU); the bar shows the logged losses then.
+    if (this.lastLoss === undefined && !Number.isNaN(s.loss)) this.lastLoss = s.loss;
     const t = this.now();
     const lastStep = s.epoch === this.o.epochs - 1 && s.step === s.steps - 1;
     if (t - this.lastDraw < (this.o.interval ?? 100) && !lastStep) return;

@@ -208,12 +208,15 @@ export class DeviceRuntime {
     this.uploaded = false;
   }
 
-  /** Synchronous methods read the host arrays: they must not be behind the device's. */
-  requireHost(what: string): void {
+  /**
+   * Synchronous methods and tools read the host arrays: they must not be behind the device's.
+   * `alt` names the asynchronous form to suggest (none for a tool without one).
+   */
+  requireHost(what: string, alt: string | null = `${what}Async()`): void {
     if (this.dirty) {
       throw new DeviceError(
         'KernelError',
-        `${what}() reads parameters on the host, but they were last updated on the GPU: use ${what}Async(), or await syncParameters() first`,
+        `${what}() reads parameters on the host, but they were last updated on the GPU: ${alt ? `use ${alt}, or ` : ''}await syncParameters() first`,
       );
     }
   }
@@ -221,7 +224,8 @@ export class DeviceRuntime {
   /** Run the plan: encodes and submits (WebGPU) or computes (CPU); mixed plans await their hand-overs. */
   async execute(run: DeviceRun): Promise<void> {
     this.toDevice();
-    if (run.plan.updates) this.dirty = true;
+    // Updates on a CPU main device write the host arrays themselves: nothing to bring back.
+    if (run.plan.updates && this.main === 'webgpu') this.dirty = true;
     await run.plan.run();
   }
 

@@ -1,8 +1,18 @@
 // The device choice, computed in one place: what the options and the graph ask for (`device:`
-// and per-node requests), whether WebGPU is needed, and the note saying what was chosen.
+// and per-node requests), whether WebGPU is needed, the note saying what was chosen, and where
+// each node of the session's main plan runs (Session.explain).
 
+import type { Program } from '../compile/program.js';
 import type { Model } from '../load/model.js';
-import { deviceRequests, type DeviceChoice, type DeviceRequest } from '../scheduler/placement.js';
+import {
+  deviceRequests,
+  explainPlacement,
+  place,
+  type DeviceChoice,
+  type DeviceRequest,
+} from '../scheduler/placement.js';
+import type { DeviceRunner } from './device-runner.js';
+import { planSpec } from './runner.js';
 
 export interface DeviceWish {
   /** cpu, webgpu or auto: the option, else the graph's `device:`, else cpu. */
@@ -29,4 +39,21 @@ export function deviceNote(wish: DeviceWish, gpu: { description: string } | null
   const device = wish.choice === 'cpu' ? 'cpu' : 'webgpu';
   const f = device === 'webgpu' && f64 ? '; f64 tensors stay on the CPU (WGSL has no f64)' : '';
   return `${auto}${device} (${gpu.description})${f}`;
+}
+
+/**
+ * Where each node runs and why: the training step's plan (the forward pass without a training
+ * section), with the transfers a fallback inserts; on the CPU, every node there.
+ */
+export function explainSession(program: Program, dev: DeviceRunner | null, note: string): string {
+  const m = program.model;
+  const training = !!m.loss && m.updates.length > 0;
+  const kind = training ? 'train' : 'forward';
+  const batch = training ? program.batchSize : 1;
+  const header = `${training ? `training step (batch ${program.batchSize})` : 'forward pass'} on ${note}`;
+  if (dev) return dev.dev.explain(dev.prepare(kind, batch).run, header);
+  const spec = planSpec(program, kind, batch);
+  const g = spec.graph;
+  const order = g.ancestors([...spec.outputs, ...spec.writebacks.map((w) => w.from)]);
+  return explainPlacement(g, place(g, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header);
 }

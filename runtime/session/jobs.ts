@@ -225,7 +225,7 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
   const steps = Math.ceil(rows / bs);
   const orderBuf = t.shuffle ? new Int32Array(rows) : null;
   const seed = c.program.model.seed ?? 0;
-  const read = hooks.readLoss || opts.onStep !== undefined;
+  const read = hooks.readLoss || (opts.onStep !== undefined && opts.stepLoss !== false);
   const log: LossRecord[] = [];
   // The plans of a full and of a last short batch, each prepared when first needed.
   let full: Prepared<H> | undefined, short: Prepared<H> | undefined;

@@ -40,6 +40,11 @@ export interface TrainOptions {
   checkFinite?: boolean;
   /** Called after every optimizer step, with the batch's loss (for progress bars). */
   onStep?: (s: StepRecord) => void;
+  /**
+   * Read each step's loss for `onStep` (default true). On a GPU that read is a round trip per
+   * step; with false the steps queue and `onStep` gets NaN there (the CPU has the loss anyway).
+   */
+  stepLoss?: boolean;
   /** Called at the end of every epoch, after logging (for periodic checkpoints). */
   onEpoch?: (epoch: number) => void;
 }

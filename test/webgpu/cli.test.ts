@@ -1,43 +1,39 @@
-// The CLI on WebGPU, through the real executable in a process of its own, as a user runs it:
-// `node bin/graph-run.js --device webgpu` must train, print and exit 0. A child process per run
-// also keeps Dawn's device teardown out of the test worker, where (with SwiftShader) it
-// occasionally aborted or hung the worker at exit although every test had passed.
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+// The CLI on WebGPU. Each graph-run runs as its own process (`node bin/graph-run.js`, on dist/),
+// holding one device and exiting, as a user runs it: Dawn on SwiftShader aborted or hung a test
+// process now and then when devices were acquired and destroyed in it (one in six to eight runs
+// of this file when it ran the CLI in-process). This test process acquires no device at all; the
+// library's session-level checks are in session-weights.test.ts.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, graphRun } from '../cli/graph-run.js';
+import { expectBuiltOnce, parseStats } from '../cli/stats.js';
 import { requireWebGpu } from './device.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['bin/graph-run.js', ...args], { timeout: 240_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      done({ code, out: stdout, err: stderr });
-    });
-  });
-}
-
-// The adapter probe, as the CLI itself sees it: `plan --device webgpu --strict-device` fails without one.
-const probe = await cli(['plan', 'graphs/gender.yaml', '--device', 'webgpu', '--strict-device']);
-const noAdapter = probe.code !== 0 && /adapter|webgpu package/i.test(probe.err);
-const available = !noAdapter;
-if (noAdapter && !requireWebGpu) {
+// The adapter, as the executable itself finds it: `plan --device webgpu --strict-device` fails
+// without one. No device is ever acquired in this test process.
+ensureBuilt();
+const probe = await graphRun(['plan', 'graphs/gender.yaml', '--device', 'webgpu', '--strict-device']);
+const available = probe.code === 0;
+if (!available && !requireWebGpu) {
   console.warn(
-    `WebGPU CLI tests skipped: ${probe.err.trim().split('\n')[0]}. Run \`eval "$(bash scripts/setup-webgpu.sh)"\` to enable them; GRAPH_RUN_REQUIRE_WEBGPU=1 makes this a failure.`,
+    `WebGPU CLI tests skipped: ${probe.stderr.trim().split('\n')[0]}. Run \`eval "$(bash scripts/setup-webgpu.sh)"\` to enable them; GRAPH_RUN_REQUIRE_WEBGPU=1 makes this a failure.`,
   );
 }
 
 if (requireWebGpu) {
   it('has a WebGPU adapter (GRAPH_RUN_REQUIRE_WEBGPU=1)', () => {
-    expect(probe.err).toBe('');
+    expect(probe.stderr).toBe('');
     expect(probe.code).toBe(0);
   });
 }
+
+const dir = mkdtempSync(join(tmpdir(), 'graph-run-webgpu-cli-'));
+beforeAll(() => {
+  if (available) ensureBuilt();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const torch = JSON.parse(readFileSync(new URL('../fixtures/seed-torch.json', import.meta.url), 'utf8')) as {
   torch_f32: { loss_log: [number, number][] };
@@ -45,22 +41,130 @@ const torch = JSON.parse(readFileSync(new URL('../fixtures/seed-torch.json', imp
 
 describe.skipIf(!available)('graph-run on WebGPU', () => {
   it('graph-run --device webgpu trains the tutorial and exits', { timeout: 300_000 }, async () => {
-    const r = await cli(['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21']);
-    expect(r.code, r.err).toBe(0);
-    const j = JSON.parse(r.out) as {
+    const run = await graphRun(['graphs/gender.yaml', '--device', 'webgpu', '--json', '--epochs', '21']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as {
       losses: { epoch: number; loss: number }[];
       predictions: Record<string, { data: number[] }>;
     };
-    expect(j.losses.map((l) => l.epoch)).toEqual([0, 10, 20]);
-    j.losses.forEach((l, i) =>
+    expect(r.losses.map((l) => l.epoch)).toEqual([0, 10, 20]);
+    r.losses.forEach((l, i) =>
       expect(Math.abs(l.loss - torch.torch_f32.loss_log[i]![1]) / torch.torch_f32.loss_log[i]![1]).toBeLessThanOrEqual(
         1e-4,
       ),
     );
+    const plan = await graphRun(['plan', 'graphs/gender.yaml', '--device', 'webgpu']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
+  });
+});
+
+interface RunJson {
+  losses: { epoch: number; loss: number }[];
+  predictions: Record<string, unknown>;
+  params: Record<string, { shape: number[]; data: number[] }>;
+}
+
+/**
+ * `node bin/graph-run.js ... --json`: the parsed result (failing on a non-zero exit). A process
+ * per run, so each holds one device and exits: Dawn on SwiftShader aborted this process now and
+ * then when many devices were acquired and destroyed in it one after another.
+ */
+async function runJson(args: string[]): Promise<RunJson> {
+  const r = await graphRun([...args, '--json'], {}, 120_000);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as RunJson;
+}
+
+/** Every number in `a` within `tol` of the one at the same place in `b` (same structure). */
+function expectClose(a: unknown, b: unknown, tol: number, at = ''): void {
+  if (typeof a === 'number') {
+    expect(typeof b, at).toBe('number');
+    expect(Math.abs(a - (b as number)), `${at}: ${a} vs ${b}`).toBeLessThanOrEqual(tol);
+  } else if (Array.isArray(a)) {
+    expect((b as unknown[]).length, at).toBe(a.length);
+    a.forEach((x, i) => expectClose(x, (b as unknown[])[i], tol, `${at}[${i}]`));
+  } else if (a && typeof a === 'object') {
+    expect(Object.keys(b as object).sort(), at).toEqual(Object.keys(a).sort());
+    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], tol, `${at}.${k}`);
+  } else expect(b, at).toEqual(a);
+}
+
+describe.skipIf(!available)('checkpoints across devices (one run path for every device)', () => {
+  // gender: data order, batch 1; blobs: a shuffled epoch order, a last short batch, validation data.
+  it.each([
+    { graph: 'gender', half: 2, whole: 4 },
+    { graph: 'blobs', half: 2, whole: 4 },
+  ])(
+    '$graph: $half epochs saved on one device, resumed on the other to $whole = $whole straight on the CPU (f32, 1e-5)',
+    { timeout: 300_000 },
+    async ({ graph, half, whole }) => {
+      const file = `graphs/${graph}.yaml`;
+      const straight = await runJson([file, '--epochs', String(whole), '--device', 'cpu']);
+      for (const [first, second] of [
+        ['webgpu', 'cpu'],
+        ['cpu', 'webgpu'],
+      ] as const) {
+        const ck = join(dir, `${graph}-${first}.safetensors`);
+        await runJson([file, '--epochs', String(half), '--device', first, '--save', ck]);
+        const resumed = await runJson([file, '--epochs', String(whole), '--device', second, '--resume', ck]);
+        expectClose(straight.params, resumed.params, 1e-5, `${first} then ${second}: params`);
+        expectClose(straight.predictions, resumed.predictions, 1e-5, `${first} then ${second}: predictions`);
+      }
+    },
+  );
+
+  it('builds each graph and data set once and each plan once per batch size on WebGPU too', {
+    timeout: 300_000,
+  }, async () => {
+    const r = await graphRun(['graphs/gender.yaml', '--device', 'webgpu', '--epochs', '2', '--stats', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expectBuiltOnce(parseStats(r.stderr.split('\n')), [
+      'plan train batch 1',
+      'plan eval batch 4',
+      'plan forward batch 1',
+    ]);
   });
 
-  it('graph-run plan --device webgpu places every node on the GPU, with the reason', async () => {
-    expect(probe.code, probe.err).toBe(0);
-    expect(probe.out).toMatch(/^ {2}z1 +matmul +webgpu +graph device: webgpu$/m);
+  it('a CPU graph with one node on WebGPU: its parameters are the host arrays, printed and saved after training', {
+    timeout: 300_000,
+  }, async () => {
+    const mixed = join(dir, 'mixed.yaml');
+    const text = readFileSync('graphs/gender.yaml', 'utf8');
+    const z1 = '{name: z1, op: matmul, inputs: [x, w1], attrs: {transpose_b: true}}';
+    expect(text).toContain(z1);
+    writeFileSync(mixed, text.replace(z1, `${z1.slice(0, -1)}, device: webgpu}`));
+    const ck = join(dir, 'mixed.safetensors');
+    const r = await runJson([mixed, '--epochs', '3', '--save', ck]);
+    const cpu = await runJson(['graphs/gender.yaml', '--epochs', '3']);
+    expectClose(cpu.params, r.params, 1e-5);
+    expectClose(r.params, (await runJson(['graphs/gender.yaml', '--load', ck])).params, 0);
+  });
+
+  it('--save-every, --plot and --onnx on WebGPU write what they write on the CPU', { timeout: 300_000 }, async () => {
+    const ck = join(dir, 'blobs-every.safetensors'),
+      svg = join(dir, 'blobs.svg'),
+      onnx = join(dir, 'blobs.onnx');
+    const gpu = await runJson([
+      'graphs/blobs.yaml',
+      '--device',
+      'webgpu',
+      '--epochs',
+      '3',
+      '--save',
+      ck,
+      '--save-every',
+      '1',
+      '--plot',
+      svg,
+      '--onnx',
+      onnx,
+    ]);
+    expect(readFileSync(svg, 'utf8')).toMatch(/<polyline class="series" data-name="loss"/);
+    expect(existsSync(onnx) && readFileSync(onnx).length).toBeGreaterThan(100);
+    // The checkpoint holds the trained weights: loaded on the CPU, it predicts what the GPU run did.
+    const loaded = await runJson(['graphs/blobs.yaml', '--device', 'cpu', '--load', ck]);
+    expectClose(gpu.params, loaded.params, 0);
+    expectClose(gpu.predictions, loaded.predictions, 1e-5);
   });
 });
