@@ -212,6 +212,59 @@ export interface LoopHooks {
   done?: (epoch: number) => void;
 }
 
+/** One epoch's steps and what they share: the plans of a full and of a last short batch, prepared when first needed. */
+interface EpochSteps<H> {
+  epoch: number;
+  /** Steps per epoch. */
+  steps: number;
+  rows: number;
+  bs: number;
+  read: boolean;
+  full?: Prepared<H>;
+  short?: Prepared<H>;
+}
+
+/** A step whose loss must be waited for (a device read): where it was, and the promise. */
+interface WaitingStep {
+  k: number;
+  start: number;
+  count: number;
+  loss: Promise<number>;
+}
+
+/** After a step: the guard's verdict (a rejected step throws) and the onStep callback. */
+function finishStep(
+  e: EpochSteps<unknown>,
+  opts: TrainOptions,
+  hooks: LoopHooks,
+  k: number,
+  start: number,
+  count: number,
+  loss: number,
+): void {
+  if (hooks.stepOk && !hooks.stepOk(loss)) hooks.badStep!({ epoch: e.epoch, steps: e.steps, k, start, count, loss });
+  opts.onStep?.({ epoch: e.epoch, step: k, steps: e.steps, loss });
+}
+
+/**
+ * The steps of an epoch from step `k0`, in a plain loop (the training hot path: on the CPU a
+ * whole epoch runs here without a generator resuming per step). Returns at the first step whose
+ * loss is a promise, for the caller to wait for; null when the epoch is done.
+ */
+function runSteps<H>(c: JobContext<H>, e: EpochSteps<H>, opts: TrainOptions, hooks: LoopHooks, k0: number) {
+  for (let k = k0, start = k0 * e.bs; start < e.rows; start += e.bs, k++) {
+    const count = Math.min(e.bs, e.rows - start);
+    c.clock.step = e.epoch * e.steps + k + 1;
+    hooks.beforeStep?.();
+    const prepared =
+      count === e.bs ? (e.full ??= c.runner.prepare('train', count)) : (e.short ??= c.runner.prepare('train', count));
+    const loss = stepNow(c, start, count, e.read, prepared);
+    if (isPending(loss)) return { k, start, count, loss } satisfies WaitingStep;
+    finishStep(e, opts, hooks, k, start, count, loss);
+  }
+  return null;
+}
+
 /**
  * Train as the model's `training` section says (epochs may be overridden): each epoch in a
  * seeded order (or data order), one step per batch, metrics every `log_every` epochs.
@@ -219,29 +272,24 @@ export interface LoopHooks {
 export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks): Job<LossRecord[]> {
   const t = trainingOf(c);
   const epochs = opts.epochs ?? t.epochs;
-  const bs = t.batchSize;
   const rows = c.data.rows;
-  // Steps per epoch: the step counter is a function of (epoch, batch), so a resumed run continues it.
-  const steps = Math.ceil(rows / bs);
   const orderBuf = t.shuffle ? new Int32Array(rows) : null;
   const seed = c.program.model.seed ?? 0;
-  const read = hooks.readLoss || (opts.onStep !== undefined && opts.stepLoss !== false);
   const log: LossRecord[] = [];
-  // The plans of a full and of a last short batch, each prepared when first needed.
-  let full: Prepared<H> | undefined, short: Prepared<H> | undefined;
+  const e: EpochSteps<H> = {
+    epoch: 0,
+    // Steps per epoch: the step counter is a function of (epoch, batch), so a resumed run continues it.
+    steps: Math.ceil(rows / t.batchSize),
+    rows,
+    bs: t.batchSize,
+    read: hooks.readLoss || (opts.onStep !== undefined && opts.stepLoss !== false),
+  };
   for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
-    c.clock.epoch = epoch;
+    c.clock.epoch = e.epoch = epoch;
     c.data.beginEpoch(seed, epoch, orderBuf);
-    for (let s = 0, k = 0; s < rows; s += bs, k++) {
-      const count = Math.min(bs, rows - s);
-      c.clock.step = epoch * steps + k + 1;
-      hooks.beforeStep?.();
-      if (count === bs) full ??= c.runner.prepare('train', count);
-      else short ??= c.runner.prepare('train', count);
-      let loss = stepNow(c, s, count, read, count === bs ? full! : short!);
-      if (isPending(loss)) loss = (yield loss) as number;
-      if (hooks.stepOk && !hooks.stepOk(loss)) hooks.badStep!({ epoch, k, steps, start: s, count, loss });
-      opts.onStep?.({ epoch, step: k, steps, loss });
+    for (let w = runSteps(c, e, opts, hooks, 0); w; w = runSteps(c, e, opts, hooks, w.k + 1)) {
+      const loss = (yield w.loss) as number;
+      finishStep(e, opts, hooks, w.k, w.start, w.count, loss);
     }
     if (epoch % t.logEvery === 0) {
       const r = yield* metrics(c, epoch);
