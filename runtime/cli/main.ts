@@ -18,6 +18,7 @@ import {
   formatTrace,
   GraphErrors,
   loadGraph,
+  nodeIO,
   resetBuildStats,
   reverseGraphYaml,
   type Terminal,
@@ -59,7 +60,11 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
   if (!existsSync(file)) throw new UsageError(`cannot read "${file}": no such file`);
   if (!statSync(file).isFile()) throw new UsageError(`cannot read "${file}": not a file`);
   const dtype = (o.dtype as FloatDType | undefined) ?? 'f32';
-  const model = loadGraph(file);
+  const roots = (o.dataRoot as string[] | undefined) ?? [];
+  for (const r of roots) {
+    if (!existsSync(r) || !statSync(r).isDirectory()) throw new UsageError(`--data-root "${r}" is not a folder`);
+  }
+  const model = loadGraph(file, nodeIO({ roots }));
   // Pictures, exports and checks need graphs and weights, not a device: a CPU session.
   const cpu = () => compile(model, { dtype, device: 'cpu' });
   switch (name) {

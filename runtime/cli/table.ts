@@ -66,6 +66,8 @@ export interface OptionSpec {
   misplaced?: string;
   /** Checks and converts the value; throws a UsageError with the message users see. */
   value?: (s: string) => unknown;
+  /** May be given more than once: the values are collected in a list, in order. */
+  repeat?: boolean;
 }
 
 /** A whole number >= min, written in digits. */
@@ -200,6 +202,11 @@ export const options: readonly OptionSpec[] = [
     help: 'print where each node runs, and why, before running',
     commands: ['run', 'plan'],
     misplaced: deviceFlags,
+  },
+  {
+    flags: '--data-root <DIR>',
+    help: "a further folder whose files the graph may read (data, initial values, subgraphs); besides the graph's own folder, the working directory and std:; repeatable",
+    repeat: true,
   },
   {
     flags: '--stats',

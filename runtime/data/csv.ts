@@ -2,6 +2,7 @@
 // non-numeric value (and later shape or label errors) point into the data file.
 
 import { DataError, type GraphError, type SourceLoc } from '../errors.js';
+import { excerpt } from '../load/io.js';
 
 /** A parsed CSV: header names and, per data row, its fields with their positions. */
 export interface Csv {
@@ -102,7 +103,7 @@ export function numberAt(text: string, loc: SourceLoc, column: string, errors: G
   if (text === '') {
     errors.push(
       new DataError(
-        `missing value in column "${column}"`,
+        `missing value in column "${excerpt(column)}"`,
         loc,
         undefined,
         'every row needs a number in every column the graph reads',
@@ -112,7 +113,7 @@ export function numberAt(text: string, loc: SourceLoc, column: string, errors: G
   }
   const v = Number(text);
   if (!Number.isFinite(v)) {
-    errors.push(new DataError(`"${text}" in column "${column}" is not a number`, loc));
+    errors.push(new DataError(`"${excerpt(text)}" in column "${excerpt(column)}" is not a number`, loc));
     return undefined;
   }
   return v;

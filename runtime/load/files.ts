@@ -4,7 +4,7 @@
 
 import { SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
 import type { GraphDoc, Loaded } from './doc.js';
-import type { LoaderIO } from './io.js';
+import { type LoaderIO, readHint, refusal } from './io.js';
 import { checkSchema } from './schema.js';
 import { SourceFile } from './source.js';
 
@@ -30,13 +30,16 @@ export class GraphFiles {
     if (src === undefined) {
       try {
         src = this.io.read(path);
-      } catch {
+      } catch (e) {
         this.errors.push(
           new SubgraphError(
-            `cannot read graph file "${path}"`,
+            `cannot read graph file "${path}"${refusal(e)}`,
             usedFrom,
             undefined,
-            "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+            readHint(
+              e,
+              "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+            ),
           ),
         );
         return null;
