@@ -54,7 +54,13 @@ export {
   type TrainingPosition,
   type RestoreOptions,
 } from './checkpoint/checkpoint.js';
-export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeFile } from './checkpoint/safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  safetensorsHead,
+  type SafeTensor,
+  type SafeFile,
+} from './checkpoint/safetensors.js';
 export { plotSvg, type PlotOptions } from './progress/plot.js';
 export { lossChart, type ChartOptions } from './progress/chart.js';
 export {
