@@ -18,7 +18,6 @@ import {
   formatTrace,
   GraphErrors,
   loadGraph,
-  nodeIO,
   resetBuildStats,
   reverseGraphYaml,
   type Terminal,
@@ -29,6 +28,7 @@ import {
 import { type DotOptions, dotCommand } from './dot.js';
 import { exportCommand } from './export.js';
 import { commandHelp, helpText } from './help.js';
+import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
 import { parse } from './parse.js';
 import { planCommand, type RunOptions, runCommand } from './run.js';
 import type { CommandName, OptionValues } from './table.js';
@@ -64,7 +64,10 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
   for (const r of roots) {
     if (!existsSync(r) || !statSync(r).isDirectory()) throw new UsageError(`--data-root "${r}" is not a folder`);
   }
-  const model = loadGraph(file, nodeIO({ roots }));
+  const { io, read } = recordingIO(roots);
+  const model = loadGraph(file, io);
+  // Before anything runs or is written: no output may replace a file the run reads.
+  refuseOverwrites(o, modelInputs(model, read));
   // Pictures, exports and checks need graphs and weights, not a device: a CPU session.
   const cpu = () => compile(model, { dtype, device: 'cpu' });
   switch (name) {
