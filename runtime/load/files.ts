@@ -2,7 +2,7 @@
 // Files are read through a LoaderIO and cached (a layer used twice is read once); every
 // problem becomes a positioned error, and a file used from another carries that use's place.
 
-import { SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
+import { NameError, SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
 import type { GraphDoc, Loaded } from './doc.js';
 import { type LoaderIO, readHint, refusal } from './io.js';
 import { checkSchema } from './schema.js';
@@ -48,6 +48,21 @@ export class GraphFiles {
     const parsed = SourceFile.parse(path, src);
     if (Array.isArray(parsed)) {
       this.errors.push(...parsed.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    const reserved = parsed
+      .reservedNames()
+      .map(
+        ({ name, loc }) =>
+          new NameError(
+            `"${name}" cannot be used as a name: every JavaScript object has a "${name}" of its own`,
+            loc,
+            undefined,
+            'rename it (graph-run refuses the names of Object.prototype: __proto__, constructor, toString, valueOf, hasOwnProperty, ...)',
+          ),
+      );
+    if (reserved.length) {
+      this.errors.push(...reserved.map((e) => withVia(e, usedFrom)));
       return null;
     }
     const errs = checkSchema(parsed);

@@ -11,6 +11,7 @@ import {
   parseDocument,
   type Document,
   type Node as YNode,
+  visit,
 } from 'yaml';
 import { YamlSyntaxError, type SourceLoc } from '../errors.js';
 import { excerpt, MAX_YAML_BYTES } from './io.js';
@@ -20,6 +21,9 @@ import { excerpt, MAX_YAML_BYTES } from './io.js';
  * would otherwise build (and then check) hundreds of millions of values from 300 KB of text.
  */
 export const MAX_ALIAS_EXPANSION = 1_000_000;
+/** Names JavaScript objects already have (Object.prototype's properties). */
+export const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Most aliases in one document (yaml resolves each by walking the whole document). */
 export const MAX_ALIASES = 1000;
 
@@ -71,6 +75,23 @@ export class SourceFile {
       return [new YamlSyntaxError(excerpt(String((e as Error).message), 200), at(0))];
     }
     return new SourceFile(path, text, doc, lines, value);
+  }
+
+  /**
+   * Every key or string value that is a property of JavaScript's Object.prototype
+   * (`__proto__`, `constructor`, `toString`, ...), with its position. A graph names parameters,
+   * nodes, inputs, predictions and attributes with such strings, and a name that is also an
+   * object's own property would be lost or misread somewhere; the loader refuses them.
+   */
+  reservedNames(): { name: string; loc: SourceLoc }[] {
+    const found: { name: string; loc: SourceLoc }[] = [];
+    visit(this.doc, {
+      Scalar: (_key, node) => {
+        if (typeof node.value === 'string' && RESERVED.has(node.value))
+          found.push({ name: node.value, loc: this.at(node.range?.[0] ?? 0) });
+      },
+    });
+    return found;
   }
 
   private at(offset: number): SourceLoc {

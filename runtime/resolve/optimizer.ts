@@ -149,7 +149,10 @@ function paramOverrides(
       );
     }
     for (const p of hits) {
-      const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
+      const cur = overrides.get(p.name) ?? {
+        values: Object.create(null) as Record<string, number>,
+        at: new Map<string, SourceLoc>(),
+      };
       for (const [k, v] of Object.entries(opts)) {
         if (k === 'trainable') {
           if (v === false) p.trainable = false;
