@@ -5,6 +5,7 @@
 import { NameError, SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
 import type { GraphDoc, Loaded } from './doc.js';
 import { type LoaderIO, readHint, refusal } from './io.js';
+import { checkLimits } from './limits.js';
 import { checkSchema } from './schema.js';
 import { SourceFile } from './source.js';
 
@@ -63,6 +64,11 @@ export class GraphFiles {
       );
     if (reserved.length) {
       this.errors.push(...reserved.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    const limits = checkLimits(parsed);
+    if (limits.length) {
+      this.errors.push(...limits.map((e) => withVia(e, usedFrom)));
       return null;
     }
     const errs = checkSchema(parsed);
