@@ -6,6 +6,8 @@ import {
   closeSync,
   constants,
   fstatSync,
+  lstatSync,
+  readdirSync,
   readSync,
   fsyncSync,
   openSync,
@@ -41,8 +43,51 @@ export function ensureWritable(path: string, what: string): void {
   unlinkSync(tmp);
 }
 
+/**
+ * Remove the temporary files of earlier writes to `path` whose process is gone (a `kill -9`
+ * during a save leaves `.NAME.PID.XXXX.tmp`, up to a whole checkpoint's size). A process that
+ * still runs (or that we may not signal) keeps its file.
+ */
+export function removeStaleTemps(path: string): number {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    const p = join(dir, name);
+    try {
+      if (!lstatSync(p).isFile()) continue;
+      unlinkSync(p);
+      removed++;
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
 /** Write `data` to `path` atomically: a temporary file, fsync, then rename over the target. */
 export function writeFileAtomic(path: string, data: Uint8Array | string, what = 'file'): void {
+  removeStaleTemps(path);
   const tmp = tempPath(path);
   let fd: number | undefined;
   try {
