@@ -182,7 +182,17 @@ function checkAliases(doc: Document.Parsed, at: (offset: number) => SourceLoc): 
         }
       }
     } else if (isMap(node)) {
-      for (const it of node.items) n += count(it.key) + count(it.value);
+      for (const it of node.items) {
+        // `{[1]: x}` or `? {a: 1}`: yaml would stringify the key (with a process warning).
+        if (isMap(it.key) || isSeq(it.key))
+          errors.push(
+            new YamlSyntaxError(
+              'a key must be a name or a number, not a list or a mapping',
+              at(it.key.range?.[0] ?? 0),
+            ),
+          );
+        n += count(it.key) + count(it.value);
+      }
     } else if (isSeq(node)) {
       for (const it of node.items) n += count(it);
     }
