@@ -98,7 +98,9 @@ export const options: readonly OptionSpec[] = [
     help: 'override the number of training epochs',
     value: (s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--epochs must be a whole number >= 0, got "${s}"`);
+      // At most 1e9, as a graph's `epochs:` (docs/format.md, "Limits"): more would run for ever.
+      if (!Number.isInteger(n) || n < 0 || n > 1e9)
+        throw new UsageError(`--epochs must be a whole number from 0 to 1000000000, got "${s}"`);
       return n;
     },
   },

@@ -54,3 +54,14 @@ describe('non-finite and absurd values', () => {
     expect(e.line).toBe(6);
   });
 });
+
+describe('--epochs', () => {
+  it('past 1e9 (or 1e309) is a usage error, as epochs: in a graph', async () => {
+    const { cli } = await import('./helpers.js');
+    for (const n of ['1e309', '1e12', '10000000000']) {
+      const r = await cli(['run', 'graphs/gender.yaml', '--epochs', n]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--epochs must be a whole number from 0 to 1000000000/);
+    }
+  });
+});
