@@ -9,7 +9,7 @@
 // checked before reading.
 
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, relative, resolve as resolvePath, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, parse, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileRefused, type LoaderIO, MAX_DATA_BYTES, MAX_YAML_BYTES } from './io.js';
 
@@ -47,7 +47,10 @@ const mib = (n: number) => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 0)} MiB`;
 export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
   const std = stdLibDir();
   const cwd = process.cwd();
-  const roots = new Set([real(cwd), real(std), ...(opts.roots ?? []).map(real)]);
+  // A working directory at the file system's root (a service started from /) would contain
+  // everything: it does not count then (the graph's own folder and the named roots still do).
+  const here = real(cwd);
+  const roots = new Set([...(parse(here).root === here ? [] : [here]), real(std), ...(opts.roots ?? []).map(real)]);
   const show = (p: string) => {
     const r = relative(cwd, p);
     return r.startsWith('..') || isAbsolute(r) ? p : r;

@@ -99,3 +99,20 @@ describe('special files and big inputs', () => {
     expectPositioned(await cli(['validate', join(dir, 'net.yaml')]), /over the 2 MiB limit/);
   });
 });
+
+describe('a working directory at the root', () => {
+  it('does not make every file readable', async () => {
+    const { nodeIO } = await import('../../runtime/index.js');
+    const dir = scratch({ 'net.yaml': 'graph-run: 1\n' });
+    const was = process.cwd();
+    process.chdir('/');
+    try {
+      const io = nodeIO();
+      io.allow?.(join(dir, 'net.yaml'));
+      expect(() => io.read('/etc/hostname')).toThrow(/outside the folders/);
+      expect(io.read(join(dir, 'net.yaml'))).toBe('graph-run: 1\n');
+    } finally {
+      process.chdir(was);
+    }
+  });
+});
