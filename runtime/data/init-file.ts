@@ -51,10 +51,18 @@ export function readInitFile(
     flat(parsed.value, []);
     const dims: number[] = [];
     for (let v: unknown = parsed.value; Array.isArray(v); v = v[0]) dims.push(v.length);
-    if (errors.length === before && dims.join(',') !== shape.join(',') && !(shape.length === 0 && dims.length === 0)) {
+    // A ragged list ([1, [2, 3]]) has the right first dimensions but not the right count.
+    const ragged = values.length !== dims.reduce((a, b) => a * b, 1);
+    if (
+      errors.length === before &&
+      (ragged || dims.join(',') !== shape.join(',')) &&
+      !(shape.length === 0 && dims.length === 0)
+    ) {
       errors.push(
         new DataError(
-          `${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`,
+          ragged
+            ? `${path} holds a ragged list (${values.length} numbers in rows of different lengths), the parameter has [${shape.join(', ')}]`
+            : `${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`,
           at,
         ),
       );

@@ -184,11 +184,12 @@ function checkAliases(doc: Document.Parsed, at: (offset: number) => SourceLoc): 
     } else if (isMap(node)) {
       for (const it of node.items) {
         // `{[1]: x}` or `? {a: 1}`: yaml would stringify the key (with a process warning).
-        if (isMap(it.key) || isSeq(it.key))
+        const key = it.key as YNode | null | undefined;
+        if (key != null && !isScalar(key))
           errors.push(
             new YamlSyntaxError(
-              'a key must be a name or a number, not a list or a mapping',
-              at(it.key.range?.[0] ?? 0),
+              'a key must be a name or a number, not a list, a mapping or an alias',
+              at(key.range?.[0] ?? 0),
             ),
           );
         n += count(it.key) + count(it.value);

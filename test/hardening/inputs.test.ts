@@ -113,3 +113,19 @@ describe('checkpoints', () => {
     expect((await cli(['run', graph, '--resume', ck, '-q'])).code).toBe(0);
   });
 });
+
+describe('found by the fuzzer', () => {
+  it('a ragged initial-value list ([0.5, [1, 2]] for shape [2]) is a DataError, not a RangeError', async () => {
+    const { initGraph } = await import('./helpers.js');
+    const dir = scratch({ 'w.json': '[0.5, &a [1, 2]]', 'net.yaml': initGraph('w.json') });
+    const r = await cli(['validate', join(dir, 'net.yaml')]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/holds a ragged list \(3 numbers/);
+  });
+
+  it('a key that is an alias to a list is a positioned YamlSyntaxError (yaml stringified it with a warning)', () => {
+    const [e] = errorsOf('graph-run: 1\na: &a [1]\n? *a\n: 2\n');
+    expect(e!.message).toMatch(/a key must be a name or a number/);
+    expect([e!.line, e!.col]).toEqual([3, 3]);
+  });
+});
