@@ -23,7 +23,14 @@ const types = {
  */
 export function serve(dir, port = 0) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      // A bad percent-escape (`GET /%`) throws URIError: a 400, not a dead server.
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+      return;
+    }
     const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(normalize(dir) + sep) && file !== normalize(dir)) {
       res.writeHead(403).end();

@@ -63,7 +63,13 @@ export {
   type TrainingPosition,
   type RestoreOptions,
 } from './checkpoint/checkpoint.js';
-export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafeFile } from './checkpoint/safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  safetensorsHead,
+  type SafeTensor,
+  type SafeFile,
+} from './checkpoint/safetensors.js';
 export { plotSvg, type PlotOptions } from './progress/plot.js';
 export { lossChart, type ChartOptions } from './progress/chart.js';
 export {
@@ -84,6 +90,9 @@ export {
 } from './export/onnx.js';
 export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
 export { memoryIO } from './load/browser-io.js';
+// Node's file access with the containment rule (docs/format.md); `roots` names further folders.
+export { nodeIO } from './load/node-io.js';
+export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {

@@ -120,16 +120,17 @@ export function restoreCheckpoint(
   }
   let position: TrainingPosition | null = null;
   if (metadata.epoch !== undefined) {
-    const epoch = Number(metadata.epoch);
+    // Digits only: Number() would also read "0x10", "1e3", " 7" and "".
+    const epoch = /^\d{1,15}$/.test(metadata.epoch) ? Number(metadata.epoch) : NaN;
     if (!Number.isInteger(epoch) || epoch < 0)
-      throw new CheckpointError(`${file}: metadata epoch "${metadata.epoch}" is not a whole number`);
-    let losses: LossRecord[] = [];
+      throw new CheckpointError(`${file}: metadata epoch "${metadata.epoch.slice(0, 40)}" is not a whole number`);
+    let raw: unknown = [];
     try {
-      losses = metadata.losses ? (JSON.parse(metadata.losses) as LossRecord[]) : [];
+      raw = metadata.losses ? JSON.parse(metadata.losses) : [];
     } catch {
       throw new CheckpointError(`${file}: metadata "losses" is not JSON`);
     }
-    position = { epoch, losses };
+    position = { epoch, losses: lossRecords(raw, file) };
   } else if (opts.resume) {
     throw new CheckpointError(
       `${file} holds no training position (metadata "epoch"): it cannot be resumed`,
@@ -141,4 +142,31 @@ export function restoreCheckpoint(
   for (const [src, dst] of copies) dst.set(src);
   session.weightsWritten();
   return position;
+}
+
+const LOSS_FIELDS = ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const;
+
+/**
+ * The logged losses of a checkpoint's metadata, checked strictly: a list of records with a whole
+ * epoch and numbers (null is how JSON writes a NaN or infinite loss: read back as NaN).
+ */
+function lossRecords(raw: unknown, file: string): LossRecord[] {
+  const bad = (why: string) => new CheckpointError(`${file}: metadata "losses" ${why}`);
+  if (!Array.isArray(raw)) throw bad('is not a list of logged losses');
+  return raw.map((r: unknown, i) => {
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad(`entry ${i} is not an object`);
+    const o = r as Record<string, unknown>;
+    if (!Number.isInteger(o.epoch) || (o.epoch as number) < 0) throw bad(`entry ${i} has no whole epoch`);
+    const rec: Record<string, number> = { epoch: o.epoch as number };
+    for (const k of LOSS_FIELDS) {
+      const v = Object.hasOwn(o, k) ? o[k] : undefined;
+      if (v === undefined) {
+        if (k === 'loss') throw bad(`entry ${i} has no loss`);
+        continue;
+      }
+      if (v !== null && typeof v !== 'number') throw bad(`entry ${i}: ${k} is not a number`);
+      rec[k] = v === null ? Number.NaN : v;
+    }
+    return rec as unknown as LossRecord;
+  });
 }

@@ -39,7 +39,8 @@ function bytesOf(t: SafeTensor): Uint8Array {
  * @example encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }], { epoch: '3' })
  */
 export function encodeSafetensors(tensors: SafeTensor[], metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // Null prototype: a tensor named `__proto__` (or `constructor`) is an own key like any other.
+  const header = Object.create(null) as Record<string, unknown>;
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
@@ -69,40 +70,72 @@ export function encodeSafetensors(tensors: SafeTensor[], metadata: Record<string
   return out;
 }
 
-/** Decode and check a safetensors file; a damaged or truncated one throws a CheckpointError naming the tensor. */
-export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): SafeFile {
-  if (bytes.length < 8)
+/** The header's length from the first 8 bytes, checked against the file's size. */
+function headerLength(bytes: Uint8Array, size: number, file: string): number {
+  if (size < 8)
     throw new CheckpointError(
-      `${file} is not a safetensors file: ${bytes.length} bytes, shorter than its 8-byte header length`,
+      `${file} is not a safetensors file: ${size} bytes, shorter than its 8-byte header length`,
     );
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER))
     throw new CheckpointError(`${file} is not a safetensors file: header length ${n} is implausible`);
   const hlen = Number(n);
-  if (8 + hlen > bytes.length)
+  if (8 + hlen > size)
     throw new CheckpointError(
-      `${file} is truncated: its header needs ${hlen} bytes, the file has ${bytes.length - 8} after the length`,
+      `${file} is truncated: its header needs ${hlen} bytes, the file has ${size - 8} after the length`,
     );
-  let header: Record<string, unknown>;
+  return hlen;
+}
+
+/** The JSON header (a null-prototype object: a tensor may be named `__proto__`). */
+function parseHeader(bytes: Uint8Array, hlen: number, file: string): Record<string, unknown> {
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen))) as Record<
-      string,
-      unknown
-    >;
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
   } catch (e) {
-    throw new CheckpointError(`${file} has a damaged header: ${(e as Error).message}`);
+    throw new CheckpointError(`${file} has a damaged header: ${(e as Error).message.slice(0, 80)}`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header))
     throw new CheckpointError(`${file} has a damaged header: not a JSON object`);
+  return header as Record<string, unknown>;
+}
+
+/**
+ * The bytes a safetensors file must have, from its first bytes (at least the 8-byte length and
+ * the header it gives; `size` is the whole file's): a reader checks the header, and the file's
+ * size against it, before reading the data. `headBytes` says how many first bytes it needs.
+ */
+export function safetensorsHead(
+  head: Uint8Array,
+  size: number,
+  file = 'checkpoint',
+): { headBytes: number; total?: number } {
+  const hlen = headerLength(head, size, file);
+  if (head.length < 8 + hlen) return { headBytes: 8 + hlen };
+  const header = parseHeader(head, hlen, file);
+  let data = 0;
+  for (const [name, v] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const off = (v as { data_offsets?: unknown } | null)?.data_offsets;
+    if (Array.isArray(off) && typeof off[1] === 'number' && off[1] > data) data = off[1];
+  }
+  return { headBytes: 8 + hlen, total: 8 + hlen + data };
+}
+
+/** Decode and check a safetensors file; a damaged or truncated one throws a CheckpointError naming the tensor. */
+export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): SafeFile {
+  const hlen = headerLength(bytes, bytes.length, file);
+  const header = parseHeader(bytes, hlen, file);
   const dataStart = 8 + hlen;
   const dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const tensors = new Map<string, SafeTensor>();
   const spans: [number, number, string][] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
-      for (const [k, s] of Object.entries((v ?? {}) as Record<string, unknown>)) {
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        throw new CheckpointError(`${file}: "__metadata__" is not an object of strings`);
+      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
         if (typeof s !== 'string') throw new CheckpointError(`${file}: metadata "${k}" is not a string`);
         metadata[k] = s;
       }

@@ -4,7 +4,7 @@
 // The checkpoint format is the library's (checkpointBytes / restoreCheckpoint); the files are ours.
 
 import { checkpointBytes, type LossRecord, restoreCheckpoint, type Session, UsageError } from '../index.js';
-import { ensureWritable, readFileBytes, writeFileAtomic } from './files.js';
+import { ensureWritable, readCheckpointFile, writeFileAtomic } from './files.js';
 
 export interface CheckpointFlags {
   save?: string;
@@ -40,7 +40,7 @@ export function openCheckpoints(session: Session, flags: CheckpointFlags, note: 
   let losses: LossRecord[] = [];
   const src = flags.resume ?? flags.load;
   if (src) {
-    const pos = restoreCheckpoint(session, readFileBytes(src, 'checkpoint'), {
+    const pos = restoreCheckpoint(session, readCheckpointFile(src), {
       resume: flags.resume !== undefined,
       file: src,
     });

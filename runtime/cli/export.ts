@@ -2,7 +2,7 @@
 // checkpoint's weights loaded (parameters only), then the library's ONNX model written atomically.
 
 import { encodeOnnx, exportOnnx, onnxModel, restoreCheckpoint, type Session, UsageError } from '../index.js';
-import { ensureWritable, readFileBytes, writeFileAtomic } from './files.js';
+import { ensureWritable, readCheckpointFile, writeFileAtomic } from './files.js';
 
 export interface ExportFlags {
   onnx?: string;
@@ -13,7 +13,7 @@ export interface ExportFlags {
 export function exportCommand(session: Session, flags: ExportFlags, out: (s: string) => void): void {
   if (!flags.onnx) throw new UsageError('graph-run export needs --onnx FILE');
   ensureWritable(flags.onnx, 'ONNX model');
-  if (flags.load) restoreCheckpoint(session, readFileBytes(flags.load, 'checkpoint'), { file: flags.load });
+  if (flags.load) restoreCheckpoint(session, readCheckpointFile(flags.load), { file: flags.load });
   const model = onnxModel(session, { version: flags.version ?? '' });
   writeFileAtomic(flags.onnx, encodeOnnx(model), 'ONNX model');
   out(

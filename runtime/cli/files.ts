@@ -4,6 +4,11 @@
 
 import {
   closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  readdirSync,
+  readSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -14,7 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ToolError } from '../index.js';
+import { safetensorsHead, ToolError } from '../index.js';
 
 function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
@@ -38,8 +43,51 @@ export function ensureWritable(path: string, what: string): void {
   unlinkSync(tmp);
 }
 
+/**
+ * Remove the temporary files of earlier writes to `path` whose process is gone (a `kill -9`
+ * during a save leaves `.NAME.PID.XXXX.tmp`, up to a whole checkpoint's size). A process that
+ * still runs (or that we may not signal) keeps its file.
+ */
+export function removeStaleTemps(path: string): number {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    const p = join(dir, name);
+    try {
+      if (!lstatSync(p).isFile()) continue;
+      unlinkSync(p);
+      removed++;
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
 /** Write `data` to `path` atomically: a temporary file, fsync, then rename over the target. */
 export function writeFileAtomic(path: string, data: Uint8Array | string, what = 'file'): void {
+  removeStaleTemps(path);
   const tmp = tempPath(path);
   let fd: number | undefined;
   try {
@@ -68,6 +116,50 @@ export function readFileBytes(path: string, what: string): Uint8Array {
     return readFileSync(path);
   } catch (e) {
     throw new ToolError(`cannot read ${what} "${path}": ${reason(e)}`);
+  }
+}
+
+/**
+ * A checkpoint the user named: a regular file (a FIFO or /dev/stdin is refused without waiting),
+ * its 8-byte length and header read and checked first, then the rest only when the file's size
+ * is what the header describes (a 1.5 GB file of anything costs no 1.5 GB read).
+ */
+export function readCheckpointFile(path: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ToolError(`cannot read checkpoint "${path}": it is not a regular file`);
+    const size = st.size;
+    const readInto = (buf: Uint8Array, from: number) => {
+      let n = from;
+      for (let k = 1; k > 0 && n < buf.length; n += k) k = readSync(fd!, buf, n, buf.length - n, n);
+      return n;
+    };
+    const first = new Uint8Array(Math.min(size, 8));
+    readInto(first, 0);
+    let head = safetensorsHead(first, size, path);
+    let bytes = first;
+    if (head.total === undefined) {
+      bytes = new Uint8Array(head.headBytes);
+      bytes.set(first);
+      readInto(bytes, first.length);
+      head = safetensorsHead(bytes, size, path);
+    }
+    if (head.total !== undefined && size > head.total)
+      throw new ToolError(
+        `cannot read checkpoint "${path}": it holds ${size - head.total} bytes after the data its header describes: damaged or not a safetensors file`,
+      );
+    const all = new Uint8Array(size);
+    all.set(bytes);
+    if (readInto(all, bytes.length) !== size)
+      throw new ToolError(`cannot read checkpoint "${path}": it changed while being read`);
+    return all;
+  } catch (e) {
+    if (e instanceof ToolError) throw e;
+    throw new ToolError(`cannot read checkpoint "${path}": ${reason(e)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -28,6 +28,7 @@ import {
 import { type DotOptions, dotCommand } from './dot.js';
 import { exportCommand } from './export.js';
 import { commandHelp, helpText } from './help.js';
+import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
 import { parse } from './parse.js';
 import { planCommand, type RunOptions, runCommand } from './run.js';
 import type { CommandName, OptionValues } from './table.js';
@@ -59,7 +60,14 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
   if (!existsSync(file)) throw new UsageError(`cannot read "${file}": no such file`);
   if (!statSync(file).isFile()) throw new UsageError(`cannot read "${file}": not a file`);
   const dtype = (o.dtype as FloatDType | undefined) ?? 'f32';
-  const model = loadGraph(file);
+  const roots = (o.dataRoot as string[] | undefined) ?? [];
+  for (const r of roots) {
+    if (!existsSync(r) || !statSync(r).isDirectory()) throw new UsageError(`--data-root "${r}" is not a folder`);
+  }
+  const { io, read } = recordingIO(roots);
+  const model = loadGraph(file, io);
+  // Before anything runs or is written: no output may replace a file the run reads.
+  refuseOverwrites(o, modelInputs(model, read));
   // Pictures, exports and checks need graphs and weights, not a device: a CPU session.
   const cpu = () => compile(model, { dtype, device: 'cpu' });
   switch (name) {

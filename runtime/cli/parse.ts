@@ -18,7 +18,11 @@ function parser(): Command {
     .exitOverride()
     .helpOption(false)
     .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
-  for (const o of options) c.addOption(new Option(o.flags, o.help));
+  for (const o of options) {
+    const opt = new Option(o.flags, o.help);
+    if (o.repeat) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    c.addOption(opt);
+  }
   return c;
 }
 
@@ -63,7 +67,13 @@ export function parse(argv: string[]): Parsed {
     if (v === undefined) continue;
     if ((o.commands && !o.commands.includes(command)) || (o.when && !o.when(raw, command)))
       throw new UsageError(o.misplaced ?? `${optionParts(o).long} does not belong to graph-run ${command}`);
-    opts[key] = o.value && typeof v === 'string' ? o.value(v) : v;
+    opts[key] = o.value
+      ? Array.isArray(v)
+        ? v.map((x: string) => o.value!(x))
+        : typeof v === 'string'
+          ? o.value(v)
+          : v
+      : v;
   }
   return { kind: 'command', command, file: operands[0]!, opts };
 }

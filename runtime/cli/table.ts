@@ -66,6 +66,8 @@ export interface OptionSpec {
   misplaced?: string;
   /** Checks and converts the value; throws a UsageError with the message users see. */
   value?: (s: string) => unknown;
+  /** May be given more than once: the values are collected in a list, in order. */
+  repeat?: boolean;
 }
 
 /** A whole number >= min, written in digits. */
@@ -96,7 +98,9 @@ export const options: readonly OptionSpec[] = [
     help: 'override the number of training epochs',
     value: (s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--epochs must be a whole number >= 0, got "${s}"`);
+      // At most 1e9, as a graph's `epochs:` (docs/format.md, "Limits"): more would run for ever.
+      if (!Number.isInteger(n) || n < 0 || n > 1e9)
+        throw new UsageError(`--epochs must be a whole number from 0 to 1000000000, got "${s}"`);
       return n;
     },
   },
@@ -200,6 +204,11 @@ export const options: readonly OptionSpec[] = [
     help: 'print where each node runs, and why, before running',
     commands: ['run', 'plan'],
     misplaced: deviceFlags,
+  },
+  {
+    flags: '--data-root <DIR>',
+    help: "a further folder whose files the graph may read (data, initial values, subgraphs); besides the graph's own folder, the working directory and std:; repeatable",
+    repeat: true,
   },
   {
     flags: '--stats',

@@ -2,6 +2,10 @@
 // non-numeric value (and later shape or label errors) point into the data file.
 
 import { DataError, type GraphError, type SourceLoc } from '../errors.js';
+import { excerpt } from '../load/io.js';
+
+/** Where a plain field ends: a comma, LF or CR. */
+const stop = (c: number) => c === 44 || c === 10 || c === 13;
 
 /** A parsed CSV: header names and, per data row, its fields with their positions. */
 export interface Csv {
@@ -26,36 +30,50 @@ export function parseCsv(text: string, file: string, errors: GraphError[]): Csv 
     let blank = true;
     for (;;) {
       // One field: skip leading spaces, then a quoted or plain value.
-      while (i < n && (text[i] === ' ' || text[i] === '\t')) [i, col] = [i + 1, col + 1];
+      const lead = i;
+      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+      col += i - lead;
       const loc = { file, line, col };
       let value = '';
       if (text[i] === '"') {
         blank = false;
         i++;
         col++;
+        // Runs between quotes are sliced, not built a character at a time: a 60 MB field took
+        // 22 s and 2.2 GB that way.
+        const parts: string[] = [];
         for (;;) {
-          if (i >= n) {
+          const q = text.indexOf('"', i);
+          if (q < 0) {
             errors.push(new DataError('a quoted field is not closed', loc));
             return null;
           }
-          const ch = text[i]!;
-          if (ch === '"' && text[i + 1] === '"') [value, i, col] = [value + '"', i + 2, col + 2];
-          else if (ch === '"') {
-            i++;
+          const chunk = text.slice(i, q);
+          const nl = chunk.lastIndexOf('\n');
+          if (nl >= 0) {
+            for (let k = 0; k < chunk.length; k++) if (chunk.charCodeAt(k) === 10) line++;
+            col = chunk.length - nl;
+          } else col += chunk.length;
+          if (text[q + 1] === '"') {
+            parts.push(chunk, '"');
+            i = q + 2;
+            col += 2;
+          } else {
+            parts.push(chunk);
+            i = q + 1;
             col++;
             break;
-          } else {
-            value += ch;
-            i++;
-            if (ch === '\n') [line, col] = [line + 1, 1];
-            else col++;
           }
         }
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') [i, col] = [i + 1, col + 1];
+        value = parts.join('');
+        const rest = i;
+        while (i < n && !stop(text.charCodeAt(i))) i++;
+        col += i - rest;
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r')
-          [value, i, col] = [value + text[i], i + 1, col + 1];
-        value = value.trim();
+        const start = i;
+        while (i < n && !stop(text.charCodeAt(i))) i++;
+        col += i - start;
+        value = text.slice(start, i).trim();
         if (value !== '') blank = false;
       }
       fields.push(value);
@@ -102,7 +120,7 @@ export function numberAt(text: string, loc: SourceLoc, column: string, errors: G
   if (text === '') {
     errors.push(
       new DataError(
-        `missing value in column "${column}"`,
+        `missing value in column "${excerpt(column)}"`,
         loc,
         undefined,
         'every row needs a number in every column the graph reads',
@@ -112,7 +130,7 @@ export function numberAt(text: string, loc: SourceLoc, column: string, errors: G
   }
   const v = Number(text);
   if (!Number.isFinite(v)) {
-    errors.push(new DataError(`"${text}" in column "${column}" is not a number`, loc));
+    errors.push(new DataError(`"${excerpt(text)}" in column "${excerpt(column)}" is not a number`, loc));
     return undefined;
   }
   return v;

@@ -3,7 +3,8 @@
 // the LoaderIO the graph was loaded with; every value keeps its file:line:column.
 
 import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
-import { suggest } from '../load/hint.js';
+import { suggest, suggestFrom } from '../load/hint.js';
+import { readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
 import { numberAt, parseCsv } from './csv.js';
 import { readJson } from './json.js';
@@ -43,13 +44,13 @@ export function readDataFile(
   let text: string;
   try {
     text = io.read(path);
-  } catch {
+  } catch (e) {
     errors.push(
       new DataError(
-        `cannot read data file "${path}"`,
+        `cannot read data file "${path}"${refusal(e)}`,
         at(['file']),
         undefined,
-        'the path is relative to the graph file',
+        readHint(e, 'the path is relative to the graph file'),
       ),
     );
     return null;
@@ -103,7 +104,7 @@ function readCsv(
             `${path} has no column "${c}" (for input "${input.name}")`,
             where,
             undefined,
-            suggest(c, index.keys(), 'columns'),
+            suggestFrom(c, index.keys(), 'columns'),
           ),
         );
       } else cols.push(j);

@@ -2,7 +2,7 @@
 // not when the graph loads; errors point into the file or at the graph's `file:`.
 
 import { DataError, GraphErrors, type GraphError, type SourceLoc } from '../errors.js';
-import type { LoaderIO } from '../load/io.js';
+import { excerpt, type LoaderIO, readHint, refusal } from '../load/io.js';
 import type { Init, Model, ParamDecl } from '../load/model.js';
 import { SourceFile } from '../load/source.js';
 import { numberAt, parseCsv } from './csv.js';
@@ -22,13 +22,13 @@ export function readInitFile(
   let text: string;
   try {
     text = io.read(path);
-  } catch {
+  } catch (e) {
     errors.push(
       new DataError(
-        `cannot read initial values from "${path}"`,
+        `cannot read initial values from "${path}"${refusal(e)}`,
         at,
         undefined,
-        'the path is relative to the graph file',
+        readHint(e, 'the path is relative to the graph file'),
       ),
     );
     return null;
@@ -46,15 +46,23 @@ export function readInitFile(
       if (Array.isArray(v)) {
         for (const [i, x] of v.entries()) flat(x, [...p, i]);
       } else if (typeof v === 'number' && Number.isFinite(v)) values.push(v);
-      else errors.push(new DataError(`${JSON.stringify(v)} is not a number`, parsed.loc(p)));
+      else errors.push(new DataError(`${excerpt(String(JSON.stringify(v)))} is not a number`, parsed.loc(p)));
     };
     flat(parsed.value, []);
     const dims: number[] = [];
     for (let v: unknown = parsed.value; Array.isArray(v); v = v[0]) dims.push(v.length);
-    if (errors.length === before && dims.join(',') !== shape.join(',') && !(shape.length === 0 && dims.length === 0)) {
+    // A ragged list ([1, [2, 3]]) has the right first dimensions but not the right count.
+    const ragged = values.length !== dims.reduce((a, b) => a * b, 1);
+    if (
+      errors.length === before &&
+      (ragged || dims.join(',') !== shape.join(',')) &&
+      !(shape.length === 0 && dims.length === 0)
+    ) {
       errors.push(
         new DataError(
-          `${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`,
+          ragged
+            ? `${path} holds a ragged list (${values.length} numbers in rows of different lengths), the parameter has [${shape.join(', ')}]`
+            : `${path} holds a list of shape [${dims.join(', ')}], the parameter has [${shape.join(', ')}]`,
           at,
         ),
       );

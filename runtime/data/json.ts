@@ -2,7 +2,7 @@
 // fields by name. JSON is YAML, so the YAML reader gives every value its position.
 
 import { DataError, type GraphError } from '../errors.js';
-import { suggest } from '../load/hint.js';
+import { suggestFrom } from '../load/hint.js';
 import type { InputDecl, Located, SpecLoc } from '../load/model.js';
 import { SourceFile } from '../load/source.js';
 import { columnsOf, type Columns } from './files.js';
@@ -43,7 +43,7 @@ export function readJson(
                 `record ${r} has no field "${c}" (for input "${input.name}")`,
                 parsed.loc([r]),
                 undefined,
-                suggest(c, Object.keys(rec), 'fields'),
+                suggestFrom(c, Object.keys(rec), 'fields'),
               ),
             );
             return undefined;
@@ -87,7 +87,7 @@ export function readJson(
             : `"${key}" in ${path} is not a list of rows`,
           v === undefined ? top : parsed.loc([key]),
           undefined,
-          v === undefined ? suggest(key, Object.keys(obj), 'keys') : undefined,
+          v === undefined ? suggestFrom(key, Object.keys(obj), 'keys') : undefined,
         ),
       );
       continue;

@@ -47,7 +47,7 @@ export function memoryIO(files: Record<string, string> = {}): LoaderIO {
 }
 
 /** The browser's default LoaderIO (node-io.ts's nodeIO in Node): graph-run's library only. */
-export function nodeIO(): LoaderIO {
+export function nodeIO(_opts: { roots?: string[] } = {}): LoaderIO {
   return memoryIO();
 }
 

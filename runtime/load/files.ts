@@ -2,9 +2,10 @@
 // Files are read through a LoaderIO and cached (a layer used twice is read once); every
 // problem becomes a positioned error, and a file used from another carries that use's place.
 
-import { SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
+import { NameError, SubgraphError, type GraphError, type SourceLoc } from '../errors.js';
 import type { GraphDoc, Loaded } from './doc.js';
-import type { LoaderIO } from './io.js';
+import { type LoaderIO, readHint, refusal } from './io.js';
+import { checkLimits } from './limits.js';
 import { checkSchema } from './schema.js';
 import { SourceFile } from './source.js';
 
@@ -30,13 +31,16 @@ export class GraphFiles {
     if (src === undefined) {
       try {
         src = this.io.read(path);
-      } catch {
+      } catch (e) {
         this.errors.push(
           new SubgraphError(
-            `cannot read graph file "${path}"`,
+            `cannot read graph file "${path}"${refusal(e)}`,
             usedFrom,
             undefined,
-            "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+            readHint(
+              e,
+              "check the path: it is relative to the file that uses it; std: names graph-run's own graphs/lib",
+            ),
           ),
         );
         return null;
@@ -45,6 +49,26 @@ export class GraphFiles {
     const parsed = SourceFile.parse(path, src);
     if (Array.isArray(parsed)) {
       this.errors.push(...parsed.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    const reserved = parsed
+      .reservedNames()
+      .map(
+        ({ name, loc }) =>
+          new NameError(
+            `"${name}" cannot be used as a name: every JavaScript object has a "${name}" of its own`,
+            loc,
+            undefined,
+            'rename it (graph-run refuses the names of Object.prototype: __proto__, constructor, toString, valueOf, hasOwnProperty, ...)',
+          ),
+      );
+    if (reserved.length) {
+      this.errors.push(...reserved.map((e) => withVia(e, usedFrom)));
+      return null;
+    }
+    const limits = checkLimits(parsed);
+    if (limits.length) {
+      this.errors.push(...limits.map((e) => withVia(e, usedFrom)));
       return null;
     }
     const errs = checkSchema(parsed);

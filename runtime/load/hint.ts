@@ -33,3 +33,15 @@ export function suggest(name: string, candidates: Iterable<string>, what = 'name
   if (list.length === 0) return `there are no ${what} here`;
   return `known ${what}: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', ...' : ''}`;
 }
+
+/**
+ * For names read from a data file (not a graph): the closest candidate when one is close, never
+ * the list — the file may be anything, and its content is not echoed (docs/format.md).
+ */
+export function suggestFrom(name: string, candidates: Iterable<string>, what = 'columns'): string {
+  const s = suggest(name, candidates, what);
+  if (!s.startsWith('did you mean')) return `no ${what} of the file is close to "${cut(name)}"`;
+  return `did you mean "${cut(s.slice('did you mean "'.length, -2))}"?`;
+}
+
+const cut = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);

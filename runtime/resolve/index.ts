@@ -48,6 +48,8 @@ export function resolveGraph(
 }
 
 function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
+  // The user named this file: what it references may lie in its folder tree (node-io.ts).
+  ctx.io.allow?.(path);
   const top = ctx.files.load(path, text);
   if (!top) return null;
   const { file, doc } = top;

@@ -4,6 +4,7 @@
 
 import { NameError, SubgraphError, type SourceLoc } from '../errors.js';
 import type { Loaded, OptimizerDoc } from '../load/doc.js';
+import { globMatch } from './glob.js';
 import { suggest } from '../load/hint.js';
 import type { OpNodeDecl, ParamDecl, ParamUpdate, Ref } from '../load/model.js';
 import type { Path } from '../load/source.js';
@@ -132,15 +133,7 @@ function paramOverrides(
 ): Map<string, Override> {
   const overrides = new Map<string, Override>();
   for (const [pattern, opts] of Object.entries(o.params ?? {})) {
-    const re = new RegExp(
-      '^' +
-        pattern
-          .split('*')
-          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*') +
-        '$',
-    );
-    const hits = ex.params.filter((p) => re.test(p.name));
+    const hits = ex.params.filter((p) => globMatch(pattern, p.name));
     if (!hits.length) {
       ctx.errors.push(
         new NameError(
@@ -156,7 +149,10 @@ function paramOverrides(
       );
     }
     for (const p of hits) {
-      const cur = overrides.get(p.name) ?? { values: {}, at: new Map<string, SourceLoc>() };
+      const cur = overrides.get(p.name) ?? {
+        values: Object.create(null) as Record<string, number>,
+        at: new Map<string, SourceLoc>(),
+      };
       for (const [k, v] of Object.entries(opts)) {
         if (k === 'trainable') {
           if (v === false) p.trainable = false;
