@@ -34,14 +34,21 @@ for (const [i, c] of samples.entries()) {
   if (p) problems.push(`case ${i}: ${p}\n  case: ${JSON.stringify(c)}\n  stderr: ${o.err.slice(0, 800)}`);
   if (o.ms > slowest.ms) slowest = { ms: o.ms, case: JSON.stringify(c) };
   if (++done % 1000 === 0)
-    process.stderr.write(`${done} cases, ${((performance.now() - start) / 1000).toFixed(0)} s, ${problems.length} problems\n`);
+    process.stderr.write(
+      `${done} cases, ${((performance.now() - start) / 1000).toFixed(0)} s, ${problems.length} problems\n`,
+    );
 }
 folder.dispose();
 const secs = (performance.now() - start) / 1000;
 console.log(
   `graph-run fuzz: ${done} cases (${from}..${cases - 1}), seed ${seed}, ${secs.toFixed(1)} s (${((secs * 1000) / Math.max(1, done)).toFixed(1)} ms/case)`,
 );
-console.log(`exit codes: ${[...codes].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+console.log(
+  `exit codes: ${[...codes]
+    .sort()
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ')}`,
+);
 console.log(`problems: ${problems.length}; slowest case ${slowest.ms.toFixed(0)} ms`);
 for (const p of problems.slice(0, 20)) console.log(p);
 process.exitCode = problems.length ? 1 : 0;
