@@ -134,7 +134,8 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
   }
 
   const lossName = train.loss;
-  const seed = train.totals.get(lossName)!;
+  // No seed when no trainable parameter reaches the loss: the step then has no reverse graph.
+  const seed = train.totals.get(lossName);
   const dOf = (v: string) => `d loss / d ${v === lossName ? 'loss' : nameExpr(v).text}`;
   const gradOperand = (n: string): Expr | undefined => {
     const of = gradientOf.get(n);
@@ -160,19 +161,22 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
   }
 
   // Reverse: the seed, then every node the reverse-graph builder added, in the order they run.
-  const reverse: TraceReverseNode[] = [
-    {
-      name: seed,
-      op: g.node(seed).op,
-      inputs: [...g.node(seed).inputs],
-      role: 'seed',
-      gradientOf: gradientOf.get(seed) ?? [lossName],
-      label: `${dOf(lossName)}`,
-      rule: 'seed',
-      formula: isConst(g.node(seed)) ? constExpr(g.node(seed)).text : seed,
-      value: value(values, g, seed),
-    },
-  ];
+  const reverse: TraceReverseNode[] =
+    seed === undefined
+      ? []
+      : [
+          {
+            name: seed,
+            op: g.node(seed).op,
+            inputs: [...g.node(seed).inputs],
+            role: 'seed',
+            gradientOf: gradientOf.get(seed) ?? [lossName],
+            label: `${dOf(lossName)}`,
+            rule: 'seed',
+            formula: isConst(g.node(seed)) ? constExpr(g.node(seed)).text : seed,
+            value: value(values, g, seed),
+          },
+        ];
   for (const name of g.order) {
     const node = g.node(name);
     if (!node.grad || isConst(node) || name === seed) continue;

@@ -128,3 +128,38 @@ describe('graph-run trace', () => {
     );
   });
 });
+
+describe('graph-run trace on a loss no parameter reaches', () => {
+  it('shows the forward values and an empty reverse graph, without a stack trace', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'graph-run-trace-'));
+    try {
+      const file = join(dir, 'flat.yaml');
+      writeFileSync(
+        file,
+        [
+          'graph-run: 1',
+          'name: flat',
+          'inputs: {x: {shape: [batch, 2]}, y: {shape: [batch]}}',
+          'params: {w: {shape: [1, 2], init: 0.1}}',
+          'nodes:',
+          '  - {name: z, op: matmul, inputs: [x, w], attrs: {transpose_b: true}}',
+          '  - {name: pred, op: reshape, inputs: [z], attrs: {shape: [batch]}}',
+          'outputs: [pred]',
+          'loss: {graph: std:losses/mse.yaml, inputs: {pred: y, target: y}}',
+          'optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}',
+          'training: {data: {x: [[1, 2], [3, 4]], y: [1, 0]}, epochs: 1, batch_size: 1}',
+        ].join('\n'),
+      );
+      const r = await cli('trace', file);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/loss\/loss += mean/);
+      expect(r.out).not.toContain('d loss / d w');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
