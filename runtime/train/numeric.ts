@@ -37,18 +37,30 @@ export class StepGuard {
   }
 }
 
-/** The first node, in execution order, whose value holds a NaN or an infinity. */
+/**
+ * The first node, in execution order, whose non-finite value reaches the result: it holds a NaN
+ * or an infinity and either nothing reads it or a node reading it is non-finite too. A value
+ * the graph absorbs on purpose (a log of 0 that a clamp turns finite, as the library's BCE
+ * does) is not blamed.
+ */
 export function firstNonFinite(g: IRGraph, values: Map<string, TypedArray>): string | null {
-  for (const name of g.order) {
+  const bad = (name: string) => {
     const v = values.get(name);
-    if (v && g.node(name).type.dtype !== 'i32' && !finite(v)) return name;
+    return v !== undefined && g.node(name).type.dtype !== 'i32' && !finite(v);
+  };
+  for (const name of g.order) {
+    if (!bad(name)) continue;
+    const readers = g.consumers(name).filter((c) => values.has(c));
+    if (readers.length === 0 || readers.some(bad)) return name;
   }
+  // Only absorbed values: name the first of them.
+  for (const name of g.order) if (bad(name)) return name;
   return null;
 }
 
 /**
- * The error for a step that produced a non-finite value: epoch and step (both from 1 in the
- * message, as a person counts), the node and where it is declared. Reverse-graph nodes are
+ * The error for a step that produced a non-finite value: the epoch as the training log numbers
+ * it (from 0), the step within it from 1, the node and where it is declared. Reverse-graph nodes are
  * named by the forward node whose gradient rule made them.
  */
 export function nonFiniteError(
@@ -61,7 +73,7 @@ export function nonFiniteError(
   loss: number,
   fallback: SourceLoc,
 ): NumericError {
-  const when = `epoch ${epoch + 1}, step ${step + 1} of ${steps}`;
+  const when = `epoch ${epoch}, step ${step + 1} of ${steps}`;
   if (node === null) {
     return new NumericError(
       `${when}: the loss is ${loss}, but no node's value is non-finite when the step is replayed`,

@@ -111,8 +111,14 @@ describe('bad training data and settings', () => {
     expect(e.nodeName).toBe('lw');
     expect({ line: e.line, col: e.col }).toEqual({ line: 8, col: 5 });
     expect(e.message).toMatch(
-      /^epoch 2, step 1 of 1: loss is NaN; the first non-finite value: node "lw" \(log\) produced NaN/,
+      /^epoch 1, step 1 of 1: loss is NaN; the first non-finite value: node "lw" \(log\) produced NaN/,
     );
+  });
+  it('a non-finite value the graph absorbs on purpose (a clamped log of 0) is not blamed: the NaN after it is', () => {
+    const errs = errorsOf('nan-absorbed.yaml');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]!.nodeName).toBe('ratio');
+    expect(errs[0]!.message).toMatch(/^epoch 0, step 1 of 1: loss is NaN; .*node "ratio" \(div\) produced NaN/);
   });
   it('the parameters are left as before the failing step', () => {
     const s = compile(loadGraph(fx('nan.yaml')));
