@@ -3,6 +3,8 @@
 // Checking goes as far as it can: nodes that lost an input are skipped, the rest still typed.
 
 import { DataError, ShapeError, type GraphError } from '../errors.js';
+import type { IRGraph } from '../ir/graph.js';
+import { MAX_ELEMENTS } from '../load/limits.js';
 import type { Model } from '../load/model.js';
 import { checkInitFiles, feedValues } from '../data/index.js';
 import { checkLabels } from '../train/labels.js';
@@ -27,6 +29,7 @@ export function checkModel(model: Model, partial = false): GraphError[] {
   const sets = program.data(errors);
   const incomplete = partial || !initsRead || (model.training !== undefined && !sets.train);
   if (!built.errors.length) {
+    checkSizes(built.graph, `at batch size ${batch}`, model, errors);
     checkLabels(built.graph, sets.train, 'training data', errors);
     checkLabels(built.graph, sets.val, 'validation data', errors);
   }
@@ -69,11 +72,33 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     // The reverse graph and the optimizer's nodes, checked against each parameter's shape: the
     // training step the session will run at this batch size.
     try {
-      program.train(batch, errors);
+      const step = program.train(batch, errors);
+      if (!errors.length) checkSizes(step.built.graph, `in a training step at batch size ${batch}`, model, errors);
     } catch (e) {
       if (e instanceof Error && 'kind' in e) errors.push(e as GraphError);
       else throw e;
     }
   }
   return errors;
+}
+
+/**
+ * Every value a plan of `g` allocates, against the per-tensor limit (docs/format.md, "Limits"):
+ * a graph whose intermediate would not fit fails here, at the node, not with a RangeError mid-run.
+ */
+function checkSizes(g: IRGraph, where: string, model: Model, errors: GraphError[]): void {
+  for (const name of g.order) {
+    const n = g.node(name);
+    const size = n.type.shape.reduce((a, d) => a * d, 1);
+    if (size <= MAX_ELEMENTS) continue;
+    errors.push(
+      new ShapeError(
+        `node "${name}" would hold ${size.toExponential(3)} values ${where} ([${n.type.shape.join(', ')}]), over the limit of 2^28 per tensor`,
+        n.loc ?? model.training?.loc ?? { file: model.file, line: 1, col: 1 },
+        name,
+        'use a smaller batch_size or smaller layers',
+      ),
+    );
+    return; // the first such node: later ones usually follow from it
+  }
 }

@@ -65,3 +65,32 @@ describe('--epochs', () => {
     }
   });
 });
+
+describe('intermediate values past the per-tensor limit', () => {
+  const outer = (batch: number) => `graph-run: 1
+inputs:
+  x: {shape: [batch, 1]}
+params:
+  a: {shape: [20000, 1], init: 0.1}
+  b: {shape: [1, 20000], init: 0.1}
+nodes:
+  - {name: outer, op: matmul, inputs: [a, b]}
+  - {name: s, op: sum, inputs: [outer]}
+  - {name: y, op: mul, inputs: [x, s]}
+  - {name: wide, op: broadcast_to, inputs: [y], attrs: {shape: [batch, 20000]}}
+outputs: [wide]
+loss: {op: mean, inputs: [wide]}
+optimizer: {graph: std:optimizers/sgd.yaml, with: {lr: 0.1}}
+training:
+  data: {x: [[1]]}
+  epochs: 1
+  batch_size: ${batch}
+`;
+  it('a 20000 x 20000 product is refused at validation, at its node, not with a RangeError in the run', () => {
+    const e = firstError(outer(1));
+    expect(e.kind).toBe('ShapeError');
+    expect(e.nodeName).toBe('outer');
+    expect(e.message).toMatch(/would hold 4\.000e\+8 values at batch size 1 \(\[20000, 20000\]\), over the limit/);
+    expect([e.line, e.col]).toEqual([8, 5]);
+  });
+});
