@@ -15,6 +15,9 @@ export interface CpuRun {
   inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
   /** Buffers of the inputs the runtime feeds (`__step`, `__epoch`). */
   runtime: { buf: TypedArray; kind: 'epoch' | 'step' }[];
+  /** The first requested output (a training step's loss) and its buffer, read after every step. */
+  first: string | undefined;
+  firstBuf: TypedArray | undefined;
 }
 
 export class CpuRunner implements Runner<CpuRun> {
@@ -66,7 +69,8 @@ export class CpuRunner implements Runner<CpuRun> {
       inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
       if (col && !col.batched) buf.set(col.values);
     }
-    return { plan, inputs, runtime };
+    const first = spec.outputs[0];
+    return { plan, inputs, runtime, first, firstBuf: first === undefined ? undefined : plan.buffers.get(first) };
   }
 
   feedRows(run: CpuRun, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void {
@@ -105,6 +109,8 @@ export class CpuRunner implements Runner<CpuRun> {
   }
 
   read(run: CpuRun, name: string): TypedArray {
+    // The loss after every training step: its buffer found once, when the plan was made.
+    if (name === run.first && run.firstBuf) return run.firstBuf;
     return run.plan.buffer(name);
   }
 
