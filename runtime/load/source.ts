@@ -183,12 +183,14 @@ function checkAliases(doc: Document.Parsed, at: (offset: number) => SourceLoc): 
       }
     } else if (isMap(node)) {
       for (const it of node.items) {
-        // `{[1]: x}` or `? {a: 1}`: yaml would stringify the key (with a process warning).
+        // `{[1]: x}`, `? {a: 1}` or `!!binary AAAA: x`: yaml would stringify the key (with a
+        // process warning naming it).
         const key = it.key as YNode | null | undefined;
-        if (key != null && !isScalar(key))
+        const scalarKey = key != null && isScalar(key) && (key.value === null || typeof key.value !== 'object');
+        if (key != null && !scalarKey)
           errors.push(
             new YamlSyntaxError(
-              'a key must be a name or a number, not a list, a mapping or an alias',
+              'a key must be a name or a number, not a list, a mapping, an alias or binary data',
               at(key.range?.[0] ?? 0),
             ),
           );

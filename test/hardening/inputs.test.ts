@@ -128,4 +128,21 @@ describe('found by the fuzzer', () => {
     expect(e!.message).toMatch(/a key must be a name or a number/);
     expect([e!.line, e!.col]).toEqual([3, 3]);
   });
+
+  it('a key that is binary data (!!binary) is a positioned YamlSyntaxError, with no process warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const [e] = errorsOf('graph-run: 1\n!!binary AAAA: 2\n');
+      expect(e!.kind).toBe('YamlSyntaxError');
+      expect(e!.message).toMatch(/a key must be a name or a number, not .* binary data/);
+      expect(e!.line).toBe(2);
+      // Node emits warnings on a later tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
 });
