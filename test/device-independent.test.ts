@@ -5,18 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../runtime/cli/main.js';
+import { runCli } from './support/cli.js';
 
-async function run(argv: string[]) {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCli;
 
 describe('a graph with device: webgpu', () => {
   const dir = mkdtempSync(join(tmpdir(), 'graph-run-device-'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile, parseGraph } from '../runtime/index.js';
-import { main } from '../runtime/cli/main.js';
+import { runCli } from './support/cli.js';
 import { buildReverse } from '../runtime/autodiff/reverse.js';
 import { buildGraph } from '../runtime/ir/build.js';
 import { buildPlan } from '../runtime/scheduler/plan.js';
@@ -224,16 +224,7 @@ describe('graph-run grad: the printed reverse graph validates and runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'graph-run-grad-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [],
-      err: string[] = [];
-    const code = await main(
-      argv,
-      (s) => out.push(s),
-      (s) => err.push(s),
-    );
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = runCli;
 
   /** `grad` the file, write the YAML, validate it, run it with --json; returns its outputs. */
   async function roundTrip(file: string): Promise<Record<string, { shape: number[]; data: number[] }>> {

@@ -3,19 +3,10 @@
 // per-command help, and --stats' line on stderr.
 
 import { describe, expect, it } from 'vitest';
-import { main } from '../../runtime/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { STACK } from '../errors/expect-error.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 describe('graph-run options', () => {
   it('takes options before the command as well as after the file', async () => {

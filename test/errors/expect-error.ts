@@ -4,7 +4,6 @@
 
 import { expect } from 'vitest';
 import { type GraphError, GraphErrors, loadGraph } from '../../runtime/index.js';
-import { main } from '../../runtime/cli/main.js';
 
 export const fixture = (name: string) => `test/fixtures/errors/${name}`;
 
@@ -33,16 +32,9 @@ export function loadErrors(file: string): GraphError[] {
   throw new Error(`${file} loaded without errors`);
 }
 
-export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runCli as cli } from '../support/cli.js';
+
+export { cli };
 
 /** A stack trace line (`    at f (file:1:2)`) or a bare JavaScript error name. */
 export const STACK = /^\s+at .+[:(]|^(TypeError|RangeError|ReferenceError|UsageGraphError|Error):/m;

@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
-import { main } from '../../runtime/cli/main.js';
 
 /** A fresh scratch folder with `files` (path -> text) written in it. */
 export function scratch(files: Record<string, string | Uint8Array> = {}): string {
@@ -17,16 +16,9 @@ export function scratch(files: Record<string, string | Uint8Array> = {}): string
   return dir;
 }
 
-export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runCli as cli } from '../support/cli.js';
+
+export { cli };
 
 /** Exit code 1 with a `file:line:col:` error, no stack trace. */
 export function expectPositioned(r: { code: number; err: string }, message?: RegExp): void {

@@ -18,22 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { checkpointBytes, compile, loadGraph, restoreCheckpoint, CheckpointError } from '../../runtime/index.js';
-import { main } from '../../runtime/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { writeFileAtomic } from '../../runtime/cli/files.js';
 
 /** A safetensors header entry's byte range. */
 type Offsets = { data_offsets: [number, number] };
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    args,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-ckpt-'));
 

@@ -9,22 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { compile, formatValue, loadGraph, trace, traceByNode } from '../../runtime/index.js';
-import { main } from '../../runtime/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
 import { hasGraphviz } from '../support/system.js';
 
 const graphviz = hasGraphviz();
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    args,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-dot-'));
 

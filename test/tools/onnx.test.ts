@@ -10,23 +10,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, loadGraph, parseGraph, predict, type Session, type Tensor } from '../../runtime/index.js';
 import { exportableOps, exportOnnx, ExportError } from '../../runtime/export/onnx.js';
-import { main } from '../../runtime/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { sizeOf } from '../../runtime/ir/types.js';
 import { registry } from '../../runtime/ops/registry.js';
 import { readFileSync } from 'node:fs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-onnx-'));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    args,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 /** A deterministic pseudo-random sequence (tests must not flake). */
 function rng(seed: number) {

@@ -4,19 +4,10 @@
 // to train. Each exits 2 with a message naming the limit and no stack trace.
 
 import { describe, expect, it } from 'vitest';
-import { main } from '../../runtime/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { compile, loadGraph, trace, type Trace } from '../../runtime/index.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 describe('graph-run trace', () => {
   it('prints the first step: header, forward values, labelled gradients with rules, updates', async () => {

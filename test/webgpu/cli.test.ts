@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, graphRun } from '../cli/graph-run.js';
 import { expectBuiltOnce, parseStats } from '../cli/stats.js';
+import { expectClose } from '../support/close.js';
 import { requireWebGpu } from './device.js';
 
 // The adapter, as the executable itself finds it: `plan --device webgpu --strict-device` fails
@@ -74,20 +75,6 @@ async function runJson(args: string[]): Promise<RunJson> {
   const r = await graphRun([...args, '--json'], {}, 120_000);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as RunJson;
-}
-
-/** Every number in `a` within `tol` of the one at the same place in `b` (same structure). */
-function expectClose(a: unknown, b: unknown, tol: number, at = ''): void {
-  if (typeof a === 'number') {
-    expect(typeof b, at).toBe('number');
-    expect(Math.abs(a - (b as number)), `${at}: ${a} vs ${b}`).toBeLessThanOrEqual(tol);
-  } else if (Array.isArray(a)) {
-    expect((b as unknown[]).length, at).toBe(a.length);
-    a.forEach((x, i) => expectClose(x, (b as unknown[])[i], tol, `${at}[${i}]`));
-  } else if (a && typeof a === 'object') {
-    expect(Object.keys(b as object).sort(), at).toEqual(Object.keys(a).sort());
-    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], tol, `${at}.${k}`);
-  } else expect(b, at).toEqual(a);
 }
 
 describe.skipIf(!available)('checkpoints across devices (one run path for every device)', () => {

@@ -13,6 +13,7 @@ import {
   type StepRecord,
   TrainingReporter,
 } from '../../runtime/index.js';
+import { expectClose } from '../support/close.js';
 import { probeWebGpu, requireWebGpu } from './device.js';
 
 const probe = await probeWebGpu();
@@ -22,20 +23,6 @@ if (requireWebGpu) {
   it('has a WebGPU adapter (GRAPH_RUN_REQUIRE_WEBGPU=1)', () => {
     expect(probe.reason).toBe('');
   });
-}
-
-/** Numbers within `tol`, in nested arrays and objects of the same shape. */
-function expectClose(a: unknown, b: unknown, tol: number, at = ''): void {
-  if (typeof a === 'number') {
-    expect(typeof b, at).toBe('number');
-    expect(Math.abs(a - (b as number)), `${at}: ${a} vs ${b}`).toBeLessThanOrEqual(tol);
-  } else if (Array.isArray(a)) {
-    expect((b as unknown[]).length, at).toBe(a.length);
-    a.forEach((x, i) => expectClose(x, (b as unknown[])[i], tol, `${at}[${i}]`));
-  } else if (a && typeof a === 'object') {
-    expect(Object.keys(b as object).sort(), at).toEqual(Object.keys(a).sort());
-    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], tol, `${at}.${k}`);
-  } else expect(b, at).toEqual(a);
 }
 
 describe.skipIf(!available)('a WebGPU session and tools that read or write its weights', () => {
