@@ -5,9 +5,8 @@ import type { Program } from '../compile/program.js';
 import type { CpuExecutor } from '../executors/cpu/cpu.js';
 import type { TypedArray } from '../ir/types.js';
 import { buildPlan, type Plan } from '../scheduler/plan.js';
-import { countBuild } from '../stats.js';
 import type { Column } from '../data/index.js';
-import { fedInputs, planSpec, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
+import { fedInputs, PlanCache, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
 import type { Clock, TrainingData } from './state.js';
 
 export interface CpuRun {
@@ -22,31 +21,19 @@ export interface CpuRun {
 
 export class CpuRunner implements Runner<CpuRun> {
   readonly kind = 'cpu' as const;
-  /** Plans by graph kind, then batch size. */
-  private readonly runs: Record<PlanKind, Map<number, Prepared<CpuRun>>> = {
-    train: new Map(),
-    eval: new Map(),
-    forward: new Map(),
-    gradient: new Map(),
-  };
+  private readonly plans: PlanCache<CpuRun>;
 
   constructor(
     readonly exec: CpuExecutor,
     private readonly program: Program,
     private readonly bound: Map<string, TypedArray>,
     private readonly data: TrainingData,
-  ) {}
+  ) {
+    this.plans = new PlanCache(program, (spec) => this.compile(spec));
+  }
 
   prepare(kind: PlanKind, batch: number): Prepared<CpuRun> {
-    const byBatch = this.runs[kind];
-    let r = byBatch.get(batch);
-    if (!r) {
-      const spec = planSpec(this.program, kind, batch);
-      countBuild(`plan ${kind} batch ${batch}`);
-      r = { run: this.compile(spec), spec };
-      byBatch.set(batch, r);
-    }
-    return r;
+    return this.plans.get(kind, batch);
   }
 
   /** A plan not kept (trace's replay keeps every value: no buffer reuse). */
@@ -117,6 +104,6 @@ export class CpuRunner implements Runner<CpuRun> {
   toHost(): void {}
 
   dispose(): void {
-    for (const m of Object.values(this.runs)) m.clear();
+    this.plans.clear();
   }
 }

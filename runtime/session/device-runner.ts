@@ -5,37 +5,24 @@
 import type { Program } from '../compile/program.js';
 import type { DeviceRun, DeviceRuntime } from './device-runtime.js';
 import type { TypedArray } from '../ir/types.js';
-import { countBuild } from '../stats.js';
 import type { Column } from '../data/index.js';
-import { fedInputs, planSpec, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
+import { fedInputs, PlanCache, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
 import type { Clock, TrainingData } from './state.js';
 
 export class DeviceRunner implements Runner<DeviceRun> {
   readonly kind = 'device' as const;
-  /** Plans by graph kind, then batch size. */
-  private readonly runs: Record<PlanKind, Map<number, Prepared<DeviceRun>>> = {
-    train: new Map(),
-    eval: new Map(),
-    forward: new Map(),
-    gradient: new Map(),
-  };
+  private readonly plans: PlanCache<DeviceRun>;
 
   constructor(
     readonly dev: DeviceRuntime,
     private readonly program: Program,
     private readonly data: TrainingData,
-  ) {}
+  ) {
+    this.plans = new PlanCache(program, (spec) => this.compile(spec));
+  }
 
   prepare(kind: PlanKind, batch: number): Prepared<DeviceRun> {
-    const byBatch = this.runs[kind];
-    let r = byBatch.get(batch);
-    if (!r) {
-      const spec = planSpec(this.program, kind, batch);
-      countBuild(`plan ${kind} batch ${batch}`);
-      r = { run: this.compile(spec), spec };
-      byBatch.set(batch, r);
-    }
-    return r;
+    return this.plans.get(kind, batch);
   }
 
   compile(spec: PlanSpec): DeviceRun {
@@ -68,6 +55,6 @@ export class DeviceRunner implements Runner<DeviceRun> {
   }
 
   dispose(): void {
-    for (const m of Object.values(this.runs)) m.clear();
+    this.plans.clear();
   }
 }

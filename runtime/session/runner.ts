@@ -8,6 +8,7 @@ import type { Program } from '../compile/program.js';
 import type { InputDecl } from '../load/model.js';
 import type { TypedArray } from '../ir/types.js';
 import type { Column } from '../data/index.js';
+import { countBuild } from '../stats.js';
 import type { Clock } from './state.js';
 
 /** A value now (CPU) or later (a device that must be waited for). */
@@ -76,4 +77,33 @@ export interface Runner<H> {
 export function isPending<T>(v: Pending<T>): v is Promise<T> {
   // Runners answer with native promises (async functions), so this is exact, and cheap on the CPU's hot path.
   return v instanceof Promise;
+}
+
+/**
+ * Prepared plans by graph kind and batch size: each built once, on first use, by `make`, and
+ * counted in the build statistics. Both runners keep their plans here.
+ */
+export class PlanCache<H> {
+  private readonly runs = new Map<string, Prepared<H>>();
+
+  constructor(
+    private readonly program: Program,
+    private readonly make: (spec: PlanSpec) => H,
+  ) {}
+
+  get(kind: PlanKind, batch: number): Prepared<H> {
+    const key = `${kind} ${batch}`;
+    let r = this.runs.get(key);
+    if (!r) {
+      const spec = planSpec(this.program, kind, batch);
+      countBuild(`plan ${kind} batch ${batch}`);
+      r = { run: this.make(spec), spec };
+      this.runs.set(key, r);
+    }
+    return r;
+  }
+
+  clear(): void {
+    this.runs.clear();
+  }
 }
