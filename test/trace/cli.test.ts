@@ -3,6 +3,9 @@
 // a sample past the data, malformed numbers, trace flags on other commands, graphs with nothing
 // to train. Each exits 2 with a message naming the limit and no stack trace.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { compile, loadGraph, trace, type Trace } from '../../runtime/index.js';
@@ -122,9 +125,6 @@ describe('graph-run trace', () => {
 
 describe('graph-run trace on a loss no parameter reaches', () => {
   it('shows the forward values and an empty reverse graph, without a stack trace', async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'graph-run-trace-'));
     try {
       const file = join(dir, 'flat.yaml');
