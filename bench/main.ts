@@ -10,6 +10,7 @@
 // See docs/performance.md for the figures, the machine and the choices behind the kernels.
 
 import { availableParallelism, cpus } from 'node:os';
+import v8 from 'node:v8';
 import { format } from 'node:util';
 import { median } from './stats.js';
 import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
@@ -98,7 +99,12 @@ interface Series {
   samples: number[];
 }
 
-async function callN(run: () => void | Promise<void>, n: number): Promise<number> {
+async function callN(
+  run: () => void | Promise<void>,
+  n: number,
+  runN?: (n: number) => Promise<number>,
+): Promise<number> {
+  if (runN) return runN(n);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const r = run();
@@ -112,8 +118,8 @@ async function measure(key: string, engines: { name: string; prep: RefPrepared }
   // Warm-up (JIT, plan caches, helper threads) and a first estimate of the cost.
   for (const { name, prep } of engines) {
     await prep.enter?.();
-    let est = await callN(prep.run, 1);
-    if (est < 200) est = await callN(prep.run, Math.min(20, Math.ceil(100 / Math.max(est, 0.01))));
+    let est = await callN(prep.run, 1, prep.runN);
+    if (est < 200) est = await callN(prep.run, Math.min(20, Math.ceil(100 / Math.max(est, 0.01))), prep.runN);
     const inner = Math.max(1, Math.floor(SAMPLE_MS / Math.max(est, 1e-3)));
     // Slow references get fewer samples (TF.js cpu takes seconds for one 1024³ matmul).
     const rounds = est > 1500 ? 3 : est > 300 ? 5 : 9;
@@ -128,7 +134,7 @@ async function measure(key: string, engines: { name: string; prep: RefPrepared }
       // would otherwise take the cores from whichever engine is timed next.
       await new Promise((res) => setTimeout(res, 15));
       await prep.enter?.();
-      s.samples.push(await callN(prep.run, s.inner));
+      s.samples.push(await callN(prep.run, s.inner, prep.runN));
     }
   }
   void key;
@@ -141,6 +147,9 @@ function fmt(x: number | undefined): string {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // As the CLI does: relaxed SIMD (fused multiply-add in the matmul) on Node 20, where it sits
+  // behind a flag; set before the first WebAssembly module is compiled.
+  if (Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   // Libraries' notices (TF.js suggests tfjs-node on first use) go to stderr: stdout is the result.
   console.log = console.info = console.warn = (...a: unknown[]) => void process.stderr.write(format(...a) + '\n');
   const json = argv.includes('--json');
@@ -187,6 +196,8 @@ async function main(argv: string[]): Promise<void> {
       speedup: Object.fromEntries(Object.entries(speedup).map(([k, v]) => [k, r4(v)])),
       spread: Object.fromEntries(Object.entries(spread).map(([k, [a, b]]) => [k, [round(a), round(b)]])),
       machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? '?', node: process.version },
+      fma: kernels()?.shape.fma ?? false,
+      versions: Object.fromEntries(engines.filter((e) => e.version).map((e) => [e.name, e.version])),
     };
     process.stdout.write(JSON.stringify(out) + '\n');
     return;

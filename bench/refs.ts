@@ -6,6 +6,7 @@
 import { chainYaml, mlpData } from './workloads.js';
 import { onnxModel, type OnnxNode } from './onnx.js';
 import { prng } from './stats.js';
+import { numpyEngine } from './numpy.js';
 
 /** A reference workload: `run` may be async (ONNX Runtime's run is). */
 export interface RefPrepared {
@@ -13,10 +14,15 @@ export interface RefPrepared {
   /** Called before each timed sample (TF.js: switch to this engine's backend). */
   enter?: () => Promise<void>;
   dispose?: () => void;
+  /** n runs timed by the engine itself (ms per run), for engines in another process. */
+  runN?: (n: number) => Promise<number>;
 }
 
 export interface Engine {
   name: string;
+  version?: string;
+  /** Ends the engine (a child process). */
+  dispose?: () => void;
   /** Factories by workload key; a missing key is a workload the engine does not run. */
   workloads: Partial<Record<string, () => Promise<RefPrepared>>>;
 }
@@ -321,6 +327,7 @@ async function onnxEngine(): Promise<Engine | null> {
 /** The references that are installed. */
 export async function referenceEngines(): Promise<Engine[]> {
   const out: Engine[] = [];
-  for (const e of [await tfjsEngine('cpu'), await tfjsEngine('wasm'), await onnxEngine()]) if (e) out.push(e);
+  for (const e of [await tfjsEngine('cpu'), await tfjsEngine('wasm'), await onnxEngine(), await numpyEngine()])
+    if (e) out.push(e);
   return out;
 }

@@ -2,6 +2,11 @@
 // graph-run's executable: runs the compiled CLI in dist/ (built by `npm ci` / `npm run build`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+
+// The CPU matmul fuses multiply-add with relaxed SIMD where the engine validates it: by default
+// from Node 22, behind a V8 flag in Node 20, turned on here before any WebAssembly is compiled.
+if (Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const entry = new URL('../dist/runtime/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {

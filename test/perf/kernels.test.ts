@@ -2,13 +2,18 @@
 // matmul on odd shapes (1×1, primes, sizes that are not multiples of the 5×8 register tile or
 // of the cache blocks, empty and k = 0 products, transposed operands, batches, vectors, large
 // enough to be split across threads), and fused elementwise loops, which must match the
-// unfused kernels bit for bit. No timing here: speed is measured by `npm run bench` only.
+// unfused kernels bit for bit. The matmul runs twice: with plain SIMD (a rounded product, then
+// an add) and with relaxed SIMD's fused multiply-add, which Node 20 validates behind a V8 flag
+// (set below, as the CLI sets it) and newer engines by default. No timing here: speed is
+// measured by `npm run bench` only.
 
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../runtime/ops/registry.js';
 import { dims } from '../../runtime/ops/matmul.js';
 import { fastMatmul } from '../../runtime/executors/cpu/matmul.js';
-import { kernels } from '../../runtime/executors/cpu/threads.js';
+import { Kernels, kernels } from '../../runtime/executors/cpu/threads.js';
+import { defaultGemmShape, relaxedSimd } from '../../runtime/executors/cpu/wasm/gemm.js';
 import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
 import { buildGraph } from '../../runtime/ir/build.js';
 import { buildPlan } from '../../runtime/scheduler/plan.js';
@@ -26,9 +31,19 @@ function prng(seed: number): () => number {
   };
 }
 
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const K = kernels();
+const variants: [string, Kernels][] = [
+  ['plain SIMD', new Kernels(1, { ...defaultGemmShape, fma: false })],
+  ['fused multiply-add', new Kernels(1, { ...defaultGemmShape, fma: true })],
+];
 
-describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
+it('relaxed SIMD validates (Node >= 22, or Node 20 with the flag the CLI sets)', () => {
+  expect(relaxedSimd()).toBe(true);
+  expect(K?.shape.fma).toBe(true);
+});
+
+describe.each(variants)('WebAssembly SIMD matmul, %s', (_, K) => {
   const rnd = prng(7);
   // [a shape, b shape, transpose_a, transpose_b]
   const cases: [number[], number[], boolean, boolean][] = [
@@ -72,16 +87,17 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
       registry.matmul.cpu({ inputs: [a, b], output: want, inTypes, outType, attrs })();
       // Once with plain arrays (staged through arena scratch), once with arena buffers (in place).
       for (const inArena of [false, true]) {
-        const A = inArena ? K!.arena.f32(a.length) : f32(a.length);
-        const B = inArena ? K!.arena.f32(b.length) : f32(b.length);
-        const C = inArena ? K!.arena.f32(want.length) : f32(want.length);
+        const A = inArena ? K.arena.f32(a.length) : f32(a.length);
+        const B = inArena ? K.arena.f32(b.length) : f32(b.length);
+        const C = inArena ? K.arena.f32(want.length) : f32(want.length);
         A.set(a);
         B.set(b);
         C.fill(NaN); // every element must be written
-        const run = fastMatmul(K!, [A, B], C, inTypes, attrs, 0);
+        const run = fastMatmul(K, [A, B], C, inTypes, attrs, 0);
         expect(run).not.toBeNull();
         run!();
-        // Within f32 rounding: each product is rounded once more than in the reference.
+        // Within f32 rounding: each step rounds once more (plain) or once less (fused) than the
+        // reference's.
         const tol = 4 * Math.max(1, d.k) * 2 ** -24 * Math.max(1, d.k);
         for (let i = 0; i < want.length; i++) {
           if (!(Math.abs(C[i]! - want[i]!) <= tol))
@@ -100,14 +116,12 @@ describe.skipIf(K === null)('WebAssembly SIMD matmul', () => {
       { shape: [64, 64], dtype: 'f64' },
       { shape: [64, 64], dtype: 'f64' },
     ];
-    expect(
-      fastMatmul(K!, [new Float64Array(4096), new Float64Array(4096)], new Float64Array(4096), t64, {}),
-    ).toBeNull();
+    expect(fastMatmul(K, [new Float64Array(4096), new Float64Array(4096)], new Float64Array(4096), t64, {})).toBeNull();
     const t32: TensorType[] = [
       { shape: [2, 2], dtype: 'f32' },
       { shape: [2, 2], dtype: 'f32' },
     ];
-    expect(fastMatmul(K!, [f32(4), f32(4)], f32(4), t32, {})).toBeNull();
+    expect(fastMatmul(K, [f32(4), f32(4)], f32(4), t32, {})).toBeNull();
   });
 });
 
@@ -363,14 +377,15 @@ describe.skipIf(K === null)('WebAssembly SIMD elementwise loops', () => {
 
 describe.skipIf(K === null || K.threads < 2)('work split across the helper threads', () => {
   it('gives the same bits as the calling thread alone', async () => {
-    // Start the helpers with one large product, then wait until they are up.
+    // Start the helpers with one product large enough to split (256³ ≥ 2^23 multiply-adds),
+    // then wait until they are up.
     const warm = fastMatmul(
       K!,
-      [K!.arena.f32(128 * 128), K!.arena.f32(128 * 128)],
-      K!.arena.f32(128 * 128),
+      [K!.arena.f32(256 * 256), K!.arena.f32(256 * 256)],
+      K!.arena.f32(256 * 256),
       [
-        { shape: [128, 128], dtype: 'f32' },
-        { shape: [128, 128], dtype: 'f32' },
+        { shape: [256, 256], dtype: 'f32' },
+        { shape: [256, 256], dtype: 'f32' },
       ],
       {},
       0,

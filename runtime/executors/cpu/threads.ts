@@ -12,7 +12,15 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Arena } from './arena.js';
 import { Module } from './wasm/asm.js';
-import { defaultBlocking, defaultGemmShape, emitGemm, emitGemmDriver, gemmKc, gemmScratch } from './wasm/gemm.js';
+import {
+  defaultBlocking,
+  emitGemm,
+  emitGemmDriver,
+  gemmKc,
+  gemmScratch,
+  preferredGemmShape,
+  type GemmShape,
+} from './wasm/gemm.js';
 
 // Control block (Int32 slots of a SharedArrayBuffer).
 const SEQ = 0; // task number, bumped to wake the helpers
@@ -131,7 +139,6 @@ const runChunk = new Function('c', 'j', 'gemm', 'ap', 'bp', 'tile', 'maps', 'rec
 
 export class Kernels {
   readonly arena = new Arena();
-  readonly shape = defaultGemmShape;
   private readonly gemmFn: GemmFn;
   private readonly module: WebAssembly.Module;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
@@ -144,10 +151,14 @@ export class Kernels {
   /** Threads a call may use (≤ threads): the benchmark compares 1 and 2 in one process. */
   active: number;
 
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    /** The micro-kernel's tile (and whether it fuses multiply-add): the benchmark compares both. */
+    readonly shape: GemmShape = preferredGemmShape(),
+  ) {
     this.active = threads;
     const mod = new Module();
-    emitGemm(mod, defaultGemmShape);
+    emitGemm(mod, shape);
     emitGemmDriver(mod, defaultBlocking);
     this.module = new WebAssembly.Module(mod.bytes({ initial: 1, maximum: this.arena.maxPages }));
     const ex = new WebAssembly.Instance(this.module, { env: { memory: this.arena.memory } }).exports;
@@ -156,7 +167,7 @@ export class Kernels {
   }
 
   private newScratch(): [number, number, number] {
-    const s = gemmScratch(defaultGemmShape, defaultBlocking);
+    const s = gemmScratch(this.shape, defaultBlocking);
     return [this.arena.scratch(s.ap * 4), this.arena.scratch(s.bp * 4), this.arena.scratch(s.tile * 4)];
   }
 
@@ -369,7 +380,9 @@ export function kernels(): Kernels | null {
   try {
     const env = Number(process.env.GRAPH_RUN_THREADS);
     const threads = Number.isInteger(env) && env >= 1 ? env : Math.max(1, Math.min(availableParallelism(), 8));
-    shared = new Kernels(threads);
+    // GRAPH_RUN_FMA=0 keeps the plain-SIMD matmul where relaxed SIMD exists (to compare them).
+    const shape = process.env.GRAPH_RUN_FMA === '0' ? { ...preferredGemmShape(), fma: false } : preferredGemmShape();
+    shared = new Kernels(threads, shape);
   } catch {
     shared = null; // no WebAssembly SIMD or shared memory here: the reference kernels run
   }

@@ -3,8 +3,11 @@
 // (packing reads any strides, so transposed operands cost nothing extra), and an MR×NR
 // register-tiled micro-kernel accumulates one tile over a k-block in MR·NR/4 vector registers.
 // Each C element sums its k products in order 0..k-1 (C is reloaded between k-blocks), as the
-// reference kernel does; products are rounded to f32 before the add (no FMA in wasm SIMD), so
-// results agree with the reference within f32 rounding.
+// reference kernel does. Plain wasm SIMD has no fused multiply-add: each product is rounded to
+// f32 before the add. Where the engine validates relaxed SIMD (Node >= 22, Chrome >= 114, Node
+// 20 with --experimental-wasm-relaxed-simd), `fma: true` accumulates with f32x4.relaxed_madd,
+// which is one fused operation on CPUs with FMA: one rounding per step instead of two, so sums
+// differ from the reference's by f32 rounding (docs/performance.md gives the measured bound).
 
 import { f32, i32, type Module, v128, type Fn } from './asm.js';
 
@@ -14,11 +17,32 @@ export interface GemmShape {
   nr: number;
   /** k steps per micro-kernel loop iteration. */
   unroll?: number;
+  /** Accumulate with relaxed SIMD's fused multiply-add (only where the engine validates it). */
+  fma?: boolean;
 }
 
 // 5×8: 10 accumulators + 2 B vectors + a splat fit the 16 xmm registers V8 uses on x64; measured
 // (kernel alone, CPU time, Zen 4): 5×8 and 2×16 ~50 GFLOP/s, 4×8 42, 6×8 25, 4×16 31 (spills).
 export const defaultGemmShape: GemmShape = { mr: 5, nr: 8, unroll: 1 };
+
+// (module (func (param v128 v128 v128) (result v128)
+//   local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2,
+  253, 133, 2, 11,
+]);
+let relaxed: boolean | undefined;
+
+/** Whether this engine validates relaxed SIMD (asked once, when first needed). */
+export function relaxedSimd(): boolean {
+  relaxed ??= WebAssembly.validate(RELAXED_PROBE);
+  return relaxed;
+}
+
+/** The tile shape the CPU executor uses: the default, with fused multiply-add where available. */
+export function preferredGemmShape(): GemmShape {
+  return { ...defaultGemmShape, fma: relaxedSimd() };
+}
 
 /**
  * Adds to `mod` (pointers and strides in bytes):
@@ -35,7 +59,7 @@ export function emitGemm(mod: Module, shape: GemmShape): void {
 }
 
 // kernel(kc, a, b, c, ldc, beta): one full mr×nr tile at c.
-function emitKernel(mod: Module, { mr, nr, unroll = 1 }: GemmShape): Fn {
+function emitKernel(mod: Module, { mr, nr, unroll = 1, fma = false }: GemmShape): Fn {
   const nv = nr / 4;
   const k = mod.fn('gemm_kernel', [i32, i32, i32, i32, i32, i32]);
   const [KC, A, B, C, LDC, BETA] = [0, 1, 2, 3, 4, 5];
@@ -63,7 +87,9 @@ function emitKernel(mod: Module, { mr, nr, unroll = 1 }: GemmShape): Fn {
       k.get(A)
         .vsplatload(u * mr * 4 + i * 4)
         .set(av);
-      for (let v = 0; v < nv; v++) k.get(acc[i]![v]!).get(av).get(bv[v]!).vmul().vadd().set(acc[i]![v]!);
+      for (let v = 0; v < nv; v++)
+        if (fma) k.get(av).get(bv[v]!).get(acc[i]![v]!).vmadd().set(acc[i]![v]!);
+        else k.get(acc[i]![v]!).get(av).get(bv[v]!).vmul().vadd().set(acc[i]![v]!);
     }
   };
   // Unrolled main loop over kc - kc % unroll steps, then the remainder one step at a time.

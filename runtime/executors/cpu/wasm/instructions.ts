@@ -240,6 +240,10 @@ export class Fn {
   vmul(): this {
     return this.simd(230);
   }
+  /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused (one rounding) where the CPU has FMA. */
+  vmadd(): this {
+    return this.simd(0x105);
+  }
   vdiv(): this {
     return this.simd(231);
   }
