@@ -56,6 +56,8 @@ export { Stream, shuffledOrder, threefry2x32 } from './ops/random.js';
 export { graphPicture, type Picture, type PictureNode, type PictureEdge, type PictureOptions } from './viz/picture.js';
 export { toDot } from './viz/dot.js';
 export { toMermaid } from './viz/mermaid.js';
+// SVG through Graphviz compiled to WebAssembly (loaded on first use; Node and browsers alike).
+export { renderSvg, graphSvg } from './viz/svg.js';
 export { ToolError, CheckpointError } from './checkpoint/errors.js';
 export {
   checkpointBytes,

@@ -100,7 +100,7 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
     }
     case 'dot':
       // The picture still places nodes for the graph's device.
-      dotCommand(cpu(), o as DotOptions, out);
+      await dotCommand(cpu(), o as DotOptions, out);
       return 0;
     case 'trace': {
       const step = o.step as number | undefined;

@@ -32,7 +32,7 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'dot',
     usage: 'dot <graph.yaml>',
-    help: 'print the graph as Graphviz DOT: --backward adds the reverse graph, --mermaid prints Mermaid, --svg FILE renders it with Graphviz; --trace labels each node with its value in one training step (--step N)',
+    help: 'print the graph as Graphviz DOT: --backward adds the reverse graph, --mermaid prints Mermaid, --svg FILE renders it to SVG (Graphviz, built in); --trace labels each node with its value in one training step (--step N)',
   },
   {
     name: 'export',
@@ -172,7 +172,7 @@ export const options: readonly OptionSpec[] = [
   { flags: '--mermaid', help: 'dot: print Mermaid instead of DOT', commands: ['dot'], misplaced: dotFlags },
   {
     flags: '--svg <FILE>',
-    help: "dot: render with Graphviz's dot program and write this SVG file",
+    help: 'dot: lay the graph out with Graphviz (built in, WebAssembly) and write this SVG file',
     commands: ['dot'],
     misplaced: dotFlags,
   },

@@ -3,7 +3,7 @@
 // no GPU needed), check the library bundle works in a page, errors appear positioned as you
 // type, and the tutorial's network trains on WebGPU to the predictions graph-run's CPU gives.
 // Needs /usr/bin/chromium (scripts/setup-browser.sh installs it): without it the test skips with
-// one line, unless GRAPH_RUN_REQUIRE_SYSTEM=1 (CI), which makes a missing chromium a failure.
+// one line, unless GRAPH_RUN_REQUIRE_BROWSER=1 (CI), which makes a missing chromium a failure.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
