@@ -94,7 +94,7 @@ export class Session {
     const { WebGpuExecutor } = await import('./executors/webgpu/webgpu.js');
     let gpu: WebGpuExecutor;
     try {
-      gpu = await WebGpuExecutor.create();
+      gpu = await WebGpuExecutor.create(opts.driverLog ? { driverLog: opts.driverLog } : {});
     } catch (e) {
       if (wish.choice !== 'auto' || wish.nodeGpu || !(e instanceof DeviceError)) throw e;
       const s = new Session(model, { ...opts, device: 'cpu' });

@@ -117,7 +117,7 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
       );
       return 0;
     case 'plan':
-      await planCommand(model, { ...o, dtype } as RunOptions, out);
+      await planCommand(model, { ...o, dtype } as RunOptions, out, err);
       return 0;
     case 'run':
       await runCommand(model, { ...o, dtype } as RunOptions, { out, err, term, version: version() });

@@ -206,6 +206,12 @@ export const options: readonly OptionSpec[] = [
     misplaced: deviceFlags,
   },
   {
+    flags: '--verbose',
+    help: "also print the GPU driver's own messages (Dawn, Vulkan) from looking for a WebGPU adapter",
+    commands: ['run', 'plan'],
+    misplaced: '--verbose belongs to a run (or graph-run plan): it shows what the GPU driver said',
+  },
+  {
     flags: '--data-root <DIR>',
     help: "a further folder whose files the graph may read (data, initial values, subgraphs); besides the graph's own folder, the working directory and std:; repeatable",
     repeat: true,

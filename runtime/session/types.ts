@@ -16,6 +16,12 @@ export interface SessionOptions {
   ownGpu?: boolean;
   /** CPU: use the fast kernels (WebAssembly SIMD matmul, fused elementwise loops); default true. */
   fast?: boolean;
+  /**
+   * Receives the GPU driver's own messages (Dawn, the Vulkan loader) printed while Session.create
+   * looks for a WebGPU adapter in Node; without it they are dropped, and `deviceNote` or the
+   * DeviceError says in one line what happened (the CLI passes them on under --verbose).
+   */
+  driverLog?: (text: string) => void;
 }
 
 export interface LossRecord {
