@@ -10,17 +10,9 @@
 // `driverLog` (the CLI's --verbose) or nowhere. With an adapter this process starts Dawn itself.
 
 import { DeviceError } from '../executor.js';
+import type { DeviceOptions } from './handles.js';
 
-export interface DeviceOptions {
-  /** Dawn toggles for the Node binding, e.g. ['enable-dawn-features=disable_robustness']. */
-  dawnFlags?: string[];
-  powerPreference?: GPUPowerPreference;
-  /**
-   * Receives the GPU driver's own messages (Dawn, Vulkan loader) from looking for an adapter in
-   * Node, which are otherwise dropped: the DeviceError says what happened in one line.
-   */
-  driverLog?: (text: string) => void;
-}
+export type { DeviceOptions } from './handles.js';
 
 export interface AcquiredDevice {
   device: GPUDevice;
@@ -63,7 +55,7 @@ const probes = new Map<string, Promise<Probe | undefined>>();
  * folder, as this process would). Undefined when the child could not say (it crashed or hung):
  * then this process looks itself rather than give up a device over the probe.
  */
-function probeAdapter(flags: string[], powerPreference: GPUPowerPreference | undefined): Promise<Probe | undefined> {
+function probeAdapter(flags: string[], powerPreference: DeviceOptions['powerPreference']): Promise<Probe | undefined> {
   const key = JSON.stringify([flags, powerPreference ?? null]);
   let p = probes.get(key);
   if (!p) {
@@ -73,7 +65,10 @@ function probeAdapter(flags: string[], powerPreference: GPUPowerPreference | und
   return p;
 }
 
-async function runProbe(flags: string[], powerPreference: GPUPowerPreference | undefined): Promise<Probe | undefined> {
+async function runProbe(
+  flags: string[],
+  powerPreference: DeviceOptions['powerPreference'],
+): Promise<Probe | undefined> {
   // Computed specifiers: Node built-ins stay out of the browser build, which never gets here.
   const [cp, url] = ['node:child_process', 'node:url'];
   const { spawn } = (await import(cp)) as typeof import('node:child_process');
