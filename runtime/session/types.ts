@@ -4,6 +4,7 @@ import type { FloatDType } from '../ir/types.js';
 import type { DeviceChoice } from '../scheduler/placement.js';
 import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
 
+/** Options of `compile` and `Session.create`: float dtype, device, and how the device is used. */
 export interface SessionOptions {
   /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
   dtype?: FloatDType;
@@ -24,6 +25,7 @@ export interface SessionOptions {
   driverLog?: (text: string) => void;
 }
 
+/** The metrics logged after an epoch (what `train` returns one of per logged epoch). */
 export interface LossRecord {
   epoch: number;
   /** Mean loss over the training data after the epoch. */
@@ -35,6 +37,7 @@ export interface LossRecord {
   val_accuracy?: number;
 }
 
+/** Options of `train` / `trainAsync`: epochs, resuming, callbacks. */
 export interface TrainOptions {
   /** Train until this many epochs are done in all (default: the training section's). */
   epochs?: number;
