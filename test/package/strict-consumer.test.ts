@@ -5,7 +5,16 @@
 // declaration file graph-run ships must compile there as it is.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,7 +100,7 @@ describe('the packed package in a strict TypeScript project', () => {
     const modules = join(project, 'node_modules');
     mkdirSync(modules, { recursive: true });
     execFileSync('tar', ['-xzf', join(work, packed[0]!.filename), '-C', modules]);
-    execFileSync('mv', [join(modules, 'package'), join(modules, 'graph-run')]);
+    renameSync(join(modules, 'package'), join(modules, 'graph-run'));
     const pkg = JSON.parse(readFileSync(join(modules, 'graph-run', 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
