@@ -141,7 +141,9 @@ const GROUPS: [string, ReflectionKind[]][] = [
 
 /** The Markdown reference of the project. */
 export function render(project: ProjectReflection): string {
-  const all = [...(project.children ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  // Case-blind, then by code unit: the same order under every locale.
+  const key = (n: string) => `${n.toLowerCase()}\u0000${n}`;
+  const all = [...(project.children ?? [])].sort((a, b) => (key(a.name) < key(b.name) ? -1 : 1));
   const out = [
     '# API reference',
     '',
