@@ -1,6 +1,7 @@
 // The device error: a problem with the compute device rather than with the graph. Raised by
 // placement (scheduler/) and by the executors, so it belongs to neither stage.
 
+/** What kind of device problem a `DeviceError` is. */
 export type DeviceErrorCode =
   | 'NoWebGpuPackage'
   | 'NoAdapter'

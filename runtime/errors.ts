@@ -11,6 +11,7 @@ export interface SourceLoc {
   via?: SourceLoc[];
 }
 
+/** The class name of each kind of graph error (`GraphError.kind`). */
 export type ErrorKind =
   | 'YamlSyntaxError'
   | 'SchemaError'

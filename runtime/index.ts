@@ -56,6 +56,8 @@ export { Stream, shuffledOrder, threefry2x32 } from './ops/random.js';
 export { graphPicture, type Picture, type PictureNode, type PictureEdge, type PictureOptions } from './viz/picture.js';
 export { toDot } from './viz/dot.js';
 export { toMermaid } from './viz/mermaid.js';
+// SVG through Graphviz compiled to WebAssembly (loaded on first use; Node and browsers alike).
+export { renderSvg, graphSvg } from './viz/svg.js';
 export { ToolError, CheckpointError } from './checkpoint/errors.js';
 export {
   checkpointBytes,
@@ -109,8 +111,14 @@ export type {
 export { formatTrace, formatValue, type FormatTraceOptions } from './trace/format.js';
 
 /**
- * Load and check a graph file; throws GraphErrors listing every problem.
- * @example const model = loadGraph('graphs/gender.yaml');
+ * Load and check a graph file; throws GraphErrors listing every problem. `io` reads files
+ * from elsewhere than Node's file system (`memoryIO` in a browser).
+ * @example
+ * ```ts
+ * import { loadGraph } from 'graph-run';
+ * const model = loadGraph('graphs/gender.yaml');
+ * console.log(model.name, model.params.map((p) => p.name)); // gender [ 'w1', 'b1', 'w2', 'b2' ]
+ * ```
  */
 export function loadGraph(path: string, io?: LoaderIO): Model {
   return loadModel(path, undefined, io ?? nodeIO(), checkModel);
@@ -118,16 +126,33 @@ export function loadGraph(path: string, io?: LoaderIO): Model {
 
 /**
  * Load and check a graph given as text (`path` names it in error messages and anchors
- * relative subgraph paths).
- * @example const model = parseGraph('inputs: {x: {shape: [3]}}\nnodes: [{name: y, op: sum, inputs: [x]}]\noutputs: [y]');
+ * relative subgraph paths); throws GraphErrors listing every problem, each positioned.
+ * @example
+ * ```ts
+ * import { GraphErrors, parseGraph } from 'graph-run';
+ * const model = parseGraph('inputs: {x: {shape: [3]}}\nnodes: [{name: y, op: sum, inputs: [x]}]\noutputs: [y]');
+ * try {
+ *   parseGraph('inputs: {x: {shape: [3]}}\nnodes: [{name: y, op: sum, inputs: [z]}]', 'net.yaml');
+ * } catch (e) {
+ *   if (!(e instanceof GraphErrors)) throw e;
+ *   console.log(e.errors[0]?.kind, e.errors[0]?.line); // NameError 2
+ * }
+ * ```
  */
 export function parseGraph(text: string, path = '<string>.yaml', io?: LoaderIO): Model {
   return loadModel(path, text, io ?? nodeIO(), checkModel);
 }
 
 /**
- * Compile a model into a session holding its parameters (f32 unless `dtype: 'f64'`).
- * @example const s = compile(loadGraph('graphs/gender.yaml')); s.train(); s.parameters();
+ * Compile a model into a CPU session holding its parameters (f32 unless `dtype: 'f64'`);
+ * `Session.create` is the same on any device.
+ * @example
+ * ```ts
+ * import { compile, loadGraph } from 'graph-run';
+ * const session = compile(loadGraph('graphs/gender.yaml'), { dtype: 'f64' });
+ * const losses = session.train(); // one { epoch, loss } per logged epoch
+ * console.log(losses.at(-1), session.parameters().w1?.data);
+ * ```
  */
 export function compile(model: Model, opts: SessionOptions = {}): Session {
   return new Session(model, opts);
@@ -135,7 +160,16 @@ export function compile(model: Model, opts: SessionOptions = {}): Session {
 
 /**
  * Run the forward graph on input values given as (nested) lists: one sample or a batch.
- * @example predict(session, { x: [-7, -3] }).pred.data[0]
+ * Only the inputs the outputs depend on are needed (no targets). Throws GraphErrors for
+ * values that do not fit the inputs.
+ * @example
+ * ```ts
+ * import { compile, loadGraph, predict } from 'graph-run';
+ * const session = compile(loadGraph('graphs/gender.yaml'));
+ * session.train();
+ * console.log(predict(session, { x: [-7, -3] }).pred?.data[0]); // about 0.95 (Emily)
+ * console.log(predict(session, { x: [[-7, -3], [20, 2]] }).pred?.shape); // [ 2 ]
+ * ```
  */
 export function predict(session: Session, inputs: Record<string, unknown>): Record<string, Tensor> {
   const loc = { file: session.model.file, line: 1, col: 1 };

@@ -27,6 +27,7 @@ import type { LossRecord, SessionOptions, TrainOptions } from './session/types.j
 export type { LossRecord, SessionOptions, StepRecord, TrainOptions } from './session/types.js';
 export type { TrainGraph } from './compile/program.js';
 
+/** A compiled model with its parameters, data and device: train it, run it, read it (docs/api.md). */
 export class Session {
   readonly float: FloatDType;
   /** The compiled model: its graphs, built once and shared with validation. */
@@ -86,7 +87,7 @@ export class Session {
   /**
    * A session on the device the options (or the graph's `device:`) ask for, acquiring WebGPU
    * when needed; under `auto` a missing adapter means the CPU, said in `deviceNote`. Throws DeviceError.
-   * @example const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'webgpu' }); await s.trainAsync(); s.dispose();
+   * @example import { loadGraph, Session } from 'graph-run'; const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'auto' }); console.log(s.deviceNote, (await s.trainAsync()).at(-1)); s.dispose();
    */
   static async create(model: Model, opts: SessionOptions = {}): Promise<Session> {
     const wish = deviceWish(model, opts.device);
@@ -94,7 +95,7 @@ export class Session {
     const { WebGpuExecutor } = await import('./executors/webgpu/webgpu.js');
     let gpu: WebGpuExecutor;
     try {
-      gpu = await WebGpuExecutor.create();
+      gpu = await WebGpuExecutor.create(opts.driverLog ? { driverLog: opts.driverLog } : {});
     } catch (e) {
       if (wish.choice !== 'auto' || wish.nodeGpu || !(e instanceof DeviceError)) throw e;
       const s = new Session(model, { ...opts, device: 'cpu' });

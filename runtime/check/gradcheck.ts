@@ -14,6 +14,7 @@ import { buildPlan, type Plan } from '../scheduler/plan.js';
 import { Session } from '../session.js';
 import type { Column } from '../data/index.js';
 
+/** Options of `checkGradients`: which elements or directions to probe, the step, the tolerances. */
 export interface CheckOptions {
   /** Tensors with at most this many elements are checked element by element (default 64). */
   elementLimit?: number;
@@ -28,6 +29,7 @@ export interface CheckOptions {
   seed?: number;
 }
 
+/** One parameter's comparison of the reverse graph's gradient with central finite differences. */
 export interface CheckRow {
   /** The parameter (or input) differentiated. */
   name: string;
@@ -39,6 +41,7 @@ export interface CheckRow {
   ok: boolean;
 }
 
+/** What `checkGradients` found: one row per parameter and whether every row is within tolerance. */
 export interface CheckResult {
   /** What was differentiated, in words (for the table's title). */
   target: string;

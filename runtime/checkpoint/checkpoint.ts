@@ -16,6 +16,7 @@ export interface TrainingPosition {
   losses: LossRecord[];
 }
 
+/** Options of `restoreCheckpoint`: resume training (optimizer state and position) or load parameters only. */
 export interface RestoreOptions {
   /** Also restore optimizer state and require a training position (resume); default false (parameters only). */
   resume?: boolean;
@@ -27,8 +28,17 @@ const dtypeOf = (a: TypedArray): SafeDType =>
   a instanceof Float64Array ? 'F64' : a instanceof Int32Array ? 'I32' : 'F32';
 
 /**
- * The session's state as safetensors bytes.
- * @example writeFileSync('m.safetensors', checkpointBytes(session, { epoch: 1000, losses }))
+ * The session's state as safetensors bytes: parameters, optimizer state and, when given, the
+ * training position (epochs done and the losses so far), for `restoreCheckpoint` or
+ * `graph-run --resume`.
+ * @example
+ * ```ts
+ * import { checkpointBytes, compile, loadGraph } from 'graph-run';
+ * const session = compile(loadGraph('graphs/gender.yaml'));
+ * const losses = session.train({ epochs: 500 });
+ * const bytes = checkpointBytes(session, { epoch: 500, losses }); // write it to a .safetensors file
+ * console.log(bytes.length > 0);
+ * ```
  */
 export function checkpointBytes(session: Session, position?: TrainingPosition): Uint8Array {
   const m = session.model;
@@ -61,8 +71,15 @@ export function checkpointBytes(session: Session, position?: TrainingPosition): 
  * Check a checkpoint against the session's graph, then load it: parameters, and with
  * `resume` the optimizer state too. Returns the training position (null when the file has none
  * and `resume` is off). Throws a CheckpointError naming the tensor; the session is unchanged then.
- * @example const pos = restoreCheckpoint(session, readFileSync('m.safetensors'), { resume: true });
- *          session.train({ from: pos!.epoch });
+ * @example
+ * ```ts
+ * import { checkpointBytes, compile, loadGraph, restoreCheckpoint } from 'graph-run';
+ * const first = compile(loadGraph('graphs/gender.yaml'));
+ * const bytes = checkpointBytes(first, { epoch: 500, losses: first.train({ epochs: 500 }) });
+ * const resumed = compile(loadGraph('graphs/gender.yaml'));
+ * const pos = restoreCheckpoint(resumed, bytes, { resume: true });
+ * resumed.train({ from: pos!.epoch }); // the remaining epochs, bit for bit as one run
+ * ```
  */
 export function restoreCheckpoint(
   session: Session,

@@ -1,10 +1,19 @@
 // `graph-run dot`: print the graph as Graphviz DOT or Mermaid, or render it to SVG with
-// Graphviz (written atomically); --trace labels every node with its value in one training
+// Graphviz in WebAssembly (renderSvg; written atomically); --trace labels every node with its value in one training
 // step. The drawing itself is the library's graphPicture / toDot / toMermaid.
 
-import { formatValue, graphPicture, type Session, toDot, toMermaid, trace, traceByNode, UsageError } from '../index.js';
+import {
+  formatValue,
+  graphPicture,
+  renderSvg,
+  type Session,
+  toDot,
+  toMermaid,
+  trace,
+  traceByNode,
+  UsageError,
+} from '../index.js';
 import { ensureWritable, writeFileAtomic } from './files.js';
-import { renderSvg } from './svg.js';
 
 export interface DotOptions {
   backward?: boolean;
@@ -30,7 +39,7 @@ export function traceLabels(
   };
 }
 
-export function dotCommand(session: Session, opts: DotOptions, out: (s: string) => void): void {
+export async function dotCommand(session: Session, opts: DotOptions, out: (s: string) => void): Promise<void> {
   const m = session.model;
   if (opts.mermaid && opts.svg)
     throw new UsageError('--svg renders DOT with Graphviz; it cannot be combined with --mermaid');
@@ -50,6 +59,6 @@ export function dotCommand(session: Session, opts: DotOptions, out: (s: string) 
     out(dot.trimEnd());
     return;
   }
-  writeFileAtomic(opts.svg, renderSvg(dot), 'SVG file');
+  writeFileAtomic(opts.svg, await renderSvg(dot), 'SVG file');
   out(`${opts.svg}: ${picture.nodes.length} nodes, ${picture.edges.length} edges`);
 }

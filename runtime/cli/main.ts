@@ -100,7 +100,7 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
     }
     case 'dot':
       // The picture still places nodes for the graph's device.
-      dotCommand(cpu(), o as DotOptions, out);
+      await dotCommand(cpu(), o as DotOptions, out);
       return 0;
     case 'trace': {
       const step = o.step as number | undefined;
@@ -117,7 +117,7 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
       );
       return 0;
     case 'plan':
-      await planCommand(model, { ...o, dtype } as RunOptions, out);
+      await planCommand(model, { ...o, dtype } as RunOptions, out, err);
       return 0;
     case 'run':
       await runCommand(model, { ...o, dtype } as RunOptions, { out, err, term, version: version() });

@@ -29,6 +29,8 @@ export interface RunOptions extends CheckpointFlags {
   strictDevice?: boolean;
   /** Print where each node runs (and why) before running. */
   explain?: boolean;
+  /** Pass the GPU driver's own messages on to stderr. */
+  verbose?: boolean;
   epochs?: number;
   json?: boolean;
   quiet?: boolean;
@@ -56,15 +58,22 @@ export function fmtTensor(t: Tensor): string {
   return `${t.shape.length ? `[${t.shape.join('x')}] ` : ''}${t.shape.length ? `[${shown.join(', ')}]` : shown[0]}`;
 }
 
-const sessionOptions = (o: RunOptions) => ({
+const sessionOptions = (o: RunOptions, err: (s: string) => void) => ({
   dtype: o.dtype,
   ...(o.device ? { device: o.device } : {}),
   strictDevice: o.strictDevice === true,
+  // The driver's chatter (Dawn, Vulkan) only when asked for: the device note says what happened.
+  ...(o.verbose ? { driverLog: (t: string) => err(t) } : {}),
 });
 
 /** `graph-run plan`: where each node of the training step (or forward pass) runs, and why. */
-export async function planCommand(model: Model, o: RunOptions, out: (s: string) => void): Promise<void> {
-  const s = await Session.create(model, sessionOptions(o));
+export async function planCommand(
+  model: Model,
+  o: RunOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<void> {
+  const s = await Session.create(model, sessionOptions(o, err));
   try {
     out(s.explain());
   } finally {
@@ -95,7 +104,7 @@ function checkRun(m: Model, o: RunOptions): RunOutputs {
 /** The run job on whatever device the session chose. */
 export async function runCommand(model: Model, o: RunOptions, io: RunIO): Promise<void> {
   const outputs = checkRun(model, o);
-  const s = await Session.create(model, sessionOptions(o));
+  const s = await Session.create(model, sessionOptions(o, io.err));
   try {
     await runSession(s, o, io, outputs);
   } finally {

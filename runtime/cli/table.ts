@@ -32,7 +32,7 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'dot',
     usage: 'dot <graph.yaml>',
-    help: 'print the graph as Graphviz DOT: --backward adds the reverse graph, --mermaid prints Mermaid, --svg FILE renders it with Graphviz; --trace labels each node with its value in one training step (--step N)',
+    help: 'print the graph as Graphviz DOT: --backward adds the reverse graph, --mermaid prints Mermaid, --svg FILE renders it to SVG (Graphviz, built in); --trace labels each node with its value in one training step (--step N)',
   },
   {
     name: 'export',
@@ -172,7 +172,7 @@ export const options: readonly OptionSpec[] = [
   { flags: '--mermaid', help: 'dot: print Mermaid instead of DOT', commands: ['dot'], misplaced: dotFlags },
   {
     flags: '--svg <FILE>',
-    help: "dot: render with Graphviz's dot program and write this SVG file",
+    help: 'dot: lay the graph out with Graphviz (built in, WebAssembly) and write this SVG file',
     commands: ['dot'],
     misplaced: dotFlags,
   },
@@ -204,6 +204,12 @@ export const options: readonly OptionSpec[] = [
     help: 'print where each node runs, and why, before running',
     commands: ['run', 'plan'],
     misplaced: deviceFlags,
+  },
+  {
+    flags: '--verbose',
+    help: "also print the GPU driver's own messages (Dawn, Vulkan) from looking for a WebGPU adapter",
+    commands: ['run', 'plan'],
+    misplaced: '--verbose belongs to a run (or graph-run plan): it shows what the GPU driver said',
   },
   {
     flags: '--data-root <DIR>',

@@ -14,6 +14,7 @@ import { countBuild } from '../stats.js';
 import { feedValues, rowCount, trainingSets, type Column } from '../data/index.js';
 import { addUpdates } from '../train/updates.js';
 
+/** The graphs a `Program` builds: forward pass, training step, evaluation, `gradients:` request. */
 export type GraphKind = 'forward' | 'train' | 'eval' | 'gradient';
 
 /** The training-step graph for one batch size, as built (also what `graph-run grad` prints). */
@@ -80,6 +81,10 @@ function fail(errors: GraphError[]): never {
 
 const programs = new WeakMap<Model, Map<FloatDType, Program>>();
 
+/**
+ * A model compiled for one float dtype: its forward, training-step, evaluation and gradient
+ * graphs, each typed once with `batch` symbolic and bound per batch size (`session.program`).
+ */
 export class Program {
   private sets?: { sets: DataSets; errors: GraphError[] };
   private trainEntry?: TrainEntry;

@@ -39,6 +39,10 @@ export interface OnnxValueInfo {
   doc?: string;
 }
 
+/**
+ * An ONNX model as plain data (graph, initializers, opset), before `encodeOnnx` writes its
+ * protobuf bytes.
+ */
 export interface OnnxModel {
   opset: number;
   irVersion: number;

@@ -23,9 +23,11 @@ export class ExportError extends ToolError {
   }
 }
 
+/** The ONNX opset exported models declare. */
 export const ONNX_OPSET = 21;
 const IR_VERSION = 10; // the IR version of ONNX 1.16, which defined opset 21
 
+/** Options of `exportOnnx` / `onnxModel`. */
 export interface OnnxExportOptions {
   /** Written into the model's producer_version. */
   version?: string;
@@ -67,7 +69,16 @@ export const exportableOps: string[] = Object.values(registry)
 /**
  * The session's model as ONNX bytes: its forward graph (the declared outputs) with the
  * session's current parameter values. Throws ExportError naming a node ONNX cannot express.
- * @example writeFileSync('gender.onnx', exportOnnx(session));
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { compile, exportOnnx, loadGraph } from 'graph-run';
+ * const session = compile(loadGraph('graphs/gender.yaml'));
+ * session.train();
+ * writeFileSync(join(tmpdir(), 'gender.onnx'), exportOnnx(session));
+ * ```
  */
 export function exportOnnx(session: Session, opts: OnnxExportOptions = {}): Uint8Array {
   return encodeOnnx(onnxModel(session, opts));

@@ -5,8 +5,11 @@
 import type { SourceLoc } from '../errors.js';
 import { dimToString, type Dim } from './dim.js';
 
+/** The float dtypes: parameters and float inputs are f32 (default) or f64. */
 export type FloatDType = 'f32' | 'f64';
+/** A tensor's element type. */
 export type DType = FloatDType | 'i32';
+/** A tensor's dimensions, outermost first. */
 export type Shape = number[];
 
 export interface TensorType<D extends Dim = number> {
@@ -17,6 +20,7 @@ export interface TensorType<D extends Dim = number> {
 /** A type whose dims may depend on the batch size (a compiled graph's). */
 export type SymType = TensorType<Dim>;
 
+/** The arrays a tensor's data is held in, one per dtype. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** A tensor as the library API hands it out: shape plus a flat row-major array. */

@@ -117,6 +117,10 @@ export interface TrainingDecl {
   accuracy?: { pred: Ref; target: string; threshold: number; loc: SourceLoc };
 }
 
+/**
+ * A loaded, checked and resolved graph file: inputs, parameters, nodes, loss, training section
+ * (what `loadGraph` returns).
+ */
 export interface Model {
   file: string;
   name: string;

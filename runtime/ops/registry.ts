@@ -78,6 +78,7 @@ const noExtra: [Exclude<keyof typeof all, OpName>] extends [never] ? true : fals
 void noExtra;
 
 // ...and a union listed without its table fails here.
+/** Every op's definition (shape rule, CPU and WGSL kernels, gradient rule), by op name. */
 export const registry: { readonly [K in OpName]: OpDef } = all;
 
 const names = (Object.keys(registry) as OpName[]).sort();

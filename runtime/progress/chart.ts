@@ -5,6 +5,7 @@
 import type { LossRecord } from '../session.js';
 import { fmtTick, seriesOf, wantsLog } from './series.js';
 
+/** Options of `lossChart`, the terminal chart of the logged losses. */
 export interface ChartOptions {
   /** Width and height of the plotting area in characters. */
   width?: number;

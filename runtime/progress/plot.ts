@@ -6,6 +6,7 @@
 import type { LossRecord } from '../session.js';
 import { fmtTick, logTicks, niceTicks, seriesOf, wantsLog } from './series.js';
 
+/** Options of `plotSvg`, the SVG training curve. */
 export interface PlotOptions {
   title?: string;
   width?: number;

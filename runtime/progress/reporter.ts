@@ -12,8 +12,10 @@ export interface Terminal {
   write(s: string): void;
 }
 
+/** How training progress is shown: a progress bar, log lines, or nothing. */
 export type ProgressMode = 'bar' | 'lines' | 'quiet';
 
+/** Options of `TrainingReporter`: the mode, where it prints and the run's size. */
 export interface ReporterOptions {
   mode: ProgressMode;
   /** Whole lines (a newline is added). */

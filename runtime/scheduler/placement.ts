@@ -16,6 +16,7 @@ export { buildPlacedPlan, type PlacedPlan, type PlacedPlanOptions, type Transfer
 import type { Transfer } from './placed-plan.js';
 
 export type DeviceKind = 'cpu' | 'webgpu';
+/** Where nodes run: `cpu`, `webgpu`, or `auto` (WebGPU when an adapter exists, else the CPU). */
 export type DeviceChoice = DeviceKind | 'auto';
 
 /** A `device:` written on a node in the YAML. */

@@ -21,6 +21,7 @@ import type { Column } from '../data/index.js';
 import { CpuExecutor } from '../executors/cpu/cpu.js';
 import { DeviceError, type Executor } from '../executors/executor.js';
 import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
+import type { GpuBuffer } from '../executors/webgpu/handles.js';
 
 export interface DeviceRuntimeOptions {
   /** The graph's device. */
@@ -172,7 +173,7 @@ export class DeviceRuntime {
   /** Parameters to the device (when the host arrays are newer). */
   toDevice(): void {
     if (this.main !== 'webgpu' || this.uploaded) return;
-    for (const [name, buf] of this.host) this.gpu.write(this.bound.get(name) as GPUBuffer, buf);
+    for (const [name, buf] of this.host) this.gpu.write(this.bound.get(name) as GpuBuffer, buf);
     this.uploaded = true;
   }
 
@@ -186,7 +187,7 @@ export class DeviceRuntime {
     if (this.main !== 'webgpu' || !this.dirty) return;
     const names = [...this.host.keys()];
     const data = await Promise.all(
-      names.map((n) => this.gpu.read(this.bound.get(n) as GPUBuffer, 'f32', this.host.get(n)!.length)),
+      names.map((n) => this.gpu.read(this.bound.get(n) as GpuBuffer, 'f32', this.host.get(n)!.length)),
     );
     names.forEach((n, i) => {
       this.host.get(n)!.set(data[i]!);

@@ -4,6 +4,7 @@ import type { FloatDType } from '../ir/types.js';
 import type { DeviceChoice } from '../scheduler/placement.js';
 import type { WebGpuExecutor } from '../executors/webgpu/webgpu.js';
 
+/** Options of `compile` and `Session.create`: float dtype, device, and how the device is used. */
 export interface SessionOptions {
   /** Float dtype for inputs and parameters declared `float`: f32 (default) or f64. */
   dtype?: FloatDType;
@@ -16,8 +17,15 @@ export interface SessionOptions {
   ownGpu?: boolean;
   /** CPU: use the fast kernels (WebAssembly SIMD matmul, fused elementwise loops); default true. */
   fast?: boolean;
+  /**
+   * Receives the GPU driver's own messages (Dawn, the Vulkan loader) printed while Session.create
+   * looks for a WebGPU adapter in Node; without it they are dropped, and `deviceNote` or the
+   * DeviceError says in one line what happened (the CLI passes them on under --verbose).
+   */
+  driverLog?: (text: string) => void;
 }
 
+/** The metrics logged after an epoch (what `train` returns one of per logged epoch). */
 export interface LossRecord {
   epoch: number;
   /** Mean loss over the training data after the epoch. */
@@ -29,6 +37,7 @@ export interface LossRecord {
   val_accuracy?: number;
 }
 
+/** Options of `train` / `trainAsync`: epochs, resuming, callbacks. */
 export interface TrainOptions {
   /** Train until this many epochs are done in all (default: the training section's). */
   epochs?: number;

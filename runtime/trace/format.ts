@@ -5,6 +5,7 @@
 
 import type { Trace, TraceValue } from './trace.js';
 
+/** Options of `formatTrace`: every element of every value, or a summary. */
 export interface FormatTraceOptions {
   /** Print every element of every value (default: shape and up to four numbers). */
   full?: boolean;

@@ -6,6 +6,7 @@ export interface TraceValue {
   data: number[];
 }
 
+/** A forward-graph node of a `Trace` with its value in the step. */
 export interface TraceForwardNode {
   name: string;
   op: string;
@@ -27,6 +28,7 @@ export interface TraceForwardNode {
  */
 export type TraceRole = 'seed' | 'gradient' | 'contribution' | 'partial-sum' | 'intermediate';
 
+/** A reverse-graph node of a `Trace`: its value, what it is the gradient of, and its role. */
 export interface TraceReverseNode {
   name: string;
   op: string;
@@ -47,6 +49,7 @@ export interface TraceReverseNode {
   value: TraceValue;
 }
 
+/** An optimizer node of a `Trace` (an update rule's intermediate value). */
 export interface TraceOptimizerNode {
   name: string;
   op: string;
@@ -55,6 +58,7 @@ export interface TraceOptimizerNode {
   value: TraceValue;
 }
 
+/** A parameter's update in a `Trace`: its value before and after, and its gradient. */
 export interface TraceUpdate {
   param: string;
   /** The reverse-graph node holding d loss / d param. */
@@ -70,6 +74,10 @@ export interface TraceUpdate {
   nodes: TraceOptimizerNode[];
 }
 
+/**
+ * One optimizer step with every value shown (`trace`): forward, reverse and optimizer nodes, and
+ * the updates.
+ */
 export interface Trace {
   /** The graph file and name. */
   file: string;
@@ -93,6 +101,7 @@ export interface Trace {
   updates: TraceUpdate[];
 }
 
+/** Options of `trace`: which step, and which data row it trains on. */
 export interface TraceOptions {
   /** The optimizer step to trace, counting from 1 (default 1). Steps count batches, across epochs. */
   step?: number;

@@ -13,6 +13,7 @@ import { deviceWish } from '../session/device.js';
 export type PictureNodeKind = 'input' | 'param' | 'state' | 'const' | 'op' | 'grad';
 export type Cluster = 'forward' | 'loss' | 'backward';
 
+/** A node of a `Picture`: its kind, cluster, role and label lines. */
 export interface PictureNode {
   /** The IR node's name (unique). */
   id: string;
@@ -26,6 +27,7 @@ export interface PictureNode {
   gradOf?: string;
 }
 
+/** An edge of a `Picture`: data flow, or the link from a reverse-graph node to its forward node. */
 export interface PictureEdge {
   from: string;
   to: string;
@@ -35,12 +37,17 @@ export interface PictureEdge {
   slot?: number;
 }
 
+/**
+ * A graph drawn as nodes and edges, independent of the drawing language (`toDot`, `toMermaid`,
+ * `renderSvg`).
+ */
 export interface Picture {
   title: string;
   nodes: PictureNode[];
   edges: PictureEdge[];
 }
 
+/** Options of `graphPicture` (and `graphSvg`): the reverse graph, placement, extra labels. */
 export interface PictureOptions {
   /** Add the reverse graph (d loss / d parameters, or the `gradients:` request). */
   backward?: boolean;

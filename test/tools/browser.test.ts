@@ -3,14 +3,14 @@
 // no GPU needed), check the library bundle works in a page, errors appear positioned as you
 // type, and the tutorial's network trains on WebGPU to the predictions graph-run's CPU gives.
 // Needs /usr/bin/chromium (scripts/setup-browser.sh installs it): without it the test skips with
-// one line, unless GRAPH_RUN_REQUIRE_SYSTEM=1 (CI), which makes a missing chromium a failure.
+// one line, unless GRAPH_RUN_REQUIRE_BROWSER=1 (CI), which makes a missing chromium a failure.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { compile, loadGraph } from '../../runtime/index.js';
+import { compile, graphSvg, loadGraph } from '../../runtime/index.js';
 // @ts-expect-error: plain ESM scripts without type declarations
 import { build } from '../../playground/build.mjs';
 // @ts-expect-error: plain ESM scripts without type declarations
@@ -79,6 +79,16 @@ describe.runIf(chromiumHere)('the browser build', () => {
     s.train({ epochs: 50 });
     expect(r.stdLoss).toBe(true);
     expect(r.pred[0]).toBe(s.predictions().emily!.pred!.data[0]); // the CPU path is bit-identical to Node's
+  });
+
+  it('draws the graph and its reverse graph as SVG in a page (graphSvg: Graphviz in WebAssembly), as in Node', async () => {
+    const yaml = readFileSync('graphs/gender.yaml', 'utf8');
+    const svg = (await page.evaluate(`(async () => {
+      const g = await import('./graph-run.js');
+      return g.graphSvg(g.compile(g.parseGraph(${JSON.stringify(yaml)}, 'graphs/gender.yaml')), { backward: true });
+    })()`)) as string;
+    expect(svg).toBe(await graphSvg(compile(loadGraph('graphs/gender.yaml')), { backward: true }));
+    expect(svg).toContain('<title>grad/z1/matmul11&#45;&gt;z1</title>');
   });
 });
 

@@ -1,19 +1,25 @@
 // `graph-run dot`: the DOT, Mermaid and SVG pictures of the example graphs, parsed with
 // independent readers and checked against the IR: every node present with op, shape and
 // placement, every input an edge, every reverse-graph node styled apart and linked to its
-// forward node; SVG rendered by Graphviz; bad output paths fail early.
+// forward node; SVG laid out by Graphviz (WebAssembly, no system package); bad output paths fail early.
 
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { compile, formatValue, loadGraph, trace, traceByNode } from '../../runtime/index.js';
+import { instance } from '@viz-js/viz';
+import {
+  compile,
+  formatValue,
+  graphSvg,
+  loadGraph,
+  renderSvg,
+  ToolError,
+  trace,
+  traceByNode,
+} from '../../runtime/index.js';
 import { runCli } from '../support/cli.js';
 import { findAll, parseDot, parseMermaid, parseXml } from './parsers.js';
-import { hasGraphviz } from '../support/system.js';
-
-const graphviz = hasGraphviz();
 
 const cli = runCli;
 
@@ -58,13 +64,14 @@ describe('graph-run dot (forward graph)', () => {
     expect(g.nodes.get('pred')!.attrs.class).toBe('op output');
   });
 
-  it.runIf(graphviz)('is DOT that Graphviz itself reads, with the same nodes and edges', async () => {
+  it('is DOT that Graphviz itself reads, with the same nodes and edges', async () => {
     const r = await cli(['dot', 'graphs/gender.yaml', '--backward']);
     const ours = parseDot(r.out);
-    const gv = spawnSync('dot', ['-Tjson0'], { input: r.out, encoding: 'utf8' });
-    expect(gv.error, 'Graphviz (apt-get install graphviz; scripts/setup-browser.sh)').toBeUndefined();
-    expect(gv.status, gv.stderr).toBe(0);
-    const json = JSON.parse(gv.stdout) as { objects: { name: string; nodes?: number[] }[]; edges: unknown[] };
+    // Graphviz's own reader (its JSON output of the parsed graph), not ours.
+    const gv = (await instance()).render(r.out, { format: 'json0' });
+    expect(gv.errors.filter((e) => e.level === 'error')).toEqual([]);
+    expect(gv.status).toBe('success');
+    const json = JSON.parse(gv.output!) as { objects: { name: string; nodes?: number[] }[]; edges: unknown[] };
     const nodeNames = json.objects.filter((o) => !o.nodes).map((o) => o.name);
     expect(new Set(nodeNames)).toEqual(new Set(ours.nodes.keys()));
     expect(json.edges.length).toBe(ours.edges.length);
@@ -218,53 +225,56 @@ describe('graph-run dot --mermaid', () => {
 });
 
 describe('graph-run dot --svg', () => {
-  it.runIf(graphviz)(
-    'renders with Graphviz: an SVG with a <g class="node"> per node and a <g class="edge"> per edge',
-    async () => {
-      const out = join(tmp, 'gender.svg');
-      const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
-      expect(r.code, r.err).toBe(0);
-      const svg = parseXml(readFileSync(out, 'utf8'));
-      expect(svg.name).toBe('svg');
-      const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
-      const nodes = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('node'));
-      const titles = nodes.map((n) => n.children.find((c) => c.name === 'title')!.text);
-      expect(new Set(titles)).toEqual(new Set(dot.nodes.keys()));
-      const grads = nodes.filter((n) => n.attrs.class!.split(' ').includes('grad'));
-      expect(grads.length).toBe(
-        [...dot.nodes.values()].filter((n) => n.attrs.class!.split(' ').includes('grad')).length,
-      );
-      // Gradient nodes are filled with their own colour.
-      for (const g of grads) expect(findAll(g, (e) => e.attrs.fill === '#fde0dd').length).toBeGreaterThan(0);
-      const edges = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('edge'));
-      expect(edges.length).toBe(dot.edges.length);
-      const edgeTitles = new Set(edges.map((e) => e.children.find((c) => c.name === 'title')!.text));
-      expect(edgeTitles.has('grad/z1/matmul11->z1')).toBe(true);
-      expect(edgeTitles.has('x->z1')).toBe(true);
-      // Labels are drawn: the op and the symbolic shape of x.
-      const texts = findAll(svg, (e) => e.name === 'text').map((t) => t.text);
-      expect(texts).toContain('[batch, 2] f32 · cpu');
-    },
-  );
+  it('renders with Graphviz (WebAssembly): an SVG with a <g class="node"> per node and a <g class="edge"> per edge', async () => {
+    const out = join(tmp, 'gender.svg');
+    const r = await cli(['dot', 'graphs/gender.yaml', '--backward', '--svg', out]);
+    expect(r.code, r.err).toBe(0);
+    const svg = parseXml(readFileSync(out, 'utf8'));
+    expect(svg.name).toBe('svg');
+    const dot = parseDot((await cli(['dot', 'graphs/gender.yaml', '--backward'])).out);
+    const nodes = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('node'));
+    const titles = nodes.map((n) => n.children.find((c) => c.name === 'title')!.text);
+    expect(new Set(titles)).toEqual(new Set(dot.nodes.keys()));
+    const grads = nodes.filter((n) => n.attrs.class!.split(' ').includes('grad'));
+    expect(grads.length).toBe([...dot.nodes.values()].filter((n) => n.attrs.class!.split(' ').includes('grad')).length);
+    // Gradient nodes are filled with their own colour.
+    for (const g of grads) expect(findAll(g, (e) => e.attrs.fill === '#fde0dd').length).toBeGreaterThan(0);
+    const edges = findAll(svg, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('edge'));
+    expect(edges.length).toBe(dot.edges.length);
+    const edgeTitles = new Set(edges.map((e) => e.children.find((c) => c.name === 'title')!.text));
+    expect(edgeTitles.has('grad/z1/matmul11->z1')).toBe(true);
+    expect(edgeTitles.has('x->z1')).toBe(true);
+    // Labels are drawn: the op and the symbolic shape of x.
+    const texts = findAll(svg, (e) => e.name === 'text').map((t) => t.text);
+    expect(texts).toContain('[batch, 2] f32 · cpu');
+  });
 
-  it('fails before rendering when the SVG path cannot be written, and names Graphviz when it is missing', async () => {
+  it('fails before rendering when the SVG path cannot be written', async () => {
     const bad = join(tmp, 'no-such-folder', 'g.svg');
     const r = await cli(['dot', 'graphs/gender.yaml', '--svg', bad]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`cannot write SVG file "${bad}"`);
-    const out = join(tmp, 'missing-dot.svg');
-    const prev = process.env.GRAPH_RUN_DOT;
-    process.env.GRAPH_RUN_DOT = join(tmp, 'no-dot-here');
-    try {
-      const r2 = await cli(['dot', 'graphs/gender.yaml', '--svg', out]);
-      expect(r2.code).toBe(1);
-      expect(r2.err).toMatch(/Graphviz.*not installed/);
-      expect(r2.err).toContain('apt-get install graphviz');
-      expect(existsSync(out)).toBe(false);
-    } finally {
-      if (prev === undefined) delete process.env.GRAPH_RUN_DOT;
-      else process.env.GRAPH_RUN_DOT = prev;
-    }
+    expect(existsSync(bad)).toBe(false);
+  });
+
+  it("renderSvg lays out any DOT text and refuses invalid DOT with Graphviz's message", async () => {
+    const svg = parseXml(await renderSvg('digraph { a -> b [label="w"] }'));
+    expect(svg.name).toBe('svg');
+    const titles = findAll(svg, (e) => e.name === 'title').map((t) => t.text);
+    expect(titles).toEqual(expect.arrayContaining(['a', 'b', 'a->b']));
+    const err = await renderSvg('digraph { a -> ').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as ToolError).message).toMatch(/^Graphviz could not lay out the graph: syntax error in line 1/);
+  });
+
+  it('graphSvg(session) is the same picture as the CLI writes (the library function the playground uses)', async () => {
+    const out = join(tmp, 'gender-forward.svg');
+    expect((await cli(['dot', 'graphs/gender.yaml', '--svg', out])).code).toBe(0);
+    const svg = await graphSvg(compile(loadGraph('graphs/gender.yaml')));
+    expect(svg).toBe(readFileSync(out, 'utf8'));
+    const reverse = parseXml(await graphSvg(compile(loadGraph('graphs/gender.yaml')), { backward: true }));
+    const nodes = findAll(reverse, (e) => e.name === 'g' && (e.attrs.class ?? '').split(' ').includes('grad'));
+    expect(nodes.length).toBeGreaterThan(0);
   });
 
   it('--svg and --mermaid are options of dot only', async () => {

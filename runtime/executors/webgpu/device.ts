@@ -1,14 +1,18 @@
 // Getting a WebGPU device: `navigator.gpu` in a browser, the optional npm package `webgpu`
 // (Dawn) in Node, loaded only when a device is asked for. Failures become DeviceErrors that
 // say which piece is missing (the package, a Vulkan loader, a Vulkan driver) and how to add it.
+//
+// Dawn and the Vulkan loader write their own warnings straight to file descriptor 2 ("Warning:
+// vkCreateInstance: Found no drivers!") when they find no adapter, and a Node program cannot
+// silence native writes. So in Node the first request looks for an adapter in a short-lived
+// child process whose stderr is captured: without an adapter Dawn is never started in this
+// process, the caller gets a one-line DeviceError, and the driver's messages go to
+// `driverLog` (the CLI's --verbose) or nowhere. With an adapter this process starts Dawn itself.
 
 import { DeviceError } from '../executor.js';
+import type { DeviceOptions } from './handles.js';
 
-export interface DeviceOptions {
-  /** Dawn toggles for the Node binding, e.g. ['enable-dawn-features=disable_robustness']. */
-  dawnFlags?: string[];
-  powerPreference?: GPUPowerPreference;
-}
+export type { DeviceOptions } from './handles.js';
 
 export interface AcquiredDevice {
   device: GPUDevice;
@@ -37,7 +41,73 @@ async function hasVulkanLoader(): Promise<boolean | undefined> {
   return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
 }
 
-async function nodeGpu(flags: string[]): Promise<{ gpu: GPU; release: () => void }> {
+/** What the child process found: an adapter or not, and what the driver printed meanwhile. */
+interface Probe {
+  adapter: boolean;
+  messages: string;
+}
+
+// One look per process and set of flags: the answer does not change while it runs.
+const probes = new Map<string, Promise<Probe | undefined>>();
+
+/**
+ * Ask a child Node process whether Dawn finds an adapter (it imports `webgpu` from this file's
+ * folder, as this process would). Undefined when the child could not say (it crashed or hung):
+ * then this process looks itself rather than give up a device over the probe.
+ */
+function probeAdapter(flags: string[], powerPreference: DeviceOptions['powerPreference']): Promise<Probe | undefined> {
+  const key = JSON.stringify([flags, powerPreference ?? null]);
+  let p = probes.get(key);
+  if (!p) {
+    p = runProbe(flags, powerPreference);
+    probes.set(key, p);
+  }
+  return p;
+}
+
+async function runProbe(
+  flags: string[],
+  powerPreference: DeviceOptions['powerPreference'],
+): Promise<Probe | undefined> {
+  // Computed specifiers: Node built-ins stay out of the browser build, which never gets here.
+  const [cp, url] = ['node:child_process', 'node:url'];
+  const { spawn } = (await import(cp)) as typeof import('node:child_process');
+  const { fileURLToPath } = (await import(url)) as typeof import('node:url');
+  const script =
+    "const { create } = await import('webgpu');" +
+    `const a = await create(${JSON.stringify(flags)}).requestAdapter(${JSON.stringify(powerPreference ? { powerPreference } : {})});` +
+    "process.stdout.write(a ? 'adapter' : 'none'); process.exit(0);";
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      if (err.length < 64 * 1024) err += b.toString();
+    });
+    // A driver that hangs enumerating adapters: give up on the probe, not on the device.
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const found = out.trim();
+      resolve(
+        code === 0 && (found === 'adapter' || found === 'none')
+          ? { adapter: found === 'adapter', messages: err.trim() }
+          : undefined,
+      );
+    });
+  });
+}
+
+/** Node's GPU object, or null when the probe found no adapter (then Dawn is not started here). */
+async function nodeGpu(opts: DeviceOptions): Promise<{ gpu: GPU | null; release: () => void }> {
+  const flags = opts.dawnFlags ?? [];
   // A computed specifier keeps TypeScript and bundlers from requiring the optional package.
   const pkg = 'webgpu';
   let mod: { create(flags: string[]): GPU };
@@ -57,6 +127,9 @@ async function nodeGpu(flags: string[]): Promise<{ gpu: GPU; release: () => void
   }
   // Dawn prints "XDG_RUNTIME_DIR is invalid" to stderr unless it names a writable folder.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
+  const probe = await probeAdapter(flags, opts.powerPreference);
+  if (probe?.messages) opts.driverLog?.(probe.messages);
+  if (probe?.adapter === false) return { gpu: null, release: () => {} };
   let gpu: GPU | null = mod.create(flags);
   // The binding keeps the process alive while the object returned by create is reachable.
   return {
@@ -73,8 +146,10 @@ async function nodeGpu(flags: string[]): Promise<{ gpu: GPU; release: () => void
  */
 export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
   const browser = typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined;
-  const { gpu, release } = browser ? { gpu: browser, release: () => {} } : await nodeGpu(opts.dawnFlags ?? []);
-  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
+  const { gpu, release } = browser ? { gpu: browser, release: () => {} } : await nodeGpu(opts);
+  const adapter = gpu
+    ? await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {})
+    : null;
   if (!adapter) {
     release();
     if (browser)

@@ -6,7 +6,8 @@
 import { getOp } from '../../ops/registry.js';
 import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
 import { DeviceError, type Executor } from '../executor.js';
-import { acquireDevice, type DeviceOptions } from './device.js';
+import { acquireDevice } from './device.js';
+import type { DeviceOptions, GpuBuffer, GpuDeviceLostInfo } from './handles.js';
 import { frame, type WgslScalar } from './wgsl.js';
 
 // GPUBufferUsage / GPUMapMode values (WebGPU spec); the Node binding defines the named
@@ -17,6 +18,9 @@ const USAGE_MAP_READ = 0x0001,
   USAGE_STORAGE = 0x0080;
 const MAP_READ = 0x0001;
 
+/** A buffer this executor allocated, as WebGPU types it (public signatures say GpuBuffer, handles.ts). */
+const gpuBuffer = (b: GpuBuffer): GPUBuffer => b as GPUBuffer;
+
 export interface WebGpuLimits {
   /** Largest tensor, in bytes, one kernel may bind. */
   maxBindingBytes: number;
@@ -25,7 +29,7 @@ export interface WebGpuLimits {
   maxBuffers: number;
 }
 
-export class WebGpuExecutor implements Executor<GPUBuffer> {
+export class WebGpuExecutor implements Executor<GpuBuffer> {
   readonly kind = 'webgpu' as const;
   readonly limits: WebGpuLimits;
   private encoder: GPUCommandEncoder | null = null;
@@ -33,10 +37,10 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   private recorded = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<number, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-  private readonly dtypes = new WeakMap<GPUBuffer, DType>();
+  private readonly dtypes = new WeakMap<GpuBuffer, DType>();
   private readonly pending: Promise<void>[] = [];
   private failure: Error | null = null;
-  private lostInfo: GPUDeviceLostInfo | null = null;
+  private lostInfo: GpuDeviceLostInfo | null = null;
   private disposed = false;
 
   private constructor(
@@ -67,11 +71,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
   }
 
   /** Set when the device was lost (driver reset, GPU removed); null while it is healthy. */
-  get lost(): GPUDeviceLostInfo | null {
+  get lost(): GpuDeviceLostInfo | null {
     return this.lostInfo;
   }
 
-  allocate(dtype: DType, length: number): GPUBuffer {
+  allocate(dtype: DType, length: number): GpuBuffer {
     if (dtype === 'f64') throw new DeviceError('KernelError', 'WebGPU buffers hold f32 or i32; WGSL has no f64');
     const size = Math.max(4, length * 4);
     const buf = this.device.createBuffer({ size, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST });
@@ -79,24 +83,24 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     return buf;
   }
 
-  write(buf: GPUBuffer, data: ArrayLike<number>): void {
+  write(buf: GpuBuffer, data: ArrayLike<number>): void {
     const dtype = this.dtypes.get(buf) ?? 'f32';
     const want = dtype === 'i32' ? Int32Array : Float32Array;
     let arr = data instanceof want ? data : want.from(data as ArrayLike<number>);
     if (arr.length === 0) return;
     // The fast CPU tier keeps tensors in shared WebAssembly memory; queue writes take unshared memory.
     if (typeof SharedArrayBuffer !== 'undefined' && arr.buffer instanceof SharedArrayBuffer) arr = arr.slice();
-    this.device.queue.writeBuffer(buf, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    this.device.queue.writeBuffer(gpuBuffer(buf), 0, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
-  async read(buf: GPUBuffer, dtype: DType, length: number): Promise<TypedArray> {
+  async read(buf: GpuBuffer, dtype: DType, length: number): Promise<TypedArray> {
     this.check();
     const bytes = length * 4;
     const out = dtype === 'i32' ? new Int32Array(length) : new Float32Array(length);
     if (length === 0) return out;
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buf, 0, staging, 0, bytes);
+    enc.copyBufferToBuffer(gpuBuffer(buf), 0, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
     try {
       await staging.mapAsync(MAP_READ);
@@ -111,7 +115,7 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     return out;
   }
 
-  prepare(node: IRNode, inputs: GPUBuffer[], output: GPUBuffer, inTypes: TensorType[]): () => void {
+  prepare(node: IRNode, inputs: GpuBuffer[], output: GpuBuffer, inTypes: TensorType[]): () => void {
     const def = getOp(node.op);
     if (!def?.wgsl)
       throw new DeviceError(
@@ -134,7 +138,7 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     const pipeline = this.pipeline(shader.code, inputs.length);
     const bindGroup = this.device.createBindGroup({
       layout: this.layout(inputs.length).group,
-      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer: gpuBuffer(buffer) } })),
     });
     this.pending.push(
       this.device.popErrorScope().then((e) => {
@@ -156,11 +160,11 @@ export class WebGpuExecutor implements Executor<GPUBuffer> {
     };
   }
 
-  copy(src: GPUBuffer, dst: GPUBuffer, length: number): () => void {
+  copy(src: GpuBuffer, dst: GpuBuffer, length: number): () => void {
     if (length === 0) return () => {};
     return () => {
       this.endPass();
-      this.openEncoder().copyBufferToBuffer(src, 0, dst, 0, length * 4);
+      this.openEncoder().copyBufferToBuffer(gpuBuffer(src), 0, gpuBuffer(dst), 0, length * 4);
       this.recorded = true;
     };
   }
