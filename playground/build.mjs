@@ -5,7 +5,7 @@
 // the build rather than the page.
 
 import { build as esbuild } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +58,24 @@ const browserPlugin = {
   },
 };
 
+// codemirror-json-schema renders the schema's descriptions as Markdown with markdown-it and
+// shiki (several MB of grammars and a WebAssembly regex engine) for code blocks; the schema's
+// descriptions are plain sentences, so the playground renders them as escaped text instead.
+const noMarkdown = {
+  name: 'plain-schema-docs',
+  setup(b) {
+    b.onResolve({ filter: /\/utils\/markdown(\.js)?$/ }, (a) =>
+      a.importer.includes('codemirror-json-schema') ? { path: 'markdown', namespace: 'plain-docs' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'plain-docs' }, () => ({
+      contents:
+        'const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", \'"\': "&quot;" })[c]);' +
+        ' export function renderMarkdown(md, inline = true) { const t = esc(md).replace(/`([^`]+)`/g, "<code>$1</code>"); return inline ? t : `<p>${t}</p>`; }',
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -81,7 +99,10 @@ const common = {
 function checkNoNode(file, metafile) {
   const out =
     metafile.outputs[relative(process.cwd(), file)] ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
-  const left = (out?.imports ?? []).filter((i) => i.path.startsWith('node:') || !i.path.startsWith('.'));
+  // Imports of the build's own chunks are fine (the playground is split: see below).
+  const left = (out?.imports ?? []).filter(
+    (i) => i.path.startsWith('node:') || !(i.path.startsWith('.') || i.path in metafile.outputs),
+  );
   if (left.length)
     throw new Error(
       `${relative(root, file)} imports ${left.map((i) => i.path).join(', ')}: the browser build has no Node built-ins`,
@@ -107,16 +128,24 @@ export async function build({ libOnly = false } = {}) {
   checkNoNode(join(lib, 'graph-run.js'), r.metafile);
   if (!libOnly) {
     mkdirSync(page, { recursive: true });
+    for (const f of readdirSync(page)) if (/\.js(\.map)?$/.test(f)) rmSync(join(page, f)); // no stale chunks
     const examples = { ...filesUnder(join(root, 'graphs'), /\.(ya?ml|csv|json)$/) };
     for (const k of Object.keys(examples)) if (k.startsWith('lib/') || k.startsWith('bench/')) delete examples[k];
+    // Code splitting: Graphviz (WebAssembly, ~1.3 MB) is a chunk of its own, fetched when the
+    // first picture is drawn, so the page is ready before it arrives.
     const p = await esbuild({
       ...common,
+      plugins: [...common.plugins, noMarkdown],
       metafile: true,
-      entryPoints: [join(root, 'playground', 'main.ts')],
-      outfile: join(page, 'main.js'),
+      splitting: true,
+      entryPoints: { main: join(root, 'playground', 'main.ts') },
+      outdir: page,
+      chunkNames: 'chunk-[hash]',
+      minify: true,
       define: { ...common.define, __PLAYGROUND_FILES__: JSON.stringify(examples) },
     });
-    checkNoNode(join(page, 'main.js'), p.metafile);
+    for (const out of Object.keys(p.metafile.outputs))
+      if (out.endsWith('.js')) checkNoNode(join(process.cwd(), out), p.metafile);
     copyFileSync(join(root, 'playground', 'index.html'), join(page, 'index.html'));
     writeFileSync(join(page, 'graph-run.js'), readFileSync(join(lib, 'graph-run.js')));
   }
