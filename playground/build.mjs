@@ -59,20 +59,13 @@ const browserPlugin = {
 };
 
 // codemirror-json-schema renders the schema's descriptions as Markdown with markdown-it and
-// shiki (several MB of grammars and a WebAssembly regex engine) for code blocks; the schema's
-// descriptions are plain sentences, so the playground renders them as escaped text instead.
+// shiki (several MB); the playground renders them with playground/schema-docs.ts instead.
 const noMarkdown = {
   name: 'plain-schema-docs',
   setup(b) {
     b.onResolve({ filter: /\/utils\/markdown(\.js)?$/ }, (a) =>
-      a.importer.includes('codemirror-json-schema') ? { path: 'markdown', namespace: 'plain-docs' } : undefined,
+      a.importer.includes('codemirror-json-schema') ? { path: join(root, 'playground', 'schema-docs.ts') } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'plain-docs' }, () => ({
-      contents:
-        'const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", \'"\': "&quot;" })[c]);' +
-        ' export function renderMarkdown(md, inline = true) { const t = esc(md).replace(/`([^`]+)`/g, "<code>$1</code>"); return inline ? t : `<p>${t}</p>`; }',
-      loader: 'js',
-    }));
   },
 };
 
