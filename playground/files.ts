@@ -66,7 +66,7 @@ export function download(bytes: Uint8Array, name: string, type = 'application/oc
 /** Call `take` with every file dropped anywhere on the page; `over` toggles while a drag is over it. */
 export function onDrop(take: (files: File[]) => void, over: (on: boolean) => void): void {
   let depth = 0;
-  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
   window.addEventListener('dragenter', (e) => {
     if (!hasFiles(e)) return;
     e.preventDefault();
@@ -87,7 +87,7 @@ export function onDrop(take: (files: File[]) => void, over: (on: boolean) => voi
       e.stopPropagation();
       depth = 0;
       over(false);
-      const files = [...(e.dataTransfer?.files ?? [])];
+      const files = Array.from(e.dataTransfer?.files ?? []);
       if (files.length) take(files);
     },
     { capture: true },

@@ -76,6 +76,13 @@ export async function drawGraph(
     const backward = opts.backward && (model.loss !== undefined || model.gradients !== undefined);
     const picture = graphPicture(session, { backward });
     const svg = (await graphviz()).renderSVGElement(toDot(picture));
+    // Fit to the box (the whole graph at a glance); a click shows it at Graphviz's own size.
+    const natural = svg.getAttribute('width') ?? '';
+    svg.removeAttribute('height');
+    svg.setAttribute('width', '100%');
+    svg.addEventListener('click', () =>
+      svg.setAttribute('width', svg.getAttribute('width') === '100%' ? natural : '100%'),
+    );
     const byId = new Map(picture.nodes.map((n) => [n.id, n]));
     const show = (lines: string[]) => {
       panel.replaceChildren();
@@ -87,7 +94,7 @@ export async function drawGraph(
       });
     };
     let traced = 0;
-    for (const g of svg.querySelectorAll<SVGGElement>('g.node')) {
+    for (const g of Array.from(svg.querySelectorAll<SVGGElement>('g.node'))) {
       const title = g.querySelector('title');
       const name = title?.textContent ?? '';
       const node = byId.get(name);

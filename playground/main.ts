@@ -162,7 +162,7 @@ async function draw(): Promise<void> {
     const box = document.createElement('div');
     const d = await drawGraph(m, box, nodePanel, { backward: backwardBox.checked, step });
     if (mine !== drawing) return; // a newer text is being drawn
-    graphBox.replaceChildren(...box.childNodes);
+    graphBox.replaceChildren(...Array.from(box.childNodes));
     state.graph = d;
     document.body.dataset.graph = 'drawn';
   } catch (e) {
@@ -353,7 +353,7 @@ async function take(list: File[]): Promise<void> {
       case 'graph':
         graphs[d.name] = d.text;
         files[`graphs/${d.name}`] = d.text;
-        if (![...example.options].some((o) => o.value === d.name)) example.append(new Option(d.name, d.name));
+        if (!Array.from(example.options).some((o) => o.value === d.name)) example.append(new Option(d.name, d.name));
         graph = d.name;
         break;
       case 'data':
@@ -383,7 +383,7 @@ onDrop(
   (on) => document.body.classList.toggle('dropping', on),
 );
 addInput.addEventListener('change', () => {
-  void take([...(addInput.files ?? [])]);
+  void take(Array.from(addInput.files ?? []));
   addInput.value = '';
 });
 loadInput.addEventListener('change', () => {

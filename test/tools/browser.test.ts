@@ -42,7 +42,8 @@ interface PlaygroundState {
   deviceNote?: string;
   losses: { epoch: number; loss: number }[];
   predictions: Record<string, Record<string, { shape: number[]; data: number[] }>>;
-  errors: { line?: number; col?: number; kind: string; message: string }[];
+  errors: { line?: number; col?: number; kind: string; message: string; hint?: string }[];
+  files: string[];
 }
 const playground = () => page.evaluate(() => (window as unknown as { graphRun: PlaygroundState }).graphRun);
 const state = () => page.evaluate(() => document.body.dataset.state);
