@@ -13,7 +13,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { compile, decodeSafetensors, formatValue, loadGraph, trace, traceByNode } from '../../runtime/index.js';
+import {
+  compile,
+  decodeSafetensors,
+  formatValue,
+  loadGraph,
+  restoreCheckpoint,
+  trace,
+  traceByNode,
+} from '../../runtime/index.js';
 // @ts-expect-error: plain ESM scripts without type declarations
 import { build } from '../../playground/build.mjs';
 // @ts-expect-error: plain ESM scripts without type declarations
@@ -296,6 +304,13 @@ describe.runIf(chromiumHere)('the playground', () => {
     const { tensors, metadata } = decodeSafetensors(bytes, file);
     expect([...tensors.keys()].sort()).toEqual(['b1', 'b2', 'w1', 'w2']);
     expect(metadata.epoch).toBe('1000');
+    // The file is the CLI's format: the library in Node loads it (as `graph-run --load` does) to
+    // the page's predictions (the page trained on WebGPU, Node runs the CPU: within 1e-5).
+    const node = compile(loadGraph('graphs/gender.yaml'));
+    restoreCheckpoint(node, bytes, { file });
+    const np = node.predictions();
+    for (const q of ['emily', 'frank'])
+      expect(Math.abs(np[q]!.pred!.data[0]! - trained.predictions[q]!.pred!.data[0]!)).toBeLessThan(1e-5);
     // A fresh page: nothing trained; load the file and the predictions come back.
     await page.goto(`${url}?graph=gender.yaml&device=webgpu`);
     await ready();
