@@ -17,10 +17,22 @@ import {
 type Viz = Awaited<ReturnType<typeof import('@viz-js/viz').instance>>;
 let viz: Promise<Viz> | undefined;
 
-/** Graphviz, loaded once (a separate chunk of about 1.3 MB, fetched on the first drawing). */
-function graphviz(): Promise<Viz> {
+/**
+ * DOT text laid out as SVG text by Graphviz, loaded once (a separate chunk of about 1.5 MB,
+ * fetched on the first drawing). The same contract as the library's renderSvg where the
+ * library has it: Graphviz's own SVG, one `<g class="node">` per node with its name as `<title>`.
+ */
+async function renderSvg(dot: string): Promise<string> {
   viz ??= import('@viz-js/viz').then((m) => m.instance());
-  return viz;
+  const r = (await viz).render(dot, { format: 'svg', engine: 'dot' });
+  if (r.status !== 'success')
+    throw new Error(
+      `Graphviz could not lay out the graph: ${r.errors
+        .filter((e) => e.level !== 'warning')
+        .map((e) => e.message.trim())
+        .join('; ')}`,
+    );
+  return r.output;
 }
 
 export interface DrawOptions {
@@ -75,7 +87,8 @@ export async function drawGraph(
     } else note = 'no training step to trace (the graph has no loss or no training section)';
     const backward = opts.backward && (model.loss !== undefined || model.gradients !== undefined);
     const picture = graphPicture(session, { backward });
-    const svg = (await graphviz()).renderSVGElement(toDot(picture));
+    const text = await renderSvg(toDot(picture));
+    const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement as unknown as SVGSVGElement;
     // Fit to the box (the whole graph at a glance); a click shows it at Graphviz's own size.
     const natural = svg.getAttribute('width') ?? '';
     svg.removeAttribute('height');
