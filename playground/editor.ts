@@ -4,7 +4,7 @@
 // checking the text with the library itself (not from a schema validator), so they are exactly the
 // CLI's errors: positioned at file:line:col, with the "did you mean" hint in the message.
 
-import { autocompletion } from '@codemirror/autocomplete';
+import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { type Diagnostic, forEachDiagnostic, linter, lintGutter } from '@codemirror/lint';
 import { EditorState, type Extension, StateEffect, type Text } from '@codemirror/state';
 import { EditorView, hoverTooltip, keymap } from '@codemirror/view';
@@ -15,6 +15,7 @@ import { yaml, yamlLanguage } from '@codemirror/lang-yaml';
 import { indentWithTab } from '@codemirror/commands';
 import { formatError, type GraphError } from '../runtime/index.js';
 import schema from '../schemas/graph.schema.json' with { type: 'json' };
+import { completeAt, type SchemaNode } from './schema-complete.js';
 
 // The package's declaration files re-export without file extensions, which NodeNext resolution
 // (this project's) cannot follow; the function is there at run time (esbuild resolves it).
@@ -37,6 +38,24 @@ export interface EditorOptions {
   checked?: (r: CheckResult) => void;
   /** Milliseconds of quiet before the text is checked. */
   delay?: number;
+}
+
+/**
+ * codemirror-json-schema's YAML completion, and where it offers nothing (an empty indented line,
+ * a value whose schema is a $ref), the playground's own from the same schema.
+ */
+function schemaCompletion(): (ctx: CompletionContext) => Promise<CompletionResult | null> {
+  const library = yamlCompletion();
+  return async (ctx) => {
+    const r = await library(ctx);
+    if (r && 'options' in r && r.options.length) return r;
+    const word = ctx.matchBefore(/[\w.-]*/);
+    // Unasked, only once something is typed: an empty line is asked for with Ctrl-Space.
+    if (!ctx.explicit && (!word || word.from === word.to)) return null;
+    const own = completeAt(schema as SchemaNode, ctx.state.doc.toString(), ctx.pos);
+    if (!own || !own.options.length) return null;
+    return { from: own.from, options: own.options, validFor: /^[\w.-]*$/ };
+  };
 }
 
 /** The range an error marks: from its column to the end of the word there (at least one character). */
@@ -95,7 +114,7 @@ export function createEditor(opts: EditorOptions): Editor {
         yaml(),
         // Completion and hover from the schema; the schema's own validator is not used: the
         // library's check below reports the same mistakes, positioned and with hints.
-        yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
+        yamlLanguage.data.of({ autocomplete: schemaCompletion() }),
         autocompletion({ activateOnTyping: true }),
         hoverTooltip(yamlSchemaHover()),
         stateExtensions(schema),

@@ -175,6 +175,15 @@ describe.runIf(chromiumHere)('the playground', () => {
     await option.waitFor();
     await option.click();
     expect(await editorText()).toContain('{name: q, op: sigmoid, inputs: [o]}');
+    // Ctrl-Space on an empty line of `training:` offers the keys it may still take.
+    await setText(good.replace('  epochs: 1000\n', '  epochs: 1000\n  \n'));
+    await cursorAfter('  epochs: 1000\n  ');
+    await page.keyboard.press('Control+Space');
+    const shuffle = page.locator('.cm-tooltip-autocomplete li', { hasText: /^shuffle/ });
+    await shuffle.waitFor();
+    expect(await page.locator('.cm-tooltip-autocomplete li', { hasText: /^epochs/ }).count()).toBe(0);
+    await shuffle.click();
+    expect(await editorText()).toContain('  epochs: 1000\n  shuffle: \n');
     // Hover docs from the schema: the description of `optimizer:`.
     await setText(good);
     await ready();
