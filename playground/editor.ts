@@ -53,7 +53,7 @@ function schemaCompletion(): (ctx: CompletionContext) => Promise<CompletionResul
     // Unasked, only once something is typed: an empty line is asked for with Ctrl-Space.
     if (!ctx.explicit && (!word || word.from === word.to)) return null;
     const own = completeAt(schema as SchemaNode, ctx.state.doc.toString(), ctx.pos);
-    if (!own || !own.options.length) return null;
+    if (!own?.options.length) return null;
     return { from: own.from, options: own.options, validFor: /^[\w.-]*$/ };
   };
 }
