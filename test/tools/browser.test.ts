@@ -122,7 +122,7 @@ const cursorAfter = (after: string) =>
     ).playground.editor;
     const i = e.text().indexOf(a);
     if (i < 0) throw new Error(`no "${a}" in the editor`);
-    e.view.dispatch({ selection: { anchor: i + a.length } });
+    e.view.dispatch({ selection: { anchor: i + a.length }, scrollIntoView: true });
     e.view.focus();
   }, after);
 const ready = () => page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
