@@ -315,8 +315,15 @@ async function loadCheckpoint(name: string, bytes: Uint8Array): Promise<void> {
   let session: Session | undefined;
   try {
     session = await Session.create(r.model, { device: device.value as 'auto' | 'webgpu' | 'cpu' });
-    // With the optimizer state when the graph trains, so the checkpoint is the whole training state.
-    const pos = restoreCheckpoint(session, bytes, { file: name, resume: r.model.updates.length > 0 });
+    // The whole training state when the file has it (so a download afterwards loses nothing);
+    // else the parameters alone (a file without optimizer state or position). A refused restore
+    // leaves the session unchanged, so the second try starts clean.
+    let pos: ReturnType<typeof restoreCheckpoint>;
+    try {
+      pos = restoreCheckpoint(session, bytes, { file: name, resume: r.model.updates.length > 0 });
+    } catch {
+      pos = restoreCheckpoint(session, bytes, { file: name });
+    }
     state.device = session.device;
     state.deviceNote = session.deviceNote;
     state.losses = pos?.losses ?? [];

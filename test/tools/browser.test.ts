@@ -9,11 +9,12 @@
 // one line, unless GRAPH_RUN_REQUIRE_SYSTEM=1 (CI), which makes a missing chromium a failure.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
+  checkpointBytes,
   compile,
   decodeSafetensors,
   formatValue,
@@ -332,6 +333,20 @@ describe.runIf(chromiumHere)('the playground', () => {
     const loaded = await playground();
     expect(loaded.predictions).toEqual(trained.predictions);
     expect(loaded.losses).toEqual(trained.losses);
+    // A checkpoint written in Node (parameters and optimizer state, no training position) loads
+    // in the page's CPU session to Node's predictions, bit for bit.
+    const s = compile(loadGraph('graphs/gender.yaml'));
+    s.train({ epochs: 50 });
+    const fromNode = join(pageDir, 'node.safetensors');
+    writeFileSync(fromNode, checkpointBytes(s));
+    await page.goto(`${url}?graph=gender.yaml&device=cpu`);
+    await ready();
+    await page.setInputFiles('#load', fromNode);
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
+      timeout: 60_000,
+    });
+    expect(await page.textContent('#status')).toMatch(/^loaded node\.safetensors on cpu/);
+    expect((await playground()).predictions.emily!.pred!.data[0]).toBe(s.predictions().emily!.pred!.data[0]);
     // A checkpoint of another graph is refused, naming the tensor; the page says so.
     await page.goto(`${url}?graph=xor.yaml&device=cpu`);
     await ready();
