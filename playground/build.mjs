@@ -5,7 +5,7 @@
 // the build rather than the page.
 
 import { build as esbuild } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -139,7 +139,15 @@ export async function build({ libOnly = false } = {}) {
     });
     for (const out of Object.keys(p.metafile.outputs))
       if (out.endsWith('.js')) checkNoNode(join(process.cwd(), out), p.metafile);
-    copyFileSync(join(root, 'playground', 'index.html'), join(page, 'index.html'));
+    // The chunks main.js imports statically, preloaded from the page's head: otherwise they are
+    // requested only once main.js has been fetched and parsed, one round trip later.
+    const main = Object.entries(p.metafile.outputs).find(([, o]) => o.entryPoint)?.[1];
+    const preload = (main?.imports ?? [])
+      .filter((i) => i.kind === 'import-statement')
+      .map((i) => `  <link rel="modulepreload" href="./${relative(page, join(process.cwd(), i.path))}">\n`)
+      .join('');
+    const html = readFileSync(join(root, 'playground', 'index.html'), 'utf8');
+    writeFileSync(join(page, 'index.html'), html.replace('</head>', `${preload}</head>`));
     writeFileSync(join(page, 'graph-run.js'), readFileSync(join(lib, 'graph-run.js')));
   }
   return { lib, page };

@@ -51,6 +51,8 @@ for (const [k, v] of Object.entries(__PLAYGROUND_FILES__)) files[`graphs/${k}`] 
 const graphs: Record<string, string> = {};
 for (const [k, v] of Object.entries(__PLAYGROUND_FILES__)) if (/^[^/]+\.ya?ml$/.test(k)) graphs[k] = v;
 const dropped: string[] = [];
+/** Counts changes to `files` (a dropped file may change the graph without changing its text). */
+let filesVersion = 0;
 
 /** What the end-to-end test (and a curious user, in the console) can read. */
 interface PlaygroundState {
@@ -96,56 +98,61 @@ const editor = createEditor({
     model = r.model ?? null;
     return r;
   },
-  checked: (r) => {
-    state.errors = r.errors.map((e) => ({
-      line: e.line,
-      col: e.col,
-      kind: e.kind,
-      message: e.message,
-      ...(e.hint ? { hint: e.hint } : {}),
-    }));
-    if (model) {
-      wanted = [];
-      const t = model.training;
-      check.className = 'ok';
-      check.textContent = `✓ valid: ${model.inputs.length} inputs, ${model.params.length} parameters, ${model.nodes.length} nodes${t ? `; trains ${t.epochs} epochs, batch ${t.batchSize}` : ''}`;
-      epochsInput.placeholder = t ? String(t.epochs) : '';
-      if (document.body.dataset.state !== 'training') {
-        trainButton.disabled = false;
-        setState('ready');
-      }
-      scheduleDraw();
-    } else {
-      const n = r.errors.length + (r.other ? 1 : 0);
-      check.className = 'bad';
-      check.textContent = `${n} error${n === 1 ? '' : 's'}: marked in the editor (point at a mark, or open the list with Ctrl-Shift-M)`;
-      for (const e of r.errors.slice(0, 3)) {
-        const d = document.createElement('div');
-        d.textContent = formatError(e).replace(`${path()}:`, 'line ').split('\n')[0]!;
-        check.append(d);
-      }
-      // A file the graph reads that the page does not have: say how to bring it.
-      const missing = r.errors
-        .map((e) => /^cannot read (?:data )?file "graphs\/([^"]+)"/.exec(e.message)?.[1])
-        .filter((n): n is string => n !== undefined);
-      wanted = missing;
-      if (missing.length) {
-        const d = document.createElement('div');
-        d.className = 'how';
-        d.textContent = `drop ${missing.join(', ')} on the page (or use Add files) to give the graph its data`;
-        check.append(d);
-      }
-      if (document.body.dataset.state !== 'training') {
-        trainButton.disabled = true;
-        setState('invalid');
-      }
-    }
-  },
+  checked: (r) => showCheck(r),
 });
+
+/** Show a check's result: the summary under the editor, the Train button, the page's state. */
+function showCheck(r: CheckResult): void {
+  state.errors = r.errors.map((e) => ({
+    line: e.line,
+    col: e.col,
+    kind: e.kind,
+    message: e.message,
+    ...(e.hint ? { hint: e.hint } : {}),
+  }));
+  if (model) {
+    wanted = [];
+    const t = model.training;
+    check.className = 'ok';
+    check.textContent = `✓ valid: ${model.inputs.length} inputs, ${model.params.length} parameters, ${model.nodes.length} nodes${t ? `; trains ${t.epochs} epochs, batch ${t.batchSize}` : ''}`;
+    epochsInput.placeholder = t ? String(t.epochs) : '';
+    if (document.body.dataset.state !== 'training') {
+      trainButton.disabled = false;
+      setState('ready');
+    }
+    scheduleDraw();
+  } else {
+    const n = r.errors.length + (r.other ? 1 : 0);
+    check.className = 'bad';
+    check.textContent = `${n} error${n === 1 ? '' : 's'}: marked in the editor (point at a mark, or open the list with Ctrl-Shift-M)`;
+    for (const e of r.errors.slice(0, 3)) {
+      const d = document.createElement('div');
+      d.textContent = formatError(e).replace(`${path()}:`, 'line ').split('\n')[0]!;
+      check.append(d);
+    }
+    // A file the graph reads that the page does not have: say how to bring it.
+    const missing = r.errors
+      .map((e) => /^cannot read (?:data )?file "graphs\/([^"]+)"/.exec(e.message)?.[1])
+      .filter((n): n is string => n !== undefined);
+    wanted = missing;
+    if (missing.length) {
+      const d = document.createElement('div');
+      d.className = 'how';
+      d.textContent = `drop ${missing.join(', ')} on the page (or use Add files) to give the graph its data`;
+      check.append(d);
+    }
+    if (document.body.dataset.state !== 'training') {
+      trainButton.disabled = true;
+      setState('invalid');
+    }
+  }
+}
 
 // ---- The picture ----
 
 let drawing = 0;
+/** What the last drawing was of (the text, the reverse-graph box, the step): no second drawing of it. */
+let drawnKey = '';
 let drawTimer: ReturnType<typeof setTimeout> | undefined;
 function scheduleDraw(): void {
   clearTimeout(drawTimer);
@@ -155,6 +162,9 @@ function scheduleDraw(): void {
 async function draw(): Promise<void> {
   const m = model;
   if (!m) return;
+  const key = JSON.stringify([editor.text(), filesVersion, backwardBox.checked, stepInput.value]);
+  if (key === drawnKey) return;
+  drawnKey = key;
   const mine = ++drawing;
   document.body.dataset.graph = 'drawing';
   try {
@@ -168,6 +178,7 @@ async function draw(): Promise<void> {
   } catch (e) {
     if (mine !== drawing) return;
     graphBox.textContent = `cannot draw the graph: ${(e as Error).message}`;
+    drawnKey = ''; // let the same text be tried again
     document.body.dataset.graph = 'failed';
   }
 }
@@ -353,6 +364,7 @@ function listFiles(): void {
 
 async function take(list: File[]): Promise<void> {
   const notes: string[] = [];
+  filesVersion++;
   let graph: string | undefined;
   for (const f of list) {
     const d = await readDropped(f);
@@ -407,6 +419,10 @@ function load(name: string): void {
   example.value = name;
   epochsInput.value = '';
   editor.setText(graphs[name] ?? '');
+  // Checked at once rather than after the editor's typing pause: the page is ready sooner.
+  const r = checkText(editor.text());
+  model = r.model ?? null;
+  showCheck(r);
 }
 
 const graphNames = Object.keys(graphs).sort();
