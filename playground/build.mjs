@@ -5,7 +5,7 @@
 // the build rather than the page.
 
 import { build as esbuild } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +58,17 @@ const browserPlugin = {
   },
 };
 
+// codemirror-json-schema renders the schema's descriptions as Markdown with markdown-it and
+// shiki (several MB); the playground renders them with playground/schema-docs.ts instead.
+const noMarkdown = {
+  name: 'plain-schema-docs',
+  setup(b) {
+    b.onResolve({ filter: /\/utils\/markdown(\.js)?$/ }, (a) =>
+      a.importer.includes('codemirror-json-schema') ? { path: join(root, 'playground', 'schema-docs.ts') } : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -81,7 +92,10 @@ const common = {
 function checkNoNode(file, metafile) {
   const out =
     metafile.outputs[relative(process.cwd(), file)] ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
-  const left = (out?.imports ?? []).filter((i) => i.path.startsWith('node:') || !i.path.startsWith('.'));
+  // Imports of the build's own chunks are fine (the playground is split: see below).
+  const left = (out?.imports ?? []).filter(
+    (i) => i.path.startsWith('node:') || !(i.path.startsWith('.') || i.path in metafile.outputs),
+  );
   if (left.length)
     throw new Error(
       `${relative(root, file)} imports ${left.map((i) => i.path).join(', ')}: the browser build has no Node built-ins`,
@@ -107,17 +121,33 @@ export async function build({ libOnly = false } = {}) {
   checkNoNode(join(lib, 'graph-run.js'), r.metafile);
   if (!libOnly) {
     mkdirSync(page, { recursive: true });
+    for (const f of readdirSync(page)) if (/\.js(\.map)?$/.test(f)) rmSync(join(page, f)); // no stale chunks
     const examples = { ...filesUnder(join(root, 'graphs'), /\.(ya?ml|csv|json)$/) };
     for (const k of Object.keys(examples)) if (k.startsWith('lib/') || k.startsWith('bench/')) delete examples[k];
+    // Code splitting: Graphviz (WebAssembly, ~1.3 MB) is a chunk of its own, fetched when the
+    // first picture is drawn, so the page is ready before it arrives.
     const p = await esbuild({
       ...common,
+      plugins: [...common.plugins, noMarkdown],
       metafile: true,
-      entryPoints: [join(root, 'playground', 'main.ts')],
-      outfile: join(page, 'main.js'),
+      splitting: true,
+      entryPoints: { main: join(root, 'playground', 'main.ts') },
+      outdir: page,
+      chunkNames: 'chunk-[hash]',
+      minify: true,
       define: { ...common.define, __PLAYGROUND_FILES__: JSON.stringify(examples) },
     });
-    checkNoNode(join(page, 'main.js'), p.metafile);
-    copyFileSync(join(root, 'playground', 'index.html'), join(page, 'index.html'));
+    for (const out of Object.keys(p.metafile.outputs))
+      if (out.endsWith('.js')) checkNoNode(join(process.cwd(), out), p.metafile);
+    // The chunks main.js imports statically, preloaded from the page's head: otherwise they are
+    // requested only once main.js has been fetched and parsed, one round trip later.
+    const main = Object.entries(p.metafile.outputs).find(([, o]) => o.entryPoint)?.[1];
+    const preload = (main?.imports ?? [])
+      .filter((i) => i.kind === 'import-statement')
+      .map((i) => `  <link rel="modulepreload" href="./${relative(page, join(process.cwd(), i.path))}">\n`)
+      .join('');
+    const html = readFileSync(join(root, 'playground', 'index.html'), 'utf8');
+    writeFileSync(join(page, 'index.html'), html.replace('</head>', `${preload}</head>`));
     writeFileSync(join(page, 'graph-run.js'), readFileSync(join(lib, 'graph-run.js')));
   }
   return { lib, page };
