@@ -26,7 +26,7 @@ describe('optimizer.params globs', () => {
     for (const [p, n, want] of cases) expect(globMatch(p, n), `${p} ~ ${n}`).toBe(want);
   });
 
-  it('"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b" against a 40-character name validates in well under a second', async () => {
+  it('"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b" against a 40-character name validates (linear matching, no backtracking blow-up)', async () => {
     const name = 'a'.repeat(40);
     const dir = scratch({
       'net.yaml': `graph-run: 1
@@ -50,11 +50,10 @@ training:
   epochs: 1
 `,
     });
-    const t = Date.now();
+    // No timing asserted (timed tests are flaky on shared machines): a backtracking matcher
+    // takes minutes here, so it would fail by the test's timeout, not by a clock reading.
     const r = await cli(['validate', join(dir, 'net.yaml')]);
-    const ms = Date.now() - t;
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no parameter matches "\*a\*a/);
-    expect(ms).toBeLessThan(1000);
   });
 });
