@@ -94,7 +94,7 @@ export { memoryIO } from './load/browser-io.js';
 export { nodeIO } from './load/node-io.js';
 export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
-export { trace, traceByNode } from './trace/trace.js';
+export { trace, traceAsync, traceByNode } from './trace/trace.js';
 export type {
   Trace,
   TraceOptions,

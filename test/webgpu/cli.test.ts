@@ -154,4 +154,20 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
     expectClose(gpu.params, loaded.params, 0);
     expectClose(gpu.predictions, loaded.predictions, 1e-5);
   });
+
+  it('trace --device webgpu: the steps and the traced step run on the GPU, every value as on the CPU', {
+    timeout: 300_000,
+  }, async () => {
+    // xor: Adam's f64 bias corrections fall back to the CPU and are read from there.
+    for (const graph of ['graphs/gender.yaml', 'graphs/xor.yaml']) {
+      const args = ['trace', graph, '--step', '3', '--json'];
+      const [cpu, gpu] = await Promise.all([
+        graphRun([...args, '--device', 'cpu']),
+        graphRun([...args, '--device', 'webgpu']),
+      ]);
+      expect(gpu.code, gpu.stderr).toBe(0);
+      expect(cpu.code, cpu.stderr).toBe(0);
+      expectClose(JSON.parse(gpu.stdout), JSON.parse(cpu.stdout), 1e-4, graph);
+    }
+  });
 });
