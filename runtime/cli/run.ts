@@ -121,6 +121,14 @@ async function runSession(
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = o.epochs ?? t.epochs;
+    if (ck.from >= epochs) {
+      // A finished run resumed: say so (never silently do nothing), and how to train further.
+      const asked =
+        ck.from === epochs ? `${epochs} of ${epochs} epochs` : `${ck.from} epochs, more than the ${epochs} asked for`;
+      (quiet ? err : out)(
+        `${m.name}: already trained ${asked}: nothing to train (raise --epochs above ${ck.from} to train further)`,
+      );
+    }
     const progress = new TrainingReporter({
       mode: progressMode(o, term, process.env),
       out,
@@ -131,7 +139,7 @@ async function runSession(
       samples: s.samples,
     });
     const where = s.device === 'webgpu' ? s.deviceNote.replace(/^auto: /, '') : 'cpu';
-    if (!quiet)
+    if (!quiet && ck.from < epochs)
       out(
         `${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${s.samples} samples, batch size ${t.batchSize} (${s.float}, ${where})`,
       );
