@@ -33,4 +33,25 @@ describe('training data', () => {
       message: /batch_size 8 is larger than the data \(4 rows\)/,
     });
   });
+
+  it('a [batch, 1] input from one CSV column named alone: one error for the column, the fix as hint', async () => {
+    await expectUserError('column-scalar.yaml', {
+      cls: DataError,
+      file: 'test/fixtures/errors/column-scalar.csv',
+      line: 2,
+      col: 5,
+      message: /^row 0 of "y" has shape \[\], each sample of input "y" has shape \[1\] \(and 2 more rows like it\)$/,
+      hint: /columns: \{y: \[y\]\}.*declare "y" with shape \[batch\]/,
+    });
+  });
+
+  it('a [batch, 1] input given plain numbers inline: one error, the fix as hint', async () => {
+    await expectUserError('inline-scalar.yaml', {
+      cls: DataError,
+      line: 16,
+      col: 9,
+      message: /\(and 3 more rows like it\)$/,
+      hint: /\[\[1\], \[0\], \.\.\.\]/,
+    });
+  });
 });
