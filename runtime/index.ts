@@ -76,6 +76,8 @@ export {
   TrainingReporter,
   formatBar,
   progressMode,
+  otherMetrics,
+  epochLabel,
   type Terminal,
   type ProgressMode,
   type ReporterOptions,

@@ -7,9 +7,11 @@
 
 import {
   type DeviceChoice,
+  epochLabel,
   feedOutputs,
   type FloatDType,
   type Model,
+  otherMetrics,
   plotSvg,
   progressMode,
   Session,
@@ -146,6 +148,8 @@ async function runSession(
     const losses = await s.trainAsync({
       epochs,
       from: ck.from,
+      // The loss before training and after the last epoch are always shown (docs/training.md).
+      logEnds: true,
       onStep: (r: StepRecord) => progress.onStep(r),
       // On a GPU a step's loss is a round trip: the bar counts steps and shows the logged losses.
       stepLoss: !s.usesGpu,
@@ -157,6 +161,12 @@ async function runSession(
     });
     progress.finish(ck.losses);
     result.losses = losses;
+    // -q: no progress, but the final metrics, compactly (the parameters are left to --json).
+    const last = ck.losses.at(-1);
+    if (o.quiet && !o.json && last)
+      out(
+        `final (${epochLabel(last.epoch)}): loss ${last.loss.toPrecision(6)}${otherMetrics(last, (v) => v.toPrecision(4))}`,
+      );
     ck.finish(epochs);
     if (o.plot !== undefined)
       writeFileAtomic(o.plot, plotSvg(ck.losses, { title: `${m.name}: training curve (${s.float})` }), 'plot');
@@ -207,7 +217,7 @@ async function runSession(
   }
   const params = await s.parametersAsync();
   result.params = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, tensorJson(t)]));
-  if (!o.json && m.training) {
+  if (!o.json && !o.quiet && m.training) {
     out('parameters:');
     for (const [k, t] of Object.entries(params)) out(`  ${k}  ${fmtTensor(t)}`);
   }
