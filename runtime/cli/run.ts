@@ -204,14 +204,15 @@ async function runSession(
     result.outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, tensorJson(t)]));
     if (!o.json) {
       out('outputs:');
-      for (const [k, t] of Object.entries(outs)) out(`  ${k}  ${fmtTensor(t)}`);
+      const w = Math.max(...Object.keys(outs).map((k) => k.length));
+      for (const [k, t] of Object.entries(outs)) out(`  ${k.padEnd(w)}  ${fmtTensor(t)}`);
     }
   }
   if (m.gradients) {
     const grads = await s.gradientsAsync();
     result.gradients = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tensorJson(t)]));
     if (!o.json) {
-      out(`gradients of ${String(m.gradients.of)}:`);
+      out(`gradients of ${m.gradients.ofName ?? String(m.gradients.of)}:`);
       for (const [k, t] of Object.entries(grads)) out(`  d/d${k}  ${fmtTensor(t)}`);
     }
   }

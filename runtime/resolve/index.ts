@@ -151,5 +151,5 @@ function gradientsOf(
     }
     wrt.push({ ref: r as string, name: w, loc });
   });
-  return of !== undefined ? { of, wrt, loc: L(['gradients'], true) } : undefined;
+  return of !== undefined ? { of, ofName: g.of, wrt, loc: L(['gradients'], true) } : undefined;
 }

@@ -1,8 +1,15 @@
 // `outputs:` and `gradients.of` may name the loss of a `loss:` section: by its name (`loss`, or
 // its `name:`) or by its result's global name (`loss/loss`, as `grad` and `trace` print it).
 
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compile, feedOutputs, GraphErrors, parseGraph } from '../../runtime/index.js';
+import { runCli } from '../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'graph-run-loss-output-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const graph = (outputs: string, extra = '') => `graph-run: 1
 inputs:
@@ -42,5 +49,13 @@ describe('the loss as an output', () => {
   });
   it('a name that is not the loss is still unknown', () => {
     expect(() => parseGraph(graph('[pred, los]'))).toThrow(GraphErrors);
+  });
+  it('the CLI prints the loss among the outputs (names aligned) and names the gradient as written', async () => {
+    const file = join(dir, 'net.yaml');
+    writeFileSync(file, graph('[pred, loss]', 'gradients: {of: loss, wrt: [w]}\n'));
+    const r = await runCli([file, '--dtype', 'f64']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('outputs:\n  pred  [2] [-1.50000, 0.500000]\n  loss  4.25000\n');
+    expect(r.out).toContain('gradients of loss:\n  d/dw  [1x2] [2, -3.50000]');
   });
 });
