@@ -135,7 +135,10 @@ export const options: readonly OptionSpec[] = [
     commands: ['run'],
     misplaced: '--plot belongs to a training run',
   },
-  { flags: '-q, --quiet', help: 'no progress bar, log lines or loss chart while training' },
+  {
+    flags: '-q, --quiet',
+    help: 'no progress bar, log lines or loss chart while training: one line of final metrics, then the results without the parameters',
+  },
   {
     flags: '--onnx <FILE>',
     help: 'export: the ONNX file to write; a training run: export after training',
