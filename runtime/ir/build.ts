@@ -114,7 +114,7 @@ const reshaping = new Set(['reshape', 'transpose', 'broadcast_to', 'stop_gradien
  * declaration, which is where the fix goes (`dtype: i32`), not the library file it was raised in.
  */
 function labelHint(graph: IRGraph<Dim>, e: GraphError, inputs: string[]): GraphError {
-  if (e.kind !== 'DTypeError' || !/\bi32\b/.test(e.message) || e.hint) return e;
+  if (e.kind !== 'DTypeError' || !/\b(must be|takes) i32\b/.test(e.message) || e.hint) return e;
   for (const i of inputs) {
     let n = graph.node(i);
     while (reshaping.has(n.op) && n.inputs.length > 0) n = graph.node(n.inputs[0]!);
