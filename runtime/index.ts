@@ -78,6 +78,8 @@ export {
   TrainingReporter,
   formatBar,
   progressMode,
+  otherMetrics,
+  epochLabel,
   type Terminal,
   type ProgressMode,
   type ReporterOptions,
@@ -96,7 +98,7 @@ export { memoryIO } from './load/browser-io.js';
 export { nodeIO } from './load/node-io.js';
 export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
-export { trace, traceByNode } from './trace/trace.js';
+export { trace, traceAsync, traceByNode } from './trace/trace.js';
 export type {
   Trace,
   TraceOptions,

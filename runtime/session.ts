@@ -14,7 +14,6 @@ import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
 import { bindDims, type Built } from './ir/build.js';
 import type { FloatDType, Tensor, TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
-import { countBuild } from './stats.js';
 import { firstNonFinite, nonFiniteError, StepGuard } from './train/numeric.js';
 import { CpuRunner } from './session/cpu-runner.js';
 import { deviceNote, deviceWish, explainSession } from './session/device.js';
@@ -22,6 +21,7 @@ import { DeviceRunner } from './session/device-runner.js';
 import * as jobs from './session/jobs.js';
 import { runAsync, runSync, type JobContext } from './session/jobs.js';
 import { TrainingData, Weights, type Clock } from './session/state.js';
+import { tracedStep } from './session/traced.js';
 import type { LossRecord, SessionOptions, TrainOptions } from './session/types.js';
 
 export type { LossRecord, SessionOptions, StepRecord, TrainOptions } from './session/types.js';
@@ -198,18 +198,7 @@ export class Session {
    * Slower than step() (no buffer reuse, a plan built per call); the update is applied all the same.
    */
   tracedStep(start: number, count: number): { train: TrainGraph; values: Map<string, TypedArray> } {
-    this.sync('tracedStep');
-    const train = this.program.train(count);
-    const g = train.built.graph;
-    countBuild(`plan traced batch ${count}`);
-    const run = this.cpu.compile({ graph: g, outputs: g.order, writebacks: train.writebacks });
-    this.cpu.feedRows(run, start, count, null, this.clock);
-    const read = new Map<string, TypedArray>();
-    for (const [name, buf] of this.weights.bound) read.set(name, buf.slice());
-    run.plan.run();
-    const values = new Map<string, TypedArray>();
-    for (const name of g.order) values.set(name, read.get(name) ?? run.plan.buffer(name).slice());
-    return { train, values };
+    return runSync(tracedStep(this.sync('tracedStep'), start, count));
   }
 
   /** Mean loss over the whole training set, with the current parameters. */
@@ -285,6 +274,11 @@ export class Session {
   // GPU buffer is. Without WebGPU they run on the CPU. ----
 
   /** step() on any device; resolves to the batch loss. */
+  /** tracedStep() on any device. */
+  async tracedStepAsync(start: number, count: number): Promise<{ train: TrainGraph; values: Map<string, TypedArray> }> {
+    return runAsync(tracedStep(this.ctx, start, count));
+  }
+
   async stepAsync(start: number, count: number): Promise<number> {
     return runAsync(jobs.step(this.ctx, start, count));
   }

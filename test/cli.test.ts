@@ -4,7 +4,7 @@
 // (after `npm ci` it is fresh and nothing is rebuilt).
 
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import ref from './fixtures/seed-torch.json' with { type: 'json' };
@@ -54,11 +54,20 @@ describe('node bin/graph-run.js', () => {
       Number(m[1]),
       Number(m[2]),
     ]);
+    // Every 10 epochs, and the last epoch (999) whatever log_every says.
+    const last = losses.pop()!;
     expect(losses.map(([e]) => e)).toEqual(ref.torch_f32.loss_log.map(([e]) => e));
     // Printed with 6 decimals: rounding adds up to 5e-7 to the f32 tolerance.
     losses.forEach(([, l], i) =>
       expect(Math.abs(l! - ref.torch_f32.loss_log[i]![1]!)).toBeLessThanOrEqual(5e-7 + 1e-5),
     );
+    // The loss before training comes first, and the last epoch's last (test/reference/gender_ends.py).
+    const ends = JSON.parse(readFileSync('test/reference/gender_ends.json', 'utf8')).f32['1000'];
+    expect(last[0]).toBe(999);
+    expect(Math.abs(last[1]! - ends.last)).toBeLessThanOrEqual(5e-7 + 1e-5);
+    const before = /^before training {2}loss ([\d.]+)$/m.exec(r.stdout);
+    expect(r.stdout.indexOf('before training')).toBeLessThan(r.stdout.search(/^epoch +0 /m));
+    expect(Math.abs(Number(before?.[1]) - ends.initial)).toBeLessThanOrEqual(5e-7 + 1e-5);
     const pred = (name: string) =>
       Number(new RegExp(`^\\s+${name}\\s+pred \\[1\\] \\[([\\d.e-]+)\\]`, 'm').exec(r.stdout)?.[1]);
     expect(Math.abs(pred('emily') - ref.torch_f32.predictions.emily)).toBeLessThan(1e-5);

@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { compile, loadGraph, predict, type LossRecord, type Session } from '../runtime/index.js';
 import { main } from '../runtime/cli/main.js';
 import ref from './fixtures/seed-torch.json' with { type: 'json' };
+import endsJson from './reference/gender_ends.json' with { type: 'json' };
+
+/** PyTorch's loss before training and after the last epoch (test/reference/gender_ends.py). */
+const ends = endsJson as Record<'f64' | 'f32', Record<string, { initial: number; last_epoch: number; last: number }>>;
 
 type Ref = (typeof ref)['torch_f64'];
 
@@ -82,12 +86,19 @@ describe('graph-run gender.yaml --json', () => {
       params: Record<string, { shape: number[]; data: number[] }>;
     };
     expect(Object.keys(doc).sort()).toEqual(['losses', 'params', 'predictions']);
-    expect(doc.losses).toHaveLength(100);
+    // Before training (epoch -1), after epochs 0, 10, ..., 990, and after the last, 999.
+    expect(doc.losses).toHaveLength(102);
     for (const r of doc.losses) expect(Object.keys(r).sort()).toEqual(['epoch', 'loss']);
-    doc.losses.forEach((r, i) => {
+    const [first, ...rest] = doc.losses;
+    const last = rest.pop()!;
+    rest.forEach((r, i) => {
       expect(r.epoch).toBe(i * 10);
       expectClose(r.loss, ref.torch_f64.loss_log[i]![1]!, 1e-9, `--json loss after epoch ${r.epoch}`);
     });
+    expect(first!.epoch).toBe(-1);
+    expectClose(first!.loss, ends.f64['1000']!.initial, 1e-9, 'loss before training');
+    expect(last.epoch).toBe(999);
+    expectClose(last.loss, ends.f64['1000']!.last, 1e-9, 'loss after the last epoch');
     expect(Object.keys(doc.predictions)).toEqual(['emily', 'frank']);
     for (const name of ['emily', 'frank'] as const) {
       expect(doc.predictions[name]!.shape).toEqual([1]);
@@ -108,7 +119,7 @@ describe('graph-run gender.yaml --json', () => {
       ),
     ).toBe(0);
     const doc = JSON.parse(out[0]!) as { losses: { epoch: number; loss: number }[] };
-    expect(doc.losses.map((r) => r.epoch)).toEqual([0, 10, 20]);
-    expectClose(doc.losses[2]!.loss, ref.torch_f32.loss_log[2]![1]!, 1e-5, 'loss after epoch 20');
+    expect(doc.losses.map((r) => r.epoch)).toEqual([-1, 0, 10, 20]);
+    expectClose(doc.losses[3]!.loss, ref.torch_f32.loss_log[2]![1]!, 1e-5, 'loss after epoch 20');
   });
 });

@@ -173,7 +173,8 @@ function lossRecords(raw: unknown, file: string): LossRecord[] {
   return raw.map((r: unknown, i) => {
     if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad(`entry ${i} is not an object`);
     const o = r as Record<string, unknown>;
-    if (!Number.isInteger(o.epoch) || (o.epoch as number) < 0) throw bad(`entry ${i} has no whole epoch`);
+    if (!Number.isInteger(o.epoch) || (o.epoch as number) < -1)
+      throw bad(`entry ${i} has no whole epoch (-1: before training)`);
     const rec: Record<string, number> = { epoch: o.epoch as number };
     for (const k of LOSS_FIELDS) {
       const v = Object.hasOwn(o, k) ? o[k] : undefined;

@@ -1,5 +1,6 @@
 // The graph-run command line: argv -> library API -> printed results and an exit code
-// (0 success, 1 an error in the graph or its data, 2 a usage error). It imports only the
+// (0 success, 1 an error in the graph or its data, 2 a usage error, 3 no device: a missing
+// WebGPU adapter, package or device, or a lost device). It imports only the
 // package entry (../index.js), Node built-ins and commander (test/cli/imports.test.ts checks),
 // so everything it does is something a library user can do too. The commands and options are
 // declared once in table.ts.
@@ -11,6 +12,7 @@ import {
   buildStats,
   checkGradients,
   compile,
+  type DeviceChoice,
   DeviceError,
   type FloatDType,
   formatCheck,
@@ -21,8 +23,9 @@ import {
   resetBuildStats,
   reverseGraphYaml,
   type Terminal,
+  Session,
   ToolError,
-  trace,
+  traceAsync,
   UsageError,
 } from '../index.js';
 import { type DotOptions, dotCommand } from './dot.js';
@@ -105,8 +108,19 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
     case 'trace': {
       const step = o.step as number | undefined;
       const sample = o.sample as number | undefined;
-      const t = trace(compile(model, { dtype }), { step, sample, epochs: o.epochs as number | undefined });
-      out(o.json ? JSON.stringify(t) : formatTrace(t, { full: o.full === true }));
+      // On the device the run would use (the graph's device: key, or --device).
+      const s = await Session.create(model, {
+        dtype,
+        ...(o.device ? { device: o.device as DeviceChoice } : {}),
+        strictDevice: o.strictDevice === true,
+      });
+      try {
+        if (s.deviceNote.startsWith('auto') && !o.json) err(`graph-run: device ${s.deviceNote}`);
+        const t = await traceAsync(s, { step, sample, epochs: o.epochs as number | undefined });
+        out(o.json ? JSON.stringify(t) : formatTrace(t, { full: o.full === true }));
+      } finally {
+        s.dispose();
+      }
       return 0;
     }
     case 'export':
@@ -164,7 +178,7 @@ export async function main(
 /** The same as main (kept for callers from when device runs had an entry of their own). */
 export const mainAsync = main;
 
-/** An error as the CLI reports it: its lines on `err` and the exit code (1 graph/device/file, 2 usage). */
+/** An error as the CLI reports it: its lines on `err` and the exit code (1 graph/device/file, 2 usage, 3 no device). */
 function reportError(e: unknown, err: (s: string) => void): number {
   if (e instanceof GraphErrors) {
     for (const x of e.errors) err(formatError(x));
@@ -179,7 +193,8 @@ function reportError(e: unknown, err: (s: string) => void): number {
   if (e instanceof DeviceError || e instanceof ToolError) {
     err(`graph-run: ${e.message}`);
     if (e.hint) err(`    hint: ${e.hint}`);
-    return 1;
+    // Scripts tell "no GPU here" from a broken graph by the code, not by parsing stderr.
+    return e instanceof DeviceError && e.unavailable ? 3 : 1;
   }
   if (e instanceof Error && 'kind' in e && 'loc' in e) {
     err(formatError(e as never));

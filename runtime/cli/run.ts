@@ -7,9 +7,11 @@
 
 import {
   type DeviceChoice,
+  epochLabel,
   feedOutputs,
   type FloatDType,
   type Model,
+  otherMetrics,
   plotSvg,
   progressMode,
   Session,
@@ -130,6 +132,14 @@ async function runSession(
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = o.epochs ?? t.epochs;
+    if (ck.from >= epochs) {
+      // A finished run resumed: say so (never silently do nothing), and how to train further.
+      const asked =
+        ck.from === epochs ? `${epochs} of ${epochs} epochs` : `${ck.from} epochs, more than the ${epochs} asked for`;
+      (quiet ? err : out)(
+        `${m.name}: already trained ${asked}: nothing to train (raise --epochs above ${ck.from} to train further)`,
+      );
+    }
     const progress = new TrainingReporter({
       mode: progressMode(o, term, process.env),
       out,
@@ -140,13 +150,15 @@ async function runSession(
       samples: s.samples,
     });
     const where = s.device === 'webgpu' ? s.deviceNote.replace(/^auto: /, '') : 'cpu';
-    if (!quiet)
+    if (!quiet && ck.from < epochs)
       out(
         `${m.name}: training ${epochs} epochs${ck.from ? ` (from epoch ${ck.from})` : ''}, ${s.samples} samples, batch size ${t.batchSize} (${s.float}, ${where})`,
       );
     const losses = await s.trainAsync({
       epochs,
       from: ck.from,
+      // The loss before training and after the last epoch are always shown (docs/training.md).
+      logEnds: true,
       onStep: (r: StepRecord) => progress.onStep(r),
       // On a GPU a step's loss is a round trip: the bar counts steps and shows the logged losses.
       stepLoss: !s.usesGpu,
@@ -158,6 +170,12 @@ async function runSession(
     });
     progress.finish(ck.losses);
     result.losses = losses;
+    // -q: no progress, but the final metrics, compactly (the parameters are left to --json).
+    const last = ck.losses.at(-1);
+    if (o.quiet && !o.json && last)
+      out(
+        `final (${epochLabel(last.epoch)}): loss ${last.loss.toPrecision(6)}${otherMetrics(last, (v) => v.toPrecision(4))}`,
+      );
     ck.finish(epochs);
     if (o.plot !== undefined)
       writeFileAtomic(o.plot, plotSvg(ck.losses, { title: `${m.name}: training curve (${s.float})` }), 'plot');
@@ -195,20 +213,21 @@ async function runSession(
     result.outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, tensorJson(t)]));
     if (!o.json) {
       out('outputs:');
-      for (const [k, t] of Object.entries(outs)) out(`  ${k}  ${fmtTensor(t)}`);
+      const w = Math.max(...Object.keys(outs).map((k) => k.length));
+      for (const [k, t] of Object.entries(outs)) out(`  ${k.padEnd(w)}  ${fmtTensor(t)}`);
     }
   }
   if (m.gradients) {
     const grads = await s.gradientsAsync();
     result.gradients = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tensorJson(t)]));
     if (!o.json) {
-      out(`gradients of ${String(m.gradients.of)}:`);
+      out(`gradients of ${m.gradients.ofName ?? String(m.gradients.of)}:`);
       for (const [k, t] of Object.entries(grads)) out(`  d/d${k}  ${fmtTensor(t)}`);
     }
   }
   const params = await s.parametersAsync();
   result.params = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, tensorJson(t)]));
-  if (!o.json && m.training) {
+  if (!o.json && !o.quiet && m.training) {
     out('parameters:');
     for (const [k, t] of Object.entries(params)) out(`  ${k}  ${fmtTensor(t)}`);
   }

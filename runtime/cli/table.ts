@@ -79,7 +79,8 @@ const whole = (flag: string, min: number) => (s: string) => {
 
 const checkpointFlags = '--save, --save-every and --resume belong to a training run';
 const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
-const deviceFlags = '--device, --strict-device and --explain belong to a run (or graph-run plan)';
+const deviceFlags =
+  '--device, --strict-device and --explain belong to a run (or graph-run plan; --device and --strict-device also to trace)';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
 /** dot takes --step and --sample for its --trace labels (but not --full). */
 const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
@@ -134,7 +135,10 @@ export const options: readonly OptionSpec[] = [
     commands: ['run'],
     misplaced: '--plot belongs to a training run',
   },
-  { flags: '-q, --quiet', help: 'no progress bar, log lines or loss chart while training' },
+  {
+    flags: '-q, --quiet',
+    help: 'no progress bar, log lines or loss chart while training: one line of final metrics, then the results without the parameters',
+  },
   {
     flags: '--onnx <FILE>',
     help: 'export: the ONNX file to write; a training run: export after training',
@@ -185,7 +189,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--device <D>',
     help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'trace'],
     misplaced: deviceFlags,
     value: (s) => {
       if (!['cpu', 'webgpu', 'auto'].includes(s))
@@ -196,7 +200,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--strict-device',
     help: 'make any node falling back from WebGPU to the CPU an error',
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'trace'],
     misplaced: deviceFlags,
   },
   {

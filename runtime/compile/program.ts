@@ -257,21 +257,21 @@ export class Program {
     return { ...e, built: this.bind('eval', e.built, batch) };
   }
 
-  /** The forward graph (no loss), `batch` symbolic, errors unthrown (checks, pictures, export). */
+  /** The forward graph (the loss only where an output names it), `batch` symbolic, errors unthrown (checks, pictures, export). */
   symbolicForward(): Built<Dim> {
     if (!this.fwd) {
-      const built = this.build('forward', false);
+      const built = this.build('forward', outputsReadLoss(this.model));
       this.fwd = { built, outputs: this.model.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) })) };
     }
     return this.fwd.built;
   }
 
-  /** The forward graph (no loss) at `batch`, errors unthrown (for checks). */
+  /** The forward graph (the loss only where an output names it) at `batch`, errors unthrown (for checks). */
   typedForward(batch: number): Built {
     return this.bind('forward', this.symbolicForward(), batch);
   }
 
-  /** The forward graph (no loss) at `batch`. */
+  /** The forward graph (the loss only where an output names it) at `batch`. */
   forward(batch: number): ForwardGraph {
     const built = this.symbolicForward();
     if (built.errors.length) fail(built.errors);
@@ -324,9 +324,16 @@ export function lossShapeError(m: Model, built: Built<Dim>): GraphError | null {
   );
 }
 
+/** Whether a declared output is the loss or one of its nodes: the forward graph then includes the loss. */
+export function outputsReadLoss(model: Model): boolean {
+  const names = new Set(model.loss?.nodes.map((n) => n.name));
+  return model.outputs.some((o) => typeof o.ref === 'string' && names.has(o.ref));
+}
+
 /** Inputs the declared outputs depend on, walking the resolved node declarations (no IR built). */
 export function forwardInputs(model: Model): Set<string> {
-  const producers = new Map(model.nodes.map((n) => [n.name, n]));
+  const nodes = outputsReadLoss(model) ? [...model.nodes, ...model.loss!.nodes] : model.nodes;
+  const producers = new Map(nodes.map((n) => [n.name, n]));
   const inputs = new Set(model.inputs.map((i) => i.name));
   const out = new Set<string>();
   const seen = new Set<string>();

@@ -53,7 +53,8 @@ export function trainingColumns(
       );
       continue;
     }
-    const c = column(input, col, errors);
+    const src = source ?? t0.data;
+    const c = column(input, col, errors, src.kind === 'file' ? (src.columns?.[name] ?? name) : undefined);
     if (!c) continue;
     if (c.batched) {
       if (n === undefined) [n, first] = [c.rows, name];
@@ -91,7 +92,13 @@ export function trainingColumns(
   return cols;
 }
 
-function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[]): Column | null {
+/** One input's column; `mapped` is the data file's column (or columns) it takes, if from a file. */
+function column(
+  input: InputDecl,
+  col: Located<unknown[]>,
+  errors: GraphError[],
+  mapped?: string | string[],
+): Column | null {
   const per = sampleShape(input);
   if (!per) {
     const f = flatten(col.value);
@@ -110,6 +117,9 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
   const values: number[] = [];
   const rowSize = per.reduce<number>((a, d) => a * (d as number), 1);
   let ok = true;
+  // Rows of the wrong shape: one error, at the first, counting the rest (a whole column of them
+  // is one mistake in the declaration or the column mapping, not one per row).
+  let misshaped: { r: number; shape: number[]; count: number } | undefined;
   col.value.forEach((row, r) => {
     const f = flatten(row);
     if (typeof f === 'string') {
@@ -118,14 +128,8 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       return;
     }
     if (f.shape.join(',') !== per.join(',')) {
-      errors.push(
-        new DataError(
-          `row ${r} of "${input.name}" has shape ${fmt(f.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}`,
-          col.itemLoc(r),
-          undefined,
-          `input "${input.name}" is declared with shape ${fmt(input.shape)}`,
-        ),
-      );
+      if (misshaped) misshaped.count++;
+      else misshaped = { r, shape: f.shape, count: 1 };
       ok = false;
       return;
     }
@@ -145,7 +149,33 @@ function column(input: InputDecl, col: Located<unknown[]>, errors: GraphError[])
       values.push(v);
     }
   });
+  if (misshaped) errors.push(shapeError(input, per, misshaped, col, mapped));
   return ok ? { input, rowSize, rows: col.value.length, values, batched: true, loc: (r) => col.itemLoc(r) } : null;
+}
+
+/** The error for rows shaped unlike the input's samples, with the likely fix as its hint. */
+function shapeError(
+  input: InputDecl,
+  per: (number | string)[],
+  m: { r: number; shape: number[]; count: number },
+  col: Located<unknown[]>,
+  mapped: string | string[] | undefined,
+): DataError {
+  const others = m.count > 1 ? ` (and ${m.count - 1} more row${m.count > 2 ? 's' : ''} like it)` : '';
+  const at = col.itemLoc(m.r);
+  // One value per row where the input wants [batch, 1]: a column named alone instead of in a list.
+  const hint =
+    m.shape.length === 0 && per.length === 1 && per[0] === 1
+      ? typeof mapped === 'string'
+        ? `name the column in a list to give each sample shape [1] (columns: {${input.name}: [${mapped}]}), or declare "${input.name}" with shape [batch]`
+        : `write each row as a one-element list ([[1], [0], ...]), or declare "${input.name}" with shape [batch]`
+      : `input "${input.name}" is declared with shape ${fmt(input.shape)}`;
+  return new DataError(
+    `row ${m.r} of "${input.name}" has shape ${fmt(m.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}${others}`,
+    at,
+    undefined,
+    hint,
+  );
 }
 
 /** Rows of the batched columns (0 when there are none). */

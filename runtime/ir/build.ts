@@ -3,7 +3,7 @@
 // plans. Shape and dtype errors are collected per node; nodes downstream of a failed node
 // are skipped so one mistake is reported once.
 
-import { DataError, type GraphError } from '../errors.js';
+import { DataError, DTypeError, type GraphError } from '../errors.js';
 import type { Dim as DeclDim, Model, OpNodeDecl, Ref } from '../load/model.js';
 import { BATCH, type Dim } from './dim.js';
 import { IRGraph } from './graph.js';
@@ -99,10 +99,35 @@ export function addNodes(
       graph.add({ name: n.name, op: n.op, inputs, attrs, loc: n.loc });
     } catch (e) {
       if (!(e instanceof Error) || !('kind' in e)) throw e;
-      errors.push(e as GraphError);
+      errors.push(labelHint(graph, e as GraphError, inputs));
       failed.add(n.name);
     }
   }
+}
+
+/** Ops that only move a value's elements: a label reshaped is still the label. */
+const reshaping = new Set(['reshape', 'transpose', 'broadcast_to', 'stop_gradient']);
+
+/**
+ * An i32 dtype error (class indices of gather, one_hot) whose operand is a float input of the
+ * graph, perhaps reshaped (inside a loss graph): the same error, with a hint at the input's
+ * declaration, which is where the fix goes (`dtype: i32`), not the library file it was raised in.
+ */
+function labelHint(graph: IRGraph<Dim>, e: GraphError, inputs: string[]): GraphError {
+  if (e.kind !== 'DTypeError' || !/\b(must be|takes) i32\b/.test(e.message) || e.hint) return e;
+  for (const i of inputs) {
+    let n = graph.node(i);
+    while (reshaping.has(n.op) && n.inputs.length > 0) n = graph.node(n.inputs[0]!);
+    if (n.op !== 'input' || n.type.dtype === 'i32' || !n.loc) continue;
+    const at = `${n.loc.file}:${n.loc.line}:${n.loc.col}`;
+    return new DTypeError(
+      e.message,
+      e.loc,
+      e.nodeName,
+      `input "${n.name}" (${at}) holds class labels: add dtype: i32 to its declaration`,
+    );
+  }
+  return e;
 }
 
 /**

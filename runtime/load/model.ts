@@ -150,5 +150,6 @@ export interface Model {
   training?: TrainingDecl;
   predict: { name: string; feed: Map<string, Located<unknown>>; loc: SourceLoc }[];
   feed?: Map<string, Located<unknown>>;
-  gradients?: { of: Ref; wrt: { ref: string; name: string; loc: SourceLoc }[]; loc: SourceLoc };
+  /** `ofName`: `of` as written (`loss`), where `of` is the node it names (`loss/loss`). */
+  gradients?: { of: Ref; ofName?: string; wrt: { ref: string; name: string; loc: SourceLoc }[]; loc: SourceLoc };
 }

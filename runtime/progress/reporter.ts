@@ -49,6 +49,8 @@ export interface BarState {
   step: number;
   steps: number;
   loss: number | undefined;
+  /** The last logged record's other metrics (accuracy, validation), shown after the loss. */
+  logged?: LossRecord;
   /** Samples per second so far. */
   rate: number;
   /** Seconds left, estimated from the rate so far. */
@@ -81,13 +83,29 @@ export function formatBar(s: BarState, columns = 80): string {
   const epochW = String(s.epochs).length;
   const head = `epoch ${String(Math.min(s.epoch + 1, s.epochs)).padStart(epochW)}/${s.epochs}`;
   const loss = s.loss === undefined ? '-' : String(Number(s.loss.toPrecision(4)));
-  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)}% step ${s.step}/${s.steps} loss ${loss} ${fmtRate(s.rate)} samples/s ${fmtTime(s.left)} left`;
+  const more = s.logged ? otherMetrics(s.logged, (v) => String(Number(v.toPrecision(4)))) : '';
+  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)}% step ${s.step}/${s.steps} loss ${loss}${more} ${fmtRate(s.rate)} samples/s ${fmtTime(s.left)} left`;
   const barW = Math.max(0, Math.min(30, columns - head.length - tail.length - 1));
   // Too narrow for a bar: the numbers matter more.
   if (barW < 5) return (head + tail).slice(0, columns);
   const full = Math.floor(frac * barW);
   const bar = '█'.repeat(full) + (full < barW ? '░'.repeat(barW - full) : '');
   return `${head} ${bar}${tail}`;
+}
+
+/** The metrics of a record besides its loss, as ` accuracy 0.95 val_loss 0.0051 val_accuracy 0.93` (those it has). */
+export function otherMetrics(r: LossRecord, fmt: (v: number, digits: number) => string, sep = ' '): string {
+  const more = [
+    ['accuracy', r.accuracy, 4],
+    ['val_loss', r.val_loss, 6],
+    ['val_accuracy', r.val_accuracy, 4],
+  ] as const;
+  return more.map(([k, v, d]) => (v === undefined ? '' : `${sep}${k} ${fmt(v, d)}`)).join('');
+}
+
+/** How a logged record's epoch reads: `epoch 10`, or `before training` for the record before it (-1). */
+export function epochLabel(epoch: number, width = 0): string {
+  return epoch < 0 ? 'before training' : `epoch ${String(epoch).padStart(width)}`;
 }
 
 /**
@@ -101,6 +119,7 @@ export class TrainingReporter {
   private lastDraw = -Infinity;
   private stepsDone = 0;
   private lastLoss: number | undefined;
+  private lastLog: LossRecord | undefined;
   private drawn = false;
 
   constructor(private readonly o: ReporterOptions) {
@@ -128,6 +147,7 @@ export class TrainingReporter {
           step: s.step + 1,
           steps: s.steps,
           loss: this.lastLoss,
+          ...(this.lastLog ? { logged: this.lastLog } : {}),
           rate: (this.stepsDone * this.o.batchSize) / elapsed,
           left: perStep * (total - this.stepsDone),
         },
@@ -139,15 +159,11 @@ export class TrainingReporter {
 
   onLog(r: LossRecord): void {
     this.lastLoss = r.loss;
+    this.lastLog = r;
     if (this.o.mode !== 'lines') return;
     // Accuracy and validation metrics, where the graph asks for them (training.accuracy, validation).
-    const more = [
-      ['accuracy', r.accuracy, 4],
-      ['val_loss', r.val_loss, 6],
-      ['val_accuracy', r.val_accuracy, 4],
-    ] as const;
-    const tail = more.map(([k, v, d]) => (v === undefined ? '' : `  ${k} ${v.toFixed(d)}`)).join('');
-    this.o.out(`epoch ${String(r.epoch).padStart(String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}${tail}`);
+    const tail = otherMetrics(r, (v, d) => v.toFixed(d), '  ');
+    this.o.out(`${epochLabel(r.epoch, String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}${tail}`);
   }
 
   /** End of training: clear the bar, print a summary and the loss chart of `history` (bar mode). */
@@ -161,7 +177,8 @@ export class TrainingReporter {
       this.o.epochs > this.o.from
         ? `trained epochs ${this.o.from}..${this.o.epochs - 1} in ${sec.toFixed(2)} s (${fmtRate(rate)} samples/s)`
         : `no epochs left to train (${this.o.from} done)`;
-    this.o.out(`${done}${last ? `, loss ${last.loss.toFixed(6)} at epoch ${last.epoch}` : ''}`);
+    const metrics = last ? `, loss ${last.loss.toFixed(6)}${otherMetrics(last, (v, d) => v.toFixed(d))}` : '';
+    this.o.out(`${done}${last ? `${metrics} ${last.epoch < 0 ? 'before training' : `at epoch ${last.epoch}`}` : ''}`);
     const chart = lossChart(history, { width: Math.max(20, Math.min(60, (this.o.term!.columns || 80) - 16)) });
     for (const l of chart) this.o.out(l);
   }

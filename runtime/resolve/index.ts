@@ -9,7 +9,7 @@ import { NameError, type GraphError, type SourceLoc } from '../errors.js';
 import type { GraphDoc } from '../load/doc.js';
 import { GraphFiles } from '../load/files.js';
 import type { LoaderIO } from '../load/io.js';
-import type { Located, Model } from '../load/model.js';
+import type { Located, Model, Ref } from '../load/model.js';
 import type { Path } from '../load/source.js';
 import { outputEntries, type Ctx, type Expansion } from './context.js';
 import { expandScope, node } from './expand.js';
@@ -76,9 +76,14 @@ function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
     const lossNodes = ex.nodes.splice(before);
     if (ref !== undefined) loss = { ref, nodes: lossNodes, loc: L(['loss']) };
   }
+  // Outputs and `gradients.of` may name the loss: by its name (`loss`, or `name:` under loss:)
+  // or by its result's global name (`loss/loss`, as `grad` and `trace` print it).
+  const lossAlias = (target: string) =>
+    loss && !ex.names().includes(target) && (target === lossName || target === loss.ref) ? loss.ref : undefined;
+  const resolve = (target: string, loc: SourceLoc) => lossAlias(target) ?? ex.resolve(target, loc);
   const outputs: Model['outputs'] = [];
   for (const [name, target, p] of outputEntries(doc.outputs ?? [])) {
-    const ref = ex.resolve(target, L(p));
+    const ref = resolve(target, L(p));
     if (ref !== undefined) outputs.push({ name, ref, loc: L(p) });
   }
   const { updates, gradNodes } = doc.optimizer
@@ -92,7 +97,7 @@ function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
     loc: L(['predict', name], true),
   }));
   const feed = doc.feed ? new Map(Object.entries(doc.feed).map(([k, v]) => [k, locate(['feed', k], v)])) : undefined;
-  const gradients = doc.gradients ? gradientsOf(ctx, doc.gradients, ex, L) : undefined;
+  const gradients = doc.gradients ? gradientsOf(ctx, doc.gradients, ex, L, resolve) : undefined;
   const model: Model = {
     file: path,
     name: doc.name ?? path.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
@@ -128,8 +133,9 @@ function gradientsOf(
   g: NonNullable<GraphDoc['gradients']>,
   ex: Expansion,
   L: (p: Path, key?: boolean) => SourceLoc,
+  resolveOf: (target: string, loc: SourceLoc) => Ref | undefined,
 ): Model['gradients'] {
-  const of = ex.resolve(g.of, L(['gradients', 'of']));
+  const of = resolveOf(g.of, L(['gradients', 'of']));
   const wrt: NonNullable<Model['gradients']>['wrt'] = [];
   g.wrt.forEach((w, i) => {
     const loc = L(['gradients', 'wrt', i]);
@@ -145,5 +151,5 @@ function gradientsOf(
     }
     wrt.push({ ref: r as string, name: w, loc });
   });
-  return of !== undefined ? { of, wrt, loc: L(['gradients'], true) } : undefined;
+  return of !== undefined ? { of, ofName: g.of, wrt, loc: L(['gradients'], true) } : undefined;
 }

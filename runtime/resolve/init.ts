@@ -20,13 +20,26 @@ export const randomInitKinds = [
 ] as const;
 
 /**
- * PyTorch's fans: for a weight of shape [out, in, ...rest], fan_in = in * prod(rest) and
- * fan_out = out * prod(rest) (nn.Linear's layout). Explicit fan_in / fan_out override them.
+ * PyTorch's fans (torch.nn.init._calculate_fan_in_and_fan_out): for a weight of shape
+ * [out, in, ...rest], fan_in = in * prod(rest) and fan_out = out * prod(rest) (nn.Linear's
+ * layout). Explicit fan_in / fan_out override them. A tensor with fewer than 2 axes has no fans
+ * (PyTorch refuses it), so only the fans the initialiser uses must then be given: both for
+ * Xavier, the mode's one for Kaiming (a bias takes its layer's fan_in, as nn.Linear's does).
  */
-function fans(shape: number[], spec: FanSpec): { fanIn: number; fanOut: number } | string {
-  if (spec.fan_in !== undefined && spec.fan_out !== undefined) return { fanIn: spec.fan_in, fanOut: spec.fan_out };
-  if (shape.length < 2)
-    return `fans are defined for tensors with at least 2 axes ([out, in, ...]); give fan_in and fan_out for shape [${shape.join(', ')}]`;
+function fans(
+  shape: number[],
+  spec: FanSpec,
+  uses: 'both' | 'fan_in' | 'fan_out',
+  what: string,
+): { fanIn: number; fanOut: number } | string {
+  if (shape.length < 2) {
+    const missing = (['fan_in', 'fan_out'] as const).filter(
+      (f) => (uses === 'both' || uses === f) && spec[f] === undefined,
+    );
+    if (missing.length)
+      return `fans are defined for tensors with at least 2 axes ([out, in, ...]); ${what} needs ${missing.join(' and ')} for shape [${shape.join(', ')}]`;
+    return { fanIn: spec.fan_in ?? Number.NaN, fanOut: spec.fan_out ?? Number.NaN };
+  }
   const rf = sizeOf(shape.slice(2));
   return { fanIn: spec.fan_in ?? shape[1]! * rf, fanOut: spec.fan_out ?? shape[0]! * rf };
 }
@@ -65,7 +78,7 @@ export function randomInit(spec: RandomInitSpec, shape: number[]): Init | string
   }
   const x = spec.xavier_uniform ?? spec.xavier_normal;
   if (x) {
-    const f = fans(shape, x);
+    const f = fans(shape, x, 'both', spec.xavier_uniform ? 'xavier_uniform' : 'xavier_normal');
     if (typeof f === 'string') return f;
     const std = (x.gain ?? 1) * Math.sqrt(2 / (f.fanIn + f.fanOut));
     if (spec.xavier_uniform) {
@@ -76,9 +89,10 @@ export function randomInit(spec: RandomInitSpec, shape: number[]): Init | string
   }
   const k = spec.kaiming_uniform ?? spec.kaiming_normal;
   if (k) {
-    const f = fans(shape, k);
+    const mode = k.mode ?? 'fan_in';
+    const f = fans(shape, k, mode, `${spec.kaiming_uniform ? 'kaiming_uniform' : 'kaiming_normal'} (mode ${mode})`);
     if (typeof f === 'string') return f;
-    const fan = (k.mode ?? 'fan_in') === 'fan_in' ? f.fanIn : f.fanOut;
+    const fan = mode === 'fan_in' ? f.fanIn : f.fanOut;
     const std = gain(k.nonlinearity, k.a ?? 0) / Math.sqrt(fan);
     if (spec.kaiming_uniform) {
       const bound = Math.sqrt(3) * std;

@@ -18,20 +18,21 @@ export function opNode(s: Scope, n: NodeDoc, path: Path, name: string): Ref | un
   const gname = s.prefix + name;
   const def = getOp(n.op!);
   // Internal ops (the reverse graph's helpers) load, so a printed reverse graph runs; hints offer user ops only.
-  if (!def || graphOpNames.indexOf(n.op as never) < 0) {
+  const known = def !== undefined && graphOpNames.indexOf(n.op as never) >= 0;
+  if (!known)
     ctx.errors.push(
       new NameError(`unknown op "${n.op}"`, L([...path, 'op']), gname, suggest(n.op!, userOpNames, 'ops')),
     );
-    return undefined;
-  }
+  // The inputs are resolved even after an unknown op, so their mistakes are reported too.
   const raw = Array.isArray(n.inputs) ? (n.inputs as Ref[]) : [];
   const inputs: Ref[] = [];
-  let ok = true;
+  let ok = known;
   raw.forEach((r, i) => {
     const v = s.resolve(r, L([...path, 'inputs', i]), gname);
     if (v === undefined) ok = false;
     else inputs.push(v);
   });
+  if (!def || !known) return undefined;
   const attrs = { ...(n.attrs ?? {}) };
   const attrErrors = checkOpAttrs(def, attrs, path, L, gname);
   if (attrErrors) {

@@ -41,7 +41,14 @@ function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], s
   if (init.values === undefined) {
     const r = randomInit(init, shape);
     if (typeof r !== 'string') return r;
-    ctx.errors.push(new AttrError(`initialiser of "${name}": ${r}`, L(['params', name, 'init']), gname));
+    // Named as a parameter (not a node): the error is about its declaration.
+    const hint =
+      shape.length < 2 && /^fans/.test(r)
+        ? "PyTorch computes fans only for tensors of 2 or more axes: give them (a bias takes its layer's fan_in, nn.Linear's in_features: {kaiming_uniform: {fan_in: 4}})"
+        : undefined;
+    ctx.errors.push(
+      new AttrError(`initialiser of parameter "${gname}": ${r}`, L(['params', name, 'init']), undefined, hint),
+    );
     return undefined;
   }
   const f = flatten(init.values);

@@ -29,6 +29,11 @@ export interface PlacedPlan<B> {
   readonly updates: boolean;
   /** Synchronous for a single-device plan; a mixed plan awaits reads between devices. */
   run(): void | Promise<void>;
+  /**
+   * An output the main device cannot hold (f64 on WebGPU, computed by the CPU) is kept where
+   * it was computed: its device and buffer. Undefined for outputs in `buffers`.
+   */
+  kept?(name: string): { device: DeviceKind; buf: unknown } | undefined;
 }
 
 export interface PlacedPlanOptions<B> {
@@ -208,6 +213,11 @@ class MixedPlan<B> implements PlacedPlan<B> {
         this.buffers.set(o, home.buf as B);
         continue;
       }
+      // WGSL has no f64: such an output stays in the CPU's buffer (trace reads every value).
+      if (main === 'webgpu' && g.node(o).type.dtype === 'f64') {
+        this.keptOff.set(o, home as { device: DeviceKind; buf: unknown });
+        continue;
+      }
       const buf = fresh(main, g.node(o));
       finals.push({
         src: home,
@@ -237,6 +247,11 @@ class MixedPlan<B> implements PlacedPlan<B> {
   }
 
   private readonly execOf: (d: DeviceKind) => AnyExec;
+  private readonly keptOff = new Map<string, { device: DeviceKind; buf: unknown }>();
+
+  kept(name: string): { device: DeviceKind; buf: unknown } | undefined {
+    return this.keptOff.get(name);
+  }
 
   buffer(name: string): B {
     const b = this.buffers.get(name);

@@ -233,6 +233,8 @@ export class DeviceRuntime {
   /** A value the plan kept readable, as a typed array on the host. */
   async read(run: DeviceRun, name: string): Promise<TypedArray> {
     const t = run.graph.node(name).type;
+    const kept = run.plan.kept?.(name);
+    if (kept) return (this.cpu as Executor<unknown>).read(kept.buf, t.dtype, sizeOf(t.shape));
     const buf = run.plan.buffer(name);
     return this.exec().read(buf, t.dtype, sizeOf(t.shape));
   }

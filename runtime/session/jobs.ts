@@ -284,28 +284,20 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
     bs: t.batchSize,
     read: hooks.readLoss || (opts.onStep !== undefined && opts.stepLoss !== false),
   };
-  for (let epoch = opts.from ?? 0; epoch < epochs; epoch++) {
+  const from = opts.from ?? 0;
+  // The metrics before any training (the initial parameters), recorded as epoch -1.
+  if (opts.logEnds && from === 0 && epochs > 0) yield* logMetrics(c, opts, hooks, log, -1);
+  for (let epoch = from; epoch < epochs; epoch++) {
     c.clock.epoch = e.epoch = epoch;
     c.data.beginEpoch(seed, epoch, orderBuf);
     for (let w = runSteps(c, e, opts, hooks, 0); w; w = runSteps(c, e, opts, hooks, w.k + 1)) {
       const loss = (yield w.loss) as number;
       finishStep(e, opts, hooks, w.k, w.start, w.count, loss);
     }
-    if (epoch % t.logEvery === 0) {
-      const r = yield* metrics(c, epoch);
+    // Every log_every-th epoch from 0; with logEnds the last too, so the final loss is never skipped.
+    if (epoch % t.logEvery === 0 || (opts.logEnds && epoch === epochs - 1)) {
+      yield* logMetrics(c, opts, hooks, log, epoch);
       hooks.done?.(epoch);
-      if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
-        fail([
-          new DataError(
-            `the loss is ${r.loss} after epoch ${epoch} (on ${hooks.where})`,
-            t.loc,
-            undefined,
-            'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',
-          ),
-        ]);
-      }
-      log.push(r);
-      opts.onLog?.(r);
     }
     if (opts.onEpoch) {
       yield* wait(c.runner.toHost());
@@ -315,4 +307,27 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
   }
   yield* wait(c.runner.toHost());
   return log;
+}
+
+/** Evaluate and log the metrics after `epoch` (-1: before training), checking the loss where no step guard ran. */
+function* logMetrics<H>(
+  c: JobContext<H>,
+  opts: TrainOptions,
+  hooks: LoopHooks,
+  log: LossRecord[],
+  epoch: number,
+): Job<void> {
+  const r = yield* metrics(c, epoch);
+  if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
+    fail([
+      new DataError(
+        `the loss is ${r.loss} ${epoch < 0 ? 'before training' : `after epoch ${epoch}`} (on ${hooks.where})`,
+        trainingOf(c).loc,
+        undefined,
+        'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',
+      ),
+    ]);
+  }
+  log.push(r);
+  opts.onLog?.(r);
 }

@@ -27,6 +27,7 @@ export interface SessionOptions {
 
 /** The metrics logged after an epoch (what `train` returns one of per logged epoch). */
 export interface LossRecord {
+  /** The epoch just trained, from 0 (as `for epoch in range(epochs)`); -1: before training (`logEnds`). */
   epoch: number;
   /** Mean loss over the training data after the epoch. */
   loss: number;
@@ -43,8 +44,13 @@ export interface TrainOptions {
   epochs?: number;
   /** Epochs already done (a resumed checkpoint's position): training continues with epoch `from`. */
   from?: number;
-  /** Called after each logged epoch. */
+  /** Called after each logged epoch (every `log_every`-th from 0; see `logEnds`). */
   onLog?: (r: LossRecord) => void;
+  /**
+   * Also log the metrics before training (as epoch -1, when starting from epoch 0) and after the
+   * last epoch whatever `log_every` says, as the CLI does. Default false: the `log_every` grid only.
+   */
+  logEnds?: boolean;
   /** Stop with a NumericError at the first step that leaves a NaN or infinity (default true). */
   checkFinite?: boolean;
   /** Called after every optimizer step, with the batch's loss (for progress bars). */

@@ -47,6 +47,25 @@ function value(values: Map<string, TypedArray>, g: IRGraph, name: string): Trace
  *   t.updates.find((u) => u.param === 'w1')!.gradient.data;   // d loss / d w1 on Alice
  */
 export function trace(session: Session, opts: TraceOptions = {}): Trace {
+  const p = tracePlan(session, opts);
+  // Steps before the traced one, exactly as Session.train runs them.
+  for (const r of p.before) session.step(r.start, r.count);
+  return traceOf(session, p.info, session.tracedStep(p.batch.start, p.batch.count));
+}
+
+/**
+ * trace() on any device: the steps before the traced one and the traced step itself run where
+ * the session runs (on a GPU every value of the traced step is read back).
+ * @example const t = await traceAsync(await Session.create(model, { device: 'webgpu' }));
+ */
+export async function traceAsync(session: Session, opts: TraceOptions = {}): Promise<Trace> {
+  const p = tracePlan(session, opts);
+  for (const r of p.before) await session.stepAsync(r.start, r.count);
+  return traceOf(session, p.info, await session.tracedStepAsync(p.batch.start, p.batch.count));
+}
+
+/** The rows of the steps before the traced one and of the traced step; bad options throw UsageError. */
+function tracePlan(session: Session, opts: TraceOptions) {
   const m = session.model;
   if (!m.loss) throw new UsageError(`${m.file} has no loss: there is no training step to trace`);
   if (!m.training) throw new UsageError(`${m.file} has no training section: there is no training step to trace`);
@@ -73,14 +92,27 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
     const start = (k % perEpoch) * bs;
     return { start, count: Math.min(bs, rows - start) };
   };
-  // Steps before the traced one, exactly as Session.train runs them.
-  for (let k = 0; k < step - 1; k++) {
-    const r = at(k);
-    session.step(r.start, r.count);
-  }
   const batchIndex = opts.sample !== undefined ? Math.floor(opts.sample / bs) : (step - 1) % perEpoch;
   const batch = at(batchIndex);
-  const { train, values } = session.tracedStep(batch.start, batch.count);
+  const info = {
+    step,
+    steps,
+    epoch: Math.floor((step - 1) / perEpoch),
+    batchIndex,
+    rows: batch,
+    samples: rows,
+    sample: opts.sample ?? null,
+  };
+  return { before: Array.from({ length: step - 1 }, (_, k) => at(k)), batch, info };
+}
+
+/** The trace of a traced step: every value labelled with its role, gradient and rule. */
+function traceOf(
+  session: Session,
+  info: ReturnType<typeof tracePlan>['info'],
+  { train, values }: ReturnType<Session['tracedStep']>,
+): Trace {
+  const m = session.model as Session['model'] & { loss: NonNullable<Session['model']['loss']> };
   const g = train.built.graph;
 
   // Which nodes are which: optimizer nodes come from the model's updates; reverse nodes carry grad info.
@@ -283,13 +315,7 @@ export function trace(session: Session, opts: TraceOptions = {}): Trace {
     file: m.file,
     name: m.name,
     dtype: session.float,
-    step,
-    steps,
-    epoch: Math.floor((step - 1) / perEpoch),
-    batchIndex,
-    rows: batch,
-    samples: rows,
-    sample: opts.sample ?? null,
+    ...info,
     loss: { node: lossName, value: values.get(lossName)![0]! },
     forward,
     reverse,

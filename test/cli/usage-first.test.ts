@@ -1,6 +1,6 @@
 // Usage errors come before the device: a run's flags and output paths are checked before
 // WebGPU is acquired, so a bad combination is exit 2 (usage) on every machine, and not the
-// missing adapter's exit 1. The executable runs with a Vulkan driver list naming no file, so
+// missing adapter's exit 3. The executable runs with a Vulkan driver list naming no file, so
 // it finds no adapter wherever the test runs (a GPU machine included).
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,10 +17,25 @@ beforeAll(ensureBuilt, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('graph-run --device webgpu without an adapter', () => {
-  it('is a device error (exit 1) when the flags are fine', async () => {
-    const r = await graphRun(['graphs/gender.yaml', '--device', 'webgpu', '--quiet'], noAdapter);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^graph-run: no WebGPU adapter/m);
+  // Exit 3, documented (docs/cli.md), so scripts tell "no GPU here" from a broken graph (1).
+  it.each([
+    ['graphs/gender.yaml', '--quiet'],
+    ['plan', 'graphs/gender.yaml'],
+    ['trace', 'graphs/gender.yaml'],
+  ])('%s %s --device webgpu: no device, exit 3 when the flags are fine', async (...args) => {
+    const r = await graphRun([...args, '--device', 'webgpu'], noAdapter);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^graph-run: (no WebGPU adapter|the `webgpu` package)/m);
+    expect(r.stderr).toMatch(/^ {4}hint: /m);
+    // No JavaScript stack (Dawn's own driver warnings may name C++ frames).
+    expect(r.stderr).not.toMatch(/^\s+at .+\.[jt]s:\d+:\d+\)?$/m);
+  });
+
+  it('--device auto falls back to the CPU and succeeds (exit 0)', async () => {
+    const r = await graphRun(['trace', 'graphs/gender.yaml', '--device', 'auto'], noAdapter);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^gender \(graphs\/gender\.yaml, f32\): step 1 of 4000/);
   });
 
   it.each([

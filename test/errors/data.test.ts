@@ -1,8 +1,8 @@
 // Training data that does not fit: a row of the wrong shape (pointing at the row), columns
 // of different lengths, a batch size larger than the data.
 
-import { describe, it } from 'vitest';
-import { DataError } from '../../runtime/index.js';
+import { describe, expect, it } from 'vitest';
+import { DataError, DTypeError } from '../../runtime/index.js';
 import { expectUserError } from './expect-error.js';
 
 describe('training data', () => {
@@ -32,5 +32,41 @@ describe('training data', () => {
       col: 15,
       message: /batch_size 8 is larger than the data \(4 rows\)/,
     });
+  });
+
+  it('a [batch, 1] input from one CSV column named alone: one error for the column, the fix as hint', async () => {
+    await expectUserError('column-scalar.yaml', {
+      cls: DataError,
+      file: 'test/fixtures/errors/column-scalar.csv',
+      line: 2,
+      col: 5,
+      message: /^row 0 of "y" has shape \[\], each sample of input "y" has shape \[1\] \(and 2 more rows like it\)$/,
+      hint: /columns: \{y: \[y\]\}.*declare "y" with shape \[batch\]/,
+    });
+  });
+
+  it('a [batch, 1] input given plain numbers inline: one error, the fix as hint', async () => {
+    await expectUserError('inline-scalar.yaml', {
+      cls: DataError,
+      line: 16,
+      col: 9,
+      message: /\(and 3 more rows like it\)$/,
+      hint: /\[\[1\], \[0\], \.\.\.\]/,
+    });
+  });
+});
+
+describe('labels without dtype: i32', () => {
+  it("raised in the library's loss graph, with a hint at the user's input declaration", async () => {
+    const errors = await expectUserError('float-labels.yaml', {
+      cls: DTypeError,
+      file: 'graphs/lib/losses/cross_entropy.yaml',
+      line: 16,
+      col: 5,
+      node: 'loss/picked',
+      message: /gather indices must be i32, got f32/,
+      hint: /^input "label" \(test\/fixtures\/errors\/float-labels\.yaml:6:3\) holds class labels: add dtype: i32 to its declaration$/,
+    });
+    expect(errors[0]!.loc?.via?.[0]).toMatchObject({ file: 'test/fixtures/errors/float-labels.yaml', line: 12 });
   });
 });

@@ -27,3 +27,17 @@ describe('several errors in one file', () => {
     expect(r.err).not.toMatch(STACK);
   });
 });
+
+describe('several errors in one node', () => {
+  it('an unknown op and an unknown input are both reported, each at its position', async () => {
+    const file = fixture('op-and-input.yaml');
+    const errors = loadErrors(file);
+    expect(errors).toHaveLength(2);
+    expectErrorMatches(errors[0]!, { cls: NameError, line: 6, col: 19, node: 'h', hint: /did you mean "tanh"/ }, file);
+    expectErrorMatches(errors[1]!, { cls: NameError, line: 6, col: 35, node: 'h', hint: /did you mean "x"/ }, file);
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^2 errors$/m);
+    expect(r.err).not.toMatch(STACK);
+  });
+});

@@ -46,8 +46,13 @@ describe('progress output', () => {
     const r = await cli(['graphs/gender.yaml', '--epochs', '200']);
     expect(r.code).toBe(0);
     const lines = r.out.filter((l) => /^epoch /.test(l));
-    expect(lines.length).toBe(20);
+    // Epochs 0, 10, ..., 190 and the last, 199; the loss before training on a line of its own first.
+    expect(lines.length).toBe(21);
     expect(lines[0]).toMatch(/^epoch +0 {2}loss 0\.\d{6}$/);
+    expect(lines[20]).toMatch(/^epoch 199 {2}loss 0\.\d{6}$/);
+    expect(r.out.filter((l) => l.startsWith('before training'))).toEqual([
+      expect.stringMatching(/^before training {2}loss 0\.\d{6}$/),
+    ]);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no carriage return or terminal escape may appear
     expect(r.out.join('\n')).not.toMatch(/[\r\u001b]/);
   });
@@ -83,8 +88,11 @@ describe('progress output', () => {
     const r = await cli(['graphs/gender.yaml', '--epochs', '50', '--quiet'], term);
     expect(r.code).toBe(0);
     expect(term.written).toEqual([]);
-    expect(r.out[0]).toBe('predictions:');
-    expect((await cli(['graphs/gender.yaml', '--epochs', '50', '-q'])).out[0]).toBe('predictions:');
+    // The final metrics in one line, then the results; no parameter listing (--json has them).
+    expect(r.out[0]).toMatch(/^final \(epoch 49\): loss 0\.\d+$/);
+    expect(r.out[1]).toBe('predictions:');
+    expect(r.out).not.toContain('parameters:');
+    expect((await cli(['graphs/gender.yaml', '--epochs', '50', '-q'])).out[1]).toBe('predictions:');
   });
 
   it('--json on a terminal: stdout is exactly one JSON document', async () => {
@@ -92,7 +100,8 @@ describe('progress output', () => {
     const r = await cli(['graphs/gender.yaml', '--epochs', '50', '--json'], term);
     expect(term.written).toEqual([]);
     expect(r.out.length).toBe(1);
-    expect(JSON.parse(r.out[0]!).losses.length).toBe(5);
+    // Before training, epochs 0, 10, 20, 30, 40 and the last, 49.
+    expect(JSON.parse(r.out[0]!).losses.length).toBe(7);
   });
 
   it('CI=1 or TERM=dumb: plain lines even on a terminal', async () => {
@@ -100,7 +109,8 @@ describe('progress output', () => {
     const term = fakeTerminal();
     const r = await cli(['graphs/gender.yaml', '--epochs', '20'], term);
     expect(term.written).toEqual([]);
-    expect(r.out.filter((l) => l.startsWith('epoch ')).length).toBe(2);
+    // Epochs 0, 10 and the last, 19.
+    expect(r.out.filter((l) => l.startsWith('epoch ')).length).toBe(3);
   });
 });
 
@@ -287,7 +297,8 @@ describe('--plot', () => {
     expect((await cli(['graphs/gender.yaml', '--epochs', '500', '--save', ck, '-q'])).code).toBe(0);
     const file = join(tmp, 'resumed.svg');
     expect((await cli(['graphs/gender.yaml', '--resume', ck, '--plot', file, '-q'])).code).toBe(0);
-    expect(readPlot(readFileSync(file, 'utf8')).series[0]!.points.length).toBe(100);
+    // Before training, 0, 10, ..., 990, the first run's last epoch (499) and the last (999).
+    expect(readPlot(readFileSync(file, 'utf8')).series[0]!.points.length).toBe(103);
   });
 
   it('an unwritable plot path fails before training starts', async () => {
