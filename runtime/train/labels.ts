@@ -29,7 +29,8 @@ export function labelBounds(g: IRGraph): Map<string, { bound: number; node: stri
           const x = g.node(cn.inputs[0]!).type.shape;
           const axis = (cn.attrs.axis as number | undefined) ?? -1;
           bound = x[axis < 0 ? axis + x.length : axis]!;
-        } else if (carriers.has(cn.op)) stack.push(c);
+        } else if (cn.op === 'embedding' && cn.inputs[1] === v) bound = g.node(cn.inputs[0]!).type.shape[0]!;
+        else if (carriers.has(cn.op)) stack.push(c);
         if (bound !== undefined) {
           const cur = out.get(name);
           if (!cur || bound < cur.bound) out.set(name, { bound, node: c });
