@@ -54,12 +54,17 @@ export function checkLabels(g: IRGraph, columns: Map<string, Column> | null, wha
       if (v < 0 || v >= bound) {
         const row = Math.floor(i / per);
         const loc = col.batched ? col.loc(row) : col.loc(0);
+        const emb = g.node(node).op === 'embedding';
+        const what2 = emb ? `id ${v}` : `label ${v}`;
+        const range = emb ? `rows [0, ${bound}) of the table` : `classes [0, ${bound})`;
         errors.push(
           new DataError(
-            `${what}: label ${v} in row ${row} of "${input}" is outside the ${bound} classes [0, ${bound}) of node "${node}" (${g.node(node).op})`,
+            `${what}: ${what2} in row ${row} of "${input}" is outside the ${bound} ${range} of node "${node}" (${g.node(node).op})`,
             loc,
             undefined,
-            `labels count from 0; node "${node}" has ${bound} classes`,
+            emb
+              ? `ids count from 0; node "${node}" looks up a table of ${bound} rows`
+              : `labels count from 0; node "${node}" has ${bound} classes`,
           ),
         );
         reported++;
