@@ -1,0 +1,91 @@
+// The layers of graphs/lib/layers/ against PyTorch (test/reference/layers.py): each layer used
+// through `graph: std:layers/...` with the reference's parameters written into the session, its
+// output and the gradients of sum(y * w) with respect to the input and every parameter, in f64
+// (1e-9) and f32 (1e-5), on the CPU and (with an adapter) on WebGPU, within 1e-5 of the CPU.
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseGraph } from '../../runtime/index.js';
+import { Session } from '../../runtime/session.js';
+import { maxRelErr, nest } from '../ops/helpers.js';
+import { probeWebGpu } from '../webgpu/device.js';
+
+interface Flat {
+  shape: number[];
+  data: number[];
+}
+interface LayerCase {
+  name: string;
+  layer: string;
+  with: Record<string, number>;
+  x: Flat;
+  params: Record<string, Flat>;
+  y: Flat;
+  w: number[];
+  grads: Record<string, number[]>;
+}
+const ref = JSON.parse(readFileSync(new URL('../reference/layers.json', import.meta.url), 'utf8')) as {
+  cases: LayerCase[];
+};
+
+/** x and w as parameters (x to take its gradient), y = the layer's use, L = sum(y * w). */
+export function layerCaseYaml(c: LayerCase): string {
+  const wrt = ['x', ...Object.keys(c.params).map((p) => `layer/${p}`)];
+  return [
+    'graph-run: 1',
+    'params:',
+    `  x: {shape: ${JSON.stringify(c.x.shape)}, init: {values: ${JSON.stringify(nest(c.x.data, c.x.shape))}}}`,
+    `  w: {shape: ${JSON.stringify(c.y.shape)}, init: {values: ${JSON.stringify(nest(c.w, c.y.shape))}}, trainable: false}`,
+    'nodes:',
+    `  - {name: layer, graph: std:layers/${c.layer}.yaml, inputs: {x: x}, with: ${JSON.stringify(c.with)}}`,
+    '  - {name: yw, op: mul, inputs: [layer, w]}',
+    '  - {name: L, op: sum, inputs: [yw]}',
+    'outputs: {y: layer}',
+    'feed: {}',
+    `gradients: {of: L, wrt: ${JSON.stringify(wrt)}}`,
+    '',
+  ].join('\n');
+}
+
+async function run(c: LayerCase, s: Session) {
+  for (const [k, v] of Object.entries(c.params)) s.params.get(`layer/${k}`)!.set(v.data);
+  await s.syncParameters?.();
+  const y = (await s.runAsync(new Map(), 1)).y!;
+  return { y, grads: await s.gradientsAsync() };
+}
+
+function check(c: LayerCase, got: Awaited<ReturnType<typeof run>>, tol: number) {
+  expect(got.y.shape).toEqual(c.y.shape);
+  expect(maxRelErr(got.y.data, c.y.data)).toBeLessThanOrEqual(tol);
+  for (const [k, want] of Object.entries(c.grads)) {
+    const g = got.grads[k === 'x' ? 'x' : `layer/${k}`];
+    expect(g, `d/d${k}`).toBeDefined();
+    expect(maxRelErr(g!.data, want), `d/d${k}`).toBeLessThanOrEqual(tol);
+  }
+}
+
+describe.each(ref.cases.map((c) => [c.name, c] as const))('layer %s', (_n, c) => {
+  for (const dtype of ['f64', 'f32'] as const) {
+    it(`agrees with PyTorch, forward and gradients (${dtype})`, async () => {
+      const s = new Session(parseGraph(layerCaseYaml(c), `${c.name}.yaml`), { dtype });
+      check(c, await run(c, s), dtype === 'f64' ? 1e-9 : 1e-5);
+    });
+  }
+});
+
+const probe = await probeWebGpu();
+afterAll(() => probe.gpu?.dispose(), 60_000);
+
+describe.skipIf(!probe.gpu).each(ref.cases.map((c) => [c.name, c] as const))('layer %s on WebGPU', (_n, c) => {
+  it('agrees with PyTorch and with the CPU within 1e-5, every node on the device', async () => {
+    const model = parseGraph(layerCaseYaml(c), `${c.name}.yaml`);
+    const gpu = await run(
+      c,
+      await Session.create(model, { dtype: 'f32', device: 'webgpu', gpu: probe.gpu!, strictDevice: true }),
+    );
+    check(c, gpu, 1e-5);
+    const cpu = await run(c, new Session(model, { dtype: 'f32' }));
+    expect(maxRelErr(gpu.y.data, Array.from(cpu.y.data))).toBeLessThanOrEqual(1e-5);
+    for (const [k, t] of Object.entries(cpu.grads))
+      expect(maxRelErr(gpu.grads[k]!.data, Array.from(t.data)), `d/d${k} vs cpu`).toBeLessThanOrEqual(1e-5);
+  });
+});
