@@ -91,15 +91,44 @@ function fusedLayerNorm(rmsOnly: boolean): void {
   }
 }
 
+// A transformer block on the same rows ([rows / 64, 64, d]: two layer norms, attention, MLP),
+// forward and backward with respect to every parameter: the share the norms take of a step.
+const seq = 64;
+const blockParams = ['ln1/weight', 'ln1/bias', 'ln2/weight', 'ln2/bias', 'w1', 'b1', 'w2', 'b2'].concat(
+  ['wq', 'wk', 'wv', 'wo', 'bq', 'bk', 'bv', 'bo'].map((p) => `attn/${p}`),
+);
+const block = new Session(
+  parseGraph(
+    [
+      'graph-run: 1',
+      'params:',
+      `  x: {shape: [${rows / seq}, ${seq}, ${d}], init: {normal: {std: 1}}}`,
+      'nodes:',
+      `  - {name: y, graph: std:layers/transformer_block.yaml, inputs: {x: x}, with: {dim: ${d}, heads: 4, head_dim: ${d / 4}, seq: ${seq}, hidden: ${4 * d}}}`,
+      '  - {name: L, op: sum, inputs: [y]}',
+      'outputs: [y]',
+      'feed: {}',
+      `gradients: {of: L, wrt: ${JSON.stringify(['x', ...blockParams.map((p) => `y/${p}`)])}}`,
+      '',
+    ].join('\n'),
+    'block.yaml',
+  ),
+  { dtype: 'f32' },
+);
+
 const rowsOut: [string, number][] = [
   ['layer_norm.yaml (graph-run, forward + backward)', time(() => ln.gradients())],
   ['fused layer norm kernel (forward + backward)', time(() => fusedLayerNorm(false))],
   ['rms_norm.yaml (graph-run, forward + backward)', time(() => rms.gradients())],
   ['fused RMS norm kernel (forward + backward)', time(() => fusedLayerNorm(true))],
   [`matmul [${rows}, ${d}]·[${d}, ${4 * d}] (graph-run, forward + backward)`, time(() => mm.gradients(), 10)],
+  [`transformer_block.yaml on [${rows / seq}, ${seq}, ${d}] (graph-run, forward + backward)`, time(() => block.gradients(), 5)],
 ];
 console.log(`normalisation over ${rows} rows of ${d}, f32, CPU; median ms`);
 for (const [name, ms] of rowsOut) console.log(`${ms.toFixed(2).padStart(9)}  ${name}`);
-const [a, b, c, e, m] = rowsOut.map((r) => r[1]);
+const [a, b, c, e, m, blk] = rowsOut.map((r) => r[1]);
 console.log(`layer_norm.yaml / fused: ${(a! / b!).toFixed(2)}x; rms_norm.yaml / fused: ${(c! / e!).toFixed(2)}x`);
 console.log(`layer_norm.yaml / matmul: ${(a! / m!).toFixed(2)}; fused / matmul: ${(b! / m!).toFixed(2)}`);
+console.log(
+  `two layer norms in a block: ${((200 * a!) / blk!).toFixed(1)}% of its step as graphs, ${((200 * b!) / blk!).toFixed(1)}% fused`,
+);

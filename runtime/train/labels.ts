@@ -2,7 +2,7 @@
 // directly or through reshapes and slices, must hold values in [0, classes). Checked on the data
 // before training, so the error names the data row (file:line:col) instead of failing mid-run.
 
-import { DataError, type GraphError } from '../errors.js';
+import { DataError, type GraphError, GraphErrors } from '../errors.js';
 import type { IRGraph } from '../ir/graph.js';
 import type { Column } from '../data/index.js';
 
@@ -69,6 +69,34 @@ export function checkLabels(g: IRGraph, columns: Map<string, Column> | null, wha
         );
         reported++;
       }
+    }
+  }
+}
+
+const boundsCache = new WeakMap<IRGraph, Map<string, { bound: number; node: string }>>();
+
+/**
+ * Fed i32 values (a feed, a prediction, a generation step) checked on the host before a run, as the
+ * CPU kernels check them while running: the WebGPU kernels cannot stop a run, and would read a
+ * zero row for an id outside its table.
+ */
+export function checkFedIndices(g: IRGraph, values: Map<string, ArrayLike<number>>): void {
+  let bounds = boundsCache.get(g);
+  if (!bounds) boundsCache.set(g, (bounds = labelBounds(g)));
+  for (const [input, { bound, node }] of bounds) {
+    const v = values.get(input);
+    if (!v) continue;
+    for (let i = 0; i < v.length; i++) {
+      if (v[i]! >= 0 && v[i]! < bound) continue;
+      const n = g.node(node);
+      throw new GraphErrors([
+        new DataError(
+          `node "${node}" (${n.op}) got index ${v[i]}, outside [0, ${bound})`,
+          n.loc,
+          node,
+          `the indices reaching "${node}" must lie in [0, ${bound})`,
+        ),
+      ]);
     }
   }
 }

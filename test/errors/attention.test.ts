@@ -3,9 +3,14 @@
 // table in training data (at their row, before training) and in a feed (at the node, with the
 // id, when the kernel meets it). Every one: exit 1, no stack trace.
 
-import { describe, expect, it } from 'vitest';
-import { DataError, ShapeError } from '../../runtime/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError, GraphErrors, loadGraph, ShapeError } from '../../runtime/index.js';
+import { Session } from '../../runtime/session.js';
+import { probeWebGpu } from '../webgpu/device.js';
 import { cli, expectUserError, fixture, STACK } from './expect-error.js';
+
+const probe = await probeWebGpu();
+afterAll(() => probe.gpu?.dispose(), 60_000);
 
 describe('sequence-model ops', () => {
   it('an embedding table of rank 3, at the node', async () => {
@@ -45,4 +50,17 @@ describe('sequence-model ops', () => {
     );
     expect(r.err).not.toMatch(STACK);
   });
+
+  it.skipIf(!probe.gpu)(
+    'an id outside the table fed to a WebGPU session: checked on the host, the same error',
+    async () => {
+      const model = loadGraph(fixture('embedding-ids.yaml'));
+      const s = await Session.create(model, { dtype: 'f32', device: 'webgpu', gpu: probe.gpu!, strictDevice: true });
+      const run = s.runAsync(new Map([['ids', [0, 1, 4, 2, 7, 3]]]), 2);
+      await expect(run).rejects.toBeInstanceOf(GraphErrors);
+      await expect(run).rejects.toSatisfy((e: GraphErrors) =>
+        /node "emb" \(embedding\) got index 7, outside \[0, 5\)/.test(e.errors[0]!.message),
+      );
+    },
+  );
 });

@@ -322,6 +322,10 @@ cases.push({
   name: 'erf of large arguments',
   yaml: `${x3}nodes:\n  - {name: big, op: mul, inputs: [x, 3]}\n  - {name: out, op: erf, inputs: [big]}\noutputs: [out]\n`,
 });
+cases.push({
+  name: 'transformer block (std:layers: layer norms, causal attention, GELU MLP)',
+  yaml: `inputs:\n  x: {shape: [batch, 4, 8]}\nnodes:\n  - {name: out, graph: std:layers/transformer_block.yaml, inputs: {x: x}, with: {dim: 8, heads: 2, head_dim: 4, seq: 4, hidden: 16}}\noutputs: [out]\n`,
+});
 // sample draws from ONNX Runtime's own generator: the same distribution, not the same ids (below).
 const sampleYaml = `inputs:\n  x: {shape: [batch, 2, 6]}\nnodes:\n  - {name: out, op: sample, inputs: [x], attrs: {temperature: 0.5, top_k: 2}}\noutputs: [out]\n`;
 
