@@ -6,45 +6,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGraph } from '../../runtime/index.js';
 import { Session } from '../../runtime/session.js';
-import { maxRelErr, nest } from '../ops/helpers.js';
+import { maxRelErr } from '../ops/helpers.js';
+import { type LayerCase, layerCaseYaml } from './layer-cases.js';
 import { probeWebGpu } from '../webgpu/device.js';
 
-interface Flat {
-  shape: number[];
-  data: number[];
-}
-interface LayerCase {
-  name: string;
-  layer: string;
-  with: Record<string, number>;
-  x: Flat;
-  params: Record<string, Flat>;
-  y: Flat;
-  w: number[];
-  grads: Record<string, number[]>;
-}
 const ref = JSON.parse(readFileSync(new URL('../reference/layers.json', import.meta.url), 'utf8')) as {
   cases: LayerCase[];
 };
-
-/** x and w as parameters (x to take its gradient), y = the layer's use, L = sum(y * w). */
-export function layerCaseYaml(c: LayerCase): string {
-  const wrt = ['x', ...Object.keys(c.params).map((p) => `layer/${p}`)];
-  return [
-    'graph-run: 1',
-    'params:',
-    `  x: {shape: ${JSON.stringify(c.x.shape)}, init: {values: ${JSON.stringify(nest(c.x.data, c.x.shape))}}}`,
-    `  w: {shape: ${JSON.stringify(c.y.shape)}, init: {values: ${JSON.stringify(nest(c.w, c.y.shape))}}, trainable: false}`,
-    'nodes:',
-    `  - {name: layer, graph: std:layers/${c.layer}.yaml, inputs: {x: x}, with: ${JSON.stringify(c.with)}}`,
-    '  - {name: yw, op: mul, inputs: [layer, w]}',
-    '  - {name: L, op: sum, inputs: [yw]}',
-    'outputs: {y: layer}',
-    'feed: {}',
-    `gradients: {of: L, wrt: ${JSON.stringify(wrt)}}`,
-    '',
-  ].join('\n');
-}
 
 async function run(c: LayerCase, s: Session) {
   for (const [k, v] of Object.entries(c.params)) s.params.get(`layer/${k}`)!.set(v.data);
