@@ -1,9 +1,10 @@
 // Embedding lookup: row ids[j] of a [vocab, d] table for every id, as torch.nn.functional.embedding.
 // A row copy per id (not one_hot · matmul: that costs vocab·d multiply-adds per id). Its gradient
 // is a scatter-add of dy's rows into a zero table, embedding_grad. Ids outside [0, vocab) are a
-// data error: fed ids are checked before training (train/labels.ts), the CPU kernel checks each
-// run (IndexRangeError, which the session reports with the node's name), and the WebGPU kernel,
-// which cannot throw, reads a zero row for such an id rather than memory outside the table.
+// data error: ids in training data are checked before training and fed ids before each run
+// (train/labels.ts), the CPU kernel checks every id (IndexRangeError, which the plan reports with
+// the node's name), and the WebGPU kernel, which cannot throw, reads a zero row for an id computed
+// on the device outside the table rather than memory outside it.
 
 import { RuleError } from '../errors.js';
 import { isFloat, shapeStr, sizeOf, type SymType } from '../ir/types.js';
@@ -28,8 +29,10 @@ export const embeddingOps: { readonly [K in EmbeddingOpName]: OpDef } = {
       '`embedding` copies one row per id; its gradient adds the rows of dy into a zero table (`embedding_grad`, ' +
       'in id order on the CPU; on WebGPU one invocation per table element scans the ids in the same order, so ' +
       'no float atomics are needed and the sums are deterministic). An id outside [0, vocab) is an error: ids ' +
-      'in training or validation data are checked before training, at their row; on the CPU each run checks, ' +
-      'naming the node and the id; the WebGPU kernel cannot stop a run and reads a zero row for such an id.',
+      'in training or validation data are checked before training, at their row; fed ids are checked on the ' +
+      'host before each run, and the CPU kernel checks every id, naming the node and the id; the WebGPU kernel ' +
+      'cannot stop a run and reads a zero row for an id computed on the device outside the table ' +
+      '([layers.md](layers.md)).',
     group: 'shape',
     arity: 2,
     attrs: Type.Object({}, { additionalProperties: false }),
