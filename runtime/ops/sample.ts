@@ -100,7 +100,8 @@ export const sampleOps: { readonly [K in SampleOpName]: OpDef } = {
       "under the graph's `seed`, c being the optional second input (a scalar draw counter, e.g. the position " +
       'being generated; 0 without it), and the id is the first j whose cumulative probability exceeds u. The ' +
       'CPU and WebGPU draw the same u, so they give the same ids (except where u falls within f32 rounding of ' +
-      'a cumulative boundary). It has no gradient: its result is integer, as with argmax.',
+      'a cumulative boundary). It has no gradient: its result is integer, as with argmax; sampled ids cast to ' +
+      'a float on the way to a differentiated value are refused at the cast (unless through stop_gradient).',
     group: 'random',
     arity: [1, 2],
     attrs: sampleAttrs,

@@ -63,4 +63,13 @@ describe('sequence-model ops', () => {
       );
     },
   );
+
+  it('sampled ids cast to numbers on the way to the loss: refused at the cast, sampling having no gradient', async () => {
+    const r = await cli([fixture('sample-loss.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `${fixture('sample-loss.yaml')}:10:5: DTypeError in node "as_number": node "as_number" turns ids sampled by "ids" into numbers`,
+    );
+    expect(r.err).not.toMatch(STACK);
+  });
 });
