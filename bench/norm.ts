@@ -122,7 +122,10 @@ const rowsOut: [string, number][] = [
   ['rms_norm.yaml (graph-run, forward + backward)', time(() => rms.gradients())],
   ['fused RMS norm kernel (forward + backward)', time(() => fusedLayerNorm(true))],
   [`matmul [${rows}, ${d}]·[${d}, ${4 * d}] (graph-run, forward + backward)`, time(() => mm.gradients(), 10)],
-  [`transformer_block.yaml on [${rows / seq}, ${seq}, ${d}] (graph-run, forward + backward)`, time(() => block.gradients(), 5)],
+  [
+    `transformer_block.yaml on [${rows / seq}, ${seq}, ${d}] (graph-run, forward + backward)`,
+    time(() => block.gradients(), 5),
+  ],
 ];
 console.log(`normalisation over ${rows} rows of ${d}, f32, CPU; median ms`);
 for (const [name, ms] of rowsOut) console.log(`${ms.toFixed(2).padStart(9)}  ${name}`);
