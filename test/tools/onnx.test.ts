@@ -311,6 +311,10 @@ cases.push({
   yaml: `inputs:\n  x: {shape: [batch, 4, 3]}\nnodes:\n  - {name: a, op: tri, inputs: [], attrs: {n: 3}}\n  - {name: b, op: tri, inputs: [x], attrs: {axis: 1, k: -1}}\noutputs: [a, b]\n`,
 });
 cases.push({
+  name: 'tri sized by the batch axis (Trilu)',
+  yaml: `${x3}nodes:\n  - {name: out, op: tri, inputs: [x], attrs: {axis: 0, k: 1}}\noutputs: [out]\n`,
+});
+cases.push({
   name: 'masked_softmax with a causal mask',
   yaml: `inputs:\n  x: {shape: [batch, 4, 4]}\nnodes:\n  - {name: m, op: tri, inputs: [x]}\n  - {name: out, op: masked_softmax, inputs: [x, m]}\noutputs: [out]\n`,
 });
