@@ -3,6 +3,7 @@
 // builder alone sums gradients over fan-out and reduces broadcast gradients to the input's
 // shape, so no rule can forget either. Only nodes on a path leaf -> output are differentiated.
 
+import { DTypeError, GraphErrors } from '../errors.js';
 import { getOp } from '../ops/registry.js';
 import { reduceAxes } from '../ops/reduce.js';
 import type { GradBuilder } from '../ops/op.js';
@@ -22,6 +23,41 @@ export interface ReverseResult {
   totals: Map<string, string>;
 }
 
+/**
+ * Sampled ids used as numbers on the way to the output: `sample` depends on the leaves but has no
+ * gradient, so d output / d logits through it would silently be zero. Ids used as indices
+ * (gather, embedding, one_hot) are fine: no gradient flows to an index anyway. A cast of the ids
+ * (or of anything computed from them) to a float is where they become numbers: that is refused.
+ */
+function refuseSampledNumbers(g: IRGraph<Dim>, output: string, desc: Set<string>): void {
+  // What the output depends on through differentiable edges: stop_gradient's input is not.
+  const through = new Set<string>();
+  const stack = [output];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (through.has(n)) continue;
+    through.add(n);
+    if (g.node(n).op !== 'stop_gradient') stack.push(...g.node(n).inputs);
+  }
+  const samples = [...through].filter((n) => g.node(n).op === 'sample' && desc.has(g.node(n).inputs[0]!));
+  if (!samples.length) return;
+  const fromSample = g.descendants(samples);
+  for (const n of g.order) {
+    const node = g.node(n);
+    if (!through.has(n) || node.op !== 'cast' || !isFloat(node.type.dtype) || !fromSample.has(node.inputs[0]!))
+      continue;
+    const s = samples.find((x) => g.descendants([x]).has(n))!;
+    throw new GraphErrors([
+      new DTypeError(
+        `node "${n}" turns ids sampled by "${s}" into numbers on the way to the differentiated value, but sampling has no gradient`,
+        node.loc,
+        n,
+        'use sampled ids as indices (gather, embedding), or pass the cast through stop_gradient if they are meant as constants (a reward)',
+      ),
+    ]);
+  }
+}
+
 /** Internal invariant broken by a gradient rule (a bug in graph-run, not in the user's graph). */
 export class GradientRuleError extends Error {}
 
@@ -34,6 +70,7 @@ export function buildReverse(g: IRGraph<Dim>, output: string, leaves: string[], 
   const onPath = new Set<string>();
   const desc = g.descendants(leaves);
   for (const n of g.ancestors([output])) if (desc.has(n) && isFloat(g.node(n).type.dtype)) onPath.add(n);
+  refuseSampledNumbers(g, output, desc);
 
   let counter = 0;
   let current: GradInfo = { of: output };

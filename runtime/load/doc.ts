@@ -10,7 +10,8 @@ export interface NodeDoc {
   graph?: string;
   inputs?: unknown;
   attrs?: Record<string, unknown>;
-  with?: Record<string, number>;
+  /** Attribute values: numbers, or (in a subgraph) names of the using graph's own attributes. */
+  with?: Record<string, number | string>;
   device?: 'cpu' | 'webgpu';
 }
 

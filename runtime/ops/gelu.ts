@@ -40,6 +40,11 @@ fn erfc_large(a: f32) -> f32 {
   }
   return exp(-a * a) * 0.5641895835477563 / f;
 }
+fn erf_acc(v: f32) -> f32 {
+  let a = abs(v);
+  let r = select(erf_series(a), 1.0 - erfc_large(a), a >= 3.0);
+  return select(r, -r, v < 0.0);
+}
 fn std_normal_cdf(v: f32) -> f32 {
   let a = abs(v) * 0.7071067811865476;
   let tail = select(1.0 - erf_series(a), erfc_large(a), a >= 3.0);
@@ -99,7 +104,7 @@ function floatSame([t]: SymType[]): SymType {
 }
 
 /** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
-export type GeluOpName = 'gelu' | 'gelu_grad';
+export type GeluOpName = 'gelu' | 'gelu_grad' | 'erf';
 
 export const geluOps: { readonly [K in GeluOpName]: OpDef } = {
   gelu: defineOp({
@@ -162,5 +167,35 @@ export const geluOps: { readonly [K in GeluOpName]: OpDef } = {
     }),
     grad: 'none',
     onnx: 'none',
+  }),
+  erf: defineOp({
+    name: 'erf',
+    doc: 'The error function 2/√π ∫₀ˣ e^(-t²) dt (torch.erf).',
+    group: 'unary',
+    arity: 1,
+    attrs: noAttrs,
+    infer: ([t]) => {
+      if (t!.dtype === 'i32') throw new RuleError('erf needs a float tensor, got i32', 'DTypeError');
+      return { shape: [...t!.shape], dtype: t!.dtype };
+    },
+    cpu: ({ inputs, output }) => {
+      const x = inputs[0]! as TypedArray;
+      const n = output.length;
+      return () => {
+        for (let i = 0; i < n; i++) output[i] = erf(x[i]!);
+      };
+    },
+    wgsl: ({ outType }) => ({
+      kind: 'map',
+      count: sizeOf(outType.shape),
+      body: 'out[i] = erf_acc(in0[i]);',
+      decls: WGSL_ERF,
+    }),
+    // d erf / dx = 2/√π e^(-x²).
+    grad: (g, node, dy) => {
+      const x = node.inputs[0]!;
+      return [g.op('mul', [dy, g.op('mul', [g.op('exp', [g.op('neg', [g.op('square', [x])])]), TWO_OVER_SQRT_PI])])];
+    },
+    onnx: (c) => void c.emit('Erf', [c.x[0]!], undefined, c.out),
   }),
 };

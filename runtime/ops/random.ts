@@ -151,7 +151,8 @@ const dropoutKernel: OpDef['cpu'] = ({ inputs, output, attrs }) => {
   };
 };
 
-const WGSL_THREEFRY = `fn rotl(x: u32, s: u32) -> u32 { return (x << s) | (x >> (32u - s)); }
+/** Threefry-2x32-20 in WGSL, word for word the function above. */
+export const WGSL_THREEFRY = `fn rotl(x: u32, s: u32) -> u32 { return (x << s) | (x >> (32u - s)); }
 fn threefry2x32(k0: u32, k1: u32, c0: u32, c1: u32) -> vec2<u32> {
   var ks = array<u32, 3>(k0, k1, 0x1bd11bdau ^ k0 ^ k1);
   var rot = array<u32, 8>(${ROT.map((r) => `${r}u`).join(', ')});

@@ -7,15 +7,18 @@
 
 import { binaryOps, unaryOps } from './elementwise.js';
 import type { BinaryOpName } from './binary.js';
+import { type EmbeddingOpName, embeddingOps } from './embedding.js';
 import { type ExtremaOpName, extremaOps } from './extrema.js';
 import { type GeluOpName, geluOps } from './gelu.js';
 import { type IdentityOpName, identityOps } from './identity.js';
 import { type IndexOpName, indexOps } from './index-ops.js';
+import { type MaskingOpName, maskingOps } from './masking.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
 import { type RandomOpName, randomOps } from './random.js';
 import { type ReduceOpName, reduceOps } from './reduce.js';
+import { type SampleOpName, sampleOps } from './sample.js';
 import { type ShapeOpName, shapeOps } from './shape.js';
 import { type SlicingOpName, slicingOps } from './slicing.js';
 import { type SoftmaxOpName, softmaxOps } from './softmax.js';
@@ -40,6 +43,9 @@ type ModuleOpNames = [
   SlicingOpName,
   SoftmaxOpName,
   WhereOpName,
+  EmbeddingOpName,
+  MaskingOpName,
+  SampleOpName,
 ];
 
 /** Every op: graph-run's vocabulary, the union of the modules' unions. */
@@ -70,6 +76,9 @@ const all = {
   ...slicingOps,
   ...softmaxOps,
   ...whereOps,
+  ...embeddingOps,
+  ...maskingOps,
+  ...sampleOps,
 };
 
 // A module's table spread into `all` whose union is missing from ModuleOpNames fails here

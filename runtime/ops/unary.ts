@@ -47,7 +47,8 @@ export type UnaryOpName =
   | 'cos'
   | 'sin'
   | 'softplus'
-  | 'silu';
+  | 'silu'
+  | 'rsqrt';
 
 export const unaryRows: { readonly [K in UnaryOpName]: UnaryRow } = {
   neg: {
@@ -205,6 +206,23 @@ export const unaryRows: { readonly [K in UnaryOpName]: UnaryRow } = {
         f.vge().vbitselect();
         c(1);
         f.get(t).vadd().vdiv();
+      },
+    },
+  },
+  rsqrt: {
+    doc: '1 / sqrt(x), as torch.rsqrt (normalisation layers divide by it).',
+    js: (x) => `1 / Math.sqrt(${x})`,
+    // Not inverseSqrt: WGSL allows it 2 ulp, and the CPU's 1 / sqrt is what the parity bound measures.
+    wgsl: (x) => `1.0 / sqrt(${x})`,
+    // d/dx x^(-1/2) = -1/2 x^(-3/2) = -y^3 / 2.
+    grad: (g, n, dy) => [g.op('mul', [dy, g.op('mul', [g.op('mul', [n.name, g.op('square', [n.name])]), -0.5])])],
+    onnx: (c) => void c.emit('Reciprocal', [c.emit('Sqrt', [c.x[0]!])], undefined, c.out),
+    // Two f32 roundings (sqrt, then the division) where the reference rounds 1 / sqrt once.
+    simd: {
+      exact: false,
+      emit: ({ f, a, c }) => {
+        c(1);
+        f.get(a[0]!).vsqrt().vdiv();
       },
     },
   },

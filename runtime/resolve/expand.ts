@@ -3,7 +3,7 @@
 // the use's name and "/" as prefix. `stack` holds the files being expanded, so a file that
 // uses itself is reported instead of recursing.
 
-import { NameError, SubgraphError } from '../errors.js';
+import { AttrError, NameError, SubgraphError } from '../errors.js';
 import type { Loaded, NodeDoc } from '../load/doc.js';
 import { suggest } from '../load/hint.js';
 import type { Dim, Ref } from '../load/model.js';
@@ -161,11 +161,26 @@ function useNode(s: Scope, n: NodeDoc, path: Path, name = n.name ?? 'loss'): Map
     if (r !== undefined) bindings.set(k, r);
   }
   if (Object.keys(rawIn).length > bindings.size) return new Map();
+  // A `with:` value may name an attribute of this graph (a layer passing its width on).
+  const withValues: Record<string, number> = {};
+  for (const [k, v] of Object.entries(n.with ?? {})) {
+    if (typeof v === 'number') withValues[k] = v;
+    else if (s.env.has(v)) withValues[k] = s.env.get(v)!;
+    else
+      ctx.errors.push(
+        new AttrError(
+          `with: "${v}" is not an attribute of this graph`,
+          L([...path, 'with', k]),
+          prefix + name,
+          "a with: value is a number or the name of one of this graph's attrs",
+        ),
+      );
+  }
   const use: Use = {
     prefix: prefix + name + '/',
     bindings,
     bindingLoc: (b) => L([...path, 'inputs', b], true),
-    with: n.with ?? {},
+    with: withValues,
     withLoc: (w) => L([...path, 'with', w], true),
     loc: L(path),
     via: [L(path), ...s.via],

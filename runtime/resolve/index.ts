@@ -139,7 +139,8 @@ function gradientsOf(
   const wrt: NonNullable<Model['gradients']>['wrt'] = [];
   g.wrt.forEach((w, i) => {
     const loc = L(['gradients', 'wrt', i]);
-    const r = ex.resolve(w, loc);
+    // A parameter a subgraph owns is named by its prefixed name (`ln1/weight`).
+    const r = w.includes('/') && ex.params.some((x) => x.name === w) ? w : ex.resolve(w, loc);
     if (r === undefined) return;
     const isLeaf =
       typeof r === 'string' && (ex.inputs.some((x) => x.name === r) || ex.params.some((x) => x.name === r));

@@ -68,6 +68,11 @@ export function opNode(s: Scope, n: NodeDoc, path: Path, name: string): Ref | un
     attrs.seed ??= ctx.seed;
     attrs.stream ??= gname;
   }
+  // Sampling draws from a stream named after the node under the graph's seed, as dropout.
+  if (def.name === 'sample') {
+    attrs.seed ??= ctx.seed;
+    attrs.stream ??= gname;
+  }
   s.ex.nodes.push({ name: gname, op: def.name, inputs, attrs, loc, ...(n.device ? { device: n.device } : {}) });
   return gname;
 }

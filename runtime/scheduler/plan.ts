@@ -7,6 +7,8 @@ import type { Executor } from '../executors/executor.js';
 import type { IRGraph } from '../ir/graph.js';
 import { sizeOf, type TypedArray } from '../ir/types.js';
 import { fuseElementwise, type FusedGroup, type FusingExecutor } from './fusion.js';
+import { DataError, GraphErrors } from '../errors.js';
+import { IndexRangeError } from '../ops/index-ops.js';
 
 export interface PlanOptions<B> {
   /** Values to keep readable after a run. */
@@ -33,12 +35,32 @@ export class Plan<B> {
     private readonly kernels: (() => void)[],
     private readonly exec: Executor<B>,
     readonly stats: PlanStats,
+    /** The node each kernel computes (a fused group's output; '' for a writeback copy). */
+    private readonly kernelNodes: string[] = [],
+    private readonly graph?: IRGraph,
   ) {}
 
   run(): void {
     this.exec.begin();
     const k = this.kernels;
-    for (let i = 0; i < k.length; i++) k[i]!();
+    let i = 0;
+    try {
+      for (; i < k.length; i++) k[i]!();
+    } catch (e) {
+      // An index outside its axis (ids, labels) computed inside the graph or fed without the
+      // data checks: a data error naming the node, instead of a kernel's stack trace.
+      const name = this.kernelNodes[i];
+      if (!(e instanceof IndexRangeError) || !name || !this.graph) throw e;
+      const node = this.graph.node(name);
+      throw new GraphErrors([
+        new DataError(
+          `node "${name}" (${node.op}) got index ${e.index}, outside [0, ${e.size})`,
+          node.loc,
+          name,
+          `the indices reaching "${name}" must lie in [0, ${e.size})`,
+        ),
+      ]);
+    }
     this.exec.end();
   }
 
@@ -78,6 +100,7 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
   const exposed = new Map<string, B>();
   const free = new Map<string, B[]>();
   const kernels: (() => void)[] = [];
+  const kernelNodes: string[] = [];
   let allocated = 0,
     bytes = 0;
   const fresh = (dtype: string, len: number): B => {
@@ -118,6 +141,7 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
         if (gr !== undefined && gr.output !== name) return; // computed inside its group's loop
         const pool = free.get(key);
         buf = pool?.length ? pool.pop()! : fresh(node.type.dtype, len);
+        kernelNodes.push(name);
         if (gr !== undefined)
           kernels.push(
             fuser.prepareFused!(
@@ -155,7 +179,10 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
     const src = buffers.get(w.from)!,
       dst = opts.bound.get(w.to);
     if (dst === undefined) throw new Error(`no buffer bound for "${w.to}"`);
-    if (src !== dst) kernels.push(exec.copy(src, dst, sizeOf(g.node(w.from).type.shape)));
+    if (src !== dst) {
+      kernels.push(exec.copy(src, dst, sizeOf(g.node(w.from).type.shape)));
+      kernelNodes.push('');
+    }
   }
   const stats: PlanStats = {
     nodes: order.length,
@@ -164,7 +191,7 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
     buffers: allocated,
     bytes,
   };
-  return new Plan(order, exposed, kernels, exec, stats);
+  return new Plan(order, exposed, kernels, exec, stats, kernelNodes, g);
 }
 
 export type CpuPlan = Plan<TypedArray>;

@@ -10,6 +10,7 @@ import type { Tensor, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
 import { feedValues, type Column } from '../data/index.js';
 import { accuracy } from '../train/metrics.js';
+import { checkFedIndices } from '../train/labels.js';
 import type { LossRecord, TrainOptions } from './types.js';
 import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
 import type { Clock, TrainingData, Weights } from './state.js';
@@ -139,6 +140,7 @@ export function* forward<H>(
 ): Job<Record<string, Tensor>> {
   const { run } = c.runner.prepare('forward', batch);
   const f = c.program.forward(batch);
+  checkFedIndices(f.built.graph, values);
   c.runner.feed(run, values);
   yield* wait(c.runner.execute(run));
   const res: Record<string, Tensor> = {};

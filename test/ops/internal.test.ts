@@ -6,11 +6,12 @@ import { parseGraph } from '../../runtime/index.js';
 import { graphOpNames, internalOpNames, registry, userOpNames } from '../../runtime/ops/registry.js';
 import { Session } from '../../runtime/session.js';
 
-it('the internal ops are the nine *_grad helpers', () => {
+it('the internal ops are the ten *_grad helpers', () => {
   expect(internalOpNames).toEqual(
     [
       'clip_grad',
       'dropout_grad',
+      'embedding_grad',
       'gelu_grad',
       'leaky_relu_grad',
       'relu_grad',

@@ -1,11 +1,12 @@
 // Agreement figures: graph-run against every committed PyTorch reference (ops, losses,
 // optimizers, example graphs), the largest relative error per case in f64 and f32. The tests
 // assert the bounds (f64 1e-9, f32 1e-5; ops 1e-12 / 1e-5); this prints the measured values.
-// Run: npx tsx test/reference/agreement.ts [ops|losses|optimizers|examples]
+// Run: npx tsx test/reference/agreement.ts [ops|layers|losses|optimizers|examples]
 import { readFileSync } from 'node:fs';
 import { loadGraph, parseGraph } from '../../runtime/index.js';
 import { Session } from '../../runtime/session.js';
 import { maxRelErr, opCaseYaml, type OpCase } from '../ops/helpers.js';
+import { layerCaseYaml, type LayerCase } from '../train/layer-cases.js';
 import { linearModelYaml, lossModelYaml, seriesRelErr, type LossRef, type OptimizerRef } from '../train/helpers.js';
 
 const read = <T>(name: string) => JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')) as T;
@@ -25,6 +26,20 @@ if (!want || want === 'ops') {
         const g = s.gradients();
         for (const [k, v] of Object.entries(c.grads)) if (g[k]) e = Math.max(e, maxRelErr(g[k]!.data, v));
       }
+      return e;
+    });
+  }
+}
+if (!want || want === 'layers') {
+  for (const c of read<{ cases: LayerCase[] }>('layers.json').cases) {
+    add('layer', c.name, (dtype) => {
+      const s = new Session(parseGraph(layerCaseYaml(c), `${c.name}.yaml`), { dtype });
+      for (const [k, v] of Object.entries(c.params)) s.params.get(`layer/${k}`)!.set(v.data);
+      let e = maxRelErr(s.run(new Map(), 1).y!.data, c.y.data);
+      const g = s.gradients();
+      // The key bias's gradient is zero in exact arithmetic (rounding noise on both sides): skipped.
+      for (const [k, v] of Object.entries(c.grads))
+        if (!k.endsWith('bk')) e = Math.max(e, maxRelErr(g[k === 'x' ? 'x' : `layer/${k}`]!.data, v));
       return e;
     });
   }

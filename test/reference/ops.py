@@ -135,6 +135,30 @@ case('where', 'where', [('c', cond, 'float'), ('a', away((2, 3)), 'float'), ('b'
 case('stop_gradient', 'stop_gradient', [('a', away((2, 3)), 'float')], lambda a: a.detach() + 0 * a)  # + 0*a: torch then reports a zero gradient
 case('silu', 'silu', [('a', np.concatenate([away((3, 4), -6, 6), [[-40.0, -15.0, 15.0, 40.0]]]), 'float')], F.silu)
 
+# Attention and sequence models: rsqrt, erf, embedding lookup, the causal mask, masked softmax.
+case('rsqrt', 'rsqrt', [('a', pos((3, 4), 0.1, 4.0), 'float')], torch.rsqrt)
+case('erf', 'erf', [('a', np.concatenate([away((3, 4), -3.5, 3.5), [[-6.0, -3.2, 3.2, 6.0]]]), 'float')], torch.erf)
+case('embedding', 'embedding', [('table', away((5, 3)), 'float'), ('ids', np.array([[0, 4, 4, 1], [2, 0, 4, 3]]), 'i32')],
+     lambda t, i: F.embedding(i, t))
+case('embedding_1d', 'embedding', [('table', away((7, 4)), 'float'), ('ids', ints((6,), 7), 'i32')], lambda t, i: F.embedding(i, t))
+case('tri', 'tri', [], lambda: torch.tril(torch.ones(4, 4)), {'n': 4}, grad=False)
+case('tri_from_axis', 'tri', [('a', away((2, 5, 3)), 'float')], lambda a: torch.tril(torch.ones(5, 5), diagonal=-1), {'axis': 1, 'k': -1}, grad=False)
+
+
+def masked_softmax(x, c, axis=-1):
+    """Softmax over the kept elements; 0 where masked and for rows with nothing kept (PyTorch gives NaN there)."""
+    m = (c != 0).expand_as(x)
+    kept = m.any(dim=axis, keepdim=True)
+    xs = torch.where(kept, x.masked_fill(~m, float('-inf')), torch.zeros_like(x))
+    return torch.softmax(xs, dim=axis) * m
+
+
+pad = np.array([[1, 1, 0, 0], [0, 0, 0, 0], [1, 0, 1, 1]], dtype=np.float64)  # row 1: nothing kept
+case('masked_softmax', 'masked_softmax', [('a', away((2, 3, 4)) * 3, 'float'), ('c', pad, 'float')], masked_softmax)
+case('masked_softmax_causal', 'masked_softmax', [('a', away((2, 4, 4)) * 3, 'float'), ('c', np.tril(np.ones((4, 4))), 'float')], masked_softmax)
+case('masked_softmax_axis1', 'masked_softmax', [('a', away((3, 4, 2)), 'float'), ('c', np.array([[1.0], [0.0], [1.0], [1.0]]), 'float')],
+     lambda a, c: masked_softmax(a, c, 1), {'axis': 1})
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f)
 print(len(cases), 'cases')

@@ -147,11 +147,11 @@ const xy = 'inputs:\n  x: {shape: [batch, 3]}\n  y: {shape: [3]}\n';
 const plainUnary = Object.values(registry)
   .filter((d) => d.group === 'unary' && d.onnx !== 'none' && Object.keys(d.attrs.properties).length === 0)
   .map((d) => d.name)
-  .filter((n) => n !== 'log' && n !== 'sqrt');
+  .filter((n) => n !== 'log' && n !== 'sqrt' && n !== 'rsqrt');
 for (const op of plainUnary) {
   cases.push({ name: op, yaml: `${x3}nodes:\n  - {name: out, op: ${op}, inputs: [x]}\noutputs: [out]\n` });
 }
-for (const op of ['log', 'sqrt'])
+for (const op of ['log', 'sqrt', 'rsqrt'])
   cases.push({
     name: op,
     positive: true,
@@ -302,9 +302,57 @@ cases.push({
   yaml: `${x3}params:\n  w: {shape: [3, 2], init: {values: [[1, -2], [0.5, 3], [-1, 0.25]]}}\nnodes:\n  - {name: h, op: matmul, inputs: [x, w]}\n  - {name: s, op: mul, inputs: [h, 0.5]}\noutputs: {first: h, second: s}\n`,
 });
 
+cases.push({
+  name: 'embedding',
+  yaml: `inputs:\n  k: {shape: [batch, 3], dtype: i32}\nparams:\n  table: {shape: [5, 2], init: {values: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]}}\nnodes:\n  - {name: out, op: embedding, inputs: [table, k]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'tri (n) and tri (from an axis, k = -1)',
+  yaml: `inputs:\n  x: {shape: [batch, 4, 3]}\nnodes:\n  - {name: a, op: tri, inputs: [], attrs: {n: 3}}\n  - {name: b, op: tri, inputs: [x], attrs: {axis: 1, k: -1}}\noutputs: [a, b]\n`,
+});
+cases.push({
+  name: 'tri sized by the batch axis (Trilu)',
+  yaml: `${x3}nodes:\n  - {name: out, op: tri, inputs: [x], attrs: {axis: 0, k: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'masked_softmax with a causal mask',
+  yaml: `inputs:\n  x: {shape: [batch, 4, 4]}\nnodes:\n  - {name: m, op: tri, inputs: [x]}\n  - {name: out, op: masked_softmax, inputs: [x, m]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'masked_softmax with a fully masked row (axis 1)',
+  yaml: `inputs:\n  x: {shape: [batch, 3, 2]}\nparams:\n  m: {shape: [3, 1], init: {values: [[1], [0], [1]]}, trainable: false}\nnodes:\n  - {name: out, op: masked_softmax, inputs: [x, m], attrs: {axis: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'erf of large arguments',
+  yaml: `${x3}nodes:\n  - {name: big, op: mul, inputs: [x, 3]}\n  - {name: out, op: erf, inputs: [big]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'transformer block (std:layers: layer norms, causal attention, GELU MLP)',
+  yaml: `inputs:\n  x: {shape: [batch, 4, 8]}\nnodes:\n  - {name: out, graph: std:layers/transformer_block.yaml, inputs: {x: x}, with: {dim: 8, heads: 2, head_dim: 4, seq: 4, hidden: 16}}\noutputs: [out]\n`,
+});
+// sample draws from ONNX Runtime's own generator: the same distribution, not the same ids (below).
+const sampleYaml = `inputs:\n  x: {shape: [batch, 2, 6]}\nnodes:\n  - {name: out, op: sample, inputs: [x], attrs: {temperature: 0.5, top_k: 2}}\noutputs: [out]\n`;
+
+describe('sample', () => {
+  it("exports as Multinomial over the top_k logits: ids of the right shape among each row's two largest", async () => {
+    const session = compile(parseGraph(sampleYaml, join(tmp, 'sample.yaml')));
+    const feed = randomFeed(session, 3, 5);
+    const out = (await runOrt(exportOnnx(session), feed, ['out'])).out!;
+    expect(Array.from(out.dims).map(Number)).toEqual([3, 2]);
+    const ids = Array.from(out.data as Int32Array);
+    ids.forEach((id, r) => {
+      const row = feed.x!.data.slice(r * 6, r * 6 + 6);
+      const top2 = [...row].sort((a, b) => b - a)[1]!;
+      expect(row[id]!).toBeGreaterThanOrEqual(top2);
+    });
+  });
+});
+
 describe('each exportable op', () => {
   it('has a case here', () => {
-    const covered = new Set(cases.flatMap((c) => [...c.yaml.matchAll(/op: (\w+)/g)].map((m) => m[1]!)));
+    const covered = new Set(
+      [...cases.map((c) => c.yaml), sampleYaml].flatMap((y) => [...y.matchAll(/op: (\w+)/g)].map((m) => m[1]!)),
+    );
     expect(exportableOps.filter((op) => !covered.has(op))).toEqual([]);
   });
   for (const c of cases) {
