@@ -7,6 +7,7 @@
 
 import { binaryOps, unaryOps } from './elementwise.js';
 import type { BinaryOpName } from './binary.js';
+import { type ConvOpName, convOps } from './conv.js';
 import { type ExtremaOpName, extremaOps } from './extrema.js';
 import { type GeluOpName, geluOps } from './gelu.js';
 import { type IdentityOpName, identityOps } from './identity.js';
@@ -31,6 +32,7 @@ type ModuleOpNames = [
   ReduceOpName,
   ShapeOpName,
   MatmulOpName,
+  ConvOpName,
   ExtremaOpName,
   GeluOpName,
   IdentityOpName,
@@ -61,6 +63,7 @@ const all = {
   ...reduceOps,
   ...shapeOps,
   ...matmulOps,
+  ...convOps,
   ...extremaOps,
   ...geluOps,
   ...identityOps,
