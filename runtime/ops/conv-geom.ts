@@ -8,20 +8,22 @@ import { isSymbolic, type Dim } from '../ir/dim.js';
 import { Type } from './attrs.js';
 
 /** A positive integer or a list of them (one per spatial axis). */
+export const perAxisSchema = (description: string, examples: unknown[], minimum = 1) =>
+  Type.Unsafe<number | number[]>({
+    description,
+    examples,
+    // One schema of two types (`minimum` applies to the integer, `items` to the list), not a
+    // oneOf: a bad value then gets one error, not one per alternative.
+    type: ['integer', 'array'],
+    minimum,
+    items: { type: 'integer', minimum },
+    minItems: 1,
+    maxItems: 4,
+  });
+
+/** An optional `perAxisSchema`. */
 export const perAxis = (description: string, examples: unknown[], minimum = 1) =>
-  Type.Optional(
-    Type.Unsafe<number | number[]>({
-      description,
-      examples,
-      // One schema of two types (`minimum` applies to the integer, `items` to the list), not a
-      // oneOf: a bad value then gets one error, not one per alternative.
-      type: ['integer', 'array'],
-      minimum,
-      items: { type: 'integer', minimum },
-      minItems: 1,
-      maxItems: 4,
-    }),
-  );
+  Type.Optional(perAxisSchema(description, examples, minimum));
 
 export interface ConvAttrs {
   stride?: number | number[];

@@ -14,7 +14,9 @@ import { type IdentityOpName, identityOps } from './identity.js';
 import { type IndexOpName, indexOps } from './index-ops.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
+import { type PadOpName, padOps } from './pad.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
+import { type PoolOpName, poolOps } from './pool.js';
 import { type RandomOpName, randomOps } from './random.js';
 import { type ReduceOpName, reduceOps } from './reduce.js';
 import { type ShapeOpName, shapeOps } from './shape.js';
@@ -33,6 +35,8 @@ type ModuleOpNames = [
   ShapeOpName,
   MatmulOpName,
   ConvOpName,
+  PoolOpName,
+  PadOpName,
   ExtremaOpName,
   GeluOpName,
   IdentityOpName,
@@ -64,6 +68,8 @@ const all = {
   ...shapeOps,
   ...matmulOps,
   ...convOps,
+  ...poolOps,
+  ...padOps,
   ...extremaOps,
   ...geluOps,
   ...identityOps,
