@@ -1,0 +1,10 @@
+import { loadGraph } from './runtime/index.js';
+import { Session } from './runtime/session.js';
+const s = new Session(loadGraph('graphs/bench/cnn.yaml'), {});
+let seed = 1; const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+for (const [k, v] of s.params) for (let i = 0; i < v.length; i++) v[i] = (r() * 2 - 1) * 0.1;
+const B = 64; const x = new Float32Array(B * 784).map(() => r()); const y = Int32Array.from({ length: B }, () => Math.floor(r() * 10));
+for (let i = 0; i < 3; i++) s.stepOn(B, { x, y });
+const t0 = performance.now(); const N = 20; let l = 0;
+for (let i = 0; i < N; i++) l = s.stepOn(B, { x, y });
+console.log('ms/step', (performance.now() - t0) / N, 'loss', l);
