@@ -175,3 +175,34 @@ describe('bad input: positioned errors, exit 1', () => {
       expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
     });
 });
+
+describe('std:layers/conv_block.yaml', () => {
+  it('is conv2d (same padding) + bias + ReLU, its parameters named by the use site', () => {
+    const text = [
+      'graph-run: 1',
+      'seed: 5',
+      'inputs:',
+      '  x: {shape: [batch, 2, 6, 5]}',
+      'params:',
+      `  k: {shape: [3, 2, 5, 5], ${u}}`,
+      `  b: {shape: [3], ${u}}`,
+      'nodes:',
+      '  - {name: block1, graph: std:layers/conv_block.yaml, inputs: {x: x}, with: {in_channels: 2, out_channels: 3, kernel: 5}}',
+      '  - {name: z, op: conv2d, inputs: [x, k, b], attrs: {padding: same}}',
+      '  - {name: direct, op: relu, inputs: [z]}',
+      'outputs: [block1, direct]',
+      '',
+    ].join('\n');
+    const s = new Session(parseGraph(text, join(dir, 'block.yaml')), { dtype: 'f64' });
+    expect(s.params.get('block1/k')!.length).toBe(3 * 2 * 5 * 5);
+    expect(s.params.get('block1/b')!.length).toBe(3);
+    // The same weights in both: then the block and the direct nodes agree.
+    s.params.get('block1/k')!.set(s.params.get('k')!);
+    s.params.get('block1/b')!.set(s.params.get('b')!);
+    const x = Array.from({ length: 2 * 2 * 6 * 5 }, (_, i) => Math.sin(i));
+    const out = s.run(new Map([['x', x]]), 2);
+    expect(out.block1!.shape).toEqual([2, 3, 6, 5]);
+    expect(Array.from(out.block1!.data)).toEqual(Array.from(out.direct!.data));
+    expect(Math.max(...out.block1!.data)).toBeGreaterThan(0);
+  });
+});
