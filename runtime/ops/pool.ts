@@ -114,6 +114,44 @@ function divisor(g: PoolGeom, oy: number, ox: number): number {
   return (Math.min(y1, g.h) - Math.max(y0, 0)) * (Math.min(x1, g.w) - Math.max(x0, 0));
 }
 
+/**
+ * The common 2×2, stride 2 window without padding, unrolled: the four values compared in window
+ * order (a strict > keeps the first of equal maxima, NaN wins), exactly as the general loop.
+ */
+function max2x2(g: PoolGeom, x: TypedArray, y: TypedArray | null, dy?: TypedArray, dx?: TypedArray): () => void {
+  const { w, oh, ow } = g;
+  const hw = g.h * w;
+  return () => {
+    if (dx) dx.fill(0);
+    let o = 0;
+    for (let i = 0; i < g.n; i++)
+      for (let oy = 0; oy < oh; oy++) {
+        const r0 = i * hw + 2 * oy * w;
+        for (let ox = 0; ox < ow; ox++, o++) {
+          let at = r0 + 2 * ox,
+            m = x[at]!;
+          let v = x[r0 + 2 * ox + 1]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + 2 * ox + 1;
+          }
+          v = x[r0 + w + 2 * ox]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + w + 2 * ox;
+          }
+          v = x[r0 + w + 2 * ox + 1]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + w + 2 * ox + 1;
+          }
+          if (y) y[o] = m;
+          else dx![at]! += dy![o]!;
+        }
+      }
+  };
+}
+
 /** Window bounds clamped to the input, per output row or column: [start, end) for each index. */
 function spans(out: number, s: number, p: number, k: number, len: number): Int32Array {
   const r = new Int32Array(2 * out);
@@ -129,6 +167,17 @@ function spans(out: number, s: number, p: number, k: number, len: number): Int32
  * clamped once per row and column, so the inner loops test nothing but the values.
  */
 function maxKernel(g: PoolGeom, x: TypedArray, y: TypedArray | null, dy?: TypedArray, dx?: TypedArray): () => void {
+  if (
+    g.kh === 2 &&
+    g.kw === 2 &&
+    g.sh === 2 &&
+    g.sw === 2 &&
+    g.ph === 0 &&
+    g.pw === 0 &&
+    2 * g.oh <= g.h &&
+    2 * g.ow <= g.w
+  )
+    return max2x2(g, x, y, dy, dx);
   const ys = spans(g.oh, g.sh, g.ph, g.kh, g.h),
     xs = spans(g.ow, g.sw, g.pw, g.kw, g.w);
   const hw = g.h * g.w;
