@@ -17,7 +17,7 @@ function arg(name: string, def: string): string {
 }
 const runs = Number(arg('runs', '3'));
 const graph = arg('graph', 'graphs/mnist_mlp.yaml');
-const python = arg('python', process.env.PYTHON ?? 'python3');
+const python = arg('python', process.env.GRAPH_RUN_PYTHON ?? 'python3');
 const json = process.argv.includes('--json');
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 

@@ -1,5 +1,5 @@
 // NumPy as a benchmark reference: bench/py/numpy_ref.py in a child process (Python with NumPy,
-// from $PYTHON or python3), which times its own runs so the pipe costs nothing per run. Absent
+// from $GRAPH_RUN_PYTHON or python3), which times its own runs so the pipe costs nothing per run. Absent
 // (no engine) where Python or NumPy is missing.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ const KEYS = [
 ];
 
 export async function numpyEngine(): Promise<Engine | null> {
-  const python = process.env.PYTHON ?? 'python3';
+  const python = process.env.GRAPH_RUN_PYTHON ?? 'python3';
   const script = new URL('../../bench/py/numpy_ref.py', import.meta.url).pathname;
   if (spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0) return null;
   // The benchmark ends with process.exit, which closes the pipe and so ends the child.

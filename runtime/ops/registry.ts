@@ -7,6 +7,7 @@
 
 import { binaryOps, unaryOps } from './elementwise.js';
 import type { BinaryOpName } from './binary.js';
+import { type ConvOpName, convOps } from './conv.js';
 import { type EmbeddingOpName, embeddingOps } from './embedding.js';
 import { type ExtremaOpName, extremaOps } from './extrema.js';
 import { type GeluOpName, geluOps } from './gelu.js';
@@ -15,7 +16,9 @@ import { type IndexOpName, indexOps } from './index-ops.js';
 import { type MaskingOpName, maskingOps } from './masking.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
+import { type PadOpName, padOps } from './pad.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
+import { type PoolOpName, poolOps } from './pool.js';
 import { type RandomOpName, randomOps } from './random.js';
 import { type ReduceOpName, reduceOps } from './reduce.js';
 import { type SampleOpName, sampleOps } from './sample.js';
@@ -34,6 +37,9 @@ type ModuleOpNames = [
   ReduceOpName,
   ShapeOpName,
   MatmulOpName,
+  ConvOpName,
+  PoolOpName,
+  PadOpName,
   ExtremaOpName,
   GeluOpName,
   IdentityOpName,
@@ -67,6 +73,9 @@ const all = {
   ...reduceOps,
   ...shapeOps,
   ...matmulOps,
+  ...convOps,
+  ...poolOps,
+  ...padOps,
   ...extremaOps,
   ...geluOps,
   ...identityOps,
