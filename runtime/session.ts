@@ -202,7 +202,7 @@ export class Session {
     const g = train.built.graph;
     countBuild(`plan traced batch ${count}`);
     const run = this.cpu.compile({ graph: g, outputs: g.order, writebacks: train.writebacks });
-    this.cpu.feedRows(run, start, count, null, this.clock);
+    this.cpu.feedRows(run, start, count, this.data, this.clock);
     const read = new Map<string, TypedArray>();
     for (const [name, buf] of this.weights.bound) read.set(name, buf.slice());
     run.plan.run();

@@ -68,6 +68,18 @@ export interface TrainingDoc {
   validation?: { split?: number; file?: string; columns?: DataFileSpec['columns']; data?: Record<string, unknown[]> };
   shuffle?: boolean;
   accuracy?: { pred: string; target: string; threshold?: number };
+  eval_batch_size?: number;
+  metrics?: MetricDoc[];
+}
+
+/** One entry of `training.metrics`. */
+export interface MetricDoc {
+  metric: 'accuracy' | 'top_k' | 'perplexity';
+  name?: string;
+  pred?: string;
+  target?: string;
+  threshold?: number;
+  k?: number;
 }
 
 export interface OptimizerDoc {

@@ -113,8 +113,26 @@ export interface TrainingDecl {
   shuffle?: boolean;
   /** Held-out data: the last `split` fraction of the rows, or separate data. */
   validation?: { split: number; loc: SourceLoc } | { data: DataSource; loc: SourceLoc };
-  /** Accuracy of an output against a target input, reported per epoch. */
-  accuracy?: { pred: Ref; target: string; threshold: number; loc: SourceLoc };
+  /** Rows per evaluation and prediction batch (default: batchSize). */
+  evalBatchSize?: number;
+  /** Metrics reported per logged epoch (`accuracy:` is the first one's shorthand). */
+  metrics?: MetricDecl[];
+}
+
+/**
+ * A metric of a prediction against a target (any two nodes), or perplexity of the loss:
+ * accuracy (argmax per position, or a threshold for one value), top-k accuracy, perplexity.
+ */
+export interface MetricDecl {
+  kind: 'accuracy' | 'top_k' | 'perplexity';
+  /** The record's key (`accuracy`, `top5_accuracy`, `perplexity`, or the `name:` given). */
+  name: string;
+  /** Absent for perplexity of the loss. */
+  pred?: Ref;
+  target?: Ref;
+  threshold: number;
+  k: number;
+  loc: SourceLoc;
 }
 
 export interface Model {

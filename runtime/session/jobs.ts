@@ -9,7 +9,7 @@ import { DataError, GraphErrors, type GraphError } from '../errors.js';
 import type { Tensor, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
 import { feedValues, type Column } from '../data/index.js';
-import { accuracy } from '../train/metrics.js';
+import { addMetric, metricLayout, metricValue, type MetricSum } from '../train/metrics.js';
 import type { LossRecord, TrainOptions } from './types.js';
 import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
 import type { Clock, TrainingData, Weights } from './state.js';
@@ -70,7 +70,7 @@ export function stepNow<H>(
   prepared: Prepared<H> = c.runner.prepare('train', count),
 ): Pending<number> {
   const { run, spec } = prepared;
-  c.runner.feedRows(run, start, count, null, c.clock);
+  c.runner.feedRows(run, start, count, c.data, c.clock);
   const x = c.runner.execute(run);
   return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
 }
@@ -102,31 +102,78 @@ export function* stepOn<H>(
   return (isPending(v) ? ((yield v) as TypedArray) : v)[0]!;
 }
 
-/** Loss (and accuracy) over the training data or the validation data, with dropout off. */
-export function* evaluate<H>(c: JobContext<H>, validation: boolean): Job<{ loss: number; accuracy?: number }> {
-  const cols: Map<string, Column> | null = validation ? c.data.valColumns : c.data.columns;
-  const rows = validation ? c.data.valRows : c.data.rows;
-  const { run, spec } = c.runner.prepare('eval', rows);
-  // Step 0: not a training step, so dropout is the identity.
-  c.runner.feedRows(run, 0, rows, cols, { epoch: c.clock.epoch, step: 0 });
-  yield* wait(c.runner.execute(run));
-  const out: { loss: number; accuracy?: number } = { loss: (yield* wait(c.runner.read(run, spec.outputs[0]!)))[0]! };
-  const acc = c.program.model.training?.accuracy;
-  const target = acc ? cols?.get(acc.target) : undefined;
-  if (acc && spec.outputs[1] !== undefined && target) {
-    const pred = yield* wait(c.runner.read(run, spec.outputs[1]));
-    out.accuracy = accuracy(pred, rows, pred.length / rows, target.values, acc.threshold);
-  }
-  return out;
+/** Rows to evaluate: columns (in data order) and how many rows they hold. */
+export interface EvalData {
+  columns: Map<string, Column> | null;
+  rows: number;
 }
 
-/** The metrics logged after an epoch: training loss and accuracy, and on validation data. */
+/** Loss and metrics over a data set: the loss averaged over its rows, each metric by name. */
+export interface Evaluation {
+  loss: number;
+  rows: number;
+  metrics: Record<string, number>;
+}
+
+/** Rows per evaluation batch: `training.eval_batch_size`, else the training batch size. */
+export function evalBatchSize(c: JobContext<unknown>): number {
+  const t = c.program.model.training;
+  return t?.evalBatchSize ?? t?.batchSize ?? 1;
+}
+
+/**
+ * Loss and metrics over `data` with dropout off, `batch` rows at a time (a short last batch
+ * gets a plan of its own), so memory follows the batch, not the data. The loss is the mean of
+ * the batch losses weighted by their rows: for a loss that averages over the batch, the loss of
+ * the whole data set in one batch. Metrics add up decisions (metrics.ts) over every batch.
+ */
+export function* evaluateOn<H>(c: JobContext<H>, data: EvalData, batch = evalBatchSize(c)): Job<Evaluation> {
+  const decls = c.program.model.training?.metrics ?? [];
+  const sums: MetricSum[] = decls.map(() => ({ sum: 0, count: 0 }));
+  const src = { columns: data.columns, order: null };
+  let lossSum = 0;
+  const bs = Math.max(1, batch);
+  for (let start = 0; start < data.rows; start += bs) {
+    const count = Math.min(bs, data.rows - start);
+    const { run, spec } = c.runner.prepare('eval', count);
+    // Step 0: not a training step, so dropout is the identity.
+    c.runner.feedRows(run, start, count, src, { epoch: c.clock.epoch, step: 0 });
+    yield* wait(c.runner.execute(run));
+    lossSum += (yield* wait(c.runner.read(run, spec.outputs[0]!)))[0]! * count;
+    const nodes = c.program.eval(count).metrics;
+    for (let i = 0; i < decls.length; i++) {
+      const { pred, target } = nodes[i]!;
+      if (pred === undefined || target === undefined) continue;
+      const g = spec.graph;
+      const layout = metricLayout(decls[i]!, g.node(pred).type.shape, g.node(target).type.shape, count);
+      if (typeof layout === 'string') fail([new DataError(layout, decls[i]!.loc)]);
+      const p = yield* wait(c.runner.read(run, pred));
+      const t = yield* wait(c.runner.read(run, target));
+      addMetric(sums[i]!, decls[i]!, layout, count, p, t);
+    }
+  }
+  const loss = data.rows === 0 ? NaN : lossSum / data.rows;
+  const metrics: Record<string, number> = {};
+  decls.forEach((m, i) => {
+    metrics[m.name] = metricValue(m, sums[i]!, loss);
+  });
+  return { loss, rows: data.rows, metrics };
+}
+
+/** Loss and metrics over the training data or the validation data, with dropout off. */
+export function* evaluate<H>(c: JobContext<H>, validation: boolean): Job<Evaluation> {
+  const d = c.data;
+  return yield* evaluateOn(c, validation ? { columns: d.valColumns, rows: d.valRows } : d);
+}
+
+/** The metrics logged after an epoch: training loss and metrics, and on validation data. */
 export function* metrics<H>(c: JobContext<H>, epoch: number): Job<LossRecord> {
-  const r: LossRecord = { epoch, ...(yield* evaluate(c, false)) };
+  const e = yield* evaluate(c, false);
+  const r: LossRecord = { epoch, loss: e.loss, ...e.metrics };
   if (c.data.valColumns) {
     const v = yield* evaluate(c, true);
     r.val_loss = v.loss;
-    if (v.accuracy !== undefined) r.val_accuracy = v.accuracy;
+    for (const [k, x] of Object.entries(v.metrics)) r[`val_${k}`] = x;
   }
   return r;
 }

@@ -27,6 +27,8 @@ export interface LossRecord {
   /** With `training.validation`: loss (and accuracy) on the validation data. */
   val_loss?: number;
   val_accuracy?: number;
+  /** Each metric of `training.metrics` by its name, and `val_<name>` on validation data. */
+  [metric: string]: number | undefined;
 }
 
 export interface TrainOptions {

@@ -108,7 +108,7 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
     expect(r.code, r.stderr).toBe(0);
     expectBuiltOnce(parseStats(r.stderr.split('\n')), [
       'plan train batch 1',
-      'plan eval batch 4',
+      'plan eval batch 1',
       'plan forward batch 1',
     ]);
   });
