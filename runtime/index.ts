@@ -15,12 +15,24 @@ import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';
 import { GraphErrors, type GraphError } from './errors.js';
 import { feedValues } from './data/index.js';
+import { arrayDataset, type ArrayValues, type Dataset } from './data/dataset.js';
 import type { Tensor } from './ir/types.js';
 import { emitYaml } from './emit/yaml.js';
 
 export type { Model } from './load/model.js';
 export type { Tensor, DType, FloatDType, Shape, TypedArray } from './ir/types.js';
-export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './session.js';
+export type {
+  LossRecord,
+  SessionOptions,
+  TrainOptions,
+  StepRecord,
+  Feed,
+  Evaluation,
+  BatchProgress,
+} from './session.js';
+// Data sets named at run time (a file, arrays in memory) and training on them (docs/api.md).
+export { readDataset, arrayDataset, type Dataset, type ArrayValues, type ReadDatasetOptions } from './data/dataset.js';
+export { fit, fitAsync, type FitData, type FitOptions } from './session/fit.js';
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
@@ -134,17 +146,47 @@ export function compile(model: Model, opts: SessionOptions = {}): Session {
 }
 
 /**
- * Run the forward graph on input values given as (nested) lists: one sample or a batch.
+ * The forward graph's outputs for input values: one sample or a batch as (nested) lists, flat
+ * typed arrays (row after row), or a data set (readDataset). All rows run as one batch unless
+ * `batchSize` says how many at a time (then outputs are joined along the batch axis, and one
+ * without a leading batch axis is left out).
  * @example predict(session, { x: [-7, -3] }).pred.data[0]
+ * @example predict(session, { x: Float32Array.of(-7, -3, 20, 2) }).pred.shape // [2, 1]
  */
-export function predict(session: Session, inputs: Record<string, unknown>): Record<string, Tensor> {
-  const loc = { file: session.model.file, line: 1, col: 1 };
+export function predict(
+  session: Session,
+  inputs: Record<string, unknown> | Dataset,
+  opts: { batchSize?: number } = {},
+): Record<string, Tensor> {
+  const data = predictInputs(session, inputs);
+  return session.predictData(data, opts.batchSize ?? Math.max(1, data.rows));
+}
+
+/** predict() on any device. */
+export async function predictAsync(
+  session: Session,
+  inputs: Record<string, unknown> | Dataset,
+  opts: { batchSize?: number } = {},
+): Promise<Record<string, Tensor>> {
+  const data = predictInputs(session, inputs);
+  return session.predictDataAsync(data, opts.batchSize ?? Math.max(1, data.rows));
+}
+
+/** predict()'s inputs as a data set: typed arrays as they are, lists checked as `predict:` values are. */
+function predictInputs(session: Session, inputs: Record<string, unknown> | Dataset): Dataset {
+  if (inputs.columns instanceof Map && typeof inputs.rows === 'number') return inputs as Dataset;
+  const m = session.model;
+  const loc = { file: m.file, line: 1, col: 1 };
+  const needed = session.program.forwardInputs();
+  const values = Object.values(inputs);
+  if (values.some((v) => ArrayBuffer.isView(v)))
+    return arrayDataset(m, inputs as Record<string, ArrayValues>, 'predict()', needed);
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
   // Only the inputs the outputs depend on are required: a prediction needs no targets.
-  const f = feedValues(session.model, feed, errors, 'predict()', session.program.forwardInputs(), loc);
+  const f = feedValues(m, feed, errors, 'predict()', needed, loc);
   if (!f) throw new GraphErrors(errors);
-  return session.run(f.values, f.batch);
+  return arrayDataset(m, Object.fromEntries(f.values), 'predict()', needed);
 }
 
 /**

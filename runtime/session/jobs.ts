@@ -5,7 +5,7 @@
 // call; `runAsync` awaits what a device job yields.
 
 import type { Program } from '../compile/program.js';
-import { DataError, GraphErrors, type GraphError } from '../errors.js';
+import { DataError, GraphErrors, type GraphError, type SourceLoc } from '../errors.js';
 import type { Tensor, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
 import { feedValues, type Column } from '../data/index.js';
@@ -53,7 +53,7 @@ export async function runAsync<T>(job: Job<T>): Promise<T> {
 }
 
 /** The value of `v`, waiting (yielding) only when it is a promise. */
-function* wait<T>(v: Pending<T>): Job<T> {
+export function* wait<T>(v: Pending<T>): Job<T> {
   return isPending(v) ? ((yield v) as T) : v;
 }
 
@@ -161,17 +161,17 @@ export function* evaluateOn<H>(c: JobContext<H>, data: EvalData, batch = evalBat
 }
 
 /** Loss and metrics over the training data or the validation data, with dropout off. */
-export function* evaluate<H>(c: JobContext<H>, validation: boolean): Job<Evaluation> {
+export function* evaluate<H>(c: JobContext<H>, validation: boolean, batch = evalBatchSize(c)): Job<Evaluation> {
   const d = c.data;
-  return yield* evaluateOn(c, validation ? { columns: d.valColumns, rows: d.valRows } : d);
+  return yield* evaluateOn(c, validation ? { columns: d.valColumns, rows: d.valRows } : d, batch);
 }
 
 /** The metrics logged after an epoch: training loss and metrics, and on validation data. */
-export function* metrics<H>(c: JobContext<H>, epoch: number): Job<LossRecord> {
-  const e = yield* evaluate(c, false);
+export function* metrics<H>(c: JobContext<H>, epoch: number, batch = evalBatchSize(c)): Job<LossRecord> {
+  const e = yield* evaluate(c, false, batch);
   const r: LossRecord = { epoch, loss: e.loss, ...e.metrics };
   if (c.data.valColumns) {
-    const v = yield* evaluate(c, true);
+    const v = yield* evaluate(c, true, batch);
     r.val_loss = v.loss;
     for (const [k, x] of Object.entries(v.metrics)) r[`val_${k}`] = x;
   }
@@ -181,7 +181,7 @@ export function* metrics<H>(c: JobContext<H>, epoch: number): Job<LossRecord> {
 /** Run the forward graph on the given input values; returns every declared output (copies). */
 export function* forward<H>(
   c: JobContext<H>,
-  values: Map<string, number[]>,
+  values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>,
   batch: number,
 ): Job<Record<string, Tensor>> {
   const { run } = c.runner.prepare('forward', batch);
@@ -312,16 +312,43 @@ function runSteps<H>(c: JobContext<H>, e: EpochSteps<H>, opts: TrainOptions, hoo
   return null;
 }
 
-/**
- * Train as the model's `training` section says (epochs may be overridden): each epoch in a
- * seeded order (or data order), one step per batch, metrics every `log_every` epochs.
- */
-export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks): Job<LossRecord[]> {
+/** How the training loop batches, orders and logs: the training section's values, or fit()'s. */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  logEvery: number;
+  /** Seed of the shuffled orders. */
+  seed: number;
+  /** Rows per evaluation batch for the logged metrics. */
+  evalBatchSize: number;
+  /** Where the settings are written, for errors (the training section). */
+  loc: SourceLoc;
+}
+
+/** The training section's settings (failing without one). */
+export function settingsOf(c: JobContext<unknown>): TrainSettings {
   const t = trainingOf(c);
+  const seed = c.program.model.seed ?? 0;
+  const { epochs, batchSize, logEvery, loc } = t;
+  return { epochs, batchSize, shuffle: t.shuffle === true, logEvery, seed, evalBatchSize: evalBatchSize(c), loc };
+}
+
+/**
+ * Train on `c.data` as `t` says (the training section's settings unless fit() gives others;
+ * epochs may be overridden): each epoch in a seeded order (or data order), one step per batch,
+ * metrics every `logEvery` epochs.
+ */
+export function* train<H>(
+  c: JobContext<H>,
+  opts: TrainOptions,
+  hooks: LoopHooks,
+  t: TrainSettings = settingsOf(c),
+): Job<LossRecord[]> {
   const epochs = opts.epochs ?? t.epochs;
   const rows = c.data.rows;
   const orderBuf = t.shuffle ? new Int32Array(rows) : null;
-  const seed = c.program.model.seed ?? 0;
+  const seed = t.seed;
   const log: LossRecord[] = [];
   const e: EpochSteps<H> = {
     epoch: 0,
@@ -339,7 +366,7 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
       finishStep(e, opts, hooks, w.k, w.start, w.count, loss);
     }
     if (epoch % t.logEvery === 0) {
-      const r = yield* metrics(c, epoch);
+      const r = yield* metrics(c, epoch, t.evalBatchSize);
       hooks.done?.(epoch);
       if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
         fail([

@@ -58,3 +58,6 @@ export interface StepRecord {
   steps: number;
   loss: number;
 }
+
+/** Input values for one run: flat and row-major, typed arrays or numbers, by input name. */
+export type Feed = Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>;

@@ -70,7 +70,7 @@ describe('training.metrics against PyTorch', () => {
     [3, 'batches of 3 and a last one of 1'],
     [10, 'one batch of all rows'],
     [undefined, 'the training batch size (2)'],
-  ])('sequence logits [N, T, C], evaluated in %s', (evalBatch) => {
+  ] as [number | undefined, string][])('sequence logits [N, T, C], eval_batch_size %s: %s', (evalBatch, _what) => {
     const r = compile(parseGraph(sequenceYaml(evalBatch), 'seq.yaml'), { dtype: 'f64' }).metrics(0);
     close(r.loss, S.loss);
     // Per position: 50% right, where the flattened row's argmax scores PyTorch's 10%.
