@@ -5,7 +5,18 @@
 
 import { UsageError } from '../index.js';
 
-export const commandNames = ['run', 'validate', 'grad', 'trace', 'check', 'plan', 'dot', 'export'] as const;
+export const commandNames = [
+  'run',
+  'validate',
+  'grad',
+  'trace',
+  'check',
+  'plan',
+  'dot',
+  'export',
+  'eval',
+  'predict',
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export interface CommandSpec {
@@ -45,6 +56,16 @@ export const commands: readonly CommandSpec[] = [
     help: "one step of learning: every forward value, every reverse-graph node (which gradient, which rule), the optimizer's updates; --step N, --sample K, --full",
   },
   {
+    name: 'eval',
+    usage: 'eval <graph.yaml> --data FILE',
+    help: "loss and metrics (training.metrics) of the graph's parameters on a data file, in batches; --load CKPT for trained weights (else the initial ones)",
+  },
+  {
+    name: 'predict',
+    usage: 'predict <graph.yaml> --data FILE',
+    help: 'the outputs for every row of a data file, in batches: --out FILE writes them as .csv (a header naming each output column) or .npy, else the first rows are printed; --load CKPT for trained weights',
+  },
+  {
     name: 'plan',
     usage: 'plan <graph.yaml>',
     help: 'where each node of the training step runs (cpu or webgpu) and why, with the transfers between devices',
@@ -79,7 +100,8 @@ const whole = (flag: string, min: number) => (s: string) => {
 
 const checkpointFlags = '--save, --save-every and --resume belong to a training run';
 const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
-const deviceFlags = '--device, --strict-device and --explain belong to a run (or graph-run plan)';
+const deviceFlags = '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict)';
+const dataFlags = '--data and --batch-size belong to graph-run eval and predict';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
 /** dot takes --step and --sample for its --trace labels (but not --full). */
 const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
@@ -185,7 +207,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--device <D>',
     help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'eval', 'predict'],
     misplaced: deviceFlags,
     value: (s) => {
       if (!['cpu', 'webgpu', 'auto'].includes(s))
@@ -196,14 +218,33 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--strict-device',
     help: 'make any node falling back from WebGPU to the CPU an error',
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'eval', 'predict'],
     misplaced: deviceFlags,
   },
   {
     flags: '--explain',
     help: 'print where each node runs, and why, before running',
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'eval', 'predict'],
     misplaced: deviceFlags,
+  },
+  {
+    flags: '--data <FILE>',
+    help: "eval, predict: the data file (CSV, JSON, or any format training.data takes), read with training.data's columns",
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+  },
+  {
+    flags: '--batch-size <N>',
+    help: 'eval, predict: rows per batch (default: training.eval_batch_size, else training.batch_size)',
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+    value: whole('--batch-size', 1),
+  },
+  {
+    flags: '--out <FILE>',
+    help: 'predict: write the outputs to FILE: .csv (one column per output value, a header naming them) or .npy (one output)',
+    commands: ['predict'],
+    misplaced: '--out belongs to graph-run predict',
   },
   {
     flags: '--data-root <DIR>',

@@ -115,10 +115,10 @@ export interface Evaluation {
   metrics: Record<string, number>;
 }
 
-/** Rows per evaluation batch: `training.eval_batch_size`, else the training batch size. */
+/** Rows per evaluation batch: `training.eval_batch_size`, else the training batch size (256 without training). */
 export function evalBatchSize(c: JobContext<unknown>): number {
   const t = c.program.model.training;
-  return t?.evalBatchSize ?? t?.batchSize ?? 1;
+  return t?.evalBatchSize ?? t?.batchSize ?? 256;
 }
 
 /**
