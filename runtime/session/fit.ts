@@ -7,7 +7,7 @@ import { DataError, GraphErrors, type SourceLoc } from '../errors.js';
 import { arrayDataset, type ArrayValues, type Dataset } from '../data/dataset.js';
 import type { Column } from '../data/index.js';
 import type { Session } from '../session.js';
-import type { TrainSettings } from './jobs.js';
+import { checkRows, type TrainSettings } from './jobs.js';
 import { TrainingData } from './state.js';
 import type { LossRecord, TrainOptions } from './types.js';
 
@@ -95,6 +95,10 @@ function prepare(session: Session, data: FitData, o: FitOptions): { settings: Tr
     evalBatchSize: o.evalBatchSize ?? t?.evalBatchSize ?? batchSize,
     loc,
   };
+  // A label outside its classes would stop a step half-way: every row is checked first.
+  const g = session.program.typed(batchSize).graph;
+  checkRows(g, train, 'fit() data');
+  if (val) checkRows(g, val, 'fit() validation data');
   const sets = new TrainingData({
     train: train.columns,
     val: val?.columns ?? null,

@@ -9,6 +9,8 @@ import { DataError, GraphErrors, type GraphError, type SourceLoc } from '../erro
 import type { Tensor, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
 import { feedValues, type Column } from '../data/index.js';
+import type { IRGraph } from '../ir/graph.js';
+import { checkLabels } from '../train/labels.js';
 import { addMetric, metricLayout, metricValue, type MetricSum } from '../train/metrics.js';
 import type { LossRecord, TrainOptions } from './types.js';
 import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
@@ -128,6 +130,7 @@ export function evalBatchSize(c: JobContext<unknown>): number {
  * the whole data set in one batch. Metrics add up decisions (metrics.ts) over every batch.
  */
 export function* evaluateOn<H>(c: JobContext<H>, data: EvalData, batch = evalBatchSize(c)): Job<Evaluation> {
+  checkRows(c.program.eval(Math.max(1, Math.min(batch, data.rows))).built.graph, data, 'data');
   const decls = c.program.model.training?.metrics ?? [];
   const sums: MetricSum[] = decls.map(() => ({ sum: 0, count: 0 }));
   const src = { columns: data.columns, order: null };
@@ -158,6 +161,13 @@ export function* evaluateOn<H>(c: JobContext<H>, data: EvalData, batch = evalBat
     metrics[m.name] = metricValue(m, sums[i]!, loss);
   });
   return { loss, rows: data.rows, metrics };
+}
+
+/** Fail with a positioned error for every label in `data` outside the classes of the node it reaches in `g`. */
+export function checkRows(g: IRGraph, data: EvalData, what: string): void {
+  const errors: GraphError[] = [];
+  checkLabels(g, data.columns, what, errors);
+  if (errors.length) fail(errors);
 }
 
 /** Loss and metrics over the training data or the validation data, with dropout off. */

@@ -6,7 +6,7 @@
 
 import { BATCH } from '../ir/dim.js';
 import type { Tensor, TypedArray } from '../ir/types.js';
-import { type EvalData, type Job, type JobContext, wait } from './jobs.js';
+import { checkRows, type EvalData, type Job, type JobContext, wait } from './jobs.js';
 
 /** Called after each batch with the rows done so far (for a progress line). */
 export type BatchProgress = (done: number, rows: number) => void;
@@ -23,6 +23,7 @@ export function* predictRows<H>(
 ): Job<Record<string, Tensor>> {
   const sym = c.program.symbolicForward();
   const fwd = c.program.forward(Math.max(1, Math.min(batch, data.rows)));
+  checkRows(fwd.built.graph, data, 'data');
   const out: Record<string, Tensor> = {};
   const batched = new Map<string, boolean>();
   for (const o of fwd.outputs) {

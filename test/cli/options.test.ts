@@ -37,7 +37,7 @@ describe('graph-run options', () => {
     },
     {
       argv: ['check', 'graphs/gender.yaml', '--explain'],
-      msg: 'graph-run: --device, --strict-device and --explain belong to a run (or graph-run plan)',
+      msg: 'graph-run: --device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict)',
     },
     {
       argv: ['graphs/gender.yaml', '--device', 'tpu'],
