@@ -138,13 +138,11 @@ export class TrainingReporter {
   onLog(r: LossRecord): void {
     this.lastLoss = r.loss;
     if (this.o.mode !== 'lines') return;
-    // Accuracy and validation metrics, where the graph asks for them (training.accuracy, validation).
-    const more = [
-      ['accuracy', r.accuracy, 4],
-      ['val_loss', r.val_loss, 6],
-      ['val_accuracy', r.val_accuracy, 4],
-    ] as const;
-    const tail = more.map(([k, v, d]) => (v === undefined ? '' : `  ${k} ${v.toFixed(d)}`)).join('');
+    // Metrics and validation values, where the graph asks for them (training.metrics, validation), in record order.
+    const tail = Object.entries(r)
+      .filter(([k, v]) => k !== 'epoch' && k !== 'loss' && typeof v === 'number')
+      .map(([k, v]) => `  ${k} ${(v as number).toFixed(k.endsWith('loss') ? 6 : 4)}`)
+      .join('');
     this.o.out(`epoch ${String(r.epoch).padStart(String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}${tail}`);
   }
 

@@ -4,7 +4,15 @@
 // batch over all rows; bad metrics are positioned errors.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile, type GraphError, GraphErrors, parseGraph } from '../../runtime/index.js';
+import {
+  checkpointBytes,
+  compile,
+  type GraphError,
+  GraphErrors,
+  parseGraph,
+  restoreCheckpoint,
+  TrainingReporter,
+} from '../../runtime/index.js';
 import type { MetricDecl } from '../../runtime/load/model.js';
 import { metricLayout } from '../../runtime/train/metrics.js';
 
@@ -201,5 +209,42 @@ describe('bad metrics are positioned errors', () => {
       expect.stringMatching(new RegExp(`^${lineOf(yaml, 'val_acc')}: a metric may not be named "val_acc"`)),
       expect.stringMatching(new RegExp(`^${lineOf(yaml, 'name: a3')}: metric accuracy needs a pred and a target`)),
     ]);
+  });
+});
+
+describe('metrics in the training loop', () => {
+  it('are logged per epoch, printed on the log lines and kept by a checkpoint', () => {
+    const s = compile(parseGraph(sequenceYaml(3), 'seq.yaml'), { dtype: 'f64' });
+    const log = s.train({ epochs: 2 });
+    expect(Object.keys(log[0]!)).toEqual([
+      'epoch',
+      'loss',
+      'accuracy',
+      'top3_accuracy',
+      'perplexity',
+      'pred_perplexity',
+      'teacher_accuracy',
+      'teacher_top2_accuracy',
+      'teacher_perplexity',
+    ]);
+    const lines: string[] = [];
+    const rep = new TrainingReporter({
+      mode: 'lines',
+      out: (l) => lines.push(l),
+      epochs: 2,
+      from: 0,
+      batchSize: 2,
+      samples: S.N,
+    });
+    rep.onLog(log[0]!);
+    expect(lines[0]).toMatch(
+      /^epoch 0 {2}loss \d\.\d{6} {2}accuracy 0\.5000 {2}top3_accuracy 0\.7250 {2}perplexity \d+\.\d{4}/,
+    );
+    const bytes = checkpointBytes(s, { epoch: 2, losses: log });
+    const back = restoreCheckpoint(compile(parseGraph(sequenceYaml(3), 'seq.yaml'), { dtype: 'f64' }), bytes, {
+      resume: true,
+      file: 'seq.safetensors',
+    });
+    expect(back!.losses).toEqual(log);
   });
 });
