@@ -92,7 +92,9 @@ export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
 export { memoryIO } from './load/browser-io.js';
 // Node's file access with the containment rule (docs/format.md); `roots` names further folders.
 export { nodeIO } from './load/node-io.js';
-export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
+export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES, MAX_STREAM_BYTES, type DataFile } from './load/io.js';
+/** .npy files: `encodeNpy(shape, typedArray)` writes one (predictions), `readNpy(bytes)` reads one. */
+export { encodeNpy, readNpy } from './data/index.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {

@@ -6,6 +6,8 @@ import { DataError, NameError, type GraphError, type SourceLoc } from '../errors
 import { suggest, suggestFrom } from '../load/hint.js';
 import { readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
+import type { FloatDType } from '../ir/types.js';
+import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
 import { readJson } from './json.js';
 
@@ -39,7 +41,8 @@ export function readDataFile(
   spec: Extract<DataSource, { kind: 'file' }>,
   inputs: InputDecl[],
   errors: GraphError[],
-): Map<string, Located<unknown[]>> | null {
+  float: FloatDType = 'f32',
+): Map<string, Column> | null {
   const { io, path, at } = spec;
   let text: string;
   try {
@@ -76,7 +79,14 @@ export function readDataFile(
   const data = /\.json$/i.test(path)
     ? readJson(text, path, spec, wanted, at, errors)
     : readCsv(text, path, spec, wanted, at, errors);
-  return errors.length > before ? null : data;
+  if (errors.length > before || !data) return null;
+  const out = new Map<string, Column>();
+  for (const input of wanted) {
+    const rows = data.get(input.name);
+    const c = rows && checkColumn(input, rows, errors, float);
+    if (c) out.set(input.name, c);
+  }
+  return errors.length > before ? null : out;
 }
 
 function readCsv(
