@@ -6,6 +6,7 @@ import { DataError, NameError, type GraphError } from '../errors.js';
 import type { FloatDType } from '../ir/types.js';
 import { suggest } from '../load/hint.js';
 import type { DataSource, Model, TrainingDecl } from '../load/model.js';
+import { inputFileColumn } from './arrays.js';
 import { checkColumn, type Column } from './column.js';
 import { readDataFile } from './files.js';
 
@@ -79,9 +80,25 @@ function columnsOf(
       const c = checkColumn(input, col, errors, float);
       if (c) out.set(name, c);
     }
+    for (const [name, spec] of source.files ?? []) {
+      const input = inputs.get(name);
+      if (!input) {
+        errors.push(
+          new NameError(
+            `${what} for unknown input "${name}"`,
+            spec.at([], true),
+            undefined,
+            suggest(name, inputs.keys(), 'inputs'),
+          ),
+        );
+        continue;
+      }
+      const c = inputFileColumn(input, spec, float, errors);
+      if (c) out.set(name, c);
+    }
     for (const i of model.inputs) {
       // Inputs the runtime feeds (step, epoch) have no data.
-      if (!source.columns.has(i.name) && !i.provided)
+      if (!source.columns.has(i.name) && !source.files?.has(i.name) && !i.provided)
         errors.push(
           new DataError(
             `${what} has no column for input "${i.name}"`,
