@@ -13,7 +13,7 @@ import { expectClose } from '../support/close.js';
 const dir = 'test/data/fixtures';
 const expected = JSON.parse(readFileSync(`${dir}/expected.json`, 'utf8')) as Record<string, number[][] | number[]>;
 
-export const graph = (data: string, x = '[batch, 4]', extra = '') => `graph-run: 1
+const graph = (data: string, x = '[batch, 4]', extra = '') => `graph-run: 1
 inputs:
   x: {shape: ${x}}
   y: {shape: [batch], dtype: i32}
