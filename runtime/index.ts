@@ -32,7 +32,7 @@ export type {
 } from './session.js';
 // Data sets named at run time (a file, arrays in memory) and training on them (docs/api.md).
 export { readDataset, arrayDataset, type Dataset, type ArrayValues, type ReadDatasetOptions } from './data/dataset.js';
-export { fit, fitAsync, type FitData, type FitOptions } from './session/fit.js';
+export { trainOn, trainOnAsync, type TrainOnData, type TrainOnOptions } from './session/train-on.js';
 export { predictionsCsv, encodeTensorNpy, outputColumns } from './session/outputs.js';
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
@@ -105,7 +105,9 @@ export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
 export { memoryIO } from './load/browser-io.js';
 // Node's file access with the containment rule (docs/format.md); `roots` names further folders.
 export { nodeIO } from './load/node-io.js';
-export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
+export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES, MAX_STREAM_BYTES, type DataFile } from './load/io.js';
+/** .npy files: `encodeNpy(shape, typedArray)` writes one (predictions), `readNpy(bytes)` reads one. */
+export { encodeNpy, readNpy } from './data/index.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceByNode } from './trace/trace.js';
 export type {
@@ -179,15 +181,15 @@ function predictInputs(session: Session, inputs: Record<string, unknown> | Datas
   const m = session.model;
   const loc = { file: m.file, line: 1, col: 1 };
   const needed = session.program.forwardInputs();
-  const values = Object.values(inputs);
-  if (values.some((v) => ArrayBuffer.isView(v)))
-    return arrayDataset(m, inputs as Record<string, ArrayValues>, 'predict()', needed);
+  const opts = { what: 'predict()', inputs: needed, float: session.float };
+  if (Object.values(inputs).some((v) => ArrayBuffer.isView(v)))
+    return arrayDataset(m, inputs as Record<string, ArrayValues>, opts);
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
   // Only the inputs the outputs depend on are required: a prediction needs no targets.
   const f = feedValues(m, feed, errors, 'predict()', needed, loc);
   if (!f) throw new GraphErrors(errors);
-  return arrayDataset(m, Object.fromEntries(f.values), 'predict()', needed);
+  return arrayDataset(m, Object.fromEntries(f.values), opts);
 }
 
 /**

@@ -73,7 +73,7 @@ export class Session {
         strict: opts.strictDevice === true,
         requests: wish.requests,
       });
-      this.dev = new DeviceRunner(rt, this.program, this.data);
+      this.dev = new DeviceRunner(rt, this.program);
       this.deviceNote = deviceNote(wish, opts.gpu, this.float === 'f64');
     } else if (wish.choice === 'auto')
       this.deviceNote = deviceNote(wish, null, false, 'WebGPU is acquired asynchronously: use Session.create');
@@ -231,11 +231,11 @@ export class Session {
 
   /** Train as the model's `training` section says (epochs may be overridden). */
   train(opts: TrainOptions = {}): LossRecord[] {
-    return this.trainOn(this.data, jobs.settingsOf(this.sync('train')), opts);
+    return this.trainLoop(this.data, jobs.settingsOf(this.sync('train')), opts);
   }
 
-  /** @internal The CPU training loop on `data` with `settings`: train()'s, and fit()'s on arrays. */
-  trainOn(data: TrainingData, settings: TrainSettings, opts: TrainOptions): LossRecord[] {
+  /** @internal The CPU training loop on `data` with `settings`: train()'s, and trainOn()'s on arrays. */
+  trainLoop(data: TrainingData, settings: TrainSettings, opts: TrainOptions): LossRecord[] {
     const ctx = { ...this.sync('train'), data };
     const replay = (start: number, count: number) => this.tracedStep(start, count, data);
     const hooks = cpuHooks(opts.checkFinite === false ? null : this.weights, replay, settings.loc);
@@ -312,13 +312,13 @@ export class Session {
    * A lost device ends training with a DeviceError naming the last completed epoch.
    */
   async trainAsync(opts: TrainOptions = {}): Promise<LossRecord[]> {
-    return this.trainOnAsync(this.data, jobs.settingsOf(this.ctx), opts);
+    return this.trainLoopAsync(this.data, jobs.settingsOf(this.ctx), opts);
   }
 
-  /** @internal trainOn() on any device. */
-  async trainOnAsync(data: TrainingData, settings: TrainSettings, opts: TrainOptions): Promise<LossRecord[]> {
+  /** @internal trainLoop() on any device. */
+  async trainLoopAsync(data: TrainingData, settings: TrainSettings, opts: TrainOptions): Promise<LossRecord[]> {
     const dev = this.dev;
-    if (!dev) return this.trainOn(data, settings, opts);
+    if (!dev) return this.trainLoop(data, settings, opts);
     // The last epoch whose steps the GPU is known to have finished: a read after it came back.
     let done: number | null = null;
     const hooks = { readLoss: false, checkLogged: true, where: this.device, done: (e: number) => (done = e) };

@@ -79,7 +79,7 @@ export async function evalCommand(model: Model, o: DataOptions, io: LoaderIO, ou
   const s = await sessionFor(model, o, o.json ? () => {} : out);
   try {
     if (o.explain) (o.json ? () => {} : out)(s.explain());
-    const data = readDataset(model, file, io);
+    const data = readDataset(model, file, io, { float: s.float });
     const r = await s.evaluateDataAsync(data, o.batchSize);
     if (o.json) {
       out(JSON.stringify({ data: file, rows: r.rows, loss: r.loss, ...r.metrics, params: o.load ?? 'initial' }));
@@ -122,7 +122,7 @@ export async function predictCommand(
   try {
     if (o.explain) (o.json ? () => {} : out)(s.explain());
     // Predictions need the inputs the outputs read, not the targets.
-    const data = readDataset(model, file, io, { inputs: s.program.forwardInputs() });
+    const data = readDataset(model, file, io, { inputs: s.program.forwardInputs(), float: s.float });
     const preds = await s.predictDataAsync(data, o.batchSize);
     const names = Object.keys(preds);
     if (!names.length)

@@ -120,7 +120,7 @@ export class Program {
     if (!this.sets) {
       countBuild('data');
       const errs: GraphError[] = [];
-      const s = trainingSets(this.model, errs);
+      const s = trainingSets(this.model, errs, this.float);
       this.sets = { sets: { ...s, rows: rowCount(s.train), valRows: rowCount(s.val) }, errors: errs };
     }
     if (errors) errors.push(...this.sets.errors);

@@ -1,13 +1,14 @@
 // A data set named at run time (`graph-run eval --data`, `predict --data`, the library's
 // readDataset): a data file read with the graph's column spec and checked like training data,
-// or arrays in memory (fit, evaluate, predict from code) checked against the inputs' shapes.
+// or arrays in memory (trainOn, evaluate, predict from code) checked against the inputs' shapes.
 // Built on the data stage's own readers (trainingColumns): the same formats, positions and checks.
 
 import { DataError, GraphErrors, NameError, type GraphError, type SourceLoc } from '../errors.js';
 import { suggest } from '../load/hint.js';
+import type { FloatDType } from '../ir/types.js';
 import type { LoaderIO } from '../load/io.js';
 import type { DataSource, InputDecl, Model } from '../load/model.js';
-import { type Column, rowCount, trainingColumns } from './columns.js';
+import { arrayColumn, type Column, rowCount, trainingColumns } from './columns.js';
 import { fmt, sampleShape } from './shapes.js';
 
 /** Rows of data, one column per input (in data order). */
@@ -21,6 +22,8 @@ export interface ReadDatasetOptions {
   inputs?: ReadonlySet<string>;
   /** Input -> column(s) of the file; default: `training.data`'s `columns:` when it is a file. */
   columns?: Record<string, string | string[]>;
+  /** The float dtype of the session that will run it: float inputs' columns are f32 or f64 arrays. */
+  float?: FloatDType;
 }
 
 /**
@@ -52,7 +55,7 @@ export function readDataset(model: Model, path: string, io: LoaderIO, opts: Read
     inputs: wanted,
     training: { data: source, epochs: 0, batchSize: 1, logEvery: 1, loc: fileLoc },
   };
-  const cols = trainingColumns(view, errors, `data file ${path}`);
+  const cols = trainingColumns(view, errors, `data file ${path}`, undefined, opts.float ?? 'f32');
   if (!cols || errors.length) throw new GraphErrors(errors);
   return { columns: cols, rows: rowCount(cols) };
 }
@@ -63,20 +66,31 @@ export type ArrayValues = ArrayLike<number> | readonly unknown[];
 const isFlat = (v: unknown): v is ArrayLike<number> =>
   ArrayBuffer.isView(v) || (Array.isArray(v) && (v.length === 0 || typeof v[0] === 'number'));
 
+export interface ArrayDatasetOptions {
+  /** Names the data in messages (default "data"). */
+  what?: string;
+  /** The inputs that need values (default: every input data feeds). */
+  inputs?: ReadonlySet<string>;
+  /** The float dtype of the session that will run it: float inputs' columns are f32 or f64 arrays. */
+  float?: FloatDType;
+  /** Where errors point (default: the graph file). */
+  where?: SourceLoc;
+}
+
 /**
  * Arrays in memory as a data set: each input's values flat (a typed array, or numbers, row
  * after row) or as nested lists of rows. Every input data feeds needs values (or only those in
- * `inputs`); each must hold whole rows, and all the same number of rows. Throws GraphErrors
- * positioned at `where`.
+ * `inputs`); each must hold whole rows, and all the same number of rows. A typed array already
+ * in the column's dtype is used without a copy. Throws GraphErrors.
  * @example arrayDataset(model, { x: Float32Array.of(0, 1, 1, 0), y: [1, 0] }) // 2 rows of x: [batch, 2]
  */
 export function arrayDataset(
   model: Model,
   arrays: Record<string, ArrayValues>,
-  what = 'data',
-  inputs?: ReadonlySet<string>,
-  where: SourceLoc = { file: model.file, line: 1, col: 1 },
+  opts: ArrayDatasetOptions = {},
 ): Dataset {
+  const what = opts.what ?? 'data';
+  const where = opts.where ?? { file: model.file, line: 1, col: 1 };
   const errors: GraphError[] = [];
   const decls = new Map(model.inputs.map((i) => [i.name, i]));
   const columns = new Map<string, Column>();
@@ -89,7 +103,7 @@ export function arrayDataset(
       );
       continue;
     }
-    const c = arrayColumn(input, v, what, where, errors);
+    const c = inMemoryColumn(input, v, what, where, errors, opts.float ?? 'f32');
     if (!c) continue;
     if (c.batched) {
       if (rows === undefined) [rows, first] = [c.rows, name];
@@ -101,22 +115,23 @@ export function arrayDataset(
     columns.set(name, c);
   }
   for (const i of model.inputs)
-    if (!i.provided && !(i.name in arrays) && (!inputs || inputs.has(i.name)))
+    if (!i.provided && !(i.name in arrays) && (!opts.inputs || opts.inputs.has(i.name)))
       errors.push(new DataError(`${what} has no values for input "${i.name}"`, where, undefined, `add ${i.name}: ...`));
   if (errors.length) throw new GraphErrors(errors);
   return { columns, rows: rows ?? 0 };
 }
 
-function arrayColumn(
+/** One input's values in memory as a column: whole rows counted, then checked and converted by arrayColumn. */
+function inMemoryColumn(
   input: InputDecl,
   v: ArrayValues,
   what: string,
   where: SourceLoc,
   errors: GraphError[],
+  float: FloatDType,
 ): Column | null {
   const per = sampleShape(input);
-  const fixed = (per ?? input.shape).every((d) => typeof d === 'number');
-  if (!fixed) {
+  if (!(per ?? input.shape).every((d) => typeof d === 'number')) {
     errors.push(
       new DataError(`${what}: input "${input.name}" has shape ${fmt(input.shape)}, which data cannot fill`, where),
     );
@@ -143,27 +158,19 @@ function arrayColumn(
     );
     return null;
   }
-  for (let k = 0; k < n; k++) {
-    const x = flat[k]!;
-    if (!Number.isFinite(x) || (input.dtype === 'i32' && !Number.isInteger(x))) {
-      errors.push(
-        new DataError(
-          `${what}: value ${k} of "${input.name}" is ${x}${Number.isFinite(x) ? `; input "${input.name}" is i32 and takes whole numbers` : ''}`,
-          where,
-        ),
-      );
-      return null;
-    }
+  let integer = !(flat instanceof Float32Array || flat instanceof Float64Array);
+  if (!ArrayBuffer.isView(flat)) {
+    integer = true;
+    for (let k = 0; k < n && integer; k++) integer = Number.isInteger(flat[k]);
   }
-  return {
-    input,
-    rowSize,
-    rows: per ? n / rowSize : 1,
-    // Column.values is read by index only: a typed array is taken as it is, without a copy.
-    values: flat as number[],
-    batched: per !== null,
-    loc: () => where,
+  const src = {
+    what: `${what}: "${input.name}"`,
+    shape: per ? [n / rowSize, rowSize] : [...(input.shape as number[])],
+    integer,
+    dtype: ArrayBuffer.isView(flat) ? flat.constructor.name : 'number',
+    values: flat,
   };
+  return arrayColumn(input, src, where, errors, float);
 }
 
 /**

@@ -90,7 +90,12 @@ export type SpecLoc = (path: (string | number)[], key?: boolean) => SourceLoc;
  * (CSV or JSON) read on demand by runtime/data/ with `io`. `at` positions the spec's parts.
  */
 export type DataSource =
-  | { kind: 'inline'; columns: Map<string, Located<unknown[]>> }
+  | {
+      kind: 'inline';
+      columns: Map<string, Located<unknown[]>>;
+      /** Inputs whose data is a binary array file of their own (`x: {file: images.idx}`). */
+      files?: Map<string, InputFile>;
+    }
   | {
       kind: 'file';
       /** The file's resolved path. */
@@ -100,6 +105,19 @@ export type DataSource =
       at: SpecLoc;
       io: LoaderIO;
     };
+
+/** One input's data in a binary array file (.npy, IDX, or an array of an .npz or safetensors file). */
+export interface InputFile {
+  /** The file's resolved path. */
+  path: string;
+  /** The array of an .npz or safetensors file (default: the input's name). */
+  array?: string;
+  /** Every value is multiplied by it (u8 pixels to [0, 1]). */
+  scale?: number;
+  /** Positions of the spec's parts (['file'], ['scale']) in the graph file. */
+  at: SpecLoc;
+  io: LoaderIO;
+}
 
 export interface TrainingDecl {
   data: DataSource;

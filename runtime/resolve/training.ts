@@ -3,20 +3,30 @@
 // columns, the spec's positions, the IO to read it with) and read later by runtime/data/.
 
 import { DataError } from '../errors.js';
-import type { DataFileSpec, MetricDoc, TrainingDoc } from '../load/doc.js';
-import type { DataSource, Located, MetricDecl, TrainingDecl } from '../load/model.js';
+import type { DataFileSpec, InlineDataDoc, MetricDoc, TrainingDoc } from '../load/doc.js';
+import type { DataSource, InputFile, Located, MetricDecl, TrainingDecl } from '../load/model.js';
 import type { Path, SourceFile } from '../load/source.js';
 import type { Ctx, Expansion } from './context.js';
 
 const isFile = (d: unknown): d is DataFileSpec => typeof (d as { file?: unknown }).file === 'string';
 
 export function training(ctx: Ctx, file: SourceFile, t: TrainingDoc, ex: Expansion): TrainingDecl {
-  const inline = (rows: Record<string, unknown[]>, p: Path): DataSource => {
+  const inline = (rows: InlineDataDoc, p: Path): DataSource => {
     const columns = new Map<string, Located<unknown[]>>();
+    const files = new Map<string, InputFile>();
     for (const [k, v] of Object.entries(rows)) {
-      columns.set(k, { value: v, loc: file.loc([...p, k], true), itemLoc: (i) => file.loc([...p, k, i]) });
+      if (Array.isArray(v))
+        columns.set(k, { value: v, loc: file.loc([...p, k], true), itemLoc: (i) => file.loc([...p, k, i]) });
+      else
+        files.set(k, {
+          path: ctx.io.resolve(file.path, v.file),
+          ...(v.array !== undefined ? { array: v.array } : {}),
+          ...(v.scale !== undefined ? { scale: v.scale } : {}),
+          at: (q, key) => file.loc([...p, k, ...q], key),
+          io: ctx.io,
+        });
     }
-    return { kind: 'inline', columns };
+    return { kind: 'inline', columns, ...(files.size ? { files } : {}) };
   };
   const fromFile = (spec: DataFileSpec, p: Path): DataSource => ({
     kind: 'file',

@@ -94,7 +94,8 @@ export class CpuRunner implements Runner<CpuRun> {
       }
       const off = start * rowSize;
       const n = count * rowSize;
-      for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
+      // Rows in data order are one contiguous run: one copy (converting when the dtypes differ).
+      buf.set(v.subarray(off, off + n));
     }
     for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? clock.step : clock.epoch;
   }

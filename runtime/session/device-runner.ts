@@ -14,7 +14,7 @@ import {
   type RowSource,
   type Runner,
 } from './runner.js';
-import type { Clock, TrainingData } from './state.js';
+import type { Clock } from './state.js';
 
 export class DeviceRunner implements Runner<DeviceRun> {
   readonly kind = 'device' as const;
@@ -23,7 +23,6 @@ export class DeviceRunner implements Runner<DeviceRun> {
   constructor(
     readonly dev: DeviceRuntime,
     private readonly program: Program,
-    private readonly data: TrainingData,
   ) {
     this.plans = new PlanCache(program, (spec) => this.compile(spec));
   }

@@ -1,7 +1,7 @@
 // Training on data in memory (arrays, typed arrays, or a data set read with readDataset) with
 // the options of the YAML `training:` section: the same loop, the same seeded shuffles, the
 // same metrics and callbacks as `session.train()`. An option left out takes the graph's
-// training section's value, so fit() on a graph's own data reproduces its YAML run exactly.
+// training section's value, so trainOn() on a graph's own data reproduces its YAML run exactly.
 
 import { DataError, GraphErrors, type SourceLoc } from '../errors.js';
 import { arrayDataset, type ArrayValues, type Dataset } from '../data/dataset.js';
@@ -11,10 +11,10 @@ import { checkRows, type TrainSettings } from './jobs.js';
 import { TrainingData } from './state.js';
 import type { LossRecord, TrainOptions } from './types.js';
 
-/** Training data for fit(): a data set, or arrays by input name (flat row-major, typed, or nested rows). */
-export type FitData = Dataset | Record<string, ArrayValues>;
+/** Training data for trainOn(): a data set, or arrays by input name (flat row-major, typed, or nested rows). */
+export type TrainOnData = Dataset | Record<string, ArrayValues>;
 
-export interface FitOptions extends TrainOptions {
+export interface TrainOnOptions extends TrainOptions {
   /** Rows per optimizer step (default: training.batch_size, else 32; at most the rows). */
   batchSize?: number;
   /** Visit the rows in a new seeded order every epoch (default: training.shuffle, else false). */
@@ -26,43 +26,40 @@ export interface FitOptions extends TrainOptions {
   /** Rows per evaluation batch for the logged metrics (default: training.eval_batch_size, else batchSize). */
   evalBatchSize?: number;
   /** Held-out data: the last `split` fraction of the rows, or a data set of its own. */
-  validation?: { split: number } | FitData;
+  validation?: { split: number } | TrainOnData;
 }
 
-const isDataset = (d: FitData): d is Dataset => d.columns instanceof Map && typeof d.rows === 'number';
+const isDataset = (d: TrainOnData): d is Dataset => d.columns instanceof Map && typeof d.rows === 'number';
 
-function dataset(session: Session, d: FitData, what: string): Dataset {
-  return isDataset(d) ? d : arrayDataset(session.model, d as Record<string, ArrayValues>, what);
+function dataset(session: Session, d: TrainOnData, what: string): Dataset {
+  return isDataset(d)
+    ? d
+    : arrayDataset(session.model, d as Record<string, ArrayValues>, { what, float: session.float });
 }
 
 /** Rows [from, to) of a data set (views of typed arrays, no copy). */
 function rowsOf(d: Dataset, from: number, to: number): Dataset {
   const columns = new Map<string, Column>();
   for (const [k, c] of d.columns) {
-    const v = c.values as unknown as {
-      subarray?: (a: number, b: number) => number[];
-      slice: (a: number, b: number) => number[];
-    };
-    const cut = (a: number, b: number) => (v.subarray ? v.subarray(a, b) : v.slice(a, b));
-    columns.set(
-      k,
-      c.batched
-        ? { ...c, rows: to - from, values: cut(from * c.rowSize, to * c.rowSize), loc: (r) => c.loc(r + from) }
-        : c,
-    );
+    const values = c.values.subarray(from * c.rowSize, to * c.rowSize);
+    columns.set(k, c.batched ? { ...c, rows: to - from, values, loc: (r) => c.loc(r + from) } : c);
   }
   return { columns, rows: to - from };
 }
 
-/** The settings and the training and validation data of a fit() call, checked. */
-function prepare(session: Session, data: FitData, o: FitOptions): { settings: TrainSettings; sets: TrainingData } {
+/** The settings and the training and validation data of a trainOn() call, checked. */
+function prepare(
+  session: Session,
+  data: TrainOnData,
+  o: TrainOnOptions,
+): { settings: TrainSettings; sets: TrainingData } {
   const m = session.model;
   const t = m.training;
   const loc: SourceLoc = t?.loc ?? { file: m.file, line: 1, col: 1 };
   const fail = (msg: string, hint?: string): never => {
-    throw new GraphErrors([new DataError(`fit(): ${msg}`, loc, undefined, hint)]);
+    throw new GraphErrors([new DataError(`trainOn(): ${msg}`, loc, undefined, hint)]);
   };
-  let train = dataset(session, data, 'fit() data');
+  let train = dataset(session, data, 'trainOn() data');
   let val: Dataset | null = null;
   const v = o.validation;
   if (v && 'split' in v && typeof v.split === 'number') {
@@ -74,7 +71,7 @@ function prepare(session: Session, data: FitData, o: FitOptions): { settings: Tr
       );
     val = rowsOf(train, cut, n);
     train = rowsOf(train, 0, cut);
-  } else if (v) val = dataset(session, v as FitData, 'fit() validation data');
+  } else if (v) val = dataset(session, v as TrainOnData, 'trainOn() validation data');
   if (train.rows === 0) fail('the training data has no rows');
   const batchSize = o.batchSize ?? t?.batchSize ?? Math.min(32, train.rows);
   const whole = (x: number | undefined, name: string, min: number) => {
@@ -97,8 +94,8 @@ function prepare(session: Session, data: FitData, o: FitOptions): { settings: Tr
   };
   // A label outside its classes would stop a step half-way: every row is checked first.
   const g = session.program.typed(batchSize).graph;
-  checkRows(g, train, 'fit() data');
-  if (val) checkRows(g, val, 'fit() validation data');
+  checkRows(g, train, 'trainOn() data');
+  if (val) checkRows(g, val, 'trainOn() validation data');
   const sets = new TrainingData({
     train: train.columns,
     val: val?.columns ?? null,
@@ -111,19 +108,23 @@ function prepare(session: Session, data: FitData, o: FitOptions): { settings: Tr
 /**
  * Train on data in memory with the options of a `training:` section (each defaults to the
  * graph's own): batches, seeded shuffling, validation data or split, metrics, and the callbacks
- * onStep, onLog and onEpoch. Returns the logged records, as train() does. CPU; fitAsync on any device.
- * @example const log = fit(session, { x: Float32Array.of(-2, -1, 25, 6), y: [1, 0] }, { epochs: 100, batchSize: 1 });
+ * onStep, onLog and onEpoch. Returns the logged records, as train() does. CPU; trainOnAsync on any device.
+ * @example const log = trainOn(session, { x: Float32Array.of(-2, -1, 25, 6), y: [1, 0] }, { epochs: 100, batchSize: 1 });
  */
-export function fit(session: Session, data: FitData, opts: FitOptions = {}): LossRecord[] {
+export function trainOn(session: Session, data: TrainOnData, opts: TrainOnOptions = {}): LossRecord[] {
   const { settings, sets } = prepare(session, data, opts);
-  return session.trainOn(sets, settings, opts);
+  return session.trainLoop(sets, settings, opts);
 }
 
 /**
- * fit() on any device: on WebGPU the steps queue without a read each, as trainAsync's do.
- * @example const log = await fitAsync(await Session.create(model, { device: 'auto' }), { x, y }, { epochs: 5 });
+ * trainOn() on any device: on WebGPU the steps queue without a read each, as trainAsync's do.
+ * @example const log = await trainOnAsync(await Session.create(model, { device: 'auto' }), { x, y }, { epochs: 5 });
  */
-export async function fitAsync(session: Session, data: FitData, opts: FitOptions = {}): Promise<LossRecord[]> {
+export async function trainOnAsync(
+  session: Session,
+  data: TrainOnData,
+  opts: TrainOnOptions = {},
+): Promise<LossRecord[]> {
   const { settings, sets } = prepare(session, data, opts);
-  return session.trainOnAsync(sets, settings, opts);
+  return session.trainLoopAsync(sets, settings, opts);
 }

@@ -1,13 +1,13 @@
-// fit(): training on arrays in memory with the training section's options. On a graph's own
+// trainOn(): training on arrays in memory with the training section's options. On a graph's own
 // data and options it reproduces session.train() bit for bit (the tutorial's network, and blobs
 // with shuffling, a validation split and accuracy); its options override the section's; typed
-// arrays are accepted by fit, predict and run, and results come back as typed arrays.
+// arrays are accepted by trainOn, predict and run, and results come back as typed arrays.
 import { describe, expect, it } from 'vitest';
 import {
   arrayDataset,
   compile,
-  fit,
-  fitAsync,
+  trainOn,
+  trainOnAsync,
   GraphErrors,
   loadGraph,
   nodeIO,
@@ -22,7 +22,7 @@ const tutorial = { x: Float32Array.of(-2, -1, 25, 6, 17, 4, -15, -6), y: [1, 0, 
 const params = (s: ReturnType<typeof compile>) =>
   Object.fromEntries(Object.entries(s.parameters()).map(([k, t]) => [k, Array.from(t.data)]));
 
-describe('fit() reproduces the YAML run', () => {
+describe('trainOn() reproduces the YAML run', () => {
   it.each(['f32', 'f64'] as const)(
     'the tutorial network (graphs/gender.yaml), %s: every logged loss and parameter',
     (dtype) => {
@@ -30,7 +30,7 @@ describe('fit() reproduces the YAML run', () => {
       const yaml = compile(model, { dtype });
       const want = yaml.train();
       const s = compile(model, { dtype });
-      const got = fit(s, tutorial);
+      const got = trainOn(s, tutorial);
       expect(got).toHaveLength(100);
       expect(got).toEqual(want);
       expect(params(s)).toEqual(params(yaml));
@@ -48,15 +48,15 @@ describe('fit() reproduces the YAML run', () => {
     const data = readDataset(model, 'graphs/data/blobs.csv', nodeIO());
     expect(data.rows).toBe(150);
     const s = compile(model);
-    const got = fit(s, data, { epochs: 6, validation: { split: 0.2 } });
+    const got = trainOn(s, data, { epochs: 6, validation: { split: 0.2 } });
     expect(got).toEqual(want);
     expect(Object.keys(got[0]!).sort()).toEqual(['accuracy', 'epoch', 'loss', 'val_accuracy', 'val_loss']);
   });
 
-  it('fitAsync gives what fit gives', async () => {
+  it('trainOnAsync gives what trainOn gives', async () => {
     const model = loadGraph('graphs/gender.yaml');
-    const a = fit(compile(model), tutorial, { epochs: 30 });
-    const b = await fitAsync(compile(model), tutorial, { epochs: 30 });
+    const a = trainOn(compile(model), tutorial, { epochs: 30 });
+    const b = await trainOnAsync(compile(model), tutorial, { epochs: 30 });
     expect(b).toEqual(a);
   });
 });
@@ -88,12 +88,12 @@ function line(n: number) {
   return { x, y };
 }
 
-describe('fit() options', () => {
+describe('trainOn() options', () => {
   it('trains a graph without a training section: batches, callbacks per step and per epoch, logging', () => {
     const s = compile(parseGraph(linear, 'lin.yaml'));
     const steps: StepRecord[] = [];
     const epochs: number[] = [];
-    const log = fit(s, line(50), {
+    const log = trainOn(s, line(50), {
       epochs: 40,
       batchSize: 8,
       shuffle: true,
@@ -113,7 +113,7 @@ describe('fit() options', () => {
 
   it('the seed decides the shuffles: the same seed the same run, another seed another', () => {
     const run = (seed: number) =>
-      fit(compile(parseGraph(linear, 'lin.yaml')), line(30), { epochs: 3, batchSize: 4, shuffle: true, seed });
+      trainOn(compile(parseGraph(linear, 'lin.yaml')), line(30), { epochs: 3, batchSize: 4, shuffle: true, seed });
     expect(run(1)).toEqual(run(1));
     expect(run(1)).not.toEqual(run(2));
   });
@@ -121,19 +121,19 @@ describe('fit() options', () => {
   it('validation data of its own: val_loss is its loss, as evaluateData computes it', () => {
     const s = compile(parseGraph(linear, 'lin.yaml'), { dtype: 'f64' });
     const val = line(9);
-    const log = fit(s, line(40), { epochs: 1, batchSize: 5, validation: val, evalBatchSize: 4 });
+    const log = trainOn(s, line(40), { epochs: 1, batchSize: 5, validation: val, evalBatchSize: 4 });
     // After the epoch the parameters are those the record was logged with (one epoch, logged at 0).
     expect(log[0]!.val_loss).toBe(s.evaluateData(arrayDataset(s.model, val), 4).loss);
     expect(s.evaluateData(arrayDataset(s.model, val), 9).loss).toBeCloseTo(log[0]!.val_loss!, 14);
   });
 
   it.each([
-    [{ x: [1, 2, 3], y: [1] }, {}, /fit\(\) data: "x" holds 3 values, not a whole number of rows of 2/],
-    [{ x: [1, 2], y: [1, 2] }, {}, /fit\(\) data: "y" has 2 rows, "x" has 1/],
-    [{ x: [1, 2], z: [1] }, {}, /fit\(\) data for unknown input "z"/],
-    [{ x: [1, 2] }, {}, /fit\(\) data has no values for input "y"/],
+    [{ x: [1, 2, 3], y: [1] }, {}, /trainOn\(\) data: "x" holds 3 values, not a whole number of rows of 2/],
+    [{ x: [1, 2], y: [1, 2] }, {}, /trainOn\(\) data: "y" has 2 rows, "x" has 1/],
+    [{ x: [1, 2], z: [1] }, {}, /trainOn\(\) data for unknown input "z"/],
+    [{ x: [1, 2] }, {}, /trainOn\(\) data has no values for input "y"/],
     [{ x: [[1, 2], [3]], y: [1, 2] }, {}, /row 1 holds 1 values, a sample 2/],
-    [{ x: [1, Number.NaN], y: [1] }, {}, /value 1 of "x" is NaN/],
+    [{ x: [1, Number.NaN], y: [1] }, {}, /trainOn\(\) data: "x": row 0 holds NaN; data values must be finite numbers/],
     [line(4), { batchSize: 5 }, /batchSize 5 is larger than the training data \(4 rows\)/],
     [line(4), { validation: { split: 0.9 } }, /a validation split of 0.9 leaves 0 of 4 rows/],
     [line(4), { batchSize: 1.5 }, /batchSize must be a whole number >= 1, got 1.5/],
@@ -141,7 +141,7 @@ describe('fit() options', () => {
     const s = compile(parseGraph(linear, 'lin.yaml'));
     let err: unknown;
     try {
-      fit(s, data as never, opts);
+      trainOn(s, data as never, opts);
     } catch (e) {
       err = e;
     }
@@ -153,7 +153,7 @@ describe('fit() options', () => {
 describe('typed arrays in and out', () => {
   it('Session.run takes typed arrays (Map or object) and returns typed arrays', () => {
     const s = compile(parseGraph(linear, 'lin.yaml'));
-    fit(s, line(20), { epochs: 5, batchSize: 4 });
+    trainOn(s, line(20), { epochs: 5, batchSize: 4 });
     const x = Float32Array.of(0.1, 0.2, -0.3, 0.4);
     const a = s.run({ x }, 2).pred!;
     const b = s.run(new Map([['x', Array.from(x)]]), 2).pred!;
@@ -164,7 +164,7 @@ describe('typed arrays in and out', () => {
 
   it('predict: typed arrays row after row, in batches or all at once, the same values', () => {
     const s = compile(parseGraph(linear, 'lin.yaml'));
-    fit(s, line(20), { epochs: 5, batchSize: 4 });
+    trainOn(s, line(20), { epochs: 5, batchSize: 4 });
     const { x } = line(23);
     const all = predict(s, { x }).pred!;
     const batched = predict(s, { x }, { batchSize: 5 }).pred!;
