@@ -33,7 +33,7 @@ export type {
 // Data sets named at run time (a file, arrays in memory) and training on them (docs/api.md).
 export { readDataset, arrayDataset, type Dataset, type ArrayValues, type ReadDatasetOptions } from './data/dataset.js';
 export { trainOn, trainOnAsync, type TrainOnData, type TrainOnOptions } from './session/train-on.js';
-export { predictionsCsv, encodeTensorNpy, outputColumns } from './session/outputs.js';
+export { predictionsCsv, outputColumns } from './session/outputs.js';
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import {
   DataError,
-  encodeTensorNpy,
+  encodeNpy,
   GraphErrors,
   type LoaderIO,
   type Model,
@@ -25,6 +25,9 @@ export interface DataOptions extends RunOptions {
   batchSize?: number;
   out?: string;
 }
+
+/** One output as a .npy file of [rows, ...]. */
+const npyOf = (t: Tensor) => encodeNpy(t.shape, t.data);
 
 /** Rows predict prints without --out. */
 const SHOWN = 10;
@@ -130,11 +133,7 @@ export async function predictCommand(
         `no output of ${model.file} has one row per sample (a leading batch axis): run all ${data.rows} rows as one batch with --batch-size ${data.rows}`,
       );
     if (kind && o.out) {
-      writeFileAtomic(
-        o.out,
-        kind === 'csv' ? predictionsCsv(preds) : encodeTensorNpy(preds[names[0]!]!),
-        'predictions',
-      );
+      writeFileAtomic(o.out, kind === 'csv' ? predictionsCsv(preds) : npyOf(preds[names[0]!]!), 'predictions');
       out(
         o.json
           ? JSON.stringify({ data: file, rows: data.rows, out: o.out, outputs: names })

@@ -1,6 +1,6 @@
-// Predictions as files (`graph-run predict --out`): CSV with a header naming each output value's
-// column, one line per row; or a NumPy .npy array of one output. Pure: bytes and text, no file
-// system (the CLI writes them atomically).
+// Predictions as CSV (`graph-run predict --out p.csv`): a header naming each output value's
+// column, one line per row (a .npy file of one output is the data stage's encodeNpy). Pure:
+// text, no file system (the CLI writes it atomically).
 
 import type { Tensor } from '../ir/types.js';
 
@@ -52,33 +52,4 @@ export function predictionsCsv(outputs: Record<string, Tensor>, from = 0, rows?:
     lines.push(fields.join(','));
   }
   return `${lines.join('\n')}\n`;
-}
-
-const NPY_DTYPE = { f32: '<f4', f64: '<f8', i32: '<i4' } as const;
-
-/**
- * A tensor as a NumPy .npy file (format 1.0, little-endian, C order).
- * @example encodeTensorNpy({ shape: [2], dtype: 'f32', data: Float32Array.of(1, 2) }) // np.load reads [1., 2.]
- */
-export function encodeTensorNpy(t: Tensor): Uint8Array {
-  const descr = NPY_DTYPE[t.dtype as keyof typeof NPY_DTYPE] ?? '<f4';
-  const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  // Magic (6) + version (2) + header length (2) + header + newline, padded to a multiple of 64.
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header = `${header}${' '.repeat(pad % 64)}\n`;
-  const bytes = t.dtype === 'f64' ? 8 : 4;
-  const out = new Uint8Array(10 + header.length + t.data.length * bytes);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  out[8] = header.length & 0xff;
-  out[9] = header.length >> 8;
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const view = new DataView(out.buffer, 10 + header.length);
-  for (let i = 0; i < t.data.length; i++) {
-    const v = t.data[i]!;
-    if (t.dtype === 'f64') view.setFloat64(i * 8, v, true);
-    else if (t.dtype === 'i32') view.setInt32(i * 4, v, true);
-    else view.setFloat32(i * 4, v, true);
-  }
-  return out;
 }
