@@ -22,6 +22,8 @@ import type { RunOptions } from './run.js';
 
 export interface DataOptions extends RunOptions {
   data?: string;
+  /** Input -> the data file's column(s), replacing training.data's `columns:`. */
+  columns?: Record<string, string | string[]>;
   batchSize?: number;
   out?: string;
 }
@@ -82,7 +84,7 @@ export async function evalCommand(model: Model, o: DataOptions, io: LoaderIO, ou
   const s = await sessionFor(model, o, o.json ? () => {} : out);
   try {
     if (o.explain) (o.json ? () => {} : out)(s.explain());
-    const data = readDataset(model, file, io, { float: s.float });
+    const data = readDataset(model, file, io, { float: s.float, ...(o.columns ? { columns: o.columns } : {}) });
     const r = await s.evaluateDataAsync(data, o.batchSize);
     if (o.json) {
       out(JSON.stringify({ data: file, rows: r.rows, loss: r.loss, ...r.metrics, params: o.load ?? 'initial' }));
@@ -125,7 +127,11 @@ export async function predictCommand(
   try {
     if (o.explain) (o.json ? () => {} : out)(s.explain());
     // Predictions need the inputs the outputs read, not the targets.
-    const data = readDataset(model, file, io, { inputs: s.program.forwardInputs(), float: s.float });
+    const data = readDataset(model, file, io, {
+      inputs: s.program.forwardInputs(),
+      float: s.float,
+      ...(o.columns ? { columns: o.columns } : {}),
+    });
     const preds = await s.predictDataAsync(data, o.batchSize);
     const names = Object.keys(preds);
     if (!names.length)

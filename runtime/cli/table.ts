@@ -101,7 +101,7 @@ const whole = (flag: string, min: number) => (s: string) => {
 const checkpointFlags = '--save, --save-every and --resume belong to a training run';
 const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
 const deviceFlags = '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict)';
-const dataFlags = '--data and --batch-size belong to graph-run eval and predict';
+const dataFlags = '--data, --columns and --batch-size belong to graph-run eval and predict';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
 /** dot takes --step and --sample for its --trace labels (but not --full). */
 const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
@@ -232,6 +232,25 @@ export const options: readonly OptionSpec[] = [
     help: "eval, predict: the data file (CSV, JSON, or any format training.data takes), read with training.data's columns",
     commands: ['eval', 'predict'],
     misplaced: dataFlags,
+  },
+  {
+    flags: '--columns <MAP>',
+    help: "eval, predict: the file's columns for each input instead of training.data's: x=x_test,y=y_test (an input of several columns: x=x1+x2)",
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+    value: (s) => {
+      const out: Record<string, string | string[]> = {};
+      for (const part of s.split(',')) {
+        const m = /^\s*([A-Za-z_][\w.]*)\s*=\s*(\S.*?)\s*$/.exec(part);
+        if (!m)
+          throw new UsageError(
+            `--columns takes input=column pairs separated by commas (x=x_test,y=y_test), got "${s}"`,
+          );
+        const cols = m[2]!.split('+').map((c) => c.trim());
+        out[m[1]!] = cols.length === 1 ? cols[0]! : cols;
+      }
+      return out;
+    },
   },
   {
     flags: '--batch-size <N>',

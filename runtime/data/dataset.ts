@@ -39,6 +39,12 @@ export function readDataset(model: Model, path: string, io: LoaderIO, opts: Read
   const names = new Set(wanted.map((i) => i.name));
   const graphSpec = t?.data.kind === 'file' && !opts.columns ? t.data : undefined;
   const spec = opts.columns ?? graphSpec?.columns;
+  const errors: GraphError[] = [];
+  const all = new Set(model.inputs.filter((i) => !i.provided).map((i) => i.name));
+  for (const k of Object.keys(opts.columns ?? {}))
+    if (!all.has(k))
+      errors.push(new NameError(`columns for unknown input "${k}"`, fileLoc, undefined, suggest(k, all, 'inputs')));
+  if (errors.length) throw new GraphErrors(errors);
   const columns = spec && Object.fromEntries(Object.entries(spec).filter(([k]) => names.has(k)));
   const source: DataSource = {
     kind: 'file',
@@ -48,7 +54,6 @@ export function readDataset(model: Model, path: string, io: LoaderIO, opts: Read
     at: (p, key) => (graphSpec && p[0] === 'columns' ? graphSpec.at(p, key) : fileLoc),
     io,
   };
-  const errors: GraphError[] = [];
   // The data stage reads and checks a training section's data: give it one that names this file.
   const view: Model = {
     ...model,

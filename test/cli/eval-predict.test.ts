@@ -157,6 +157,41 @@ describe('graph-run predict', () => {
   });
 });
 
+describe('--columns: a file whose columns are named otherwise', () => {
+  it('maps inputs to its columns (several joined by +), and names an unknown input or column', async () => {
+    const lines = readFileSync('graphs/data/blobs.csv', 'utf8').trimEnd().split('\n');
+    const f = join(dir, 'renamed.csv');
+    writeFileSync(f, `${['a,b,lab', ...lines.slice(1)].join('\n')}\n`);
+    const r = await runCli([
+      'eval',
+      'graphs/blobs.yaml',
+      '--data',
+      f,
+      '--columns',
+      'x=a+b,label=lab',
+      '--dtype',
+      'f64',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(Math.abs((JSON.parse(r.out) as { loss: number }).loss - ref.loss)).toBeLessThan(1e-12);
+    const p = await runCli(['predict', 'graphs/blobs.yaml', '--data', f, '--columns', 'x=a+b']);
+    expect(p.code, p.err).toBe(0);
+    const bad = await runCli(['eval', 'graphs/blobs.yaml', '--data', f, '--columns', 'x=a+c,label=lab']);
+    expect([bad.code, bad.err.split('\n')[0]]).toEqual([
+      1,
+      `${f}:1:1: NameError: ${f} has no column "c" (for input "x")`,
+    ]);
+    const unknown = await runCli(['eval', 'graphs/blobs.yaml', '--data', f, '--columns', 'xx=a+b']);
+    expect([unknown.code, unknown.err.split('\n')[0]]).toEqual([
+      1,
+      `${f}:1:1: NameError: columns for unknown input "xx"`,
+    ]);
+    const usage = await runCli(['eval', 'graphs/blobs.yaml', '--data', f, '--columns', 'xab']);
+    expect(usage.code).toBe(2);
+  });
+});
+
 describe('eval and predict: bad input', () => {
   const bad = (name: string, text: string) => {
     const p = join(dir, name);
