@@ -256,7 +256,7 @@ describe('eval and predict: bad input', () => {
     ],
     [
       ['graphs/blobs.yaml', '--data', 'x.csv'],
-      'graph-run: --data and --batch-size belong to graph-run eval and predict',
+      'graph-run: --data, --columns and --batch-size belong to graph-run eval and predict',
     ],
     [['eval', ...blobs, '--batch-size', '0'], 'graph-run: --batch-size must be a whole number >= 1, got "0"'],
   ])('%j: a usage error, exit 2', async (argv, msg) => {
