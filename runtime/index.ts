@@ -15,12 +15,25 @@ import type { Model } from './load/model.js';
 import { Session, type SessionOptions } from './session.js';
 import { GraphErrors, type GraphError } from './errors.js';
 import { feedValues } from './data/index.js';
+import { arrayDataset, type ArrayValues, type Dataset } from './data/dataset.js';
 import type { Tensor } from './ir/types.js';
 import { emitYaml } from './emit/yaml.js';
 
 export type { Model } from './load/model.js';
 export type { Tensor, DType, FloatDType, Shape, TypedArray } from './ir/types.js';
-export type { LossRecord, SessionOptions, TrainOptions, StepRecord } from './session.js';
+export type {
+  LossRecord,
+  SessionOptions,
+  TrainOptions,
+  StepRecord,
+  Feed,
+  Evaluation,
+  BatchProgress,
+} from './session.js';
+// Data sets named at run time (a file, arrays in memory) and training on them (docs/api.md).
+export { readDataset, arrayDataset, type Dataset, type ArrayValues, type ReadDatasetOptions } from './data/dataset.js';
+export { trainOn, trainOnAsync, type TrainOnData, type TrainOnOptions } from './session/train-on.js';
+export { predictionsCsv, outputColumns } from './session/outputs.js';
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';
@@ -96,7 +109,9 @@ export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
 export { memoryIO } from './load/browser-io.js';
 // Node's file access with the containment rule (docs/format.md); `roots` names further folders.
 export { nodeIO } from './load/node-io.js';
-export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES } from './load/io.js';
+export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES, MAX_STREAM_BYTES, type DataFile } from './load/io.js';
+/** .npy files: `encodeNpy(shape, typedArray)` writes one (predictions), `readNpy(bytes)` reads one. */
+export { encodeNpy, readNpy } from './data/index.js';
 // One step of learning with every value shown (graph-run trace); traceByNode labels nodes for dot.
 export { trace, traceAsync, traceByNode } from './trace/trace.js';
 export type {
@@ -161,9 +176,10 @@ export function compile(model: Model, opts: SessionOptions = {}): Session {
 }
 
 /**
- * Run the forward graph on input values given as (nested) lists: one sample or a batch.
- * Only the inputs the outputs depend on are needed (no targets). Throws GraphErrors for
- * values that do not fit the inputs.
+ * The forward graph's outputs for input values: one sample or a batch as (nested) lists, flat
+ * typed arrays (row after row), or a data set (readDataset). All rows run as one batch unless
+ * `batchSize` says how many at a time (then outputs are joined along the batch axis, and one
+ * without a leading batch axis is left out).
  * @example
  * ```ts
  * import { compile, loadGraph, predict } from 'graph-run';
@@ -171,16 +187,43 @@ export function compile(model: Model, opts: SessionOptions = {}): Session {
  * session.train();
  * console.log(predict(session, { x: [-7, -3] }).pred?.data[0]); // about 0.95 (Emily)
  * console.log(predict(session, { x: [[-7, -3], [20, 2]] }).pred?.shape); // [ 2 ]
+ * console.log(predict(session, { x: Float32Array.of(-7, -3, 20, 2) }).pred?.shape); // [ 2 ]
  * ```
  */
-export function predict(session: Session, inputs: Record<string, unknown>): Record<string, Tensor> {
-  const loc = { file: session.model.file, line: 1, col: 1 };
+export function predict(
+  session: Session,
+  inputs: Record<string, unknown> | Dataset,
+  opts: { batchSize?: number } = {},
+): Record<string, Tensor> {
+  const data = predictInputs(session, inputs);
+  return session.predictData(data, opts.batchSize ?? Math.max(1, data.rows));
+}
+
+/** predict() on any device. */
+export async function predictAsync(
+  session: Session,
+  inputs: Record<string, unknown> | Dataset,
+  opts: { batchSize?: number } = {},
+): Promise<Record<string, Tensor>> {
+  const data = predictInputs(session, inputs);
+  return session.predictDataAsync(data, opts.batchSize ?? Math.max(1, data.rows));
+}
+
+/** predict()'s inputs as a data set: typed arrays as they are, lists checked as `predict:` values are. */
+function predictInputs(session: Session, inputs: Record<string, unknown> | Dataset): Dataset {
+  if (inputs.columns instanceof Map && typeof inputs.rows === 'number') return inputs as Dataset;
+  const m = session.model;
+  const loc = { file: m.file, line: 1, col: 1 };
+  const needed = session.program.forwardInputs();
+  const opts = { what: 'predict()', inputs: needed, float: session.float };
+  if (Object.values(inputs).some((v) => ArrayBuffer.isView(v)))
+    return arrayDataset(m, inputs as Record<string, ArrayValues>, opts);
   const feed = new Map(Object.entries(inputs).map(([k, v]) => [k, { value: v, loc, itemLoc: () => loc }]));
   const errors: GraphError[] = [];
   // Only the inputs the outputs depend on are required: a prediction needs no targets.
-  const f = feedValues(session.model, feed, errors, 'predict()', session.program.forwardInputs(), loc);
+  const f = feedValues(m, feed, errors, 'predict()', needed, loc);
   if (!f) throw new GraphErrors(errors);
-  return session.run(f.values, f.batch);
+  return arrayDataset(m, Object.fromEntries(f.values), opts);
 }
 
 /**

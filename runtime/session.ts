@@ -6,7 +6,6 @@
 // device (docs/webgpu.md). Parameters never leave their buffers.
 
 import { Program, type GradientGraph, type TrainGraph } from './compile/program.js';
-import { GraphErrors } from './errors.js';
 import { CpuExecutor } from './executors/cpu/cpu.js';
 import { DeviceError } from './executors/executor.js';
 import { DeviceRuntime } from './session/device-runtime.js';
@@ -14,17 +13,21 @@ import type { WebGpuExecutor } from './executors/webgpu/webgpu.js';
 import { bindDims, type Built } from './ir/build.js';
 import type { FloatDType, Tensor, TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
-import { firstNonFinite, nonFiniteError, StepGuard } from './train/numeric.js';
 import { CpuRunner } from './session/cpu-runner.js';
 import { deviceNote, deviceWish, explainSession } from './session/device.js';
 import { DeviceRunner } from './session/device-runner.js';
 import * as jobs from './session/jobs.js';
-import { runAsync, runSync, type JobContext } from './session/jobs.js';
+import { runAsync, runSync, type Evaluation, type JobContext, type TrainSettings } from './session/jobs.js';
+import type { RowSource } from './session/runner.js';
+import { type BatchProgress, predictRows } from './session/predict.js';
+import type { Dataset } from './data/dataset.js';
+import { cpuHooks, tracedStep } from './session/traced.js';
 import { TrainingData, Weights, type Clock } from './session/state.js';
-import { tracedStep } from './session/traced.js';
-import type { LossRecord, SessionOptions, TrainOptions } from './session/types.js';
+import type { Feed, LossRecord, SessionOptions, TrainOptions } from './session/types.js';
 
-export type { LossRecord, SessionOptions, StepRecord, TrainOptions } from './session/types.js';
+export type { Feed, LossRecord, SessionOptions, StepRecord, TrainOptions } from './session/types.js';
+export type { Evaluation } from './session/jobs.js';
+export type { BatchProgress } from './session/predict.js';
 export type { TrainGraph } from './compile/program.js';
 
 /** A compiled model with its parameters, data and device: train it, run it, read it (docs/api.md). */
@@ -71,7 +74,7 @@ export class Session {
         strict: opts.strictDevice === true,
         requests: wish.requests,
       });
-      this.dev = new DeviceRunner(rt, this.program, this.data);
+      this.dev = new DeviceRunner(rt, this.program);
       this.deviceNote = deviceNote(wish, opts.gpu, this.float === 'f64');
     } else if (wish.choice === 'auto')
       this.deviceNote = deviceNote(wish, null, false, 'WebGPU is acquired asynchronously: use Session.create');
@@ -197,13 +200,32 @@ export class Session {
    * (parameters and optimizer state as the step read them, before the update is written back).
    * Slower than step() (no buffer reuse, a plan built per call); the update is applied all the same.
    */
-  tracedStep(start: number, count: number): { train: TrainGraph; values: Map<string, TypedArray> } {
-    return runSync(tracedStep(this.sync('tracedStep'), start, count));
+  tracedStep(
+    start: number,
+    count: number,
+    src: RowSource = this.data,
+  ): { train: TrainGraph; values: Map<string, TypedArray> } {
+    return runSync(tracedStep(this.sync('tracedStep'), start, count, src));
   }
 
   /** Mean loss over the whole training set, with the current parameters. */
   evaluate(): number {
     return runSync(jobs.evaluate(this.sync('evaluate'), false)).loss;
+  }
+
+  /**
+   * Loss and metrics over a data set (readDataset, arrayDataset) with the current parameters,
+   * `batch` rows at a time (default: training.eval_batch_size, else the training batch size).
+   * @example session.evaluateData(readDataset(model, 'test.csv', nodeIO())) // { loss, rows, metrics }
+   */
+  evaluateData(data: Dataset, batch?: number): Evaluation {
+    return runSync(jobs.evaluateOn(this.sync('evaluate'), data, batch));
+  }
+
+  /** The forward outputs for every row of a data set, `batch` rows at a time, joined along the batch axis. */
+  predictData(data: Dataset, batch?: number, progress?: BatchProgress): Record<string, Tensor> {
+    const c = this.sync('run');
+    return runSync(predictRows(c, data, batch ?? jobs.evalBatchSize(c), progress));
   }
 
   /** The metrics logged after an epoch: training loss and accuracy, and on validation data. */
@@ -213,44 +235,19 @@ export class Session {
 
   /** Train as the model's `training` section says (epochs may be overridden). */
   train(opts: TrainOptions = {}): LossRecord[] {
-    const ctx = this.sync('train');
-    const guard = opts.checkFinite === false ? null : new StepGuard(this.weights.bound);
-    return runSync(
-      jobs.train(ctx, opts, {
-        readLoss: true,
-        checkLogged: false,
-        where: 'cpu',
-        ...(guard
-          ? {
-              beforeStep: () => guard.save(),
-              stepOk: (loss) => guard.ok(loss),
-              badStep: (at) => this.diagnose(guard, at),
-            }
-          : {}),
-      }),
-    );
+    return this.trainLoop(this.data, jobs.settingsOf(this.sync('train')), opts);
   }
 
-  /**
-   * A step left a NaN or an infinity: put back the values from before it, replay it with every
-   * node kept, and fail naming the first node that produced a non-finite value.
-   */
-  private diagnose(
-    guard: StepGuard,
-    at: { epoch: number; k: number; steps: number; start: number; count: number; loss: number },
-  ): never {
-    guard.restore();
-    const { train, values } = this.tracedStep(at.start, at.count);
-    // The replay applied the update again; training stops with the values from before the step.
-    guard.restore();
-    const g = train.built.graph;
-    throw new GraphErrors([
-      nonFiniteError(g, firstNonFinite(g, values), values, at.epoch, at.k, at.steps, at.loss, this.model.training!.loc),
-    ]);
+  /** @internal The CPU training loop on `data` with `settings`: train()'s, and trainOn()'s on arrays. */
+  trainLoop(data: TrainingData, settings: TrainSettings, opts: TrainOptions): LossRecord[] {
+    const ctx = { ...this.sync('train'), data };
+    const replay = (start: number, count: number) => this.tracedStep(start, count, data);
+    const hooks = cpuHooks(opts.checkFinite === false ? null : this.weights, replay, settings.loc);
+    return runSync(jobs.train(ctx, opts, hooks, settings));
   }
 
-  /** Run the forward graph on the given input values; returns every declared output. */
-  run(values: Map<string, number[]>, batch: number): Record<string, Tensor> {
+  /** Run the forward graph on input values (flat, row-major: typed arrays or numbers) for `batch` rows; returns every declared output. */
+  run(values: Feed, batch: number): Record<string, Tensor> {
     return runSync(jobs.forward(this.sync('run'), values, batch));
   }
 
@@ -276,7 +273,7 @@ export class Session {
   /** step() on any device; resolves to the batch loss. */
   /** tracedStep() on any device. */
   async tracedStepAsync(start: number, count: number): Promise<{ train: TrainGraph; values: Map<string, TypedArray> }> {
-    return runAsync(tracedStep(this.ctx, start, count));
+    return runAsync(tracedStep(this.ctx, start, count, this.data));
   }
 
   async stepAsync(start: number, count: number): Promise<number> {
@@ -301,6 +298,16 @@ export class Session {
     return (await runAsync(jobs.evaluate(this.ctx, false))).loss;
   }
 
+  /** evaluateData() on any device. */
+  async evaluateDataAsync(data: Dataset, batch?: number): Promise<Evaluation> {
+    return runAsync(jobs.evaluateOn(this.ctx, data, batch));
+  }
+
+  /** predictData() on any device. */
+  async predictDataAsync(data: Dataset, batch?: number, progress?: BatchProgress): Promise<Record<string, Tensor>> {
+    return runAsync(predictRows(this.ctx, data, batch ?? jobs.evalBatchSize(this.ctx), progress));
+  }
+
   /** metrics() on any device. */
   async metricsAsync(epoch: number): Promise<LossRecord> {
     return runAsync(jobs.metrics(this.ctx, epoch));
@@ -314,15 +321,19 @@ export class Session {
    * A lost device ends training with a DeviceError naming the last completed epoch.
    */
   async trainAsync(opts: TrainOptions = {}): Promise<LossRecord[]> {
+    return this.trainLoopAsync(this.data, jobs.settingsOf(this.ctx), opts);
+  }
+
+  /** @internal trainLoop() on any device. */
+  async trainLoopAsync(data: TrainingData, settings: TrainSettings, opts: TrainOptions): Promise<LossRecord[]> {
     const dev = this.dev;
-    if (!dev) return this.train(opts);
+    if (!dev) return this.trainLoop(data, settings, opts);
     // The last epoch whose steps the GPU is known to have finished: a read after it came back.
     let done: number | null = null;
+    const hooks = { readLoss: false, checkLogged: true, where: this.device, done: (e: number) => (done = e) };
     dev.dev.hostChanged();
     try {
-      return await runAsync(
-        jobs.train(this.ctx, opts, { readLoss: false, checkLogged: true, where: this.device, done: (e) => (done = e) }),
-      );
+      return await runAsync(jobs.train({ ...this.ctx, data }, opts, hooks, settings));
     } catch (e) {
       if (!dev.dev.lost) throw e;
       // Nothing from the GPU is written back: the parameters stay as the last sync left them.
@@ -337,7 +348,7 @@ export class Session {
   }
 
   /** run() on any device. */
-  async runAsync(values: Map<string, number[]>, batch: number): Promise<Record<string, Tensor>> {
+  async runAsync(values: Feed, batch: number): Promise<Record<string, Tensor>> {
     return runAsync(jobs.forward(this.ctx, values, batch));
   }
 

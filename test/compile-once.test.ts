@@ -24,7 +24,7 @@ describe('compile once', () => {
       'graph eval': 1,
       'graph forward': 1,
       'graph train': 1,
-      'plan eval batch 4': 1,
+      'plan eval batch 1': 1,
       'plan forward batch 1': 1,
       'plan train batch 1': 1,
       'reverse train': 1,
@@ -33,15 +33,17 @@ describe('compile once', () => {
 
   it('blobs.yaml: one graph per kind and one reverse graph (batch symbolic), one plan per batch size', () => {
     const stats = cliRun('graphs/blobs.yaml');
-    // A full and a last short training batch, the training and the validation rows for
-    // evaluation, the predictions' batch: five plans over three graphs typed once each.
+    // A full and a last short training batch (16, 8); evaluation in batches of the training
+    // batch size: the training rows' full and last batches (16, 8), the validation rows' last
+    // (30 = 16 + 14); the predictions' batch: six plans over three graphs typed once each.
     expect(stats).toEqual({
       data: 1,
       'graph eval': 1,
       'graph forward': 1,
       'graph train': 1,
-      'plan eval batch 120': 1,
-      'plan eval batch 30': 1,
+      'plan eval batch 14': 1,
+      'plan eval batch 16': 1,
+      'plan eval batch 8': 1,
       'plan forward batch 3': 1,
       'plan train batch 16': 1,
       'plan train batch 8': 1,

@@ -185,6 +185,10 @@ function lossRecords(raw: unknown, file: string): LossRecord[] {
       if (v !== null && typeof v !== 'number') throw bad(`entry ${i}: ${k} is not a number`);
       rec[k] = v === null ? Number.NaN : v;
     }
+    // Further metrics (training.metrics: top5_accuracy, perplexity, ...) keep their numbers.
+    for (const [k, v] of Object.entries(o))
+      if (!(k in rec) && k !== 'epoch' && /^[A-Za-z_]\w*$/.test(k) && (v === null || typeof v === 'number'))
+        rec[k] = v === null ? Number.NaN : v;
     return rec as unknown as LossRecord;
   });
 }

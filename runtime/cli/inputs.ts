@@ -43,6 +43,7 @@ const OUTPUTS: [key: string, flag: string][] = [
   ['plot', '--plot'],
   ['onnx', '--onnx'],
   ['svg', '--svg'],
+  ['out', '--out'],
 ];
 
 const identity = (p: string): string | undefined => {

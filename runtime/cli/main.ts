@@ -6,7 +6,7 @@
 // declared once in table.ts.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildStats,
@@ -29,6 +29,7 @@ import {
   UsageError,
 } from '../index.js';
 import { type DotOptions, dotCommand } from './dot.js';
+import { type DataOptions, evalCommand, predictCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { commandHelp, helpText } from './help.js';
 import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
@@ -67,10 +68,12 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
   for (const r of roots) {
     if (!existsSync(r) || !statSync(r).isDirectory()) throw new UsageError(`--data-root "${r}" is not a folder`);
   }
-  const { io, read } = recordingIO(roots);
+  const data = typeof o.data === 'string' ? o.data : undefined;
+  // A data file named on the command line may lie anywhere: its folder is a root.
+  const { io, read } = recordingIO(data ? [...roots, dirname(resolve(data))] : roots);
   const model = loadGraph(file, io);
   // Before anything runs or is written: no output may replace a file the run reads.
-  refuseOverwrites(o, modelInputs(model, read));
+  refuseOverwrites(o, [...modelInputs(model, read), ...(data ? [data] : [])]);
   // Pictures, exports and checks need graphs and weights, not a device: a CPU session.
   const cpu = () => compile(model, { dtype, device: 'cpu' });
   switch (name) {
@@ -132,6 +135,12 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
       return 0;
     case 'plan':
       await planCommand(model, { ...o, dtype } as RunOptions, out, err);
+      return 0;
+    case 'eval':
+      await evalCommand(model, { ...o, dtype } as DataOptions, io, out);
+      return 0;
+    case 'predict':
+      await predictCommand(model, { ...o, dtype } as DataOptions, io, out);
       return 0;
     case 'run':
       await runCommand(model, { ...o, dtype } as RunOptions, { out, err, term, version: version() });

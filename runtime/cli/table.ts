@@ -5,7 +5,18 @@
 
 import { UsageError } from '../index.js';
 
-export const commandNames = ['run', 'validate', 'grad', 'trace', 'check', 'plan', 'dot', 'export'] as const;
+export const commandNames = [
+  'run',
+  'validate',
+  'grad',
+  'trace',
+  'check',
+  'plan',
+  'dot',
+  'export',
+  'eval',
+  'predict',
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export interface CommandSpec {
@@ -45,6 +56,16 @@ export const commands: readonly CommandSpec[] = [
     help: "one step of learning: every forward value, every reverse-graph node (which gradient, which rule), the optimizer's updates; --step N, --sample K, --full",
   },
   {
+    name: 'eval',
+    usage: 'eval <graph.yaml> --data FILE',
+    help: "loss and metrics (training.metrics) of the graph's parameters on a data file, in batches; --load CKPT for trained weights (else the initial ones)",
+  },
+  {
+    name: 'predict',
+    usage: 'predict <graph.yaml> --data FILE',
+    help: 'the outputs for every row of a data file, in batches: --out FILE writes them as .csv (a header naming each output column) or .npy, else the first rows are printed; --load CKPT for trained weights',
+  },
+  {
     name: 'plan',
     usage: 'plan <graph.yaml>',
     help: 'where each node of the training step runs (cpu or webgpu) and why, with the transfers between devices',
@@ -80,7 +101,8 @@ const whole = (flag: string, min: number) => (s: string) => {
 const checkpointFlags = '--save, --save-every and --resume belong to a training run';
 const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
 const deviceFlags =
-  '--device, --strict-device and --explain belong to a run (or graph-run plan; --device and --strict-device also to trace)';
+  '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace)';
+const dataFlags = '--data, --columns and --batch-size belong to graph-run eval and predict';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
 /** dot takes --step and --sample for its --trace labels (but not --full). */
 const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
@@ -189,7 +211,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--device <D>',
     help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
-    commands: ['run', 'plan', 'trace'],
+    commands: ['run', 'plan', 'trace', 'eval', 'predict'],
     misplaced: deviceFlags,
     value: (s) => {
       if (!['cpu', 'webgpu', 'auto'].includes(s))
@@ -200,13 +222,13 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--strict-device',
     help: 'make any node falling back from WebGPU to the CPU an error',
-    commands: ['run', 'plan', 'trace'],
+    commands: ['run', 'plan', 'trace', 'eval', 'predict'],
     misplaced: deviceFlags,
   },
   {
     flags: '--explain',
     help: 'print where each node runs, and why, before running',
-    commands: ['run', 'plan'],
+    commands: ['run', 'plan', 'eval', 'predict'],
     misplaced: deviceFlags,
   },
   {
@@ -214,6 +236,44 @@ export const options: readonly OptionSpec[] = [
     help: "also print the GPU driver's own messages (Dawn, Vulkan) from looking for a WebGPU adapter",
     commands: ['run', 'plan'],
     misplaced: '--verbose belongs to a run (or graph-run plan): it shows what the GPU driver said',
+  },
+  {
+    flags: '--data <FILE>',
+    help: "eval, predict: the data file (CSV, JSON, or any format training.data takes), read with training.data's columns",
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+  },
+  {
+    flags: '--columns <MAP>',
+    help: "eval, predict: the file's columns for each input instead of training.data's: x=x_test,y=y_test (an input of several columns: x=x1+x2)",
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+    value: (s) => {
+      const out: Record<string, string | string[]> = {};
+      for (const part of s.split(',')) {
+        const m = /^\s*([A-Za-z_][\w.]*)\s*=\s*(\S.*?)\s*$/.exec(part);
+        if (!m)
+          throw new UsageError(
+            `--columns takes input=column pairs separated by commas (x=x_test,y=y_test), got "${s}"`,
+          );
+        const cols = m[2]!.split('+').map((c) => c.trim());
+        out[m[1]!] = cols.length === 1 ? cols[0]! : cols;
+      }
+      return out;
+    },
+  },
+  {
+    flags: '--batch-size <N>',
+    help: 'eval, predict: rows per batch (default: training.eval_batch_size, else training.batch_size)',
+    commands: ['eval', 'predict'],
+    misplaced: dataFlags,
+    value: whole('--batch-size', 1),
+  },
+  {
+    flags: '--out <FILE>',
+    help: 'predict: write the outputs to FILE: .csv (one column per output value, a header naming them) or .npy (one output)',
+    commands: ['predict'],
+    misplaced: '--out belongs to graph-run predict',
   },
   {
     flags: '--data-root <DIR>',

@@ -8,6 +8,7 @@ import { MAX_ELEMENTS } from '../load/limits.js';
 import type { Model } from '../load/model.js';
 import { checkInitFiles, feedValues } from '../data/index.js';
 import { checkLabels } from '../train/labels.js';
+import { metricShapeErrors } from '../train/metrics.js';
 import { lossShapeError, Program } from './program.js';
 
 /**
@@ -32,6 +33,12 @@ export function checkModel(model: Model, partial = false): GraphError[] {
     checkSizes(built.graph, `at batch size ${batch}`, model, errors);
     checkLabels(built.graph, sets.train, 'training data', errors);
     checkLabels(built.graph, sets.val, 'validation data', errors);
+    errors.push(
+      ...metricShapeErrors(model.training?.metrics, batch, (r) => {
+        const n = built.ref(r);
+        return built.graph.has(n) ? built.graph.node(n).type.shape : undefined;
+      }),
+    );
   }
   // Without these a training section would run and change nothing (or fail later, at 1:1).
   if (model.training && !incomplete && !model.loss)

@@ -27,11 +27,11 @@ export interface TrainGraph {
   writebacks: { from: string; to: string }[];
 }
 
-/** Forward + loss for whole-data evaluation: the loss node and, with `training.accuracy`, the prediction. */
+/** Forward + loss for evaluation: the loss node and each metric's pred and target nodes (training.metrics). */
 export interface EvalGraph {
   built: Built;
   loss: string;
-  pred?: string;
+  metrics: { pred?: string; target?: string }[];
 }
 
 /** The forward graph: each declared output and its node. */
@@ -88,7 +88,7 @@ const programs = new WeakMap<Model, Map<FloatDType, Program>>();
 export class Program {
   private sets?: { sets: DataSets; errors: GraphError[] };
   private trainEntry?: TrainEntry;
-  private evalGraph?: { built: Built<Dim>; loss: string; pred?: string };
+  private evalGraph?: Omit<EvalGraph, 'built'> & { built: Built<Dim> };
   private fwd?: { built: Built<Dim>; outputs: { name: string; node: string }[] };
   private grad?: GradientGraph;
   private fwdInputs?: Set<string>;
@@ -125,7 +125,7 @@ export class Program {
     if (!this.sets) {
       countBuild('data');
       const errs: GraphError[] = [];
-      const s = trainingSets(this.model, errs);
+      const s = trainingSets(this.model, errs, this.float);
       this.sets = { sets: { ...s, rows: rowCount(s.train), valRows: rowCount(s.val) }, errors: errs };
     }
     if (errors) errors.push(...this.sets.errors);
@@ -244,14 +244,15 @@ export class Program {
     return this.typed(batch);
   }
 
-  /** Forward + loss at `batch` for evaluation (no reverse graph). */
+  /** Forward + loss at `batch` for evaluation (no reverse graph), with the metrics' nodes. */
   eval(batch: number): EvalGraph {
     if (!this.evalGraph) {
       const built = this.build('eval', true);
       if (built.errors.length) fail(built.errors);
       const loss = this.lossName(built);
-      const acc = this.model.training?.accuracy;
-      this.evalGraph = { built, loss, ...(acc ? { pred: built.ref(acc.pred) } : {}) };
+      const node = (r: string | number | undefined) => (r === undefined ? undefined : built.ref(r));
+      const metrics = (this.model.training?.metrics ?? []).map((m) => ({ pred: node(m.pred), target: node(m.target) }));
+      this.evalGraph = { built, loss, metrics };
     }
     const e = this.evalGraph;
     return { ...e, built: this.bind('eval', e.built, batch) };

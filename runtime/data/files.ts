@@ -6,6 +6,10 @@ import { DataError, NameError, type GraphError, type SourceLoc } from '../errors
 import { suggest, suggestFrom } from '../load/hint.js';
 import { readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
+import type { FloatDType } from '../ir/types.js';
+import { arrayFileColumns } from './arrays.js';
+import { binaryKind } from './binary.js';
+import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
 import { readJson } from './json.js';
 
@@ -39,8 +43,15 @@ export function readDataFile(
   spec: Extract<DataSource, { kind: 'file' }>,
   inputs: InputDecl[],
   errors: GraphError[],
-): Map<string, Located<unknown[]>> | null {
+  float: FloatDType = 'f32',
+): Map<string, Column> | null {
   const { io, path, at } = spec;
+  const wanted = inputs.filter((i) => !i.provided);
+  const kind = binaryKind(path);
+  if (kind) {
+    unknownColumns(spec, wanted, errors);
+    return arrayFileColumns(spec, kind, wanted, float, errors);
+  }
   let text: string;
   try {
     text = io.read(path);
@@ -55,28 +66,19 @@ export function readDataFile(
     );
     return null;
   }
-  const wanted = inputs.filter((i) => !i.provided);
-  for (const name of Object.keys(spec.columns ?? {})) {
-    if (!wanted.some((i) => i.name === name)) {
-      errors.push(
-        new NameError(
-          `columns for unknown input "${name}"`,
-          at(['columns', name], true),
-          undefined,
-          suggest(
-            name,
-            wanted.map((i) => i.name),
-            'inputs',
-          ),
-        ),
-      );
-    }
-  }
+  unknownColumns(spec, wanted, errors);
   const before = errors.length;
   const data = /\.json$/i.test(path)
     ? readJson(text, path, spec, wanted, at, errors)
     : readCsv(text, path, spec, wanted, at, errors);
-  return errors.length > before ? null : data;
+  if (errors.length > before || !data) return null;
+  const out = new Map<string, Column>();
+  for (const input of wanted) {
+    const rows = data.get(input.name);
+    const c = rows && checkColumn(input, rows, errors, float);
+    if (c) out.set(input.name, c);
+  }
+  return errors.length > before ? null : out;
 }
 
 function readCsv(
@@ -133,4 +135,24 @@ function readCsv(
     out.set(input.name, { value: rows, loc: specLoc, itemLoc: (i) => itemLocs[i] ?? specLoc });
   }
   return out;
+}
+
+/** Report `columns` entries for inputs the graph does not have (reading goes on). */
+function unknownColumns(spec: Columns & { at: SpecLoc }, wanted: InputDecl[], errors: GraphError[]): void {
+  for (const name of Object.keys(spec.columns ?? {})) {
+    if (!wanted.some((i) => i.name === name)) {
+      errors.push(
+        new NameError(
+          `columns for unknown input "${name}"`,
+          spec.at(['columns', name], true),
+          undefined,
+          suggest(
+            name,
+            wanted.map((i) => i.name),
+            'inputs',
+          ),
+        ),
+      );
+    }
+  }
 }

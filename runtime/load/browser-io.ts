@@ -3,7 +3,7 @@
 // __GRAPH_RUN_STDLIB__), so `std:` paths resolve in a browser with no setup; other files are
 // whatever the caller hands to memoryIO.
 
-import type { LoaderIO } from './io.js';
+import { type LoaderIO, memoryFile } from './io.js';
 
 declare const __GRAPH_RUN_STDLIB__: Record<string, string> | undefined;
 
@@ -30,16 +30,25 @@ function dirOf(p: string): string {
 }
 
 /**
- * A LoaderIO over files held in memory (path -> text), with `std:` from the built-in library.
+ * A LoaderIO over files held in memory (path -> text, or bytes for binary data files such as
+ * .npy), with `std:` from the built-in library.
  * @example parseGraph(text, 'net.yaml', memoryIO({ 'layers/block.yaml': blockText }))
  */
-export function memoryIO(files: Record<string, string> = {}): LoaderIO {
+export function memoryIO(files: Record<string, string | Uint8Array> = {}): LoaderIO {
   const std = stdLib();
+  const get = (p: string): string | Uint8Array => {
+    const t = p.startsWith('std:') ? std[p.slice(4)] : (files[p] ?? files[joinPath('.', p)]);
+    if (t === undefined) throw new Error(`no file "${p}" in memory`);
+    return t;
+  };
   return {
     read: (p) => {
-      const t = p.startsWith('std:') ? std[p.slice(4)] : (files[p] ?? files[joinPath('.', p)]);
-      if (t === undefined) throw new Error(`no file "${p}" in memory`);
-      return t;
+      const t = get(p);
+      return typeof t === 'string' ? t : new TextDecoder().decode(t);
+    },
+    open: (p) => {
+      const t = get(p);
+      return memoryFile(typeof t === 'string' ? new TextEncoder().encode(t) : t);
     },
     resolve: (from, spec) =>
       spec.startsWith('std:') ? 'std:' + joinPath('', spec.slice(4)) : joinPath(dirOf(from), spec),

@@ -61,14 +61,36 @@ export interface StateDoc {
   init?: number | string;
 }
 
+/** One input's data in a binary array file. */
+export interface InputFileSpec {
+  file: string;
+  array?: string;
+  scale?: number;
+}
+
+/** Inline data: input -> rows, or an input's own array file. */
+export type InlineDataDoc = Record<string, unknown[] | InputFileSpec>;
+
 export interface TrainingDoc {
-  data: Record<string, unknown[]> | DataFileSpec;
+  data: InlineDataDoc | DataFileSpec;
   epochs: number;
   batch_size?: number;
   log_every?: number;
-  validation?: { split?: number; file?: string; columns?: DataFileSpec['columns']; data?: Record<string, unknown[]> };
+  validation?: { split?: number; file?: string; columns?: DataFileSpec['columns']; data?: InlineDataDoc };
   shuffle?: boolean;
   accuracy?: { pred: string; target: string; threshold?: number };
+  eval_batch_size?: number;
+  metrics?: MetricDoc[];
+}
+
+/** One entry of `training.metrics`. */
+export interface MetricDoc {
+  metric: 'accuracy' | 'top_k' | 'perplexity';
+  name?: string;
+  pred?: string;
+  target?: string;
+  threshold?: number;
+  k?: number;
 }
 
 export interface OptimizerDoc {

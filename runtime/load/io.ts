@@ -15,6 +15,33 @@ export interface LoaderIO {
    * may lie under it. Called by the resolve stage before the top-level file is read.
    */
   allow?(path: string): void;
+  /**
+   * A data file opened for reading in parts (binary arrays, text streamed in chunks): its size
+   * first, so a reader checks what a header claims before allocating. Optional: without it, data
+   * files are read whole as text with `read`.
+   */
+  open?(path: string): DataFile;
+}
+
+/** An open data file: its size, and reads of byte ranges into a caller's buffer. */
+export interface DataFile {
+  readonly size: number;
+  /** Read up to `into.length` bytes at `position` into `into`; returns the bytes read (0 at the end). */
+  read(into: Uint8Array, position: number): number;
+  close(): void;
+}
+
+/** A DataFile over bytes in memory. */
+export function memoryFile(bytes: Uint8Array): DataFile {
+  return {
+    size: bytes.length,
+    read: (into, position) => {
+      const part = bytes.subarray(position, position + into.length);
+      into.set(part);
+      return part.length;
+    },
+    close: () => {},
+  };
 }
 
 /** A file the containment rule or the limits refuse to read; `reason` says which. */
@@ -27,8 +54,13 @@ export class FileRefused extends Error {
 
 /** Largest file parsed as YAML (graph files, JSON data and initial values): YAML costs ~4 s and 250 MB per MB. */
 export const MAX_YAML_BYTES = 2 * 1024 * 1024;
-/** Largest CSV data or initial-value file. */
+/** Largest CSV initial-value file (or data file, with a LoaderIO that has no `open`), read whole. */
 export const MAX_DATA_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest data file read through `open` (binary arrays; CSV and JSON streamed in chunks): these
+ * readers hold the values, not the text, so the bound is the memory of the arrays themselves.
+ */
+export const MAX_STREAM_BYTES = 16 * 1024 * 1024 * 1024;
 /** Characters of a file's content an error message quotes before cutting it short. */
 export const EXCERPT_CHARS = 40;
 

@@ -90,7 +90,12 @@ export type SpecLoc = (path: (string | number)[], key?: boolean) => SourceLoc;
  * (CSV or JSON) read on demand by runtime/data/ with `io`. `at` positions the spec's parts.
  */
 export type DataSource =
-  | { kind: 'inline'; columns: Map<string, Located<unknown[]>> }
+  | {
+      kind: 'inline';
+      columns: Map<string, Located<unknown[]>>;
+      /** Inputs whose data is a binary array file of their own (`x: {file: images.idx}`). */
+      files?: Map<string, InputFile>;
+    }
   | {
       kind: 'file';
       /** The file's resolved path. */
@@ -100,6 +105,19 @@ export type DataSource =
       at: SpecLoc;
       io: LoaderIO;
     };
+
+/** One input's data in a binary array file (.npy, IDX, or an array of an .npz or safetensors file). */
+export interface InputFile {
+  /** The file's resolved path. */
+  path: string;
+  /** The array of an .npz or safetensors file (default: the input's name). */
+  array?: string;
+  /** Every value is multiplied by it (u8 pixels to [0, 1]). */
+  scale?: number;
+  /** Positions of the spec's parts (['file'], ['scale']) in the graph file. */
+  at: SpecLoc;
+  io: LoaderIO;
+}
 
 export interface TrainingDecl {
   data: DataSource;
@@ -113,8 +131,26 @@ export interface TrainingDecl {
   shuffle?: boolean;
   /** Held-out data: the last `split` fraction of the rows, or separate data. */
   validation?: { split: number; loc: SourceLoc } | { data: DataSource; loc: SourceLoc };
-  /** Accuracy of an output against a target input, reported per epoch. */
-  accuracy?: { pred: Ref; target: string; threshold: number; loc: SourceLoc };
+  /** Rows per evaluation and prediction batch (default: batchSize). */
+  evalBatchSize?: number;
+  /** Metrics reported per logged epoch (`accuracy:` is the first one's shorthand). */
+  metrics?: MetricDecl[];
+}
+
+/**
+ * A metric of a prediction against a target (any two nodes), or perplexity of the loss:
+ * accuracy (argmax per position, or a threshold for one value), top-k accuracy, perplexity.
+ */
+export interface MetricDecl {
+  kind: 'accuracy' | 'top_k' | 'perplexity';
+  /** The record's key (`accuracy`, `top5_accuracy`, `perplexity`, or the `name:` given). */
+  name: string;
+  /** Absent for perplexity of the loss. */
+  pred?: Ref;
+  target?: Ref;
+  threshold: number;
+  k: number;
+  loc: SourceLoc;
 }
 
 /**

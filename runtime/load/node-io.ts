@@ -11,7 +11,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, parse, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileRefused, type LoaderIO, MAX_DATA_BYTES, MAX_YAML_BYTES } from './io.js';
+import { type DataFile, FileRefused, type LoaderIO, MAX_DATA_BYTES, MAX_STREAM_BYTES, MAX_YAML_BYTES } from './io.js';
 
 /** graph-run's own graphs/lib (for `std:` paths), found from this module's location. */
 export function stdLibDir(): string {
@@ -29,8 +29,10 @@ export interface NodeIOOptions {
   roots?: string[];
   /** Largest file parsed as YAML (.yaml, .yml, .json), in bytes. */
   maxYamlBytes?: number;
-  /** Largest other file (CSV), in bytes. */
+  /** Largest other file read whole (CSV initial values), in bytes. */
   maxDataBytes?: number;
+  /** Largest data file read in parts (training data: binary arrays, CSV and JSON streamed), in bytes. */
+  maxStreamBytes?: number;
 }
 
 const real = (p: string): string => {
@@ -64,7 +66,8 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
     }
     return false;
   };
-  const read = (p: string): string => {
+  /** A contained regular file, opened, and its size checked against `cap`. */
+  const openFile = (p: string, kind: 'yaml' | 'data' | 'stream'): { fd: number; size: number } => {
     const path = realpathSync(resolvePath(p));
     if (!contained(path)) throw new FileRefused('it lies outside the folders a graph may read (or in a hidden folder)');
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
@@ -72,12 +75,26 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new FileRefused('it is not a regular file');
-      const yaml = /\.(ya?ml|json)$/i.test(path);
-      const cap = yaml ? (opts.maxYamlBytes ?? MAX_YAML_BYTES) : (opts.maxDataBytes ?? MAX_DATA_BYTES);
+      const cap =
+        kind === 'yaml'
+          ? (opts.maxYamlBytes ?? MAX_YAML_BYTES)
+          : kind === 'data'
+            ? (opts.maxDataBytes ?? MAX_DATA_BYTES)
+            : (opts.maxStreamBytes ?? MAX_STREAM_BYTES);
       if (st.size > cap)
         throw new FileRefused(
-          `it holds ${mib(st.size)}, over the ${mib(cap)} limit for ${yaml ? 'YAML and JSON' : 'data'} files`,
+          `it holds ${mib(st.size)}, over the ${mib(cap)} limit for ${kind === 'yaml' ? 'YAML and JSON' : 'data'} files`,
         );
+      return { fd, size: st.size };
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  };
+  const read = (p: string): string => {
+    const { fd, size } = openFile(p, /\.(ya?ml|json)$/i.test(p) ? 'yaml' : 'data');
+    const st = { size };
+    try {
       // Read at most the size stat gave (plus one byte, to see a file growing past it).
       const buf = Buffer.alloc(st.size + 1);
       let n = 0;
@@ -88,8 +105,21 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
       closeSync(fd);
     }
   };
+  const open = (p: string): DataFile => {
+    const { fd, size } = openFile(p, 'stream');
+    let closed = false;
+    return {
+      size,
+      read: (into, position) => readSync(fd, into, 0, into.length, position),
+      close: () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      },
+    };
+  };
   return {
     read,
+    open,
     // A `std:` path stays inside the library: `..` stops at its top, as in a URL.
     resolve: (from, spec) =>
       spec.startsWith('std:')

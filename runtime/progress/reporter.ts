@@ -95,12 +95,12 @@ export function formatBar(s: BarState, columns = 80): string {
 
 /** The metrics of a record besides its loss, as ` accuracy 0.95 val_loss 0.0051 val_accuracy 0.93` (those it has). */
 export function otherMetrics(r: LossRecord, fmt: (v: number, digits: number) => string, sep = ' '): string {
-  const more = [
-    ['accuracy', r.accuracy, 4],
-    ['val_loss', r.val_loss, 6],
-    ['val_accuracy', r.val_accuracy, 4],
-  ] as const;
-  return more.map(([k, v, d]) => (v === undefined ? '' : `${sep}${k} ${fmt(v, d)}`)).join('');
+  // Every metric the record holds (training.metrics, validation), in record order; losses with
+  // six digits, the rest (accuracies, perplexity) with four.
+  return Object.entries(r)
+    .filter(([k, v]) => k !== 'epoch' && k !== 'loss' && typeof v === 'number')
+    .map(([k, v]) => `${sep}${k} ${fmt(v as number, k.endsWith('loss') ? 6 : 4)}`)
+    .join('');
 }
 
 /** How a logged record's epoch reads: `epoch 10`, or `before training` for the record before it (-1). */
@@ -161,7 +161,7 @@ export class TrainingReporter {
     this.lastLoss = r.loss;
     this.lastLog = r;
     if (this.o.mode !== 'lines') return;
-    // Accuracy and validation metrics, where the graph asks for them (training.accuracy, validation).
+    // Metrics and validation values, where the graph asks for them (training.metrics, validation).
     const tail = otherMetrics(r, (v, d) => v.toFixed(d), '  ');
     this.o.out(`${epochLabel(r.epoch, String(this.o.epochs).length)}  loss ${r.loss.toFixed(6)}${tail}`);
   }

@@ -6,12 +6,21 @@ import type { CpuExecutor } from '../executors/cpu/cpu.js';
 import type { TypedArray } from '../ir/types.js';
 import { buildPlan, type Plan } from '../scheduler/plan.js';
 import type { Column } from '../data/index.js';
-import { fedInputs, PlanCache, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
+import {
+  fedInputs,
+  PlanCache,
+  type PlanKind,
+  type PlanSpec,
+  type Prepared,
+  type RowSource,
+  type Runner,
+} from './runner.js';
 import type { Clock, TrainingData } from './state.js';
 
 export interface CpuRun {
   plan: Plan<TypedArray>;
-  inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
+  /** The inputs data feeds, and the column last written into an input without a batch axis. */
+  inputs: { buf: TypedArray; name: string; last: Column | undefined }[];
   /** Buffers of the inputs the runtime feeds (`__step`, `__epoch`). */
   runtime: { buf: TypedArray; kind: 'epoch' | 'step' }[];
   /** The first requested output (a training step's loss) and its buffer, read after every step. */
@@ -53,23 +62,28 @@ export class CpuRunner implements Runner<CpuRun> {
         continue;
       }
       const col = this.data.columns?.get(i.name);
-      inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
-      if (col && !col.batched) buf.set(col.values);
+      const last = col && !col.batched ? col : undefined;
+      if (last) buf.set(last.values);
+      inputs.push({ buf, name: i.name, last });
     }
     const first = spec.outputs[0];
     return { plan, inputs, runtime, first, firstBuf: first === undefined ? undefined : plan.buffers.get(first) };
   }
 
-  feedRows(run: CpuRun, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void {
-    const order = cols ? null : this.data.order;
-    for (const { buf, col: trainCol, rowSize } of run.inputs) {
-      const col = cols ? cols.get(trainCol?.input.name ?? '') : trainCol;
+  feedRows(run: CpuRun, start: number, count: number, src: RowSource, clock: Clock): void {
+    const order = src.order;
+    for (const input of run.inputs) {
+      const col = src.columns?.get(input.name);
       if (!col) continue;
       const v = col.values;
       if (!col.batched) {
-        if (cols) buf.set(v);
+        // A value without a batch axis is the same for every batch: written when its data changes.
+        if (input.last !== col) input.buf.set(v);
+        input.last = col;
         continue;
       }
+      const { buf } = input;
+      const rowSize = col.rowSize;
       if (order) {
         for (let r = 0; r < count; r++) {
           const off = order[start + r]! * rowSize,
@@ -80,7 +94,8 @@ export class CpuRunner implements Runner<CpuRun> {
       }
       const off = start * rowSize;
       const n = count * rowSize;
-      for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
+      // Rows in data order are one contiguous run: one copy (converting when the dtypes differ).
+      buf.set(v.subarray(off, off + n));
     }
     for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? clock.step : clock.epoch;
   }

@@ -5,9 +5,16 @@
 import type { Program } from '../compile/program.js';
 import type { DeviceRun, DeviceRuntime } from './device-runtime.js';
 import type { TypedArray } from '../ir/types.js';
-import type { Column } from '../data/index.js';
-import { fedInputs, PlanCache, type PlanKind, type PlanSpec, type Prepared, type Runner } from './runner.js';
-import type { Clock, TrainingData } from './state.js';
+import {
+  fedInputs,
+  PlanCache,
+  type PlanKind,
+  type PlanSpec,
+  type Prepared,
+  type RowSource,
+  type Runner,
+} from './runner.js';
+import type { Clock } from './state.js';
 
 export class DeviceRunner implements Runner<DeviceRun> {
   readonly kind = 'device' as const;
@@ -16,7 +23,6 @@ export class DeviceRunner implements Runner<DeviceRun> {
   constructor(
     readonly dev: DeviceRuntime,
     private readonly program: Program,
-    private readonly data: TrainingData,
   ) {
     this.plans = new PlanCache(program, (spec) => this.compile(spec));
   }
@@ -29,8 +35,8 @@ export class DeviceRunner implements Runner<DeviceRun> {
     return this.dev.compile(spec.graph, spec.outputs, spec.writebacks, fedInputs(this.program));
   }
 
-  feedRows(run: DeviceRun, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void {
-    this.dev.feedRows(run, start, count, cols ? null : this.data.order, cols ?? this.data.columns, clock);
+  feedRows(run: DeviceRun, start: number, count: number, src: RowSource, clock: Clock): void {
+    this.dev.feedRows(run, start, count, src.order, src.columns, clock);
   }
 
   feed(

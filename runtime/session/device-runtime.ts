@@ -40,12 +40,12 @@ export interface DeviceRun {
   plan: PlacedPlan<unknown>;
   placement: Placement;
   order: string[];
-  inputs: { name: string; buf: unknown; staging: Float32Array | Float64Array | null }[];
+  inputs: { name: string; buf: unknown; staging: Float32Array | Float64Array | Int32Array | null }[];
   /** Inputs the runtime feeds (`__epoch`, `__step`). */
   runtime: { buf: unknown; kind: 'epoch' | 'step' }[];
 }
 
-type Values = Float32Array | Float64Array;
+type Values = Float32Array | Float64Array | Int32Array;
 
 export class DeviceRuntime {
   readonly cpu = new CpuExecutor();
@@ -110,10 +110,9 @@ export class DeviceRuntime {
   private values(col: Column): Values {
     let v = this.typed.get(col);
     if (!v) {
-      v =
-        this.main === 'cpu' && this.opts.float === 'f64'
-          ? Float64Array.from(col.values)
-          : Float32Array.from(col.values);
+      // Columns are typed in the session's dtype already; WebGPU buffers hold f32 (or i32).
+      const want = this.main === 'cpu' && this.opts.float === 'f64' ? Float64Array : Float32Array;
+      v = col.values instanceof want || col.values instanceof Int32Array ? col.values : want.from(col.values);
       this.typed.set(col, v);
     }
     return v;

@@ -4,59 +4,26 @@
 // resumes with its value. On the CPU nothing is ever yielded, so `runSync` drives a job in one
 // call; `runAsync` awaits what a device job yields.
 
-import type { Program } from '../compile/program.js';
-import { DataError, GraphErrors, type GraphError } from '../errors.js';
+import { DataError, type GraphError, type SourceLoc } from '../errors.js';
 import type { Tensor, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
-import { feedValues, type Column } from '../data/index.js';
-import { accuracy } from '../train/metrics.js';
+import { feedValues } from '../data/index.js';
 import { checkFedIndices } from '../train/labels.js';
 import type { LossRecord, TrainOptions } from './types.js';
-import { isPending, type Pending, type Prepared, type Runner } from './runner.js';
-import type { Clock, TrainingData, Weights } from './state.js';
+import { isPending, type Pending, type Prepared } from './runner.js';
+import { fail, type Job, type JobContext, wait } from './job.js';
+import { evalBatchSize, metrics } from './evaluate.js';
 
-/** A job: yields the promises it waits for, returns its result. */
-export type Job<T> = Generator<Promise<unknown>, T, unknown>;
-
-export interface JobContext<H> {
-  program: Program;
-  runner: Runner<H>;
-  weights: Weights;
-  data: TrainingData;
-  clock: Clock;
-}
-
-function fail(errors: GraphError[]): never {
-  throw new GraphErrors(errors);
-}
-
-/** Drive a job that never waits (every CPU job). */
-export function runSync<T>(job: Job<T>): T {
-  const r = job.next();
-  if (!r.done) throw new Error('a synchronous job waited for a device');
-  return r.value;
-}
-
-/** Drive a job, awaiting what it yields. */
-export async function runAsync<T>(job: Job<T>): Promise<T> {
-  let r = job.next();
-  while (!r.done) {
-    let v: unknown;
-    try {
-      v = await r.value;
-    } catch (e) {
-      r = job.throw(e);
-      continue;
-    }
-    r = job.next(v);
-  }
-  return r.value;
-}
-
-/** The value of `v`, waiting (yielding) only when it is a promise. */
-function* wait<T>(v: Pending<T>): Job<T> {
-  return isPending(v) ? ((yield v) as T) : v;
-}
+export { type Job, type JobContext, runAsync, runSync, wait } from './job.js';
+export {
+  checkRows,
+  type EvalData,
+  type Evaluation,
+  evalBatchSize,
+  evaluate,
+  evaluateOn,
+  metrics,
+} from './evaluate.js';
 
 /**
  * One optimizer step on training rows [start, start + count): the batch loss (NaN unless `read`),
@@ -71,7 +38,7 @@ export function stepNow<H>(
   prepared: Prepared<H> = c.runner.prepare('train', count),
 ): Pending<number> {
   const { run, spec } = prepared;
-  c.runner.feedRows(run, start, count, null, c.clock);
+  c.runner.feedRows(run, start, count, c.data, c.clock);
   const x = c.runner.execute(run);
   return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
 }
@@ -103,39 +70,10 @@ export function* stepOn<H>(
   return (isPending(v) ? ((yield v) as TypedArray) : v)[0]!;
 }
 
-/** Loss (and accuracy) over the training data or the validation data, with dropout off. */
-export function* evaluate<H>(c: JobContext<H>, validation: boolean): Job<{ loss: number; accuracy?: number }> {
-  const cols: Map<string, Column> | null = validation ? c.data.valColumns : c.data.columns;
-  const rows = validation ? c.data.valRows : c.data.rows;
-  const { run, spec } = c.runner.prepare('eval', rows);
-  // Step 0: not a training step, so dropout is the identity.
-  c.runner.feedRows(run, 0, rows, cols, { epoch: c.clock.epoch, step: 0 });
-  yield* wait(c.runner.execute(run));
-  const out: { loss: number; accuracy?: number } = { loss: (yield* wait(c.runner.read(run, spec.outputs[0]!)))[0]! };
-  const acc = c.program.model.training?.accuracy;
-  const target = acc ? cols?.get(acc.target) : undefined;
-  if (acc && spec.outputs[1] !== undefined && target) {
-    const pred = yield* wait(c.runner.read(run, spec.outputs[1]));
-    out.accuracy = accuracy(pred, rows, pred.length / rows, target.values, acc.threshold);
-  }
-  return out;
-}
-
-/** The metrics logged after an epoch: training loss and accuracy, and on validation data. */
-export function* metrics<H>(c: JobContext<H>, epoch: number): Job<LossRecord> {
-  const r: LossRecord = { epoch, ...(yield* evaluate(c, false)) };
-  if (c.data.valColumns) {
-    const v = yield* evaluate(c, true);
-    r.val_loss = v.loss;
-    if (v.accuracy !== undefined) r.val_accuracy = v.accuracy;
-  }
-  return r;
-}
-
 /** Run the forward graph on the given input values; returns every declared output (copies). */
 export function* forward<H>(
   c: JobContext<H>,
-  values: Map<string, number[]>,
+  values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>,
   batch: number,
 ): Job<Record<string, Tensor>> {
   const { run } = c.runner.prepare('forward', batch);
@@ -267,16 +205,43 @@ function runSteps<H>(c: JobContext<H>, e: EpochSteps<H>, opts: TrainOptions, hoo
   return null;
 }
 
-/**
- * Train as the model's `training` section says (epochs may be overridden): each epoch in a
- * seeded order (or data order), one step per batch, metrics every `log_every` epochs.
- */
-export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks): Job<LossRecord[]> {
+/** How the training loop batches, orders and logs: the training section's values, or trainOn()'s. */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  logEvery: number;
+  /** Seed of the shuffled orders. */
+  seed: number;
+  /** Rows per evaluation batch for the logged metrics. */
+  evalBatchSize: number;
+  /** Where the settings are written, for errors (the training section). */
+  loc: SourceLoc;
+}
+
+/** The training section's settings (failing without one). */
+export function settingsOf(c: JobContext<unknown>): TrainSettings {
   const t = trainingOf(c);
+  const seed = c.program.model.seed ?? 0;
+  const { epochs, batchSize, logEvery, loc } = t;
+  return { epochs, batchSize, shuffle: t.shuffle === true, logEvery, seed, evalBatchSize: evalBatchSize(c), loc };
+}
+
+/**
+ * Train on `c.data` as `t` says (the training section's settings unless trainOn() gives others;
+ * epochs may be overridden): each epoch in a seeded order (or data order), one step per batch,
+ * metrics every `logEvery` epochs.
+ */
+export function* train<H>(
+  c: JobContext<H>,
+  opts: TrainOptions,
+  hooks: LoopHooks,
+  t: TrainSettings = settingsOf(c),
+): Job<LossRecord[]> {
   const epochs = opts.epochs ?? t.epochs;
   const rows = c.data.rows;
   const orderBuf = t.shuffle ? new Int32Array(rows) : null;
-  const seed = c.program.model.seed ?? 0;
+  const seed = t.seed;
   const log: LossRecord[] = [];
   const e: EpochSteps<H> = {
     epoch: 0,
@@ -288,7 +253,7 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
   };
   const from = opts.from ?? 0;
   // The metrics before any training (the initial parameters), recorded as epoch -1.
-  if (opts.logEnds && from === 0 && epochs > 0) yield* logMetrics(c, opts, hooks, log, -1);
+  if (opts.logEnds && from === 0 && epochs > 0) yield* logMetrics(c, opts, hooks, log, -1, t);
   for (let epoch = from; epoch < epochs; epoch++) {
     c.clock.epoch = e.epoch = epoch;
     c.data.beginEpoch(seed, epoch, orderBuf);
@@ -298,7 +263,7 @@ export function* train<H>(c: JobContext<H>, opts: TrainOptions, hooks: LoopHooks
     }
     // Every log_every-th epoch from 0; with logEnds the last too, so the final loss is never skipped.
     if (epoch % t.logEvery === 0 || (opts.logEnds && epoch === epochs - 1)) {
-      yield* logMetrics(c, opts, hooks, log, epoch);
+      yield* logMetrics(c, opts, hooks, log, epoch, t);
       hooks.done?.(epoch);
     }
     if (opts.onEpoch) {
@@ -318,13 +283,14 @@ function* logMetrics<H>(
   hooks: LoopHooks,
   log: LossRecord[],
   epoch: number,
+  t: TrainSettings,
 ): Job<void> {
-  const r = yield* metrics(c, epoch);
+  const r = yield* metrics(c, epoch, t.evalBatchSize);
   if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
     fail([
       new DataError(
         `the loss is ${r.loss} ${epoch < 0 ? 'before training' : `after epoch ${epoch}`} (on ${hooks.where})`,
-        trainingOf(c).loc,
+        t.loc,
         undefined,
         'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',
       ),

@@ -11,6 +11,12 @@ import type { Column } from '../data/index.js';
 import { countBuild } from '../stats.js';
 import type { Clock } from './state.js';
 
+/** Rows to feed: columns by input name, and the order to visit them in (null: data order). */
+export interface RowSource {
+  readonly columns: Map<string, Column> | null;
+  readonly order: Int32Array | null;
+}
+
 /** A value now (CPU) or later (a device that must be waited for). */
 export type Pending<T> = T | Promise<T>;
 
@@ -31,7 +37,8 @@ export function planSpec(program: Program, kind: PlanKind, batch: number): PlanS
     }
     case 'eval': {
       const e = program.eval(batch);
-      return { graph: e.built.graph, outputs: e.pred === undefined ? [e.loss] : [e.loss, e.pred], writebacks: [] };
+      const nodes = e.metrics.flatMap((m) => [m.pred, m.target]).filter((n): n is string => n !== undefined);
+      return { graph: e.built.graph, outputs: [...new Set([e.loss, ...nodes])], writebacks: [] };
     }
     case 'forward': {
       const f = program.forward(batch);
@@ -61,10 +68,10 @@ export interface Runner<H> {
   /** The plan of `kind` at `batch`, built on first use. */
   prepare(kind: PlanKind, batch: number): Prepared<H>;
   /**
-   * Write rows [start, start + count) into the plan's inputs: of the training data in the
-   * current epoch's order (`cols` null), or of `cols` in data order; the clock into `__step`/`__epoch`.
+   * Write rows [start, start + count) of `src` into the plan's inputs, in `src.order` (a
+   * shuffled epoch) or in data order; the clock into `__step`/`__epoch`.
    */
-  feedRows(h: H, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void;
+  feedRows(h: H, start: number, count: number, src: RowSource, clock: Clock): void;
   /** Write given values (flat, row-major) into the plan's inputs; the clock into the runtime's. */
   feed(h: H, values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>, clock?: Clock): void;
   execute(h: H): Pending<void>;

@@ -90,7 +90,7 @@ export class TrainingData {
     const out = new Map<string, number[]>();
     const bs = Math.min(batch, this.rows);
     for (const [name, col] of this.columns ?? [])
-      out.set(name, col.batched ? col.values.slice(0, bs * col.rowSize) : col.values);
+      out.set(name, Array.from(col.batched ? col.values.subarray(0, bs * col.rowSize) : col.values));
     return out;
   }
 }

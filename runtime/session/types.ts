@@ -36,6 +36,8 @@ export interface LossRecord {
   /** With `training.validation`: loss (and accuracy) on the validation data. */
   val_loss?: number;
   val_accuracy?: number;
+  /** Each metric of `training.metrics` by its name, and `val_<name>` on validation data. */
+  [metric: string]: number | undefined;
 }
 
 /** Options of `train` / `trainAsync`: epochs, resuming, callbacks. */
@@ -71,3 +73,6 @@ export interface StepRecord {
   steps: number;
   loss: number;
 }
+
+/** Input values for one run: flat and row-major, typed arrays or numbers, by input name. */
+export type Feed = Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>;

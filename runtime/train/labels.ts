@@ -80,11 +80,14 @@ const boundsCache = new WeakMap<IRGraph, Map<string, { bound: number; node: stri
  * CPU kernels check them while running: the WebGPU kernels cannot stop a run, and would read a
  * zero row for an id outside its table.
  */
-export function checkFedIndices(g: IRGraph, values: Map<string, ArrayLike<number>>): void {
+export function checkFedIndices(
+  g: IRGraph,
+  values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>,
+): void {
   let bounds = boundsCache.get(g);
   if (!bounds) boundsCache.set(g, (bounds = labelBounds(g)));
   for (const [input, { bound, node }] of bounds) {
-    const v = values.get(input);
+    const v = values instanceof Map ? values.get(input) : values[input];
     if (!v) continue;
     for (let i = 0; i < v.length; i++) {
       if (v[i]! >= 0 && v[i]! < bound) continue;

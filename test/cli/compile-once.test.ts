@@ -10,19 +10,20 @@ import { expectBuiltOnce, statsOf } from './stats.js';
 describe('graph-run <graph> --stats: each graph, reverse graph and data set once, each plan once per batch size', () => {
   it.each([
     {
-      // 4 rows in batches of 1; metrics on the 4 rows; two predictions of one row each.
+      // 4 rows in batches of 1; metrics on the 4 rows, in batches of 1 too; two predictions of one row each.
       file: 'graphs/gender.yaml',
-      plans: ['plan train batch 1', 'plan eval batch 4', 'plan forward batch 1'],
+      plans: ['plan train batch 1', 'plan eval batch 1', 'plan forward batch 1'],
     },
     {
-      // 120 rows in batches of 16, the last one 8; metrics on 120 training and 30 validation rows;
-      // one prediction of 3 rows.
+      // 120 rows in batches of 16, the last one 8; metrics on 120 training and 30 validation rows
+      // in batches of 16 (the last ones 8 and 14); one prediction of 3 rows.
       file: 'graphs/blobs.yaml',
       plans: [
         'plan train batch 16',
         'plan train batch 8',
-        'plan eval batch 120',
-        'plan eval batch 30',
+        'plan eval batch 16',
+        'plan eval batch 8',
+        'plan eval batch 14',
         'plan forward batch 3',
       ],
     },

@@ -59,8 +59,8 @@ describe('data is read on demand', () => {
     const first = trainingSets(model!, []);
     const again = trainingSets(model!, []);
     expect(checkInitFiles(model!, [])).toBe(true);
-    expect(first.train!.get('x')!.values).toEqual([1, 2, 4, 5]);
-    expect(again.train!.get('y')!.values).toEqual([3, 6]);
+    expect(Array.from(first.train!.get('x')!.values)).toEqual([1, 2, 4, 5]);
+    expect(Array.from(again.train!.get('y')!.values)).toEqual([3, 6]);
     expect(reads.get('data.csv')).toBe(1);
     expect(reads.get('w.json')).toBe(1);
   });

@@ -111,7 +111,7 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
     expect(r.code, r.stderr).toBe(0);
     expectBuiltOnce(parseStats(r.stderr.split('\n')), [
       'plan train batch 1',
-      'plan eval batch 4',
+      'plan eval batch 1',
       'plan forward batch 1',
     ]);
   });
@@ -172,5 +172,37 @@ describe.skipIf(!available)('checkpoints across devices (one run path for every 
       expect(cpu.code, cpu.stderr).toBe(0);
       expectClose(JSON.parse(gpu.stdout), JSON.parse(cpu.stdout), 1e-4, graph);
     }
+  });
+});
+
+describe.skipIf(!available)('graph-run eval and predict on WebGPU', () => {
+  const ref = JSON.parse(readFileSync('test/reference/eval_predict.json', 'utf8')) as {
+    loss: number;
+    accuracy: number;
+    probs: number[][];
+  };
+  const blobs = ['graphs/blobs.yaml', '--data', 'graphs/data/blobs.csv', '--device', 'webgpu'];
+
+  it('eval: the loss and accuracy of every row agree with PyTorch, in batches of 7', { timeout: 300_000 }, async () => {
+    const r = await graphRun(['eval', ...blobs, '--batch-size', '7', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { rows: number; loss: number; accuracy: number };
+    expect(j.rows).toBe(150);
+    expect(Math.abs(j.loss - ref.loss)).toBeLessThan(1e-5);
+    expect(j.accuracy).toBe(ref.accuracy);
+  });
+
+  it('predict --out .csv: every row agrees with PyTorch, in batches of 16', { timeout: 300_000 }, async () => {
+    const out = join(dir, 'gpu-preds.csv');
+    const r = await graphRun(['predict', ...blobs, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readFileSync(out, 'utf8').trimEnd().split('\n').slice(1);
+    expect(rows).toHaveLength(150);
+    rows.forEach((l, i) =>
+      l
+        .split(',')
+        .slice(0, 3)
+        .forEach((v, k) => expect(Math.abs(Number(v) - ref.probs[i]![k]!)).toBeLessThan(1e-5)),
+    );
   });
 });

@@ -8,10 +8,13 @@ import {
   compile,
   DeviceError,
   loadGraph,
+  nodeIO,
+  readDataset,
   restoreCheckpoint,
   Session,
   type StepRecord,
   TrainingReporter,
+  trainOnAsync,
 } from '../../runtime/index.js';
 import { expectClose } from '../support/close.js';
 import { probeWebGpu, requireWebGpu } from './device.js';
@@ -89,3 +92,33 @@ describe.skipIf(!available)('a WebGPU session and tools that read or write its w
 });
 
 afterAll(() => probe.gpu?.dispose());
+
+describe.skipIf(!available)('trainOnAsync and batched evaluation on a WebGPU session', () => {
+  it('trainOnAsync on the graph own data gives the losses trainAsync gives; evaluateDataAsync the logged loss', {
+    timeout: 300_000,
+  }, async () => {
+    const model = loadGraph('graphs/blobs.yaml');
+    const data = readDataset(model, 'graphs/data/blobs.csv', nodeIO());
+    const a = await Session.create(model, { device: 'webgpu', gpu: probe.gpu! });
+    const b = await Session.create(model, { device: 'webgpu', gpu: probe.gpu! });
+    try {
+      const want = await a.trainAsync({ epochs: 3 });
+      const got = await trainOnAsync(b, data, { epochs: 3, validation: { split: 0.2 } });
+      expectClose(got, want, 1e-6);
+      // The last 30 rows are the validation rows: their loss is the logged val_loss.
+      const val = await b.evaluateDataAsync({
+        rows: 30,
+        columns: new Map(
+          [...data.columns].map(([k, c]) => [k, { ...c, rows: 30, values: c.values.subarray(120 * c.rowSize) }]),
+        ),
+      });
+      expect(Math.abs(val.loss - got.at(-1)!.val_loss!)).toBeLessThan(1e-6);
+      const cpu = compile(model);
+      await trainOnAsync(cpu, data, { epochs: 3, validation: { split: 0.2 } });
+      expectClose((await b.predictDataAsync(data, 32)).probs!, cpu.predictData(data, 32).probs!, 1e-4);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
