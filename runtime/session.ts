@@ -21,7 +21,7 @@ import { runAsync, runSync, type Evaluation, type JobContext, type TrainSettings
 import type { RowSource } from './session/runner.js';
 import { type BatchProgress, predictRows } from './session/predict.js';
 import type { Dataset } from './data/dataset.js';
-import { cpuHooks, tracedStep } from './session/traced.js';
+import { cpuHooks, type Traced, tracedStep } from './session/traced.js';
 import { TrainingData, Weights, type Clock } from './session/state.js';
 import type { Feed, LossRecord, SessionOptions, TrainOptions } from './session/types.js';
 
@@ -200,11 +200,7 @@ export class Session {
    * (parameters and optimizer state as the step read them, before the update is written back).
    * Slower than step() (no buffer reuse, a plan built per call); the update is applied all the same.
    */
-  tracedStep(
-    start: number,
-    count: number,
-    src: RowSource = this.data,
-  ): { train: TrainGraph; values: Map<string, TypedArray> } {
+  tracedStep(start: number, count: number, src: RowSource = this.data): Traced {
     return runSync(tracedStep(this.sync('tracedStep'), start, count, src));
   }
 
@@ -270,12 +266,12 @@ export class Session {
   // ---- Any device (docs/webgpu.md): the same jobs, driven asynchronously because reading a
   // GPU buffer is. Without WebGPU they run on the CPU. ----
 
-  /** step() on any device; resolves to the batch loss. */
   /** tracedStep() on any device. */
-  async tracedStepAsync(start: number, count: number): Promise<{ train: TrainGraph; values: Map<string, TypedArray> }> {
+  async tracedStepAsync(start: number, count: number): Promise<Traced> {
     return runAsync(tracedStep(this.ctx, start, count, this.data));
   }
 
+  /** step() on any device; resolves to the batch loss. */
   async stepAsync(start: number, count: number): Promise<number> {
     return runAsync(jobs.step(this.ctx, start, count));
   }

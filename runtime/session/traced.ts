@@ -13,7 +13,9 @@ import type { Job, JobContext, LoopHooks } from './jobs.js';
 import { isPending, type Pending, type RowSource } from './runner.js';
 import type { Weights } from './state.js';
 
-type Replay = (start: number, count: number) => { train: TrainGraph; values: Map<string, TypedArray> };
+/** A training step with every node's value kept. */
+export type Traced = { train: TrainGraph; values: Map<string, TypedArray> };
+type Replay = (start: number, count: number) => Traced;
 
 function* wait<T>(v: Pending<T>): Job<T> {
   return isPending(v) ? ((yield v) as T) : v;
