@@ -64,7 +64,7 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
     }
     return false;
   };
-  const read = (p: string): string => {
+  const readBuffer = (p: string): Buffer => {
     const path = realpathSync(resolvePath(p));
     if (!contained(path)) throw new FileRefused('it lies outside the folders a graph may read (or in a hidden folder)');
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
@@ -83,13 +83,14 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
       let n = 0;
       for (let k = 1; k > 0 && n < buf.length; n += k) k = readSync(fd, buf, n, buf.length - n, null);
       if (n > st.size) throw new FileRefused('it grew while being read');
-      return buf.subarray(0, n).toString('utf8');
+      return buf.subarray(0, n);
     } finally {
       closeSync(fd);
     }
   };
   return {
-    read,
+    read: (p) => readBuffer(p).toString('utf8'),
+    readBytes: readBuffer,
     // A `std:` path stays inside the library: `..` stops at its top, as in a URL.
     resolve: (from, spec) =>
       spec.startsWith('std:')
