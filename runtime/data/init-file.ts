@@ -30,7 +30,10 @@ function readSafetensors(
   try {
     bytes = io.readBytes(path);
   } catch (e) {
-    return fail(`cannot read initial values from "${path}"${refusal(e)}`, readHint(e, 'the path is relative to the graph file'));
+    return fail(
+      `cannot read initial values from "${path}"${refusal(e)}`,
+      readHint(e, 'the path is relative to the graph file'),
+    );
   }
   let file: ReturnType<typeof decodeSafetensors>;
   try {
@@ -47,7 +50,9 @@ function readSafetensors(
     );
   }
   if (t.shape.join(',') !== shape.join(','))
-    return fail(`${path}: tensor "${tensor}" has shape [${t.shape.join(', ')}], the parameter has [${shape.join(', ')}]`);
+    return fail(
+      `${path}: tensor "${tensor}" has shape [${t.shape.join(', ')}], the parameter has [${shape.join(', ')}]`,
+    );
   return Array.from(t.data);
 }
 

@@ -76,7 +76,13 @@ export interface Ctx {
   intList(name: string): number[] | undefined;
   str(name: string, dflt: string): string;
   /** Add a graph-run node; returns its value with the given shape. */
-  emit(op: string, inputs: Val[], attrs: Record<string, unknown> | undefined, shape: Dim[], kind?: 'float' | 'int'): Val;
+  emit(
+    op: string,
+    inputs: Val[],
+    attrs: Record<string, unknown> | undefined,
+    shape: Dim[],
+    kind?: 'float' | 'int',
+  ): Val;
   /** A constant value (folded at import). */
   constant(data: OnnxValues): Val;
   fail(message: string, hint?: string): never;
@@ -131,7 +137,15 @@ export function convertGraph(
 ): ImportedGraph {
   const unique = namer();
   const values = new Map<string, Val>();
-  const out: ImportedGraph = { name, producer: g.producer, opset: g.opset, inputs: [], params: [], nodes: [], outputs: [] };
+  const out: ImportedGraph = {
+    name,
+    producer: g.producer,
+    opset: g.opset,
+    inputs: [],
+    params: [],
+    nodes: [],
+    outputs: [],
+  };
   const outputSet = new Set(g.outputs);
   /** Graph outputs whose node took the output's name. */
   const namedFor = new Map<string, string>();
@@ -197,7 +211,8 @@ export function convertGraph(
       const n = node.inputs[i];
       if (!n) return fail(`node ${q(node.name)} (${node.op}) has no input ${i}`, node.name);
       const v = values.get(n);
-      if (!v) return fail(`node ${q(node.name)} reads ${q(n)}, which no input, initializer or earlier node gives`, node.name);
+      if (!v)
+        return fail(`node ${q(node.name)} reads ${q(n)}, which no input, initializer or earlier node gives`, node.name);
       return v;
     };
     const ctx: Ctx = {
@@ -209,7 +224,11 @@ export function convertGraph(
       known: (i) => input(i).data,
       ints(i, what) {
         const d = input(i).data;
-        if (!d) return fail(`node ${q(node.name)} (${node.op}): ${what} is computed at run time; graph-run needs it fixed`, node.name);
+        if (!d)
+          return fail(
+            `node ${q(node.name)} (${node.op}): ${what} is computed at run time; graph-run needs it fixed`,
+            node.name,
+          );
         return Array.from(d.data);
       },
       attr: (n) => node.attrs.get(n),

@@ -10,7 +10,7 @@ import { convertGraph, type Dim, type GNode, type ImportedGraph } from './conver
 import { importableOps, onnxOps } from './ops.js';
 import { readOnnx } from './read.js';
 
-export { ImportError, MAX_OPSET, MIN_OPSET, readOnnx } from './read.js';
+export { ImportError, MAX_ONNX_BYTES, MAX_OPSET, MIN_OPSET, readOnnx } from './read.js';
 export { importableOps } from './ops.js';
 export type { ImportedGraph } from './convert.js';
 
@@ -84,7 +84,9 @@ const comment = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}
 
 function graphYaml(g: ImportedGraph, file: string, weightsFile: string): string {
   const L: string[] = [];
-  L.push(`# Imported from ${comment(file.split(/[\\/]/).pop() ?? file)} by graph-run import (ONNX opset ${g.opset}${g.producer ? `, written by ${comment(g.producer)}` : ''}).`);
+  L.push(
+    `# Imported from ${comment(file.split(/[\\/]/).pop() ?? file)} by graph-run import (ONNX opset ${g.opset}${g.producer ? `, written by ${comment(g.producer)}` : ''}).`,
+  );
   L.push(`# Parameters read their values from ${comment(weightsFile)} (the tensor of each parameter's name).`);
   L.push('graph-run: 1');
   L.push(`name: ${g.name}`);
@@ -94,9 +96,7 @@ function graphYaml(g: ImportedGraph, file: string, weightsFile: string): string 
     L.push('params:');
     const wf = /^[A-Za-z0-9_./-]+$/.test(weightsFile) ? weightsFile : JSON.stringify(weightsFile);
     for (const p of g.params)
-      L.push(
-        `  ${p.name}: {shape: ${dims(p.shape)}, init: {file: ${wf}}${p.trainable ? '' : ', trainable: false'}}`,
-      );
+      L.push(`  ${p.name}: {shape: ${dims(p.shape)}, init: {file: ${wf}}${p.trainable ? '' : ', trainable: false'}}`);
   }
   L.push('nodes:');
   let from = '';

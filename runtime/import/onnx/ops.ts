@@ -77,6 +77,20 @@ function matmul(c: Ctx, a: Val, b: Val, attrs?: Record<string, unknown>): Val {
   return reshape(c, p, [...lead, m!, n!]);
 }
 
+const lit = (v: number): Val => ({ ref: v, shape: [], kind: 'float' });
+
+/** ArgMax / ArgMin: the first index on ties, as graph-run's (i32; ONNX's int64). */
+function arg(op: string): Builder {
+  return (c) => {
+    if (c.int('select_last_index', 0)) return c.fail('select_last_index is not supported');
+    const s = c.shape(0);
+    const axis = axisOf(c.int('axis', 0), s.length);
+    const keep = c.int('keepdims', 1) === 1;
+    const shape = keep ? s.map((d, i) => (i === axis ? 1 : d)) : s.filter((_, i) => i !== axis);
+    return c.emit(op, [c.x(0)], { axis, keepdims: keep }, shape, 'int');
+  };
+}
+
 /** The normalised axes list of a reduction (attribute before opset 18 for ReduceMean, input after). */
 function reduceAxes(c: Ctx, rank: number): number[] | undefined {
   const attr = c.intList('axes');
@@ -265,7 +279,12 @@ export const onnxOps: Record<string, Builder> = {
     const bound = (i: number) => (c.has(i) ? c.known(i)?.data[0] : undefined);
     const [min, max] = [bound(1), bound(2)];
     if ((c.has(1) && min === undefined) || (c.has(2) && max === undefined)) return c.fail('the bounds must be fixed');
-    return c.emit('clip', [c.x(0)], { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) }, c.shape(0));
+    return c.emit(
+      'clip',
+      [c.x(0)],
+      { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) },
+      c.shape(0),
+    );
   },
   // Of a weight: a parameter of its own (PyTorch's exporter writes a weight equal to another as
   // Identity of it; tying them would change what fine-tuning does).
@@ -275,13 +294,17 @@ export const onnxOps: Record<string, Builder> = {
   },
   Dropout: (c) => c.x(0), // inference: the identity (a mask output is not provided)
   Constant: (c) => {
-    const a = c.attr('value') ?? c.attr('value_float') ?? c.attr('value_floats') ?? c.attr('value_int') ?? c.attr('value_ints');
+    const a =
+      c.attr('value') ?? c.attr('value_float') ?? c.attr('value_floats') ?? c.attr('value_int') ?? c.attr('value_ints');
     if (!a) return c.fail('graph-run imports Constant values that are tensors or numbers');
     if (a.kind === 'tensor') return { ...c.constant(a.value), constant: true };
     if (a.kind === 'float' || a.kind === 'floats') {
       const v = a.kind === 'float' ? [a.value] : a.value;
       const dims = a.kind === 'float' ? [] : [v.length];
-      return { ...c.constant({ name: 'value', kind: 'float', width: 4, dims, data: Float32Array.from(v) }), constant: true };
+      return {
+        ...c.constant({ name: 'value', kind: 'float', width: 4, dims, data: Float32Array.from(v) }),
+        constant: true,
+      };
     }
     if (a.kind === 'int' || a.kind === 'ints') {
       const v = a.kind === 'int' ? [a.value] : a.value;
@@ -291,10 +314,17 @@ export const onnxOps: Record<string, Builder> = {
   },
   Cast: (c) => {
     const to = c.int('to', 1);
+    // To bool (before Where): graph-run's conditions are numbers, nonzero meaning true.
+    if (to === 9 && !c.known(0)) return c.emit('not_equal', [c.x(0), lit(0)], undefined, c.shape(0));
     const int = [6, 7, 9].includes(to);
     if (!int && ![1, 11].includes(to)) return c.fail(`cast to ONNX type ${to} is not supported`);
     const k = c.known(0);
-    if (k) return c.constant({ ...k, kind: int ? 'int' : 'float', data: int ? Array.from(k.data, Math.trunc) : Float64Array.from(k.data) });
+    if (k)
+      return c.constant({
+        ...k,
+        kind: int ? 'int' : 'float',
+        data: int ? Array.from(k.data, Math.trunc) : Float64Array.from(k.data),
+      });
     return c.emit('cast', [c.x(0)], { dtype: int ? 'i32' : 'float' }, c.shape(0), int ? 'int' : 'float');
   },
   MatMul: (c) => matmul(c, c.x(0), c.x(1)),
@@ -312,6 +342,15 @@ export const onnxOps: Record<string, Builder> = {
     if (beta !== 1) bias = c.emit('mul', [bias, { ref: beta, shape: [], kind: 'float' }], undefined, bias.shape);
     return c.emit('add', [y, bias], undefined, shape);
   },
+  ArgMax: arg('argmax'),
+  ArgMin: arg('argmin'),
+  Equal: binary('equal'),
+  Greater: binary('greater'),
+  GreaterOrEqual: binary('greater_equal'),
+  Less: binary('less'),
+  LessOrEqual: binary('less_equal'),
+  Where: (c) =>
+    c.emit('where', [c.x(0), c.x(1), c.x(2)], undefined, broadcast(broadcast(c.shape(0), c.shape(1)), c.shape(2))),
   Softmax: (c) => c.emit('softmax', [c.x(0)], { axis: c.int('axis', -1) }, c.shape(0)),
   LogSoftmax: (c) => c.emit('log_softmax', [c.x(0)], { axis: c.int('axis', -1) }, c.shape(0)),
   ReduceMean: reduce('mean'),
@@ -321,7 +360,12 @@ export const onnxOps: Record<string, Builder> = {
   Transpose: (c) => {
     const s = c.shape(0);
     const perm = c.intList('perm') ?? s.map((_, i) => s.length - 1 - i);
-    return c.emit('transpose', [c.x(0)], { perm }, perm.map((p) => s[p]!));
+    return c.emit(
+      'transpose',
+      [c.x(0)],
+      { perm },
+      perm.map((p) => s[p]!),
+    );
   },
   Reshape: reshapeOp,
   Flatten: (c) => {

@@ -123,8 +123,7 @@ export function tensorValues(t: TensorProto, where: string): OnnxValues {
       'save the model with its data inside: onnx.save(model, path, save_as_external_data=False)',
     );
   const dims = t.dims.map((d) => num(d, `tensor ${q(name)}'s dimension`));
-  for (const d of dims)
-    if (d < 0 || d > MAX_DIM) fail(`tensor ${q(name)} has dimension ${d}, outside 0..${MAX_DIM}`);
+  for (const d of dims) if (d < 0 || d > MAX_DIM) fail(`tensor ${q(name)} has dimension ${d}, outside 0..${MAX_DIM}`);
   const n = dims.reduce((a, b) => a * b, 1);
   if (n > MAX_ELEMENTS) fail(`tensor ${q(name)} holds ${n} elements, over the limit of ${MAX_ELEMENTS} (2^28)`);
   const width = FLOAT_TYPES.get(t.dataType);
@@ -203,7 +202,8 @@ function valueInfo(v: ValueInfoProto, what: string): OnnxValueInfo {
     return fail(`${what} ${q(v.name)} is not a tensor: graph-run imports tensor inputs and outputs only`);
   const tt = v.type.value.value;
   const kind = FLOAT_TYPES.has(tt.elemType) ? 'float' : INT_TYPES.has(tt.elemType) ? 'int' : undefined;
-  if (!kind) return fail(`${what} ${q(v.name)} is ${typeName(tt.elemType)}; graph-run imports float and integer tensors`);
+  if (!kind)
+    return fail(`${what} ${q(v.name)} is ${typeName(tt.elemType)}; graph-run imports float and integer tensors`);
   const shape = (tt.shape?.dim ?? []).map((d) => {
     if (d.value.case === 'dimValue') {
       const n = num(d.value.value, `${what} ${q(v.name)}'s dimension`);
@@ -255,7 +255,14 @@ export function readOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxGraphInfo 
     const name = n.name || `${n.opType} #${i}`;
     const attrs = new Map<string, OnnxAttr>();
     for (const a of n.attribute) attrs.set(a.name, attrOf(a, name));
-    return { name, op: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain, inputs: n.input, outputs: n.output, attrs };
+    return {
+      name,
+      op: n.opType,
+      domain: n.domain === 'ai.onnx' ? '' : n.domain,
+      inputs: n.input,
+      outputs: n.output,
+      attrs,
+    };
   });
   return {
     opset,
