@@ -261,7 +261,18 @@ export function convertGraph(
       constant: (data) => ({ shape: data.dims, kind: data.kind, data }),
       fail: (message, hint) => fail(`node ${q(node.name)} (${node.op}): ${message}`, node.name, hint),
     };
-    const r = build(ctx);
+    let r: ReturnType<Builder>;
+    try {
+      r = build(ctx);
+    } catch (e) {
+      // A damaged file can give a node any attributes and shapes: whatever a builder trips on
+      // is a refusal of that node, not a crash.
+      if (e instanceof ImportError) throw e;
+      return fail(
+        `node ${q(node.name)} (${node.op}): cannot convert it (${String((e as Error).message).slice(0, 80)})`,
+        node.name,
+      );
+    }
     const results = Array.isArray(r) ? r : [r];
     // The last node a builder adds is its result: it takes the ONNX node's (or output's) name.
     const last = emitted[emitted.length - 1];
