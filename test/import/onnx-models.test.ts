@@ -77,36 +77,18 @@ describe('fine-tuning an imported model', () => {
     final_loss: number;
     params: Record<string, number[]>;
   };
-  /** A graph that uses the imported MLP as a subgraph and adds a loss, an optimizer and data. */
+  /** fixtures/onnx/finetune.yaml beside the imported MLP: it uses it as a subgraph and adds a loss, an optimizer and data. */
   function finetuneGraph(): string {
     imported('mlp');
     const path = join(tmp, 'finetune.yaml');
-    writeFileSync(
-      path,
-      `graph-run: 1
-name: mlp_finetune
-inputs:
-  x: {shape: [batch, 4]}
-  y: {shape: [batch, 3]}
-nodes:
-  - {name: net, graph: mlp.yaml, inputs: {x: x}}
-outputs: [net]
-loss:
-  graph: std:losses/mse.yaml
-  inputs: {pred: net, target: y}
-optimizer:
-  graph: std:optimizers/sgd.yaml
-  with: {lr: ${ref.lr}}
-training:
-  data:
-    x: ${JSON.stringify(ref.x)}
-    y: ${JSON.stringify(ref.y)}
-  epochs: ${ref.steps}
-  batch_size: ${ref.x.length}
-`,
-    );
+    writeFileSync(path, readFileSync(join(fixtures, 'finetune.yaml')));
     return path;
   }
+
+  it('docs/onnx.md shows the fine-tuning graph as it is tested', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'onnx.md'), 'utf8');
+    expect(doc).toContain(readFileSync(join(fixtures, 'finetune.yaml'), 'utf8'));
+  });
 
   it("trains like PyTorch's SGD on the same model: the loss falls, the weights match", () => {
     const s = compile(loadGraph(finetuneGraph()));

@@ -119,8 +119,9 @@ block = Block()
 export('transformer', block, {'ids': rng.integers(0, V, size=(B, T)).astype(np.int64)}, 17, False)
 
 # Fine-tuning the MLP: full-batch SGD on MSE, in float32 as graph-run trains.
-x = torch.from_numpy(rng.normal(size=(8, 4)).astype(np.float32))
-y = torch.from_numpy(rng.uniform(-0.5, 0.5, size=(8, 3)).astype(np.float32))
+# Two decimals: the same numbers written in finetune.yaml read back as the same float32 values.
+x = torch.from_numpy(np.round(rng.normal(size=(8, 4)), 2).astype(np.float32))
+y = torch.from_numpy(np.round(rng.uniform(-0.5, 0.5, size=(8, 3)), 2).astype(np.float32))
 opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
 losses = []
 for _ in range(5):
@@ -143,3 +144,33 @@ doc = {
 with open(os.path.join(OUT, 'mlp-finetune.json'), 'w') as f:
     json.dump(doc, f)
 print('finetune losses', losses, final)
+
+# The graph that fine-tunes the imported MLP (docs/onnx.md shows it): the imported graph as a
+# subgraph, an MSE loss, SGD, and the data above.
+rows = lambda a: '[' + ', '.join('[' + ', '.join(f'{v:.2f}' for v in r) + ']' for r in a) + ']'
+with open(os.path.join(OUT, 'finetune.yaml'), 'w') as f:
+    f.write(f'''# Fine-tune the imported MLP: `graph-run import mlp.onnx -o mlp.yaml` writes mlp.yaml and
+# mlp.safetensors beside this file; this graph uses it as a subgraph and adds a loss,
+# an optimizer and data. (Written by test/reference/onnx-models.py.)
+graph-run: 1
+name: mlp_finetune
+inputs:
+  x: {{shape: [batch, 4]}}
+  y: {{shape: [batch, 3]}}
+nodes:
+  - {{name: net, graph: mlp.yaml, inputs: {{x: x}}}}
+outputs: [net]
+loss:
+  graph: std:losses/mse.yaml
+  inputs: {{pred: net, target: y}}
+optimizer:
+  graph: std:optimizers/sgd.yaml
+  with: {{lr: 0.1}}
+training:
+  data:
+    x: {rows(x.numpy())}
+    y: {rows(y.numpy())}
+  epochs: 5
+  batch_size: 8
+  log_every: 1
+''')
