@@ -177,15 +177,18 @@ export function tensorValues(t: TensorProto, where: string): OnnxValues {
 }
 
 function attrOf(a: AttributeProto, node: string): OnnxAttr {
+  // A graph holds finite numbers only (docs/format.md, "Limits").
+  const finite = (v: number) =>
+    Number.isFinite(v) ? v : fail(`node ${q(node)}: attribute ${q(a.name)} is ${v}, not a finite number`, node);
   switch (a.type) {
     case AT.FLOAT:
-      return { kind: 'float', value: a.f };
+      return { kind: 'float', value: finite(a.f) };
     case AT.INT:
       return { kind: 'int', value: num(a.i, `node ${q(node)} attribute ${q(a.name)}`) };
     case AT.STRING:
       return { kind: 'string', value: new TextDecoder().decode(a.s) };
     case AT.FLOATS:
-      return { kind: 'floats', value: [...a.floats] };
+      return { kind: 'floats', value: a.floats.map(finite) };
     case AT.INTS:
       return { kind: 'ints', value: a.ints.map((v) => num(v, `node ${q(node)} attribute ${q(a.name)}`)) };
     case AT.TENSOR:
@@ -204,7 +207,8 @@ function valueInfo(v: ValueInfoProto, what: string): OnnxValueInfo {
   const kind = FLOAT_TYPES.has(tt.elemType) ? 'float' : INT_TYPES.has(tt.elemType) ? 'int' : undefined;
   if (!kind)
     return fail(`${what} ${q(v.name)} is ${typeName(tt.elemType)}; graph-run imports float and integer tensors`);
-  const shape = (tt.shape?.dim ?? []).map((d) => {
+  if (!tt.shape) return fail(`${what} ${q(v.name)} has no shape: graph-run needs each input's rank`);
+  const shape = tt.shape.dim.map((d) => {
     if (d.value.case === 'dimValue') {
       const n = num(d.value.value, `${what} ${q(v.name)}'s dimension`);
       if (n < 0 || n > MAX_DIM) fail(`${what} ${q(v.name)} has dimension ${n}, outside 0..${MAX_DIM}`);
