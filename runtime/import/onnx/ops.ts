@@ -6,44 +6,8 @@
 // and LayerNormalization are written with primitives.
 
 import type { Builder, Ctx, Dim, Val } from './convert.js';
-
-/** NumPy broadcasting of two shapes (checked again when the graph loads). */
-function broadcast(a: Dim[], b: Dim[]): Dim[] {
-  const n = Math.max(a.length, b.length);
-  const out: Dim[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-const axisOf = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
-
-/** The number of elements of known dims, and how many of them are the batch. */
-function size(shape: Dim[]): { n: number; batch: number } {
-  let n = 1;
-  let batch = 0;
-  for (const d of shape) {
-    if (d === 'batch') batch++;
-    else n *= d;
-  }
-  return { n, batch };
-}
-
-/** A product of dims as one dim: a number, or the batch when the rest is 1. */
-function product(c: Ctx, dims: Dim[]): Dim {
-  const s = size(dims);
-  if (s.batch === 0) return s.n;
-  if (s.batch === 1 && s.n === 1) return 'batch';
-  return c.fail(`a dimension of ${s.n}·batch cannot be written; export the model with a fixed batch size`);
-}
-
-function reshape(c: Ctx, x: Val, shape: Dim[]): Val {
-  if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return x;
-  return c.emit('reshape', [x], { shape }, shape, x.kind);
-}
+import { batchNorm, layerNorm } from './ops-norm.js';
+import { axisOf, broadcast, lit, product, reshape, size } from './shapes.js';
 
 const unary =
   (op: string): Builder =>
@@ -77,8 +41,6 @@ function matmul(c: Ctx, a: Val, b: Val, attrs?: Record<string, unknown>): Val {
   return reshape(c, p, [...lead, m!, n!]);
 }
 
-const lit = (v: number): Val => ({ ref: v, shape: [], kind: 'float' });
-
 /** ArgMax / ArgMin: the first index on ties, as graph-run's (i32; ONNX's int64). */
 function arg(op: string): Builder {
   return (c) => {
@@ -107,48 +69,6 @@ function reduce(op: string): Builder {
     const shape = keep ? s.map((d, i) => (axes.includes(i) ? 1 : d)) : s.filter((_, i) => !axes.includes(i));
     return c.emit(op, [c.x(0)], { axis: axes, keepdims: keep }, shape);
   };
-}
-
-/** (x - mean) / sqrt(var + eps) * scale + bias, every operand broadcast. */
-function normalise(c: Ctx, x: Val, mean: Val, variance: Val, eps: number, scale: Val, bias: Val | undefined): Val {
-  const s = x.shape;
-  const d = c.emit('sub', [x, mean], undefined, s);
-  const ve = c.emit('add', [variance, { ref: eps, shape: [], kind: 'float' }], undefined, variance.shape);
-  const sd = c.emit('sqrt', [ve], undefined, variance.shape);
-  const n = c.emit('div', [d, sd], undefined, s);
-  const y = c.emit('mul', [n, scale], undefined, s);
-  return bias ? c.emit('add', [y, bias], undefined, s) : y;
-}
-
-function layerNorm(c: Ctx): Val {
-  const x = c.x(0);
-  const s = x.shape;
-  const axis = axisOf(c.int('axis', -1), s.length);
-  const axes = s.map((_, i) => i).filter((i) => i >= axis);
-  const kept = s.map((d, i) => (i >= axis ? 1 : d));
-  const mean = c.emit('mean', [x], { axis: axes, keepdims: true }, kept);
-  const centred = c.emit('sub', [x, mean], undefined, s);
-  const sq = c.emit('square', [centred], undefined, s);
-  const variance = c.emit('mean', [sq], { axis: axes, keepdims: true }, kept);
-  const ve = c.emit('add', [variance, { ref: c.float('epsilon', 1e-5), shape: [], kind: 'float' }], undefined, kept);
-  const sd = c.emit('sqrt', [ve], undefined, kept);
-  const n = c.emit('div', [centred, sd], undefined, s);
-  const y = c.emit('mul', [n, c.x(1)], undefined, s);
-  return c.has(2) ? c.emit('add', [y, c.x(2)], undefined, s) : y;
-}
-
-function batchNorm(c: Ctx): Val {
-  if (c.int('training_mode', 0)) return c.fail('training mode is not supported (export the model in eval mode)');
-  const x = c.x(0);
-  const rank = x.shape.length;
-  // [C] statistics against [N, C, ...]: as [C, 1, ...] to broadcast along the channel axis.
-  const chan = (i: number) => {
-    const v = c.x(i);
-    const cs = v.shape[0] ?? 1;
-    return rank > 2 ? reshape(c, v, [cs, ...Array<Dim>(rank - 2).fill(1)]) : v;
-  };
-  const [scale, bias, mean, variance] = [chan(1), chan(2), chan(3), chan(4)];
-  return normalise(c, x, mean, variance, c.float('epsilon', 1e-5), scale, bias);
 }
 
 /** Gather: folded when both operands are known; rows of a weight by ids as one_hot x W; one index along an axis as a slice. */
@@ -336,10 +256,10 @@ export const onnxOps: Record<string, Builder> = {
     let y = c.emit('matmul', [c.x(0), c.x(1)], attrs, shape);
     const alpha = c.float('alpha', 1);
     const beta = c.float('beta', 1);
-    if (alpha !== 1) y = c.emit('mul', [y, { ref: alpha, shape: [], kind: 'float' }], undefined, shape);
+    if (alpha !== 1) y = c.emit('mul', [y, lit(alpha)], undefined, shape);
     if (!c.has(2) || beta === 0) return y;
     let bias = c.x(2);
-    if (beta !== 1) bias = c.emit('mul', [bias, { ref: beta, shape: [], kind: 'float' }], undefined, bias.shape);
+    if (beta !== 1) bias = c.emit('mul', [bias, lit(beta)], undefined, bias.shape);
     return c.emit('add', [y, bias], undefined, shape);
   },
   ArgMax: arg('argmax'),
@@ -385,6 +305,16 @@ export const onnxOps: Record<string, Builder> = {
   },
   Split: split,
   Gather: gather,
+  GlobalAveragePool: (c) => {
+    const s = c.shape(0);
+    const axes = s.map((_, i) => i).filter((i) => i >= 2);
+    return c.emit(
+      'mean',
+      [c.x(0)],
+      { axis: axes, keepdims: true },
+      s.map((d, i) => (i >= 2 ? 1 : d)),
+    );
+  },
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
   Conv: missing('convolution op (conv2d)'),
