@@ -60,6 +60,7 @@ const GROUPS: { group: OpGroup; title: string; lead?: string }[] = [
   { group: 'reduce', title: 'Reductions' },
   { group: 'normalise', title: 'Normalisation' },
   { group: 'matmul', title: 'Matrix products' },
+  { group: 'conv', title: 'Convolution, pooling and padding' },
   { group: 'shape', title: 'Shapes and indexing' },
   { group: 'random', title: 'Randomness' },
 ];

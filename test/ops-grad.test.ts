@@ -4,7 +4,6 @@
 // with a random r, so every output element's gradient counts with its own weight.
 // A registered op with a gradient rule and no cases here fails the coverage test.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../runtime/index.js';
 import { IRGraph } from '../runtime/ir/graph.js';
@@ -14,6 +13,7 @@ import { buildPlan } from '../runtime/scheduler/plan.js';
 import { CpuExecutor } from '../runtime/executors/cpu/cpu.js';
 import { broadcastShapes } from '../runtime/ops/broadcast.js';
 import { indexMap } from '../runtime/ops/elementwise.js';
+import { referenceCases } from './ops/helpers.js';
 
 /** mulberry32: a small seeded PRNG, so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -229,18 +229,15 @@ const cases: Record<string, Case[]> = {
  * Ops with a gradient rule that this harness (all inputs f64, all differentiated) cannot drive:
  * an i32 index input (gather), a runtime step input (dropout), a condition input (where).
  * test/ops/ops.test.ts checks them against PyTorch and finite differences from YAML graphs, as it
- * does every op with a PyTorch case (test/reference/ops.json): a new op needs only that case.
+ * does every op with a PyTorch case (test/reference/*.json): a new op needs only that case.
  */
-const referenceCases = (
-  JSON.parse(readFileSync(new URL('reference/ops.json', import.meta.url), 'utf8')) as {
-    cases: { op: string; grads?: unknown }[];
-  }
-).cases;
 const checkedElsewhere = new Set([
   'gather',
   'dropout',
   'where',
-  ...referenceCases.filter((c) => c.grads).map((c) => c.op),
+  ...referenceCases()
+    .filter((c) => c.grads)
+    .map((c) => c.op),
 ]);
 
 function sample(r: () => number, n: number, dist: Dist): number[] {

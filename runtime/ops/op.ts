@@ -143,6 +143,33 @@ export interface CpuAccel {
     inTypes: TensorType[],
     attrs: { transpose_a?: boolean; transpose_b?: boolean },
   ): (() => void) | null;
+  /** A zeroed Float32Array in the memory the SIMD kernels work in (a lowering's scratch, kept by its closure). */
+  f32(length: number): Float32Array;
+  /** Whether `a` lives in that memory (plan buffers of f32 usually do; small ones may not). */
+  holds(a: TypedArray): boolean;
+  /** C = op(A)·op(B) with the SIMD gemm, on arrays that live in that memory (see `holds`). */
+  gemm(t: GemmCall): void;
+}
+
+/**
+ * One matrix product on arrays, offsets and strides in elements: op(A)'s (i, p) is
+ * a[ao + i*rsa + p*csa], op(B)'s (p, j) is b[bo + p*rsb + j*csb], C's (i, j) is c[co + i*ldc + j].
+ */
+export interface GemmCall {
+  m: number;
+  n: number;
+  k: number;
+  a: Float32Array;
+  ao: number;
+  rsa: number;
+  csa: number;
+  b: Float32Array;
+  bo: number;
+  rsb: number;
+  csb: number;
+  c: Float32Array;
+  co: number;
+  ldc: number;
 }
 
 /** A fast CPU kernel (default tier), bit-identical to `cpu`; null where it does not apply (then `cpu` runs). */
@@ -171,7 +198,17 @@ export interface SimdRule {
 }
 
 /** Where docs/ops.md lists the op. */
-export type OpGroup = 'unary' | 'binary' | 'reduce' | 'normalise' | 'matmul' | 'shape' | 'random' | 'helper' | 'source';
+export type OpGroup =
+  | 'unary'
+  | 'binary'
+  | 'reduce'
+  | 'normalise'
+  | 'matmul'
+  | 'conv'
+  | 'shape'
+  | 'random'
+  | 'helper'
+  | 'source';
 
 // The registry holds ops of different attribute types: `any` is where those types meet
 // (an executor hands a node's attributes to its own op).

@@ -7,13 +7,16 @@
 
 import { binaryOps, unaryOps } from './elementwise.js';
 import type { BinaryOpName } from './binary.js';
+import { type ConvOpName, convOps } from './conv.js';
 import { type ExtremaOpName, extremaOps } from './extrema.js';
 import { type GeluOpName, geluOps } from './gelu.js';
 import { type IdentityOpName, identityOps } from './identity.js';
 import { type IndexOpName, indexOps } from './index-ops.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
 import type { OpDef } from './op.js';
+import { type PadOpName, padOps } from './pad.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
+import { type PoolOpName, poolOps } from './pool.js';
 import { type RandomOpName, randomOps } from './random.js';
 import { type ReduceOpName, reduceOps } from './reduce.js';
 import { type ShapeOpName, shapeOps } from './shape.js';
@@ -31,6 +34,9 @@ type ModuleOpNames = [
   ReduceOpName,
   ShapeOpName,
   MatmulOpName,
+  ConvOpName,
+  PoolOpName,
+  PadOpName,
   ExtremaOpName,
   GeluOpName,
   IdentityOpName,
@@ -61,6 +67,9 @@ const all = {
   ...reduceOps,
   ...shapeOps,
   ...matmulOps,
+  ...convOps,
+  ...poolOps,
+  ...padOps,
   ...extremaOps,
   ...geluOps,
   ...identityOps,

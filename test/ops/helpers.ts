@@ -1,5 +1,7 @@
-// Helpers for the op tests: a reference case (test/reference/ops.json) as a YAML graph, and
-// the error measure the comparisons use.
+// Helpers for the op tests: the PyTorch reference cases (test/reference/*.json), a case as a
+// YAML graph, and the error measure the comparisons use.
+
+import { readFileSync } from 'node:fs';
 
 export interface OpCase {
   name: string;
@@ -9,6 +11,17 @@ export interface OpCase {
   output: { shape: number[]; dtype: 'float' | 'i32'; data: number[] };
   w?: number[];
   grads?: Record<string, number[]>;
+}
+
+/** The reference files of the op families, each written by the Python script of its name. */
+export const REFERENCE_FILES = ['ops.json', 'conv.json'];
+
+/** Every PyTorch op case, of every reference file. */
+export function referenceCases(): OpCase[] {
+  return REFERENCE_FILES.flatMap(
+    (f) =>
+      (JSON.parse(readFileSync(new URL(`../reference/${f}`, import.meta.url), 'utf8')) as { cases: OpCase[] }).cases,
+  );
 }
 
 /** A flat row-major list as a nested list of `shape`. */

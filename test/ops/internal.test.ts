@@ -6,10 +6,15 @@ import { parseGraph } from '../../runtime/index.js';
 import { graphOpNames, internalOpNames, registry, userOpNames } from '../../runtime/ops/registry.js';
 import { Session } from '../../runtime/session.js';
 
-it('the internal ops are the nine *_grad helpers', () => {
+it('the internal ops are the *_grad helpers', () => {
   expect(internalOpNames).toEqual(
     [
       'clip_grad',
+      'conv_input_grad',
+      'conv_weight_grad',
+      'max_pool2d_grad',
+      'avg_pool2d_grad',
+      'pad_grad',
       'dropout_grad',
       'gelu_grad',
       'leaky_relu_grad',

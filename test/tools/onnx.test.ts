@@ -302,6 +302,53 @@ cases.push({
   yaml: `${x3}params:\n  w: {shape: [3, 2], init: {values: [[1, -2], [0.5, 3], [-1, 0.25]]}}\nnodes:\n  - {name: h, op: matmul, inputs: [x, w]}\n  - {name: s, op: mul, inputs: [h, 0.5]}\noutputs: {first: h, second: s}\n`,
 });
 
+// Convolution, pooling and padding (their attribute forms).
+const u = 'init: {uniform: {low: -1, high: 1}}';
+cases.push({
+  name: 'conv2d (bias, stride, asymmetric padding)',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 7, 6]}\nparams:\n  k: {shape: [3, 2, 3, 2], ${u}}\n  b: {shape: [3], ${u}}\nnodes:\n  - {name: out, op: conv2d, inputs: [x, k, b], attrs: {stride: [2, 1], padding: [1, 0, 0, 1]}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'conv2d (groups, dilation, same)',
+  yaml: `inputs:\n  x: {shape: [batch, 4, 6, 6]}\nparams:\n  k: {shape: [2, 2, 3, 3], ${u}}\nnodes:\n  - {name: out, op: conv2d, inputs: [x, k], attrs: {groups: 2, dilation: 2, padding: same}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'conv1d',
+  yaml: `inputs:\n  x: {shape: [batch, 2, 9]}\nparams:\n  k: {shape: [3, 2, 4], ${u}}\n  b: {shape: [3], ${u}}\nnodes:\n  - {name: out, op: conv1d, inputs: [x, k, b], attrs: {stride: 2, padding: [1, 2]}}\noutputs: [out]\n`,
+});
+
+const img = 'inputs:\n  x: {shape: [batch, 2, 7, 6]}\n';
+cases.push({
+  name: 'max_pool2d (overlapping, padded)',
+  yaml: `${img}nodes:\n  - {name: out, op: max_pool2d, inputs: [x], attrs: {kernel: [3, 2], stride: [2, 1], padding: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'max_pool2d (ceil_mode)',
+  yaml: `${img}nodes:\n  - {name: out, op: max_pool2d, inputs: [x], attrs: {kernel: 2, ceil_mode: true}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'avg_pool2d (padded, count_include_pad)',
+  yaml: `${img}nodes:\n  - {name: out, op: avg_pool2d, inputs: [x], attrs: {kernel: 3, stride: 2, padding: 1}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'avg_pool2d (padding excluded, ceil_mode)',
+  yaml: `${img}nodes:\n  - {name: out, op: avg_pool2d, inputs: [x], attrs: {kernel: 3, stride: 2, padding: 1, count_include_pad: false, ceil_mode: true}}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'avg_pool2d (ceil_mode, padding counted)',
+  yaml: `${img}nodes:\n  - {name: out, op: avg_pool2d, inputs: [x], attrs: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}}\noutputs: [out]\n`,
+});
+
+for (const [mode, extra] of [
+  ['constant', ', value: -0.5'],
+  ['reflect', ''],
+  ['replicate', ''],
+] as const)
+  cases.push({
+    name: `pad (${mode})`,
+    yaml: `${img}nodes:\n  - {name: out, op: pad, inputs: [x], attrs: {pads: [[1, 2], [3, 0]], mode: ${mode}${extra}}}\noutputs: [out]\n`,
+  });
+
 describe('each exportable op', () => {
   it('has a case here', () => {
     const covered = new Set(cases.flatMap((c) => [...c.yaml.matchAll(/op: (\w+)/g)].map((m) => m[1]!)));

@@ -16,7 +16,7 @@ import type { Model } from '../../runtime/load/model.js';
 import { Stream } from '../../runtime/ops/random.js';
 import { buildPlan } from '../../runtime/scheduler/plan.js';
 import { Session } from '../../runtime/session.js';
-import { maxRelErr, opCaseYaml, type OpCase } from '../ops/helpers.js';
+import { maxRelErr, opCaseYaml, referenceCases, type OpCase } from '../ops/helpers.js';
 import { probeWebGpu, requireWebGpu } from './device.js';
 
 const probe = await probeWebGpu();
@@ -28,7 +28,7 @@ if (requireWebGpu) {
   });
 }
 
-const ref = JSON.parse(readFileSync(new URL('../reference/ops.json', import.meta.url), 'utf8')) as { cases: OpCase[] };
+const ref = { cases: referenceCases() };
 const torch = JSON.parse(readFileSync(new URL('../fixtures/seed-torch.json', import.meta.url), 'utf8')) as {
   torch_f32: { loss_log: [number, number][]; predictions: Record<string, number> };
 };

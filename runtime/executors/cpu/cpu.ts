@@ -42,7 +42,28 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
   constructor(opts: CpuOptions = {}) {
     this.fast = opts.fast === false ? null : kernels();
     const K = this.fast;
-    this.accel = K && { matmul: (inputs, output, inTypes, attrs) => fastMatmul(K, inputs, output, inTypes, attrs) };
+    this.accel = K && {
+      matmul: (inputs, output, inTypes, attrs) => fastMatmul(K, inputs, output, inTypes, attrs),
+      f32: (length) => K.arena.f32(length),
+      holds: (a) => K.arena.holds(a),
+      gemm: (t) => {
+        if (!K.arena.holds(t.a) || !K.arena.holds(t.b) || !K.arena.holds(t.c))
+          throw new Error('gemm operands must live in the kernels memory');
+        K.gemm({
+          m: t.m,
+          n: t.n,
+          k: t.k,
+          a: t.a.byteOffset + t.ao * 4,
+          rsa: t.rsa * 4,
+          csa: t.csa * 4,
+          b: t.b.byteOffset + t.bo * 4,
+          rsb: t.rsb * 4,
+          csb: t.csb * 4,
+          c: t.c.byteOffset + t.co * 4,
+          ldc: t.ldc * 4,
+        });
+      },
+    };
     if (this.fast)
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
   }

@@ -1,0 +1,340 @@
+// 2-D pooling on NCHW as PyTorch: max_pool2d (padding counts as -inf; of equal maxima the first
+// in the window, row-major, takes the gradient) and avg_pool2d (count_include_pad, default true:
+// the divisor counts the padding, not what lies past it in ceil_mode). kernel, stride (default:
+// the kernel), padding (at most half the kernel, both sides), ceil_mode. The gradients are the
+// internal ops max_pool2d_grad (recomputes each window's first maximum) and avg_pool2d_grad.
+// Kernels are direct loops over the windows (each output reads kh·kw inputs: nothing to batch
+// into a product); the WGSL kernels are the same loops, one invocation per result element, the
+// gradients as gathers over the windows that cover an input element.
+
+import { RuleError } from '../errors.js';
+import { shapeStr, type SymType, type TypedArray } from '../ir/types.js';
+import { defineOp, type OnnxAttr, type OpDef, type WgslKernel } from './op.js';
+import { Type } from './attrs.js';
+import { int, ints } from './onnx.js';
+import { concrete, expand, outLen, perAxis, perAxisSchema } from './conv-geom.js';
+
+interface PoolAttrs {
+  kernel: number | number[];
+  stride?: number | number[];
+  padding?: number | number[];
+  ceil_mode?: boolean;
+  count_include_pad?: boolean;
+}
+
+interface PoolGeom {
+  n: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+  include: boolean;
+}
+
+function poolAttrs(avg: boolean, helper: boolean) {
+  return Type.Object(
+    {
+      kernel: perAxisSchema('Window size: one integer or [kh, kw].', [2, [3, 2]]),
+      stride: perAxis('Step between windows: one integer or [sh, sw]; default the kernel.', [1, [2, 1]]),
+      padding: perAxis(
+        `Padding on both sides of each axis (${avg ? 'zeros' : '-inf'}), at most half the kernel: one integer or [ph, pw]; default 0.`,
+        [1, [1, 0]],
+        0,
+      ),
+      ceil_mode: Type.Optional(
+        Type.Boolean({
+          description: 'Round the output size up (a last, partial window), as PyTorch.',
+          default: false,
+          examples: [true],
+        }),
+      ),
+      ...(avg
+        ? {
+            count_include_pad: Type.Optional(
+              Type.Boolean({
+                description:
+                  'Divide by the window size including padding (default, as PyTorch) or by the inputs it covers.',
+                default: true,
+                examples: [false],
+              }),
+            ),
+          }
+        : {}),
+      ...(helper
+        ? { size: Type.Array(Type.Integer({ minimum: 1 }), { description: "The input's [h, w].", examples: [[4, 4]] }) }
+        : {}),
+    },
+    { additionalProperties: false },
+  );
+}
+
+function poolGeom(n: number, h: number, w: number, a: PoolAttrs): PoolGeom {
+  const [kh, kw] = expand(a.kernel, 2, 1, 'kernel') as [number, number];
+  const [sh, sw] = expand(a.stride ?? a.kernel, 2, 1, 'stride') as [number, number];
+  const [ph, pw] = expand(a.padding, 2, 0, 'padding') as [number, number];
+  if (2 * ph > kh || 2 * pw > kw)
+    throw new RuleError(
+      `padding [${ph}, ${pw}] must be at most half the kernel [${kh}, ${kw}] (as PyTorch)`,
+      'AttrError',
+    );
+  const ceil = a.ceil_mode === true;
+  const oh = outLen(h, kh, sh, 1, ph, ph, 'H', ceil),
+    ow = outLen(w, kw, sw, 1, pw, pw, 'W', ceil);
+  return { n, h, w, kh, kw, sh, sw, ph, pw, oh, ow, include: a.count_include_pad !== false };
+}
+
+function inferPool(name: string) {
+  return ([x]: SymType[], a: PoolAttrs): SymType => {
+    if (x!.shape.length !== 4) throw new RuleError(`${name} needs an input [N, C, H, W], got ${shapeStr(x!.shape)}`);
+    if (x!.dtype === 'i32') throw new RuleError(`${name} needs a float tensor, got i32`, 'DTypeError');
+    const h = concrete(x!.shape[2]!, 'H', x!),
+      w = concrete(x!.shape[3]!, 'W', x!);
+    concrete(x!.shape[1]!, 'C', x!);
+    const g = poolGeom(1, h, w, a);
+    return { shape: [x!.shape[0]!, x!.shape[1]!, g.oh, g.ow], dtype: x!.dtype };
+  };
+}
+
+/** Geometry from a concrete NCHW input shape (n counts images × channels). */
+const geomOf = (s: number[], a: PoolAttrs) => poolGeom(s[0]! * s[1]!, s[2]!, s[3]!, a);
+
+/** avg_pool2d's divisor of the window at (oy, ox), PyTorch's rule. */
+function divisor(g: PoolGeom, oy: number, ox: number): number {
+  const y0 = oy * g.sh - g.ph,
+    x0 = ox * g.sw - g.pw;
+  const y1 = Math.min(y0 + g.kh, g.h + g.ph),
+    x1 = Math.min(x0 + g.kw, g.w + g.pw);
+  if (g.include) return (y1 - y0) * (x1 - x0);
+  return (Math.min(y1, g.h) - Math.max(y0, 0)) * (Math.min(x1, g.w) - Math.max(x0, 0));
+}
+
+/** Flat index (within the image) of the first maximum of window (oy, ox); NaN wins, as PyTorch. */
+function argmax(g: PoolGeom, x: TypedArray, base: number, oy: number, ox: number): number {
+  let m = -Infinity,
+    at = -1;
+  for (let ky = 0; ky < g.kh; ky++) {
+    const iy = oy * g.sh - g.ph + ky;
+    if (iy < 0 || iy >= g.h) continue;
+    for (let kx = 0; kx < g.kw; kx++) {
+      const ix = ox * g.sw - g.pw + kx;
+      if (ix < 0 || ix >= g.w) continue;
+      const v = x[base + iy * g.w + ix]!;
+      if (v > m || v !== v || at < 0) {
+        m = v;
+        at = iy * g.w + ix;
+      }
+    }
+  }
+  return at;
+}
+
+function maxRef(g: PoolGeom, x: TypedArray, y: TypedArray): void {
+  let o = 0;
+  for (let i = 0; i < g.n; i++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++) y[o++] = x[i * g.h * g.w + argmax(g, x, i * g.h * g.w, oy, ox)]!;
+}
+
+function avgRef(g: PoolGeom, x: TypedArray, y: TypedArray): void {
+  let o = 0;
+  for (let i = 0; i < g.n; i++)
+    for (let oy = 0; oy < g.oh; oy++) {
+      const y0 = Math.max(0, oy * g.sh - g.ph),
+        y1 = Math.min(g.h, oy * g.sh - g.ph + g.kh);
+      for (let ox = 0; ox < g.ow; ox++) {
+        const x0 = Math.max(0, ox * g.sw - g.pw),
+          x1 = Math.min(g.w, ox * g.sw - g.pw + g.kw);
+        let s = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += x[(i * g.h + iy) * g.w + ix]!;
+        y[o++] = s / divisor(g, oy, ox);
+      }
+    }
+}
+
+/** dx scattered from dy: each window's gradient to its first maximum, or spread over its inputs. */
+function gradRef(g: PoolGeom, max: boolean, x: TypedArray | null, dy: TypedArray, dx: TypedArray): void {
+  dx.fill(0);
+  let o = 0;
+  for (let i = 0; i < g.n; i++) {
+    const base = i * g.h * g.w;
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++, o++) {
+        if (max) {
+          dx[base + argmax(g, x!, base, oy, ox)]! += dy[o]!;
+          continue;
+        }
+        const d = dy[o]! / divisor(g, oy, ox);
+        const y0 = Math.max(0, oy * g.sh - g.ph),
+          y1 = Math.min(g.h, oy * g.sh - g.ph + g.kh);
+        const x0 = Math.max(0, ox * g.sw - g.pw),
+          x1 = Math.min(g.w, ox * g.sw - g.pw + g.kw);
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * g.w + ix]! += d;
+      }
+  }
+}
+
+// ---- WGSL ----------------------------------------------------------------------------------
+
+/** WGSL fn argmax(base, oy, ox) -> i32 and fn divisor(oy, ox) -> f32, the CPU's rules. */
+function helpers(g: PoolGeom): string {
+  return `fn argmax(base: i32, oy: i32, ox: i32) -> i32 {
+  var m = 0.0;
+  var at = -1;
+  for (var ky = 0; ky < ${g.kh}; ky++) {
+    let iy = oy * ${g.sh} - ${g.ph} + ky;
+    if (iy < 0 || iy >= ${g.h}) { continue; }
+    for (var kx = 0; kx < ${g.kw}; kx++) {
+      let ix = ox * ${g.sw} - ${g.pw} + kx;
+      if (ix < 0 || ix >= ${g.w}) { continue; }
+      let v = in0[base + iy * ${g.w} + ix];
+      if (at < 0 || v > m || is_nan(v)) { m = v; at = iy * ${g.w} + ix; }
+    }
+  }
+  return at;
+}
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn divisor(oy: i32, ox: i32) -> f32 {
+  let y0 = oy * ${g.sh} - ${g.ph};
+  let x0 = ox * ${g.sw} - ${g.pw};
+  let y1 = min(y0 + ${g.kh}, ${g.h + g.ph});
+  let x1 = min(x0 + ${g.kw}, ${g.w + g.pw});
+  ${g.include ? 'return f32((y1 - y0) * (x1 - x0));' : `return f32((min(y1, ${g.h}) - max(y0, 0)) * (min(x1, ${g.w}) - max(x0, 0)));`}
+}`;
+}
+
+function forwardWgsl(g: PoolGeom, max: boolean): WgslKernel {
+  const body = [
+    `let ii = i32(i);`,
+    `let ox = ii % ${g.ow};`,
+    `let oy = (ii / ${g.ow}) % ${g.oh};`,
+    `let base = (ii / ${g.ow * g.oh}) * ${g.h * g.w};`,
+    max
+      ? 'out[i] = in0[base + argmax(base, oy, ox)];'
+      : [
+          'var s = 0.0;',
+          `for (var iy = max(0, oy * ${g.sh} - ${g.ph}); iy < min(${g.h}, oy * ${g.sh} - ${g.ph} + ${g.kh}); iy++) {`,
+          `  for (var ix = max(0, ox * ${g.sw} - ${g.pw}); ix < min(${g.w}, ox * ${g.sw} - ${g.pw} + ${g.kw}); ix++) { s += in0[base + iy * ${g.w} + ix]; }`,
+          '}',
+          'out[i] = s / divisor(oy, ox);',
+        ].join('\n'),
+  ].join('\n');
+  return { kind: 'map', count: g.n * g.oh * g.ow, body, decls: helpers(g) };
+}
+
+/** The gradient as a gather: input element (iy, ix) sums over the windows that cover it. */
+function gradWgsl(g: PoolGeom, max: boolean): WgslKernel {
+  const dy = max ? 'in1' : 'in0';
+  const body = [
+    `let ii = i32(i);`,
+    `let ix = ii % ${g.w};`,
+    `let iy = (ii / ${g.w}) % ${g.h};`,
+    `let img = ii / ${g.h * g.w};`,
+    'var s = 0.0;',
+    `let ay = iy + ${g.ph - g.kh + 1};`,
+    `let ax = ix + ${g.pw - g.kw + 1};`,
+    `var lo_y = 0; if (ay > 0) { lo_y = (ay + ${g.sh - 1}) / ${g.sh}; }`,
+    `var lo_x = 0; if (ax > 0) { lo_x = (ax + ${g.sw - 1}) / ${g.sw}; }`,
+    `for (var oy = lo_y; oy <= min(${g.oh - 1}, (iy + ${g.ph}) / ${g.sh}); oy++) {`,
+    `  for (var ox = lo_x; ox <= min(${g.ow - 1}, (ix + ${g.pw}) / ${g.sw}); ox++) {`,
+    `    let d = ${dy}[(img * ${g.oh} + oy) * ${g.ow} + ox];`,
+    max
+      ? `    if (argmax(img * ${g.h * g.w}, oy, ox) == iy * ${g.w} + ix) { s += d; }`
+      : '    s += d / divisor(oy, ox);',
+    '  }',
+    '}',
+    'out[i] = s;',
+  ].join('\n');
+  return { kind: 'map', count: g.n * g.h * g.w, body, decls: helpers(g) };
+}
+
+/** MaxPool's/AveragePool's attributes. */
+function onnxAttrs(a: PoolAttrs, avg: boolean): Record<string, OnnxAttr> {
+  const p = expand(a.padding, 2, 0, 'padding');
+  return {
+    kernel_shape: ints(expand(a.kernel, 2, 1, 'kernel')),
+    strides: ints(expand(a.stride ?? a.kernel, 2, 1, 'stride')),
+    pads: ints([...p, ...p]),
+    ceil_mode: int(a.ceil_mode === true ? 1 : 0),
+    ...(avg ? { count_include_pad: int(a.count_include_pad === false ? 0 : 1) } : {}),
+  };
+}
+
+/** The ops this module defines: a name here without a definition below, or the reverse, does not compile. */
+export type PoolOpName = 'max_pool2d' | 'avg_pool2d' | 'max_pool2d_grad' | 'avg_pool2d_grad';
+
+export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
+  max_pool2d: defineOp({
+    name: 'max_pool2d',
+    doc: 'max_pool2d(x): the maximum of each window of x [N, C, H, W], as torch.nn.functional.max_pool2d.',
+    group: 'conv',
+    arity: 1,
+    attrs: poolAttrs(false, false),
+    infer: inferPool('max_pool2d'),
+    cpu: ({ inputs, output, inTypes, attrs }) => {
+      const g = geomOf(inTypes[0]!.shape, attrs);
+      return () => maxRef(g, inputs[0]!, output);
+    },
+    wgsl: ({ inTypes, attrs }) => forwardWgsl(geomOf(inTypes[0]!.shape, attrs), true),
+    grad: (g, node, dy) => [g.op('max_pool2d_grad', [node.inputs[0]!, dy], node.attrs)],
+    onnx: (c) => void c.emit('MaxPool', c.x, onnxAttrs(c.node.attrs, false), c.out),
+  }),
+  avg_pool2d: defineOp({
+    name: 'avg_pool2d',
+    doc: 'avg_pool2d(x): the mean of each window of x [N, C, H, W], as torch.nn.functional.avg_pool2d.',
+    group: 'conv',
+    arity: 1,
+    attrs: poolAttrs(true, false),
+    infer: inferPool('avg_pool2d'),
+    cpu: ({ inputs, output, inTypes, attrs }) => {
+      const g = geomOf(inTypes[0]!.shape, attrs);
+      return () => avgRef(g, inputs[0]!, output);
+    },
+    wgsl: ({ inTypes, attrs }) => forwardWgsl(geomOf(inTypes[0]!.shape, attrs), false),
+    grad: (g, node, dy) => {
+      const s = g.type(node.inputs[0]!).shape;
+      return [g.op('avg_pool2d_grad', [dy], { ...node.attrs, size: [s[2]!, s[3]!] })];
+    },
+    onnx: (c) => void c.emit('AveragePool', c.x, onnxAttrs(c.node.attrs, true), c.out),
+  }),
+  max_pool2d_grad: defineOp({
+    name: 'max_pool2d_grad',
+    doc: "max_pool2d_grad(x, dy): max_pool2d's gradient (each window's first maximum takes its dy).",
+    group: 'helper',
+    internal: true,
+    arity: 2,
+    attrs: poolAttrs(false, false),
+    infer: ([x]) => ({ shape: [...x!.shape], dtype: x!.dtype }),
+    cpu: ({ inputs, output, inTypes, attrs }) => {
+      const g = geomOf(inTypes[0]!.shape, attrs);
+      return () => gradRef(g, true, inputs[0]!, inputs[1]!, output);
+    },
+    wgsl: ({ inTypes, attrs }) => gradWgsl(geomOf(inTypes[0]!.shape, attrs), true),
+    grad: 'none',
+    onnx: 'none',
+  }),
+  avg_pool2d_grad: defineOp({
+    name: 'avg_pool2d_grad',
+    doc: "avg_pool2d_grad(dy): avg_pool2d's gradient (each window's dy spread over its inputs).",
+    group: 'helper',
+    internal: true,
+    arity: 1,
+    attrs: poolAttrs(true, true),
+    infer: ([dy], a) => ({
+      shape: [dy!.shape[0]!, dy!.shape[1]!, ...(a as { size: number[] }).size],
+      dtype: dy!.dtype,
+    }),
+    cpu: ({ inputs, output, outType, attrs }) => {
+      const g = geomOf(outType.shape, attrs);
+      return () => gradRef(g, false, null, inputs[0]!, output);
+    },
+    wgsl: ({ outType, attrs }) => gradWgsl(geomOf(outType.shape, attrs), false),
+    grad: 'none',
+    onnx: 'none',
+  }),
+};
