@@ -5,6 +5,8 @@
 # model and requires graph-run's outputs within 1e-5 of ONNX Runtime's.
 #   mlp          Linear/ReLU/Linear/Tanh (Gemm), batch dimension dynamic, opset 13
 #   cnn          Conv/ReLU/BatchNormalization/MaxPool/Flatten/Gemm, batch dynamic, opset 15
+#   cnn2         Pad (reflect), strided/grouped/dilated Conv, AveragePool (ceil, padding left out),
+#                GlobalAveragePool, opset 18
 #   transformer  Embedding (Gather), LayerNormalization, two-head self-attention (MatMul,
 #                Reshape, Transpose, Softmax), ReLU feed-forward, residuals; fixed shapes, opset 17
 # Also a fine-tune reference for the MLP: full-batch SGD (lr 0.1) on an MSE loss, the loss before
@@ -45,6 +47,24 @@ class CNN(nn.Module):
     def forward(self, x):
         h = self.pool(self.bn(torch.relu(self.conv(x))))
         return self.fc(torch.flatten(h, 1))
+
+
+class CNN2(nn.Module):
+    """The attribute forms: strides, dilation, groups, reflection padding, padded ceil-mode
+    average pooling that leaves the padding out, global average pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d((1, 2, 0, 1))
+        self.conv1 = nn.Conv2d(2, 4, 3, stride=(2, 1), padding=1, groups=2)
+        self.conv2 = nn.Conv2d(4, 6, 2, dilation=2, bias=False)
+        self.avg = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):
+        h = torch.sigmoid(self.conv1(self.pad(x)))
+        h = self.avg(torch.relu(self.conv2(h)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(h, 1), 1))
 
 
 B, T, V, E, H = 2, 6, 10, 8, 2
@@ -144,6 +164,9 @@ doc = {
 with open(os.path.join(OUT, 'mlp-finetune.json'), 'w') as f:
     json.dump(doc, f)
 print('finetune losses', losses, final)
+
+# Last, so the models and data above keep their seeds' values.
+export('cnn2', CNN2(), {'x': rng.normal(size=(2, 2, 11, 9)).astype(np.float32)}, 18, True)
 
 # The graph that fine-tunes the imported MLP (docs/onnx.md shows it): the imported graph as a
 # subgraph, an MSE loss, SGD, and the data above.

@@ -62,8 +62,8 @@ export interface Ctx {
   opset: number;
   /** Whether input i is given (optional inputs may be empty). */
   has(i: number): boolean;
-  /** Input i as a graph value (a float initializer becomes a parameter now). */
-  x(i: number): Val;
+  /** Input i as a graph value (a float initializer becomes a parameter now; `frozen`: not trainable). */
+  x(i: number, frozen?: boolean): Val;
   /** Input i's shape. */
   shape(i: number): Dim[];
   /** Input i's known values, or undefined when it is computed at run time. */
@@ -170,7 +170,7 @@ export function convertGraph(
   for (const [k, t] of g.initializers) values.set(k, { shape: t.dims, kind: t.kind, data: t });
 
   /** Make a known float value a parameter (or a literal when it is one number). */
-  const place = (v: Val, onnxName: string, node: string): Val => {
+  const place = (v: Val, onnxName: string, node: string, frozen = false): Val => {
     if (v.ref !== undefined || !v.data) return v;
     const d = v.data;
     if (numel(d.dims) === 1 && d.dims.length <= 1) return { ...v, ref: d.data[0]! };
@@ -184,7 +184,7 @@ export function convertGraph(
       name: onnxName.startsWith('onnx::') ? unique(`${node}_weight`, 'param') : unique(onnxName, 'param'),
       shape: d.dims,
       data: d.data as Float32Array | Float64Array,
-      trainable: !v.constant,
+      trainable: !v.constant && !frozen,
       source: onnxName,
     };
     out.params.push(p);
@@ -219,7 +219,7 @@ export function convertGraph(
       node,
       opset: g.opset,
       has: (i) => !!node.inputs[i],
-      x: (i) => place(input(i), node.inputs[i]!, node.name),
+      x: (i, frozen) => place(input(i), node.inputs[i]!, node.name, frozen),
       shape: (i) => input(i).shape,
       known: (i) => input(i).data,
       ints(i, what) {

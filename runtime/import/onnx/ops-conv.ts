@@ -58,7 +58,13 @@ const conv: Builder = (c) => {
     ...kernel.map((kk, i) => outSize(c, x[2 + i]!, pads[i]!, pads[i + k]!, dilations[i]! * (kk - 1) + 1, strides[i]!)),
   ];
   const inputs: Val[] = [c.x(0), c.x(1), ...(c.has(2) ? [c.x(2)] : [])];
-  const attrs = { stride: strides, padding, dilation: dilations, groups: c.int('group', 1) };
+  const groups = c.int('group', 1);
+  // Defaults left out, for a readable graph.
+  const attrs: Record<string, unknown> = {};
+  if (strides.some((v) => v !== 1)) attrs.stride = strides;
+  if (padding.some((v) => v !== 0)) attrs.padding = padding;
+  if (dilations.some((v) => v !== 1)) attrs.dilation = dilations;
+  if (groups !== 1) attrs.groups = groups;
   return c.emit(k === 2 ? 'conv2d' : 'conv1d', inputs, attrs, shape);
 };
 
@@ -78,7 +84,8 @@ function pool(avg: boolean): Builder {
       x[1]!,
       ...[0, 1].map((i) => outSize(c, x[2 + i]!, pads[i]!, pads[i]!, kernel[i]!, strides[i]!, ceil)),
     ];
-    const attrs: Record<string, unknown> = { kernel, stride: strides, padding: [pads[0]!, pads[1]!] };
+    const attrs: Record<string, unknown> = { kernel, stride: strides };
+    if (pads.some((p) => p !== 0)) attrs.padding = [pads[0]!, pads[1]!];
     if (ceil) attrs.ceil_mode = true;
     // ONNX's AveragePool leaves the padding out of the divisor unless asked; PyTorch's counts it.
     if (avg) attrs.count_include_pad = c.int('count_include_pad', 0) === 1;

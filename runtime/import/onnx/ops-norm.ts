@@ -38,8 +38,9 @@ export function batchNorm(c: Ctx): Val {
   const x = c.x(0);
   const rank = x.shape.length;
   // [C] statistics against [N, C, ...]: as [C, 1, ...] to broadcast along the channel axis.
+  // The running statistics are frozen: fine-tuning trains scale and bias, as PyTorch in eval mode.
   const chan = (i: number) => {
-    const v = c.x(i);
+    const v = c.x(i, i >= 3);
     const cs = v.shape[0] ?? 1;
     return rank > 2 ? reshape(c, v, [cs, ...Array<Dim>(rank - 2).fill(1)]) : v;
   };

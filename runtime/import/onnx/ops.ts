@@ -6,7 +6,10 @@
 // and LayerNormalization are written with primitives.
 
 import type { Builder, Ctx, Dim, Val } from './convert.js';
+import { convOps } from './ops-conv.js';
+import { concatK, slicePositions, sliceK, transposeK, withDims } from './fold.js';
 import { batchNorm, layerNorm } from './ops-norm.js';
+import type { OnnxValues } from './read.js';
 import { axisOf, broadcast, lit, product, reshape, size } from './shapes.js';
 
 const unary =
@@ -138,7 +141,40 @@ function reshapeOp(c: Ctx): Val {
     else if (total.batch === rest.batch + 1 && total.n === rest.n) dims[neg] = 'batch';
     else return c.fail(`cannot follow the batch through the reshape of [${s}] to [${want}]`);
   }
+  return reshaped(c, dims);
+}
+
+/** Input 0 with new dims: folded when it is known, else a reshape. */
+function reshaped(c: Ctx, dims: Dim[]): Val {
+  const k = c.known(0);
+  if (k && dims.every((d) => typeof d === 'number')) return c.constant(withDims(k, dims as number[]));
   return reshape(c, c.x(0), dims);
+}
+
+function slice(c: Ctx): Val {
+  const s = c.shape(0);
+  const starts = c.ints(1, 'the starts');
+  const ends = c.ints(2, 'the ends');
+  const axes = (c.has(3) ? c.ints(3, 'the axes') : starts.map((_, i) => i)).map((a) => axisOf(a, s.length));
+  const steps = c.has(4) ? c.ints(4, 'the steps') : starts.map(() => 1);
+  if (steps.some((t) => t === 0)) return c.fail('a step of 0');
+  const k = c.known(0);
+  if (k) return c.constant(sliceK(k, axes, starts, ends, steps));
+  if (steps.some((t) => t < 0)) return c.fail("negative steps: graph-run's slice steps forward");
+  const shape = [...s];
+  const lists = { axes, starts: [...starts], ends: [...ends], steps };
+  axes.forEach((a, i) => {
+    const n = s[a];
+    if (typeof n !== 'number') return c.fail('slicing the batch axis is not supported');
+    const pos = slicePositions(n, starts[i]!, ends[i]!, steps[i]!);
+    shape[a] = pos.length;
+    // Python's rules, as graph-run's slice takes them: the window as positions within the axis.
+    lists.starts[i] = pos[0] ?? 0;
+    lists.ends[i] = pos.length ? pos[pos.length - 1]! + steps[i]! : (pos[0] ?? 0);
+  });
+  const attrs: Record<string, unknown> = { axes, starts: lists.starts, ends: lists.ends };
+  if (steps.some((t) => t !== 1)) attrs.steps = steps;
+  return c.emit('slice', [c.x(0)], attrs, shape);
 }
 
 function squeeze(c: Ctx, un: boolean): Val {
@@ -150,12 +186,11 @@ function squeeze(c: Ctx, un: boolean): Val {
     const out: Dim[] = [];
     let k = 0;
     for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : s[k++]!);
-    return reshape(c, c.x(0), out);
+    return reshaped(c, out);
   }
   const axes = given?.map((a) => axisOf(a, s.length)) ?? s.flatMap((d, i) => (d === 1 ? [i] : []));
-  return reshape(
+  return reshaped(
     c,
-    c.x(0),
     s.filter((_, i) => !axes.includes(i)),
   );
 }
@@ -280,6 +315,8 @@ export const onnxOps: Record<string, Builder> = {
   Transpose: (c) => {
     const s = c.shape(0);
     const perm = c.intList('perm') ?? s.map((_, i) => s.length - 1 - i);
+    const k = c.known(0);
+    if (k) return c.constant(transposeK(k, perm));
     return c.emit(
       'transpose',
       [c.x(0)],
@@ -296,6 +333,9 @@ export const onnxOps: Record<string, Builder> = {
   Squeeze: (c) => squeeze(c, false),
   Unsqueeze: (c) => squeeze(c, true),
   Concat: (c) => {
+    const known = c.node.inputs.map((_, i) => c.known(i));
+    if (known.every((k) => k))
+      return c.constant(concatK(known as OnnxValues[], axisOf(c.int('axis', 0), c.shape(0).length)));
     const xs = c.node.inputs.map((_, i) => c.x(i));
     const axis = axisOf(c.int('axis', 0), xs[0]!.shape.length);
     if (xs.some((x) => x.shape[axis] === 'batch')) return c.fail('cannot concatenate along the batch axis');
@@ -304,6 +344,23 @@ export const onnxOps: Record<string, Builder> = {
     return c.emit('concat', xs, { axis }, shape);
   },
   Split: split,
+  Slice: slice,
+  ConstantOfShape: (c) => {
+    const dims = c.ints(0, 'the shape');
+    const a = c.attr('value');
+    const like: OnnxValues =
+      a?.kind === 'tensor' ? a.value : { name: 'value', kind: 'float', width: 4, dims: [1], data: Float32Array.of(0) };
+    if (dims.some((d) => d < 0) || dims.reduce((x, y) => x * y, 1) > 1 << 20)
+      return c.fail(`a constant of shape [${dims}] is not imported`);
+    return c.constant(
+      withDims({ ...like, data: Array(dims.reduce((x, y) => x * y, 1)).fill(like.data[0] ?? 0) }, dims),
+    );
+  },
+  Shape: (c) => {
+    const s = c.shape(0);
+    if (s.some((d) => typeof d !== 'number')) return c.fail('the shape follows the batch size; export with it fixed');
+    return c.constant({ name: 'shape', kind: 'int', width: 0, dims: [s.length], data: s as number[] });
+  },
   Gather: gather,
   GlobalAveragePool: (c) => {
     const s = c.shape(0);
@@ -317,9 +374,7 @@ export const onnxOps: Record<string, Builder> = {
   },
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
-  Conv: missing('convolution op (conv2d)'),
-  MaxPool: missing('max pooling op (max_pool2d)'),
-  AveragePool: missing('average pooling op (avg_pool2d)'),
+  ...convOps,
   Erf: missing('erf op'),
 };
 

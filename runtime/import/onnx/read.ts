@@ -93,6 +93,14 @@ const fail = (message: string, node?: string, hint?: string): never => {
 /** A name from the file, quoted short (a file may hold anything). */
 export const q = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
 
+/** An int64 tensor element: ±2^63 - 1 and the like (Slice's "to the end") saturate at ±2^53. */
+const saturate = (v: bigint): number =>
+  v > BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number.MAX_SAFE_INTEGER
+    : v < BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number.MIN_SAFE_INTEGER
+      : Number(v);
+
 const num = (v: bigint, what: string): number => {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
     fail(`${what}: ${String(v).slice(0, 30)} is out of range`);
@@ -167,11 +175,11 @@ export function tensorValues(t: TensorProto, where: string): OnnxValues {
     for (let i = 0; i < n; i++)
       data[i] =
         size === 8
-          ? num(view.getBigInt64(i * 8, true), `tensor ${q(name)}`)
+          ? saturate(view.getBigInt64(i * 8, true))
           : size === 4
             ? view.getInt32(i * 4, true)
             : view.getUint8(i);
-  } else if (t.dataType === DT.INT64) for (let i = 0; i < n; i++) data[i] = num(t.int64Data[i]!, `tensor ${q(name)}`);
+  } else if (t.dataType === DT.INT64) for (let i = 0; i < n; i++) data[i] = saturate(t.int64Data[i]!);
   else for (let i = 0; i < n; i++) data[i] = t.int32Data[i]!;
   return { name, kind: 'int', width: 0, dims, data };
 }
