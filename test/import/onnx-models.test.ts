@@ -61,6 +61,26 @@ describe('models exported by PyTorch, against ONNX Runtime', () => {
   });
 });
 
+describe('graph-run import', () => {
+  it("writes the graph and its weights beside it (default: the model's name), which validate and draw", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'graph-run-import-cli-'));
+    writeFileSync(join(dir, 'cnn.onnx'), readFileSync(join(fixtures, 'cnn.onnx')));
+    const r = await runCli(['import', join(dir, 'cnn.onnx')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /cnn\.yaml: 16 nodes from ONNX opset 15; inputs x \[batch, 1, 8, 8\]; outputs out; 8 parameters/,
+    );
+    expect(readFileSync(join(dir, 'cnn.yaml'), 'utf8')).toContain('init: {file: cnn.safetensors}');
+    expect((await runCli(['validate', join(dir, 'cnn.yaml')])).code).toBe(0);
+    const dot = await runCli(['dot', join(dir, 'cnn.yaml')]);
+    expect(dot.out).toContain('conv2d');
+    const o = await runCli(['import', join(dir, 'cnn.onnx'), '-o', join(dir, 'sub', 'net.yaml')]);
+    expect(o.code).toBe(1); // no such folder: refused before anything is written
+    expect(o.err).toMatch(/cannot write graph/);
+  });
+});
+
 describe('fine-tuning an imported model', () => {
   const ref = JSON.parse(readFileSync(join(fixtures, 'mlp-finetune.json'), 'utf8')) as {
     x: number[][];
