@@ -93,6 +93,7 @@ export type Builder = (c: Ctx) => Val | (Val | undefined)[];
 // Names a graph may not use: JavaScript's own properties (docs/format.md), and `batch`.
 const RESERVED = new Set([
   'batch',
+  'loss',
   '__proto__',
   'constructor',
   'toString',

@@ -10,6 +10,10 @@ import { convOps } from './ops-conv.js';
 import { concatK, slicePositions, sliceK, transposeK, withDims } from './fold.js';
 import { batchNorm, layerNorm } from './ops-norm.js';
 import type { OnnxValues } from './read.js';
+import { registry } from '../../ops/registry.js';
+
+/** Whether this build of graph-run has an op (ops added by other modules map in as they land). */
+const has = (op: string): boolean => op in registry;
 import { axisOf, broadcast, lit, product, reshape, size } from './shapes.js';
 
 const unary =
@@ -101,6 +105,8 @@ function gather(c: Ctx): Val {
     return c.fail('graph-run imports Gather of integer ids from a weight matrix (an embedding), or of a fixed index');
   const ids = c.x(1);
   if (ids.kind !== 'int') return c.fail('the indices must be integers');
+  // graph-run's embedding op (a row lookup) where this build has it, else one_hot x W.
+  if (has('embedding') && w.length === 2) return c.emit('embedding', [c.x(0), ids], undefined, [...ids.shape, w[1]!]);
   const classes = w[0] as number;
   const oh = c.emit('one_hot', [ids], { classes }, [...ids.shape, classes]);
   return matmul(c, oh, c.x(0));
@@ -375,7 +381,7 @@ export const onnxOps: Record<string, Builder> = {
   LayerNormalization: layerNorm,
   BatchNormalization: batchNorm,
   ...convOps,
-  Erf: missing('erf op'),
+  Erf: has('erf') ? unary('erf') : missing('erf op'),
 };
 
 /** The ONNX ops the importer converts (for messages and docs). */
