@@ -3,7 +3,7 @@
 // name with .safetensors, beside it) are written atomically. Neither output may be the input.
 
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { importOnnx, MAX_ONNX_BYTES, ToolError, UsageError } from '../index.js';
+import { importOnnx, loadGraph, MAX_ONNX_BYTES, ToolError, UsageError } from '../index.js';
 import { ensureWritable, readFileBytes, writeFileAtomic } from './files.js';
 import { statSync } from 'node:fs';
 
@@ -33,6 +33,9 @@ export function importCommand(file: string, flags: ImportFlags, out: (s: string)
   const r = importOnnx(bytes, { file, name, weights });
   writeFileAtomic(weightsPath, r.weights, 'weights');
   writeFileAtomic(yamlPath, r.yaml, 'graph');
+  // What was written loads (shapes, dtypes, weights): a model the op table mistranslates is
+  // reported here, at its line of the new graph, not on the first run.
+  loadGraph(yamlPath);
   const g = r.graph;
   const elements = g.params.reduce((n, p) => n + p.data.length, 0);
   const shape = (s: (number | string)[]) => `[${s.join(', ')}]`;

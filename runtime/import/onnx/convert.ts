@@ -45,6 +45,7 @@ export interface GInput {
   int: boolean;
 }
 
+/** An ONNX graph as graph-run's: what importOnnx writes as YAML and safetensors. */
 export interface ImportedGraph {
   name: string;
   producer: string;
