@@ -70,6 +70,12 @@ describe('bad ONNX models', () => {
     expect(importOnnx(model(), { file: 'm.onnx' }).yaml).toContain('op: relu');
   });
 
+  it('an output that is another value (Identity) keeps its name', () => {
+    const { yaml } = importOnnx(model({ op: 'Identity' }), { file: 'm.onnx' });
+    expect(yaml).toContain('outputs:\n  y: x\n');
+    expect(parseGraph(yaml, 'm.yaml', memoryIO({})).outputs.map((o) => o.name)).toEqual(['y']);
+  });
+
   it('opsets 13 to 21 are accepted, others refused clearly', () => {
     for (const v of [13, 21]) expect(() => importOnnx(model({ opset: v }))).not.toThrow();
     refused(model({ opset: 12 }), /m\.onnx uses ONNX opset 12; graph-run imports opsets 13 to 21/);

@@ -149,7 +149,7 @@ export function convertGraph(
     outputs: [],
   };
   const outputSet = new Set(g.outputs);
-  /** Graph outputs whose node took the output's name. */
+  /** Graph outputs -> the name kept for them (their node takes it when it adds one). */
   const namedFor = new Map<string, string>();
   const fail = (message: string, node?: string, hint?: string): never => {
     throw new ImportError(message, node, hint);
@@ -295,8 +295,8 @@ export function convertGraph(
     if (!v) fail(`output ${q(o)} is given by no node`);
     const placed = place(v!, o, 'output');
     if (typeof placed.ref !== 'string') fail(`output ${q(o)} is a single number; graph-run outputs name values`);
-    const ref = placed.ref as string;
-    out.outputs.push([namedFor.get(o) === ref ? ref : unique(o, 'out'), ref]);
+    // The name kept for it (its node's, or unused when the node gave an existing value).
+    out.outputs.push([namedFor.get(o) ?? unique(o, 'out'), placed.ref as string]);
   }
   return out;
 }

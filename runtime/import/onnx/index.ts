@@ -98,7 +98,7 @@ function graphYaml(g: ImportedGraph, file: string, weightsFile: string): string 
     for (const p of g.params)
       L.push(`  ${p.name}: {shape: ${dims(p.shape)}, init: {file: ${wf}}${p.trainable ? '' : ', trainable: false'}}`);
   }
-  L.push('nodes:');
+  L.push(g.nodes.length ? 'nodes:' : 'nodes: []');
   let from = '';
   for (const n of g.nodes) {
     if (n.from !== from) {
