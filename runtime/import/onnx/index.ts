@@ -79,8 +79,8 @@ function flow(v: unknown): string {
 
 const dims = (s: Dim[]) => flow(s);
 
-/** A YAML string (a name from the file goes in a comment only as JSON). */
-const comment = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s).slice(1, -1);
+/** Text from the file in a YAML comment: printable ASCII only (no line break can end the comment), cut short. */
+const comment = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s).replace(/[^\x20-\x7e]/g, '?');
 
 function graphYaml(g: ImportedGraph, file: string, weightsFile: string): string {
   const L: string[] = [];
