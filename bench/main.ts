@@ -1,6 +1,7 @@
 // `npm run bench`: graph-run's CPU timings, in-process (startup, loading and plan building
 // excluded), after warm-up, median of several samples, interleaved with the same workloads on
-// the JavaScript references where installed (TensorFlow.js cpu and wasm, ONNX Runtime).
+// the references where installed (TensorFlow.js cpu and wasm, ONNX Runtime; PyTorch for the
+// CNN step, bench/cnn.ts).
 // Prints a table, or with --json one JSON document:
 //   {"gender_train_ms", "mlp_step_ms", "matmul_1024_gflops", "elementwise_16m_gbs",
 //    "node_overhead_us", ..., "references": {"tfjs-wasm": {same keys}, ...},
@@ -14,6 +15,7 @@ import { format } from 'node:util';
 import { median } from './stats.js';
 import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
 import { referenceEngines, type Engine, type RefPrepared } from './refs.js';
+import { cnnStep } from './cnn.js';
 import { kernels } from '../runtime/executors/cpu/threads.js';
 
 interface Workload {
@@ -44,6 +46,13 @@ const workloads: Workload[] = [
     metric: (ms) => ms,
     higher: false,
     graphRun: () => mlpStep(128),
+  },
+  {
+    key: 'cnn_step_ms',
+    what: 'CNN conv3x3 1-8-16 + pool + dense, 28x28, batch 64, one SGD step',
+    metric: (ms) => ms,
+    higher: false,
+    graphRun: () => cnnStep(64),
   },
   {
     key: 'mlp_infer_ms',

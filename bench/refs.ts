@@ -1,11 +1,13 @@
 // The same workloads on the JavaScript references, for `npm run bench`'s comparison:
 // TensorFlow.js with its cpu (plain JS) and wasm (SIMD; one thread in Node) backends, and
 // ONNX Runtime for Node (native, 2 threads; inference only). They are dev dependencies,
-// loaded dynamically: where they are not installed the benchmark runs graph-run alone.
+// loaded dynamically: where they are not installed the benchmark runs graph-run alone. PyTorch
+// (bench/cnn.ts) times the CNN step where Python has torch.
 
 import { chainYaml, mlpData } from './workloads.js';
 import { onnxModel, type OnnxNode } from './onnx.js';
 import { prng } from './stats.js';
+import { cnnTfjs, torchEngine } from './cnn.js';
 
 /** A reference workload: `run` may be async (ONNX Runtime's run is). */
 export interface RefPrepared {
@@ -84,6 +86,8 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
         dispose: () => tf.dispose([...xs, ...ts, X, Y, w1, b1, w2, b2]),
       };
     }),
+    // TF.js's wasm backend has no Conv2DBackpropFilter kernel: it cannot train a CNN.
+    ...(backend === 'cpu' ? { cnn_step_ms: withBackend(() => cnnTfjs(tf)) } : {}),
     mlp_step_ms: withBackend(() => {
       const d = mlpData(128);
       const p = new Map(
@@ -321,6 +325,7 @@ async function onnxEngine(): Promise<Engine | null> {
 /** The references that are installed. */
 export async function referenceEngines(): Promise<Engine[]> {
   const out: Engine[] = [];
-  for (const e of [await tfjsEngine('cpu'), await tfjsEngine('wasm'), await onnxEngine()]) if (e) out.push(e);
+  for (const e of [await tfjsEngine('cpu'), await tfjsEngine('wasm'), await onnxEngine(), await torchEngine()])
+    if (e) out.push(e);
   return out;
 }

@@ -2,10 +2,10 @@
 // - Reference: direct loops, each output element one sum in a JavaScript number (f64), rounded
 //   once; they define the op (and run f64). The input and weight gradients are gathers (each
 //   result element sums what reaches it), as the WGSL kernels are.
-// - Fast (f32): im2col + the SIMD gemm. The columns of a chunk of batch items are one matrix
-//   [c/g·kh·kw, items·oh·ow], so one product covers the chunk (large enough to be split across
-//   threads); the result is scattered to NCHW with the bias added. The input gradient is
-//   Wᵀ·dY followed by col2im, the weight gradient dY·colsᵀ.
+// - Fast (f32): im2col + the SIMD gemm, one image (and group) at a time, so the column matrix
+//   [c/g·kh·kw, oh·ow] stays in cache between being written and packed, and the products read
+//   and write NCHW in place (the bias rides along as a column of ones). The input gradient is
+//   Wᵀ·dY followed by col2im (a gather per input row), the weight gradient Σ dY·colsᵀ.
 
 import type { TypedArray } from '../ir/types.js';
 import type { ConvGeom } from './conv-geom.js';
@@ -106,227 +106,191 @@ export function weightGradRef(g: ConvGeom, inputs: TypedArray[], dwt: TypedArray
   };
 }
 
-/** im2col's buffer is capped at this many floats (128 MiB): larger batches run in chunks of items. */
-const COLS_LIMIT = 1 << 25;
-
-interface Plan {
-  /** Rows of the column matrix: c/g·kh·kw. */
-  kdim: number;
-  /** Output positions per item: oh·ow. */
-  p: number;
-  /** Items per chunk. */
-  nb: number;
-  cols: Float32Array;
-}
-
-function plan(accel: CpuAccel, g: ConvGeom): Plan {
-  const kdim = (g.c / g.groups) * g.kh * g.kw,
-    p = g.oh * g.ow;
-  const nb = Math.max(1, Math.min(g.n, Math.floor(COLS_LIMIT / Math.max(1, kdim * p))));
-  return { kdim, p, nb, cols: accel.f32(kdim * nb * p) };
-}
-
-/** The first and one-past-last output column whose input column kx·dw + ox·sw − pl is inside [0, len). */
-function validRange(len: number, k: number, s: number, d: number, p0: number, out: number): [number, number] {
-  const off = k * d - p0;
-  const lo = off >= 0 ? 0 : Math.ceil(-off / s);
+/** The first and one-past-last output column whose input column ox·sw + kx·dw − pl is inside [0, len). */
+function validRange(len: number, kx: number, s: number, d: number, p0: number, out: number): [number, number] {
+  const off = kx * d - p0;
+  const lo = Math.min(out, off >= 0 ? 0 : Math.ceil(-off / s));
   const hi = Math.min(out, Math.floor((len - 1 - off) / s) + 1);
-  return [Math.min(lo, out), Math.max(Math.min(lo, out), hi)];
+  return [lo, Math.max(lo, hi)];
 }
 
-/** Columns of items [n0, n0+cnt) of group grp: cols[r][j·p + oy·ow + ox], r = (ic, ky, kx). */
-function im2col(g: ConvGeom, pl: Plan, x: TypedArray, n0: number, cnt: number, grp: number): void {
-  const { c, h, w, kh, kw, oh, ow, sh, sw, dh, dw, pt } = g;
-  const cg = c / g.groups,
-    stride = pl.nb * pl.p,
-    cols = pl.cols;
+/** The column matrix of one image's group: cols[r·p + oy·ow + ox], r = (ic, ky, kx) (zeros where padding). */
+function im2col(g: ConvGeom, x: TypedArray, xb: number, cols: Float32Array): void {
+  const { h, w, kh, kw, oh, ow, sh, sw, dh, dw, pt } = g;
+  const cg = g.c / g.groups,
+    p = oh * ow;
   for (let ic = 0; ic < cg; ic++)
     for (let ky = 0; ky < kh; ky++)
       for (let kx = 0; kx < kw; kx++) {
         const r = (ic * kh + ky) * kw + kx;
         const [lo, hi] = validRange(w, kx, sw, dw, g.pl, ow);
-        const xoff = kx * dw - g.pl;
-        for (let j = 0; j < cnt; j++) {
-          const xb = ((n0 + j) * c + grp * cg + ic) * h * w;
-          let at = r * stride + j * pl.p;
-          for (let oy = 0; oy < oh; oy++, at += ow) {
-            const iy = oy * sh - pt + ky * dh;
-            if (iy < 0 || iy >= h) {
-              cols.fill(0, at, at + ow);
-              continue;
-            }
-            for (let ox = 0; ox < lo; ox++) cols[at + ox] = 0;
-            const row = xb + iy * w + xoff;
-            for (let ox = lo; ox < hi; ox++) cols[at + ox] = x[row + ox * sw]!;
-            for (let ox = hi; ox < ow; ox++) cols[at + ox] = 0;
+        const xoff = xb + ic * h * w + kx * dw - g.pl;
+        let at = r * p;
+        for (let oy = 0; oy < oh; oy++, at += ow) {
+          const iy = oy * sh - pt + ky * dh;
+          if (iy < 0 || iy >= h) {
+            cols.fill(0, at, at + ow);
+            continue;
           }
+          for (let ox = 0; ox < lo; ox++) cols[at + ox] = 0;
+          const row = xoff + iy * w;
+          if (sw === 1) for (let ox = lo; ox < hi; ox++) cols[at + ox] = x[row + ox]!;
+          else for (let ox = lo; ox < hi; ox++) cols[at + ox] = x[row + ox * sw]!;
+          for (let ox = hi; ox < ow; ox++) cols[at + ox] = 0;
         }
       }
 }
 
-/** An f32 array the gemm can address: `a` itself, or scratch `copy()` refreshes per call. */
-function staged(accel: CpuAccel, a: TypedArray): { view: Float32Array; copy: () => void } {
-  if (accel.holds(a)) return { view: a as Float32Array, copy: () => {} };
-  const view = accel.f32(a.length);
-  return { view, copy: () => view.set(a) };
+/**
+ * col2im as a gather, one input row at a time: dx[ic, iy, ·] = Σ over taps (ky, kx) of the
+ * columns that read it, summed in a row buffer that stays in cache (each dx element is written once).
+ */
+function col2im(g: ConvGeom, cols: Float32Array, dx: TypedArray, xb: number, acc: Float64Array): void {
+  const { h, w, kh, kw, oh, ow, sh, sw, dh, dw, pt } = g;
+  const cg = g.c / g.groups,
+    p = oh * ow;
+  const ranges = Array.from({ length: kw }, (_, kx) => validRange(w, kx, sw, dw, g.pl, ow));
+  for (let ic = 0; ic < cg; ic++)
+    for (let iy = 0; iy < h; iy++) {
+      acc.fill(0);
+      for (let ky = 0; ky < kh; ky++) {
+        const ty = iy + pt - ky * dh;
+        if (ty < 0 || ty % sh !== 0 || ty / sh >= oh) continue;
+        const oy = ty / sh;
+        for (let kx = 0; kx < kw; kx++) {
+          const [lo, hi] = ranges[kx]!;
+          const at = ((ic * kh + ky) * kw + kx) * p + oy * ow;
+          const xoff = kx * dw - g.pl;
+          if (sw === 1) for (let ox = lo; ox < hi; ox++) acc[ox + xoff]! += cols[at + ox]!;
+          else for (let ox = lo; ox < hi; ox++) acc[ox * sw + xoff]! += cols[at + ox]!;
+        }
+      }
+      const o = xb + (ic * h + iy) * w;
+      for (let ix = 0; ix < w; ix++) dx[o + ix] = acc[ix]!;
+    }
 }
 
+/** An f32 array the gemm can address: `a` itself, or scratch that `load` fills from it and `store` copies back. */
+function staged(accel: CpuAccel, a: TypedArray): { view: Float32Array; load: () => void; store: () => void } {
+  if (accel.holds(a)) return { view: a as Float32Array, load: () => {}, store: () => {} };
+  const view = accel.f32(a.length);
+  return { view, load: () => view.set(a), store: () => a.set(view) };
+}
+
+/**
+ * y_n = [W | bias] · [cols_n ; 1] for each image and group: the bias is one more column of the
+ * weights against a row of ones, so the product writes NCHW directly, bias included.
+ */
 export function convFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], y: TypedArray): () => void {
-  const [x, wt0, b] = inputs as [TypedArray, TypedArray, TypedArray | undefined];
-  const pl = plan(accel, g);
-  const { kdim, p, nb } = pl;
-  const og = g.o / g.groups;
-  const wt = staged(accel, wt0);
-  const tmp = accel.f32(og * nb * p);
+  const [x, wt, b] = inputs as [TypedArray, TypedArray, TypedArray | undefined];
+  const og = g.o / g.groups,
+    cg = g.c / g.groups;
+  const kdim = cg * g.kh * g.kw,
+    p = g.oh * g.ow;
+  const kb = kdim + (b ? 1 : 0);
+  const cols = accel.f32(kb * p);
+  if (b) cols.fill(1, kdim * p);
+  const wa = accel.f32(g.o * kb);
+  const out = staged(accel, y);
   return () => {
-    wt.copy();
-    for (let n0 = 0; n0 < g.n; n0 += nb) {
-      const cnt = Math.min(nb, g.n - n0);
+    for (let oc = 0; oc < g.o; oc++) {
+      for (let r = 0; r < kdim; r++) wa[oc * kb + r] = wt[oc * kdim + r]!;
+      if (b) wa[oc * kb + kdim] = b[oc]!;
+    }
+    for (let ni = 0; ni < g.n; ni++)
       for (let grp = 0; grp < g.groups; grp++) {
-        im2col(g, pl, x, n0, cnt, grp);
+        im2col(g, x, (ni * g.c + grp * cg) * g.h * g.w, cols);
         accel.gemm({
           m: og,
-          n: cnt * p,
-          k: kdim,
-          a: wt.view,
-          ao: grp * og * kdim,
-          rsa: kdim,
+          n: p,
+          k: kb,
+          a: wa,
+          ao: grp * og * kb,
+          rsa: kb,
           csa: 1,
-          b: pl.cols,
+          b: cols,
           bo: 0,
-          rsb: nb * p,
+          rsb: p,
           csb: 1,
-          c: tmp,
-          co: 0,
-          ldc: nb * p,
+          c: out.view,
+          co: (ni * g.o + grp * og) * p,
+          ldc: p,
         });
-        for (let oc = 0; oc < og; oc++) {
-          const bias = b ? b[grp * og + oc]! : 0;
-          for (let j = 0; j < cnt; j++) {
-            const src = oc * nb * p + j * p,
-              dst = ((n0 + j) * g.o + grp * og + oc) * p;
-            for (let q = 0; q < p; q++) y[dst + q] = tmp[src + q]! + bias;
-          }
-        }
       }
-    }
+    out.store();
   };
 }
 
-/** dY of items [n0, n0+cnt), group grp, as [og, nb·p] (the layout of the forward product). */
-function gatherDy(
-  g: ConvGeom,
-  p: number,
-  nb: number,
-  dy: TypedArray,
-  dst: Float32Array,
-  n0: number,
-  cnt: number,
-  grp: number,
-): void {
-  const og = g.o / g.groups;
-  for (let oc = 0; oc < og; oc++)
-    for (let j = 0; j < cnt; j++) {
-      const src = ((n0 + j) * g.o + grp * og + oc) * p;
-      dst.set(dy.subarray(src, src + p), oc * nb * p + j * p);
-    }
-}
-
+/** cols_n = W_gᵀ · dY_n (W_g [og, kdim] read transposed), then col2im into dx. */
 export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], dx: TypedArray): () => void {
-  const [dy, wt0] = inputs as [TypedArray, TypedArray];
-  const pl = plan(accel, g);
-  const { kdim, p, nb } = pl;
-  const { c, h, w, kh, kw, oh, ow, sh, sw, dh, dw, pt } = g;
   const og = g.o / g.groups,
-    cg = c / g.groups;
-  const wt = staged(accel, wt0);
-  const dyg = accel.f32(og * nb * p);
-  const stride = nb * p;
+    cg = g.c / g.groups;
+  const kdim = cg * g.kh * g.kw,
+    p = g.oh * g.ow;
+  const dy = staged(accel, inputs[0]!),
+    wt = staged(accel, inputs[1]!);
+  const cols = accel.f32(kdim * p);
+  const acc = new Float64Array(g.w);
   return () => {
-    wt.copy();
-    dx.fill(0);
-    for (let n0 = 0; n0 < g.n; n0 += nb) {
-      const cnt = Math.min(nb, g.n - n0);
+    dy.load();
+    wt.load();
+    for (let ni = 0; ni < g.n; ni++)
       for (let grp = 0; grp < g.groups; grp++) {
-        gatherDy(g, p, nb, dy, dyg, n0, cnt, grp);
-        // cols = W_gᵀ · dY_g: W_g is [og, kdim] row-major, read transposed.
         accel.gemm({
           m: kdim,
-          n: cnt * p,
+          n: p,
           k: og,
           a: wt.view,
           ao: grp * og * kdim,
           rsa: 1,
           csa: kdim,
-          b: dyg,
-          bo: 0,
-          rsb: stride,
+          b: dy.view,
+          bo: (ni * g.o + grp * og) * p,
+          rsb: p,
           csb: 1,
-          c: pl.cols,
+          c: cols,
           co: 0,
-          ldc: stride,
+          ldc: p,
         });
-        // col2im: each column entry adds into the input element it was read from.
-        const cols = pl.cols;
-        for (let ic = 0; ic < cg; ic++)
-          for (let ky = 0; ky < kh; ky++)
-            for (let kx = 0; kx < kw; kx++) {
-              const r = (ic * kh + ky) * kw + kx;
-              const [lo, hi] = validRange(w, kx, sw, dw, g.pl, ow);
-              const xoff = kx * dw - g.pl;
-              for (let j = 0; j < cnt; j++) {
-                const xb = ((n0 + j) * c + grp * cg + ic) * h * w;
-                let at = r * stride + j * p;
-                for (let oy = 0; oy < oh; oy++, at += ow) {
-                  const iy = oy * sh - pt + ky * dh;
-                  if (iy < 0 || iy >= h) continue;
-                  const row = xb + iy * w + xoff;
-                  for (let ox = lo; ox < hi; ox++) dx[row + ox * sw]! += cols[at + ox]!;
-                }
-              }
-            }
+        col2im(g, cols, dx, (ni * g.c + grp * cg) * g.h * g.w, acc);
       }
-    }
   };
 }
 
+/** dW_g = Σ_n dY_n · cols_nᵀ: one product per image, summed. */
 export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], dwt: TypedArray): () => void {
-  const [x, dy] = inputs as [TypedArray, TypedArray];
-  const pl = plan(accel, g);
-  const { kdim, p, nb } = pl;
-  const og = g.o / g.groups;
-  const dyg = accel.f32(og * nb * p);
+  const x = inputs[0]!;
+  const og = g.o / g.groups,
+    cg = g.c / g.groups;
+  const kdim = cg * g.kh * g.kw,
+    p = g.oh * g.ow;
+  const dy = staged(accel, inputs[1]!);
+  const cols = accel.f32(kdim * p);
   const part = accel.f32(og * kdim);
-  const stride = nb * p;
-  const chunks = Math.ceil(g.n / nb);
   return () => {
-    if (chunks > 1) dwt.fill(0);
-    for (let n0 = 0; n0 < g.n; n0 += nb) {
-      const cnt = Math.min(nb, g.n - n0);
+    dy.load();
+    dwt.fill(0);
+    for (let ni = 0; ni < g.n; ni++)
       for (let grp = 0; grp < g.groups; grp++) {
-        im2col(g, pl, x, n0, cnt, grp);
-        gatherDy(g, p, nb, dy, dyg, n0, cnt, grp);
-        // dW_g = dY_g · colsᵀ: [og, cnt·p] · [cnt·p, kdim].
+        im2col(g, x, (ni * g.c + grp * cg) * g.h * g.w, cols);
         accel.gemm({
           m: og,
           n: kdim,
-          k: cnt * p,
-          a: dyg,
-          ao: 0,
-          rsa: stride,
+          k: p,
+          a: dy.view,
+          ao: (ni * g.o + grp * og) * p,
+          rsa: p,
           csa: 1,
-          b: pl.cols,
+          b: cols,
           bo: 0,
           rsb: 1,
-          csb: stride,
+          csb: p,
           c: part,
           co: 0,
           ldc: kdim,
         });
         const base = grp * og * kdim;
-        if (chunks > 1) for (let q = 0; q < og * kdim; q++) dwt[base + q]! += part[q]!;
-        else dwt.set(part, base);
+        for (let q = 0; q < og * kdim; q++) dwt[base + q]! += part[q]!;
       }
-    }
   };
 }

@@ -116,7 +116,10 @@ const convGrad =
       needs[0] ? g.op('conv_input_grad', [dy, w], { ...a, size: two(g.type(x).shape.slice(2) as number[]) }) : null,
       needs[1] ? g.op('conv_weight_grad', [x, dy], { ...a, size: two(kernel) }) : null,
     ];
-    if (b !== undefined) out.push(needs[2] ? g.op('sum', [dy], { axis: rank === 1 ? [0, 2] : [0, 2, 3] }) : null);
+    // The bias's gradient sums dy over the batch and the positions: the trailing axes first, then
+    // the batch, two sums the fast tier runs as straight loops (one over [0, 2, 3] is a scatter).
+    const perImage = () => g.op('sum', [dy], { axis: rank === 1 ? [2] : [2, 3] });
+    if (b !== undefined) out.push(needs[2] ? g.op('sum', [perImage()], { axis: 0 }) : null);
     return out;
   };
 

@@ -114,31 +114,102 @@ function divisor(g: PoolGeom, oy: number, ox: number): number {
   return (Math.min(y1, g.h) - Math.max(y0, 0)) * (Math.min(x1, g.w) - Math.max(x0, 0));
 }
 
-/** Flat index (within the image) of the first maximum of window (oy, ox); NaN wins, as PyTorch. */
-function argmax(g: PoolGeom, x: TypedArray, base: number, oy: number, ox: number): number {
-  let m = -Infinity,
-    at = -1;
-  for (let ky = 0; ky < g.kh; ky++) {
-    const iy = oy * g.sh - g.ph + ky;
-    if (iy < 0 || iy >= g.h) continue;
-    for (let kx = 0; kx < g.kw; kx++) {
-      const ix = ox * g.sw - g.pw + kx;
-      if (ix < 0 || ix >= g.w) continue;
-      const v = x[base + iy * g.w + ix]!;
-      if (v > m || v !== v || at < 0) {
-        m = v;
-        at = iy * g.w + ix;
+/**
+ * The common 2×2, stride 2 window without padding, unrolled: the four values compared in window
+ * order (a strict > keeps the first of equal maxima, NaN wins), exactly as the general loop.
+ */
+function max2x2(g: PoolGeom, x: TypedArray, y: TypedArray | null, dy?: TypedArray, dx?: TypedArray): () => void {
+  const { w, oh, ow } = g;
+  const hw = g.h * w;
+  return () => {
+    if (dx) dx.fill(0);
+    let o = 0;
+    for (let i = 0; i < g.n; i++)
+      for (let oy = 0; oy < oh; oy++) {
+        const r0 = i * hw + 2 * oy * w;
+        for (let ox = 0; ox < ow; ox++, o++) {
+          let at = r0 + 2 * ox,
+            m = x[at]!;
+          let v = x[r0 + 2 * ox + 1]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + 2 * ox + 1;
+          }
+          v = x[r0 + w + 2 * ox]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + w + 2 * ox;
+          }
+          v = x[r0 + w + 2 * ox + 1]!;
+          if (v > m || v !== v) {
+            m = v;
+            at = r0 + w + 2 * ox + 1;
+          }
+          if (y) y[o] = m;
+          else dx![at]! += dy![o]!;
+        }
       }
-    }
-  }
-  return at;
+  };
 }
 
-function maxRef(g: PoolGeom, x: TypedArray, y: TypedArray): void {
-  let o = 0;
-  for (let i = 0; i < g.n; i++)
-    for (let oy = 0; oy < g.oh; oy++)
-      for (let ox = 0; ox < g.ow; ox++) y[o++] = x[i * g.h * g.w + argmax(g, x, i * g.h * g.w, oy, ox)]!;
+/** Window bounds clamped to the input, per output row or column: [start, end) for each index. */
+function spans(out: number, s: number, p: number, k: number, len: number): Int32Array {
+  const r = new Int32Array(2 * out);
+  for (let o = 0; o < out; o++) {
+    r[2 * o] = Math.max(0, o * s - p);
+    r[2 * o + 1] = Math.min(len, o * s - p + k);
+  }
+  return r;
+}
+
+/**
+ * max_pool2d (and, with dx, its gradient): each window's first maximum, the windows' bounds
+ * clamped once per row and column, so the inner loops test nothing but the values.
+ */
+function maxKernel(g: PoolGeom, x: TypedArray, y: TypedArray | null, dy?: TypedArray, dx?: TypedArray): () => void {
+  if (
+    g.kh === 2 &&
+    g.kw === 2 &&
+    g.sh === 2 &&
+    g.sw === 2 &&
+    g.ph === 0 &&
+    g.pw === 0 &&
+    2 * g.oh <= g.h &&
+    2 * g.ow <= g.w
+  )
+    return max2x2(g, x, y, dy, dx);
+  const ys = spans(g.oh, g.sh, g.ph, g.kh, g.h),
+    xs = spans(g.ow, g.sw, g.pw, g.kw, g.w);
+  const hw = g.h * g.w;
+  return () => {
+    if (dx) dx.fill(0);
+    let o = 0;
+    for (let i = 0; i < g.n; i++) {
+      const base = i * hw;
+      for (let oy = 0; oy < g.oh; oy++) {
+        const y0 = ys[2 * oy]!,
+          y1 = ys[2 * oy + 1]!;
+        for (let ox = 0; ox < g.ow; ox++, o++) {
+          const x0 = xs[2 * ox]!,
+            x1 = xs[2 * ox + 1]!;
+          let at = base + y0 * g.w + x0,
+            m = x[at]!;
+          for (let iy = y0; iy < y1; iy++) {
+            const row = base + iy * g.w;
+            for (let ix = iy === y0 ? x0 + 1 : x0; ix < x1; ix++) {
+              const v = x[row + ix]!;
+              if (v > m || v !== v) {
+                m = v;
+                at = row + ix;
+              }
+            }
+          }
+          if (y) y[o] = m;
+          else dx![at]! += dy![o]!;
+        }
+      }
+    }
+  };
 }
 
 function avgRef(g: PoolGeom, x: TypedArray, y: TypedArray): void {
@@ -157,18 +228,14 @@ function avgRef(g: PoolGeom, x: TypedArray, y: TypedArray): void {
     }
 }
 
-/** dx scattered from dy: each window's gradient to its first maximum, or spread over its inputs. */
-function gradRef(g: PoolGeom, max: boolean, x: TypedArray | null, dy: TypedArray, dx: TypedArray): void {
+/** avg_pool2d's gradient: each window's dy over its divisor, spread over the inputs it covers. */
+function avgGrad(g: PoolGeom, dy: TypedArray, dx: TypedArray): void {
   dx.fill(0);
   let o = 0;
   for (let i = 0; i < g.n; i++) {
     const base = i * g.h * g.w;
     for (let oy = 0; oy < g.oh; oy++)
       for (let ox = 0; ox < g.ow; ox++, o++) {
-        if (max) {
-          dx[base + argmax(g, x!, base, oy, ox)]! += dy[o]!;
-          continue;
-        }
         const d = dy[o]! / divisor(g, oy, ox);
         const y0 = Math.max(0, oy * g.sh - g.ph),
           y1 = Math.min(g.h, oy * g.sh - g.ph + g.kh);
@@ -277,8 +344,7 @@ export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
     attrs: poolAttrs(false, false),
     infer: inferPool('max_pool2d'),
     cpu: ({ inputs, output, inTypes, attrs }) => {
-      const g = geomOf(inTypes[0]!.shape, attrs);
-      return () => maxRef(g, inputs[0]!, output);
+      return maxKernel(geomOf(inTypes[0]!.shape, attrs), inputs[0]!, output);
     },
     wgsl: ({ inTypes, attrs }) => forwardWgsl(geomOf(inTypes[0]!.shape, attrs), true),
     grad: (g, node, dy) => [g.op('max_pool2d_grad', [node.inputs[0]!, dy], node.attrs)],
@@ -311,8 +377,7 @@ export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
     attrs: poolAttrs(false, false),
     infer: ([x]) => ({ shape: [...x!.shape], dtype: x!.dtype }),
     cpu: ({ inputs, output, inTypes, attrs }) => {
-      const g = geomOf(inTypes[0]!.shape, attrs);
-      return () => gradRef(g, true, inputs[0]!, inputs[1]!, output);
+      return maxKernel(geomOf(inTypes[0]!.shape, attrs), inputs[0]!, null, inputs[1]!, output);
     },
     wgsl: ({ inTypes, attrs }) => gradWgsl(geomOf(inTypes[0]!.shape, attrs), true),
     grad: 'none',
@@ -331,7 +396,7 @@ export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
     }),
     cpu: ({ inputs, output, outType, attrs }) => {
       const g = geomOf(outType.shape, attrs);
-      return () => gradRef(g, false, null, inputs[0]!, output);
+      return () => avgGrad(g, inputs[0]!, output);
     },
     wgsl: ({ outType, attrs }) => gradWgsl(geomOf(outType.shape, attrs), false),
     grad: 'none',

@@ -94,6 +94,10 @@ case('pad_replicate', 'pad', [('x', away((1, 2, 3, 4)))], lambda x: F.pad(x, (3,
 case('pad_constant_all_axes', 'pad', [('x', away((2, 3)))], lambda x: F.pad(x, (1, 0, 0, 2)),
      {'pads': [[0, 2], [1, 0]]})
 
+# The 2x2 stride-2 window (its own unrolled CPU kernel), with ties inside windows.
+ties2 = np.array([[[[2.0, 2.0, 1.0, 3.0, 0.5], [1.0, 2.0, 3.0, 3.0, 9.0], [-1.0, -1.0, 4.0, 0.0, 9.0], [-1.0, -1.0, 0.0, 4.0, 9.0]]]])
+case('max_pool2d_ties_2x2', 'max_pool2d', [('x', ties2)], lambda x: F.max_pool2d(x, 2), {'kernel': 2})
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'conv.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f)
 print(len(cases), 'cases')

@@ -1,0 +1,51 @@
+# PyTorch's CPU time for one SGD step of graphs/bench/cnn.yaml (conv 3x3 1->8, ReLU, conv 3x3
+# 8->16, ReLU, 2x2 max pool, dense 3136->10, cross-entropy), batch 64, on 2 threads, f32.
+# bench/refs.ts starts this script once and asks it for one step per line on stdin ("step"),
+# answering "ok" after each, so its steps are timed interleaved with graph-run's; run alone
+# (python3 bench/cnn_torch.py --alone) it prints its own median step time in ms.
+import sys, time
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+B = 64
+x = torch.rand(B, 1, 28, 28)
+y = torch.randint(0, 10, (B,))
+params = [torch.randn(8, 1, 3, 3) * 0.1, torch.zeros(8), torch.randn(16, 8, 3, 3) * 0.1, torch.zeros(16),
+          torch.randn(3136, 10) * 0.01, torch.zeros(10)]
+for p in params:
+    p.requires_grad_(True)
+k1, c1, k2, c2, w, b = params
+opt = torch.optim.SGD(params, lr=0.01)
+
+
+def step():
+    opt.zero_grad(set_to_none=True)
+    h = F.relu(F.conv2d(x, k1, c1, padding=1))
+    h = F.relu(F.conv2d(h, k2, c2, padding=1))
+    h = F.max_pool2d(h, 2).reshape(B, 3136)
+    loss = F.cross_entropy(h @ w + b, y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+for _ in range(3):
+    step()
+if '--alone' in sys.argv:
+    times = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    print(f'{times[len(times) // 2]:.3f} ms per step (median of 30), torch {torch.__version__}, {torch.get_num_threads()} threads')
+    sys.exit(0)
+print('ready', flush=True)
+for line in sys.stdin:
+    if line.strip() == 'step':
+        step()
+        print('ok', flush=True)
+    else:
+        break
