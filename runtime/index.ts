@@ -106,6 +106,19 @@ export {
   type OnnxExportOptions,
 } from './export/onnx.js';
 export { encodeOnnx, type OnnxModel } from './export/onnx-proto.js';
+// ONNX models in: an ONNX file -> a graph-run graph (YAML) and its weights (safetensors).
+export {
+  importOnnx,
+  importableOps,
+  ImportError,
+  readOnnx,
+  MIN_OPSET,
+  MAX_OPSET,
+  type OnnxImport,
+  type OnnxImportOptions,
+  type ImportedGraph,
+  MAX_ONNX_BYTES,
+} from './import/onnx/index.js';
 export { memoryIO } from './load/browser-io.js';
 // Node's file access with the containment rule (docs/format.md); `roots` names further folders.
 export { nodeIO } from './load/node-io.js';

@@ -4,7 +4,7 @@
 // IR and the ops; no file in runtime/ is over 400 lines.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', 'runtime');
@@ -28,7 +28,7 @@ const stages: [string, string[]][] = [
   ['schedule', ['scheduler/']],
   ['execute', ['executors/']],
   ['session', ['session.ts', 'session/']],
-  ['tools', ['trace/', 'check/', 'checkpoint/', 'export/', 'viz/', 'emit/', 'progress/']],
+  ['tools', ['trace/', 'check/', 'checkpoint/', 'export/', 'import/', 'viz/', 'emit/', 'progress/']],
   ['entry', ['index.ts']],
   ['cli', ['cli/']],
 ];
@@ -69,6 +69,8 @@ function imports(file: string): Import[] {
 }
 
 const all = files(root);
+/** Generated code (protoc-gen-es output, `npm run gen:onnx`) is not held to the line limit. */
+const generated = (f: string) => relative(root, f).split(sep).includes('gen');
 
 describe('the runtime layout', () => {
   it('no module imports a later stage, except for types', () => {
@@ -94,6 +96,7 @@ describe('the runtime layout', () => {
 
   it('no file is over 400 lines', () => {
     const long = all
+      .filter((f) => !generated(f))
       .map((f) => ({ f: relative(root, f), n: readFileSync(f, 'utf8').split('\n').length - 1 }))
       .filter(({ n }) => n > 400)
       .map(({ f, n }) => `${f}: ${n} lines`);

@@ -33,6 +33,7 @@ import { type DataOptions, evalCommand, predictCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { commandHelp, helpText } from './help.js';
 import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
+import { importCommand } from './import.js';
 import { parse } from './parse.js';
 import { planCommand, type RunOptions, runCommand } from './run.js';
 import type { CommandName, OptionValues } from './table.js';
@@ -63,6 +64,10 @@ interface Context {
 async function command(name: CommandName, file: string, o: OptionValues, { out, err, term }: Context): Promise<number> {
   if (!existsSync(file)) throw new UsageError(`cannot read "${file}": no such file`);
   if (!statSync(file).isFile()) throw new UsageError(`cannot read "${file}": not a file`);
+  if (name === 'import') {
+    importCommand(file, { output: o.output as string | undefined }, out);
+    return 0;
+  }
   const dtype = (o.dtype as FloatDType | undefined) ?? 'f32';
   const roots = (o.dataRoot as string[] | undefined) ?? [];
   for (const r of roots) {

@@ -14,6 +14,7 @@ export const commandNames = [
   'plan',
   'dot',
   'export',
+  'import',
   'eval',
   'predict',
 ] as const;
@@ -49,6 +50,11 @@ export const commands: readonly CommandSpec[] = [
     name: 'export',
     usage: 'export <graph.yaml> --onnx FILE',
     help: 'write the inference graph and its weights as an ONNX model (opset 21); --load CKPT for trained weights',
+  },
+  {
+    name: 'import',
+    usage: 'import <model.onnx> -o <graph.yaml>',
+    help: 'convert an ONNX model (opsets 13-21) to a graph-run graph and its weights (a .safetensors file beside the graph)',
   },
   {
     name: 'trace',
@@ -166,6 +172,12 @@ export const options: readonly OptionSpec[] = [
     help: 'export: the ONNX file to write; a training run: export after training',
     commands: ['run', 'export'],
     misplaced: '--onnx belongs to graph-run export (or a training run)',
+  },
+  {
+    flags: '-o, --output <FILE>',
+    help: "import: the graph file to write (default: the model's name with .yaml); the weights go beside it as .safetensors",
+    commands: ['import'],
+    misplaced: '-o/--output belongs to graph-run import',
   },
   {
     flags: '--step <N>',

@@ -2,15 +2,64 @@
 // not when the graph loads; errors point into the file or at the graph's `file:`.
 
 import { DataError, GraphErrors, type GraphError, type SourceLoc } from '../errors.js';
+import { suggestFrom } from '../load/hint.js';
 import { excerpt, type LoaderIO, readHint, refusal } from '../load/io.js';
 import type { Init, Model, ParamDecl } from '../load/model.js';
+import { decodeSafetensors, SafetensorsError } from '../load/safetensors.js';
 import { SourceFile } from '../load/source.js';
 import { numberAt, parseCsv } from './csv.js';
 
 /**
+ * A parameter's initial values from a safetensors file: the tensor called `tensor` (the
+ * parameter's name), F32, F64 or I32, of the parameter's shape.
+ */
+function readSafetensors(
+  io: LoaderIO,
+  path: string,
+  tensor: string,
+  shape: number[],
+  at: SourceLoc,
+  errors: GraphError[],
+): number[] | null {
+  const fail = (message: string, hint?: string) => {
+    errors.push(new DataError(message, at, undefined, hint));
+    return null;
+  };
+  if (!io.readBytes) return fail(`cannot read initial values from "${path}": this file access reads text files only`);
+  let bytes: Uint8Array;
+  try {
+    bytes = io.readBytes(path);
+  } catch (e) {
+    return fail(
+      `cannot read initial values from "${path}"${refusal(e)}`,
+      readHint(e, 'the path is relative to the graph file'),
+    );
+  }
+  let file: ReturnType<typeof decodeSafetensors>;
+  try {
+    file = decodeSafetensors(bytes, path);
+  } catch (e) {
+    if (e instanceof SafetensorsError) return fail(e.message);
+    throw e;
+  }
+  const t = file.tensors.get(tensor);
+  if (!t) {
+    return fail(
+      `${path} has no tensor "${tensor}" (a parameter initialised from a safetensors file reads the tensor of its own name)`,
+      suggestFrom(tensor, file.tensors.keys(), 'tensors'),
+    );
+  }
+  if (t.shape.join(',') !== shape.join(','))
+    return fail(
+      `${path}: tensor "${tensor}" has shape [${t.shape.join(', ')}], the parameter has [${shape.join(', ')}]`,
+    );
+  return Array.from(t.data);
+}
+
+/**
  * A parameter's initial values from a file: a JSON nested list (its shape must be the
- * parameter's), or a CSV grid of numbers without a header (row-major, as many as the parameter
- * has elements).
+ * parameter's), a CSV grid of numbers without a header (row-major, as many as the parameter
+ * has elements), or a safetensors file's tensor named `tensor`.
  */
 export function readInitFile(
   io: LoaderIO,
@@ -18,7 +67,9 @@ export function readInitFile(
   shape: number[],
   at: SourceLoc,
   errors: GraphError[],
+  tensor = '',
 ): number[] | null {
+  if (/\.safetensors$/i.test(path)) return readSafetensors(io, path, tensor, shape, at, errors);
   let text: string;
   try {
     text = io.read(path);
@@ -94,7 +145,7 @@ function readOnce(p: InitOf & { init: FileInit }): { values: number[] | null; er
   let r = read.get(p.init);
   if (!r) {
     const errors: GraphError[] = [];
-    const values = readInitFile(p.init.io, p.init.path, p.shape, p.init.loc, errors);
+    const values = readInitFile(p.init.io, p.init.path, p.shape, p.init.loc, errors, p.init.tensor);
     r = { values, errors };
     read.set(p.init, r);
   }

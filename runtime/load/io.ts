@@ -8,6 +8,8 @@
 export interface LoaderIO {
   /** The text of a file; throws when it cannot be read (a FileRefused when it may not be). */
   read(path: string): string;
+  /** The bytes of a binary file (safetensors initial values), under the same rules as `read`; absent: none can be read. */
+  readBytes?(path: string): Uint8Array;
   /** The path `spec` names when written in the file `from` (relative paths, `std:`). */
   resolve(from: string, spec: string): string;
   /**

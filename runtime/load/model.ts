@@ -31,11 +31,12 @@ export type Init =
   /** Seeded random values (docs/init.md): uniform on [a, b), or normal with mean a and std b. */
   | { kind: 'random'; dist: 'uniform' | 'normal'; a: number; b: number }
   /**
-   * Values in a file (JSON nested list or headerless CSV grid), read when the parameter is
-   * initialised (runtime/data/init-file.ts). `path` is resolved; `loc` is where the graph names
-   * it; `io` is the LoaderIO the graph was loaded with (the parameter is initialised on its own).
+   * Values in a file (JSON nested list, headerless CSV grid, or a safetensors file's tensor
+   * named `tensor`: the parameter's name as written), read when the parameter is initialised
+   * (runtime/data/init-file.ts). `path` is resolved; `loc` is where the graph names it; `io` is
+   * the LoaderIO the graph was loaded with (the parameter is initialised on its own).
    */
-  | { kind: 'file'; path: string; loc: SourceLoc; io: LoaderIO };
+  | { kind: 'file'; path: string; loc: SourceLoc; io: LoaderIO; tensor: string };
 
 export interface ParamDecl {
   name: string;

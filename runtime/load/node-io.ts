@@ -91,7 +91,8 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
       throw e;
     }
   };
-  const read = (p: string): string => {
+  /** A whole file's bytes (YAML and JSON under their own limit, other files under the data limit). */
+  const readBuffer = (p: string): Buffer => {
     const { fd, size } = openFile(p, /\.(ya?ml|json)$/i.test(p) ? 'yaml' : 'data');
     const st = { size };
     try {
@@ -100,7 +101,7 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
       let n = 0;
       for (let k = 1; k > 0 && n < buf.length; n += k) k = readSync(fd, buf, n, buf.length - n, null);
       if (n > st.size) throw new FileRefused('it grew while being read');
-      return buf.subarray(0, n).toString('utf8');
+      return buf.subarray(0, n);
     } finally {
       closeSync(fd);
     }
@@ -118,7 +119,8 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
     };
   };
   return {
-    read,
+    read: (p) => readBuffer(p).toString('utf8'),
+    readBytes: readBuffer,
     open,
     // A `std:` path stays inside the library: `..` stops at its top, as in a URL.
     resolve: (from, spec) =>

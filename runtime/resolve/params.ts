@@ -36,7 +36,7 @@ function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], s
   if (init.file !== undefined) {
     // Read when the parameter is initialised (runtime/data/init-file.ts), through this IO.
     const path = ctx.io.resolve(s.g.file.path, init.file);
-    return { kind: 'file', path, loc: L(['params', name, 'init', 'file']), io: ctx.io };
+    return { kind: 'file', path, loc: L(['params', name, 'init', 'file']), io: ctx.io, tensor: name };
   }
   if (init.values === undefined) {
     const r = randomInit(init, shape);

@@ -12,7 +12,8 @@ const allowed = (spec: string) =>
 
 /** Every module specifier in `import ... from`, `export ... from`, `import('...')` and bare `import '...'`. */
 function specifiers(text: string): string[] {
-  const re = /\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g;
+  // Not a quoted word, and a specifier has no spaces: the command name 'import' in a string is no import.
+  const re = /(?<!['"])\b(?:from|import)\s*\(?\s*['"]([^'"\s]+)['"]/g;
   return [...text.matchAll(re)].map((m) => m[1]!);
 }
 
