@@ -17,6 +17,7 @@ export interface Dataset {
   rows: number;
 }
 
+/** Options of readDataset: which inputs, which columns, which float dtype. */
 export interface ReadDatasetOptions {
   /** The inputs the file must hold (default: every input data feeds; predictions need fewer). */
   inputs?: ReadonlySet<string>;

@@ -18,6 +18,7 @@ export class SafetensorsError extends Error {
 
 export type SafeDType = 'F32' | 'F64' | 'I32';
 
+/** One tensor of a safetensors file: name, dtype, shape and data. */
 export interface SafeTensor {
   name: string;
   dtype: SafeDType;
@@ -25,6 +26,7 @@ export interface SafeTensor {
   data: Float32Array | Float64Array | Int32Array;
 }
 
+/** A decoded safetensors file: its tensors and its string metadata. */
 export interface SafeFile {
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;

@@ -14,6 +14,7 @@ export { ImportError, MAX_ONNX_BYTES, MAX_OPSET, MIN_OPSET, readOnnx } from './r
 export { importableOps } from './ops.js';
 export type { ImportedGraph } from './convert.js';
 
+/** Options of importOnnx: names for messages, the graph and its weights file. */
 export interface OnnxImportOptions {
   /** The ONNX file's name, for messages and the YAML's header. */
   file?: string;
@@ -23,6 +24,7 @@ export interface OnnxImportOptions {
   weights?: string;
 }
 
+/** What importOnnx returns: the YAML text, the weights and the converted graph. */
 export interface OnnxImport {
   /** The graph in graph-run's format. */
   yaml: string;

@@ -31,8 +31,9 @@ export class ImportError extends ToolError {
   }
 }
 
-/** The opsets of the default domain graph-run imports. */
+/** The lowest opset of the default domain graph-run imports. */
 export const MIN_OPSET = 13;
+/** The highest opset of the default domain graph-run imports. */
 export const MAX_OPSET = 21;
 /** Largest ONNX file imported: the weights it holds must load as a data file (docs/format.md, "Limits"). */
 export const MAX_ONNX_BYTES = MAX_DATA_BYTES;
