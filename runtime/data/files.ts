@@ -8,9 +8,10 @@ import { readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
 import type { FloatDType } from '../ir/types.js';
 import { arrayFileColumns } from './arrays.js';
-import { binaryKind } from './binary.js';
+import { binaryKind, ioError, openData } from './binary.js';
 import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
+import { Quoted, readCsvFast } from './csv-fast.js';
 import { readJson } from './json.js';
 
 /** A data file's column spec: input -> the column (or columns) it takes. */
@@ -44,13 +45,40 @@ export function readDataFile(
   inputs: InputDecl[],
   errors: GraphError[],
   float: FloatDType = 'f32',
+  headOnly = false,
 ): Map<string, Column> | null {
   const { io, path, at } = spec;
   const wanted = inputs.filter((i) => !i.provided);
   const kind = binaryKind(path);
   if (kind) {
     unknownColumns(spec, wanted, errors);
-    return arrayFileColumns(spec, kind, wanted, float, errors);
+    return arrayFileColumns(spec, kind, wanted, float, errors, headOnly);
+  }
+  const json = /\.json$/i.test(path);
+  if (headOnly && json) {
+    // A JSON file has no header: that it can be opened is all validation reads.
+    try {
+      openData(io, path).close();
+    } catch (e) {
+      if (!ioError(e)) throw e;
+      return cannotRead(e, spec, errors);
+    }
+    unknownColumns(spec, wanted, errors);
+    return new Map();
+  }
+  if (!json) {
+    try {
+      const r = readCsvFast(spec, wanted, float, errors, headOnly);
+      unknownColumns(spec, wanted, errors);
+      return r;
+    } catch (e) {
+      if (headOnly && e instanceof Quoted) return new Map();
+      // Quoted fields: the positioned reader below (with the size limit of files read whole).
+      if (!(e instanceof Quoted)) {
+        if (!ioError(e)) throw e;
+        return cannotRead(e, spec, errors);
+      }
+    }
   }
   let text: string;
   try {
@@ -155,4 +183,16 @@ function unknownColumns(spec: Columns & { at: SpecLoc }, wanted: InputDecl[], er
       );
     }
   }
+}
+
+function cannotRead(e: unknown, spec: { path: string; at: SpecLoc }, errors: GraphError[]): null {
+  errors.push(
+    new DataError(
+      `cannot read data file "${spec.path}"${refusal(e)}`,
+      spec.at(['file']),
+      undefined,
+      readHint(e, 'the path is relative to the graph file'),
+    ),
+  );
+  return null;
 }

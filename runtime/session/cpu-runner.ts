@@ -11,7 +11,7 @@ import type { Clock, TrainingData } from './state.js';
 
 export interface CpuRun {
   plan: Plan<TypedArray>;
-  inputs: { buf: TypedArray; col: Column | undefined; rowSize: number }[];
+  inputs: { buf: TypedArray; name: string }[];
   /** Buffers of the inputs the runtime feeds (`__step`, `__epoch`). */
   runtime: { buf: TypedArray; kind: 'epoch' | 'step' }[];
   /** The first requested output (a training step's loss) and its buffer, read after every step. */
@@ -52,9 +52,9 @@ export class CpuRunner implements Runner<CpuRun> {
         runtime.push({ buf, kind: i.provided });
         continue;
       }
-      const col = this.data.columns?.get(i.name);
-      inputs.push({ buf, col, rowSize: col?.rowSize ?? 0 });
-      if (col && !col.batched) buf.set(col.values);
+      // The training column is looked up when rows are fed: a plan that is only fed values
+      // (a prediction, a feed) reads no data.
+      inputs.push({ buf, name: i.name });
     }
     const first = spec.outputs[0];
     return { plan, inputs, runtime, first, firstBuf: first === undefined ? undefined : plan.buffers.get(first) };
@@ -62,12 +62,14 @@ export class CpuRunner implements Runner<CpuRun> {
 
   feedRows(run: CpuRun, start: number, count: number, cols: Map<string, Column> | null, clock: Clock): void {
     const order = cols ? null : this.data.order;
-    for (const { buf, col: trainCol, rowSize } of run.inputs) {
-      const col = cols ? cols.get(trainCol?.input.name ?? '') : trainCol;
+    const train = cols ? null : this.data.columns;
+    for (const { buf, name } of run.inputs) {
+      const col = (cols ?? train)?.get(name);
       if (!col) continue;
       const v = col.values;
+      const rowSize = col.rowSize;
       if (!col.batched) {
-        if (cols) buf.set(v);
+        buf.set(v);
         continue;
       }
       if (order) {
