@@ -5,7 +5,10 @@
 
 import { Gunzip, gunzipSync, inflateSync } from 'fflate';
 import type { DataFile, LoaderIO } from '../load/io.js';
+import { BinaryError, fits, MissingArray, openData, readAt, readExactly } from './bytes.js';
 import { decode, type Elem, supported } from './elements.js';
+
+export { BinaryError, ioError, MissingArray, openData } from './bytes.js';
 import { decodeNpy, NPY_HEADER_MAX, readNpyHeader } from './npy.js';
 
 /** An array read from a file: shape, values, element type; or why it could not be read. */
@@ -15,9 +18,6 @@ export interface BinArray {
   integer: boolean;
   dtype: string;
 }
-
-/** A problem with a binary file (the caller positions it at the graph's `file:`). */
-export class BinaryError extends Error {}
 
 /** Deflate never expands data by more than this factor: a larger claim is a lie (a zip bomb). */
 const MAX_RATIO = 1032;
@@ -37,47 +37,6 @@ export function binaryKind(path: string): BinaryKind | undefined {
 
 /** Whether a binary kind holds several named arrays (an `array:` or `columns:` picks one). */
 export const holdsMany = (k: BinaryKind): boolean => k === 'npz' || k === 'safetensors';
-
-/** The file through the IO's `open`, or its text as bytes when the IO has none. */
-export function openData(io: LoaderIO, path: string): DataFile {
-  if (io.open) return io.open(path);
-  const bytes = new TextEncoder().encode(io.read(path));
-  return { size: bytes.length, read: (into, pos) => copyInto(bytes, into, pos), close: () => {} };
-}
-
-function copyInto(bytes: Uint8Array, into: Uint8Array, pos: number): number {
-  const part = bytes.subarray(pos, pos + into.length);
-  into.set(part);
-  return part.length;
-}
-
-/** Exactly `n` bytes at `pos` (fewer only at the file's end). */
-function readAt(f: DataFile, pos: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const k = f.read(out.subarray(got), pos + got);
-    if (k <= 0) break;
-    got += k;
-  }
-  return got === n ? out : out.subarray(0, got);
-}
-
-function readExactly(f: DataFile, pos: number, n: number, what: string): Uint8Array {
-  const b = readAt(f, pos, n);
-  if (b.length !== n) throw new BinaryError(`${what}: the file ended early (it changed while being read)`);
-  return b;
-}
-
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-
-/** Check that `need` bytes from `offset` lie within a file of `size` bytes. */
-function fits(size: number, offset: number, need: number, claim: string): void {
-  if (offset + need > size)
-    throw new BinaryError(
-      `${claim} needs ${plural(need, 'byte')} of data, the file holds ${plural(Math.max(0, size - offset), 'byte')} after its header (truncated?)`,
-    );
-}
 
 /** A .npy file (or member) from an open file, at `base`, `size` bytes long. */
 function npyAt(f: DataFile, base: number, size: number): BinArray {
@@ -326,13 +285,6 @@ function npzMember(f: DataFile, name: string): BinArray {
   return npyBytes(raw);
 }
 
-/** The array a spec names is not in the file. */
-export class MissingArray extends BinaryError {
-  constructor(readonly array: string) {
-    super(`it has no array "${array}"`);
-  }
-}
-
 // --- safetensors: an 8-byte little-endian header length N, N bytes of JSON, then the data.
 
 const SAFE: Record<string, Elem> = Object.fromEntries(
@@ -402,7 +354,3 @@ function safetensorHead(
   fits(f.size, start + b, e - b, `tensor "${name}"`);
   return { shape: shape as number[], elem, count, begin: start + b, end: start + e };
 }
-
-/** An error opening or reading a file (the file system's, a refusal, a missing in-memory file), not a bug. */
-export const ioError = (e: unknown): boolean =>
-  e instanceof Error && ('code' in e || e.name === 'FileRefused' || /^no file /.test(e.message));

@@ -4,7 +4,7 @@
 
 import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
 import { suggest, suggestFrom } from '../load/hint.js';
-import { readHint, refusal } from '../load/io.js';
+import { MAX_YAML_BYTES, readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
 import type { FloatDType } from '../ir/types.js';
 import { arrayFileColumns } from './arrays.js';
@@ -13,6 +13,7 @@ import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
 import { Quoted, readCsvFast } from './csv-fast.js';
 import { readJson } from './json.js';
+import { JsonStop, jsonError, readJsonFast } from './json-fast.js';
 
 /** A data file's column spec: input -> the column (or columns) it takes. */
 export interface Columns {
@@ -65,6 +66,30 @@ export function readDataFile(
     }
     unknownColumns(spec, wanted, errors);
     return new Map();
+  }
+  if (json) {
+    // Small files keep the positioned reader (every value's position for errors); larger ones
+    // are streamed (the positioned reader costs ~250 MB per MB).
+    let size: number;
+    try {
+      const f = openData(io, path);
+      size = f.size;
+      f.close();
+    } catch (e) {
+      if (!ioError(e)) throw e;
+      return cannotRead(e, spec, errors);
+    }
+    if (size > MAX_YAML_BYTES) {
+      unknownColumns(spec, wanted, errors);
+      try {
+        return readJsonFast(spec, wanted, float);
+      } catch (e) {
+        if (e instanceof JsonStop) errors.push(jsonError(e, spec));
+        else if (ioError(e)) cannotRead(e, spec, errors);
+        else throw e;
+        return null;
+      }
+    }
   }
   if (!json) {
     try {
