@@ -180,8 +180,14 @@ function reference(fmt: Format, dir: string): void {
 
 function main(): void {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') return child(args[1] as Format, args[2]!);
-  if (args[0] === '--reference') return reference(args[1] as Format, args[2]!);
+  if (args[0] === '--child') {
+    child(args[1] as Format, args[2]!);
+    return;
+  }
+  if (args[0] === '--reference') {
+    reference(args[1] as Format, args[2]!);
+    return;
+  }
   const rows = Number(args[args.indexOf('--rows') + 1] ?? 0) || 60000;
   const only = args.includes('--only') ? (args[args.indexOf('--only') + 1]!.split(',') as Format[]) : [...FORMATS];
   const dir = mkdtempSync(join(tmpdir(), 'graph-run-bench-data-'));
