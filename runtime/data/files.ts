@@ -3,7 +3,7 @@
 // the LoaderIO the graph was loaded with; every value keeps its file:line:column.
 
 import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
-import { suggest, suggestFrom } from '../load/hint.js';
+import { suggest } from '../load/hint.js';
 import { MAX_YAML_BYTES, readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
 import type { FloatDType } from '../ir/types.js';
@@ -11,6 +11,7 @@ import { arrayFileColumns } from './arrays.js';
 import { binaryKind, ioError, openData } from './binary.js';
 import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
+import { pickColumns } from './names.js';
 import { Quoted, readCsvFast } from './csv-fast.js';
 import { readJson } from './json.js';
 import { JsonStop, jsonError, readJsonFast } from './json-fast.js';
@@ -144,29 +145,22 @@ function readCsv(
 ): Map<string, Located<unknown[]>> | null {
   const csv = parseCsv(text, path, errors);
   if (!csv) return null;
-  const index = new Map(csv.header.map((h, k) => [h.name, k]));
+  const header = csv.header.map((h) => h.name);
   const out = new Map<string, Located<unknown[]>>();
   for (const input of inputs) {
-    const names = columnsOf(spec, input.name);
-    const specLoc = spec.columns?.[input.name] !== undefined ? at(['columns', input.name]) : at(['file']);
-    const cols: number[] = [];
-    names.forEach((c, k) => {
-      const j = index.get(c);
-      if (j === undefined) {
-        const where = Array.isArray(spec.columns?.[input.name]) ? at(['columns', input.name, k]) : specLoc;
-        errors.push(
-          new NameError(
-            `${path} has no column "${c}" (for input "${input.name}")`,
-            where,
-            undefined,
-            suggestFrom(c, index.keys(), 'columns'),
-          ),
-        );
-      } else cols.push(j);
-    });
-    if (cols.length !== names.length) continue;
+    const c = spec.columns?.[input.name];
+    const specLoc = c !== undefined ? at(['columns', input.name]) : at(['file']);
+    const picked = pickColumns(
+      c,
+      input.name,
+      header,
+      path,
+      (k) => (k === undefined ? specLoc : at(['columns', input.name, k])),
+      errors,
+    );
+    if (!picked) continue;
+    const { indices: cols, names, vector } = picked;
     const per = perSample(input);
-    const vector = Array.isArray(spec.columns?.[input.name]);
     if (per !== undefined && (vector ? names.length !== per : per !== 1)) {
       errors.push(
         new DataError(
