@@ -34,12 +34,22 @@ export function readHeader(
   path: string,
   errors: GraphError[],
 ): { names: string[]; end: number; lines: number } | null {
-  const b = new Uint8Array(Math.min(size, MAX_CSV_ROW + 1));
+  // Read a growing window until it holds the header's newline (a header is usually short).
+  let b = new Uint8Array(0);
   let got = 0;
-  while (got < b.length) {
-    const k = read(b.subarray(got), got);
-    if (k <= 0) break;
-    got += k;
+  for (let cap = 1 << 16; ; cap *= 4) {
+    b = new Uint8Array(Math.min(size, cap, MAX_CSV_ROW + 1));
+    got = 0;
+    while (got < b.length) {
+      const k = read(b.subarray(got), got);
+      if (k <= 0) break;
+      got += k;
+    }
+    if (got < b.length || b.length === size || b.length === MAX_CSV_ROW + 1) break;
+    let i = 0;
+    while (i < got && (b[i] === 32 || b[i] === 9 || b[i] === 13 || b[i] === 10)) i++;
+    const nl = b.indexOf(10, i);
+    if (i < got && nl >= 0 && nl < got) break;
   }
   // Skip blank lines, then the header is the first line (up to its newline).
   let s = 0;
