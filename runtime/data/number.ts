@@ -74,13 +74,23 @@ export function parseNumber(buf: Uint8Array, a: number, b: number): number {
   return neg ? -v : v;
 }
 
+/** Character codes of a field, reused (a field is short; a long one takes a new array). */
+const codes: number[] = [];
+
 function slow(buf: Uint8Array, a: number, b: number): number {
-  let s = '';
+  // One string from the codes at once: concatenating a character at a time is twice as slow.
+  if (b - a > 4096) {
+    let t = '';
+    for (let i = a; i < b; i++) t += String.fromCharCode(buf[i]!);
+    const w = /^[\x00-\x7f]*$/.test(t) ? Number(t) : Number.NaN;
+    return Number.isFinite(w) ? w : Number.NaN;
+  }
+  codes.length = b - a;
   for (let i = a; i < b; i++) {
     const c = buf[i]!;
     if (c > 127) return Number.NaN;
-    s += String.fromCharCode(c);
+    codes[i - a] = c;
   }
-  const v = Number(s);
+  const v = Number(String.fromCharCode.apply(null, codes));
   return Number.isFinite(v) ? v : Number.NaN;
 }
