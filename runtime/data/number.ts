@@ -81,8 +81,11 @@ function slow(buf: Uint8Array, a: number, b: number): number {
   // One string from the codes at once: concatenating a character at a time is twice as slow.
   if (b - a > 4096) {
     let t = '';
-    for (let i = a; i < b; i++) t += String.fromCharCode(buf[i]!);
-    const w = /^[\x00-\x7f]*$/.test(t) ? Number(t) : Number.NaN;
+    for (let i = a; i < b; i++) {
+      if (buf[i]! > 127) return Number.NaN;
+      t += String.fromCharCode(buf[i]!);
+    }
+    const w = Number(t);
     return Number.isFinite(w) ? w : Number.NaN;
   }
   codes.length = b - a;
