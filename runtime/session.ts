@@ -55,7 +55,7 @@ export class Session {
     const exec = new CpuExecutor({ fast: opts.fast !== false });
     this.float = opts.dtype ?? 'f32';
     this.program = Program.of(model, this.float);
-    this.data = new TrainingData(this.program.data());
+    this.data = new TrainingData(() => this.program.data());
     this.weights = new Weights(model, this.float, (d, n) => exec.allocate(d, n));
     this.cpu = new CpuRunner(exec, this.program, this.weights.bound, this.data);
     const wish = deviceWish(model, opts.device);

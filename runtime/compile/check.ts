@@ -6,8 +6,7 @@ import { DataError, ShapeError, type GraphError } from '../errors.js';
 import type { IRGraph } from '../ir/graph.js';
 import { MAX_ELEMENTS } from '../load/limits.js';
 import type { Model } from '../load/model.js';
-import { checkInitFiles, feedValues } from '../data/index.js';
-import { checkLabels } from '../train/labels.js';
+import { checkDataHeaders, checkInitFiles, feedValues } from '../data/index.js';
 import { metricShapeErrors } from '../train/metrics.js';
 import { lossShapeError, Program } from './program.js';
 
@@ -26,13 +25,17 @@ export function checkModel(model: Model, partial = false): GraphError[] {
   if (lossErr) errors.push(lossErr);
   // Data and initial-value files are read here, on demand (runtime/data/), not by the loader.
   // One that cannot be used counts as a loader error did: the whole-model checks below wait.
+  // Data files are checked as far as their headers tell (columns, shapes, dtypes, sizes); their
+  // values are read when a session trains or evaluates (Program.data, which checks the labels).
   const initsRead = checkInitFiles(model, errors);
-  const sets = program.data(errors);
-  const incomplete = partial || !initsRead || (model.training !== undefined && !sets.train);
+  const t = model.training;
+  const v = t?.validation;
+  const inline = [t?.data, v && 'data' in v ? v.data : undefined].every((d) => !d || (d.kind === 'inline' && !d.files));
+  // Rows written in the graph are checked in full (labels too): they are already in memory.
+  const dataOk = inline ? !t || program.data(errors).train !== null : checkDataHeaders(model, errors);
+  const incomplete = partial || !initsRead || !dataOk;
   if (!built.errors.length) {
     checkSizes(built.graph, `at batch size ${batch}`, model, errors);
-    checkLabels(built.graph, sets.train, 'training data', errors);
-    checkLabels(built.graph, sets.val, 'validation data', errors);
     errors.push(
       ...metricShapeErrors(model.training?.metrics, batch, (r) => {
         const n = built.ref(r);

@@ -12,6 +12,7 @@ import { shapeStr, type FloatDType } from '../ir/types.js';
 import type { Model } from '../load/model.js';
 import { countBuild } from '../stats.js';
 import { feedValues, rowCount, trainingSets, type Column } from '../data/index.js';
+import { checkLabels } from '../train/labels.js';
 import { addUpdates } from '../train/updates.js';
 
 /** The graphs a `Program` builds: forward pass, training step, evaluation, `gradients:` request. */
@@ -126,6 +127,14 @@ export class Program {
       countBuild('data');
       const errs: GraphError[] = [];
       const s = trainingSets(this.model, errs, this.float);
+      // Labels against the class counts of the one_hot / gather they reach (when the graph types).
+      if (this.model.loss && (s.train || s.val)) {
+        const built = this.typed(this.batchSize);
+        if (!built.errors.length) {
+          checkLabels(built.graph, s.train, 'training data', errs);
+          checkLabels(built.graph, s.val, 'validation data', errs);
+        }
+      }
       this.sets = { sets: { ...s, rows: rowCount(s.train), valRows: rowCount(s.val) }, errors: errs };
     }
     if (errors) errors.push(...this.sets.errors);

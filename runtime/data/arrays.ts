@@ -7,8 +7,18 @@ import type { FloatDType } from '../ir/types.js';
 import { suggestFrom } from '../load/hint.js';
 import { readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, InputFile, SpecLoc } from '../load/model.js';
-import { arrayNames, BinaryError, type BinaryKind, binaryKind, holdsMany, MissingArray, readArray } from './binary.js';
-import { arrayColumn, columnDType, type Column } from './column.js';
+import {
+  arrayNames,
+  BinaryError,
+  type BinaryKind,
+  binaryKind,
+  holdsMany,
+  ioError,
+  MissingArray,
+  readArray,
+  readArrayHeader,
+} from './binary.js';
+import { arrayColumn, arrayFits, columnDType, type Column } from './column.js';
 
 /** One array of a binary file as a column of `input`; errors at `at(['file'])` (or `nameAt`). */
 function arrayInput(
@@ -21,12 +31,22 @@ function arrayInput(
   nameAt: SourceLoc,
   float: FloatDType,
   errors: GraphError[],
-  scale?: number,
-): Column | null {
+  scale: number | undefined,
+  headOnly: boolean,
+): Column | boolean {
   const fileLoc = at(['file']);
   const what = holdsMany(kind) ? `${path} array "${array}"` : path;
   let arr: ReturnType<typeof readArray>;
   try {
+    if (headOnly) {
+      const h = readArrayHeader(io, path, kind, array);
+      if (h && !arrayFits(input, { what, ...h }, fileLoc, errors, float)) return false;
+      if (scale !== undefined && columnDType(input, float) === 'i32') {
+        errors.push(new DataError(`input "${input.name}" is i32: its values cannot be scaled`, at(['scale'])));
+        return false;
+      }
+      return true;
+    }
     arr = readArray(io, path, kind, array);
   } catch (e) {
     if (e instanceof MissingArray) {
@@ -42,8 +62,10 @@ function arrayInput(
           suggestFrom(array, names, 'arrays'),
         ),
       );
-    } else if (e instanceof BinaryError)
-      errors.push(new DataError(`cannot read data file "${path}": ${e.message}`, fileLoc));
+      return false;
+    }
+    if (!ioError(e) && !(e instanceof BinaryError)) throw e;
+    if (e instanceof BinaryError) errors.push(new DataError(`cannot read data file "${path}": ${e.message}`, fileLoc));
     else
       errors.push(
         new DataError(
@@ -53,13 +75,13 @@ function arrayInput(
           readHint(e, 'the path is relative to the graph file'),
         ),
       );
-    return null;
+    return false;
   }
   if (scale !== undefined && columnDType(input, float) === 'i32') {
     errors.push(new DataError(`input "${input.name}" is i32: its values cannot be scaled`, at(['scale'])));
-    return null;
+    return false;
   }
-  return arrayColumn(input, { what, ...arr }, fileLoc, errors, float, scale);
+  return arrayColumn(input, { what, ...arr }, fileLoc, errors, float, scale) ?? false;
 }
 
 /** An input's own array file (`x: {file: ..., array?, scale?}`) as its column. */
@@ -68,7 +90,8 @@ export function inputFileColumn(
   spec: InputFile,
   float: FloatDType,
   errors: GraphError[],
-): Column | null {
+  headOnly = false,
+): Column | boolean {
   const kind = binaryKind(spec.path);
   if (!kind) {
     errors.push(
@@ -79,17 +102,17 @@ export function inputFileColumn(
         'an input takes its own file when it is .npy, .npz, .safetensors or IDX (.idx, -ubyte, .gz); CSV and JSON files give all inputs: data: {file: data.csv}',
       ),
     );
-    return null;
+    return false;
   }
   if (spec.array !== undefined && !holdsMany(kind)) {
     errors.push(
       new DataError(`${spec.path} holds one array: \`array\` is for .npz and safetensors files`, spec.at(['array'])),
     );
-    return null;
+    return false;
   }
   const name = spec.array ?? input.name;
   const nameAt = spec.array !== undefined ? spec.at(['array']) : spec.at(['file']);
-  return arrayInput(input, spec.io, spec.path, kind, name, spec.at, nameAt, float, errors, spec.scale);
+  return arrayInput(input, spec.io, spec.path, kind, name, spec.at, nameAt, float, errors, spec.scale, headOnly);
 }
 
 /** Columns of an .npz or safetensors file named as the whole data (`data: {file: train.npz}`). */
@@ -99,6 +122,7 @@ export function arrayFileColumns(
   inputs: InputDecl[],
   float: FloatDType,
   errors: GraphError[],
+  headOnly = false,
 ): Map<string, Column> | null {
   if (!holdsMany(kind)) {
     errors.push(
@@ -125,8 +149,20 @@ export function arrayFileColumns(
       continue;
     }
     const nameAt = c !== undefined ? spec.at(['columns', input.name]) : spec.at(['file']);
-    const col = arrayInput(input, spec.io, spec.path, kind, c ?? input.name, spec.at, nameAt, float, errors);
-    if (col) out.set(input.name, col);
+    const col = arrayInput(
+      input,
+      spec.io,
+      spec.path,
+      kind,
+      c ?? input.name,
+      spec.at,
+      nameAt,
+      float,
+      errors,
+      undefined,
+      headOnly,
+    );
+    if (typeof col === 'object') out.set(input.name, col);
   }
   return errors.length > before ? null : out;
 }

@@ -3,9 +3,12 @@
 // claims before allocating; the data is then read once into a buffer the typed array views
 // (elements.ts), so a float array in the program's dtype is used without a copy.
 
-import { gunzipSync, inflateSync } from 'fflate';
+import { Gunzip, gunzipSync, inflateSync } from 'fflate';
 import type { DataFile, LoaderIO } from '../load/io.js';
+import { BinaryError, fits, MissingArray, openData, readAt, readExactly } from './bytes.js';
 import { decode, type Elem, supported } from './elements.js';
+
+export { BinaryError, ioError, MissingArray, openData } from './bytes.js';
 import { decodeNpy, NPY_HEADER_MAX, readNpyHeader } from './npy.js';
 
 /** An array read from a file: shape, values, element type; or why it could not be read. */
@@ -15,9 +18,6 @@ export interface BinArray {
   integer: boolean;
   dtype: string;
 }
-
-/** A problem with a binary file (the caller positions it at the graph's `file:`). */
-export class BinaryError extends Error {}
 
 /** Deflate never expands data by more than this factor: a larger claim is a lie (a zip bomb). */
 const MAX_RATIO = 1032;
@@ -37,47 +37,6 @@ export function binaryKind(path: string): BinaryKind | undefined {
 
 /** Whether a binary kind holds several named arrays (an `array:` or `columns:` picks one). */
 export const holdsMany = (k: BinaryKind): boolean => k === 'npz' || k === 'safetensors';
-
-/** The file through the IO's `open`, or its text as bytes when the IO has none. */
-export function openData(io: LoaderIO, path: string): DataFile {
-  if (io.open) return io.open(path);
-  const bytes = new TextEncoder().encode(io.read(path));
-  return { size: bytes.length, read: (into, pos) => copyInto(bytes, into, pos), close: () => {} };
-}
-
-function copyInto(bytes: Uint8Array, into: Uint8Array, pos: number): number {
-  const part = bytes.subarray(pos, pos + into.length);
-  into.set(part);
-  return part.length;
-}
-
-/** Exactly `n` bytes at `pos` (fewer only at the file's end). */
-function readAt(f: DataFile, pos: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const k = f.read(out.subarray(got), pos + got);
-    if (k <= 0) break;
-    got += k;
-  }
-  return got === n ? out : out.subarray(0, got);
-}
-
-function readExactly(f: DataFile, pos: number, n: number, what: string): Uint8Array {
-  const b = readAt(f, pos, n);
-  if (b.length !== n) throw new BinaryError(`${what}: the file ended early (it changed while being read)`);
-  return b;
-}
-
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-
-/** Check that `need` bytes from `offset` lie within a file of `size` bytes. */
-function fits(size: number, offset: number, need: number, claim: string): void {
-  if (offset + need > size)
-    throw new BinaryError(
-      `${claim} needs ${plural(need, 'byte')} of data, the file holds ${plural(Math.max(0, size - offset), 'byte')} after its header (truncated?)`,
-    );
-}
 
 /** A .npy file (or member) from an open file, at `base`, `size` bytes long. */
 function npyAt(f: DataFile, base: number, size: number): BinArray {
@@ -126,6 +85,65 @@ export function readArray(io: LoaderIO, path: string, kind: BinaryKind, name: st
   }
 }
 
+/** What an array's header says: shape and element kind (null: not known without reading the data). */
+export type ArrayHead = Omit<BinArray, 'values'> | null;
+
+/**
+ * The shape and element type of array `name`, from the file's header alone (what validation
+ * checks); the header's claims are checked against the file's size. A deflated .npz member's
+ * header is not read (null).
+ */
+export function readArrayHeader(io: LoaderIO, path: string, kind: BinaryKind, name: string): ArrayHead {
+  const f = openData(io, path);
+  try {
+    const npyHead = (base: number, size: number): ArrayHead => {
+      const h = readNpyHeader(readAt(f, base, Math.min(size, NPY_HEADER_MAX)));
+      if (typeof h === 'string') throw new BinaryError(h);
+      fits(size, h.offset, h.count * h.elem.size, `its header's shape (${h.shape.join(', ')}) of ${h.elem.name}`);
+      return { shape: h.shape, dtype: h.elem.name, integer: h.elem.kind !== 'f' };
+    };
+    switch (kind) {
+      case 'npy':
+        return npyHead(0, f.size);
+      case 'npz': {
+        const e = zipEntries(f).get(`${name}.npy`) ?? zipEntries(f).get(name);
+        if (!e) throw new MissingArray(name);
+        if (e.method !== 0) return null;
+        const lh = readExactly(f, e.local, 30, `reading member "${name}"`);
+        const l = new DataView(lh.buffer);
+        return npyHead(e.local + 30 + l.getUint16(26, true) + l.getUint16(28, true), e.csize);
+      }
+      case 'safetensors': {
+        const a = safetensorHead(f, name);
+        return { shape: a.shape, dtype: a.elem.name, integer: a.elem.kind !== 'f' && a.elem.kind !== 'bf' };
+      }
+      case 'idx':
+        return idxHead(readAt(f, 0, Math.min(f.size, 1028)), f.size);
+      case 'idx.gz': {
+        // The first decompressed bytes hold the header: inflate the start of the file only.
+        const parts: Uint8Array[] = [];
+        const g = new Gunzip((chunk) => {
+          parts.push(chunk);
+        });
+        try {
+          g.push(readAt(f, 0, Math.min(f.size, 1 << 16)), false);
+        } catch {
+          throw new BinaryError('it is not valid gzip data');
+        }
+        const head = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+        let k = 0;
+        for (const p of parts) {
+          head.set(p, k);
+          k += p.length;
+        }
+        return idxHead(head.subarray(0, 1028), Number.POSITIVE_INFINITY);
+      }
+    }
+  } finally {
+    f.close();
+  }
+}
+
 /** Names of the arrays in an .npz or safetensors file (for hints). */
 export function arrayNames(io: LoaderIO, path: string, kind: BinaryKind): string[] {
   const f = openData(io, path);
@@ -150,7 +168,16 @@ const IDX_TYPES: Record<number, Elem> = {
   14: { kind: 'f', size: 8, little: false, name: 'double' },
 };
 
-function idx(b: Uint8Array, fileSize: number): BinArray {
+function idx(b: Uint8Array, _fileSize: number): BinArray {
+  const h = idxHead(b, b.length);
+  const start = 4 + 4 * h!.shape.length;
+  const elem = IDX_TYPES[b[2]!]!;
+  const count = h!.shape.reduce((a, c) => a * c, 1);
+  return { ...h!, ...decode(b.subarray(start, start + count * elem.size), elem, count) };
+}
+
+/** An IDX header from the file's first bytes, its data size checked against `size` bytes. */
+function idxHead(b: Uint8Array, size: number): NonNullable<ArrayHead> {
   if (b.length < 4 || b[0] !== 0 || b[1] !== 0) throw new BinaryError('it is not an IDX file (no 0x0000 magic)');
   const elem = IDX_TYPES[b[2]!];
   if (!elem) throw new BinaryError(`its type byte 0x${b[2]!.toString(16)} is not an IDX type`);
@@ -162,9 +189,8 @@ function idx(b: Uint8Array, fileSize: number): BinArray {
   const count = shape.reduce((a, c) => a * c, 1);
   const need = count * elem.size;
   if (!Number.isSafeInteger(need)) throw new BinaryError(`its shape (${shape.join(', ')}) is too large`);
-  fits(b.length, start, need, `its header's shape (${shape.join(', ')}) of ${elem.name}`);
-  void fileSize;
-  return { shape, dtype: elem.name, ...decode(b.subarray(start, start + need), elem, count) };
+  fits(size, start, need, `its header's shape (${shape.join(', ')}) of ${elem.name}`);
+  return { shape, dtype: elem.name, integer: elem.kind !== 'f' };
 }
 
 /** A gzipped file's contents, its claimed size checked against what deflate can produce. */
@@ -259,13 +285,6 @@ function npzMember(f: DataFile, name: string): BinArray {
   return npyBytes(raw);
 }
 
-/** The array a spec names is not in the file. */
-export class MissingArray extends BinaryError {
-  constructor(readonly array: string) {
-    super(`it has no array "${array}"`);
-  }
-}
-
 // --- safetensors: an 8-byte little-endian header length N, N bytes of JSON, then the data.
 
 const SAFE: Record<string, Elem> = Object.fromEntries(
@@ -305,6 +324,16 @@ function safeHeader(f: DataFile): { header: Record<string, unknown>; start: numb
 }
 
 function safetensor(f: DataFile, name: string): BinArray {
+  const { shape, elem, count, begin, end } = safetensorHead(f, name);
+  const data = readExactly(f, begin, end - begin, `reading tensor "${name}"`);
+  return { shape, dtype: elem.name, ...decode(data, elem, count) };
+}
+
+/** A tensor's entry in a safetensors header, checked against the file's size. */
+function safetensorHead(
+  f: DataFile,
+  name: string,
+): { shape: number[]; elem: Elem; count: number; begin: number; end: number } {
   const { header, start } = safeHeader(f);
   const t = Object.hasOwn(header, name) && name !== '__metadata__' ? header[name] : undefined;
   if (!t) throw new MissingArray(name);
@@ -323,6 +352,5 @@ function safetensor(f: DataFile, name: string): BinArray {
       `tensor "${name}": shape [${shape.join(', ')}] of ${dtype} needs ${count * elem.size} bytes, its data_offsets span ${e - b}`,
     );
   fits(f.size, start + b, e - b, `tensor "${name}"`);
-  const data = readExactly(f, start + b, e - b, `reading tensor "${name}"`);
-  return { shape: shape as number[], dtype: elem.name, ...decode(data, elem, count) };
+  return { shape: shape as number[], elem, count, begin: start + b, end: start + e };
 }

@@ -155,29 +155,7 @@ export function arrayColumn(
   const n = src.values.length;
   const rows = per === undefined ? 1 : src.shape.length ? src.shape[0]! : 1;
   const rowSize = per ?? wholeSize(input);
-  const theirs = src.shape.length > 1 ? src.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
-  if (per === undefined ? n !== rowSize : src.shape.length === 0 || theirs !== per) {
-    errors.push(
-      new DataError(
-        `${src.what} has shape ${fmt(src.shape)}${per === undefined ? '' : ` (${theirs} value${theirs === 1 ? '' : 's'} per sample)`}, input "${input.name}" has ${fmt(input.shape)}${per === undefined ? '' : ` (${per} per sample)`}`,
-        at,
-        undefined,
-        per === undefined ? undefined : 'the first axis counts samples; the rest must hold as many values as a sample',
-      ),
-    );
-    return null;
-  }
-  if (dtype === 'i32' && !src.integer) {
-    errors.push(
-      new DataError(
-        `${src.what} holds ${src.dtype} values; input "${input.name}" is i32 and takes an integer array`,
-        at,
-        undefined,
-        'store labels as integers (uint8, int32 or int64)',
-      ),
-    );
-    return null;
-  }
+  if (!arrayFits(input, src, at, errors, float)) return null;
   let values: TypedArray;
   const v = src.values;
   const same =
@@ -204,6 +182,47 @@ export function arrayColumn(
     return null;
   }
   return { input, rowSize, rows, values, batched: per !== undefined, loc: () => at, where: at };
+}
+
+/**
+ * Whether an array of `src.shape` and element kind fits `input` (arrayColumn's checks, without
+ * the values: what a header tells).
+ */
+export function arrayFits(
+  input: InputDecl,
+  src: Omit<ArraySource, 'values'>,
+  at: SourceLoc,
+  errors: GraphError[],
+  float: FloatDType = 'f32',
+): boolean {
+  const dtype = columnDType(input, float);
+  const per = perSample(input);
+  const n = src.shape.reduce((a, b) => a * b, 1);
+  const rowSize = per ?? wholeSize(input);
+  const theirs = src.shape.length > 1 ? src.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+  if (per === undefined ? n !== rowSize : src.shape.length === 0 || theirs !== per) {
+    errors.push(
+      new DataError(
+        `${src.what} has shape ${fmt(src.shape)}${per === undefined ? '' : ` (${theirs} value${theirs === 1 ? '' : 's'} per sample)`}, input "${input.name}" has ${fmt(input.shape)}${per === undefined ? '' : ` (${per} per sample)`}`,
+        at,
+        undefined,
+        per === undefined ? undefined : 'the first axis counts samples; the rest must hold as many values as a sample',
+      ),
+    );
+    return false;
+  }
+  if (dtype === 'i32' && !src.integer) {
+    errors.push(
+      new DataError(
+        `${src.what} holds ${src.dtype} values; input "${input.name}" is i32 and takes an integer array`,
+        at,
+        undefined,
+        'store labels as integers (uint8, int32 or int64)',
+      ),
+    );
+    return false;
+  }
+  return true;
 }
 
 /** Index of the first value that is not finite (or, for i32, that the conversion changed); -1 if none. */

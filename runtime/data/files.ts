@@ -3,15 +3,18 @@
 // the LoaderIO the graph was loaded with; every value keeps its file:line:column.
 
 import { DataError, NameError, type GraphError, type SourceLoc } from '../errors.js';
-import { suggest, suggestFrom } from '../load/hint.js';
-import { readHint, refusal } from '../load/io.js';
+import { suggest } from '../load/hint.js';
+import { MAX_YAML_BYTES, readHint, refusal } from '../load/io.js';
 import type { DataSource, InputDecl, Located, SpecLoc } from '../load/model.js';
 import type { FloatDType } from '../ir/types.js';
 import { arrayFileColumns } from './arrays.js';
-import { binaryKind } from './binary.js';
+import { binaryKind, ioError, openData } from './binary.js';
 import { checkColumn, type Column } from './column.js';
 import { numberAt, parseCsv } from './csv.js';
+import { pickColumns } from './names.js';
+import { Quoted, readCsvFast } from './csv-fast.js';
 import { readJson } from './json.js';
+import { JsonStop, jsonError, readJsonFast } from './json-fast.js';
 
 /** A data file's column spec: input -> the column (or columns) it takes. */
 export interface Columns {
@@ -44,13 +47,64 @@ export function readDataFile(
   inputs: InputDecl[],
   errors: GraphError[],
   float: FloatDType = 'f32',
+  headOnly = false,
 ): Map<string, Column> | null {
   const { io, path, at } = spec;
   const wanted = inputs.filter((i) => !i.provided);
   const kind = binaryKind(path);
   if (kind) {
     unknownColumns(spec, wanted, errors);
-    return arrayFileColumns(spec, kind, wanted, float, errors);
+    return arrayFileColumns(spec, kind, wanted, float, errors, headOnly);
+  }
+  const json = /\.json$/i.test(path);
+  if (headOnly && json) {
+    // A JSON file has no header: that it can be opened is all validation reads.
+    try {
+      openData(io, path).close();
+    } catch (e) {
+      if (!ioError(e)) throw e;
+      return cannotRead(e, spec, errors);
+    }
+    unknownColumns(spec, wanted, errors);
+    return new Map();
+  }
+  if (json) {
+    // Small files keep the positioned reader (every value's position for errors); larger ones
+    // are streamed (the positioned reader costs ~250 MB per MB).
+    let size: number;
+    try {
+      const f = openData(io, path);
+      size = f.size;
+      f.close();
+    } catch (e) {
+      if (!ioError(e)) throw e;
+      return cannotRead(e, spec, errors);
+    }
+    if (size > MAX_YAML_BYTES) {
+      unknownColumns(spec, wanted, errors);
+      try {
+        return readJsonFast(spec, wanted, float);
+      } catch (e) {
+        if (e instanceof JsonStop) errors.push(jsonError(e, spec));
+        else if (ioError(e)) cannotRead(e, spec, errors);
+        else throw e;
+        return null;
+      }
+    }
+  }
+  if (!json) {
+    try {
+      const r = readCsvFast(spec, wanted, float, errors, headOnly);
+      unknownColumns(spec, wanted, errors);
+      return r;
+    } catch (e) {
+      if (headOnly && e instanceof Quoted) return new Map();
+      // Quoted fields: the positioned reader below (with the size limit of files read whole).
+      if (!(e instanceof Quoted)) {
+        if (!ioError(e)) throw e;
+        return cannotRead(e, spec, errors);
+      }
+    }
   }
   let text: string;
   try {
@@ -91,29 +145,22 @@ function readCsv(
 ): Map<string, Located<unknown[]>> | null {
   const csv = parseCsv(text, path, errors);
   if (!csv) return null;
-  const index = new Map(csv.header.map((h, k) => [h.name, k]));
+  const header = csv.header.map((h) => h.name);
   const out = new Map<string, Located<unknown[]>>();
   for (const input of inputs) {
-    const names = columnsOf(spec, input.name);
-    const specLoc = spec.columns?.[input.name] !== undefined ? at(['columns', input.name]) : at(['file']);
-    const cols: number[] = [];
-    names.forEach((c, k) => {
-      const j = index.get(c);
-      if (j === undefined) {
-        const where = Array.isArray(spec.columns?.[input.name]) ? at(['columns', input.name, k]) : specLoc;
-        errors.push(
-          new NameError(
-            `${path} has no column "${c}" (for input "${input.name}")`,
-            where,
-            undefined,
-            suggestFrom(c, index.keys(), 'columns'),
-          ),
-        );
-      } else cols.push(j);
-    });
-    if (cols.length !== names.length) continue;
+    const c = spec.columns?.[input.name];
+    const specLoc = c !== undefined ? at(['columns', input.name]) : at(['file']);
+    const picked = pickColumns(
+      c,
+      input.name,
+      header,
+      path,
+      (k) => (k === undefined ? specLoc : at(['columns', input.name, k])),
+      errors,
+    );
+    if (!picked) continue;
+    const { indices: cols, names, vector } = picked;
     const per = perSample(input);
-    const vector = Array.isArray(spec.columns?.[input.name]);
     if (per !== undefined && (vector ? names.length !== per : per !== 1)) {
       errors.push(
         new DataError(
@@ -155,4 +202,16 @@ function unknownColumns(spec: Columns & { at: SpecLoc }, wanted: InputDecl[], er
       );
     }
   }
+}
+
+function cannotRead(e: unknown, spec: { path: string; at: SpecLoc }, errors: GraphError[]): null {
+  errors.push(
+    new DataError(
+      `cannot read data file "${spec.path}"${refusal(e)}`,
+      spec.at(['file']),
+      undefined,
+      readHint(e, 'the path is relative to the graph file'),
+    ),
+  );
+  return null;
 }

@@ -13,6 +13,7 @@ export {
   type Column,
 } from './columns.js';
 export { feedValues } from './feed.js';
+export { checkDataHeaders } from './sources.js';
 export { checkInitFiles, initFileValues, readInitFile } from './init-file.js';
 export { readDataFile } from './files.js';
 export { parseCsv, type Csv } from './csv.js';

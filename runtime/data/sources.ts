@@ -49,18 +49,36 @@ export function readSources(
   return r.cols;
 }
 
+/**
+ * Check the model's data as far as its headers tell, without reading the values of its files:
+ * inline rows in full; a CSV file's header (its columns exist, as many as each input takes); a
+ * binary file's header (shape and dtype against the input, its size against its claims); that a
+ * JSON file can be opened. What validation reads. False when a data source cannot be used.
+ */
+export function checkDataHeaders(model: Model, errors: GraphError[]): boolean {
+  const t = model.training;
+  if (!t) return true;
+  const v = t.validation;
+  const sources: [DataSource, string][] = [[t.data, 'training data']];
+  if (v && 'data' in v) sources.push([v.data, 'validation data']);
+  let ok = true;
+  for (const [source, what] of sources) if (!columnsOf(source, model, what, 'f32', errors, true)) ok = false;
+  return ok;
+}
+
 function columnsOf(
   source: DataSource,
   model: Model,
   what: string,
   float: FloatDType,
   errors: GraphError[],
+  headOnly = false,
 ): Cols | null {
   const before = errors.length;
   const inputs = new Map(model.inputs.map((i) => [i.name, i]));
   const out: Cols = new Map();
   if (source.kind === 'file') {
-    const got = readDataFile(source, model.inputs, errors, float);
+    const got = readDataFile(source, model.inputs, errors, float, headOnly);
     if (!got) return null;
     for (const [k, c] of got) out.set(k, c);
   } else {
@@ -93,8 +111,8 @@ function columnsOf(
         );
         continue;
       }
-      const c = inputFileColumn(input, spec, float, errors);
-      if (c) out.set(name, c);
+      const c = inputFileColumn(input, spec, float, errors, headOnly);
+      if (typeof c === 'object') out.set(name, c);
     }
     for (const i of model.inputs) {
       // Inputs the runtime feeds (step, epoch) have no data.

@@ -61,10 +61,9 @@ export class CpuRunner implements Runner<CpuRun> {
         runtime.push({ buf, kind: i.provided });
         continue;
       }
-      const col = this.data.columns?.get(i.name);
-      const last = col && !col.batched ? col : undefined;
-      if (last) buf.set(last.values);
-      inputs.push({ buf, name: i.name, last });
+      // The training column is looked up when rows are fed: a plan that is only fed values
+      // (a prediction, a feed) reads no data.
+      inputs.push({ buf, name: i.name, last: undefined });
     }
     const first = spec.outputs[0];
     return { plan, inputs, runtime, first, firstBuf: first === undefined ? undefined : plan.buffers.get(first) };

@@ -64,20 +64,33 @@ export class Weights {
   }
 }
 
-/** The training and validation data, and the row order of the current epoch. */
+/**
+ * The training and validation data, and the row order of the current epoch. The data is read
+ * when first used (a training step, an evaluation), not when the session is made: tools that
+ * only build graphs or run a feed read no data.
+ */
 export class TrainingData {
-  readonly columns: Map<string, Column> | null;
-  readonly rows: number;
-  readonly valColumns: Map<string, Column> | null;
-  readonly valRows: number;
+  private sets?: DataSets;
   /** Row order of the current epoch when shuffling (null: data order). */
   order: Int32Array | null = null;
 
-  constructor(sets: DataSets) {
-    this.columns = sets.train;
-    this.rows = sets.rows;
-    this.valColumns = sets.val;
-    this.valRows = sets.valRows;
+  constructor(private readonly read: () => DataSets) {}
+
+  private get s(): DataSets {
+    if (!this.sets) this.sets = this.read();
+    return this.sets;
+  }
+  get columns(): Map<string, Column> | null {
+    return this.s.train;
+  }
+  get rows(): number {
+    return this.s.rows;
+  }
+  get valColumns(): Map<string, Column> | null {
+    return this.s.val;
+  }
+  get valRows(): number {
+    return this.s.valRows;
   }
 
   /** This epoch's row order: a seeded shuffle into `buf`, or data order without one. */

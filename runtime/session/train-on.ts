@@ -96,12 +96,12 @@ function prepare(
   const g = session.program.typed(batchSize).graph;
   checkRows(g, train, 'trainOn() data');
   if (val) checkRows(g, val, 'trainOn() validation data');
-  const sets = new TrainingData({
+  const sets = new TrainingData(() => ({
     train: train.columns,
     val: val?.columns ?? null,
     rows: train.rows,
     valRows: val?.rows ?? 0,
-  });
+  }));
   return { settings, sets };
 }
 

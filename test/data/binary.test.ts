@@ -169,3 +169,74 @@ describe('the CLI on bad binary data', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('truncated files and headers claiming more than the file holds', () => {
+  const scratchSets = async (files: Record<string, Uint8Array>, data: string) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const d = mkdtempSync(join(tmpdir(), 'graph-run-bin-'));
+    for (const [k, v] of Object.entries(files)) writeFileSync(join(d, k), v);
+    writeFileSync(join(d, 'y.npy'), readFileSync(`${dir}/y.npy`));
+    const { model, errors } = resolveGraph(join(d, 'g.yaml'), graph(data), nodeIO());
+    expect(errors).toEqual([]);
+    const errs: GraphError[] = [];
+    trainingSets(model!, errs);
+    expect(errs.length).toBeGreaterThan(0);
+    return errs[0]!.message;
+  };
+  const bytes = (p: string) => new Uint8Array(readFileSync(`${dir}/${p}`));
+
+  it('a truncated IDX file', async () => {
+    const b = bytes('images-idx3-ubyte');
+    expect(await scratchSets({ 'x.idx': b.subarray(0, b.length - 5) }, '{x: {file: x.idx}, y: {file: y.npy}}')).toMatch(
+      /x\.idx": its header's shape \(6, 2, 2\) of ubyte needs 24 bytes of data, the file holds 19 bytes/,
+    );
+  });
+  it('an IDX header claiming 10^9 images: refused before allocating', async () => {
+    const b = bytes('images-idx3-ubyte').slice();
+    new DataView(b.buffer).setUint32(4, 1e9, false);
+    expect(await scratchSets({ 'x.idx': b }, '{x: {file: x.idx}, y: {file: y.npy}}')).toMatch(
+      /needs 4000000000 bytes of data, the file holds 24 bytes/,
+    );
+  });
+  it('a .npy header claiming more rows than the file holds', async () => {
+    const b = bytes('x.npy');
+    const text = new TextDecoder('latin1').decode(b).replace("'shape': (6, 2, 2)", "'shape': (9999999, 2, 2)");
+    const out = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    expect(await scratchSets({ 'x.npy': out }, '{x: {file: x.npy}, y: {file: y.npy}}')).toMatch(
+      /needs 159999984 bytes of data, the file holds \d+ bytes/,
+    );
+  });
+  it('a truncated safetensors file, and one whose header length is a lie', async () => {
+    const b = bytes('train.safetensors');
+    expect(
+      await scratchSets(
+        { 't.safetensors': b.subarray(0, b.length - 8) },
+        '{file: t.safetensors, columns: {x: x_train, y: y_train}}',
+      ),
+    ).toMatch(/cannot read data file .*t\.safetensors": tensor "(x|y)_train" needs \d+ bytes of data/);
+    const lie = b.slice();
+    new DataView(lie.buffer).setUint32(0, 0x7fffffff, true);
+    expect(
+      await scratchSets({ 't.safetensors': lie }, '{file: t.safetensors, columns: {x: x_train, y: y_train}}'),
+    ).toMatch(/its header claims 2147483647 bytes/);
+  });
+  it('a gzip trailer claiming more than deflate can produce; a truncated gzip', async () => {
+    const b = bytes('images-idx3-ubyte.gz').slice();
+    new DataView(b.buffer).setUint32(b.length - 4, 0xffffffff, true);
+    expect(await scratchSets({ 'x-ubyte.gz': b }, '{x: {file: x-ubyte.gz}, y: {file: y.npy}}')).toMatch(
+      /more than its \d+ compressed bytes can hold/,
+    );
+    const t = bytes('images-idx3-ubyte.gz');
+    expect(await scratchSets({ 'x-ubyte.gz': t.subarray(0, 30) }, '{x: {file: x-ubyte.gz}, y: {file: y.npy}}')).toMatch(
+      /cannot read data file/,
+    );
+  });
+  it('a truncated .npz', async () => {
+    const b = bytes('train.npz');
+    expect(
+      await scratchSets({ 't.npz': b.subarray(0, b.length - 30) }, '{file: t.npz, columns: {x: x_train, y: y_train}}'),
+    ).toMatch(/cannot read data file .*t\.npz"/);
+  });
+});
