@@ -57,7 +57,7 @@ export class Session {
     this.program = Program.of(model, this.float);
     this.data = new TrainingData(() => this.program.data());
     this.weights = new Weights(model, this.float, (d, n) => exec.allocate(d, n));
-    this.cpu = new CpuRunner(exec, this.program, this.weights.bound, this.data);
+    this.cpu = new CpuRunner(exec, this.program, this.weights.bound);
     const wish = deviceWish(model, opts.device);
     if (opts.gpu || wish.choice === 'webgpu' || wish.nodeGpu) {
       if (!opts.gpu)

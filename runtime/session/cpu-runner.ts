@@ -15,7 +15,7 @@ import {
   type RowSource,
   type Runner,
 } from './runner.js';
-import type { Clock, TrainingData } from './state.js';
+import type { Clock } from './state.js';
 
 export interface CpuRun {
   plan: Plan<TypedArray>;
@@ -36,7 +36,6 @@ export class CpuRunner implements Runner<CpuRun> {
     readonly exec: CpuExecutor,
     private readonly program: Program,
     private readonly bound: Map<string, TypedArray>,
-    private readonly data: TrainingData,
   ) {
     this.plans = new PlanCache(program, (spec) => this.compile(spec));
   }
