@@ -36,29 +36,58 @@ const SHOWN = 10;
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
 
-function dataOf(command: string, o: DataOptions): string {
+/**
+ * --data: one file, or one binary array file per input (`image=test-images.idx,label=test-labels.idx`),
+ * each checked to exist first (a missing file is a data error, not a usage error).
+ */
+function dataOf(command: string, o: DataOptions): string | Record<string, string> {
   if (o.data === undefined)
     throw new UsageError(
       `graph-run ${command} needs --data FILE: the rows to ${command === 'eval' ? 'evaluate' : 'predict'}`,
     );
-  const f = o.data;
-  let why: string | undefined;
-  try {
-    if (!statSync(f).isFile()) why = 'it is not a regular file';
-  } catch {
-    why = 'no such file';
+  const perInput = /^[A-Za-z_][\w.]*=/.test(o.data) && !statIsFile(o.data);
+  const files: Record<string, string> = {};
+  if (perInput)
+    for (const part of o.data.split(',')) {
+      const m = /^([A-Za-z_][\w.]*)=(.+)$/.exec(part.trim());
+      if (!m) throw new UsageError(`--data takes FILE or input=FILE pairs separated by commas, got "${o.data}"`);
+      files[m[1]!] = m[2]!;
+    }
+  for (const f of perInput ? Object.values(files) : [o.data]) {
+    let why: string | undefined;
+    try {
+      if (!statSync(f).isFile()) why = 'it is not a regular file';
+    } catch {
+      why = 'no such file';
+    }
+    if (why)
+      throw new GraphErrors([
+        new DataError(
+          `cannot read data file "${f}": ${why}`,
+          { file: f, line: 1, col: 1 },
+          undefined,
+          'the path is relative to the working directory',
+        ),
+      ]);
   }
-  if (why)
-    throw new GraphErrors([
-      new DataError(
-        `cannot read data file "${f}": ${why}`,
-        { file: f, line: 1, col: 1 },
-        undefined,
-        'the path is relative to the working directory',
-      ),
-    ]);
-  return f;
+  return perInput ? files : o.data;
 }
+
+function statIsFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** How --data reads in messages. */
+const dataName = (d: string | Record<string, string>) =>
+  typeof d === 'string'
+    ? d
+    : Object.entries(d)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
 
 /** The session with --load's parameters (or the initial ones), on the device the options ask for. */
 async function sessionFor(model: Model, o: DataOptions, note: (s: string) => void): Promise<Session> {
@@ -87,11 +116,15 @@ export async function evalCommand(model: Model, o: DataOptions, io: LoaderIO, ou
     const data = readDataset(model, file, io, { float: s.float, ...(o.columns ? { columns: o.columns } : {}) });
     const r = await s.evaluateDataAsync(data, o.batchSize);
     if (o.json) {
-      out(JSON.stringify({ data: file, rows: r.rows, loss: r.loss, ...r.metrics, params: o.load ?? 'initial' }));
+      out(
+        JSON.stringify({ data: dataName(file), rows: r.rows, loss: r.loss, ...r.metrics, params: o.load ?? 'initial' }),
+      );
       return;
     }
     const metrics = Object.entries(r.metrics).map(([k, v]) => `  ${k} ${fmt(v)}`);
-    out(`${file}: ${r.rows} rows (${o.load ? `parameters from ${o.load}` : 'initial parameters'}, ${s.float})`);
+    out(
+      `${dataName(file)}: ${r.rows} rows (${o.load ? `parameters from ${o.load}` : 'initial parameters'}, ${s.float})`,
+    );
     out(`  loss ${fmt(r.loss)}`);
     for (const m of metrics) out(m);
   } finally {
@@ -142,8 +175,8 @@ export async function predictCommand(
       writeFileAtomic(o.out, kind === 'csv' ? predictionsCsv(preds) : npyOf(preds[names[0]!]!), 'predictions');
       out(
         o.json
-          ? JSON.stringify({ data: file, rows: data.rows, out: o.out, outputs: names })
-          : `${file}: ${data.rows} rows -> ${o.out} (${names.join(', ')})`,
+          ? JSON.stringify({ data: dataName(file), rows: data.rows, out: o.out, outputs: names })
+          : `${dataName(file)}: ${data.rows} rows -> ${o.out} (${names.join(', ')})`,
       );
       return;
     }
@@ -155,7 +188,7 @@ export async function predictCommand(
       };
       out(
         JSON.stringify({
-          data: file,
+          data: dataName(file),
           rows: data.rows,
           shown,
           outputs: Object.fromEntries(names.map((n) => [n, first(preds[n]!)])),

@@ -251,7 +251,7 @@ export const options: readonly OptionSpec[] = [
   },
   {
     flags: '--data <FILE>',
-    help: "eval, predict: the data file (CSV, JSON, or any format training.data takes), read with training.data's columns",
+    help: "eval, predict: the data file (CSV, JSON, or any format training.data takes), read with training.data's columns; or one array file per input: image=test-images.idx,label=test-labels.idx",
     commands: ['eval', 'predict'],
     misplaced: dataFlags,
   },

@@ -30,10 +30,18 @@ export interface ReadDatasetOptions {
 /**
  * Read a data file (CSV, JSON, and whatever else `training.data` takes) into checked columns:
  * the graph's column spec, each input's shape and dtype, errors positioned in the file (or at
- * the column spec in the graph). Throws GraphErrors.
+ * the column spec in the graph). Throws GraphErrors. `path` may instead map each input to a
+ * binary array file of its own (`{image: 'test-images.idx', label: 'test-labels.idx'}`), read
+ * as the graph's per-input training files are (their `array:` and `scale:` apply).
  * @example const test = readDataset(model, 'data/test.csv', nodeIO()); session.evaluateData(test);
  */
-export function readDataset(model: Model, path: string, io: LoaderIO, opts: ReadDatasetOptions = {}): Dataset {
+export function readDataset(
+  model: Model,
+  path: string | Record<string, string>,
+  io: LoaderIO,
+  opts: ReadDatasetOptions = {},
+): Dataset {
+  if (typeof path !== 'string') return readInputFiles(model, path, io, opts);
   const t = model.training;
   const fileLoc: SourceLoc = { file: path, line: 1, col: 1 };
   const wanted = model.inputs.filter((i) => !i.provided && (!opts.inputs || opts.inputs.has(i.name)));
@@ -62,6 +70,58 @@ export function readDataset(model: Model, path: string, io: LoaderIO, opts: Read
     training: { data: source, epochs: 0, batchSize: 1, logEvery: 1, loc: fileLoc },
   };
   const cols = trainingColumns(view, errors, `data file ${path}`, undefined, opts.float ?? 'f32');
+  if (!cols || errors.length) throw new GraphErrors(errors);
+  return { columns: cols, rows: rowCount(cols) };
+}
+
+/** readDataset over one binary array file per input. */
+function readInputFiles(model: Model, paths: Record<string, string>, io: LoaderIO, opts: ReadDatasetOptions): Dataset {
+  const first = Object.values(paths)[0] ?? model.file;
+  const fileLoc: SourceLoc = { file: first, line: 1, col: 1 };
+  const wanted = model.inputs.filter((i) => !i.provided && (!opts.inputs || opts.inputs.has(i.name)));
+  const all = new Set(model.inputs.filter((i) => !i.provided).map((i) => i.name));
+  const errors: GraphError[] = [];
+  for (const k of Object.keys(paths))
+    if (!all.has(k))
+      errors.push(new NameError(`a data file for unknown input "${k}"`, fileLoc, undefined, suggest(k, all, 'inputs')));
+  for (const i of wanted)
+    if (paths[i.name] === undefined)
+      errors.push(
+        new DataError(
+          `no data file for input "${i.name}"`,
+          fileLoc,
+          undefined,
+          `give each input its file: ${wanted.map((w) => `${w.name}=FILE`).join(',')}`,
+        ),
+      );
+  if (errors.length) throw new GraphErrors(errors);
+  // The graph's own per-input files say how each is read (an .npz member, a scale).
+  const d = model.training?.data;
+  const own = d?.kind === 'inline' ? d.files : undefined;
+  const files = new Map(
+    wanted.map((i) => {
+      const g = own?.get(i.name);
+      const path = paths[i.name]!;
+      const at = () => ({ file: path, line: 1, col: 1 });
+      return [
+        i.name,
+        {
+          path,
+          io,
+          at,
+          ...(g?.array !== undefined ? { array: g.array } : {}),
+          ...(g?.scale ? { scale: g.scale } : {}),
+        },
+      ];
+    }),
+  );
+  const source: DataSource = { kind: 'inline', columns: new Map(), files };
+  const view: Model = {
+    ...model,
+    inputs: wanted,
+    training: { data: source, epochs: 0, batchSize: 1, logEvery: 1, loc: fileLoc },
+  };
+  const cols = trainingColumns(view, errors, 'data files', undefined, opts.float ?? 'f32');
   if (!cols || errors.length) throw new GraphErrors(errors);
   return { columns: cols, rows: rowCount(cols) };
 }
