@@ -81,6 +81,9 @@ export function checkColumn(
   const rowSize = per.reduce<number>((a, d) => a * (d as number), 1);
   const values = columnArray(dtype, rowSize * col.value.length);
   let ok = true;
+  // Rows of the wrong shape: one error, at the first, counting the rest (a whole column of them
+  // is one mistake in the declaration, not one per row).
+  let misshaped: { r: number; shape: number[]; count: number } | undefined;
   col.value.forEach((row, r) => {
     const f = flatten(row);
     if (typeof f === 'string') {
@@ -89,14 +92,8 @@ export function checkColumn(
       return;
     }
     if (f.shape.join(',') !== per.join(',')) {
-      errors.push(
-        new DataError(
-          `row ${r} of "${input.name}" has shape ${fmt(f.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}`,
-          col.itemLoc(r),
-          undefined,
-          `input "${input.name}" is declared with shape ${fmt(input.shape)}`,
-        ),
-      );
+      if (misshaped) misshaped.count++;
+      else misshaped = { r, shape: f.shape, count: 1 };
       ok = false;
       return;
     }
@@ -110,9 +107,31 @@ export function checkColumn(
       values[k++] = v;
     }
   });
+  if (misshaped) errors.push(shapeError(input, per, misshaped, col.itemLoc(misshaped.r)));
   return ok
     ? { input, rowSize, rows: col.value.length, values, batched: true, loc: (r) => col.itemLoc(r), where: col.loc }
     : null;
+}
+
+/** The error for rows shaped unlike the input's samples, with the likely fix as its hint. */
+function shapeError(
+  input: InputDecl,
+  per: (number | string)[],
+  m: { r: number; shape: number[]; count: number },
+  at: SourceLoc,
+): DataError {
+  const others = m.count > 1 ? ` (and ${m.count - 1} more row${m.count > 2 ? 's' : ''} like it)` : '';
+  // Plain numbers where the input wants [batch, 1]: each row should be a one-element list.
+  const hint =
+    m.shape.length === 0 && per.length === 1 && per[0] === 1
+      ? `write each row as a one-element list ([[1], [0], ...]), or declare "${input.name}" with shape [batch]`
+      : `input "${input.name}" is declared with shape ${fmt(input.shape)}`;
+  return new DataError(
+    `row ${m.r} of "${input.name}" has shape ${fmt(m.shape)}, each sample of input "${input.name}" has shape ${fmt(per)}${others}`,
+    at,
+    undefined,
+    hint,
+  );
 }
 
 /** Why a value cannot stand in a column of `dtype` ('' when it can). */
