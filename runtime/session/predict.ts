@@ -28,15 +28,17 @@ export function* predictRows<H>(
   const batched = new Map<string, boolean>();
   for (const o of fwd.outputs) {
     const t = sym.graph.node(o.node).type;
-    const rowsFirst = t.shape[0] === BATCH;
+    // Joined along the batch axis only when that is its first axis and no other axis depends on
+    // the batch (an [batch, batch] mask is one whole value per run).
+    const rest = t.shape.slice(1);
+    const rowsFirst = t.shape[0] === BATCH && rest.every((d) => typeof d === 'number');
     batched.set(o.name, rowsFirst);
     if (!rowsFirst) continue;
-    const rest = t.shape.slice(1) as number[];
-    const n = rest.reduce((a, d) => a * d, 1);
+    const n = (rest as number[]).reduce((a, d) => a * d, 1);
     const Ctor = (t.dtype === 'i32' ? Int32Array : t.dtype === 'f64' ? Float64Array : Float32Array) as new (
       n: number,
     ) => TypedArray;
-    out[o.name] = { shape: [data.rows, ...rest], dtype: t.dtype, data: new Ctor(data.rows * n) };
+    out[o.name] = { shape: [data.rows, ...(rest as number[])], dtype: t.dtype, data: new Ctor(data.rows * n) };
   }
   const src = { columns: data.columns, order: null };
   const bs = Math.max(1, batch);
