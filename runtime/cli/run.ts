@@ -132,7 +132,7 @@ async function runSession(
   if (m.training && !ck.predictOnly) {
     const t = m.training;
     const epochs = o.epochs ?? t.epochs;
-    if (ck.from >= epochs) {
+    if (ck.from >= epochs && ck.from > 0) {
       // A finished run resumed: say so (never silently do nothing), and how to train further.
       const asked =
         ck.from === epochs ? `${epochs} of ${epochs} epochs` : `${ck.from} epochs, more than the ${epochs} asked for`;
@@ -174,7 +174,7 @@ async function runSession(
     const last = ck.losses.at(-1);
     if (o.quiet && !o.json && last)
       out(
-        `final (${epochLabel(last.epoch)}): loss ${last.loss.toPrecision(6)}${otherMetrics(last, (v) => v.toPrecision(4))}`,
+        `final (${epochLabel(last.epoch)}): loss ${last.loss.toPrecision(6)}${otherMetrics(last, (v, d) => v.toPrecision(d))}`,
       );
     ck.finish(epochs);
     if (o.plot !== undefined)
