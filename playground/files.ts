@@ -1,5 +1,5 @@
 // Files between the playground and the disk: files dropped on the page (or picked) are sorted
-// by kind — a graph (YAML) opens in the editor, a data file (CSV, JSON) becomes readable by
+// by kind — a graph (YAML) opens in the editor, a data file (CSV, JSON, .npy, .npz, IDX) becomes readable by
 // its name next to the graph (so `file: people.csv` finds it), a safetensors file is a
 // checkpoint to load — and checkpoints go back to the disk as downloads. Dropped files are
 // untrusted: sizes are checked against the library's limits before a byte is read.
@@ -11,7 +11,7 @@ export const MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024;
 
 export type Dropped =
   | { kind: 'graph'; name: string; text: string }
-  | { kind: 'data'; name: string; text: string }
+  | { kind: 'data'; name: string; text: string | Uint8Array }
   | { kind: 'checkpoint'; name: string; bytes: Uint8Array }
   | { kind: 'refused'; name: string; why: string };
 
@@ -39,16 +39,15 @@ export async function readDropped(file: File): Promise<Dropped> {
     if (file.size > MAX_CHECKPOINT_BYTES) return big(MAX_CHECKPOINT_BYTES, 'a checkpoint');
     return { kind: 'checkpoint', name, bytes: new Uint8Array(await file.arrayBuffer()) };
   }
-  if (/\.npy$/i.test(name))
-    return {
-      kind: 'refused',
-      name,
-      why: `${name}: .npy data is not read in the browser yet; save it as CSV (numpy.savetxt(..., delimiter=","))`,
-    };
+  // Binary arrays (.npy, .npz, MNIST's IDX files) stay bytes: the library's readers check them.
+  if (/\.(npy|npz)$|-ubyte$|\.idx(\.gz)?$|-ubyte\.gz$/i.test(name)) {
+    if (file.size > MAX_DATA_BYTES) return big(MAX_DATA_BYTES, 'a data file');
+    return { kind: 'data', name, text: new Uint8Array(await file.arrayBuffer()) };
+  }
   return {
     kind: 'refused',
     name,
-    why: `${name}: drop a graph (.yaml), a data file (.csv, .json) or a checkpoint (.safetensors)`,
+    why: `${name}: drop a graph (.yaml), a data file (.csv, .json, .npy, .npz, IDX) or a checkpoint (.safetensors)`,
   };
 }
 

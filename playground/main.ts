@@ -45,7 +45,7 @@ const backwardBox = $<HTMLInputElement>('backward');
 const stepInput = $<HTMLInputElement>('step');
 
 /** Every file a graph may read, by path: the examples' (graphs/...) and the dropped ones. */
-const files: Record<string, string> = {};
+const files: Record<string, string | Uint8Array> = {};
 for (const [k, v] of Object.entries(__PLAYGROUND_FILES__)) files[`graphs/${k}`] = v;
 /** The graphs the menu offers: the examples, then dropped graphs. */
 const graphs: Record<string, string> = {};

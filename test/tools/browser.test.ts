@@ -17,6 +17,7 @@ import {
   checkpointBytes,
   compile,
   decodeSafetensors,
+  encodeNpy,
   formatValue,
   graphSvg,
   loadGraph,
@@ -279,6 +280,44 @@ describe.runIf(chromiumHere)('the playground', () => {
     s.train({ epochs: 50 });
     const near = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThan(1e-6);
     near((await playground()).predictions.emily!.pred!.data[0]!, s.predictions().emily!.pred!.data[0]!);
+    await page.fill('#epochs', '');
+  });
+
+  it('reads .npy arrays dropped from the disk, one per input', async () => {
+    const good = readFileSync('graphs/gender.yaml', 'utf8');
+    const inline = / {4}x: \[\[-2, -1\].*\n {4}y: \[1, 0, 0, 1\]\n/.exec(good)![0];
+    const fromFiles = good.replace(inline, '    x: {file: people_x.npy}\n    y: {file: people_y.npy}\n');
+    await setText(fromFiles);
+    await page.waitForFunction(() =>
+      (window as unknown as { graphRun: PlaygroundState }).graphRun.errors[0]?.message.includes('people_x.npy'),
+    );
+    const x = Array.from(encodeNpy([4, 2], Float64Array.of(-2, -1, 25, 6, 17, 4, -15, -6)));
+    const y = Array.from(encodeNpy([4], Float64Array.of(1, 0, 0, 1)));
+    await page.evaluate(
+      ([xb, yb]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(xb!)], 'people_x.npy'));
+        dt.items.add(new File([Uint8Array.from(yb!)], 'people_y.npy'));
+        const at = document.getElementById('editor')!;
+        for (const type of ['dragenter', 'dragover', 'drop'])
+          at.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [x, y],
+    );
+    await ready();
+    expect((await playground()).files).toEqual(expect.arrayContaining(['people_x.npy', 'people_y.npy']));
+    await page.selectOption('#device', 'cpu');
+    await page.fill('#epochs', '50');
+    await page.click('#train');
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
+      timeout: 120_000,
+    });
+    expect(await page.textContent('#status')).not.toMatch(/Error/);
+    const s = compile(loadGraph('graphs/gender.yaml'));
+    s.train({ epochs: 50 });
+    expect(
+      Math.abs((await playground()).predictions.emily!.pred!.data[0]! - s.predictions().emily!.pred!.data[0]!),
+    ).toBeLessThan(1e-6);
     await page.fill('#epochs', '');
   });
 
