@@ -10,7 +10,7 @@ import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
 import { type Column, columnArray, columnDType, perSample } from './column.js';
 import { fieldLoc, MAX_CSV_ROW, type Plan, Quoted, readHeader, readLine, rowErrors } from './csv-rows.js';
-import { parseNumber } from './number.js';
+import { parseNumber, scanNumber, scanned } from './number.js';
 import { pickColumns } from './names.js';
 import { fmt } from './shapes.js';
 
@@ -154,16 +154,25 @@ export function readCsvFast(
           let p = s;
           let ok = true;
           for (;;) {
-            let q = p;
-            while (q < le && big[q] !== 44) q++;
             const t = j < tgt.length ? tgt[j] : null;
+            let q: number;
             if (t) {
-              const v = parseNumber(big, p, q);
+              // The field is read as it is scanned; anything but a plain number before the
+              // comma (spaces after it, other forms) is read again whole by parseNumber.
+              let v = scanNumber(big, p, le);
+              q = scanned.end;
+              if (q < le && big[q] !== 44) {
+                while (q < le && big[q] !== 44) q++;
+                v = parseNumber(big, p, q);
+              }
               for (let k = 0; k < t.length; k += 2) {
                 const pl = plans[t[k]!]!;
                 if (v !== v || (pl.int && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))) ok = false;
                 pl.values[rows * pl.width + t[k + 1]!] = v;
               }
+            } else {
+              q = p;
+              while (q < le && big[q] !== 44) q++;
             }
             j++;
             if (q >= le) break;
