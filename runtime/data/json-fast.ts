@@ -11,7 +11,7 @@ import { excerpt } from '../load/io.js';
 import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
 import { type Column, columnDType, perSample } from './column.js';
-import { Bytes, Grow, JsonStop } from './json-tokens.js';
+import { Bytes, countValues, Grow, JsonStop } from './json-tokens.js';
 import { columnsOf } from './files.js';
 import { sampleShape } from './shapes.js';
 
@@ -56,11 +56,12 @@ export function readJsonFast(spec: FileSpec, inputs: InputDecl[], float: FloatDT
   const { io, path, at } = spec;
   const f = openData(io, path);
   try {
+    const capacity = countValues(f);
     const t = new Bytes(f);
     const targets = inputs.map(
       (input): Target => ({
         input,
-        values: new Grow(columnDType(input, float)),
+        values: new Grow(columnDType(input, float), capacity),
         dims: (sampleShape(input) ?? input.shape).map(Number),
         int: columnDType(input, float) === 'i32',
         rows: 0,
