@@ -8,6 +8,7 @@ import { DataError, type GraphError, type SourceLoc } from '../errors.js';
 import type { FloatDType } from '../ir/types.js';
 import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
+import { type Progress, progressOf } from './bytes.js';
 import { type Column, columnArray, columnDType, perSample } from './column.js';
 import { fieldLoc, MAX_CSV_ROW, type Plan, Quoted, readHeader, readLine, rowErrors } from './csv-rows.js';
 import { parseNumber, scanNumber, scanned } from './number.js';
@@ -33,6 +34,8 @@ export function readCsvFast(
 ): Map<string, Column> | null {
   const { io, path, at } = spec;
   const f = openData(io, path);
+  let report: Progress = () => {};
+  let reached = 0;
   try {
     // Pass 1: the header row, and an upper bound on the data rows (the newlines after it).
     const head = readHeader(f.size, (into, pos) => f.read(into, pos), path, errors);
@@ -77,6 +80,8 @@ export function readCsvFast(
       });
     }
     if (errors.length > before || headOnly) return errors.length > before ? null : new Map();
+    // The data is read from here (a header-only read is no loading to report).
+    report = progressOf(io, path, f.size);
     let capacity = 1;
     let quoted = false;
     const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, f.size)));
@@ -131,6 +136,7 @@ export function readCsvFast(
       const end = carry + Math.max(0, n);
       const base = pos - carry;
       pos += Math.max(0, n);
+      report((reached = pos));
       let s = 0;
       for (;;) {
         let e = big.indexOf(10, s);
@@ -249,6 +255,7 @@ export function readCsvFast(
     }
     return errors.length > before ? null : out;
   } finally {
+    report(reached, true);
     f.close();
   }
 }

@@ -10,6 +10,7 @@ import type { FloatDType } from '../ir/types.js';
 import { excerpt } from '../load/io.js';
 import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
+import { progressOf } from './bytes.js';
 import { type Column, columnDType, perSample } from './column.js';
 import { Bytes, countValues, Grow, JsonStop } from './json-tokens.js';
 import { columnsOf } from './files.js';
@@ -55,9 +56,12 @@ interface Target {
 export function readJsonFast(spec: FileSpec, inputs: InputDecl[], float: FloatDType): Map<string, Column> {
   const { io, path, at } = spec;
   const f = openData(io, path);
+  const report = progressOf(io, path, f.size);
+  let reached = () => 0;
   try {
     const capacity = countValues(f);
-    const t = new Bytes(f);
+    const t = new Bytes(f, report);
+    reached = () => t.at;
     const targets = inputs.map(
       (input): Target => ({
         input,
@@ -233,6 +237,7 @@ export function readJsonFast(spec: FileSpec, inputs: InputDecl[], float: FloatDT
     }
     return out;
   } finally {
+    report(reached(), true);
     f.close();
   }
 }

@@ -3,6 +3,7 @@
 
 import type { DType, TypedArray } from '../ir/types.js';
 import type { DataFile } from '../load/io.js';
+import type { Progress } from './bytes.js';
 import { columnArray } from './column.js';
 import { parseNumber, scanNumber, scanned } from './number.js';
 
@@ -87,7 +88,10 @@ export class Bytes {
   i = 0;
   n = 0;
   base = 0;
-  constructor(private readonly f: DataFile) {
+  constructor(
+    private readonly f: DataFile,
+    private readonly report: Progress = () => {},
+  ) {
     this.fill();
   }
   /** Keep at least `want` bytes ahead when the file has them. */
@@ -108,6 +112,7 @@ export class Bytes {
       this.n += k;
       if (this.n - this.i >= want) break;
     }
+    this.report(this.base + this.n);
   }
   get at(): number {
     return this.base + this.i;
