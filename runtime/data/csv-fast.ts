@@ -165,8 +165,16 @@ export function readCsvFast(
             if (t) {
               // The field is read as it is scanned; anything but a plain number before the
               // comma (spaces after it, other forms) is read again whole by parseNumber.
-              let v = scanNumber(big, p, le);
-              q = scanned.end;
+              let v: number;
+              const d = big[p]! - 48;
+              if (d >= 0 && d <= 9 && (p + 1 === le || big[p + 1] === 44)) {
+                // One digit (zeros are most of an image's pixels).
+                v = d;
+                q = p + 1;
+              } else {
+                v = scanNumber(big, p, le);
+                q = scanned.end;
+              }
               if (q < le && big[q] !== 44) {
                 while (q < le && big[q] !== 44) q++;
                 v = parseNumber(big, p, q);

@@ -139,6 +139,12 @@ export class Bytes {
     const s = this.i;
     const b = this.buf;
     if (s >= this.n || !numeric(b[s]!)) throw new JsonStop('expected a number', this.at);
+    const d = b[s]! - 48;
+    if (d >= 0 && d <= 9 && (s + 1 === this.n || !numeric(b[s + 1]!))) {
+      // One digit (zeros are most of an image's pixels).
+      this.i = s + 1;
+      return d;
+    }
     // Read as scanned; a token that goes on past the plain number is read whole.
     let v = scanNumber(b, s, this.n);
     let e = scanned.end;
