@@ -156,43 +156,8 @@ export function readCsvFast(
         }
         if (!blank) {
           if (rows >= capacity) capacity = -1; // cannot happen: rows <= newlines + 1
-          let j = 0;
-          let p = s;
-          let ok = true;
-          for (;;) {
-            const t = j < tgt.length ? tgt[j] : null;
-            let q: number;
-            if (t) {
-              // The field is read as it is scanned; anything but a plain number before the
-              // comma (spaces after it, other forms) is read again whole by parseNumber.
-              let v: number;
-              const d = big[p]! - 48;
-              if (d >= 0 && d <= 9 && (p + 1 === le || big[p + 1] === 44)) {
-                // One digit (zeros are most of an image's pixels).
-                v = d;
-                q = p + 1;
-              } else {
-                v = scanNumber(big, p, le);
-                q = scanned.end;
-              }
-              if (q < le && big[q] !== 44) {
-                while (q < le && big[q] !== 44) q++;
-                v = parseNumber(big, p, q);
-              }
-              for (let k = 0; k < t.length; k += 2) {
-                const pl = plans[t[k]!]!;
-                if (v !== v || (pl.int && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))) ok = false;
-                pl.values[rows * pl.width + t[k + 1]!] = v;
-              }
-            } else {
-              q = p;
-              while (q < le && big[q] !== 44) q++;
-            }
-            j++;
-            if (q >= le) break;
-            p = q + 1;
-          }
-          if (j !== names.length) ok = false;
+          const j = readRecord(big, s, le, rows, tgt, plans);
+          const ok = j === names.length;
           if (!ok) bad.push({ offset: base + s, line, row: rows });
           rowOffset[rows] = base + s;
           rowLine[rows] = line;
@@ -266,6 +231,58 @@ export function readCsvFast(
     report(reached, true);
     f.close();
   }
+}
+
+/**
+ * One record's fields, bytes [s, le), read into the plans' arrays at `row` (a function of its
+ * own, so the engine optimizes this loop apart from the reader around it): the number of fields,
+ * or -1 when a value is not a number its input takes.
+ */
+function readRecord(
+  big: Uint8Array,
+  s: number,
+  le: number,
+  row: number,
+  tgt: (number[] | null)[],
+  plans: Plan[],
+): number {
+  let j = 0;
+  let p = s;
+  let ok = true;
+  for (;;) {
+    const t = j < tgt.length ? tgt[j] : null;
+    let q: number;
+    if (t) {
+      // The field is read as it is scanned; anything but a plain number before the comma
+      // (spaces after it, other forms) is read again whole by parseNumber.
+      let v: number;
+      const d = big[p]! - 48;
+      if (d >= 0 && d <= 9 && (p + 1 === le || big[p + 1] === 44)) {
+        // One digit (zeros are most of an image's pixels).
+        v = d;
+        q = p + 1;
+      } else {
+        v = scanNumber(big, p, le);
+        q = scanned.end;
+      }
+      if (q < le && big[q] !== 44) {
+        while (q < le && big[q] !== 44) q++;
+        v = parseNumber(big, p, q);
+      }
+      for (let k = 0; k < t.length; k += 2) {
+        const pl = plans[t[k]!]!;
+        if (v !== v || (pl.int && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))) ok = false;
+        pl.values[row * pl.width + t[k + 1]!] = v;
+      }
+    } else {
+      q = p;
+      while (q < le && big[q] !== 44) q++;
+    }
+    j++;
+    if (q >= le) break;
+    p = q + 1;
+  }
+  return ok ? j : -1;
 }
 
 export { MAX_CSV_ROW, Quoted } from './csv-rows.js';
