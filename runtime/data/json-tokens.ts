@@ -33,7 +33,8 @@ export class Grow {
     private readonly dtype: DType,
     capacity = 1 << 16,
   ) {
-    this.cur = columnArray(dtype, Math.max(1, capacity));
+    // Up to 2^28 values at once (1 GiB of f32, reserved, not touched); blocks beyond.
+    this.cur = columnArray(dtype, Math.max(1, Math.min(capacity, 1 << 28)));
   }
   push(v: number): void {
     if (this.k === this.cur.length) {
