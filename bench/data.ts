@@ -1,10 +1,11 @@
 // `npm run bench:data`: loading 60,000 x 784 values (MNIST's size, synthetic) into a training
-// tensor from each data format — .npy (f32), IDX (gzipped u8 images, scaled), an .npz, CSV
+// tensor from each data format — .npy (f32), IDX (u8 images, scaled; gzipped and plain), an .npz, CSV
 // (784 pixel columns and a label) and JSON (an object of input -> rows) — each in a child
 // process, so the peak RSS is the format's own. Reported per format: seconds to the training
 // columns (graph load + read + checks), peak RSS, the RSS before loading (the base), the
 // tensor's bytes, (peak - base) / tensor, and, as a reference measured in the same run, the
-// time to read the file's bytes (readFileSync) and, for JSON, JSON.parse of its text.
+// time to read the file's bytes (readFileSync) and, for JSON, JSON.parse of its text; the CPU
+// seconds of each load too (the machine may be shared).
 // Flags: --rows N (default 60000), --json, --only fmt,fmt.
 
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { Program } from '../runtime/compile/program.js';
 import { loadGraph } from '../runtime/index.js';
 
 const FEATURES = 784;
-const FORMATS = ['npy', 'idx', 'npz', 'csv', 'json'] as const;
+const FORMATS = ['npy', 'idx', 'idx-raw', 'npz', 'csv', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 const graph = (data: string) => `graph-run: 1
@@ -43,6 +44,10 @@ const DATA: Record<Format, { spec: string; file: string }> = {
   idx: {
     spec: '{x: {file: x-idx3-ubyte.gz, scale: 0.00392156862745098}, y: {file: y-idx1-ubyte.gz}}',
     file: 'x-idx3-ubyte.gz',
+  },
+  'idx-raw': {
+    spec: '{x: {file: x-idx3-ubyte, scale: 0.00392156862745098}, y: {file: y-idx1-ubyte}}',
+    file: 'x-idx3-ubyte',
   },
   npz: { spec: '{file: train.npz, columns: {x: x_train, y: y_train}}', file: 'train.npz' },
   csv: { spec: '{file: train.csv, columns: {x: px0..px783, y: label}}', file: 'train.csv' },
@@ -104,6 +109,9 @@ function write(dir: string, rows: number, formats: Format[]): void {
     } else if (f === 'idx') {
       writeFileSync(join(dir, 'x-idx3-ubyte.gz'), gzipSync(idx(u8, [rows, 28, 28])));
       writeFileSync(join(dir, 'y-idx1-ubyte.gz'), gzipSync(idx(Uint8Array.from(labels), [rows])));
+    } else if (f === 'idx-raw') {
+      writeFileSync(join(dir, 'x-idx3-ubyte'), idx(u8, [rows, 28, 28]));
+      writeFileSync(join(dir, 'y-idx1-ubyte'), idx(Uint8Array.from(labels), [rows]));
     } else if (f === 'npz') {
       const z = zipSync(
         {
@@ -132,6 +140,8 @@ function write(dir: string, rows: number, formats: Format[]): void {
 interface Result {
   format: Format;
   seconds: number;
+  /** CPU seconds of the load (user + system). */
+  cpu_s: number;
   peak_mb: number;
   base_mb: number;
   tensor_mb: number;
@@ -139,6 +149,7 @@ interface Result {
   file_mb: number;
   read_file_s: number;
   json_parse_s?: number;
+  json_parse_cpu_s?: number;
 }
 
 /** In the child: load the graph, read its training data, report time and memory. */
@@ -148,14 +159,22 @@ function child(fmt: Format, dir: string): void {
   const graphSeconds = (performance.now() - t0) / 1000;
   const base = hwm();
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const sets = Program.of(model, 'f32').data();
   const seconds = (performance.now() - t1) / 1000;
+  const cpu = cpuSeconds(c1);
   const x = sets.train!.get('x')!;
   const peak = hwm();
   const tensor = x.values.byteLength;
   let sum = 0;
   for (let i = 0; i < x.values.length; i++) sum += x.values[i]!;
-  process.stdout.write(JSON.stringify({ seconds, graphSeconds, peak, base, tensor, rows: x.rows, sum }));
+  process.stdout.write(JSON.stringify({ seconds, cpu, graphSeconds, peak, base, tensor, rows: x.rows, sum }));
+}
+
+/** CPU seconds (user + system) of this process since `from`: on a shared machine, the work done. */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1e6;
 }
 
 /** The process's peak resident memory (VmHWM; getrusage's maxrss carries the parent's over exec). */
@@ -170,12 +189,15 @@ function reference(fmt: Format, dir: string): void {
   const b = readFileSync(join(dir, DATA[fmt].file));
   const read = (performance.now() - t0) / 1000;
   let parse: number | undefined;
+  let parseCpu: number | undefined;
   if (fmt === 'json') {
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     JSON.parse(b.toString('utf8'));
     parse = (performance.now() - t1) / 1000;
+    parseCpu = cpuSeconds(c1);
   }
-  process.stdout.write(JSON.stringify({ read, parse, size: b.length }));
+  process.stdout.write(JSON.stringify({ read, parse, parseCpu, size: b.length }));
 }
 
 function main(): void {
@@ -203,13 +225,14 @@ function main(): void {
       results.push({
         format: f,
         seconds: r.seconds,
+        cpu_s: r.cpu,
         peak_mb: r.peak / 2 ** 20,
         base_mb: r.base / 2 ** 20,
         tensor_mb: r.tensor / 2 ** 20,
         ratio: (r.peak - r.base) / r.tensor,
         file_mb: ref.size / 2 ** 20,
         read_file_s: ref.read,
-        ...(ref.parse !== undefined ? { json_parse_s: ref.parse } : {}),
+        ...(ref.parse !== undefined ? { json_parse_s: ref.parse, json_parse_cpu_s: ref.parseCpu } : {}),
       });
     }
   } finally {
@@ -220,11 +243,17 @@ function main(): void {
     return;
   }
   console.log(`loading ${rows} x ${FEATURES} into a training tensor (f32), one child process per format`);
-  console.log('format   file MB  load s  readFileSync s  peak RSS MB  base MB  tensor MB  (peak-base)/tensor');
+  console.log('format   file MB  load s   cpu s  readFileSync s  peak RSS MB  base MB  tensor MB  (peak-base)/tensor');
   for (const r of results)
     console.log(
-      `${r.format.padEnd(7)} ${r.file_mb.toFixed(0).padStart(8)} ${r.seconds.toFixed(2).padStart(7)} ${r.read_file_s.toFixed(2).padStart(15)}${r.json_parse_s !== undefined ? ` (JSON.parse ${r.json_parse_s.toFixed(2)})` : ''} ${r.peak_mb.toFixed(0).padStart(12)} ${r.base_mb.toFixed(0).padStart(8)} ${r.tensor_mb.toFixed(0).padStart(10)} ${r.ratio.toFixed(2).padStart(19)}`,
+      `${r.format.padEnd(7)} ${r.file_mb.toFixed(0).padStart(8)} ${r.seconds.toFixed(2).padStart(7)} ${r.cpu_s.toFixed(2).padStart(7)} ${r.read_file_s.toFixed(2).padStart(15)} ${r.peak_mb.toFixed(0).padStart(12)} ${r.base_mb.toFixed(0).padStart(8)} ${r.tensor_mb.toFixed(0).padStart(10)} ${r.ratio.toFixed(2).padStart(19)}`,
     );
+  // The reference for text: JSON.parse of the same file's text, in the same run.
+  for (const r of results)
+    if (r.json_parse_s !== undefined)
+      console.log(
+        `${r.format}: JSON.parse of the text ${r.json_parse_s.toFixed(2)} s (cpu ${r.json_parse_cpu_s!.toFixed(2)} s); load / JSON.parse ${(r.seconds / r.json_parse_s).toFixed(2)} (cpu ${(r.cpu_s / r.json_parse_cpu_s!).toFixed(2)})`,
+      );
 }
 
 main();

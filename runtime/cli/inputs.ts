@@ -9,14 +9,18 @@ import { statSync } from 'node:fs';
 import { type LoaderIO, type Model, nodeIO, UsageError } from '../index.js';
 import type { OptionValues } from './table.js';
 
-/** A LoaderIO that records the path of every file read through it (the graph files). */
-export function recordingIO(roots: string[]): { io: LoaderIO; read: string[] } {
+/**
+ * A LoaderIO that records the path of every file read through it (the graph files), and tells
+ * `progress` how the reading of data files goes.
+ */
+export function recordingIO(roots: string[], progress?: LoaderIO['progress']): { io: LoaderIO; read: string[] } {
   const base = nodeIO({ roots });
   const read: string[] = [];
   return {
     read,
     io: {
       ...base,
+      ...(progress ? { progress } : {}),
       read: (p) => {
         read.push(p);
         return base.read(p);

@@ -33,6 +33,7 @@ import { type DataOptions, evalCommand, predictCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { commandHelp, helpText } from './help.js';
 import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
+import { loadingLine } from './loading.js';
 import { importCommand } from './import.js';
 import { parse } from './parse.js';
 import { planCommand, type RunOptions, runCommand } from './run.js';
@@ -53,15 +54,25 @@ function version(): string {
 const stdoutLine = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
+const stderrLine = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
 
 interface Context {
   out: (s: string) => void;
   err: (s: string) => void;
   term: Terminal | undefined;
+  /** Where the data-loading line may be drawn (stderr when `err` is stderr). */
+  errTerm: Terminal | undefined;
 }
 
 /** One command on one graph file; resolves to the exit code. */
-async function command(name: CommandName, file: string, o: OptionValues, { out, err, term }: Context): Promise<number> {
+async function command(
+  name: CommandName,
+  file: string,
+  o: OptionValues,
+  { out, err, term, errTerm }: Context,
+): Promise<number> {
   if (!existsSync(file)) throw new UsageError(`cannot read "${file}": no such file`);
   if (!statSync(file).isFile()) throw new UsageError(`cannot read "${file}": not a file`);
   if (name === 'import') {
@@ -75,7 +86,9 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
   }
   const data = typeof o.data === 'string' ? o.data : undefined;
   // A data file named on the command line may lie anywhere: its folder is a root.
-  const { io, read } = recordingIO(data ? [...roots, dirname(resolve(data))] : roots);
+  // A line on stderr while data loads, on a terminal only, and not under --quiet or --json.
+  const loading = errTerm?.isTTY && !o.quiet && !o.json ? loadingLine(errTerm) : undefined;
+  const { io, read } = recordingIO(data ? [...roots, dirname(resolve(data))] : roots, loading);
   const model = loadGraph(file, io);
   // Before anything runs or is written: no output may replace a file the run reads.
   refuseOverwrites(o, [...modelInputs(model, read), ...(data ? [data] : [])]);
@@ -162,9 +175,12 @@ async function command(name: CommandName, file: string, o: OptionValues, { out, 
 export async function main(
   argv: string[],
   out: (s: string) => void = stdoutLine,
-  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+  err: (s: string) => void = stderrLine,
   term: Terminal | undefined = out === stdoutLine
     ? { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns, write: (s) => process.stdout.write(s) }
+    : undefined,
+  errTerm: Terminal | undefined = err === stderrLine
+    ? { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (s) => process.stderr.write(s) }
     : undefined,
 ): Promise<number> {
   let stats = false;
@@ -181,7 +197,7 @@ export async function main(
     stats = p.opts.stats === true;
     // Count this command's builds only (tests run many in one process).
     if (stats) resetBuildStats();
-    return await command(p.command, p.file, p.opts, { out, err, term });
+    return await command(p.command, p.file, p.opts, { out, err, term, errTerm });
   } catch (e) {
     return reportError(e, err);
   } finally {

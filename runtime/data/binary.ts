@@ -78,7 +78,7 @@ export function readArray(io: LoaderIO, path: string, kind: BinaryKind, name: st
       case 'idx':
         return idx(readExactly(f, 0, f.size, 'reading it'), f.size);
       case 'idx.gz':
-        return idx(gunzip(f), f.size);
+        return idx(gunzip(f, io.gunzip?.bind(io)), f.size);
     }
   } finally {
     f.close();
@@ -125,8 +125,15 @@ export function readArrayHeader(io: LoaderIO, path: string, kind: BinaryKind, na
         const g = new Gunzip((chunk) => {
           parts.push(chunk);
         });
+        // In small pieces, stopping once the header is out: 64 KiB of compressed zeros inflate
+        // to 64 MiB.
+        const start = readAt(f, 0, Math.min(f.size, 1 << 16));
+        let out = 0;
         try {
-          g.push(readAt(f, 0, Math.min(f.size, 1 << 16)), false);
+          for (let k = 0; k < start.length && out < 1028; k += 256) {
+            g.push(start.subarray(k, k + 256), false);
+            out = parts.reduce((a, p) => a + p.length, 0);
+          }
         } catch {
           throw new BinaryError('it is not valid gzip data');
         }
@@ -193,8 +200,11 @@ function idxHead(b: Uint8Array, size: number): NonNullable<ArrayHead> {
   return { shape, dtype: elem.name, integer: elem.kind !== 'f' };
 }
 
-/** A gzipped file's contents, its claimed size checked against what deflate can produce. */
-function gunzip(f: DataFile): Uint8Array {
+/**
+ * A gzipped file's contents, its claimed size checked against what deflate can produce; by the
+ * IO's native inflater when it has one.
+ */
+function gunzip(f: DataFile, native?: (data: Uint8Array, size: number) => Uint8Array): Uint8Array {
   if (f.size < 18) throw new BinaryError('it is not a gzip file (too short)');
   const gz = readExactly(f, 0, f.size, 'reading it');
   if (gz[0] !== 0x1f || gz[1] !== 0x8b) throw new BinaryError('it is not a gzip file (no 1f 8b magic)');
@@ -202,6 +212,7 @@ function gunzip(f: DataFile): Uint8Array {
   if (claimed > gz.length * MAX_RATIO)
     throw new BinaryError(`its trailer claims ${claimed} bytes, more than its ${gz.length} compressed bytes can hold`);
   try {
+    if (native) return native(gz, claimed);
     return gunzipSync(gz, { out: new Uint8Array(claimed) });
   } catch (e) {
     throw new BinaryError(`it is not valid gzip data (${(e as Error).message}; truncated?)`);

@@ -13,6 +13,21 @@ export function openData(io: LoaderIO, path: string): DataFile {
   return { size: bytes.length, read: (into, pos) => copyInto(bytes, into, pos), close: () => {} };
 }
 
+/** Reports bytes read of a data file through the IO's `progress` (a no-op without one). */
+export type Progress = (bytes: number, done?: boolean) => void;
+
+export function progressOf(io: LoaderIO, path: string, total: number): Progress {
+  const p = io.progress;
+  if (!p) return () => {};
+  // The file is open: loading starts now (the listener times from here).
+  p.call(io, path, 0, total, false);
+  let last = 0;
+  return (bytes, done = false) => {
+    last = Math.max(last, Math.min(bytes, total));
+    p.call(io, path, last, total, done);
+  };
+}
+
 function copyInto(bytes: Uint8Array, into: Uint8Array, pos: number): number {
   const part = bytes.subarray(pos, pos + into.length);
   into.set(part);

@@ -187,9 +187,13 @@ export function arrayColumn(
     values = columnArray(dtype, n);
     const s = scale ?? 1;
     if (s === 1) values.set(v);
+    else if (v instanceof Uint8Array && values instanceof Float32Array) scaleBytes(v, s, values);
     else for (let i = 0; i < n; i++) values[i] = v[i]! * s;
   }
-  const bad = firstBad(values, dtype, v);
+  // Bytes (IDX images) times a finite scale are finite: nothing to look for.
+  const small =
+    (v instanceof Uint8Array || v instanceof Int8Array) && dtype !== 'i32' && Number.isFinite(256 * (scale ?? 1));
+  const bad = small ? -1 : firstBad(values, dtype, v);
   if (bad >= 0) {
     const x = v[bad]!;
     errors.push(
@@ -242,6 +246,11 @@ export function arrayFits(
     return false;
   }
   return true;
+}
+
+/** u8 pixels times `s` into f32 (one monomorphic loop: the general one reads through ArrayLike). */
+function scaleBytes(v: Uint8Array, s: number, out: Float32Array): void {
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! * s;
 }
 
 /** Index of the first value that is not finite (or, for i32, that the conversion changed); -1 if none. */

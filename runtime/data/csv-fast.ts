@@ -8,9 +8,10 @@ import { DataError, type GraphError, type SourceLoc } from '../errors.js';
 import type { FloatDType } from '../ir/types.js';
 import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
+import { type Progress, progressOf } from './bytes.js';
 import { type Column, columnArray, columnDType, perSample } from './column.js';
 import { fieldLoc, MAX_CSV_ROW, type Plan, Quoted, readHeader, readLine, rowErrors } from './csv-rows.js';
-import { parseNumber } from './number.js';
+import { parseNumber, scanNumber, scanned } from './number.js';
 import { pickColumns } from './names.js';
 import { fmt } from './shapes.js';
 
@@ -33,6 +34,8 @@ export function readCsvFast(
 ): Map<string, Column> | null {
   const { io, path, at } = spec;
   const f = openData(io, path);
+  let report: Progress = () => {};
+  let reached = 0;
   try {
     // Pass 1: the header row, and an upper bound on the data rows (the newlines after it).
     const head = readHeader(f.size, (into, pos) => f.read(into, pos), path, errors);
@@ -77,6 +80,8 @@ export function readCsvFast(
       });
     }
     if (errors.length > before || headOnly) return errors.length > before ? null : new Map();
+    // The data is read from here (a header-only read is no loading to report).
+    report = progressOf(io, path, f.size);
     let capacity = 1;
     let quoted = false;
     const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, f.size)));
@@ -131,6 +136,7 @@ export function readCsvFast(
       const end = carry + Math.max(0, n);
       const base = pos - carry;
       pos += Math.max(0, n);
+      report((reached = pos));
       let s = 0;
       for (;;) {
         let e = big.indexOf(10, s);
@@ -150,26 +156,8 @@ export function readCsvFast(
         }
         if (!blank) {
           if (rows >= capacity) capacity = -1; // cannot happen: rows <= newlines + 1
-          let j = 0;
-          let p = s;
-          let ok = true;
-          for (;;) {
-            let q = p;
-            while (q < le && big[q] !== 44) q++;
-            const t = j < tgt.length ? tgt[j] : null;
-            if (t) {
-              const v = parseNumber(big, p, q);
-              for (let k = 0; k < t.length; k += 2) {
-                const pl = plans[t[k]!]!;
-                if (v !== v || (pl.int && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))) ok = false;
-                pl.values[rows * pl.width + t[k + 1]!] = v;
-              }
-            }
-            j++;
-            if (q >= le) break;
-            p = q + 1;
-          }
-          if (j !== names.length) ok = false;
+          const j = readRecord(big, s, le, rows, tgt, plans);
+          const ok = j === names.length;
           if (!ok) bad.push({ offset: base + s, line, row: rows });
           rowOffset[rows] = base + s;
           rowLine[rows] = line;
@@ -240,8 +228,61 @@ export function readCsvFast(
     }
     return errors.length > before ? null : out;
   } finally {
+    report(reached, true);
     f.close();
   }
+}
+
+/**
+ * One record's fields, bytes [s, le), read into the plans' arrays at `row` (a function of its
+ * own, so the engine optimizes this loop apart from the reader around it): the number of fields,
+ * or -1 when a value is not a number its input takes.
+ */
+function readRecord(
+  big: Uint8Array,
+  s: number,
+  le: number,
+  row: number,
+  tgt: (number[] | null)[],
+  plans: Plan[],
+): number {
+  let j = 0;
+  let p = s;
+  let ok = true;
+  for (;;) {
+    const t = j < tgt.length ? tgt[j] : null;
+    let q: number;
+    if (t) {
+      // The field is read as it is scanned; anything but a plain number before the comma
+      // (spaces after it, other forms) is read again whole by parseNumber.
+      let v: number;
+      const d = big[p]! - 48;
+      if (d >= 0 && d <= 9 && (p + 1 === le || big[p + 1] === 44)) {
+        // One digit (zeros are most of an image's pixels).
+        v = d;
+        q = p + 1;
+      } else {
+        v = scanNumber(big, p, le);
+        q = scanned.end;
+      }
+      if (q < le && big[q] !== 44) {
+        while (q < le && big[q] !== 44) q++;
+        v = parseNumber(big, p, q);
+      }
+      for (let k = 0; k < t.length; k += 2) {
+        const pl = plans[t[k]!]!;
+        if (v !== v || (pl.int && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))) ok = false;
+        pl.values[row * pl.width + t[k + 1]!] = v;
+      }
+    } else {
+      q = p;
+      while (q < le && big[q] !== 44) q++;
+    }
+    j++;
+    if (q >= le) break;
+    p = q + 1;
+  }
+  return ok ? j : -1;
 }
 
 export { MAX_CSV_ROW, Quoted } from './csv-rows.js';

@@ -10,8 +10,9 @@ import type { FloatDType } from '../ir/types.js';
 import { excerpt } from '../load/io.js';
 import type { DataSource, InputDecl } from '../load/model.js';
 import { openData } from './binary.js';
+import { progressOf } from './bytes.js';
 import { type Column, columnDType, perSample } from './column.js';
-import { Bytes, Grow, JsonStop } from './json-tokens.js';
+import { Bytes, countValues, Grow, JsonStop } from './json-tokens.js';
 import { columnsOf } from './files.js';
 import { sampleShape } from './shapes.js';
 
@@ -55,12 +56,16 @@ interface Target {
 export function readJsonFast(spec: FileSpec, inputs: InputDecl[], float: FloatDType): Map<string, Column> {
   const { io, path, at } = spec;
   const f = openData(io, path);
+  const report = progressOf(io, path, f.size);
+  let reached = () => 0;
   try {
-    const t = new Bytes(f);
+    const capacity = countValues(f);
+    const t = new Bytes(f, report);
+    reached = () => t.at;
     const targets = inputs.map(
       (input): Target => ({
         input,
-        values: new Grow(columnDType(input, float)),
+        values: new Grow(columnDType(input, float), capacity),
         dims: (sampleShape(input) ?? input.shape).map(Number),
         int: columnDType(input, float) === 'i32',
         rows: 0,
@@ -232,6 +237,7 @@ export function readJsonFast(spec: FileSpec, inputs: InputDecl[], float: FloatDT
     }
     return out;
   } finally {
+    report(reached(), true);
     f.close();
   }
 }

@@ -3,8 +3,12 @@
 
 import type { DType, TypedArray } from '../ir/types.js';
 import type { DataFile } from '../load/io.js';
+import type { Progress } from './bytes.js';
 import { columnArray } from './column.js';
-import { parseNumber } from './number.js';
+import { parseNumber, scanNumber, scanned } from './number.js';
+
+/** A byte a number token may hold: a digit, a sign, a point or an exponent mark. */
+const numeric = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
 
 /** A problem at a byte offset of the file. */
 export class JsonStop extends Error {
@@ -16,25 +20,37 @@ export class JsonStop extends Error {
   }
 }
 
-/** Values appended one at a time, kept in blocks, joined once at the end. */
+/**
+ * Values appended one at a time into one array of a capacity counted beforehand (untouched
+ * capacity costs no memory; a copy at the end would double the peak), in blocks beyond it.
+ */
 export class Grow {
   private blocks: TypedArray[] = [];
   private cur: TypedArray;
   private k = 0;
   length = 0;
-  constructor(private readonly dtype: DType) {
-    this.cur = columnArray(dtype, 1 << 16);
+  constructor(
+    private readonly dtype: DType,
+    capacity = 1 << 16,
+  ) {
+    // Up to 2^28 values at once (1 GiB of f32, reserved, not touched); blocks beyond.
+    this.cur = columnArray(dtype, Math.max(1, Math.min(capacity, 1 << 28)));
   }
   push(v: number): void {
     if (this.k === this.cur.length) {
       this.blocks.push(this.cur);
-      this.cur = columnArray(this.dtype, Math.min(1 << 22, this.cur.length * 2));
+      this.cur = columnArray(this.dtype, Math.min(1 << 22, Math.max(1 << 16, this.cur.length * 2)));
       this.k = 0;
     }
     this.cur[this.k++] = v;
     this.length++;
   }
   finish(): TypedArray {
+    if (!this.blocks.length) {
+      // One array: kept unless much of it is unused (as the CSV reader keeps its columns).
+      const cur = this.cur;
+      return cur.length > this.k * 1.25 + 64 ? cur.slice(0, this.k) : cur.subarray(0, this.k);
+    }
     const out = columnArray(this.dtype, this.length);
     let o = 0;
     for (const b of this.blocks) {
@@ -47,13 +63,36 @@ export class Grow {
   }
 }
 
+/**
+ * An upper bound on the numbers in a JSON file: each one ends at a ",", "]" or "}" (a count
+ * over the bytes, read once more; the page cache holds them).
+ */
+/** 1 for the bytes that end a number in a list or object (a table: no branch per byte). */
+const ENDS = new Uint8Array(256);
+ENDS[44] = ENDS[93] = ENDS[125] = 1;
+
+export function countValues(f: DataFile): number {
+  const buf = new Uint8Array(Math.min(4 << 20, Math.max(1, f.size)));
+  let count = 1;
+  for (let pos = 0; pos < f.size; ) {
+    const n = f.read(buf, pos);
+    if (n <= 0) break;
+    for (let k = 0; k < n; k++) count += ENDS[buf[k]!]!;
+    pos += n;
+  }
+  return count;
+}
+
 /** Bytes of the file through a refilled window. */
 export class Bytes {
   buf = new Uint8Array(1 << 20);
   i = 0;
   n = 0;
   base = 0;
-  constructor(private readonly f: DataFile) {
+  constructor(
+    private readonly f: DataFile,
+    private readonly report: Progress = () => {},
+  ) {
     this.fill();
   }
   /** Keep at least `want` bytes ahead when the file has them. */
@@ -74,6 +113,7 @@ export class Bytes {
       this.n += k;
       if (this.n - this.i >= want) break;
     }
+    this.report(this.base + this.n);
   }
   get at(): number {
     return this.base + this.i;
@@ -98,16 +138,23 @@ export class Bytes {
   number(): number {
     this.fill(400);
     const s = this.i;
-    let e = s;
     const b = this.buf;
-    while (e < this.n) {
-      const c = b[e]!;
-      if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69) e++;
-      else break;
+    if (s >= this.n || !numeric(b[s]!)) throw new JsonStop('expected a number', this.at);
+    const d = b[s]! - 48;
+    if (d >= 0 && d <= 9 && (s + 1 === this.n || !numeric(b[s + 1]!))) {
+      // One digit (zeros are most of an image's pixels).
+      this.i = s + 1;
+      return d;
     }
-    if (e === s) throw new JsonStop('expected a number', this.at);
+    // Read as scanned; a token that goes on past the plain number is read whole.
+    let v = scanNumber(b, s, this.n);
+    let e = scanned.end;
+    if (e < this.n && numeric(b[e]!)) {
+      while (e < this.n && numeric(b[e]!)) e++;
+      v = parseNumber(b, s, e);
+    }
     this.i = e;
-    return parseNumber(b, s, e);
+    return v;
   }
   /** A string token's text (the opening quote next). */
   string(): string {

@@ -23,6 +23,19 @@ export interface LoaderIO {
    * files are read whole as text with `read`.
    */
   open?(path: string): DataFile;
+  /**
+   * Told how far the reading of a data file streamed in parts has got: `bytes` of `total`, as
+   * each part is read, and once more with `done` when the reader stops (read through, or not).
+   * For a progress line (the CLI draws one when loading takes over a second); optional.
+   */
+  progress?(path: string, bytes: number, total: number, done: boolean): void;
+  /**
+   * gzip data inflated natively (Node's zlib: several times faster than the JavaScript
+   * inflater), at most `size` bytes (the trailer's claim, checked beforehand against what
+   * deflate can produce); throws on data that is not valid gzip. Optional: without it the data
+   * stage inflates with fflate (as in a browser).
+   */
+  gunzip?(data: Uint8Array, size: number): Uint8Array;
 }
 
 /** An open data file: its size, and reads of byte ranges into a caller's buffer. */

@@ -11,6 +11,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, parse, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { type DataFile, FileRefused, type LoaderIO, MAX_DATA_BYTES, MAX_STREAM_BYTES, MAX_YAML_BYTES } from './io.js';
 
 /** graph-run's own graphs/lib (for `std:` paths), found from this module's location. */
@@ -122,6 +123,10 @@ export function nodeIO(opts: NodeIOOptions = {}): LoaderIO {
     read: (p) => readBuffer(p).toString('utf8'),
     readBytes: readBuffer,
     open,
+    gunzip: (data, size) => {
+      const out = gunzipSync(data, { maxOutputLength: Math.max(1, size) });
+      return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    },
     // A `std:` path stays inside the library: `..` stops at its top, as in a URL.
     resolve: (from, spec) =>
       spec.startsWith('std:')

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { trainingSets } from '../../runtime/data/index.js';
 import { encodeNpy, readNpy } from '../../runtime/data/npy.js';
-import { compile, type GraphError, nodeIO, parseGraph } from '../../runtime/index.js';
+import { compile, type GraphError, type LoaderIO, nodeIO, parseGraph } from '../../runtime/index.js';
 import { resolveGraph } from '../../runtime/resolve/index.js';
 import { runCli } from '../support/cli.js';
 import { expectClose } from '../support/close.js';
@@ -78,6 +78,24 @@ describe('binary data files', () => {
     expect(Array.from(b.train!.get('x')!.values)).toEqual(want);
     const c = sets('{x: {file: img.npy}, y: {file: labels-idx1-ubyte.gz}}');
     expect(Array.from(c.train!.get('x')!.values)).toEqual(flat(expected.img!));
+  });
+
+  it("gzipped IDX reads the same through the IO's native inflater (Node's zlib) and through fflate (browsers)", () => {
+    const spec = '{x: {file: images-idx3-ubyte.gz, scale: 0.00392156862745098}, y: {file: labels-idx1-ubyte.gz}}';
+    const read = (io: LoaderIO) => {
+      const { model, errors } = resolveGraph(`${dir}/g.yaml`, graph(spec), io);
+      expect(errors).toEqual([]);
+      const errs: GraphError[] = [];
+      const s = trainingSets(model!, errs);
+      expect(errs).toEqual([]);
+      return ['x', 'y'].map((k) => Array.from(s.train!.get(k)!.values));
+    };
+    const native = nodeIO();
+    expect(native.gunzip).toBeTypeOf('function');
+    const { gunzip: _, ...fflateOnly } = native;
+    const a = read(native);
+    expect(read(fflateOnly)).toEqual(a);
+    expect(a[0]).toEqual(flat(expected.img!).map((v) => Math.fround(v * 0.00392156862745098)));
   });
 
   it('images [n, 2, 2] feed an input [batch, 2, 2] and [batch, 4] alike', () => {
