@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { exampleGraph } from '../support/examples.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -115,7 +116,7 @@ function exampleGraphs(dir = 'graphs'): string[] {
 describe('every example graph', () => {
   for (const file of exampleGraphs()) {
     it(`${file}: ONNX Runtime gives graph-run's outputs within 1e-5 (or the export names the op it lacks)`, async () => {
-      const session = compile(loadGraph(file));
+      const session = compile(loadGraph(exampleGraph(file)));
       if (session.model.training) session.train({ epochs: Math.min(session.model.training.epochs, 3) }); // weights off their initial values
       let err: unknown;
       try {

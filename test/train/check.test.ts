@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadGraph, parseGraph } from '../../runtime/index.js';
 import { checkGradients, formatCheck } from '../../runtime/check/gradcheck.js';
+import { exampleGraph } from '../support/examples.js';
 
 function graphsIn(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -31,7 +32,7 @@ describe('gradient check of every graph in graphs/', () => {
     );
   });
   it.each(files)('%s', (file) => {
-    const r = checkGradients(loadGraph(file));
+    const r = checkGradients(loadGraph(exampleGraph(file)));
     expect(r.ok, formatCheck(r, file)).toBe(true);
     expect(r.rows.length).toBeGreaterThan(0);
     expect(r.rows.every((row) => row.probes > 0)).toBe(true);
