@@ -4,8 +4,7 @@
 // pipe's round trip (~0.1 ms) is inside its time. Python is GRAPH_RUN_PYTHON, else python3;
 // without torch there the row has no PyTorch column.
 
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { pythonChild } from './python.js';
 import { loadGraph } from '../runtime/index.js';
 import { Session } from '../runtime/session.js';
 import type { Engine, RefPrepared } from './refs.js';
@@ -85,34 +84,14 @@ export function cnnTfjs(tf: Tf): RefPrepared {
 
 /** PyTorch (2 threads) through bench/cnn_torch.py, or null where Python has no torch. */
 export async function torchEngine(): Promise<Engine | null> {
-  const python = process.env.GRAPH_RUN_PYTHON ?? 'python3';
-  const script = graphPath('bench/cnn_torch.py');
-  let child: ReturnType<typeof spawn>;
-  try {
-    child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'ignore'] });
-  } catch {
-    return null;
-  }
-  const lines = createInterface({ input: child.stdout! });
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (l) => waiting.shift()?.(l));
-  const next = () => new Promise<string>((res) => waiting.push(res));
-  const ready = await Promise.race([
-    next(),
-    new Promise<string>((res) => child.once('exit', () => res('exit'))),
-    new Promise<string>((res) => child.once('error', () => res('error'))),
-  ]);
-  if (ready !== 'ready') return null;
-  // Not unref'd: a step's answer is what the event loop waits for (bench/main.ts exits the
-  // process at the end, and the script ends when its stdin closes).
+  const py = await pythonChild(graphPath('bench/cnn_torch.py'));
+  if (py?.first !== 'ready') return null;
   return {
     name: 'pytorch',
     workloads: {
       cnn_step_ms: async () => ({
         run: async () => {
-          const got = next();
-          child.stdin!.write('step\n');
-          if ((await got) !== 'ok') throw new Error('bench/cnn_torch.py stopped');
+          if ((await py.ask('step')) !== 'ok') throw new Error('bench/cnn_torch.py stopped');
         },
       }),
     },

@@ -1,9 +1,8 @@
-// NumPy as a benchmark reference: bench/py/numpy_ref.py in a child process (Python with NumPy,
-// from $GRAPH_RUN_PYTHON or python3), which times its own runs so the pipe costs nothing per run. Absent
-// (no engine) where Python or NumPy is missing.
+// NumPy as a benchmark reference: bench/py/numpy_ref.py in a child process (bench/python.ts),
+// which times its own runs so the pipe costs nothing per run. Absent (no engine) where Python
+// or NumPy is missing.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { pythonChild } from './python.js';
 import type { Engine, RefPrepared } from './refs.js';
 
 const KEYS = [
@@ -17,29 +16,17 @@ const KEYS = [
 ];
 
 export async function numpyEngine(): Promise<Engine | null> {
-  const python = process.env.GRAPH_RUN_PYTHON ?? 'python3';
-  const script = new URL('../../bench/py/numpy_ref.py', import.meta.url).pathname;
-  if (spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0) return null;
-  // The benchmark ends with process.exit, which closes the pipe and so ends the child.
-  const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const pending: ((line: string) => void)[] = [];
-  lines.on('line', (l) => pending.shift()?.(l));
-  const ask = (cmd: string) =>
-    new Promise<string>((resolve) => {
-      pending.push(resolve);
-      child.stdin!.write(`${cmd}\n`);
-    });
-  const version = await new Promise<string>((resolve) => pending.push(resolve));
+  const py = await pythonChild(new URL('../../bench/py/numpy_ref.py', import.meta.url).pathname);
+  if (!py?.first.startsWith('numpy ')) return null;
   const workloads: Engine['workloads'] = {};
   for (const key of KEYS) {
     workloads[key] = async (): Promise<RefPrepared> => {
-      if ((await ask(`prep ${key}`)) !== 'ok') throw new Error(`numpy has no workload ${key}`);
+      if ((await py.ask(`prep ${key}`)) !== 'ok') throw new Error(`numpy has no workload ${key}`);
       return {
-        run: async () => void (await ask(`run ${key} 1`)),
-        runN: async (n: number) => Number(await ask(`run ${key} ${n}`)),
+        run: async () => void (await py.ask(`run ${key} 1`)),
+        runN: async (n: number) => Number(await py.ask(`run ${key} ${n}`)),
       };
     };
   }
-  return { name: 'numpy', version, workloads, dispose: () => child.kill() };
+  return { name: 'numpy', version: py.first, workloads };
 }

@@ -23,8 +23,6 @@ export interface RefPrepared {
 export interface Engine {
   name: string;
   version?: string;
-  /** Ends the engine (a child process). */
-  dispose?: () => void;
   /** Factories by workload key; a missing key is a workload the engine does not run. */
   workloads: Partial<Record<string, () => Promise<RefPrepared>>>;
 }

@@ -140,6 +140,26 @@ const cursorAfter = (after: string) =>
   }, after);
 const ready = () => page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
 
+/**
+ * Train the graph in the editor for 50 epochs on the page's CPU and compare Emily's prediction
+ * with graphs/gender.yaml trained in Node on the same data written inline (within 1e-6, not bit
+ * for bit: a page's engine may fuse multiply-adds where Node's does not).
+ */
+async function trainsLikeNode(): Promise<void> {
+  await page.selectOption('#device', 'cpu');
+  await page.fill('#epochs', '50');
+  await page.click('#train');
+  await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
+    timeout: 120_000,
+  });
+  expect(await page.textContent('#status')).not.toMatch(/Error/);
+  const s = compile(loadGraph('graphs/gender.yaml'));
+  s.train({ epochs: 50 });
+  const page50 = (await playground()).predictions.emily!.pred!.data[0]!;
+  expect(Math.abs(page50 - s.predictions().emily!.pred!.data[0]!)).toBeLessThan(1e-6);
+  await page.fill('#epochs', '');
+}
+
 describe.runIf(chromiumHere)('the playground', () => {
   it('edits with completion and hover docs from the schema, and marks errors at their line as you type', async () => {
     const good = await editorText();
@@ -267,20 +287,8 @@ describe.runIf(chromiumHere)('the playground', () => {
     await ready();
     expect((await playground()).files).toEqual(['people.csv']);
     expect(await editorText()).toBe(fromFile); // the editor did not paste the file's text
-    // It trains on the CPU to what Node gives on the same data written inline (within 1e-6, not
-    // bit for bit: a page's engine may fuse multiply-adds where Node's does not).
-    await page.selectOption('#device', 'cpu');
-    await page.fill('#epochs', '50');
-    await page.click('#train');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
-      timeout: 120_000,
-    });
-    expect(await page.textContent('#status')).not.toMatch(/Error/);
-    const s = compile(loadGraph('graphs/gender.yaml'));
-    s.train({ epochs: 50 });
-    const near = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThan(1e-6);
-    near((await playground()).predictions.emily!.pred!.data[0]!, s.predictions().emily!.pred!.data[0]!);
-    await page.fill('#epochs', '');
+    // It trains on the CPU to what Node gives on the same data written inline.
+    await trainsLikeNode();
   });
 
   it('reads .npy arrays dropped from the disk, one per input', async () => {
@@ -306,19 +314,7 @@ describe.runIf(chromiumHere)('the playground', () => {
     );
     await ready();
     expect((await playground()).files).toEqual(expect.arrayContaining(['people_x.npy', 'people_y.npy']));
-    await page.selectOption('#device', 'cpu');
-    await page.fill('#epochs', '50');
-    await page.click('#train');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.state ?? ''), null, {
-      timeout: 120_000,
-    });
-    expect(await page.textContent('#status')).not.toMatch(/Error/);
-    const s = compile(loadGraph('graphs/gender.yaml'));
-    s.train({ epochs: 50 });
-    expect(
-      Math.abs((await playground()).predictions.emily!.pred!.data[0]! - s.predictions().emily!.pred!.data[0]!),
-    ).toBeLessThan(1e-6);
-    await page.fill('#epochs', '');
+    await trainsLikeNode();
   });
 
   it("trains the tutorial's network on WebGPU: the loss curve and the predictions graph-run gives on the CPU", async () => {
