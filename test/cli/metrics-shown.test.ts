@@ -3,9 +3,10 @@
 // in one line instead of the parameters; the loss before training and after the last epoch
 // are always logged (docs/training.md, "Metrics").
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
 import { formatBar, type Terminal } from '../../runtime/index.js';
+import { fakeTerminal, withoutCI } from '../support/terminal.js';
 
 async function cli(args: string[], term?: Terminal) {
   const out: string[] = [];
@@ -18,24 +19,11 @@ async function cli(args: string[], term?: Terminal) {
   return { code, out };
 }
 
-const fakeTerminal = (columns = 160): Terminal & { written: string[] } => {
-  const written: string[] = [];
-  return { isTTY: true, columns, write: (s) => void written.push(s), written };
-};
-
-// The bar is off under CI=... (CI logs are not terminals); these tests decide for themselves.
-let savedCI: string | undefined;
-beforeEach(() => {
-  savedCI = process.env.CI;
-  delete process.env.CI;
-});
-afterEach(() => {
-  if (savedCI !== undefined) process.env.CI = savedCI;
-});
+withoutCI();
 
 describe('metrics on a terminal', () => {
   it('blobs: the bar shows accuracy and validation metrics once logged, and so does the summary', async () => {
-    const term = fakeTerminal();
+    const term = fakeTerminal(160);
     const r = await cli(['graphs/blobs.yaml', '--epochs', '3'], term);
     expect(r.code).toBe(0);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the bar's carriage return and erase-line escape

@@ -2,7 +2,7 @@
 // --json quiet, the terminal loss chart, and --plot's SVG parsed back: labelled axes, one
 // point per logged epoch, each point where its tick marks put it. Bad plot paths fail early.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { formatBar, TrainingReporter, type Terminal } from '../../runtime/progre
 import { lossChart } from '../../runtime/progress/chart.js';
 import { plotSvg } from '../../runtime/progress/plot.js';
 import { findAll, parseXml, type XmlElement } from './parsers.js';
+import { fakeTerminal, withoutCI } from '../support/terminal.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'graph-run-progress-'));
 
@@ -26,20 +27,7 @@ async function cli(args: string[], term?: Terminal): Promise<{ code: number; out
   return { code, out, err: err.join('\n') };
 }
 
-function fakeTerminal(columns = 80): Terminal & { written: string[] } {
-  const written: string[] = [];
-  return { isTTY: true, columns, write: (s) => void written.push(s), written };
-}
-
-// The bar is off under CI=... (CI logs are not terminals); these tests decide for themselves.
-let savedCI: string | undefined;
-beforeEach(() => {
-  savedCI = process.env.CI;
-  delete process.env.CI;
-});
-afterEach(() => {
-  if (savedCI !== undefined) process.env.CI = savedCI;
-});
+withoutCI();
 
 describe('progress output', () => {
   it('not a terminal: one plain line per logged epoch, no control characters', async () => {
