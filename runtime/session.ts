@@ -14,7 +14,7 @@ import { bindDims, type Built } from './ir/build.js';
 import type { FloatDType, Tensor, TypedArray } from './ir/types.js';
 import type { Model } from './load/model.js';
 import { CpuRunner } from './session/cpu-runner.js';
-import { deviceNote, deviceWish, explainSession } from './session/device.js';
+import { autoPrefersCpu, deviceNote, deviceWish, explainSession } from './session/device.js';
 import { DeviceRunner } from './session/device-runner.js';
 import * as jobs from './session/jobs.js';
 import { runAsync, runSync, type Evaluation, type JobContext, type TrainSettings } from './session/jobs.js';
@@ -88,22 +88,23 @@ export class Session {
   }
 
   /**
-   * A session on the device the options (or the graph's `device:`) ask for, acquiring WebGPU
-   * when needed; under `auto` a missing adapter means the CPU, said in `deviceNote`. Throws DeviceError.
+   * A session on the device the options (or the graph's `device:`) ask for, acquiring WebGPU when needed;
+   * under `auto`, a graph too small to gain from a GPU or no adapter means the CPU (`deviceNote`). Throws DeviceError.
    * @example import { loadGraph, Session } from 'graph-run'; const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'auto' }); console.log(s.deviceNote, (await s.trainAsync()).at(-1)); s.dispose();
    */
   static async create(model: Model, opts: SessionOptions = {}): Promise<Session> {
     const wish = deviceWish(model, opts.device);
     if (opts.gpu || !wish.wantsGpu) return new Session(model, opts);
+    const cpu = (note: string) => Object.assign(new Session(model, { ...opts, device: 'cpu' }), { deviceNote: note });
+    const small = autoPrefersCpu(wish, Program.of(model, opts.dtype ?? 'f32'));
+    if (small) return cpu(small);
     const { WebGpuExecutor } = await import('./executors/webgpu/webgpu.js');
     let gpu: WebGpuExecutor;
     try {
       gpu = await WebGpuExecutor.create(opts.driverLog ? { driverLog: opts.driverLog } : {});
     } catch (e) {
       if (wish.choice !== 'auto' || wish.nodeGpu || !(e instanceof DeviceError)) throw e;
-      const s = new Session(model, { ...opts, device: 'cpu' });
-      s.deviceNote = deviceNote(wish, null, false, e.message);
-      return s;
+      return cpu(deviceNote(wish, null, false, e.message));
     }
     try {
       return new Session(model, { ...opts, gpu, ownGpu: true });
@@ -144,9 +145,8 @@ export class Session {
   }
 
   /**
-   * The parameter and optimizer-state buffers, for a tool that reads or writes them directly
-   * (checkpoints): a DeviceError where the device holds newer values (`await syncParameters()`
-   * first). After writing into them, call `weightsWritten()`.
+   * The parameter and optimizer-state buffers, for a tool that reads or writes them directly (checkpoints): a
+   * DeviceError where the device holds newer values (`await syncParameters()` first); then call `weightsWritten()`.
    */
   hostWeights(what: string): Weights {
     this.dev?.dev.requireHost(what, null);
@@ -370,8 +370,8 @@ export class Session {
   }
 
   /**
-   * Where each node runs and why: the training step's plan (the forward pass without a
-   * training section), with the transfers a fallback inserts.
+   * Where each node runs and why: the training step's plan (the forward pass without a training
+   * section), with the transfers a fallback inserts, and the estimated cost on each device.
    * @example console.log((await Session.create(model, { device: 'webgpu' })).explain());
    */
   explain(): string {

@@ -5,7 +5,7 @@
 // weight are two internal ops (conv_input_grad, conv_weight_grad); the bias's is a sum of dy.
 
 import { RuleError } from '../errors.js';
-import { shapeStr, type SymType } from '../ir/types.js';
+import { shapeStr, sizeOf, type SymType, type TensorType } from '../ir/types.js';
 import type { Dim } from '../ir/dim.js';
 import { defineOp, type GradRule, type OpDef } from './op.js';
 import { Type } from './attrs.js';
@@ -59,6 +59,9 @@ function convAttrs(rank: 1 | 2) {
     { additionalProperties: false },
   );
 }
+
+/** Two flops per multiply-add: each of dy's (or y's) elements meets one kernel's taps of one channel group. */
+const convFlops = (dy: TensorType, w: TensorType): number => (2 * sizeOf(dy.shape) * sizeOf(w.shape)) / w.shape[0]!;
 
 /** Shape rule of conv1d/conv2d: named, positioned errors for every mismatch. */
 function inferConv(rank: 1 | 2) {
@@ -146,6 +149,7 @@ function convOp(rank: 1 | 2) {
       a.outType.dtype === 'f32' ? convFast(accel, geomArgs(a.inTypes, a.attrs), a.inputs, a.output) : null,
     wgsl: ({ inTypes, attrs }) => convWgsl(geomArgs(inTypes, attrs), inTypes.length === 3),
     grad: convGrad(rank),
+    flops: ([, w], y) => convFlops(y, w!),
     onnx: (c) => {
       const kernel = c.types[1]!.shape.slice(2) as number[];
       const a = gradAttrs(rank, c.node.attrs, kernel);
@@ -218,6 +222,7 @@ export const convOps: { readonly [K in ConvOpName]: OpDef } = {
         ? inputGradFast(accel, helperGeom(outType.shape, inTypes[1]!.shape, attrs), inputs, output)
         : null,
     wgsl: ({ outType, inTypes, attrs }) => inputGradWgsl(helperGeom(outType.shape, inTypes[1]!.shape, attrs)),
+    flops: ([dy, w]) => convFlops(dy!, w!),
     grad: 'none',
     onnx: 'none',
   }),
@@ -240,6 +245,7 @@ export const convOps: { readonly [K in ConvOpName]: OpDef } = {
         ? weightGradFast(accel, helperGeom(inTypes[0]!.shape, outType.shape, attrs), inputs, output)
         : null,
     wgsl: ({ outType, inTypes, attrs }) => weightGradWgsl(helperGeom(inTypes[0]!.shape, outType.shape, attrs)),
+    flops: ([, dy], w) => convFlops(dy!, w),
     grad: 'none',
     onnx: 'none',
   }),

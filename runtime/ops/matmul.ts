@@ -3,7 +3,7 @@
 // transposed without materialising it in the graph; the gradient rule uses them.
 
 import { RuleError } from '../errors.js';
-import { shapeStr, type SymType, type TypedArray } from '../ir/types.js';
+import { shapeStr, sizeOf, type SymType, type TypedArray } from '../ir/types.js';
 import { dimToString, type Dim } from '../ir/dim.js';
 import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
 import { matmulKernel } from './matmul.wgsl.js';
@@ -190,6 +190,12 @@ export const matmulOps: { readonly [K in MatmulOpName]: OpDef } = {
       c.emit('MatMul', [a, b], undefined, c.out);
     },
     fast: (accel, { inputs, output, inTypes, attrs }) => accel.matmul(inputs, output, inTypes, attrs),
+    // Two per multiply-add: every output element sums k products, k the first operand's inner axis.
+    flops: ([a], out, attrs) => {
+      const s = a!.shape;
+      const k = s.length === 1 ? s[0]! : s[s.length - (attrs.transpose_a === true ? 2 : 1)]!;
+      return 2 * k * sizeOf(out.shape);
+    },
     trace: ({ node, args, paren }) => {
       const t = (i: number, transposed: boolean | undefined) => `${paren(args[i]!)}${transposed === true ? 'ᵀ' : ''}`;
       return { text: `${t(0, node.attrs.transpose_a)} · ${t(1, node.attrs.transpose_b)}`, atom: false, prec: 2 };

@@ -251,6 +251,11 @@ export interface OpDef<A = any> {
   onnxReads?: number;
   /** Trace formula; absent: a call. */
   trace?: TraceRule<A>;
+  /**
+   * Floating-point operations of one run at these shapes (a multiply-add is two), for the device
+   * cost estimate (scheduler/cost.ts); absent: one per output element.
+   */
+  flops?: (inTypes: TensorType[], outType: TensorType, attrs: A) => number;
 }
 
 /** An op whose functions all see the attribute type of its schema S. */

@@ -11,6 +11,7 @@ import {
   type DeviceChoice,
   type DeviceRequest,
 } from '../scheduler/placement.js';
+import { describeCost, estimateCost, type StepCost } from '../scheduler/cost.js';
 import type { DeviceRunner } from './device-runner.js';
 import { planSpec } from './runner.js';
 
@@ -41,19 +42,42 @@ export function deviceNote(wish: DeviceWish, gpu: { description: string } | null
   return `${auto}${device} (${gpu.description})${f}`;
 }
 
+/** The plan `explain` and `auto` look at: the training step at its batch, else the forward pass of one row. */
+function mainSpec(program: Program) {
+  const m = program.model;
+  const training = !!m.loss && m.updates.length > 0;
+  const batch = training ? program.batchSize : 1;
+  const spec = planSpec(program, training ? 'train' : 'forward', batch);
+  const order = spec.graph.ancestors([...spec.outputs, ...spec.writebacks.map((w) => w.from)]);
+  return { training, batch, spec, order, what: training ? `training step (batch ${batch})` : 'forward pass' };
+}
+
+/** The estimated cost of the main plan on each device (scheduler/cost.ts). */
+export function stepCost(program: Program): StepCost & { what: string } {
+  const m = mainSpec(program);
+  return { ...estimateCost(m.spec.graph, m.order), what: m.what };
+}
+
+/**
+ * Under `auto`, when no node asks for WebGPU: the CPU's note when the estimate says the graph is
+ * too small to gain from a GPU (no adapter is probed then), else null (try WebGPU).
+ */
+export function autoPrefersCpu(wish: DeviceWish, program: Program): string | null {
+  if (wish.choice !== 'auto' || wish.nodeGpu) return null;
+  const c = stepCost(program);
+  if (c.device !== 'cpu') return null;
+  return `auto: cpu (estimated ${c.what}: cpu ${c.cpuMs.toPrecision(2)} ms, webgpu ${c.gpuMs.toPrecision(2)} ms)`;
+}
+
 /**
  * Where each node runs and why: the training step's plan (the forward pass without a training
  * section), with the transfers a fallback inserts; on the CPU, every node there.
  */
 export function explainSession(program: Program, dev: DeviceRunner | null, note: string): string {
-  const m = program.model;
-  const training = !!m.loss && m.updates.length > 0;
-  const kind = training ? 'train' : 'forward';
-  const batch = training ? program.batchSize : 1;
-  const header = `${training ? `training step (batch ${program.batchSize})` : 'forward pass'} on ${note}`;
-  if (dev) return dev.dev.explain(dev.prepare(kind, batch).run, header);
-  const spec = planSpec(program, kind, batch);
+  const { training, batch, spec, order, what } = mainSpec(program);
+  const header = `${what} on ${note}`;
+  const cost = describeCost(estimateCost(spec.graph, order), what);
+  if (dev) return `${dev.dev.explain(dev.prepare(training ? 'train' : 'forward', batch).run, header)}\n${cost}`;
   const g = spec.graph;
-  const order = g.ancestors([...spec.outputs, ...spec.writebacks.map((w) => w.from)]);
-  return explainPlacement(g, place(g, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header);
+  return `${explainPlacement(g, place(g, order, { device: 'cpu', main: 'cpu', gpu: null }), order, [], header)}\n${cost}`;
 }

@@ -14,6 +14,8 @@ ensureBuilt();
 // `webgpu` is an optional dependency: without it there is no driver to hear from.
 const dawn = existsSync('node_modules/webgpu/package.json');
 if (!dawn) console.warn('driver message tests skipped: the optional `webgpu` package is not installed');
+// A graph the device estimate sends to the GPU (gender.yaml goes to the CPU without probing).
+const wide = 'test/fixtures/device/wide.yaml';
 const noDriver = { VK_ICD_FILENAMES: '/nonexistent/graph-run-no-driver.json', VK_DRIVER_FILES: '' };
 
 /** A Node script on the built library, as a user's program: its stdout and stderr. */
@@ -31,7 +33,7 @@ function script(source: string): Promise<{ code: number; stdout: string; stderr:
 
 describe.runIf(dawn)('without a usable GPU driver', () => {
   it('--device auto prints the one-line fallback notice and nothing from the driver', async () => {
-    const r = await graphRun(['graphs/gender.yaml', '--device', 'auto', '-q', '--epochs', '1'], noDriver);
+    const r = await graphRun([wide, '--device', 'auto', '-q'], noDriver);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^graph-run: device auto: cpu \(no WebGPU adapter: .*\)$/),
@@ -40,7 +42,7 @@ describe.runIf(dawn)('without a usable GPU driver', () => {
   });
 
   it('--verbose adds what the driver said, before the notice', async () => {
-    const r = await graphRun(['graphs/gender.yaml', '--device', 'auto', '-q', '--epochs', '1', '--verbose'], noDriver);
+    const r = await graphRun([wide, '--device', 'auto', '-q', '--verbose'], noDriver);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThan(1);
@@ -59,7 +61,7 @@ describe.runIf(dawn)('without a usable GPU driver', () => {
     const lib = new URL('../../dist/runtime/index.js', import.meta.url).href;
     const quiet = await script(
       `import { Session, loadGraph } from ${JSON.stringify(lib)};
-       const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'auto' });
+       const s = await Session.create(loadGraph(${JSON.stringify(wide)}), { device: 'auto' });
        console.log(s.device, s.deviceNote); s.dispose();`,
     );
     expect(quiet.code, quiet.stderr).toBe(0);
@@ -68,7 +70,7 @@ describe.runIf(dawn)('without a usable GPU driver', () => {
     const told = await script(
       `import { Session, loadGraph } from ${JSON.stringify(lib)};
        const said = [];
-       const s = await Session.create(loadGraph('graphs/gender.yaml'), { device: 'auto', driverLog: (t) => said.push(t) });
+       const s = await Session.create(loadGraph(${JSON.stringify(wide)}), { device: 'auto', driverLog: (t) => said.push(t) });
        console.log(JSON.stringify(said)); s.dispose();`,
     );
     expect(told.code, told.stderr).toBe(0);
