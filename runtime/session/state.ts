@@ -15,7 +15,7 @@ export interface Clock {
   step: number;
 }
 
-/** Parameters and optimizer state: the buffers plans bind, by node name. */
+/** Parameters, the model's state and optimizer state: the buffers plans bind, by node name. */
 export class Weights {
   readonly params = new Map<string, TypedArray>();
   readonly state = new Map<string, TypedArray>();
@@ -33,7 +33,7 @@ export class Weights {
       this.params.set(p.name, buf);
       this.bound.set(p.name, buf);
     }
-    for (const u of model.updates) {
+    for (const u of [{ state: model.state ?? [] }, ...model.updates]) {
       for (const s of u.state) {
         const buf = allocate(float, sizeOf(s.shape));
         buf.fill(s.init);
