@@ -71,6 +71,15 @@ describe('batch normalisation against PyTorch', () => {
     stateNames.forEach((k, i) => expect(Array.from(s.state.get(k)!), k).toEqual(saved[i]));
   });
 
+  it('a step taken directly (stepOn) is a training step: batch statistics, then the update', () => {
+    const s = session('f64');
+    const rows = ref.batch;
+    const per = ref.x.length / ref.shapes.N;
+    const loss = s.stepOn(rows, { x: ref.x.slice(0, rows * per), label: ref.label.slice(0, rows) });
+    expect(maxRelErr([loss], [ref.step_losses[0]!])).toBeLessThanOrEqual(1e-9);
+    expect(Array.from(s.state.get('bn1/running_mean')!).some((v) => v !== 0)).toBe(true);
+  });
+
   it('the state starts at its declared values: running mean 0, running variance 1', () => {
     const s = session('f64');
     expect(Array.from(s.state.get('bn1/running_mean')!)).toEqual([0, 0, 0]);
