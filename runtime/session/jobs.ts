@@ -11,7 +11,7 @@ import { feedValues } from '../data/index.js';
 import { checkFedIndices } from '../train/labels.js';
 import type { LossRecord, TrainOptions } from './types.js';
 import { isPending, type Pending, type Prepared } from './runner.js';
-import type { Clock } from './state.js';
+import { trainingClock } from './state.js';
 import { fail, type Job, type JobContext, wait } from './job.js';
 import { evalBatchSize, metrics } from './evaluate.js';
 
@@ -42,14 +42,6 @@ export function stepNow<H>(
   c.runner.feedRows(run, start, count, c.data, trainingClock(c.clock));
   const x = c.runner.execute(run);
   return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
-}
-
-/**
- * The clock of a training step: the loop sets the step; a step taken directly (step(), stepOn())
- * before any loop runs as step 1, so it is a training step for dropout and `is_training` too.
- */
-function trainingClock(clock: Clock): Clock {
-  return clock.step >= 1 ? clock : { epoch: clock.epoch, step: 1 };
 }
 
 function lossOf<H>(c: JobContext<H>, run: H, loss: string, read: boolean): Pending<number> {

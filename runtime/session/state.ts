@@ -15,6 +15,15 @@ export interface Clock {
   step: number;
 }
 
+/**
+ * The clock of a training step: the loop sets the step; a step taken directly (step(), stepOn(),
+ * a traced step) before any loop runs as step 1, so it is a training step for dropout and
+ * `is_training` too.
+ */
+export function trainingClock(clock: Clock): Clock {
+  return clock.step >= 1 ? clock : { epoch: clock.epoch, step: 1 };
+}
+
 /** Parameters, the model's state and optimizer state: the buffers plans bind, by node name. */
 export class Weights {
   readonly params = new Map<string, TypedArray>();

@@ -3,7 +3,7 @@
 # H, W -> linear -> BatchNorm1d (momentum 0.2) -> ReLU -> linear, trained with SGD (lr 0.1) in
 # float64 on minibatches of 4 in data order for 2 epochs. Records the initial parameters, the
 # data, each step's training-mode loss, the eval-mode loss over the whole data set before training
-# and after each epoch, the parameters and running statistics after training, and the eval-mode
+# and after each epoch, the gradients of the first step (through the batch statistics), the parameters and running statistics after training, and the eval-mode
 # logits. Writes batch_norm.json beside this file; test/train/batch-norm.test.ts compares graph-run
 # with it. Run: /work/venv-ops/bin/python test/reference/batch_norm.py
 import json, os
@@ -61,6 +61,16 @@ def params():
     }
 
 
+def named_params():
+    return {
+        'k1': net.conv.weight, 'c1': net.conv.bias,
+        'bn1/weight': net.bn1.weight, 'bn1/bias': net.bn1.bias,
+        'w1': net.fc1.weight, 'b1': net.fc1.bias,
+        'bn2/weight': net.bn2.weight, 'bn2/bias': net.bn2.bias,
+        'w2': net.fc2.weight, 'b2': net.fc2.bias,
+    }
+
+
 def state():
     return {
         'bn1/running_mean': flat(net.bn1.running_mean), 'bn1/running_var': flat(net.bn1.running_var),
@@ -86,6 +96,8 @@ for epoch in range(EPOCHS):
         opt.zero_grad()
         loss = F.cross_entropy(net(xt[s:s + BATCH]), lt[s:s + BATCH])
         loss.backward()
+        if not step_losses:
+            first_grads = {k: flat(p.grad) for k, p in named_params().items()}
         opt.step()
         step_losses.append(loss.item())
     logged.append(eval_loss())
@@ -100,6 +112,7 @@ out = {
     'x': flat(xt), 'label': label.tolist(),
     'initial': initial,
     'step_losses': step_losses,
+    'first_grads': first_grads,
     'logged_losses': logged,
     'params': params(),
     'state': state(),

@@ -12,6 +12,7 @@ export interface BatchNormRef {
   label: number[];
   initial: Record<string, number[]>;
   step_losses: number[];
+  first_grads: Record<string, number[]>;
   logged_losses: number[];
   params: Record<string, number[]>;
   state: Record<string, number[]>;

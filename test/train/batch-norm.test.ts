@@ -62,6 +62,23 @@ describe('batch normalisation against PyTorch', () => {
     });
   }
 
+  it("the first step's gradients flow through the batch statistics as in PyTorch (f64, 1e-9)", () => {
+    const s = session('f64');
+    const { train, values } = s.tracedStep(0, ref.batch);
+    // The biases before a batch norm (c1, b1) have gradient 0 in exact arithmetic (the norm
+    // removes a constant per channel): both sides are rounding noise there, held to the largest
+    // gradient of the step.
+    const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const floor = Math.max(...Object.values(ref.first_grads).map(maxAbs));
+    for (const [k, want] of Object.entries(ref.first_grads)) {
+      const node = train.grads.get(k);
+      expect(node, k).toBeTruthy();
+      const scale = k === 'c1' || k === 'b1' ? floor : maxAbs(want);
+      expect(maxRelErr(values.get(node!)!, want) * maxAbs(want), `d loss / d ${k}`).toBeLessThanOrEqual(1e-9 * scale);
+    }
+    expect(maxAbs(values.get(train.grads.get('c1')!)!)).toBeLessThanOrEqual(1e-12 * floor);
+  });
+
   it('evaluation, predictions and feeds read the running statistics and never change them', () => {
     const { s } = trained('f64');
     const saved = stateNames.map((k) => Array.from(s.state.get(k)!));
