@@ -119,7 +119,7 @@ export class Session {
     return this.weights.params;
   }
 
-  /** Optimizer state buffers by name (live). */
+  /** The model's state (running statistics) and optimizer state buffers by name (live). */
   get state(): Map<string, TypedArray> {
     return this.weights.state;
   }

@@ -62,7 +62,7 @@ const GROUPS: { group: OpGroup; title: string; lead?: string }[] = [
   { group: 'matmul', title: 'Matrix products' },
   { group: 'conv', title: 'Convolution, pooling and padding' },
   { group: 'shape', title: 'Shapes and indexing' },
-  { group: 'random', title: 'Randomness' },
+  { group: 'random', title: 'Randomness and the training mode' },
 ];
 
 /** `axis` (-1), `dtype`: float, f32, ... */

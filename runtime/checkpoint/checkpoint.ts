@@ -1,6 +1,6 @@
-// Checkpoints: a session's parameters, optimizer state and training position as one
-// safetensors file. Parameters keep their graph names (`w1`), optimizer state its own
-// (`optimizer/w1/velocity`); the position and loss history go in `__metadata__`. Restoring
+// Checkpoints: a session's parameters, the model's state, optimizer state and training position
+// as one safetensors file. Parameters and model state keep their graph names (`w1`,
+// `bn1/running_mean`), optimizer state its own (`optimizer/w1/velocity`); the position and loss history go in `__metadata__`. Restoring
 // checks everything first and only then copies, so a bad checkpoint leaves the session as it was.
 
 import type { LossRecord, Session } from '../session.js';
@@ -49,7 +49,8 @@ export function checkpointBytes(session: Session, position?: TrainingPosition): 
     const data = weights.buffer(p.name);
     tensors.push({ name: p.name, dtype: dtypeOf(data), shape: [...p.shape], data });
   }
-  for (const u of m.updates) {
+  // The model's state (running statistics) goes with the parameters: predictions read it.
+  for (const u of [{ state: m.state ?? [] }, ...m.updates]) {
     for (const s of u.state) {
       const data = weights.buffer(s.name);
       tensors.push({ name: s.name, dtype: dtypeOf(data), shape: [...s.shape], data });
@@ -95,6 +96,9 @@ export function restoreCheckpoint(
   const weights = session.hostWeights('restoreCheckpoint');
   const targets = new Map<string, { shape: number[]; buf: TypedArray; kind: string }>();
   for (const p of m.params) targets.set(p.name, { shape: p.shape, buf: weights.buffer(p.name), kind: 'parameter' });
+  // The model's state is loaded with the parameters (predictions read it); a graph without any
+  // loads checkpoints written before state existed as it always did.
+  for (const s of m.state ?? []) targets.set(s.name, { shape: s.shape, buf: weights.buffer(s.name), kind: 'state' });
   const state = new Map<string, { shape: number[]; buf: TypedArray }>();
   for (const u of m.updates)
     for (const s of u.state) state.set(s.name, { shape: s.shape, buf: weights.buffer(s.name) });

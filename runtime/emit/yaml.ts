@@ -17,6 +17,8 @@ export interface EmitOptions {
   feed?: Map<string, number[]>;
   /** Current parameter values, written as explicit initial values. */
   params?: Map<string, ArrayLike<number>>;
+  /** Current values of the model's state nodes, written as frozen parameters. */
+  state?: Map<string, ArrayLike<number>>;
   header?: string;
 }
 
@@ -82,8 +84,14 @@ export function emitYaml(g: IRGraph, opts: EmitOptions): string {
           });
         }
         break;
-      case 'state':
-        throw new Error('optimizer state cannot be emitted as a standalone graph');
+      case 'state': {
+        // The model's state (running statistics) as it is now, read as a frozen parameter: the
+        // printed graph has no training step to update it.
+        const v = opts.state?.get(name);
+        if (!v) throw new Error('optimizer state cannot be emitted as a standalone graph');
+        params[name] = { shape: n.type.shape, init: { values: nest(v, n.type.shape) }, trainable: false };
+        break;
+      }
       default: {
         const node: Record<string, unknown> = {
           name,

@@ -99,6 +99,9 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
   const g = built.graph;
   const outs = m.outputs.map((o) => ({ name: o.name, node: built.ref(o.ref) }));
 
+  /** `where(is_training, a, b)`: b in every run but a training step's, so b in an exported graph. */
+  const byMode = (node: { op: string; inputs: string[] }) =>
+    node.op === 'where' && g.node(node.inputs[0]!).op === 'is_training';
   // The nodes the outputs need, not following inputs an op's row ignores.
   const needed = new Set<string>();
   const stack = outs.map((o) => o.node);
@@ -107,7 +110,9 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
     if (needed.has(n)) continue;
     needed.add(n);
     const node = g.node(n);
-    stack.push(...node.inputs.slice(0, getOp(node.op)?.onnxReads ?? node.inputs.length));
+    // The exported graph is an inference graph: a choice by mode takes its evaluation branch only.
+    if (byMode(node)) stack.push(node.inputs[2]!);
+    else stack.push(...node.inputs.slice(0, getOp(node.op)?.onnxReads ?? node.inputs.length));
   }
 
   // A batch-dependent dimension a*batch + c: ONNX names it with a symbol of its own ("2*batch").
@@ -142,6 +147,7 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
     return t.name;
   };
   const values = session.weights.params;
+  const modelState = new Set((m.state ?? []).map((x) => x.name));
 
   for (const name of g.order) {
     if (!needed.has(name)) continue;
@@ -161,6 +167,17 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
         continue;
       }
       case 'state':
+        if (modelState.has(name)) {
+          // The model's state (running statistics) as the values it holds now, as a parameter.
+          const data = session.weights.state.get(name) as TypedArray;
+          addInit({
+            name,
+            type: elemType(node.type.dtype),
+            dims: fixedDims(name),
+            raw: rawBytes(node.type.dtype, data),
+          });
+          continue;
+        }
         throw new ExportError(`cannot export node "${name}": optimizer state is not part of an inference graph`, name);
       case 'const': {
         const dims = fixedDims(name); // a constant whose shape follows the batch cannot be an initializer
@@ -179,6 +196,10 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
       }
       default:
         break;
+    }
+    if (byMode(node)) {
+      model.nodes.push({ op: 'Identity', inputs: [node.inputs[2]!], outputs: [name], name });
+      continue;
     }
     const row = getOp(node.op)?.onnx ?? 'none';
     if (row === 'none') {

@@ -3,11 +3,11 @@
 // plans. Shape and dtype errors are collected per node; nodes downstream of a failed node
 // are skipped so one mistake is reported once.
 
-import { DataError, DTypeError, type GraphError } from '../errors.js';
+import { DataError, DTypeError, ShapeError, type GraphError } from '../errors.js';
 import type { Dim as DeclDim, Model, OpNodeDecl, Ref } from '../load/model.js';
 import { BATCH, type Dim } from './dim.js';
 import { IRGraph } from './graph.js';
-import type { DType, FloatDType, SymType, TensorType } from './types.js';
+import { shapeStr, type DType, type FloatDType, type SymType, type TensorType } from './types.js';
 import { getOp } from '../ops/registry.js';
 
 export interface BuildOptions {
@@ -68,9 +68,39 @@ function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
       loc: p.loc,
     });
   }
+  for (const s of model.state ?? [])
+    graph.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: opts.float }, loc: s.loc });
   addNodes(graph, model.nodes, errors, failed, ref);
   if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, errors, failed, ref);
+  checkStateUpdates(model, graph, errors);
   return { graph, errors, ref };
+}
+
+/** Each model state's update node must have the state's shape and dtype (it is copied into it). */
+function checkStateUpdates(model: Model, graph: IRGraph<Dim>, errors: GraphError[]): void {
+  for (const s of model.state ?? []) {
+    if (typeof s.update !== 'string' || !graph.has(s.update)) continue; // a loss node, absent here; or failed
+    const t = graph.node(s.update).type;
+    const same = t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]);
+    if (!same)
+      errors.push(
+        new ShapeError(
+          `the update of state "${s.name}" has shape ${shapeStr(t.shape)}, the state has ${shapeStr(s.shape)}`,
+          s.updateLoc ?? s.loc,
+          s.name,
+          `update: names the node whose value becomes the state: reshape or reduce "${s.update}" to ${shapeStr(s.shape)}`,
+        ),
+      );
+    else if (t.dtype !== graph.float)
+      errors.push(
+        new DTypeError(
+          `the update of state "${s.name}" is ${t.dtype}, the state is ${graph.float}`,
+          s.updateLoc ?? s.loc,
+          s.name,
+          'cast it to float',
+        ),
+      );
+  }
 }
 
 /** Add op nodes in order; errors are collected, dependents of failed nodes skipped. */

@@ -59,6 +59,8 @@ export interface ParamDoc {
 export interface StateDoc {
   shape?: Dim[];
   init?: number | string;
+  /** Model graphs: the node whose value becomes the state's next value after a training forward. */
+  update?: string;
 }
 
 /** One input's data in a binary array file. */

@@ -46,11 +46,19 @@ export interface ParamDecl {
   loc: SourceLoc;
 }
 
+/**
+ * Non-trainable state kept across runs: an optimizer's per-parameter state, or a model's own
+ * (running statistics), whose `update` node gives its next value after a training forward.
+ */
 export interface StateDecl {
   name: string;
   shape: number[];
   init: number;
   loc: SourceLoc;
+  /** Model state only: the node whose value a training step writes into the state. */
+  update?: Ref;
+  /** Where `update:` is written. */
+  updateLoc?: SourceLoc;
 }
 
 export interface OpNodeDecl {
@@ -170,6 +178,11 @@ export interface Model {
    */
   runtime?: InputDecl[];
   params: ParamDecl[];
+  /**
+   * The model's state (`state:` with `update:`, in the graph and its subgraphs): read by every
+   * run, written with its update node's value at the end of each training step only.
+   */
+  state?: StateDecl[];
   /** Forward nodes in a deterministic topological order. */
   nodes: OpNodeDecl[];
   outputs: { name: string; ref: Ref; loc: SourceLoc }[];

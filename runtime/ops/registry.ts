@@ -15,6 +15,7 @@ import { type IdentityOpName, identityOps } from './identity.js';
 import { type IndexOpName, indexOps } from './index-ops.js';
 import { type MaskingOpName, maskingOps } from './masking.js';
 import { type MatmulOpName, matmulOps } from './matmul.js';
+import { type ModeOpName, modeOps } from './mode.js';
 import type { OpDef } from './op.js';
 import { type PadOpName, padOps } from './pad.js';
 import { type PiecewiseOpName, piecewiseOps } from './piecewise.js';
@@ -52,6 +53,7 @@ type ModuleOpNames = [
   EmbeddingOpName,
   MaskingOpName,
   SampleOpName,
+  ModeOpName,
 ];
 
 /** Every op: graph-run's vocabulary, the union of the modules' unions. */
@@ -88,6 +90,7 @@ const all = {
   ...embeddingOps,
   ...maskingOps,
   ...sampleOps,
+  ...modeOps,
 };
 
 // A module's table spread into `all` whose union is missing from ModuleOpNames fails here

@@ -11,7 +11,7 @@ import type { Path } from '../load/source.js';
 import { bindAttrs } from './attrs.js';
 import { locator, outputEntries, type Ctx, type Expansion, type Use } from './context.js';
 import { opNode } from './node.js';
-import { addParams, addState } from './params.js';
+import { addParams, addState, resolveStateUpdates } from './params.js';
 import { Scope } from './scope.js';
 
 /** Expand `g` and return its scope (`scope.ex` is the expansion). */
@@ -64,6 +64,7 @@ export function expandScope(ctx: Ctx, g: Loaded, use: Use | null, stack: string[
       if (n.name) s.resolve(n.name, L(['nodes', i])); // expands it (once)
     } else opNode(s, n, ['nodes', i], n.name ?? `node${i}`);
   });
+  resolveStateUpdates(s);
 
   if (use) {
     for (const [name, target, p] of outputEntries(doc.outputs ?? [])) {
@@ -188,5 +189,7 @@ function useNode(s: Scope, n: NodeDoc, path: Path, name = n.name ?? 'loss'): Map
   const sx = expand(ctx, sub, use, [...s.stack, target]);
   s.ex.nodes.push(...sx.nodes);
   s.ex.params.push(...sx.params);
+  // A layer's state belongs to the use, as its parameters do (`bn1/running_mean`).
+  s.ex.state.push(...sx.state);
   return sx.outputs;
 }

@@ -110,6 +110,7 @@ function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
     predict,
   };
   if (loss) model.loss = { ...loss, nodes: topoOrder(ctx, loss.nodes) };
+  if (ex.state.length) model.state = ex.state;
   if (gradNodes.length) model.gradNodes = gradNodes;
   if (ctx.runtime.size)
     model.runtime = [...ctx.runtime].map((kind) => ({

@@ -68,6 +68,11 @@ export function opNode(s: Scope, n: NodeDoc, path: Path, name: string): Ref | un
     attrs.seed ??= ctx.seed;
     attrs.stream ??= gname;
   }
+  if (def.name === 'is_training' && inputs.length === 0) {
+    // The training mode is read from the runtime's step counter (0 outside training steps).
+    inputs.push('__step');
+    ctx.runtime.add('step');
+  }
   // Sampling draws from a stream named after the node under the graph's seed, as dropout.
   if (def.name === 'sample') {
     attrs.seed ??= ctx.seed;

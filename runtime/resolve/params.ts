@@ -66,18 +66,52 @@ function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], s
   return undefined;
 }
 
-/** Declare `state:` (an optimizer's per-parameter variables, shaped like the parameter by default). */
+/**
+ * Declare `state:`. In an optimizer graph: per-parameter variables, shaped like the parameter
+ * by default, whose next values are the graph's outputs of the same names. In a model graph (or
+ * a layer, per use): a `shape` and an `update` naming the node whose value a training step
+ * writes into the state (resolved by resolveStateUpdates once the nodes are declared).
+ */
 export function addState(s: Scope): void {
   const { ctx, L, prefix, use, env } = s;
+  const optimizer = use?.paramShape !== undefined;
   for (const [name, spec] of Object.entries(s.g.doc.state ?? {})) {
     const loc = L(['state', name], true);
-    if (!use?.paramShape) {
-      ctx.errors.push(new SubgraphError('`state` is for optimizer graphs only', loc));
-      continue;
+    const gname = prefix + name;
+    // Declared even when it is wrong, so its uses add no "unknown name" errors.
+    const declared = s.declare(name, { kind: 'state', ref: gname }, loc);
+    let ok = declared;
+    if (optimizer && spec.update !== undefined) {
+      ctx.errors.push(
+        new SubgraphError(
+          `state "${name}" of an optimizer graph takes its next value from the output named "${name}", not from update:`,
+          L(['state', name, 'update']),
+          gname,
+          `remove update: and add ${name}: <node> under outputs:`,
+        ),
+      );
+      ok = false;
+    }
+    if (!optimizer && spec.update === undefined) {
+      ctx.errors.push(
+        new SubgraphError(
+          `state "${name}" has no update: nothing gives its next value`,
+          loc,
+          gname,
+          'add update: <node> (the node whose value becomes the state after each training step), or make it a parameter with trainable: false',
+        ),
+      );
+      ok = false;
+    }
+    if (!optimizer && spec.shape === undefined) {
+      ctx.errors.push(
+        new SubgraphError(`state "${name}" has no shape`, loc, gname, 'add shape: [...] (numbers or attributes)'),
+      );
+      ok = false;
     }
     const shape = spec.shape
       ? (spec.shape.map((d, i) => s.dimOf(d, L(['state', name, 'shape', i]), false)) as number[])
-      : use.paramShape;
+      : (use?.paramShape ?? []);
     if (shape.some((d) => d === undefined)) continue;
     let init = 0;
     if (typeof spec.init === 'string') {
@@ -95,7 +129,21 @@ export function addState(s: Scope): void {
       }
       init = v;
     } else if (spec.init !== undefined) init = spec.init;
-    s.ex.state.push({ name: prefix + name, shape, init, loc });
-    s.declare(name, { kind: 'state', ref: prefix + name }, loc);
+    if (ok) s.ex.state.push({ name: gname, shape, init, loc });
+  }
+}
+
+/** A model graph's state: each `update:` resolved in the scope (after its nodes are declared). */
+export function resolveStateUpdates(s: Scope): void {
+  if (s.use?.paramShape !== undefined) return;
+  const own = new Set(Object.keys(s.g.doc.state ?? {}).map((n) => s.prefix + n));
+  for (const st of s.ex.state) {
+    if (!own.has(st.name) || st.update !== undefined) continue;
+    const local = st.name.slice(s.prefix.length);
+    const at = s.L(['state', local, 'update']);
+    const r = s.resolve(s.g.doc.state![local]!.update!, at, st.name);
+    if (r === undefined) continue;
+    st.update = r;
+    st.updateLoc = at;
   }
 }

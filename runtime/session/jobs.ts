@@ -11,6 +11,7 @@ import { feedValues } from '../data/index.js';
 import { checkFedIndices } from '../train/labels.js';
 import type { LossRecord, TrainOptions } from './types.js';
 import { isPending, type Pending, type Prepared } from './runner.js';
+import { trainingClock } from './state.js';
 import { fail, type Job, type JobContext, wait } from './job.js';
 import { evalBatchSize, metrics } from './evaluate.js';
 
@@ -38,7 +39,7 @@ export function stepNow<H>(
   prepared: Prepared<H> = c.runner.prepare('train', count),
 ): Pending<number> {
   const { run, spec } = prepared;
-  c.runner.feedRows(run, start, count, c.data, c.clock);
+  c.runner.feedRows(run, start, count, c.data, trainingClock(c.clock));
   const x = c.runner.execute(run);
   return isPending(x) ? x.then(() => lossOf(c, run, spec.outputs[0]!, read)) : lossOf(c, run, spec.outputs[0]!, read);
 }
@@ -62,7 +63,7 @@ export function* stepOn<H>(
   read = true,
 ): Job<number> {
   const { run, spec } = c.runner.prepare('train', batch);
-  c.runner.feed(run, values, c.clock);
+  c.runner.feed(run, values, trainingClock(c.clock));
   const x = c.runner.execute(run);
   if (isPending(x)) yield x;
   if (!read) return NaN;

@@ -15,7 +15,16 @@ export interface Clock {
   step: number;
 }
 
-/** Parameters and optimizer state: the buffers plans bind, by node name. */
+/**
+ * The clock of a training step: the loop sets the step; a step taken directly (step(), stepOn(),
+ * a traced step) before any loop runs as step 1, so it is a training step for dropout and
+ * `is_training` too.
+ */
+export function trainingClock(clock: Clock): Clock {
+  return clock.step >= 1 ? clock : { epoch: clock.epoch, step: 1 };
+}
+
+/** Parameters, the model's state and optimizer state: the buffers plans bind, by node name. */
 export class Weights {
   readonly params = new Map<string, TypedArray>();
   readonly state = new Map<string, TypedArray>();
@@ -33,7 +42,7 @@ export class Weights {
       this.params.set(p.name, buf);
       this.bound.set(p.name, buf);
     }
-    for (const u of model.updates) {
+    for (const u of [{ state: model.state ?? [] }, ...model.updates]) {
       for (const s of u.state) {
         const buf = allocate(float, sizeOf(s.shape));
         buf.fill(s.init);

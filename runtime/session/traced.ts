@@ -11,7 +11,7 @@ import { countBuild } from '../stats.js';
 import { firstNonFinite, nonFiniteError, StepGuard } from '../train/numeric.js';
 import type { Job, JobContext, LoopHooks } from './jobs.js';
 import { isPending, type Pending, type RowSource } from './runner.js';
-import type { Weights } from './state.js';
+import { trainingClock, type Weights } from './state.js';
 
 /** A training step with every node's value kept. */
 export type Traced = { train: TrainGraph; values: Map<string, TypedArray> };
@@ -42,7 +42,7 @@ export function* tracedStep<H>(
   countBuild(`plan traced batch ${count}`);
   const runner = c.runner as JobContext<H>['runner'] & Compiles<H>;
   const run = runner.compile({ graph: g, outputs: g.order, writebacks: train.writebacks });
-  runner.feedRows(run, start, count, src, c.clock);
+  runner.feedRows(run, start, count, src, trainingClock(c.clock));
   // The values the step reads, from the host (a device brings its own back first).
   yield* wait(runner.toHost());
   const before = new Map<string, TypedArray>();

@@ -103,5 +103,18 @@ export function formatTrace(t: Trace, opts: FormatTraceOptions = {}): string {
       ),
     );
   }
+  // The model's state (running statistics): the forward pass's update node, written back too.
+  for (const s of t.state ?? []) {
+    out.push(`  ${s.name} = ${s.node}`);
+    out.push(
+      ...table(
+        [
+          ['before', val(s.before)],
+          ['after', val(s.after)],
+        ],
+        '      ',
+      ),
+    );
+  }
   return out.join('\n');
 }

@@ -311,6 +311,15 @@ function traceOf(
     });
   }
 
+  // The model's state: its update node's value (computed by the forward pass) is written back.
+  const state = (m.state ?? [])
+    .filter((s) => writeback.has(s.name))
+    .map((s) => ({
+      name: s.name,
+      before: value(values, g, s.name),
+      after: value(values, g, writeback.get(s.name)!),
+      node: writeback.get(s.name)!,
+    }));
   return {
     file: m.file,
     name: m.name,
@@ -320,6 +329,7 @@ function traceOf(
     forward,
     reverse,
     updates,
+    ...(state.length ? { state } : {}),
   };
 }
 

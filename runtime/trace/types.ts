@@ -99,6 +99,8 @@ export interface Trace {
   forward: TraceForwardNode[];
   reverse: TraceReverseNode[];
   updates: TraceUpdate[];
+  /** The model's state (running statistics) the step writes: before, after, and its update node. */
+  state?: { name: string; before: TraceValue; after: TraceValue; node: string }[];
 }
 
 /** Options of `trace`: which step, and which data row it trains on. */

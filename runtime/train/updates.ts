@@ -29,6 +29,9 @@ export function addUpdates(
   }
   const ref = (r: Ref) => (typeof r === 'string' && gradOf.has(r) ? gradOf.get(r)! : built.ref(r));
   const writebacks: { from: string; to: string }[] = [];
+  // The model's state (running statistics): its update node, computed by the forward pass of
+  // this step, becomes its value once the step is done. Only training steps write it.
+  for (const s of model.state ?? []) if (s.update !== undefined) writebacks.push({ from: ref(s.update), to: s.name });
   if (model.gradNodes) addNodes(g, model.gradNodes, errors, new Set(), ref);
   for (const u of model.updates) {
     if (!grads.get(u.param)) continue; // no path from this parameter to the loss: nothing to update

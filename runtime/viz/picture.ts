@@ -91,6 +91,7 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   }
   const where = opts.placement ?? placementOf(session, g, opts.device);
   const lossNames = new Set(m.loss?.nodes.map((n) => n.name) ?? []);
+  const modelState = new Set((m.state ?? []).map((x) => x.name));
   const outputs = new Set(m.outputs.map((o) => (typeof o.ref === 'string' ? o.ref : '')));
   const gradResults = new Set([...grads.values()].filter((x): x is string => x !== null));
 
@@ -102,10 +103,12 @@ export function graphPicture(session: Session, opts: PictureOptions = {}): Pictu
   const seen = new Set<string>();
   for (const name of g.order) {
     const n = g.node(name);
-    if (n.op === 'state') continue; // optimizer state belongs to the update step, not drawn here
+    // Optimizer state belongs to the update step, not drawn here; the model's state (running
+    // statistics) is read by the forward graph, drawn as its parameters are.
+    if (n.op === 'state' && !modelState.has(name)) continue;
     // The seed constant (d loss / d loss = 1) carries grad info too; it is still drawn as a constant.
     const kind: PictureNodeKind =
-      n.op === 'input' || n.op === 'param' || n.op === 'const' ? n.op : n.grad ? 'grad' : 'op';
+      n.op === 'input' || n.op === 'param' || n.op === 'const' || n.op === 'state' ? n.op : n.grad ? 'grad' : 'op';
     let cluster: Cluster = n.grad ? 'backward' : lossNames.has(name) ? 'loss' : 'forward';
     if (n.op === 'const') {
       // A constant sits with its readers; one read only by gradient nodes (the seed, the 2 of

@@ -49,8 +49,10 @@ describe('coverage', () => {
     // Internal ops (gradient helpers) are emitted by the reverse graph and checked through the op
     // whose rule uses them; dropout's masks have no PyTorch counterpart (test/train/random.test.ts);
     // scatter_add is gather's gradient, checked through gather; sample draws from graph-run's own streams
-    // (test/ops/sample.test.ts checks it against test/reference/sample.py and PyTorch's softmax).
-    const elsewhere = new Set<string>([...internalOpNames, 'scatter_add', 'dropout', 'sample']);
+    // (test/ops/sample.test.ts checks it against test/reference/sample.py and PyTorch's softmax);
+    // is_training is the run's mode, checked through batch normalisation against PyTorch's
+    // train() and eval() (test/train/batch-norm.test.ts).
+    const elsewhere = new Set<string>([...internalOpNames, 'scatter_add', 'dropout', 'sample', 'is_training']);
     const covered = new Set(ref.cases.map((c) => c.op));
     expect(userOpNames.filter((op) => !covered.has(op) && !elsewhere.has(op))).toEqual([]);
   });

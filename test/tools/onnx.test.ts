@@ -186,6 +186,15 @@ cases.push({
   positive: true,
   yaml: `${xy}nodes:\n  - {name: out, op: pow, inputs: [x, y]}\noutputs: [out]\n`,
 });
+// The training mode: 0 in an exported (inference) graph; a choice by mode exports its second branch.
+cases.push({
+  name: 'is_training',
+  yaml: `${x3}nodes:\n  - {name: t, op: is_training}\n  - {name: out, op: add, inputs: [x, t]}\noutputs: [out]\n`,
+});
+cases.push({
+  name: 'where by is_training',
+  yaml: `${x3}nodes:\n  - {name: t, op: is_training}\n  - {name: n, op: neg, inputs: [x]}\n  - {name: out, op: where, inputs: [t, x, n]}\noutputs: [out]\n`,
+});
 cases.push({
   name: 'where',
   yaml: `inputs:\n  c: {shape: [batch, 3]}\n  x: {shape: [batch, 3]}\n  y: {shape: [3]}\nnodes:\n  - {name: p, op: greater, inputs: [c, 0]}\n  - {name: out, op: where, inputs: [p, x, y]}\noutputs: [out]\n`,
