@@ -35,9 +35,10 @@ export interface RandomInitSpec {
   kaiming_normal?: FanSpec & KaimingSpec;
 }
 
+/** Fans: numbers, or (in the YAML) names of the graph's attributes, replaced by their values when resolved. */
 export interface FanSpec {
-  fan_in?: number;
-  fan_out?: number;
+  fan_in?: number | string;
+  fan_out?: number | string;
 }
 
 export interface KaimingSpec {

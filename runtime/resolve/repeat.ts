@@ -85,6 +85,7 @@ export function repeatUse(
   }
   let bound = bindings;
   let outputs = new Map<string, Ref>();
+  const start = s.ex.nodes.length;
   for (let i = 0; i < count; i++) {
     const before = ctx.errors.length;
     outputs = once(use(copyPrefix(gname, i), bound));
@@ -94,10 +95,12 @@ export function repeatUse(
     const input = bound.get(chain);
     if (i === 0 && count > 1 && input !== undefined)
       (ctx.repeats ??= []).push({ use: gname, input, inputName: chain, output: out, loc: at });
-    if (s.ex.nodes.length > MAX_EXPANDED_NODES) {
+    // Every copy adds as many nodes as the first: the total is known before the others expand.
+    const total = start + (s.ex.nodes.length - start) * count;
+    if (i === 0 && total > MAX_EXPANDED_NODES) {
       ctx.errors.push(
         new SubgraphError(
-          `after ${i + 1} of ${count} copies the graph has ${s.ex.nodes.length} nodes, over the limit of ${MAX_EXPANDED_NODES}`,
+          `${count} copies of ${s.ex.nodes.length - start} nodes would make the graph ${total} nodes, over the limit of ${MAX_EXPANDED_NODES}`,
           at,
           gname,
           'repeats nested in repeats multiply: fewer copies, or a smaller block',
