@@ -89,8 +89,7 @@ function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
 
 /** The error for a repeated use whose first copy changes the type of its chained input, if it does. */
 function chainError(graph: IRGraph<Dim>, r: RepeatDecl): GraphError | undefined {
-  const want: SymType =
-    typeof r.input === 'number' ? { shape: [], dtype: graph.float } : graph.node(r.input).type;
+  const want: SymType = typeof r.input === 'number' ? { shape: [], dtype: graph.float } : graph.node(r.input).type;
   const got = graph.node(r.output as string).type;
   if (sameShape(got.shape, want.shape) && got.dtype === want.dtype) return undefined;
   const show = (t: SymType) => `${shapeStr(t.shape)} ${t.dtype}`;
@@ -98,7 +97,7 @@ function chainError(graph: IRGraph<Dim>, r: RepeatDecl): GraphError | undefined 
     `the first copy of "${r.use}" turns its chained input "${r.inputName}" ${show(want)} into ${show(got)}; the next copy's "${r.inputName}" takes that output`,
     r.loc,
     r.use,
-    'a repeated subgraph must keep its chained input\'s shape and dtype (with: sets its sizes; chain: names another input)',
+    "a repeated subgraph must keep its chained input's shape and dtype (with: sets its sizes; chain: names another input)",
   );
 }
 
