@@ -68,18 +68,19 @@ function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
       loc: p.loc,
     });
   }
-  // A repeated use is checked once its first copy's output is typed, before the next copy reads it.
-  const checks = new Map<string, () => GraphError | undefined>();
+  // A repeated use is checked once its first copy's output and its chained input are both typed
+  // (the output usually last), before the next copy reads the output.
+  const checks = new Map<string, (() => GraphError | undefined)[]>();
   for (const r of model.repeats ?? []) {
+    const names = [r.input, r.output].filter((n): n is string => typeof n === 'string');
     if (typeof r.output !== 'string') continue;
-    const check = () => chainError(graph, r);
-    if (!graph.has(r.output)) checks.set(r.output, check);
-    else {
-      const e = check(); // the output is an input or a parameter of the graph
-      if (e) {
-        errors.push(e);
-        failed.add(r.output);
-      }
+    const check = () => (names.every((n) => graph.has(n)) ? chainError(graph, r) : undefined);
+    const pending = names.filter((n) => !graph.has(n));
+    for (const n of pending) checks.set(n, [...(checks.get(n) ?? []), check]);
+    const e = pending.length ? undefined : check(); // both are inputs or parameters of the graph
+    if (e) {
+      errors.push(e);
+      failed.add(r.output);
     }
   }
   addNodes(graph, model.nodes, errors, failed, ref, checks);
@@ -109,7 +110,7 @@ export function addNodes(
   failed: Set<string>,
   ref: (r: Ref) => string,
   /** Checks to run once the named node is typed (repeated uses); an error fails the node. */
-  checks?: Map<string, () => GraphError | undefined>,
+  checks?: Map<string, (() => GraphError | undefined)[]>,
 ): void {
   for (const n of nodes) {
     const named = n.inputs.filter((r): r is string => typeof r === 'string').map(ref);
@@ -127,10 +128,12 @@ export function addNodes(
     const inputs = n.inputs.map((r) => (typeof r === 'number' ? graph.constant(r, dt) : named[k++]!));
     try {
       graph.add({ name: n.name, op: n.op, inputs, attrs, loc: n.loc });
-      const e = checks?.get(n.name)?.();
-      if (e) {
-        errors.push(e);
-        failed.add(n.name);
+      for (const check of checks?.get(n.name) ?? []) {
+        const e = check();
+        if (e) {
+          errors.push(e);
+          failed.add(n.name);
+        }
       }
     } catch (e) {
       if (!(e instanceof Error) || !('kind' in e)) throw e;
