@@ -140,7 +140,7 @@ describe('a repeated graph through the tools', () => {
     expect((JSON.parse(loaded.out) as typeof t).predictions).toEqual(t.predictions);
   });
 
-  it('plan, dot and trace show every copy', async () => {
+  it('plan, dot, trace and grad show every copy', async () => {
     const plan = await runCli(['plan', deep]);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out).toMatch(/blocks\/block2\/fc1\/xw\s+matmul/);
@@ -150,6 +150,10 @@ describe('a repeated graph through the tools', () => {
     const trace = await runCli(['trace', deep]);
     expect(trace.code, trace.err).toBe(0);
     expect(trace.out).toContain('blocks/block2/fc2/weight');
+    // The printed reverse graph carries the values drawn for seeded parameters.
+    const grad = await runCli(['grad', deep]);
+    expect(grad.code, grad.err).toBe(0);
+    expect(grad.out).toMatch(/blocks\/block2\/fc2\/weight: \{shape: \[4, 6\], init: \{values: /);
   });
 
   it('exports to ONNX, and ONNX Runtime computes what graph-run does', async () => {
