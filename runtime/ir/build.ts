@@ -3,11 +3,11 @@
 // plans. Shape and dtype errors are collected per node; nodes downstream of a failed node
 // are skipped so one mistake is reported once.
 
-import { DataError, DTypeError, ShapeError, type GraphError } from '../errors.js';
-import type { Dim as DeclDim, Model, OpNodeDecl, Ref } from '../load/model.js';
+import { DataError, DTypeError, type GraphError, ShapeError } from '../errors.js';
+import type { Dim as DeclDim, Model, OpNodeDecl, Ref, RepeatDecl } from '../load/model.js';
 import { BATCH, type Dim } from './dim.js';
 import { IRGraph } from './graph.js';
-import { shapeStr, type DType, type FloatDType, type SymType, type TensorType } from './types.js';
+import { type DType, type FloatDType, type SymType, sameShape, shapeStr, type TensorType } from './types.js';
 import { getOp } from '../ops/registry.js';
 
 export interface BuildOptions {
@@ -70,8 +70,23 @@ function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
   }
   for (const s of model.state ?? [])
     graph.add({ name: s.name, op: 'state', inputs: [], attrs: { shape: s.shape, dtype: opts.float }, loc: s.loc });
-  addNodes(graph, model.nodes, errors, failed, ref);
-  if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, errors, failed, ref);
+  // A repeated use is checked once its first copy's output and its chained input are both typed
+  // (the output usually last), before the next copy reads the output.
+  const checks = new Map<string, (() => GraphError | undefined)[]>();
+  for (const r of model.repeats ?? []) {
+    const names = [r.input, r.output].filter((n): n is string => typeof n === 'string');
+    if (typeof r.output !== 'string') continue;
+    const check = () => (names.every((n) => graph.has(n)) ? chainError(graph, r) : undefined);
+    const pending = names.filter((n) => !graph.has(n));
+    for (const n of pending) checks.set(n, [...(checks.get(n) ?? []), check]);
+    const e = pending.length ? undefined : check(); // both are inputs or parameters of the graph
+    if (e) {
+      errors.push(e);
+      failed.add(r.output);
+    }
+  }
+  addNodes(graph, model.nodes, errors, failed, ref, checks);
+  if (opts.loss && model.loss) addNodes(graph, model.loss.nodes, errors, failed, ref, checks);
   checkStateUpdates(model, graph, errors);
   return { graph, errors, ref };
 }
@@ -103,6 +118,20 @@ function checkStateUpdates(model: Model, graph: IRGraph<Dim>, errors: GraphError
   }
 }
 
+/** The error for a repeated use whose first copy changes the type of its chained input, if it does. */
+function chainError(graph: IRGraph<Dim>, r: RepeatDecl): GraphError | undefined {
+  const want: SymType = typeof r.input === 'number' ? { shape: [], dtype: graph.float } : graph.node(r.input).type;
+  const got = graph.node(r.output as string).type;
+  if (sameShape(got.shape, want.shape) && got.dtype === want.dtype) return undefined;
+  const show = (t: SymType) => `${shapeStr(t.shape)} ${t.dtype}`;
+  return new ShapeError(
+    `the first copy of "${r.use}" turns its chained input "${r.inputName}" ${show(want)} into ${show(got)}; the next copy's "${r.inputName}" takes that output`,
+    r.loc,
+    r.use,
+    "a repeated subgraph must keep its chained input's shape and dtype (with: sets its sizes; chain: names another input)",
+  );
+}
+
 /** Add op nodes in order; errors are collected, dependents of failed nodes skipped. */
 export function addNodes(
   graph: IRGraph<Dim>,
@@ -110,6 +139,8 @@ export function addNodes(
   errors: GraphError[],
   failed: Set<string>,
   ref: (r: Ref) => string,
+  /** Checks to run once the named node is typed (repeated uses); an error fails the node. */
+  checks?: Map<string, (() => GraphError | undefined)[]>,
 ): void {
   for (const n of nodes) {
     const named = n.inputs.filter((r): r is string => typeof r === 'string').map(ref);
@@ -127,6 +158,13 @@ export function addNodes(
     const inputs = n.inputs.map((r) => (typeof r === 'number' ? graph.constant(r, dt) : named[k++]!));
     try {
       graph.add({ name: n.name, op: n.op, inputs, attrs, loc: n.loc });
+      for (const check of checks?.get(n.name) ?? []) {
+        const e = check();
+        if (e) {
+          errors.push(e);
+          failed.add(n.name);
+        }
+      }
     } catch (e) {
       if (!(e instanceof Error) || !('kind' in e)) throw e;
       errors.push(labelHint(graph, e as GraphError, inputs));

@@ -12,6 +12,10 @@ export interface NodeDoc {
   attrs?: Record<string, unknown>;
   /** Attribute values: numbers, or (in a subgraph) names of the using graph's own attributes. */
   with?: Record<string, number | string>;
+  /** Subgraph uses: stack this many copies, each one's output feeding the next one's `chain` input. */
+  repeat?: number;
+  /** The input of the subgraph that takes the previous copy's output (default: its first input). */
+  chain?: string;
   device?: 'cpu' | 'webgpu';
 }
 
@@ -31,9 +35,10 @@ export interface RandomInitSpec {
   kaiming_normal?: FanSpec & KaimingSpec;
 }
 
+/** Fans: numbers, or (in the YAML) names of the graph's attributes, replaced by their values when resolved. */
 export interface FanSpec {
-  fan_in?: number;
-  fan_out?: number;
+  fan_in?: number | string;
+  fan_out?: number | string;
 }
 
 export interface KaimingSpec {

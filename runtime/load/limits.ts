@@ -13,6 +13,13 @@ export const MAX_DIM = 2 ** 31 - 1;
 export const MAX_ELEMENTS = 2 ** 28;
 /** Most epochs a training section (or a schedule) may ask for. */
 export const MAX_EPOCHS = 1e9;
+/** Most copies `repeat:` stacks of one subgraph use (the schema's maximum says the same). */
+export const MAX_REPEAT = 1000;
+/**
+ * Most op nodes a graph may expand to, its subgraphs inlined: repeats nested in repeats multiply,
+ * and expanding past this would take minutes and gigabytes before any other check ran.
+ */
+export const MAX_EXPANDED_NODES = 250_000;
 
 /** Problems with the numbers of a parsed graph file, each at its position. */
 export function checkLimits(file: SourceFile): SchemaError[] {

@@ -71,6 +71,22 @@ export interface OpNodeDecl {
   device?: 'cpu' | 'webgpu';
 }
 
+/**
+ * A subgraph use with `repeat:` of 2 or more: the first copy's output is the next copy's
+ * chained input, so it must have that input's shape and dtype (checked as the IR is built).
+ */
+export interface RepeatDecl {
+  /** The use's global name (`blocks`). */
+  use: string;
+  /** What the first copy's chained input is bound to, and that input's name in the subgraph. */
+  input: Ref;
+  inputName: string;
+  /** The first copy's output. */
+  output: Ref;
+  /** The `repeat:` value. */
+  loc: SourceLoc;
+}
+
 /** The optimizer, expanded for one parameter: its nodes, state, and where new values come from. */
 export interface ParamUpdate {
   param: string;
@@ -202,4 +218,6 @@ export interface Model {
   feed?: Map<string, Located<unknown>>;
   /** `ofName`: `of` as written (`loss`), where `of` is the node it names (`loss/loss`). */
   gradients?: { of: Ref; ofName?: string; wrt: { ref: string; name: string; loc: SourceLoc }[]; loc: SourceLoc };
+  /** Repeated subgraph uses whose copies' types the IR checks (RepeatDecl). */
+  repeats?: RepeatDecl[];
 }

@@ -6,6 +6,7 @@ import { SchemaError } from '../errors.js';
 import graphSchema from '../../schemas/graph.schema.json' with { type: 'json' };
 import type { Path, SourceFile } from './source.js';
 import { suggest } from './hint.js';
+import { MAX_REPEAT } from './limits.js';
 
 let compiled: ValidateFunction | undefined;
 
@@ -49,6 +50,8 @@ function describe(path: Path): string {
     : 'the document';
 }
 
+const REPEAT_HINT = `repeat: is how many copies of the subgraph to stack, a whole number from 1 to ${MAX_REPEAT}`;
+
 function toError(file: SourceFile, e: ErrorObject): SchemaError {
   const path = pathOf(e.instancePath);
   const where = describe(path);
@@ -56,10 +59,15 @@ function toError(file: SourceFile, e: ErrorObject): SchemaError {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+      const opNode = allowed.includes('op') && !allowed.includes('graph');
       return new SchemaError(
         `unknown key "${key}" in ${where}`,
         file.loc([...path, key], true),
-        allowed.length ? suggest(key, allowed, 'keys here') : undefined,
+        opNode && (key === 'repeat' || key === 'chain')
+          ? `${key}: is for subgraph uses (graph:): an op node cannot be repeated; put the ops in a graph file and use it with repeat:`
+          : allowed.length
+            ? suggest(key, allowed, 'keys here')
+            : undefined,
       );
     }
     case 'required': {
@@ -70,6 +78,7 @@ function toError(file: SourceFile, e: ErrorObject): SchemaError {
       return new SchemaError(
         `${where} must be ${(e.params as { type: string | string[] }).type.toString().replace(',', ' or ')}`,
         file.loc(path),
+        path[path.length - 1] === 'repeat' ? REPEAT_HINT : undefined,
       );
     case 'enum':
       return new SchemaError(
@@ -91,7 +100,11 @@ function toError(file: SourceFile, e: ErrorObject): SchemaError {
       );
     }
     default:
-      return new SchemaError(`${where} ${e.message ?? 'is invalid'}`, file.loc(path));
+      return new SchemaError(
+        `${where} ${e.message ?? 'is invalid'}`,
+        file.loc(path),
+        path[path.length - 1] === 'repeat' ? REPEAT_HINT : undefined,
+      );
   }
 }
 

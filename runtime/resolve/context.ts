@@ -4,7 +4,7 @@
 import type { GraphError, SourceLoc } from '../errors.js';
 import type { GraphFiles } from '../load/files.js';
 import type { LoaderIO } from '../load/io.js';
-import type { InputDecl, OpNodeDecl, ParamDecl, Ref, StateDecl } from '../load/model.js';
+import type { InputDecl, OpNodeDecl, ParamDecl, Ref, RepeatDecl, StateDecl } from '../load/model.js';
 import type { SourceFile, Path } from '../load/source.js';
 
 export interface Ctx {
@@ -16,6 +16,8 @@ export interface Ctx {
   seed: number;
   /** Inputs the runtime feeds that some node reads (InputDecl.provided). */
   runtime: Set<'epoch' | 'step'>;
+  /** Repeated uses whose chained types the IR checks (Model.repeats). */
+  repeats?: RepeatDecl[];
 }
 
 /** How a subgraph is being used: its bindings and attribute values, with their positions. */

@@ -12,6 +12,7 @@ import { bindAttrs } from './attrs.js';
 import { locator, outputEntries, type Ctx, type Expansion, type Use } from './context.js';
 import { opNode } from './node.js';
 import { addParams, addState, resolveStateUpdates } from './params.js';
+import { repeatUse } from './repeat.js';
 import { Scope } from './scope.js';
 
 /** Expand `g` and return its scope (`scope.ex` is the expansion). */
@@ -177,19 +178,22 @@ function useNode(s: Scope, n: NodeDoc, path: Path, name = n.name ?? 'loss'): Map
         ),
       );
   }
-  const use: Use = {
-    prefix: prefix + name + '/',
-    bindings,
+  const use = (usePrefix: string, bound: Map<string, Ref>): Use => ({
+    prefix: usePrefix,
+    bindings: bound,
     bindingLoc: (b) => L([...path, 'inputs', b], true),
     with: withValues,
     withLoc: (w) => L([...path, 'with', w], true),
     loc: L(path),
     via: [L(path), ...s.via],
+  });
+  const once = (u: Use): Map<string, Ref> => {
+    const sx = expand(ctx, sub, u, [...s.stack, target]);
+    s.ex.nodes.push(...sx.nodes);
+    s.ex.params.push(...sx.params);
+    // A layer's state belongs to the use, as its parameters do (`bn1/running_mean`).
+    s.ex.state.push(...sx.state);
+    return sx.outputs;
   };
-  const sx = expand(ctx, sub, use, [...s.stack, target]);
-  s.ex.nodes.push(...sx.nodes);
-  s.ex.params.push(...sx.params);
-  // A layer's state belongs to the use, as its parameters do (`bn1/running_mean`).
-  s.ex.state.push(...sx.state);
-  return sx.outputs;
+  return repeatUse(s, n, path, name, sub, bindings, use, once);
 }

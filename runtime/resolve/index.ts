@@ -55,6 +55,7 @@ function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
   const { file, doc } = top;
   const L = (p: Path, key = false) => file.loc(p, key);
   ctx.seed = doc.seed ?? 0;
+  ctx.repeats = [];
   const scope = expandScope(ctx, top, null, [path]);
   const ex = scope.ex;
   // The loss: one more node in the top-level scope, kept apart so predictions need no targets.
@@ -124,6 +125,7 @@ function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
   if (train) model.training = train;
   if (feed) model.feed = feed;
   if (gradients) model.gradients = gradients;
+  if (ctx.repeats.length) model.repeats = ctx.repeats;
   if (doc.device) model.device = { choice: doc.device, loc: file.loc(['device']) };
   return model;
 }

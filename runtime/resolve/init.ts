@@ -32,17 +32,21 @@ function fans(
   uses: 'both' | 'fan_in' | 'fan_out',
   what: string,
 ): { fanIn: number; fanOut: number } | string {
+  // Fans named by attributes were bound to numbers when the parameter was resolved (params.ts).
+  const given = { fan_in: num(spec.fan_in), fan_out: num(spec.fan_out) };
   if (shape.length < 2) {
     const missing = (['fan_in', 'fan_out'] as const).filter(
-      (f) => (uses === 'both' || uses === f) && spec[f] === undefined,
+      (f) => (uses === 'both' || uses === f) && given[f] === undefined,
     );
     if (missing.length)
       return `fans are defined for tensors with at least 2 axes ([out, in, ...]); ${what} needs ${missing.join(' and ')} for shape [${shape.join(', ')}]`;
-    return { fanIn: spec.fan_in ?? Number.NaN, fanOut: spec.fan_out ?? Number.NaN };
+    return { fanIn: given.fan_in ?? Number.NaN, fanOut: given.fan_out ?? Number.NaN };
   }
   const rf = sizeOf(shape.slice(2));
-  return { fanIn: spec.fan_in ?? shape[1]! * rf, fanOut: spec.fan_out ?? shape[0]! * rf };
+  return { fanIn: given.fan_in ?? shape[1]! * rf, fanOut: given.fan_out ?? shape[0]! * rf };
 }
+
+const num = (v: number | string | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 
 /** torch.nn.init.calculate_gain. */
 function gain(nonlinearity: KaimingSpec['nonlinearity'], a: number): number {

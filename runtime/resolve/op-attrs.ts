@@ -41,9 +41,13 @@ export function checkOpAttrs(
     const extra = (e.params as { additionalProperty?: string }).additionalProperty;
     const sub = e.instancePath.split('/').filter(Boolean);
     const at = extra ? L([...path, 'attrs', extra], true) : L([...path, 'attrs', ...sub]);
-    const what = extra
-      ? `unknown attribute "${extra}" for op ${def.name}`
-      : `attribute ${sub.join('.') || 'attrs'} ${e.message}`;
+    // `stride[1]`, and "must be integer or array" rather than ajv's "integer,array".
+    const name = sub.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i ? `.${p}` : p)).join('') || 'attrs';
+    const message =
+      e.keyword === 'type'
+        ? `must be ${[(e.params as { type: string | string[] }).type].flat().join(' or ')}`
+        : e.message;
+    const what = extra ? `unknown attribute "${extra}" for op ${def.name}` : `attribute ${name} ${message}`;
     const allowed = Object.keys((def.attrs as { properties?: object }).properties ?? {});
     const hint = extra
       ? allowed.length

@@ -3,7 +3,7 @@
 // seeded distribution). Nothing is read here: a file initialiser keeps its resolved path.
 
 import { AttrError, DataError, NameError, SubgraphError } from '../errors.js';
-import type { ParamDoc } from '../load/doc.js';
+import type { FanSpec, ParamDoc, RandomInitSpec } from '../load/doc.js';
 import { suggest } from '../load/hint.js';
 import type { Init } from '../load/model.js';
 import { flatten } from '../load/values.js';
@@ -39,7 +39,9 @@ function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], s
     return { kind: 'file', path, loc: L(['params', name, 'init', 'file']), io: ctx.io, tensor: name };
   }
   if (init.values === undefined) {
-    const r = randomInit(init, shape);
+    const spec = fansOf(s, name, init);
+    if (!spec) return undefined;
+    const r = randomInit(spec, shape);
     if (typeof r !== 'string') return r;
     // Named as a parameter (not a node): the error is about its declaration.
     const hint =
@@ -64,6 +66,45 @@ function initOf(s: Scope, name: string, gname: string, init: ParamDoc['init'], s
     );
   else return { kind: 'values', values: f.values };
   return undefined;
+}
+
+/**
+ * The random initialiser with fans that name attributes (`fan_in: in`, a layer's width) bound to
+ * their values; undefined after an error (recorded).
+ */
+function fansOf(s: Scope, name: string, init: RandomInitSpec): RandomInitSpec | undefined {
+  let ok = true;
+  const out: Record<string, unknown> = { ...init };
+  for (const [kind, spec] of Object.entries(init)) {
+    if (!spec || typeof spec !== 'object') continue;
+    const bound: Record<string, unknown> = { ...spec };
+    for (const f of ['fan_in', 'fan_out'] as const) {
+      const v = (spec as FanSpec)[f];
+      if (typeof v !== 'string') continue;
+      const n = s.env.get(v);
+      if (n === undefined) {
+        ok = false;
+        s.ctx.errors.push(
+          new NameError(
+            `${f} "${v}" of parameter "${s.prefix + name}" is not an attribute`,
+            s.L(['params', name, 'init', kind, f]),
+            undefined,
+            suggest(v, s.env.keys(), 'attributes'),
+          ),
+        );
+      } else if (!(n > 0)) {
+        ok = false;
+        s.ctx.errors.push(
+          new AttrError(
+            `${f} "${v}" of parameter "${s.prefix + name}" is ${n}; a fan must be > 0`,
+            s.L(['params', name, 'init', kind, f]),
+          ),
+        );
+      } else bound[f] = n;
+    }
+    out[kind] = bound;
+  }
+  return ok ? (out as RandomInitSpec) : undefined;
 }
 
 /**
