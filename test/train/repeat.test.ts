@@ -4,7 +4,7 @@
 // and loaded, plan, dot, trace and ONNX export (ONNX Runtime agrees with graph-run). Agreement
 // with PyTorch, forward and gradients, is in layers.test.ts (the *_repeat cases of layers.json).
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -154,6 +154,26 @@ describe('a repeated graph through the tools', () => {
     const grad = await runCli(['grad', deep]);
     expect(grad.code, grad.err).toBe(0);
     expect(grad.out).toMatch(/blocks\/block2\/fc2\/weight: \{shape: \[4, 6\], init: \{values: /);
+    // ... and loads back as a graph of its own (parameter names keep their `/`), whose outputs
+    // are the same gradients the original graph's session computes.
+    const printed = join(tmp, 'deep_grad.yaml');
+    writeFileSync(printed, grad.out);
+    const rerun = await runCli([printed, '--json']);
+    expect(rerun.code, rerun.err).toBe(0);
+    const outputs = (JSON.parse(rerun.out) as { outputs: Record<string, { data: number[] }> }).outputs;
+    // The reference: one SGD step (lr 0.05) of the original graph in f64 on the same first batch.
+    const s = compile(loadGraph(deep), { dtype: 'f64' });
+    const before = new Map([...s.params].map(([k, v]) => [k, Float64Array.from(v)]));
+    s.step(0, s.batchSize);
+    expect(before.size).toBe(16);
+    for (const [name, b] of before) {
+      const got = outputs[`d_${name.replaceAll('/', '_')}`]!.data;
+      const after = s.params.get(name)!;
+      expect(got).toHaveLength(b.length);
+      got.forEach((g, i) =>
+        expect(Math.abs(g - (b[i]! - after[i]!) / 0.05)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(g))),
+      );
+    }
   });
 
   it('exports to ONNX, and ONNX Runtime computes what graph-run does', async () => {
