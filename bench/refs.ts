@@ -187,16 +187,20 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
   return { name: `tfjs-${backend}`, workloads };
 }
 
-async function onnxEngine(): Promise<Engine | null> {
+export async function onnxEngine(threads = 2): Promise<Engine | null> {
   let ort: typeof import('onnxruntime-node');
   try {
     ort = await import('onnxruntime-node');
   } catch {
     return null;
   }
-  // Two intra-op threads: the machine's two cores, as graph-run uses them.
+  // Two intra-op threads by default: the machine's two cores, as graph-run uses them.
   const session = (bytes: Uint8Array) =>
-    ort.InferenceSession.create(bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
   const tensor = (data: Float32Array, shape: number[]) => new ort.Tensor('float32', data, shape);
   const uniform = (n: number, seed: number, lo = -1, hi = 1) => {
     const r = prng(seed);

@@ -12,6 +12,7 @@ import { checkModel } from './compile/check.js';
 import { nodeIO } from './load/node-io.js';
 import type { LoaderIO } from './load/io.js';
 import type { Model } from './load/model.js';
+import type { Setting } from './load/settings.js';
 import { Session, type SessionOptions } from './session.js';
 import { GraphErrors, type GraphError } from './errors.js';
 import { feedValues } from './data/index.js';
@@ -120,6 +121,8 @@ export {
   MAX_ONNX_BYTES,
 } from './import/onnx/index.js';
 export { memoryIO } from './load/browser-io.js';
+// --set: values given in place of the graph file's own.
+export { parseSetting, type Setting } from './load/settings.js';
 // Node's file access with the containment rule (docs/format.md); `roots` names further folders.
 export { nodeIO } from './load/node-io.js';
 export { FileRefused, MAX_YAML_BYTES, MAX_DATA_BYTES, MAX_STREAM_BYTES, type DataFile } from './load/io.js';
@@ -142,7 +145,8 @@ export { formatTrace, formatValue, type FormatTraceOptions } from './trace/forma
 
 /**
  * Load and check a graph file; throws GraphErrors listing every problem. `io` reads files
- * from elsewhere than Node's file system (`memoryIO` in a browser).
+ * from elsewhere than Node's file system (`memoryIO` in a browser); `options.set` replaces
+ * values the file writes, checked as if written there (`[{ key: 'optimizer.with.lr', value: 0.01 }]`).
  * @example
  * ```ts
  * import { loadGraph } from 'graph-run';
@@ -150,8 +154,13 @@ export { formatTrace, formatValue, type FormatTraceOptions } from './trace/forma
  * console.log(model.name, model.params.map((p) => p.name)); // gender [ 'w1', 'b1', 'w2', 'b2' ]
  * ```
  */
-export function loadGraph(path: string, io?: LoaderIO): Model {
-  return loadModel(path, undefined, io ?? nodeIO(), checkModel);
+export function loadGraph(path: string, io?: LoaderIO, options: LoadOptions = {}): Model {
+  return loadModel(path, undefined, io ?? nodeIO(), checkModel, options.set);
+}
+
+/** How loadGraph reads a file: `set` replaces values the file writes (the CLI's --set). */
+export interface LoadOptions {
+  set?: readonly Setting[];
 }
 
 /**

@@ -36,6 +36,8 @@ import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
 import { loadingLine } from './loading.js';
 import { importCommand } from './import.js';
 import { parse } from './parse.js';
+import { singleSettings, type SweepCliOptions, sweepCommand, sweepPlan } from './sweep-command.js';
+import type { Axis } from './sweep.js';
 import { planCommand, type RunOptions, runCommand } from './run.js';
 import type { CommandName, OptionValues } from './table.js';
 
@@ -89,7 +91,12 @@ async function command(
   // A line on stderr while data loads, on a terminal only, and not under --quiet or --json.
   const loading = errTerm?.isTTY && !o.quiet && !o.json ? loadingLine(errTerm) : undefined;
   const { io, read } = recordingIO(data ? [...roots, dirname(resolve(data))] : roots, loading);
-  const model = loadGraph(file, io);
+  const started = performance.now();
+  const axes = o.set as Axis[] | undefined;
+  // A sweep loads its point (--index), or point 0 to check the keys before anything runs.
+  const sweep = name === 'sweep' ? sweepPlan(axes, o) : undefined;
+  const model = loadGraph(file, io, { set: sweep ? sweep.point : singleSettings(axes) });
+  for (const set of sweep?.others ?? []) loadGraph(file, io, { set });
   // Before anything runs or is written: no output may replace a file the run reads.
   refuseOverwrites(o, [...modelInputs(model, read), ...(data ? [data] : [])]);
   // Pictures, exports and checks need graphs and weights, not a device: a CPU session.
@@ -160,6 +167,8 @@ async function command(
     case 'predict':
       await predictCommand(model, { ...o, dtype } as DataOptions, io, out);
       return 0;
+    case 'sweep':
+      return await sweepCommand(file, model, sweep!, { ...o, dtype } as SweepCliOptions, started, out, err, version());
     case 'run':
       await runCommand(model, { ...o, dtype } as RunOptions, { out, err, term, version: version() });
       return 0;

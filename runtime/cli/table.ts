@@ -3,7 +3,7 @@
 // block (help.ts, checked by test/cli/docs.test.ts, rewritten by `npm run docs:cli`) all come
 // from these two tables, so a flag cannot exist in one place and be missing from another.
 
-import { UsageError } from '../index.js';
+import { parseSetting, UsageError } from '../index.js';
 
 export const commandNames = [
   'run',
@@ -17,6 +17,7 @@ export const commandNames = [
   'import',
   'eval',
   'predict',
+  'sweep',
 ] as const;
 export type CommandName = (typeof commandNames)[number];
 
@@ -72,6 +73,11 @@ export const commands: readonly CommandSpec[] = [
     help: 'the outputs for every row of a data file, in batches: --out FILE writes them as .csv (a header naming each output column) or .npy, else the first rows are printed; --load CKPT for trained weights',
   },
   {
+    name: 'sweep',
+    usage: 'sweep <graph.yaml> --set KEY=V1,V2 ...',
+    help: 'train the graph once per point of the grid the --set value lists span, in parallel up to the CPU cores, and print one results table (settings, final loss and metrics, wall time; --out FILE writes it as .csv or .json); --emit k8s writes a Kubernetes Indexed Job doing the grid instead; --index I runs point I only',
+  },
+  {
     name: 'plan',
     usage: 'plan <graph.yaml>',
     help: 'where each node of the training step runs (cpu or webgpu) and why, with the transfers between devices',
@@ -110,6 +116,8 @@ const deviceFlags =
   '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace)';
 const dataFlags = '--data, --columns and --batch-size belong to graph-run eval and predict';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
+const sweepFlags = '--jobs, --yes and --emit belong to graph-run sweep';
+const emitFlags = '--image and --parallelism belong to graph-run sweep --emit k8s';
 /** dot takes --step and --sample for its --trace labels (but not --full). */
 const dotTrace = (o: OptionValues, c: CommandName) => c !== 'dot' || (o.trace === true && o.full !== true);
 
@@ -131,6 +139,20 @@ export const options: readonly OptionSpec[] = [
       if (!Number.isInteger(n) || n < 0 || n > 1e9)
         throw new UsageError(`--epochs must be a whole number from 0 to 1000000000, got "${s}"`);
       return n;
+    },
+  },
+  {
+    flags: '--set <KEY=VALUE>',
+    help: 'replace a value the graph file writes, checked as if written there: optimizer.with.lr=0.01, training.batch_size=64, nodes.2.attrs.rate=0.1 (a list position as a number); repeatable; sweep: V1,V2,... lists the values to try',
+    commands: ['run', 'validate', 'grad', 'check', 'trace', 'dot', 'plan', 'export', 'eval', 'predict', 'sweep'],
+    misplaced: '--set belongs to a command that reads a graph file',
+    repeat: true,
+    value: (s) => {
+      try {
+        return parseSetting(s);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
     },
   },
   { flags: '--json', help: 'print one JSON document: losses, predictions, outputs, gradients, params' },
@@ -223,7 +245,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--device <D>',
     help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
-    commands: ['run', 'plan', 'trace', 'eval', 'predict'],
+    commands: ['run', 'plan', 'trace', 'eval', 'predict', 'sweep'],
     misplaced: deviceFlags,
     value: (s) => {
       if (!['cpu', 'webgpu', 'auto'].includes(s))
@@ -283,9 +305,55 @@ export const options: readonly OptionSpec[] = [
   },
   {
     flags: '--out <FILE>',
-    help: 'predict: write the outputs to FILE: .csv (one column per output value, a header naming them) or .npy (one output)',
-    commands: ['predict'],
-    misplaced: '--out belongs to graph-run predict',
+    help: 'predict: write the outputs to FILE: .csv (one column per output value, a header naming them) or .npy (one output); sweep: the results table as .csv or .json (with --emit k8s: the manifest)',
+    commands: ['predict', 'sweep'],
+    misplaced: '--out belongs to graph-run predict and sweep',
+  },
+  {
+    flags: '--jobs <N>',
+    help: 'sweep: grid points trained at once, each in its own process (default: the CPU cores)',
+    commands: ['sweep'],
+    misplaced: sweepFlags,
+    value: whole('--jobs', 1),
+  },
+  {
+    flags: '--yes',
+    help: 'sweep: run (or emit) a grid of more than 10,000 points',
+    commands: ['sweep'],
+    misplaced: sweepFlags,
+  },
+  {
+    flags: '--index <I>',
+    help: 'sweep: train grid point I only (from 0, in the order the table lists them) and print its row: what each pod of the Kubernetes Job runs',
+    commands: ['sweep'],
+    when: (o) => o.emit === undefined,
+    misplaced: '--index belongs to graph-run sweep, without --emit',
+    value: whole('--index', 0),
+  },
+  {
+    flags: '--emit <k8s>',
+    help: 'sweep: write a Kubernetes Indexed Job manifest (one completion index per grid point) to --out or stdout instead of running',
+    commands: ['sweep'],
+    misplaced: sweepFlags,
+    value: (s) => {
+      if (s !== 'k8s') throw new UsageError(`--emit takes k8s, got "${s}"`);
+      return s;
+    },
+  },
+  {
+    flags: '--image <NAME>',
+    help: "sweep --emit k8s: the container image, holding graph-run and the graph's files in /work (default graph-run:VERSION)",
+    commands: ['sweep'],
+    when: (o) => o.emit !== undefined,
+    misplaced: emitFlags,
+  },
+  {
+    flags: '--parallelism <N>',
+    help: 'sweep --emit k8s: pods running at once (default: the grid size, at most 16)',
+    commands: ['sweep'],
+    when: (o) => o.emit !== undefined,
+    misplaced: emitFlags,
+    value: whole('--parallelism', 1),
   },
   {
     flags: '--data-root <DIR>',

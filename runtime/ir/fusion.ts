@@ -20,6 +20,23 @@ export interface FusingExecutor<B> {
   prepareFused(group: FusedGroup, inputs: B[], inTypes: TensorType[], output: B): () => void;
   /** Which nodes it can generate code for inside a group (default: isElementwise). */
   fusible?(node: IRNode): boolean;
+  /** Whether matmul node `mm` (its inputs' types) can run with a bias + activation epilogue. */
+  epilogue?(mm: IRNode, inTypes: TensorType[]): boolean;
+  /** Prepare `mm` with its epilogue: output = act(op(A)·op(B) + bias), bias one value per column. */
+  prepareEpilogue?(mm: IRNode, inputs: B[], inTypes: TensorType[], bias: B, relu: boolean, output: B): () => void;
+}
+
+/**
+ * A matrix product finished in its gemm (scheduler/fusion.ts finds them): the `add` of a bias
+ * row, then optionally a `relu`. Only `output` (the last node) is read outside.
+ */
+export interface GemmEpilogueGroup {
+  matmul: IRNode;
+  /** The bias value's name (a row: shape [n] or [1, n]). */
+  bias: string;
+  /** The nodes after the matmul: its add, then the relu if any; the last is `output`. */
+  rest: IRNode[];
+  output: string;
 }
 
 const elementwiseOps = new Set([...Object.keys(elementwiseExpr.unary), ...Object.keys(elementwiseExpr.binary)]);

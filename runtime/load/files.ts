@@ -7,6 +7,7 @@ import type { GraphDoc, Loaded } from './doc.js';
 import { type LoaderIO, readHint, refusal } from './io.js';
 import { checkLimits } from './limits.js';
 import { checkSchema } from './schema.js';
+import { applySettings, type Setting, settingPath } from './settings.js';
 import { SourceFile } from './source.js';
 
 export class GraphFiles {
@@ -18,15 +19,23 @@ export class GraphFiles {
     private readonly errors: GraphError[],
   ) {}
 
-  /** Parse and schema-check one file (cached); null when it has errors (already recorded). */
-  load(path: string, text?: string, usedFrom?: SourceLoc): Loaded | null {
+  /**
+   * Parse and schema-check one file (cached); null when it has errors (already recorded).
+   * `settings` replace values the file writes (the top-level file's --set), before the check.
+   */
+  load(path: string, text?: string, usedFrom?: SourceLoc, settings?: readonly Setting[]): Loaded | null {
     if (this.cache.has(path)) return this.cache.get(path)!;
-    const loaded = this.read(path, text, usedFrom);
+    const loaded = this.read(path, text, usedFrom, settings);
     this.cache.set(path, loaded);
     return loaded;
   }
 
-  private read(path: string, text: string | undefined, usedFrom: SourceLoc | undefined): Loaded | null {
+  private read(
+    path: string,
+    text: string | undefined,
+    usedFrom: SourceLoc | undefined,
+    settings: readonly Setting[] = [],
+  ): Loaded | null {
     let src = text;
     if (src === undefined) {
       try {
@@ -71,7 +80,18 @@ export class GraphFiles {
       this.errors.push(...limits.map((e) => withVia(e, usedFrom)));
       return null;
     }
+    const set = applySettings(parsed, parsed.value, settings);
+    if (set.length) {
+      this.errors.push(...set);
+      return null;
+    }
     const errs = checkSchema(parsed);
+    // A value given by --set is checked where it replaces the file's: the message says so.
+    for (const e of errs)
+      for (const s of settings) {
+        const at = parsed.loc(settingPath(s.key));
+        if (e.line === at.line && e.col === at.col) e.message += ` (the value of --set ${s.key})`;
+      }
     if (errs.length || parsed.value === null || typeof parsed.value !== 'object') {
       this.errors.push(...errs.map((e) => withVia(e, usedFrom)));
       return null;

@@ -10,6 +10,7 @@ import type { GraphDoc } from '../load/doc.js';
 import { GraphFiles } from '../load/files.js';
 import type { LoaderIO } from '../load/io.js';
 import type { Located, Model, Ref } from '../load/model.js';
+import type { Setting } from '../load/settings.js';
 import type { Path } from '../load/source.js';
 import { outputEntries, type Ctx, type Expansion } from './context.js';
 import { expandScope, node } from './expand.js';
@@ -26,9 +27,12 @@ export class Loader {
     this.ctx = { io, files: new GraphFiles(io, this.errors), errors: this.errors, seed: 0, runtime: new Set() };
   }
 
-  /** Load a top-level graph file (or text) into a Model; null when the file itself is unusable. */
-  loadModel(path: string, text?: string): Model | null {
-    return resolveModel(this.ctx, path, text);
+  /**
+   * Load a top-level graph file (or text) into a Model; null when the file itself is unusable.
+   * `settings` replace values the file writes (--set), checked as if written there.
+   */
+  loadModel(path: string, text?: string, settings?: readonly Setting[]): Model | null {
+    return resolveModel(this.ctx, path, text, settings);
   }
 }
 
@@ -47,10 +51,10 @@ export function resolveGraph(
   return { model, errors: loader.errors };
 }
 
-function resolveModel(ctx: Ctx, path: string, text?: string): Model | null {
+function resolveModel(ctx: Ctx, path: string, text?: string, settings?: readonly Setting[]): Model | null {
   // The user named this file: what it references may lie in its folder tree (node-io.ts).
   ctx.io.allow?.(path);
-  const top = ctx.files.load(path, text);
+  const top = ctx.files.load(path, text, undefined, settings);
   if (!top) return null;
   const { file, doc } = top;
   const L = (p: Path, key = false) => file.loc(p, key);

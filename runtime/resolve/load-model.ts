@@ -7,6 +7,7 @@
 import { GraphErrors, type GraphError } from '../errors.js';
 import type { Model } from '../load/model.js';
 import type { LoaderIO } from '../load/io.js';
+import type { Setting } from '../load/settings.js';
 import { Loader } from './index.js';
 
 /**
@@ -16,9 +17,15 @@ import { Loader } from './index.js';
 export type ModelCheck = (model: Model, partial: boolean) => GraphError[];
 
 /** Parse, validate, resolve and `check`; throws GraphErrors with every problem. */
-export function loadModel(path: string, text: string | undefined, io: LoaderIO, check?: ModelCheck): Model {
+export function loadModel(
+  path: string,
+  text: string | undefined,
+  io: LoaderIO,
+  check?: ModelCheck,
+  settings?: readonly Setting[],
+): Model {
   const loader = new Loader(io);
-  const model = loader.loadModel(path, text);
+  const model = loader.loadModel(path, text, settings);
   const errors = [...loader.errors];
   // Shape and data checks run even after name errors: nodes that lost an input are skipped,
   // everything else is still checked, so one pass reports as much as it can.

@@ -11,12 +11,57 @@
 // broadcast (a bias row, a scalar).
 
 import type { IRGraph } from '../ir/graph.js';
-import { isElementwise, type FusedGroup } from '../ir/fusion.js';
-import { sameShape, type IRNode } from '../ir/types.js';
+import { type GemmEpilogueGroup, isElementwise, type FusedGroup } from '../ir/fusion.js';
+import { sameShape, sizeOf, type IRNode } from '../ir/types.js';
 
 // The group and executor types and `isElementwise` live with the IR, so executors need not import
 // the scheduler; re-exported here for the planner's users.
-export { isElementwise, type FusedGroup, type FusingExecutor } from '../ir/fusion.js';
+export { isElementwise, type FusedGroup, type FusingExecutor, type GemmEpilogueGroup } from '../ir/fusion.js';
+
+/**
+ * matmul → add(bias row) → relu? chains whose matmul and add are read by nothing else (and are
+ * not kept): they run as one gemm whose epilogue adds the bias and applies the ReLU to each tile
+ * while it is in cache. In a training step the relu's input is also read by its gradient, so
+ * there only matmul + add join; a forward-only plan gets the whole chain. `can` is the
+ * executor's check of the matmul (dtype, size).
+ */
+export function gemmEpilogues(
+  g: IRGraph,
+  order: readonly string[],
+  keep: ReadonlySet<string>,
+  can: (mm: IRNode) => boolean,
+): GemmEpilogueGroup[] {
+  const consumers = new Map<string, string[]>();
+  for (const n of order)
+    for (const i of new Set(g.node(n).inputs)) {
+      const s = consumers.get(i);
+      if (s) s.push(n);
+      else consumers.set(i, [n]);
+    }
+  const only = (name: string): IRNode | undefined => {
+    const cs = consumers.get(name);
+    return cs?.length === 1 && !keep.has(name) ? g.node(cs[0]!) : undefined;
+  };
+  const groups: GemmEpilogueGroup[] = [];
+  for (const name of order) {
+    const mm = g.node(name);
+    if (mm.op !== 'matmul' || mm.type.dtype !== 'f32' || mm.type.shape.length < 2) continue;
+    const add = only(name);
+    if (add?.op !== 'add' || add.inputs.length !== 2 || !sameShape(add.type.shape, mm.type.shape)) continue;
+    if (add.type.dtype !== 'f32') continue;
+    const bias = add.inputs[0] === name ? add.inputs[1]! : add.inputs[0]!;
+    if (bias === name) continue;
+    // A bias row: n values, one per column, broadcast over every row (and batch).
+    const bt = g.node(bias).type;
+    const n = mm.type.shape.at(-1)!;
+    if (bt.dtype !== 'f32' || bt.shape.at(-1) !== n || sizeOf(bt.shape) !== n || bt.shape.length > 2) continue;
+    if (!can(mm)) continue;
+    const relu = only(add.name);
+    const rest = relu && relu.op === 'relu' && sameShape(relu.type.shape, add.type.shape) ? [add, relu] : [add];
+    groups.push({ matmul: mm, bias, rest, output: rest.at(-1)!.name });
+  }
+  return groups;
+}
 
 export interface FusionOptions {
   /** Values that must stay in memory (outputs, write-back sources, bound buffers). */

@@ -6,7 +6,14 @@
 import type { Executor } from '../executors/executor.js';
 import type { IRGraph } from '../ir/graph.js';
 import { sizeOf, type TypedArray } from '../ir/types.js';
-import { fuseElementwise, type FusedGroup, type FusingExecutor } from './fusion.js';
+import { isElementwise } from '../ir/fusion.js';
+import {
+  fuseElementwise,
+  type FusedGroup,
+  type FusingExecutor,
+  type GemmEpilogueGroup,
+  gemmEpilogues,
+} from './fusion.js';
 import { DataError, GraphErrors } from '../errors.js';
 import { IndexRangeError } from '../ops/index-ops.js';
 
@@ -80,15 +87,32 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
   // Elementwise chains the executor runs as one loop (scheduler/fusion.ts): a group runs at
   // its output's place and reads the group's inputs; its other members get no buffer.
   const fuser = exec as Partial<FusingExecutor<B>>;
+  const held = new Set([...keep, ...opts.bound.keys()]);
+  // Matrix products finished by their bias (and ReLU) in the gemm: first, so that the
+  // elementwise groups below leave those nodes to them.
+  const epis =
+    fuser.epilogue && fuser.prepareEpilogue
+      ? gemmEpilogues(g, order, held, (mm) =>
+          fuser.epilogue!(
+            mm,
+            mm.inputs.map((x) => g.node(x).type),
+          ),
+        )
+      : [];
+  const epiOf = new Map<string, GemmEpilogueGroup>();
+  for (const e of epis) for (const n of [e.matmul, ...e.rest]) epiOf.set(n.name, e);
+  const fusible = fuser.fusible?.bind(fuser);
   const groups = fuser.prepareFused
     ? fuseElementwise(g, order, {
-        keep: new Set([...keep, ...opts.bound.keys()]),
-        ...(fuser.fusible ? { fusible: (n) => fuser.fusible!(n) } : {}),
+        keep: held,
+        fusible: (n) => !epiOf.has(n.name) && (fusible ? fusible(n) : isElementwise(n)),
       })
     : [];
   const groupOf = new Map<string, FusedGroup>();
   for (const gr of groups) for (const n of gr.nodes) groupOf.set(n.name, gr);
   const reads = (n: string): string[] => {
+    const e = epiOf.get(n);
+    if (e) return e.output === n ? [...e.matmul.inputs, e.bias] : [];
     const gr = groupOf.get(n);
     return gr === undefined ? g.node(n).inputs : gr.output === n ? gr.inputs : [];
   };
@@ -139,10 +163,24 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
       default: {
         const gr = groupOf.get(name);
         if (gr !== undefined && gr.output !== name) return; // computed inside its group's loop
+        const epi = epiOf.get(name);
+        if (epi !== undefined && epi.output !== name) return; // computed in its gemm's epilogue
         const pool = free.get(key);
         buf = pool?.length ? pool.pop()! : fresh(node.type.dtype, len);
         kernelNodes.push(name);
-        if (gr !== undefined)
+        if (epi !== undefined) {
+          const mm = epi.matmul;
+          kernels.push(
+            fuser.prepareEpilogue!(
+              mm,
+              mm.inputs.map((x) => buffers.get(x)!),
+              mm.inputs.map((x) => g.node(x).type),
+              buffers.get(epi.bias)!,
+              epi.rest.length > 1,
+              buf,
+            ),
+          );
+        } else if (gr !== undefined)
           kernels.push(
             fuser.prepareFused!(
               gr,

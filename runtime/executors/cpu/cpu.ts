@@ -3,7 +3,8 @@
 // - reference: each op's plain TypeScript kernel (ops/*.ts), the definition of the op;
 // - fast (default): f32 buffers live in a shared WebAssembly memory (arena.ts), f32 matrix
 //   products run as WebAssembly SIMD on all cores (threads.ts), and chains of elementwise ops
-//   run fused, one generated loop per chain (fused.ts, bit-identical to the unfused kernels);
+//   run fused, one generated loop per chain (fused.ts, bit-identical to the unfused kernels),
+//   and a matmul followed by a bias row and ReLU adds and clips in the gemm's epilogue (same bits);
 //   every other node runs its reference kernel. `{ fast: false }` (or the environment
 //   variable GRAPH_RUN_FAST=0) gives the reference tier alone.
 
@@ -13,7 +14,7 @@ import type { Executor } from '../executor.js';
 import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
 import { prepareGroup } from './fused.js';
 import { isElementwise } from '../../ir/fusion.js';
-import { fastMatmul } from './matmul.js';
+import { epilogueApplies, fastMatmul } from './matmul.js';
 import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 
@@ -30,6 +31,17 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
   private readonly fast: Kernels | null;
   /** What ops' fast lowerings (OpDef.fast) may use. */
   private readonly accel: CpuAccel | null;
+
+  /** Present only on the fast tier: matmuls finished by bias + ReLU in the gemm (scheduler/fusion.ts). */
+  readonly epilogue?: (mm: IRNode, inTypes: TensorType[]) => boolean;
+  readonly prepareEpilogue?: (
+    mm: IRNode,
+    inputs: TypedArray[],
+    inTypes: TensorType[],
+    bias: TypedArray,
+    relu: boolean,
+    output: TypedArray,
+  ) => () => void;
 
   /** Present only on the fast tier: the planner fuses when an executor offers this. */
   readonly prepareFused?: (
@@ -64,8 +76,15 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         });
       },
     };
-    if (this.fast)
-      this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(this.fast, group, inputs, inTypes, output);
+    if (K) {
+      this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(K, group, inputs, inTypes, output);
+      this.epilogue = (mm, inTypes) => K.epilogue && epilogueApplies(inTypes, mm.attrs);
+      this.prepareEpilogue = (mm, inputs, inTypes, bias, relu, output) => {
+        const k = fastMatmul(K, inputs, output, inTypes, mm.attrs, undefined, { bias, relu });
+        if (!k) throw new Error(`matmul "${mm.name}" cannot take an epilogue`);
+        return k;
+      };
+    }
   }
 
   /** Whether the fast kernels are in use. */

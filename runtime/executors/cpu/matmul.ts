@@ -6,11 +6,30 @@
 import type { TensorType, TypedArray } from '../../ir/types.js';
 import { dims } from '../../ops/matmul.js';
 import type { Kernels } from './threads.js';
+import { EPI_BIAS, EPI_RELU } from './wasm/gemm-tile.js';
 
 /** Below this many multiply-adds the plain loop is as fast as a call into WebAssembly. */
 export const FAST_MATMUL_MIN_WORK = 4096;
 
-/** A step closure for C = op(A)·op(B), or null where the reference kernel should run. */
+/** A bias row added to every row of C, then ReLU or nothing: the gemm's epilogue. */
+export interface MatmulEpilogue {
+  bias: TypedArray;
+  relu: boolean;
+}
+
+/** Whether C = op(A)·op(B) runs in the gemm with an epilogue (f32, work enough, no empty axis). */
+export function epilogueApplies(inTypes: TensorType[], attrs: Record<string, unknown>): boolean {
+  if (inTypes[0]!.dtype !== 'f32' || inTypes[1]!.dtype !== 'f32') return false;
+  const { batch, m, k, n } = dims(
+    inTypes[0]!.shape,
+    inTypes[1]!.shape,
+    attrs.transpose_a === true,
+    attrs.transpose_b === true,
+  );
+  return batch > 0 && m * n > 0 && k > 0 && m * n * k >= FAST_MATMUL_MIN_WORK;
+}
+
+/** A step closure for C = op(A)·op(B) (then `epi`), or null where the reference kernel should run. */
 export function fastMatmul(
   K: Kernels,
   inputs: TypedArray[],
@@ -18,6 +37,7 @@ export function fastMatmul(
   inTypes: TensorType[],
   attrs: Record<string, unknown>,
   minWork = FAST_MATMUL_MIN_WORK,
+  epi?: MatmulEpilogue,
 ): (() => void) | null {
   if (inTypes[0]!.dtype !== 'f32' || inTypes[1]!.dtype !== 'f32') return null;
   const ta = attrs.transpose_a === true,
@@ -25,6 +45,7 @@ export function fastMatmul(
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
   const { batch, m, k, n, aStride, bStride } = d;
   if (m * n * k < minWork && k > 0) return null;
+  if (epi && !epilogueApplies(inTypes, attrs)) return null;
   const C = output as Float32Array;
   if (m * n === 0 || batch === 0) return () => {};
   if (k === 0) return () => C.fill(0);
@@ -42,10 +63,15 @@ export function fastMatmul(
     csa = ta ? m * 4 : 4;
   const rsb = tb ? 4 : n * 4,
     csb = tb ? k * 4 : 4;
-  const task = { m, n, k, a: a0, rsa, csa, b: b0, rsb, csb, c: c0, ldc: n * 4 };
+  // The bias row, copied each call (it may be a parameter that training changes) into arena
+  // scratch padded with zeros to whole tiles: the epilogue reads it a tile's width at a time.
+  const bias = epi && K.arena.f32(Math.ceil(n / K.shape.nr) * K.shape.nr);
+  const flags = epi ? EPI_BIAS | (epi.relu ? EPI_RELU : 0) : 0;
+  const task = { m, n, k, a: a0, rsa, csa, b: b0, rsb, csb, c: c0, ldc: n * 4, bias: bias?.byteOffset ?? 0, flags };
   const srcA = inputs[0] as Float32Array,
     srcB = inputs[1] as Float32Array;
   return () => {
+    if (bias) bias.set(epi!.bias);
     if (A.copy) A.view.set(srcA);
     if (B.copy) B.view.set(srcB);
     for (let t = 0; t < batch; t++) {

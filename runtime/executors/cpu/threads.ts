@@ -6,7 +6,8 @@
 // workers are created once, lazily, on the first large matrix product.
 //
 // Settings (environment): GRAPH_RUN_THREADS=n caps the threads (1: no workers);
-// GRAPH_RUN_FAST=0 turns the fast kernels off (the plain TypeScript kernels run instead).
+// GRAPH_RUN_FAST=0 turns the fast kernels off (the plain TypeScript kernels run instead);
+// GRAPH_RUN_EPILOGUE=0 runs a matmul's bias and ReLU as a pass of their own (to compare).
 
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -47,25 +48,13 @@ interface GemmTask {
   csb: number;
   c: number;
   ldc: number;
+  /** Epilogue (wasm/gemm-tile.ts): the bias row (padded to whole tiles) and flags; 0: none. */
+  bias?: number;
+  flags?: number;
 }
 
-type GemmFn = (
-  m: number,
-  n: number,
-  k: number,
-  a: number,
-  rsa: number,
-  csa: number,
-  b: number,
-  rsb: number,
-  csb: number,
-  c: number,
-  ldc: number,
-  ap: number,
-  bp: number,
-  tile: number,
-  kc: number,
-) => void;
+/** The module's gemm (wasm/gemm.ts): m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ap, bp, tile, kc, bias, flags. */
+type GemmFn = (...args: number[]) => void;
 type MapFn = (...ptrsInnerLoHi: number[]) => void;
 /** A map kernel with its pointers and `inner` bound: run(lo, hi). */
 export type BoundMap = (lo: number, hi: number) => void;
@@ -77,8 +66,8 @@ const chunkSource = `
   if (c[${P}] === 1) {
     const m = c[${P} + 3], n = c[${P} + 4], along = c[${P} + 14];
     const lo = j * size, hi = Math.min(lo + size, along ? n : m);
-    if (along) gemm(m, hi - lo, c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 11], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * 4, c[${P} + 13], ap, bp, tile, c[${P} + 15]);
-    else gemm(hi - lo, n, c[${P} + 5], c[${P} + 6] + lo * c[${P} + 7], c[${P} + 7], c[${P} + 8], c[${P} + 9], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * c[${P} + 13], c[${P} + 13], ap, bp, tile, c[${P} + 15]);
+    if (along) gemm(m, hi - lo, c[${P} + 5], c[${P} + 6], c[${P} + 7], c[${P} + 8], c[${P} + 9] + lo * c[${P} + 11], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * 4, c[${P} + 13], ap, bp, tile, c[${P} + 15], c[${P} + 16] + lo * 4, c[${P} + 17]);
+    else gemm(hi - lo, n, c[${P} + 5], c[${P} + 6] + lo * c[${P} + 7], c[${P} + 7], c[${P} + 8], c[${P} + 9], c[${P} + 10], c[${P} + 11], c[${P} + 12] + lo * c[${P} + 13], c[${P} + 13], ap, bp, tile, c[${P} + 15], c[${P} + 16], c[${P} + 17]);
   } else {
     const id = c[${P} + 3];
     while (maps.length <= id) { const msg = receive(); if (msg) maps.push(msg); }
@@ -150,6 +139,8 @@ export class Kernels {
   private task = 0;
   /** Threads a call may use (≤ threads): the benchmark compares 1 and 2 in one process. */
   active: number;
+  /** Plans finish matmuls with their bias and ReLU in the gemm (GRAPH_RUN_EPILOGUE=0: not). */
+  epilogue = process.env.GRAPH_RUN_EPILOGUE !== '0';
 
   constructor(
     readonly threads: number,
@@ -281,6 +272,8 @@ export class Kernels {
         this.scratch[1],
         this.scratch[2],
         gemmKc(k),
+        t.bias ?? 0,
+        t.flags ?? 0,
       );
       return;
     }
@@ -309,6 +302,8 @@ export class Kernels {
     c[P + 13] = t.ldc;
     c[P + 14] = alongN ? 1 : 0;
     c[P + 15] = gemmKc(k);
+    c[P + 16] = t.bias ?? 0;
+    c[P + 17] = t.flags ?? 0;
     this.parallel(Math.ceil(len / size));
   }
 

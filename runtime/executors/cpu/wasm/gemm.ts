@@ -10,6 +10,7 @@
 // differ from the reference's by f32 rounding (docs/performance.md gives the measured bound).
 
 import { f32, i32, type Module, v128, type Fn } from './asm.js';
+import { emitCopyTile, emitEpilogue } from './gemm-tile.js';
 
 export interface GemmShape {
   /** Rows and columns of the register tile (nr a multiple of 4). */
@@ -47,15 +48,17 @@ export function preferredGemmShape(): GemmShape {
 /**
  * Adds to `mod` (pointers and strides in bytes):
  * - gemm_packB(b, rs, cs, kc, nc, bp), gemm_packA(a, rs, cs, mc, kc, ap): pack a block;
- * - gemm_macro(mc, nc, kc, ap, bp, c, ldc, beta, tile): C block (+)= Ap·Bp, edge tiles through
- *   `tile` (mr·nr floats of scratch); beta 0 overwrites C, 1 accumulates into it.
+ * - gemm_macro(mc, nc, kc, ap, bp, c, ldc, beta, tile, bias, flags): C block (+)= Ap·Bp, edge
+ *   tiles through `tile` (mr·nr floats of scratch); beta 0 overwrites C, 1 accumulates into it;
+ *   flags (gemm-tile.ts) finish each tile with the bias row at `bias` and ReLU (last k-block).
  */
 export function emitGemm(mod: Module, shape: GemmShape): void {
   const kernel = emitKernel(mod, shape);
   emitPackB(mod, shape);
   emitPackA(mod, shape);
   const copy = emitCopyTile(mod);
-  emitMacro(mod, shape, kernel, copy);
+  const epi = emitEpilogue(mod, shape.nr);
+  emitMacro(mod, shape, kernel, copy, epi);
 }
 
 // kernel(kc, a, b, c, ldc, beta): one full mr×nr tile at c.
@@ -230,30 +233,9 @@ function emitPackA(mod: Module, { mr }: GemmShape): void {
   f.end().end();
 }
 
-// copyTile(src, sld, dst, dld, h, w): h×w floats between two row strides (bytes).
-function emitCopyTile(mod: Module): Fn {
-  const f = mod.fn('gemm_copy', [i32, i32, i32, i32, i32, i32]);
-  const [S, SLD, D, DLD, H, W] = [0, 1, 2, 3, 4, 5];
-  const i = f.local(i32),
-    j = f.local(i32);
-  f.block().get(H).i32c(1).ltS().get(W).i32c(1).ltS().op(0x72).brIf(0); // i32.or
-  f.i32c(0).set(i).loop();
-  f.i32c(0).set(j).loop();
-  f.get(D).get(j).i32c(2).shl().add();
-  f.get(S).get(j).i32c(2).shl().add().f32load();
-  f.f32store();
-  f.get(j).i32c(1).add().tee(j).get(W).ltS().brIf(0);
-  f.end();
-  f.get(S).get(SLD).add().set(S);
-  f.get(D).get(DLD).add().set(D);
-  f.get(i).i32c(1).add().tee(i).get(H).ltS().brIf(0);
-  f.end().end();
-  return f;
-}
-
-function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn): void {
-  const f = mod.fn('gemm_macro', [i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [MC, NC, KC, AP, BP, C, LDC, BETA, TILE] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn, epi: Fn): void {
+  const f = mod.fn('gemm_macro', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [MC, NC, KC, AP, BP, C, LDC, BETA, TILE, BIAS, FLAGS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const jr = f.local(i32),
     ir = f.local(i32),
     w = f.local(i32),
@@ -276,6 +258,9 @@ function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn): vo
   f.get(C).get(ir).get(LDC).mul().add().get(jr).i32c(2).shl().add().set(c);
   f.get(w).i32c(nr).eq().get(h).i32c(mr).eq().and().if_();
   f.get(KC).get(a).get(b).get(c).get(LDC).get(BETA).call(mod.index(kernel));
+  f.get(FLAGS).if_();
+  f.get(c).get(LDC).i32c(mr).get(BIAS).get(jr).i32c(2).shl().add().get(FLAGS).call(mod.index(epi));
+  f.end();
   f.else_();
   f.get(BETA).if_();
   f.get(c)
@@ -293,6 +278,18 @@ function emitMacro(mod: Module, { mr, nr }: GemmShape, kernel: Fn, copy: Fn): vo
     .i32c(nr * 4)
     .get(BETA)
     .call(mod.index(kernel));
+  f.get(FLAGS).if_();
+  f.get(TILE)
+    .i32c(nr * 4)
+    .get(h)
+    .get(BIAS)
+    .get(jr)
+    .i32c(2)
+    .shl()
+    .add()
+    .get(FLAGS)
+    .call(mod.index(epi));
+  f.end();
   f.get(TILE)
     .i32c(nr * 4)
     .get(c)
@@ -332,14 +329,15 @@ export function gemmScratch(shape: GemmShape, b: GemmBlocking): { ap: number; bp
 }
 
 /**
- * gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ap, bp, tile, kcb): C[m×n] = op(A)·op(B) for k ≥ 1,
- * in k-blocks of kcb (≤ the blocking's kc; gemmKc gives an even cut),
+ * gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ap, bp, tile, kcb, bias, flags): C[m×n] =
+ * op(A)·op(B) for k ≥ 1, in k-blocks of kcb (≤ the blocking's kc; gemmKc gives an even cut),
+ * then (flags ≠ 0) the epilogue with the bias row at `bias` (n floats, padded to whole tiles),
  * element (i, p) of op(A) at a + i*rsa + p*csa, (p, j) of op(B) at b + p*rsb + j*csb (bytes).
  */
 export function emitGemmDriver(mod: Module, { mc: MCB, nc: NCB }: GemmBlocking): void {
-  const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  const f = mod.fn('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [M, N, K, A, RSA, CSA, B, RSB, CSB, C, LDC, AP, BP, TILE, KCR, BIAS, FLAGS] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
   ];
   const jc = f.local(i32),
     pc = f.local(i32),
@@ -376,7 +374,11 @@ export function emitGemmDriver(mod: Module, { mc: MCB, nc: NCB }: GemmBlocking):
   f.get(RSA).get(CSA).get(mc).get(kc).get(AP).call(fnIndex('gemm_packA'));
   f.get(mc).get(nc).get(kc).get(AP).get(BP);
   f.get(C).get(ic).get(LDC).mul().add().get(jc).i32c(2).shl().add();
-  f.get(LDC).get(pc).i32c(0).gtS().get(TILE).call(fnIndex('gemm_macro'));
+  f.get(LDC).get(pc).i32c(0).gtS().get(TILE);
+  // The epilogue after the last k-block only: bias columns from this column block's first.
+  f.get(BIAS).get(jc).i32c(2).shl().add();
+  f.get(FLAGS).i32c(0).get(pc).get(kc).add().get(K).geS().select();
+  f.call(fnIndex('gemm_macro'));
   f.get(ic).i32c(MCB).add().set(ic);
   f.br(0);
   f.end().end();
