@@ -27,7 +27,10 @@ export interface ExportFlags {
 export function exportCommand(session: Session, flags: ExportFlags, out: (s: string) => void): void {
   if (flags.onnx && flags.pytorch)
     throw new UsageError('graph-run export takes --onnx FILE or --pytorch DIR, not both');
-  if (flags.pytorch) return exportPytorch(session, flags.pytorch, flags, out);
+  if (flags.pytorch) {
+    exportPytorch(session, flags.pytorch, flags, out);
+    return;
+  }
   if (!flags.onnx) throw new UsageError('graph-run export needs --onnx FILE or --pytorch DIR');
   ensureWritable(flags.onnx, 'ONNX model');
   if (flags.load) restoreCheckpoint(session, readCheckpointFile(flags.load), { file: flags.load });

@@ -3,7 +3,7 @@
 
 export const TRAIN_PY = `"""Train the exported graph as graph-run does: one process, or several under torchrun.
 
-    python train.py [--epochs N] [--dtype f32|f64] [--save CKPT] [--log LOG.json]
+    python train.py [--epochs N] [--dtype f32|f64] [--save CKPT] [--json-out LOG.json]
     torchrun --nproc_per_node=2 train.py ...
 
 Each step takes graph-run's global batch (rows order[k*B:(k+1)*B] of the epoch's seeded order)
@@ -54,7 +54,7 @@ def main():
     ap.add_argument("--dtype", choices=["f32", "f64"], default=cfg["dtype"], help="float type (default: the export's)")
     ap.add_argument("--weights", default=os.path.join(HERE, "weights.safetensors"), help="initial weights")
     ap.add_argument("--save", default=os.path.join(HERE, "checkpoint.safetensors"), help="checkpoint to write")
-    ap.add_argument("--log", default=None, help="write losses, parameters and predictions as JSON")
+    ap.add_argument("--json-out", default=None, help="write losses, parameters and predictions as JSON to this file")
     ap.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
@@ -96,6 +96,7 @@ def main():
         if grads:
             got = torch.autograd.grad(v[grads["of"]].sum(), [t for _, t in wrt])
             result["gradients"] = {n: tensor_json(g) for (n, _), g in zip(wrt, got)}
+        result["params"] = {p: tensor_json(getattr(net, names[p])) for p in cfg["params"]}
         say(json.dumps(result))
         finish(args, cfg, result, rank, world)
         return
@@ -209,8 +210,8 @@ def finish(args, cfg, result, rank, world, net=None, dtype=None, device=None):
                 preds[set_name] = {o: tensor_json(out[r]) for o, r in cfg["outputs"].items()}
         result["predictions"] = preds
         result["params"] = {p: tensor_json(t) for p, t in ((p, getattr(net, names[p])) for p in cfg["params"])}
-    if rank == 0 and args.log:
-        with open(args.log, "w", encoding="utf-8") as f:
+    if rank == 0 and args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as f:
             json.dump(result, f)
     if world > 1:
         dist.barrier()
