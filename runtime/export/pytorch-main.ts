@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
+import data as grdata  # noqa: E402
 import model as model_module  # noqa: E402
 import support as gr  # noqa: E402
 
@@ -104,7 +105,7 @@ def main():
     import training
 
     inputs = cfg["inputs"]
-    arrays = gr.read_source(HERE, cfg["train"], inputs)
+    arrays = grdata.read_source(HERE, cfg["train"], inputs)
     val_arrays = None
     v = cfg.get("validation")
     if v and "split" in v:
@@ -113,13 +114,13 @@ def main():
         val_arrays = {k: a[cut:] for k, a in arrays.items()}
         arrays = {k: a[:cut] for k, a in arrays.items()}
     elif v:
-        val_arrays = gr.read_source(HERE, v, inputs)
-    train_set = gr.GraphDataset(arrays, dtype)
-    val_set = gr.GraphDataset(val_arrays, dtype) if val_arrays else None
+        val_arrays = grdata.read_source(HERE, v, inputs)
+    train_set = grdata.GraphDataset(arrays, dtype)
+    val_set = grdata.GraphDataset(val_arrays, dtype) if val_arrays else None
 
     B, n = cfg["batch_size"], len(train_set)
     steps = (n + B - 1) // B
-    sampler = gr.GlobalBatchSampler(n, B, cfg["shuffle"], cfg["seed"], world, rank)
+    sampler = grdata.GlobalBatchSampler(n, B, cfg["shuffle"], cfg["seed"], world, rank)
     loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, collate_fn=lambda b: b)
     ddp = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     optimizer = training.make_optimizer(net)

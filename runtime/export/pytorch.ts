@@ -11,6 +11,7 @@ import type { Session } from '../session.js';
 import { checkpointBytes } from '../checkpoint/checkpoint.js';
 import { nodeExpr, PyNames, pyNum, PytorchExportError, type LineContext } from './pytorch-code.js';
 import { lossCode, optimizerCode, trainingDocs } from './pytorch-train.js';
+import { DATA_PY } from './pytorch-data.js';
 import { SUPPORT_PY } from './pytorch-support.js';
 import { TRAIN_PY } from './pytorch-main.js';
 
@@ -42,8 +43,7 @@ function lineEmitter(model: Model, names: PyNames, self: string) {
     if (typeof r === 'number') return pyNum(r);
     if (params.has(r)) return `${self}${names.get(r)}`;
     if (state.has(r)) return `S[${JSON.stringify(r)}]`;
-    if (r === '__step') return '(ctx.step if ctx else 0)';
-    if (r === '__epoch') return '(ctx.epoch if ctx else 0)';
+    if (r === '__step' || r === '__epoch') return `gr.clock(ctx, "${r.slice(2)}")`;
     return names.get(r);
   };
   const c: LineContext = {
@@ -87,8 +87,9 @@ function modelPy(
   lossGraph: boolean,
   emitter: ReturnType<typeof lineEmitter>,
 ) {
-  const used = reads([...model.nodes, ...(lossGraph ? (model.loss?.nodes ?? []) : [])]);
-  const inputs = model.inputs.filter((i) => used.has(i.name) || needs.includes(i.name));
+  const used = reads(model.nodes);
+  const lossReads = lossGraph && model.loss ? reads(model.loss.nodes) : new Set<string>();
+  const inputs = model.inputs.filter((i) => used.has(i.name) || lossReads.has(i.name) || needs.includes(i.name));
   const batchInput = model.inputs.find((i) => i.shape.some(isDimSymbolic));
   const returned = [...new Set([...model.outputs.map((o) => o.ref), ...needs].filter((r) => typeof r === 'string'))];
   const L: string[] = [
@@ -129,12 +130,13 @@ function modelPy(
   L.push(...emitter.lines(model.nodes, '        '));
   L.push(`        return {${returned.map((r) => `${JSON.stringify(r)}: ${emitter.expr(r)}`).join(', ')}}`);
   if (lossGraph && model.loss) {
-    const lossReads = [...reads(model.loss.nodes)].filter((r) => !model.params.some((p) => p.name === r));
     L.push(
       '',
       '    def loss_graph(self, v, ctx=None):',
       '        """The loss graph on the values forward returned: a mean over the batch."""',
-      ...lossReads.map((r) => `        ${names.get(r)} = v[${JSON.stringify(r)}]`),
+      ...[...lossReads]
+        .filter((r) => !model.params.some((p) => p.name === r))
+        .map((r) => `        ${names.get(r)} = v[${JSON.stringify(r)}]`),
       ...emitter.lines(model.loss.nodes, '        '),
       `        return ${emitter.expr(model.loss.ref)}`,
     );
@@ -257,6 +259,7 @@ export function pytorchPackage(session: Session, o: PytorchExportOptions): Pytor
   files.set('names.json', `${JSON.stringify(Object.fromEntries(names.map), null, 2)}\n`);
   files.set('weights.safetensors', checkpointBytes(session));
   files.set('support.py', SUPPORT_PY);
+  files.set('data.py', DATA_PY);
   files.set('train.py', TRAIN_PY);
   files.set('__init__.py', `"""${model.name}: graph-run's graph as a PyTorch package (train.py trains it)."""\n`);
   return { files, summary };
