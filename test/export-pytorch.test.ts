@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pytorchOps, userOpNames } from '../runtime/index.js';
 import { runCli } from './support/cli.js';
 import { exampleGraph } from './support/examples.js';
 
@@ -129,6 +130,14 @@ describe('graph-run export --pytorch (no PyTorch needed)', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
+  it('docs/export-pytorch.md lists the ops it exports and those it refuses', () => {
+    const doc = readFileSync('docs/export-pytorch.md', 'utf8').replace(/\s+/g, ' ');
+    const list = (label: string) =>
+      [...(new RegExp(`${label}: ([^.]*)\\.`).exec(doc)?.[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]);
+    expect(list('Exported ops')).toEqual(pytorchOps);
+    expect(list('Refused')).toEqual(userOpNames.filter((o) => !pytorchOps.includes(o)).sort());
+  });
+
   it('takes --onnx or --pytorch, not both', async () => {
     const r = await runCli(['export', 'graphs/xor.yaml', '--pytorch', tmpdir(), '--onnx', join(tmpdir(), 'x.onnx')]);
     expect(r.code).toBe(2); // a usage error
@@ -153,6 +162,8 @@ const cases: { graph: string; epochs?: number; trains: boolean }[] = [
   // On the slice of MNIST tests write (200 training digits, 50 held out).
   { graph: 'graphs/mnist_mlp.yaml', trains: true },
   { graph: 'test/fixtures/pytorch/custom.yaml', trains: true },
+  // A transformer block of the layer library: causal attention (tri, masked_softmax), 3-D products.
+  { graph: 'test/fixtures/pytorch/attention.yaml', trains: true },
   { graph: 'graphs/neuron.yaml', trains: false },
   { graph: 'graphs/autograd.yaml', trains: false },
 ];

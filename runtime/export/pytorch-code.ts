@@ -128,6 +128,7 @@ export function nodeExpr(n: OpNodeDecl, c: LineContext): string {
     if (allNumbers) {
       if (n.op === 'sigmoid') return `1 / (1 + gr.scalar('exp', -${x(0)}))`;
       if (n.op === 'relu') return `max(${x(0)}, 0.0)`;
+      if (n.op === 'rsqrt') return `1 / gr.scalar('sqrt', ${x(0)})`;
       const s = unaryScalar[n.op];
       if (!s) refuse('it is applied to a number only; write the number instead');
       return `gr.scalar('${s}', ${x(0)})`;
@@ -222,6 +223,10 @@ export function nodeExpr(n: OpNodeDecl, c: LineContext): string {
         .join('');
       return `F.${n.op}(${x(0)}, ${pyValue(a.kernel)}${kw})`;
     }
+    case 'tri':
+      return `gr.tri(${n.inputs.length ? x(0) : 'None'}, ${pyValue(a.n ?? null)}, ${pyNum((a.axis as number | undefined) ?? -1)}, ${pyNum((a.k as number | undefined) ?? 0)}, DTYPE)`;
+    case 'masked_softmax':
+      return `gr.masked_softmax(${x(0)}, ${x(1)}, ${pyNum((a.axis as number | undefined) ?? -1)})`;
     case 'dropout':
       return `gr.dropout(${x(0)}, ${pyNum(a.p as number)}, ${pyNum((a.seed as number | undefined) ?? c.seed)}, ${JSON.stringify((a.stream as string | undefined) ?? n.name)}, ctx)`;
     case 'sample':
@@ -270,4 +275,6 @@ export const pytorchOps: string[] = [
   'max_pool2d',
   'avg_pool2d',
   'dropout',
+  'tri',
+  'masked_softmax',
 ].sort();

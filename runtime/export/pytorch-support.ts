@@ -167,6 +167,24 @@ def scalar(op, *xs):
     return float(getattr(np, op)(*[np.float64(x) for x in xs]))
 
 
+def tri(like, n, axis, k, dtype):
+    """An [n, n] mask of ones on and below diagonal k: n given, or axis "axis" of "like"."""
+    size = n if n is not None else like.shape[axis]
+    device = like.device if torch.is_tensor(like) else None
+    return torch.tril(torch.ones(size, size, dtype=dtype, device=device), diagonal=k)
+
+
+def masked_softmax(x, mask, axis):
+    """Softmax over the elements whose mask is nonzero; 0 elsewhere and for a fully masked row
+    (torch's softmax of masked_fill(-inf) would give NaN there, and NaN gradients)."""
+    keep = torch.broadcast_to(mask != 0, x.shape)
+    low = torch.finfo(x.dtype).min
+    top = torch.amax(torch.where(keep, x, torch.full((), low, dtype=x.dtype, device=x.device)), dim=axis, keepdim=True)
+    e = torch.where(keep, torch.exp(x - top.detach()), torch.zeros((), dtype=x.dtype, device=x.device))
+    total = e.sum(dim=axis, keepdim=True)
+    return e / torch.where(total > 0, total, torch.ones((), dtype=x.dtype, device=x.device))
+
+
 def take(x, axes, starts, ends, steps):
     """graph-run's slice: along each listed axis, start, start+step, ... before end (Python rules)."""
     index = [slice(None)] * x.dim()

@@ -68,12 +68,19 @@ export function lossCode(model: Model, docs: TrainingDocs): { code: string; need
   const inputs = (d as { inputs?: Record<string, Ref> }).inputs ?? {};
   const w = ((d as { with?: Record<string, number> }).with ?? {}) as Record<string, number>;
   const call = docs.loss ? lossCalls[docs.loss] : undefined;
-  if (call && inputs.pred !== undefined && inputs.target !== undefined) {
+  // The values pred and target resolve to (a subgraph use's name stands for its output): the
+  // library losses read pred first, then target, and nothing else from outside.
+  const made = new Set(model.loss!.nodes.map((n) => n.name));
+  const outside = [
+    ...new Set(model.loss!.nodes.flatMap((n) => n.inputs.filter((r) => typeof r === 'string' && !made.has(r)))),
+  ];
+  if (call && inputs.pred !== undefined && inputs.target !== undefined && outside.length === 2) {
+    const [pred, target] = outside as [string, string];
     const mean = (w.reduction ?? 1) !== 0;
-    const p = `v[${JSON.stringify(String(inputs.pred))}]`,
-      t = `v[${JSON.stringify(String(inputs.target))}]`;
+    const p = `v[${JSON.stringify(pred)}]`,
+      t = `v[${JSON.stringify(target)}]`;
     return {
-      needs: [inputs.pred, inputs.target],
+      needs: [pred, target],
       summary: `${docs.loss} as ${call('p', 't', w).split('(')[0]}`,
       code: [
         `# The loss: ${d.graph} (reduction: ${mean ? 'mean' : 'sum'}) as PyTorch's own, summed over this`,
