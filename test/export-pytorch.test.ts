@@ -164,6 +164,8 @@ const cases: { graph: string; epochs?: number; trains: boolean }[] = [
   { graph: 'test/fixtures/pytorch/custom.yaml', trains: true },
   // A transformer block of the layer library: causal attention (tri, masked_softmax), 3-D products.
   { graph: 'test/fixtures/pytorch/attention.yaml', trains: true },
+  // Convolution with one-sided and 'same' padding, max and average pooling, RMSprop with momentum.
+  { graph: 'test/fixtures/pytorch/conv.yaml', trains: true },
   { graph: 'graphs/neuron.yaml', trains: false },
   { graph: 'graphs/autograd.yaml', trains: false },
 ];

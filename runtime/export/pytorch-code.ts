@@ -213,7 +213,7 @@ export function nodeExpr(n: OpNodeDecl, c: LineContext): string {
         .filter((k) => a[k] !== undefined)
         .map((k) => `, ${k}=${pyValue(a[k])}`)
         .join('');
-      return `F.${n.op}(${x(0)}, ${x(1)}${bias}${kw})`;
+      return `gr.conv(${n.op === 'conv2d' ? 2 : 1}, ${x(0)}, ${x(1)}${bias}${kw})`;
     }
     case 'max_pool2d':
     case 'avg_pool2d': {

@@ -18,6 +18,7 @@ import struct
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 # ---------------------------------------------------------------------------------------------
 # Threefry-2x32-20 (Salmon et al., SC'11), vectorised over counters with numpy uint32 arithmetic.
@@ -165,6 +166,16 @@ def compare(op, a, b):
 def scalar(op, *xs):
     """An op on numbers only: evaluated once in double precision, as graph-run folds constants."""
     return float(getattr(np, op)(*[np.float64(x) for x in xs]))
+
+
+def conv(dims, x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv1d / conv2d with graph-run's padding forms: a number, one per axis, "valid", "same",
+    or one per side ([top, left, bottom, right]; conv1d [left, right]), which torch takes as F.pad."""
+    fn = F.conv2d if dims == 2 else F.conv1d
+    if isinstance(padding, (list, tuple)) and len(padding) == 2 * dims:
+        sides = (padding[1], padding[3], padding[0], padding[2]) if dims == 2 else (padding[0], padding[1])
+        x, padding = F.pad(x, sides), 0
+    return fn(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def tri(like, n, axis, k, dtype):
