@@ -75,6 +75,7 @@ export { ToolError, CheckpointError } from './checkpoint/errors.js';
 // The graph as a PyTorch package: nn.Module, loss, optimizer, Dataset, train.py (torchrun, DDP).
 export {
   pytorchPackage,
+  pytorchFileNames,
   pytorchOps,
   PytorchExportError,
   type PytorchPackage,

@@ -138,6 +138,21 @@ describe('graph-run export --pytorch (no PyTorch needed)', () => {
     expect(list('Refused')).toEqual(userOpNames.filter((o) => !pytorchOps.includes(o)).sort());
   });
 
+  it('refuses a folder where the package would overwrite a file the graph reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'graph-run-pytorch-'));
+    const rows = '{"x": [[0, 1], [1, 0], [1, 1]], "y": [1, 1, 0]}\n';
+    writeFileSync(join(dir, 'data.json'), rows);
+    const graph = readFileSync('graphs/xor.yaml', 'utf8').replace(
+      /data:\n {4}x: .*\n {4}y: .*\n/,
+      'data: {file: data.json}\n',
+    );
+    writeFileSync(join(dir, 'net.yaml'), graph);
+    const r = await runCli(['export', join(dir, 'net.yaml'), '--pytorch', dir]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain('would overwrite');
+    expect(readFileSync(join(dir, 'data.json'), 'utf8')).toBe(rows);
+  });
+
   it('takes --onnx or --pytorch, not both', async () => {
     const r = await runCli(['export', 'graphs/xor.yaml', '--pytorch', tmpdir(), '--onnx', join(tmpdir(), 'x.onnx')]);
     expect(r.code).toBe(2); // a usage error

@@ -17,6 +17,21 @@ import { TRAIN_PY } from './pytorch-main.js';
 
 export { PytorchExportError, pytorchOps } from './pytorch-code.js';
 
+/** Every file name a package may hold (the data files only when the graph has inline rows). */
+export const pytorchFileNames = [
+  'model.py',
+  'training.py',
+  'data.py',
+  'support.py',
+  'train.py',
+  '__init__.py',
+  'config.json',
+  'names.json',
+  'data.json',
+  'validation.json',
+  'weights.safetensors',
+] as const;
+
 /** A PyTorch package: file name -> contents, and a one-line account of what was mapped how. */
 export interface PytorchPackage {
   files: Map<string, string | Uint8Array>;
