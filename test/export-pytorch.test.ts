@@ -30,8 +30,9 @@ type Run = {
   gradients?: Record<string, Tensor>;
 };
 
-const rel = (a: number, b: number) => {
-  const d = Math.max(Math.abs(a), Math.abs(b));
+/** |a - b| relative to the larger magnitude, or to `floor` where both are smaller. */
+const rel = (a: number, b: number, floor = 0) => {
+  const d = Math.max(Math.abs(a), Math.abs(b), floor);
   return d === 0 ? 0 : Math.abs(a - b) / d;
 };
 
@@ -46,12 +47,12 @@ function lossDiff(a: Run, b: Run): number {
 }
 
 /** The largest relative difference between two maps of tensors. */
-function tensorDiff(a: Record<string, Tensor>, b: Record<string, Tensor>): number {
+function tensorDiff(a: Record<string, Tensor>, b: Record<string, Tensor>, floor = 0): number {
   let m = 0;
   for (const [k, t] of Object.entries(b)) {
     expect(a[k]?.data.length, k).toBe(t.data.length);
     t.data.forEach((x, i) => {
-      m = Math.max(m, rel(a[k]!.data[i]!, x));
+      m = Math.max(m, rel(a[k]!.data[i]!, x, floor));
     });
   }
   return m;
@@ -168,7 +169,7 @@ describe('PyTorch is available where required', () => {
 
 /** Example graphs and the epochs every run trains (undefined: the graph's own). */
 const cases: { graph: string; epochs?: number; trains: boolean }[] = [
-  { graph: 'graphs/gender.yaml', epochs: 200, trains: true },
+  { graph: 'graphs/gender.yaml', epochs: 100, trains: true },
   { graph: 'graphs/xor.yaml', trains: true },
   { graph: 'graphs/linreg.yaml', trains: true },
   { graph: 'graphs/blobs.yaml', trains: true },
@@ -228,7 +229,9 @@ describe.skipIf(!hasTorch)('exported PyTorch training agrees with graph-run (f64
       f.ddp_losses = lossDiff(two, theirs);
       f.ddp_params = tensorDiff(two.params!, theirs.params!);
       expect(f.ddp_losses).toBeLessThan(TOL);
-      expect(f.ddp_params).toBeLessThan(TOL);
+      // The order of the gradient sums differs: weights are compared relative to their size, or
+      // to 1e-6 for smaller ones (a weight near 0 keeps its absolute rounding, not its relative one).
+      expect(tensorDiff(two.params!, theirs.params!, 1e-6)).toBeLessThan(TOL);
       figures[c.graph] = f;
     }, 900_000);
   }
