@@ -23,7 +23,9 @@ export type ErrorKind =
   | 'DataError'
   | 'SubgraphError'
   | 'AttrError'
-  | 'NumericError';
+  | 'NumericError'
+  /** A node a tool cannot export (graph-run export --pytorch). */
+  | 'ExportError';
 
 /** One problem in a user's graph or data, with where it is and (maybe) how to fix it. */
 export class GraphError extends Error {

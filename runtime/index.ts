@@ -73,6 +73,15 @@ export { toMermaid } from './viz/mermaid.js';
 // SVG through Graphviz compiled to WebAssembly (loaded on first use; Node and browsers alike).
 export { renderSvg, graphSvg } from './viz/svg.js';
 export { ToolError, CheckpointError } from './checkpoint/errors.js';
+// The graph as a PyTorch package: nn.Module, loss, optimizer, Dataset, train.py (torchrun, DDP).
+export {
+  pytorchPackage,
+  pytorchFileNames,
+  pytorchOps,
+  PytorchExportError,
+  type PytorchPackage,
+  type PytorchExportOptions,
+} from './export/pytorch.js';
 export {
   checkpointBytes,
   restoreCheckpoint,

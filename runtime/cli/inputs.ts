@@ -1,4 +1,4 @@
-// Outputs never overwrite inputs: --save, --plot, --onnx and dot --svg are refused, before
+// Outputs never overwrite inputs: --save, --plot, --onnx, dot --svg and the files of --pytorch DIR are refused, before
 // anything runs, when they name a file the run reads — the graph file, its subgraphs, its data
 // and initial-value files, the --load / --resume checkpoint. Compared by device and inode, so a
 // symbolic or hard link to an input is caught too. One exception, documented in
@@ -6,7 +6,8 @@
 // before training, and the save replaces it atomically).
 
 import { statSync } from 'node:fs';
-import { type LoaderIO, type Model, nodeIO, UsageError } from '../index.js';
+import { join } from 'node:path';
+import { type LoaderIO, type Model, nodeIO, pytorchFileNames, UsageError } from '../index.js';
 import type { OptionValues } from './table.js';
 
 /**
@@ -78,4 +79,13 @@ export function refuseOverwrites(o: OptionValues, inputs: string[]): void {
     if (prev) throw new UsageError(`${flag} and ${prev} both name "${out}"`);
     written.set(out, flag);
   }
+  // --pytorch DIR writes a package's files into DIR: none of them may be a file the run reads.
+  if (typeof o.pytorch === 'string')
+    for (const name of pytorchFileNames) {
+      const id = identity(join(o.pytorch, name));
+      if (id && read.has(id))
+        throw new UsageError(
+          `--pytorch "${o.pytorch}" would overwrite "${read.get(id)}" (its ${name}), which this run reads`,
+        );
+    }
 }

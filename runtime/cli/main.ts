@@ -154,7 +154,13 @@ async function command(
     case 'export':
       exportCommand(
         cpu(),
-        { onnx: o.onnx as string | undefined, load: o.load as string | undefined, version: version() },
+        {
+          onnx: o.onnx as string | undefined,
+          pytorch: o.pytorch as string | undefined,
+          load: o.load as string | undefined,
+          version: version(),
+          io,
+        },
         out,
       );
       return 0;

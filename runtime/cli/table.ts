@@ -49,8 +49,8 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'export',
-    usage: 'export <graph.yaml> --onnx FILE',
-    help: 'write the inference graph and its weights as an ONNX model (opset 21); --load CKPT for trained weights',
+    usage: 'export <graph.yaml> --onnx FILE | --pytorch DIR',
+    help: 'write the inference graph and its weights as an ONNX model (opset 21), or the graph, loss, optimizer, data and a torchrun-ready train.py as a PyTorch package; --load CKPT for trained weights',
   },
   {
     name: 'import',
@@ -194,6 +194,12 @@ export const options: readonly OptionSpec[] = [
     help: 'export: the ONNX file to write; a training run: export after training',
     commands: ['run', 'export'],
     misplaced: '--onnx belongs to graph-run export (or a training run)',
+  },
+  {
+    flags: '--pytorch <DIR>',
+    help: 'export: write a PyTorch package into DIR (nn.Module, loss, optimizer, Dataset, train.py for one process or torchrun)',
+    commands: ['export'],
+    misplaced: '--pytorch belongs to graph-run export',
   },
   {
     flags: '-o, --output <FILE>',
