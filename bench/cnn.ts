@@ -1,8 +1,10 @@
-// The CNN training step (graphs/bench/cnn.yaml, batch 64) on graph-run, TF.js and PyTorch.
-// PyTorch runs in a Python process (bench/cnn_torch.py) started once and asked for one step per
-// sample over a pipe, so its samples interleave with the others' like every reference's; the
-// pipe's round trip (~0.1 ms) is inside its time. Python is GRAPH_RUN_PYTHON, else python3;
-// without torch there the row has no PyTorch column.
+// The MNIST CNN's training step (graphs/mnist_cnn.yaml: conv 3x3 1->8 + ReLU, 2x2 max pool,
+// conv 3x3 8->16 + ReLU, 2x2 max pool, dense 784->10, softmax cross-entropy, Adam; batch 64)
+// on graph-run, TF.js (cpu and wasm) and PyTorch. PyTorch runs in a Python process
+// (bench/cnn_torch.py, 2 threads) started once and asked for one step per sample over a pipe,
+// so its samples interleave with the others' like every reference's; the pipe's round trip
+// (~0.1 ms) is inside its time. Python is GRAPH_RUN_PYTHON, else python3; without torch there
+// the row has no PyTorch column. Every engine starts from the same seeded parameters and images.
 
 import { pythonChild } from './python.js';
 import { loadGraph } from '../runtime/index.js';
@@ -13,14 +15,14 @@ import { graphPath, type Prepared } from './workloads.js';
 
 export const CNN_BATCH = 64;
 
-/** Parameter shapes of graphs/bench/cnn.yaml, with their fan-in (PyTorch's default init bound 1/√fan_in). */
+/** Parameter shapes of graphs/mnist_cnn.yaml, with their fan-in (PyTorch's default init bound 1/√fan_in). */
 const shapes: [string, number[], number][] = [
-  ['k1', [8, 1, 3, 3], 9],
-  ['c1', [8], 9],
-  ['k2', [16, 8, 3, 3], 72],
-  ['c2', [16], 72],
-  ['w', [3136, 10], 3136],
-  ['b', [10], 3136],
+  ['conv1/k', [8, 1, 3, 3], 9],
+  ['conv1/b', [8], 9],
+  ['conv2/k', [16, 8, 3, 3], 72],
+  ['conv2/b', [16], 72],
+  ['w', [10, 784], 784],
+  ['b', [10], 784],
 ];
 
 /** Seeded parameters, images in [0, 1) and labels. */
@@ -39,38 +41,54 @@ export function cnnData(batch = CNN_BATCH): { params: Map<string, Float32Array>;
   return { params, x, y };
 }
 
-/** One SGD step of the CNN on graph-run. */
+/** One Adam step of the MNIST CNN on graph-run. */
 export function cnnStep(batch = CNN_BATCH, fast = true): Prepared {
-  const s = new Session(loadGraph(graphPath('graphs/bench/cnn.yaml')), { fast });
+  const s = new Session(loadGraph(graphPath('graphs/mnist_cnn.yaml')), { fast });
   const d = cnnData(batch);
   for (const [name, v] of d.params) s.params.get(name)!.set(v);
   let last = NaN;
-  const values = { x: d.x, y: d.y };
+  const values = { image: d.x, label: d.y };
   return { run: () => void (last = s.stepOn(batch, values)), check: () => last };
 }
 
 type Tf = typeof import('@tensorflow/tfjs');
 
-/** The same step on TF.js (NCHW is not TF.js's layout: the images and kernels are NHWC/HWIO there). */
-export function cnnTfjs(tf: Tf): RefPrepared {
+/**
+ * The same step on TF.js, NHWC/HWIO (its layout). TF.js's wasm backend has no
+ * Conv2DBackpropFilter kernel but has the 3-D ones: with `as3d` each convolution is a conv3d
+ * over a depth of 1 (the same arithmetic), so that backend can train the model too.
+ */
+export function cnnTfjs(tf: Tf, as3d: boolean): RefPrepared {
   const d = cnnData();
   const p = d.params;
-  const hwio = (k: Float32Array, o: number, i: number) =>
-    tf.variable(tf.transpose(tf.tensor4d(k, [o, i, 3, 3]), [2, 3, 1, 0]));
-  const k1 = hwio(p.get('k1')!, 8, 1),
-    k2 = hwio(p.get('k2')!, 16, 8);
-  const c1 = tf.variable(tf.tensor1d(p.get('c1')!)),
-    c2 = tf.variable(tf.tensor1d(p.get('c2')!));
-  const w = tf.variable(tf.tensor2d(p.get('w')!, [3136, 10])),
-    b = tf.variable(tf.tensor1d(p.get('b')!));
+  const kernel = (k: Float32Array, o: number, i: number) => {
+    const hwio = tf.transpose(tf.tensor4d(k, [o, i, 3, 3]), [2, 3, 1, 0]);
+    return tf.variable(as3d ? tf.reshape(hwio, [1, 3, 3, i, o]) : hwio);
+  };
+  const k1 = kernel(p.get('conv1/k')!, 8, 1),
+    k2 = kernel(p.get('conv2/k')!, 16, 8);
+  const c1 = tf.variable(tf.tensor1d(p.get('conv1/b')!)),
+    c2 = tf.variable(tf.tensor1d(p.get('conv2/b')!));
+  // graph-run's dense weight is [10, 784] over NCHW's flattening; here [784, 10] over NHWC's.
+  const w = tf.variable(tf.reshape(tf.transpose(tf.tensor4d(p.get('w')!, [10, 16, 7, 7]), [2, 3, 1, 0]), [784, 10]));
+  const b = tf.variable(tf.tensor1d(p.get('b')!));
   const x = tf.tensor4d(d.x, [CNN_BATCH, 28, 28, 1]);
   const y = tf.oneHot(tf.tensor1d(d.y, 'int32'), 10);
-  const opt = tf.train.sgd(0.01);
+  const opt = tf.train.adam(0.001);
+  type T4 = import('@tensorflow/tfjs').Tensor4D;
+  const conv = (h: T4, k: import('@tensorflow/tfjs').Variable, c: import('@tensorflow/tfjs').Variable): T4 => {
+    const z = as3d
+      ? tf.reshape(
+          tf.conv3d(tf.expandDims(h, 1) as never, k as never, 1, 'same'),
+          h.shape.slice(0, 3).concat([k.shape[k.shape.length - 1]!]),
+        )
+      : tf.conv2d(h, k as never, 1, 'same');
+    return tf.maxPool(tf.relu(tf.add(z, c)) as T4, 2, 2, 'valid');
+  };
   const f = () => {
-    const h1 = tf.relu(tf.add(tf.conv2d(x, k1 as never, 1, 'same'), c1));
-    const h2 = tf.relu(tf.add(tf.conv2d(h1 as never, k2 as never, 1, 'same'), c2));
-    const flat = tf.reshape(tf.maxPool(h2 as never, 2, 2, 'valid'), [CNN_BATCH, 3136]);
-    return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(flat, w), b)) as import('@tensorflow/tfjs').Scalar;
+    const h = conv(conv(x, k1, c1), k2, c2);
+    const logits = tf.add(tf.matMul(tf.reshape(h, [CNN_BATCH, 784]), w), b);
+    return tf.losses.softmaxCrossEntropy(y, logits) as import('@tensorflow/tfjs').Scalar;
   };
   return {
     run: () => {

@@ -1,7 +1,8 @@
 // `npm run bench:mnist`: the whole MNIST MLP run (graphs/mnist_mlp.yaml: load the IDX files,
 // compile, 5 epochs of Adam at batch 64, evaluate the 2,000 test digits) as a user runs it,
 // `graph-run` in a child process, against the same model as a PyTorch script on one thread
-// (bench/py/mnist_mlp.py), interleaved, several runs each. Wall time covers each whole process
+// (bench/py/mnist_mlp.py), interleaved, several runs each. `--graph graphs/mnist_cnn.yaml`
+// runs the CNN example against bench/py/mnist_cnn.py (2 threads) instead. Wall time covers each whole process
 // (Node's or Python's start, imports, data, training, evaluation); peak RSS comes from the
 // kernel's accounting of the child (/usr/bin/time when present).
 //   npm run bench:mnist [-- --runs N] [--json] [--python PATH] [--graph FILE]
@@ -9,6 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { median } from './stats.js';
 
 function arg(name: string, def: string): string {
@@ -19,6 +21,8 @@ const runs = Number(arg('runs', '3'));
 const graph = arg('graph', 'graphs/mnist_mlp.yaml');
 const python = arg('python', process.env.GRAPH_RUN_PYTHON ?? 'python3');
 const json = process.argv.includes('--json');
+/** The PyTorch script of the same model: bench/py/<graph's name>.py. */
+const script = `bench/py/${basename(graph, '.yaml')}.py`;
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 interface Run {
@@ -48,9 +52,8 @@ const graphRun = (): Run | null =>
   });
 
 const torchAvailable =
-  spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 && existsSync('bench/py/mnist_mlp.py');
-const pytorch = (): Run | null =>
-  timed(python, ['bench/py/mnist_mlp.py', 'graphs/data/mnist'], (out) => JSON.parse(out).test_accuracy);
+  spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 && existsSync(script);
+const pytorch = (): Run | null => timed(python, [script, 'graphs/data/mnist'], (out) => JSON.parse(out).test_accuracy);
 
 if (!existsSync('graphs/data/mnist/train-images-idx3-ubyte')) {
   console.error('no MNIST data: run `npm run data:mnist` first');
@@ -87,7 +90,7 @@ else {
     s
       ? `${name.padEnd(10)} ${s.wall_s.toFixed(2).padStart(7)} s  ${s.rss_mb === undefined ? '' : `${s.rss_mb.toFixed(0).padStart(6)} MB`}  accuracy ${s.accuracy?.toFixed(4)}  runs ${s.runs.join(', ')}`
       : `${name.padEnd(10)} (not run)`;
-  console.log(`MNIST MLP 784-128-10, Adam, batch 64, 5 epochs, whole process, median of ${runs}`);
+  console.log(`${graph} against ${script}, whole process, median of ${runs}`);
   console.log(row('graph-run', out['graph-run']));
   console.log(row('pytorch', out.pytorch));
   if (out.ratio !== undefined) console.log(`graph-run is ${out.ratio.toFixed(2)}x PyTorch's speed (>1: faster)`);

@@ -90,8 +90,8 @@ async function tfjsEngine(backend: 'cpu' | 'wasm'): Promise<Engine | null> {
         dispose: () => tf.dispose([...xs, ...ts, X, Y, w1, b1, w2, b2]),
       };
     }),
-    // TF.js's wasm backend has no Conv2DBackpropFilter kernel: it cannot train a CNN.
-    ...(backend === 'cpu' ? { cnn_step_ms: withBackend(() => cnnTfjs(tf)) } : {}),
+    // The wasm backend has no Conv2DBackpropFilter kernel: its convolutions run as conv3d.
+    cnn_step_ms: withBackend(() => cnnTfjs(tf, backend === 'wasm')),
     mlp_step_ms: withBackend(() => {
       const d = mlpData(128);
       const p = new Map(

@@ -10,6 +10,7 @@
 import type { TypedArray } from '../ir/types.js';
 import type { ConvGeom } from './conv-geom.js';
 import type { CpuAccel } from './op.js';
+import { col2imRuns, im2colRuns, keepsWidth } from './conv-runs.js';
 
 export function convRef(g: ConvGeom, inputs: TypedArray[], y: TypedArray): () => void {
   const [x, wt, b] = inputs as [TypedArray, TypedArray, TypedArray | undefined];
@@ -170,6 +171,12 @@ function col2im(g: ConvGeom, cols: Float32Array, dx: TypedArray, xb: number, acc
     }
 }
 
+/** im2col of the group at x[xb] into cols: one run per tap where the convolution keeps the width. */
+function columns(accel: CpuAccel, g: ConvGeom, x: TypedArray, cols: Float32Array): (xb: number) => void {
+  if (keepsWidth(g) && accel.holds(x)) return im2colRuns(g, x as Float32Array, cols);
+  return (xb) => im2col(g, x, xb, cols);
+}
+
 /** An f32 array the gemm can address: `a` itself, or scratch that `load` fills from it and `store` copies back. */
 function staged(accel: CpuAccel, a: TypedArray): { view: Float32Array; load: () => void; store: () => void } {
   if (accel.holds(a)) return { view: a as Float32Array, load: () => {}, store: () => {} };
@@ -192,6 +199,7 @@ export function convFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], y: 
   if (b) cols.fill(1, kdim * p);
   const wa = accel.f32(g.o * kb);
   const out = staged(accel, y);
+  const unfold = columns(accel, g, x, cols);
   return () => {
     for (let oc = 0; oc < g.o; oc++) {
       for (let r = 0; r < kdim; r++) wa[oc * kb + r] = wt[oc * kdim + r]!;
@@ -199,7 +207,7 @@ export function convFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], y: 
     }
     for (let ni = 0; ni < g.n; ni++)
       for (let grp = 0; grp < g.groups; grp++) {
-        im2col(g, x, (ni * g.c + grp * cg) * g.h * g.w, cols);
+        unfold((ni * g.c + grp * cg) * g.h * g.w);
         accel.gemm({
           m: og,
           n: p,
@@ -231,6 +239,7 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
     wt = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
   const acc = new Float64Array(g.w);
+  const fold = keepsWidth(g) ? col2imRuns(g, cols, dx) : (xb: number) => col2im(g, cols, dx, xb, acc);
   return () => {
     dy.load();
     wt.load();
@@ -252,7 +261,7 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
           co: 0,
           ldc: p,
         });
-        col2im(g, cols, dx, (ni * g.c + grp * cg) * g.h * g.w, acc);
+        fold((ni * g.c + grp * cg) * g.h * g.w);
       }
   };
 }
@@ -267,12 +276,13 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
   const dy = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
   const part = accel.f32(og * kdim);
+  const unfold = columns(accel, g, x, cols);
   return () => {
     dy.load();
     dwt.fill(0);
     for (let ni = 0; ni < g.n; ni++)
       for (let grp = 0; grp < g.groups; grp++) {
-        im2col(g, x, (ni * g.c + grp * cg) * g.h * g.w, cols);
+        unfold((ni * g.c + grp * cg) * g.h * g.w);
         accel.gemm({
           m: og,
           n: kdim,

@@ -149,6 +149,11 @@ export interface CpuAccel {
   holds(a: TypedArray): boolean;
   /** C = op(A)·op(B) with the SIMD gemm, on arrays that live in that memory (see `holds`). */
   gemm(t: GemmCall): void;
+  /**
+   * 2×2, stride-2 max pooling of even-sized NCHW images in that memory, `rows` rows of `ow` ≥ 4
+   * windows (N·C·H/2 of W/2): y the maxima; with `dx`, the gradient (x, dy, dx) instead.
+   */
+  maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { RuleError } from '../errors.js';
 import { shapeStr, type SymType, type TypedArray } from '../ir/types.js';
-import { defineOp, type OnnxAttr, type OpDef } from './op.js';
+import { defineOp, type CpuAccel, type OnnxAttr, type OpDef } from './op.js';
 import { Type } from './attrs.js';
 import { int, ints } from './onnx.js';
 import { concrete, expand, outLen, perAxis, perAxisSchema } from './conv-geom.js';
@@ -153,6 +153,20 @@ function max2x2(g: PoolGeom, x: TypedArray, y: TypedArray | null, dy?: TypedArra
   };
 }
 
+/**
+ * The fast tier's 2×2, stride-2 max pooling (forward: [x, y]; gradient: [x, dy, dx]) as
+ * WebAssembly SIMD (executors/cpu/wasm/pool.ts) where the images' sides are even and at least
+ * 8 wide and the arrays are f32 in the kernels' memory; null leaves the loops above.
+ */
+function simd2x2(accel: CpuAccel, g: PoolGeom, arrays: TypedArray[]): (() => void) | null {
+  const fits = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0;
+  if (!fits || g.h !== 2 * g.oh || g.w !== 2 * g.ow || g.ow < 4 || g.n * g.oh === 0) return null;
+  if (!arrays.every((a) => a instanceof Float32Array && accel.holds(a))) return null;
+  const [x, a, b] = arrays as Float32Array[];
+  const rows = g.n * g.oh;
+  return b ? () => accel.maxPool2x2(x!, a!, rows, g.ow, b) : () => accel.maxPool2x2(x!, a!, rows, g.ow);
+}
+
 /** Window bounds clamped to the input, per output row or column: [start, end) for each index. */
 function spans(out: number, s: number, p: number, k: number, len: number): Int32Array {
   const r = new Int32Array(2 * out);
@@ -273,6 +287,8 @@ export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
     cpu: ({ inputs, output, inTypes, attrs }) => {
       return maxKernel(geomOf(inTypes[0]!.shape, attrs), inputs[0]!, output);
     },
+    fast: (accel, { inputs, output, inTypes, attrs }) =>
+      simd2x2(accel, geomOf(inTypes[0]!.shape, attrs), [inputs[0]!, output]),
     wgsl: ({ inTypes, attrs }) => forwardWgsl(geomOf(inTypes[0]!.shape, attrs), true),
     grad: (g, node, dy) => [g.op('max_pool2d_grad', [node.inputs[0]!, dy], node.attrs)],
     onnx: (c) => void c.emit('MaxPool', c.x, onnxAttrs(c.node.attrs, false), c.out),
@@ -306,6 +322,8 @@ export const poolOps: { readonly [K in PoolOpName]: OpDef } = {
     cpu: ({ inputs, output, inTypes, attrs }) => {
       return maxKernel(geomOf(inTypes[0]!.shape, attrs), inputs[0]!, null, inputs[1]!, output);
     },
+    fast: (accel, { inputs, output, inTypes, attrs }) =>
+      simd2x2(accel, geomOf(inTypes[0]!.shape, attrs), [inputs[0]!, inputs[1]!, output]),
     wgsl: ({ inTypes, attrs }) => gradWgsl(geomOf(inTypes[0]!.shape, attrs), true),
     grad: 'none',
     onnx: 'none',

@@ -49,6 +49,10 @@ const fastCases: [string, string][] = [
       [2, 6, 7, 9],
     ),
   ],
+  [
+    'conv2d 3x3 same, dilated along H, groups 2 (width-keeping runs)',
+    graph('conv2d', [2, 4, 9, 7], [6, 2, 3, 3], true, '{groups: 2, dilation: [2, 1], padding: same}', [2, 6, 9, 7]),
+  ],
   ['conv2d 1x1, no bias', graph('conv2d', [2, 8, 9, 9], [5, 8, 1, 1], false, '{}', [2, 5, 9, 9])],
   [
     'conv2d 5x5 same, depthwise',

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 /** Example graphs whose data the repository does not hold, and the slice of it tests write. */
 const generated: Record<string, string[]> = {
   'mnist_mlp.yaml': ['scripts/data-mnist.ts', '--train', '200', '--test', '50'],
+  'mnist_cnn.yaml': ['scripts/data-mnist.ts', '--train', '200', '--test', '50'],
 };
 
 let dir: string | undefined;

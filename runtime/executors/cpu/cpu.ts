@@ -17,6 +17,7 @@ import { isElementwise } from '../../ir/fusion.js';
 import { epilogueApplies, fastMatmul } from './matmul.js';
 import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
+import { poolKernels } from './wasm/pool.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -74,6 +75,13 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
           c: t.c.byteOffset + t.co * 4,
           ldc: t.ldc * 4,
         });
+      },
+      maxPool2x2: (x, y, rows, ow, dx) => {
+        if (![x, y, dx ?? x].every((a) => K.arena.holds(a)))
+          throw new Error('pooling operands must live in the kernels memory');
+        const p = poolKernels(K.arena.memory, K.arena.maxPages);
+        if (dx) p.max2x2grad(x.byteOffset, y.byteOffset, dx.byteOffset, rows, ow);
+        else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
     };
     if (K) {
