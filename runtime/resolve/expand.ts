@@ -13,6 +13,7 @@ import { locator, outputEntries, type Ctx, type Expansion, type Use } from './co
 import { opNode } from './node.js';
 import { addParams, addState } from './params.js';
 import { Scope } from './scope.js';
+import { inputVocab } from './vocab.js';
 
 /** Expand `g` and return its scope (`scope.ex` is the expansion). */
 export function expandScope(ctx: Ctx, g: Loaded, use: Use | null, stack: string[]): Scope {
@@ -102,7 +103,8 @@ function addInputs(s: Scope): void {
     } else {
       const shape = (spec.shape ?? []).map((d, i) => s.dimOf(d, L(['inputs', name, 'shape', i]), true));
       if (shape.some((d) => d === undefined)) continue;
-      s.ex.inputs.push({ name, shape: shape as Dim[], dtype: spec.dtype ?? 'float', loc });
+      const vocab = inputVocab(ctx, spec, L, name);
+      s.ex.inputs.push({ name, shape: shape as Dim[], dtype: spec.dtype ?? 'float', loc, ...(vocab ? { vocab } : {}) });
       s.declare(name, { kind: 'input', ref: name }, loc);
     }
   }
