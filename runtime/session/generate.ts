@@ -28,6 +28,7 @@ export interface LanguageModel {
   logits: string;
 }
 
+/** What to generate: the prompt, how many characters, the seed of the draws, and how to draw. */
 export interface GenerateOptions {
   prompt: string;
   /** Characters to generate after the prompt. */
@@ -39,6 +40,7 @@ export interface GenerateOptions {
   topK?: number;
 }
 
+/** A generation's result: the text, its new part, the prompt's cropping and the closest draw. */
 export interface Generated {
   /** The prompt (as fed: cropped to the context) followed by the generated characters. */
   text: string;

@@ -41,7 +41,7 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe.skipIf(!available)('the character model on WebGPU', () => {
   it('trains with the losses of the CPU within 1e-5', { timeout: 900_000 }, async () => {
-    const args = [graph, '--epochs', '2', '--json'];
+    const args = [graph, '--epochs', '1', '--json'];
     const cpu = await graphRun([...args, '--save', ck], {}, 600_000);
     expect(cpu.code, cpu.stderr).toBe(0);
     const gpu = await graphRun([...args, '--device', 'webgpu'], {}, 600_000);
@@ -54,7 +54,7 @@ describe.skipIf(!available)('the character model on WebGPU', () => {
       expect(rel(b[i]!.val_loss, l.val_loss), `epoch ${l.epoch} val_loss`).toBeLessThanOrEqual(1e-5);
     });
     // It learned: the held-out loss fell from about ln 83.
-    expect(a.at(-1)!.val_loss).toBeLessThan(a[0]!.val_loss - 0.5);
+    expect(a.at(-1)!.val_loss).toBeLessThan(a[0]!.val_loss - 0.3);
   });
 
   it('generate writes the same text on WebGPU as on the CPU for a seed', { timeout: 900_000 }, async () => {
