@@ -1,7 +1,7 @@
 // `npm run bench`: graph-run's CPU timings, in-process (startup, loading and plan building
 // excluded), after warm-up, median of several samples, interleaved with the same workloads on
 // the references where installed (TensorFlow.js cpu and wasm, ONNX Runtime; PyTorch for the
-// CNN step, bench/cnn.ts).
+// CNN step, bench/cnn.ts, and the character model's, bench/charlm.ts).
 // Prints a table, or with --json one JSON document:
 //   {"gender_train_ms", "mlp_step_ms", "matmul_1024_gflops", "elementwise_16m_gbs",
 //    "node_overhead_us", ..., "references": {"tfjs-wasm": {same keys}, ...},
@@ -17,6 +17,7 @@ import { median } from './stats.js';
 import { chain, elementwise, genderTraining, matmul, mlpInference, mlpStep, type Prepared } from './workloads.js';
 import { referenceEngines, type Engine, type RefPrepared } from './refs.js';
 import { cnnStep } from './cnn.js';
+import { charlmStep } from './charlm.js';
 import { kernels } from '../runtime/executors/cpu/threads.js';
 
 interface Workload {
@@ -54,6 +55,13 @@ const workloads: Workload[] = [
     metric: (ms) => ms,
     higher: false,
     graphRun: () => cnnStep(64),
+  },
+  {
+    key: 'charlm_step_ms',
+    what: 'character transformer (graphs/charlm.yaml: 2 blocks, width 64, context 64), batch 32, one Adam step',
+    metric: (ms) => ms,
+    higher: false,
+    graphRun: () => charlmStep(32),
   },
   {
     key: 'mlp_infer_ms',

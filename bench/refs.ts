@@ -2,13 +2,14 @@
 // TensorFlow.js with its cpu (plain JS) and wasm (SIMD; one thread in Node) backends, and
 // ONNX Runtime for Node (native, 2 threads; inference only). They are dev dependencies,
 // loaded dynamically: where they are not installed the benchmark runs graph-run alone. PyTorch
-// (bench/cnn.ts) times the CNN step where Python has torch.
+// (bench/cnn.ts, bench/charlm.ts) times the CNN and character-model steps where Python has torch.
 
 import { chainYaml, mlpData } from './workloads.js';
 import { onnxModel, type OnnxNode } from './onnx.js';
 import { prng } from './stats.js';
 import { numpyEngine } from './numpy.js';
 import { cnnTfjs, torchEngine } from './cnn.js';
+import { charlmTorch } from './charlm.js';
 
 /** A reference workload: `run` may be async (ONNX Runtime's run is). */
 export interface RefPrepared {
@@ -337,6 +338,13 @@ export async function referenceEngines(): Promise<Engine[]> {
   for (const make of [() => tfjsEngine('cpu'), () => tfjsEngine('wasm'), onnxEngine, numpyEngine, torchEngine]) {
     const e = await make();
     if (e) out.push(e);
+  }
+  // The character model's step on PyTorch: a column of the PyTorch engine (its own process).
+  const charlm = await charlmTorch();
+  if (charlm) {
+    const torch = out.find((e) => e.name === 'pytorch');
+    if (torch) torch.workloads.charlm_step_ms = charlm;
+    else out.push({ name: 'pytorch', workloads: { charlm_step_ms: charlm } });
   }
   return out;
 }

@@ -35,6 +35,15 @@ export type {
 export { readDataset, arrayDataset, type Dataset, type ArrayValues, type ReadDatasetOptions } from './data/dataset.js';
 export { trainOn, trainOnAsync, type TrainOnData, type TrainOnOptions } from './session/train-on.js';
 export { predictionsCsv, outputColumns } from './session/outputs.js';
+export {
+  generate,
+  languageModel,
+  encodePrompt,
+  MAX_TOKENS,
+  type GenerateOptions,
+  type Generated,
+  type LanguageModel,
+} from './session/generate.js';
 export type { LoaderIO } from './load/io.js';
 export type { SourceLoc, ErrorKind } from './errors.js';
 export { Session } from './session.js';

@@ -31,6 +31,7 @@ import {
 import { type DotOptions, dotCommand } from './dot.js';
 import { type DataOptions, evalCommand, predictCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
+import { type GenerateFlags, generateCommand } from './generate.js';
 import { commandHelp, helpText } from './help.js';
 import { modelInputs, recordingIO, refuseOverwrites } from './inputs.js';
 import { loadingLine } from './loading.js';
@@ -175,6 +176,9 @@ async function command(
       return 0;
     case 'sweep':
       return await sweepCommand(file, model, sweep!, { ...o, dtype } as SweepCliOptions, started, out, err, version());
+    case 'generate':
+      await generateCommand(model, { ...o, dtype } as GenerateFlags, out, err);
+      return 0;
     case 'run':
       await runCommand(model, { ...o, dtype } as RunOptions, { out, err, term, version: version() });
       return 0;

@@ -3,7 +3,7 @@
 // block (help.ts, checked by test/cli/docs.test.ts, rewritten by `npm run docs:cli`) all come
 // from these two tables, so a flag cannot exist in one place and be missing from another.
 
-import { parseSetting, UsageError } from '../index.js';
+import { MAX_TOKENS, parseSetting, UsageError } from '../index.js';
 
 export const commandNames = [
   'run',
@@ -18,6 +18,7 @@ export const commandNames = [
   'eval',
   'predict',
   'sweep',
+  'generate',
 ] as const;
 export type CommandName = (typeof commandNames)[number];
 
@@ -78,6 +79,11 @@ export const commands: readonly CommandSpec[] = [
     help: 'train the graph once per point of the grid the --set value lists span, in parallel up to the CPU cores, and print one results table (settings, final loss and metrics, wall time; --out FILE writes it as .csv or .json); --emit k8s writes a Kubernetes Indexed Job doing the grid instead; --index I runs point I only',
   },
   {
+    name: 'generate',
+    usage: 'generate <graph.yaml> --load CKPT --prompt TEXT',
+    help: 'continue a text with a character language model (an i32 input with a vocab:, logits over it; docs/generate.md): --tokens N characters, drawn with --seed S (--temperature, --top-k); the same text for a seed on every device',
+  },
+  {
     name: 'plan',
     usage: 'plan <graph.yaml>',
     help: 'where each node of the training step runs (cpu or webgpu) and why, with the transfers between devices',
@@ -113,7 +119,8 @@ const whole = (flag: string, min: number) => (s: string) => {
 const checkpointFlags = '--save, --save-every and --resume belong to a training run';
 const traceFlags = '--step, --sample and --full belong to graph-run trace (and --step, --sample to dot --trace)';
 const deviceFlags =
-  '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace)';
+  '--device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace and generate)';
+const generateFlags = '--prompt, --tokens, --seed, --temperature and --top-k belong to graph-run generate';
 const dataFlags = '--data, --columns and --batch-size belong to graph-run eval and predict';
 const dotFlags = '--backward, --mermaid and --svg belong to graph-run dot';
 const sweepFlags = '--jobs, --yes and --emit belong to graph-run sweep';
@@ -251,7 +258,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--device <D>',
     help: "cpu (default), webgpu, or auto (webgpu when an adapter exists); overrides the graph's device: key (docs/webgpu.md)",
-    commands: ['run', 'plan', 'trace', 'eval', 'predict', 'sweep'],
+    commands: ['run', 'plan', 'trace', 'eval', 'predict', 'sweep', 'generate'],
     misplaced: deviceFlags,
     value: (s) => {
       if (!['cpu', 'webgpu', 'auto'].includes(s))
@@ -262,7 +269,7 @@ export const options: readonly OptionSpec[] = [
   {
     flags: '--strict-device',
     help: 'make any node falling back from WebGPU to the CPU an error',
-    commands: ['run', 'plan', 'trace', 'eval', 'predict'],
+    commands: ['run', 'plan', 'trace', 'eval', 'predict', 'generate'],
     misplaced: deviceFlags,
   },
   {
@@ -360,6 +367,53 @@ export const options: readonly OptionSpec[] = [
     when: (o) => o.emit !== undefined,
     misplaced: emitFlags,
     value: whole('--parallelism', 1),
+  },
+  {
+    flags: '--prompt <TEXT>',
+    help: 'generate: the text to continue (its characters must be in the vocab; only its last T are read, T the context)',
+    commands: ['generate'],
+    misplaced: generateFlags,
+  },
+  {
+    flags: '--tokens <N>',
+    help: `generate: how many characters to write after the prompt (default 200, at most ${MAX_TOKENS})`,
+    commands: ['generate'],
+    misplaced: generateFlags,
+    value: (s) => {
+      const n = whole('--tokens', 1)(s);
+      if (n > MAX_TOKENS) throw new UsageError(`--tokens must be at most ${MAX_TOKENS}, got "${s}"`);
+      return n;
+    },
+  },
+  {
+    flags: '--seed <N>',
+    help: 'generate: the seed of the draws (default 1): the same seed writes the same text',
+    commands: ['generate'],
+    misplaced: generateFlags,
+    value: (s) => {
+      const n = whole('--seed', 0)(s);
+      if (n > 0xffffffff) throw new UsageError(`--seed must be at most 4294967295, got "${s}"`);
+      return n;
+    },
+  },
+  {
+    flags: '--temperature <T>',
+    help: 'generate: divide the logits by T before the softmax (default 1; below 1 more likely characters, above 1 more varied)',
+    commands: ['generate'],
+    misplaced: generateFlags,
+    value: (s) => {
+      const t = Number(s);
+      if (!/^\d*\.?\d+(e[-+]?\d+)?$/i.test(s) || !(t > 0) || t > 100)
+        throw new UsageError(`--temperature must be a number > 0 and <= 100, got "${s}"`);
+      return t;
+    },
+  },
+  {
+    flags: '--top-k <K>',
+    help: 'generate: draw among the K most likely characters only',
+    commands: ['generate'],
+    misplaced: generateFlags,
+    value: whole('--top-k', 1),
   },
   {
     flags: '--data-root <DIR>',

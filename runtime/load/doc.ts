@@ -113,7 +113,7 @@ export interface GraphDoc {
   name?: string;
   device?: 'cpu' | 'webgpu' | 'auto';
   attrs?: Record<string, AttrDecl>;
-  inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType }>;
+  inputs?: Record<string, { shape?: Dim[]; dtype?: InputDType; vocab?: string }>;
   seed?: number;
   params?: Record<string, ParamDoc>;
   state?: Record<string, StateDoc>;

@@ -23,6 +23,8 @@ export interface InputDecl {
    * step and 0 in every other run (dropout reads it); `epoch` the 0-based epoch (schedules).
    */
   provided?: 'epoch' | 'step';
+  /** For token ids: the characters they stand for, id k = the k-th (`graph-run generate`). */
+  vocab?: string;
 }
 
 export type Init =

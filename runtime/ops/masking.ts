@@ -173,6 +173,30 @@ export const maskingOps: { readonly [K in MaskingOpName]: OpDef } = {
           }
         }
       }
+      // The last axis (attention's rows): each exp computed once, kept in the output, then divided.
+      if (inner === 1)
+        return () => {
+          for (let o = 0; o < outer; o++) {
+            const base = o * len;
+            let m = -Infinity,
+              kept = 0;
+            for (let e = base; e < base + len; e++)
+              if (mask![at[e]!] !== 0) {
+                kept++;
+                if (x![e]! > m) m = x![e]!;
+              }
+            if (!Number.isFinite(m)) m = 0;
+            let s = 0;
+            for (let e = base; e < base + len; e++) {
+              if (mask![at[e]!] !== 0) {
+                const v = Math.exp(x![e]! - m);
+                output[e] = v;
+                s += v;
+              } else output[e] = 0;
+            }
+            if (kept > 0) for (let e = base; e < base + len; e++) output[e] = output[e]! / s;
+          }
+        };
       return () => {
         for (let o = 0; o < outer; o++) {
           for (let i = 0; i < inner; i++) {

@@ -14,6 +14,7 @@ import { opNode } from './node.js';
 import { addParams, addState, resolveStateUpdates } from './params.js';
 import { repeatUse } from './repeat.js';
 import { Scope } from './scope.js';
+import { inputVocab } from './vocab.js';
 
 /** Expand `g` and return its scope (`scope.ex` is the expansion). */
 export function expandScope(ctx: Ctx, g: Loaded, use: Use | null, stack: string[]): Scope {
@@ -104,7 +105,8 @@ function addInputs(s: Scope): void {
     } else {
       const shape = (spec.shape ?? []).map((d, i) => s.dimOf(d, L(['inputs', name, 'shape', i]), true));
       if (shape.some((d) => d === undefined)) continue;
-      s.ex.inputs.push({ name, shape: shape as Dim[], dtype: spec.dtype ?? 'float', loc });
+      const vocab = inputVocab(ctx, spec, L, name);
+      s.ex.inputs.push({ name, shape: shape as Dim[], dtype: spec.dtype ?? 'float', loc, ...(vocab ? { vocab } : {}) });
       s.declare(name, { kind: 'input', ref: name }, loc);
     }
   }

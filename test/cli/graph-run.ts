@@ -39,7 +39,8 @@ export function graphRun(
     execFile(
       process.execPath,
       ['bin/graph-run.js', ...args],
-      { timeout, env: { ...process.env, ...env } },
+      // A --json run prints every parameter: a model's can pass execFile's 1 MiB default.
+      { timeout, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
       },

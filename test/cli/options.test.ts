@@ -37,7 +37,7 @@ describe('graph-run options', () => {
     },
     {
       argv: ['check', 'graphs/gender.yaml', '--explain'],
-      msg: 'graph-run: --device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace)',
+      msg: 'graph-run: --device, --strict-device and --explain belong to a run (or graph-run plan, eval, predict; --device and --strict-device also to trace and generate)',
     },
     {
       argv: ['graphs/gender.yaml', '--device', 'tpu'],
