@@ -229,6 +229,8 @@ export function nodeExpr(n: OpNodeDecl, c: LineContext): string {
       return `gr.masked_softmax(${x(0)}, ${x(1)}, ${pyNum((a.axis as number | undefined) ?? -1)})`;
     case 'dropout':
       return `gr.dropout(${x(0)}, ${pyNum(a.p as number)}, ${pyNum((a.seed as number | undefined) ?? c.seed)}, ${JSON.stringify((a.stream as string | undefined) ?? n.name)}, ctx)`;
+    case 'is_training':
+      return 'gr.is_training(ctx)';
     case 'sample':
       return refuse(
         "its draws come from graph-run's seeded stream per row and counter, which torch.multinomial does not reproduce",
@@ -275,6 +277,7 @@ export const pytorchOps: string[] = [
   'max_pool2d',
   'avg_pool2d',
   'dropout',
+  'is_training',
   'tri',
   'masked_softmax',
 ].sort();

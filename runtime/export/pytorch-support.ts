@@ -91,6 +91,11 @@ def clock(ctx, name):
     return torch.tensor(float(getattr(ctx, name)) if ctx is not None else 0.0, dtype=torch.float64)
 
 
+def is_training(ctx):
+    """graph-run's is_training: 1 in a training step's forward pass (step >= 1), else 0."""
+    return torch.tensor(1.0 if ctx is not None and ctx.step > 0 else 0.0, dtype=torch.float64)
+
+
 def dropout(x, p, seed, stream, ctx):
     """graph-run's dropout: element i is kept when uniform(i, step) of "dropout:<stream>" < 1 - p."""
     if ctx is None or ctx.step <= 0 or p == 0:

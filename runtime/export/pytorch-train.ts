@@ -89,7 +89,9 @@ export function lossCode(model: Model, docs: TrainingDocs): { code: string; need
         '',
         '',
         'def loss_sum(net, v, rows):',
-        `    return ${call(p, t, w)}`,
+        // A mean is over the prediction's rows, which a reshape may make more than the data's
+        // ([batch · T, V] logits): the sum over them, times the data rows per prediction row.
+        mean ? `    return ${call(p, t, w)} * (rows / max(1, ${p}.shape[0]))` : `    return ${call(p, t, w)}`,
       ].join('\n'),
     };
   }

@@ -187,6 +187,14 @@ function sourceConfig(
  */
 export function pytorchPackage(session: Session, o: PytorchExportOptions): PytorchPackage {
   const model = session.model;
+  const state = model.state?.[0];
+  if (state)
+    throw new PytorchExportError(
+      `model state "${state.name}" (running statistics a training step updates) is not exported to PyTorch yet`,
+      state.loc,
+      state.name,
+      'export the model with --onnx for inference, or train it in graph-run (docs/export-pytorch.md)',
+    );
   const io = o.io ?? model.io;
   const files: PytorchPackage['files'] = new Map();
   const names = new PyNames();

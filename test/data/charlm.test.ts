@@ -41,7 +41,7 @@ describe('the character model example', () => {
     // Every character of the book, once, in code-point order; the graph's ids input says the same.
     expect(vocab).toEqual([...new Set(book)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
     expect(vocab.length).toBe(83);
-    expect([...loadGraph('graphs/charlm.yaml').inputs.find((i) => i.name === 'ids')!.vocab!]).toEqual(vocab);
+    expect([...loadGraph(graph).inputs.find((i) => i.name === 'ids')!.vocab!]).toEqual(vocab);
     const ids = npy(join(data, 'train-ids.npy'));
     const next = npy(join(data, 'train-next.npy'));
     // 90 % of 6,000 characters in windows of 64: 84 windows.
