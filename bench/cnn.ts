@@ -17,10 +17,10 @@ export const CNN_BATCH = 64;
 
 /** Parameter shapes of graphs/mnist_cnn.yaml, with their fan-in (PyTorch's default init bound 1/√fan_in). */
 const shapes: [string, number[], number][] = [
-  ['conv1/k', [8, 1, 3, 3], 9],
-  ['conv1/b', [8], 9],
-  ['conv2/k', [16, 8, 3, 3], 72],
-  ['conv2/b', [16], 72],
+  ['k1', [8, 1, 3, 3], 9],
+  ['c1', [8], 9],
+  ['k2', [16, 8, 3, 3], 72],
+  ['c2', [16], 72],
   ['w', [10, 784], 784],
   ['b', [10], 784],
 ];
@@ -65,10 +65,10 @@ export function cnnTfjs(tf: Tf, as3d: boolean): RefPrepared {
     const hwio = tf.transpose(tf.tensor4d(k, [o, i, 3, 3]), [2, 3, 1, 0]);
     return tf.variable(as3d ? tf.reshape(hwio, [1, 3, 3, i, o]) : hwio);
   };
-  const k1 = kernel(p.get('conv1/k')!, 8, 1),
-    k2 = kernel(p.get('conv2/k')!, 16, 8);
-  const c1 = tf.variable(tf.tensor1d(p.get('conv1/b')!)),
-    c2 = tf.variable(tf.tensor1d(p.get('conv2/b')!));
+  const k1 = kernel(p.get('k1')!, 8, 1),
+    k2 = kernel(p.get('k2')!, 16, 8);
+  const c1 = tf.variable(tf.tensor1d(p.get('c1')!)),
+    c2 = tf.variable(tf.tensor1d(p.get('c2')!));
   // graph-run's dense weight is [10, 784] over NCHW's flattening; here [784, 10] over NHWC's.
   const w = tf.variable(tf.reshape(tf.transpose(tf.tensor4d(p.get('w')!, [10, 16, 7, 7]), [2, 3, 1, 0]), [784, 10]));
   const b = tf.variable(tf.tensor1d(p.get('b')!));
