@@ -4,7 +4,7 @@
 // the arguments on any cluster version with Indexed Jobs), and prints that point's row as one
 // line of JSON in its log. The image holds graph-run and the graph's files in /work.
 
-import { type Axis, setArgs, type SweepOptions } from './sweep.js';
+import { type Axis, childArgs, type SweepOptions } from './sweep.js';
 
 export interface K8sOptions extends SweepOptions {
   image?: string;
@@ -34,19 +34,7 @@ export function sweepJob(
 ): Record<string, unknown> {
   const name = jobName(model);
   const labels = { 'app.kubernetes.io/name': 'graph-run', 'app.kubernetes.io/instance': name };
-  const args = [
-    'sweep',
-    file,
-    ...setArgs(axes),
-    '--index',
-    '$(JOB_COMPLETION_INDEX)',
-    '--dtype',
-    o.dtype,
-    ...(o.device ? ['--device', o.device] : []),
-    ...(o.epochs !== undefined ? ['--epochs', String(o.epochs)] : []),
-    ...(o.dataRoot ?? []).flatMap((r) => ['--data-root', r]),
-    '--json',
-  ];
+  const args = [...childArgs(file, axes, o), '--index', '$(JOB_COMPLETION_INDEX)'];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

@@ -141,8 +141,8 @@ function executable(): string {
   throw new UsageError('cannot find bin/graph-run.js beside the compiled CLI to run the grid points');
 }
 
-/** The arguments every point's process gets besides its --index. */
-function childArgs(file: string, axes: readonly Axis[], o: SweepOptions): string[] {
+/** The arguments every point's process gets besides its --index (here, and in each pod of a Kubernetes Job). */
+export function childArgs(file: string, axes: readonly Axis[], o: SweepOptions): string[] {
   return [
     'sweep',
     file,

@@ -152,30 +152,20 @@ export function onnxModel(session: Session, opts: OnnxExportOptions = {}): OnnxM
   for (const name of g.order) {
     if (!needed.has(name)) continue;
     const node = g.node(name);
+    /** A value the graph holds (a parameter, the model's state) as an initializer of its current values. */
+    const held = (data: TypedArray) =>
+      addInit({ name, type: elemType(node.type.dtype), dims: fixedDims(name), raw: rawBytes(node.type.dtype, data) });
     switch (node.op) {
       case 'input':
         model.inputs.push({ name, type: elemType(node.type.dtype), shape: dimsOf(name) });
         continue;
-      case 'param': {
-        const data = values.get(name) as TypedArray;
-        addInit({
-          name,
-          type: elemType(node.type.dtype),
-          dims: fixedDims(name),
-          raw: rawBytes(node.type.dtype, data),
-        });
+      case 'param':
+        held(values.get(name) as TypedArray);
         continue;
-      }
       case 'state':
         if (modelState.has(name)) {
           // The model's state (running statistics) as the values it holds now, as a parameter.
-          const data = session.weights.state.get(name) as TypedArray;
-          addInit({
-            name,
-            type: elemType(node.type.dtype),
-            dims: fixedDims(name),
-            raw: rawBytes(node.type.dtype, data),
-          });
+          held(session.weights.state.get(name) as TypedArray);
           continue;
         }
         throw new ExportError(`cannot export node "${name}": optimizer state is not part of an inference graph`, name);
