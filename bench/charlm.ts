@@ -5,13 +5,11 @@
 // The graph's training section is dropped (the step is fed directly), so the benchmark needs no
 // data written by `npm run data:charlm`.
 
-import { readFileSync } from 'node:fs';
-import { parseGraph } from '../runtime/index.js';
-import { Session } from '../runtime/session.js';
+import type { Session } from '../runtime/session.js';
 import { pythonChild } from './python.js';
 import type { RefPrepared } from './refs.js';
 import { prng } from './stats.js';
-import { graphPath, type Prepared } from './workloads.js';
+import { graphPath, type Prepared, sessionWithoutData } from './workloads.js';
 
 export const CHARLM_BATCH = 32;
 const T = 64;
@@ -19,9 +17,7 @@ const V = 83;
 
 /** graphs/charlm.yaml without its training section (its data files), as a Session. */
 export function charlmSession(): Session {
-  const file = graphPath('graphs/charlm.yaml');
-  const text = readFileSync(file, 'utf8').replace(/\ntraining:[\s\S]*$/, '\n');
-  return new Session(parseGraph(text, file), { fast: true });
+  return sessionWithoutData('graphs/charlm.yaml');
 }
 
 /** Seeded ids and next-character targets for one batch. */

@@ -7,11 +7,9 @@
 // the row has no PyTorch column. Every engine starts from the same seeded parameters and images.
 
 import { pythonChild } from './python.js';
-import { loadGraph } from '../runtime/index.js';
-import { Session } from '../runtime/session.js';
 import type { Engine, RefPrepared } from './refs.js';
 import { prng } from './stats.js';
-import { graphPath, type Prepared } from './workloads.js';
+import { graphPath, type Prepared, sessionWithoutData } from './workloads.js';
 
 export const CNN_BATCH = 64;
 
@@ -43,7 +41,7 @@ export function cnnData(batch = CNN_BATCH): { params: Map<string, Float32Array>;
 
 /** One Adam step of the MNIST CNN on graph-run. */
 export function cnnStep(batch = CNN_BATCH, fast = true): Prepared {
-  const s = new Session(loadGraph(graphPath('graphs/mnist_cnn.yaml')), { fast });
+  const s = sessionWithoutData('graphs/mnist_cnn.yaml', fast);
   const d = cnnData(batch);
   for (const [name, v] of d.params) s.params.get(name)!.set(v);
   let last = NaN;

@@ -1,6 +1,7 @@
 // The benchmark workloads on graph-run itself. Each returns a prepared closure (loading,
 // compiling and plan building done outside it) so the runner times only the work.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadGraph, parseGraph } from '../runtime/index.js';
 import { Session } from '../runtime/session.js';
@@ -21,6 +22,17 @@ export function graphPath(rel: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const root = here.includes('/dist/') ? new URL('../../', import.meta.url) : new URL('../', import.meta.url);
   return fileURLToPath(new URL(rel, root));
+}
+
+/**
+ * An example graph (a path under the repository) without its training section, the last in the
+ * file, as a Session: a benchmark feeds each step directly, so it needs none of the data files
+ * the example reads (`npm run data:mnist`, `npm run data:charlm`).
+ */
+export function sessionWithoutData(rel: string, fast = true): Session {
+  const file = graphPath(rel);
+  const text = readFileSync(file, 'utf8').replace(/\ntraining:[\s\S]*$/, '\n');
+  return new Session(parseGraph(text, file), { fast });
 }
 
 /**
