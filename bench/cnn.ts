@@ -1,7 +1,7 @@
 // The MNIST CNN's training step (graphs/mnist_cnn.yaml: conv 3x3 1->8 + ReLU, 2x2 max pool,
 // conv 3x3 8->16 + ReLU, 2x2 max pool, dense 784->10, softmax cross-entropy, Adam; batch 64)
 // on graph-run, TF.js (cpu and wasm) and PyTorch. PyTorch runs in a Python process
-// (bench/cnn_torch.py, 2 threads) started once and asked for one step per sample over a pipe,
+// (bench/py/cnn_torch.py, 2 threads) started once and asked for one step per sample over a pipe,
 // so its samples interleave with the others' like every reference's; the pipe's round trip
 // (~0.1 ms) is inside its time. Python is GRAPH_RUN_PYTHON, else python3; without torch there
 // the row has no PyTorch column. Every engine starts from the same seeded parameters and images.
@@ -98,16 +98,16 @@ export function cnnTfjs(tf: Tf, as3d: boolean): RefPrepared {
   };
 }
 
-/** PyTorch (2 threads) through bench/cnn_torch.py, or null where Python has no torch. */
+/** PyTorch (2 threads) through bench/py/cnn_torch.py, or null where Python has no torch. */
 export async function torchEngine(): Promise<Engine | null> {
-  const py = await pythonChild(graphPath('bench/cnn_torch.py'));
+  const py = await pythonChild(graphPath('bench/py/cnn_torch.py'));
   if (py?.first !== 'ready') return null;
   return {
     name: 'pytorch',
     workloads: {
       cnn_step_ms: async () => ({
         run: async () => {
-          if ((await py.ask('step')) !== 'ok') throw new Error('bench/cnn_torch.py stopped');
+          if ((await py.ask('step')) !== 'ok') throw new Error('bench/py/cnn_torch.py stopped');
         },
       }),
     },

@@ -1,5 +1,5 @@
 // A Python reference in a child process, spoken to one line at a time (bench/py/numpy_ref.py,
-// bench/cnn_torch.py): the script prints a first line when it is ready, then one answer line per
+// bench/py/cnn_torch.py): the script prints a first line when it is ready, then one answer line per
 // request line. Null where Python, the script or its imports are missing (it exits at once).
 
 import { spawn } from 'node:child_process';

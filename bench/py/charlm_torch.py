@@ -6,8 +6,9 @@
 # bench/charlm.ts starts this script once and asks it for one step per line on stdin ("step"),
 # answering "ok" after each, so its steps interleave with graph-run's; run alone
 # (python3 bench/py/charlm_torch.py --alone) it prints its own median step time in ms.
-import math, sys, time
+import math
 import torch
+from step_server import serve
 import torch.nn.functional as F
 
 torch.set_num_threads(2)
@@ -65,21 +66,4 @@ def step():
     return loss.item()
 
 
-for _ in range(3):
-    step()
-if '--alone' in sys.argv:
-    times = []
-    for _ in range(30):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    print(f'{times[len(times) // 2]:.3f} ms per step (median of 30), torch {torch.__version__}, {torch.get_num_threads()} threads')
-    sys.exit(0)
-print('ready', flush=True)
-for line in sys.stdin:
-    if line.strip() == 'step':
-        step()
-        print('ok', flush=True)
-    else:
-        break
+serve(step, torch)

@@ -4,8 +4,9 @@
 # one step per line on stdin ("step"), answering "ok" after each, so its steps are timed
 # interleaved with graph-run's; run alone (python3 bench/cnn_torch.py --alone [--threads N]) it
 # prints its own median step time in ms.
-import sys, time
+import sys
 import torch
+from step_server import serve
 import torch.nn.functional as F
 
 threads = int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 2
@@ -32,21 +33,4 @@ def step():
     return loss.item()
 
 
-for _ in range(3):
-    step()
-if '--alone' in sys.argv:
-    times = []
-    for _ in range(30):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    print(f'{times[len(times) // 2]:.3f} ms per step (median of 30), torch {torch.__version__}, {torch.get_num_threads()} threads')
-    sys.exit(0)
-print('ready', flush=True)
-for line in sys.stdin:
-    if line.strip() == 'step':
-        step()
-        print('ok', flush=True)
-    else:
-        break
+serve(step, torch)
