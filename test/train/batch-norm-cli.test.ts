@@ -33,45 +33,33 @@ describe('batch norm through the command line', () => {
     expect(e.code, e.err).toBe(0);
     expect(Math.abs((JSON.parse(e.out) as { loss: number }).loss - losses.at(-1)!.loss)).toBeLessThan(1e-12);
 
-    const out = join(dir, 'p.npy');
-    const p = await runCli([
-      'predict',
-      graph,
-      '--data',
-      `x=${join(dir, 'x.npy')}`,
-      '--load',
-      ckpt,
-      '--dtype',
-      'f64',
-      '--out',
-      out,
-    ]);
-    expect(p.code, p.err).toBe(0);
-    const got = readNpy(readFileSync(out));
-    if (typeof got === 'string') throw new Error(got);
+    // predict --out FILE.npy with the checkpoint; each call writes its own file.
+    const predictRows = async (name: string, extra: string[] = []) => {
+      const out = join(dir, name);
+      const p = await runCli([
+        'predict',
+        graph,
+        '--data',
+        `x=${join(dir, 'x.npy')}`,
+        '--load',
+        ckpt,
+        '--dtype',
+        'f64',
+        '--out',
+        out,
+        ...extra,
+      ]);
+      expect(p.code, p.err).toBe(0);
+      const got = readNpy(readFileSync(out));
+      if (typeof got === 'string') throw new Error(got);
+      return got.values;
+    };
     const s = compile(loadGraph(graph), { dtype: 'f64' });
     restoreCheckpoint(s, saved);
     const want = Array.from(s.run(new Map([['x', ref.x]]), N).logits!.data);
-    expect(maxRelErr(got.values, want)).toBeLessThanOrEqual(1e-12);
+    expect(maxRelErr(await predictRows('p.npy'), want)).toBeLessThanOrEqual(1e-12);
     // One sample at a time gives the same rows: the running statistics, not the batch's, normalise.
-    const one = await runCli([
-      'predict',
-      graph,
-      '--data',
-      `x=${join(dir, 'x.npy')}`,
-      '--load',
-      ckpt,
-      '--dtype',
-      'f64',
-      '--batch-size',
-      '1',
-      '--out',
-      out,
-    ]);
-    expect(one.code, one.err).toBe(0);
-    const got1 = readNpy(readFileSync(out));
-    if (typeof got1 === 'string') throw new Error(got1);
-    expect(maxRelErr(got1.values, want)).toBeLessThanOrEqual(1e-12);
+    expect(maxRelErr(await predictRows('p1.npy', ['--batch-size', '1']), want)).toBeLessThanOrEqual(1e-12);
     expect(readFileSync(ckpt).equals(saved)).toBe(true);
   });
 });
