@@ -3,7 +3,7 @@
 // plans. Shape and dtype errors are collected per node; nodes downstream of a failed node
 // are skipped so one mistake is reported once.
 
-import { DataError, DTypeError, type GraphError, ShapeError } from '../errors.js';
+import { DataError, DTypeError, type GraphError, locPrefix, NameError, ShapeError } from '../errors.js';
 import type { Dim as DeclDim, Model, OpNodeDecl, Ref, RepeatDecl } from '../load/model.js';
 import { BATCH, type Dim } from './dim.js';
 import { IRGraph } from './graph.js';
@@ -60,6 +60,19 @@ function buildSymbolic(model: Model, opts: BuildOptions): Built<Dim> {
     });
   }
   for (const p of model.params) {
+    // A parameter written with a `/` may take a name a subgraph use generates (`l1/weight`).
+    const first = graph.has(p.name) ? model.params.find((q) => q.name === p.name) : undefined;
+    if (first) {
+      errors.push(
+        new NameError(
+          `duplicate name "${p.name}": a parameter of that name is declared at ${locPrefix(first.loc)}`,
+          p.loc,
+          p.name,
+          'rename one of them; a subgraph use names its parameters <use>/<param>',
+        ),
+      );
+      continue;
+    }
     graph.add({
       name: p.name,
       op: 'param',

@@ -17,6 +17,18 @@ describe('names', () => {
     });
   });
 
+  it('a parameter named as a subgraph use names its own ("l1/weight"): both positions', async () => {
+    await expectUserError('param-clash.yaml', {
+      cls: NameError,
+      file: 'graphs/lib/layers/linear.yaml',
+      line: 15,
+      col: 3,
+      node: 'l1/weight',
+      message: /duplicate name "l1\/weight": a parameter of that name is declared at .*param-clash\.yaml:6:3/,
+      hint: /rename one of them/,
+    });
+  });
+
   it('unknown parameter: "wieght" for "weight"', async () => {
     await expectUserError('unknown-param.yaml', {
       cls: NameError,
