@@ -107,6 +107,9 @@ const workloads: Workload[] = [
   },
 ];
 
+/** Pause before each sample, longer than the references' spinning threads take to sleep. */
+const SETTLE_MS = 250;
+
 /** Aim for samples of at least this long, so timer resolution and call overhead vanish. */
 const SAMPLE_MS = 40;
 
@@ -147,9 +150,10 @@ async function measure(key: string, engines: { name: string; prep: RefPrepared }
     for (const { name, prep } of engines) {
       const s = series.get(name)!;
       if (r >= s.rounds) continue;
-      // A pause between samples: ONNX Runtime's pool threads spin for a while after a run and
-      // would otherwise take the cores from whichever engine is timed next.
-      await new Promise((res) => setTimeout(res, 15));
+      // A pause between samples: the references' pool threads spin after a run (OpenBLAS's for
+      // about 130 ms here, ONNX Runtime's for a while) and would otherwise take a core from
+      // whichever engine is timed next.
+      await new Promise((res) => setTimeout(res, SETTLE_MS));
       await prep.enter?.();
       s.samples.push(await callN(prep.run, s.inner, prep.runN));
     }
