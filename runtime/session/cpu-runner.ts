@@ -93,7 +93,10 @@ export class CpuRunner implements Runner<CpuRun> {
       const off = start * rowSize;
       const n = count * rowSize;
       // Rows in data order are one contiguous run: one copy (converting when the dtypes differ).
-      buf.set(v.subarray(off, off + n));
+      // A short run (the tutorial's one-sample steps) is copied in a loop: a subarray view would
+      // be an allocation per step, costing more than the copy.
+      if (n > 64) buf.set(v.subarray(off, off + n));
+      else for (let j = 0; j < n; j++) buf[j] = v[off + j]!;
     }
     for (const { buf, kind } of run.runtime) buf[0] = kind === 'step' ? clock.step : clock.epoch;
   }
