@@ -266,7 +266,11 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
   };
 }
 
-/** dW_g = Σ_n dY_n · cols_nᵀ: one product per image, summed. */
+/**
+ * dW_g = Σ_n dY_n · cols_nᵀ, computed transposed, one product per image: dW_gᵀ = cols_n · dY_nᵀ
+ * reads the column matrix along its rows (what the gemm packs fastest) and gathers only the
+ * smaller dY_n; the images' products are summed in f32, in image order.
+ */
 export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], dwt: TypedArray): () => void {
   const x = inputs[0]!;
   const og = g.o / g.groups,
@@ -275,7 +279,7 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
     p = g.oh * g.ow;
   const dy = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
-  const part = accel.f32(og * kdim);
+  const part = accel.f32(kdim * og);
   const unfold = columns(accel, g, x, cols);
   return () => {
     dy.load();
@@ -284,23 +288,26 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
       for (let grp = 0; grp < g.groups; grp++) {
         unfold((ni * g.c + grp * cg) * g.h * g.w);
         accel.gemm({
-          m: og,
-          n: kdim,
+          m: kdim,
+          n: og,
           k: p,
-          a: dy.view,
-          ao: (ni * g.o + grp * og) * p,
+          a: cols,
+          ao: 0,
           rsa: p,
           csa: 1,
-          b: cols,
-          bo: 0,
+          b: dy.view,
+          bo: (ni * g.o + grp * og) * p,
           rsb: 1,
           csb: p,
           c: part,
           co: 0,
-          ldc: kdim,
+          ldc: og,
         });
-        const base = grp * og * kdim;
-        for (let q = 0; q < og * kdim; q++) dwt[base + q]! += part[q]!;
+        // part[r, oc] is dW[grp·og + oc, r].
+        for (let oc = 0; oc < og; oc++) {
+          const base = (grp * og + oc) * kdim;
+          for (let r = 0; r < kdim; r++) dwt[base + r]! += part[r * og + oc]!;
+        }
       }
   };
 }
