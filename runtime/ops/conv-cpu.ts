@@ -10,7 +10,7 @@
 import type { TypedArray } from '../ir/types.js';
 import type { ConvGeom } from './conv-geom.js';
 import type { CpuAccel } from './op.js';
-import { col2imRuns, im2colRuns, keepsWidth } from './conv-runs.js';
+import { convRuns, keepsWidth } from './conv-runs.js';
 
 export function convRef(g: ConvGeom, inputs: TypedArray[], y: TypedArray): () => void {
   const [x, wt, b] = inputs as [TypedArray, TypedArray, TypedArray | undefined];
@@ -173,7 +173,10 @@ function col2im(g: ConvGeom, cols: Float32Array, dx: TypedArray, xb: number, acc
 
 /** im2col of the group at x[xb] into cols: one run per tap where the convolution keeps the width. */
 function columns(accel: CpuAccel, g: ConvGeom, x: TypedArray, cols: Float32Array): (xb: number) => void {
-  if (keepsWidth(g) && accel.holds(x)) return im2colRuns(g, x as Float32Array, cols);
+  if (keepsWidth(g) && accel.holds(x)) {
+    const runs = convRuns(accel, g);
+    return (xb) => runs.im2col(x as Float32Array, xb, cols);
+  }
   return (xb) => im2col(g, x, xb, cols);
 }
 
@@ -239,7 +242,11 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
     wt = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
   const acc = new Float64Array(g.w);
-  const fold = keepsWidth(g) ? col2imRuns(g, cols, dx) : (xb: number) => col2im(g, cols, dx, xb, acc);
+  const runs = keepsWidth(g) && accel.holds(dx) ? convRuns(accel, g) : null;
+  const size = cg * g.h * g.w;
+  const fold = runs
+    ? (xb: number) => runs.col2im(cols, dx as Float32Array, xb, size)
+    : (xb: number) => col2im(g, cols, dx, xb, acc);
   return () => {
     dy.load();
     wt.load();

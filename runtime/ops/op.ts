@@ -154,6 +154,19 @@ export interface CpuAccel {
    * windows (N·C·H/2 of W/2): y the maxima; with `dx`, the gradient (x, dy, dx) instead.
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
+  /**
+   * The im2col/col2im runs of a width-keeping convolution (conv-runs.ts) as WebAssembly, for the
+   * tap records `taps` (8 i32 each, in elements: row, src, j0, j1, side, lo, hi, 0) over
+   * column-matrix rows of p and output rows of ow; arrays in that memory, x/dx from element xo.
+   */
+  convRuns(taps: Int32Array, p: number, ow: number): ConvRuns;
+}
+
+/** See CpuAccel.convRuns. */
+export interface ConvRuns {
+  im2col(x: Float32Array, xo: number, cols: Float32Array): void;
+  /** dx[xo, xo + size) = Σ of the taps' runs of cols (cols' outside columns are zeroed). */
+  col2im(cols: Float32Array, dx: Float32Array, xo: number, size: number): void;
 }
 
 /**

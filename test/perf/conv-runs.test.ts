@@ -1,0 +1,91 @@
+// The width-keeping im2col/col2im runs (ops/conv-runs.ts, WebAssembly in
+// executors/cpu/wasm/conv-runs.ts) against their definition, bit for bit, on edge geometries:
+// taps wholly above, below or beside a small image, asymmetric 'same' padding, dilation along
+// H, one-row images, several channels. im2col: cols[r, oy, ox] = x[ic, oy − pt + ky·dh, ox − pl + kx]
+// or 0; col2im: dx = each tap's columns added in tap order, rounded to f32 after every add.
+import { describe, expect, it } from 'vitest';
+import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
+import type { ConvGeom } from '../../runtime/ops/conv-geom.js';
+import { convRuns, keepsWidth } from '../../runtime/ops/conv-runs.js';
+import type { CpuAccel } from '../../runtime/ops/op.js';
+import { prng } from '../../bench/stats.js';
+
+const accel = (new CpuExecutor() as unknown as { accel: CpuAccel | null }).accel;
+
+/** c channels of h×w, kernel kh×kw, dilation dh along H, padding [pt, pl, pb] (pr keeps the width). */
+function geometry(
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  dh: number,
+  pt: number,
+  pl: number,
+  pb: number,
+): ConvGeom {
+  const pr = kw - 1 - pl;
+  const oh = h + pt + pb - dh * (kh - 1);
+  return { n: 2, c, h, w, o: 1, kh, kw, oh, ow: w, sh: 1, sw: 1, dh, dw: 1, pt, pl, pb, pr, groups: 1 };
+}
+
+const cases: [string, ConvGeom][] = [
+  ['3x3 same, 28x28, one channel', geometry(1, 28, 28, 3, 3, 1, 1, 1, 1)],
+  ['3x3 same, dilated 2 along H, 3 channels, 9x7', geometry(3, 9, 7, 3, 3, 2, 2, 1, 2)],
+  ['2x2 same (padding only after), 2 channels', geometry(2, 6, 5, 2, 2, 1, 0, 0, 1)],
+  ['5x5 padded 2 on a 3x4 image (taps wholly outside)', geometry(2, 3, 4, 5, 5, 1, 2, 2, 2)],
+  ['1x3 on one-row images (conv1d)', geometry(4, 1, 9, 1, 3, 1, 0, 1, 0)],
+  ['3x1 dilated 3 on 4 rows (rows wholly outside)', geometry(1, 4, 6, 3, 1, 3, 3, 0, 3)],
+  ['7x7 same on 3x3 (wider than the image)', geometry(1, 3, 3, 7, 7, 1, 3, 3, 3)],
+];
+
+describe.skipIf(accel === null)('width-keeping im2col/col2im runs', () => {
+  for (const [name, g] of cases)
+    it(name, () => {
+      expect(keepsWidth(g)).toBe(true);
+      const A = accel!;
+      const { c, h, w, kh, kw, oh, ow, dh, pt, pl } = g;
+      const p = oh * ow,
+        kdim = c * kh * kw,
+        plane = c * h * w;
+      const rnd = prng(5);
+      const x = A.f32(g.n * plane);
+      x.set(x.map(() => rnd() * 2 - 1)); // map copies: set the arena's view
+      const cols = A.f32(kdim * p);
+      const runs = convRuns(A, g);
+      for (let ni = 0; ni < g.n; ni++) {
+        cols.fill(Number.NaN); // every element must be written
+        runs.im2col(x, ni * plane, cols);
+        const want: number[] = [];
+        for (let ic = 0; ic < c; ic++)
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++)
+              for (let oy = 0; oy < oh; oy++)
+                for (let ox = 0; ox < ow; ox++) {
+                  const iy = oy - pt + ky * dh,
+                    ix = ox - pl + kx;
+                  want.push(iy >= 0 && iy < h && ix >= 0 && ix < w ? x[ni * plane + (ic * h + iy) * w + ix]! : 0);
+                }
+        expect(Array.from(cols)).toEqual(want);
+      }
+      // col2im of random columns into the second image, the first left alone.
+      const src = Float32Array.from({ length: kdim * p }, () => rnd() * 2 - 1);
+      const dx = A.f32(g.n * plane).fill(7);
+      cols.set(src);
+      runs.col2im(cols, dx, plane, plane);
+      const want = new Float32Array(plane);
+      for (let ic = 0; ic < c; ic++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++)
+            for (let oy = 0; oy < oh; oy++)
+              for (let ox = 0; ox < ow; ox++) {
+                const iy = oy - pt + ky * dh,
+                  ix = ox - pl + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                const at = (ic * h + iy) * w + ix;
+                want[at] = Math.fround(want[at]! + src[((ic * kh + ky) * kw + kx) * p + oy * ow + ox]!);
+              }
+      expect(Array.from(dx.subarray(0, plane))).toEqual(new Array(plane).fill(7));
+      expect(Array.from(dx.subarray(plane))).toEqual(Array.from(want));
+    });
+});
