@@ -155,6 +155,12 @@ export interface CpuAccel {
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
   /**
+   * f32 row sums with the reference's rounding (after every add, in order), four rows at a
+   * time: y[0, 4·groups) = the sums of the first cols4 (a multiple of 4) of each row's `cols`
+   * elements of x; arrays in that memory.
+   */
+  sumRows4(x: Float32Array, y: Float32Array, groups: number, cols: number, cols4: number): void;
+  /**
    * The im2col/col2im runs of a width-keeping convolution (conv-runs.ts) as WebAssembly, for the
    * tap records `taps` (8 i32 each, in elements: row, src, j0, j1, side, lo, hi, 0) over
    * column-matrix rows of p and output rows of ow; arrays in that memory, x/dx from element xo.

@@ -1,4 +1,4 @@
-// The width-keeping im2col/col2im runs (ops/conv-runs.ts, WebAssembly in
+// The CNN step's WebAssembly kernels against their definitions. The width-keeping im2col/col2im runs (ops/conv-runs.ts, WebAssembly in
 // executors/cpu/wasm/conv-runs.ts) against their definition, bit for bit, on edge geometries:
 // taps wholly above, below or beside a small image, asymmetric 'same' padding, dilation along
 // H, one-row images, several channels. im2col: cols[r, oy, ox] = x[ic, oy − pt + ky·dh, ox − pl + kx]
@@ -8,6 +8,7 @@ import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
 import type { ConvGeom } from '../../runtime/ops/conv-geom.js';
 import { convRuns, keepsWidth } from '../../runtime/ops/conv-runs.js';
 import type { CpuAccel } from '../../runtime/ops/op.js';
+import { registry } from '../../runtime/ops/registry.js';
 import { prng } from '../../bench/stats.js';
 
 const accel = (new CpuExecutor() as unknown as { accel: CpuAccel | null }).accel;
@@ -88,4 +89,48 @@ describe.skipIf(accel === null)('width-keeping im2col/col2im runs', () => {
       expect(Array.from(dx.subarray(0, plane))).toEqual(new Array(plane).fill(7));
       expect(Array.from(dx.subarray(plane))).toEqual(Array.from(want));
     });
+});
+
+// The trailing f32 sums (a convolution's bias gradient sums each (image, channel) plane) on
+// arrays in the kernels' memory run as WebAssembly, four rows at a time: the reference's bits,
+// at row and column counts that are and are not multiples of 4, with signed zeros and
+// magnitudes that make the order of the adds matter.
+describe('f32 row sums in the kernels memory', () => {
+  const exec = new CpuExecutor();
+  const cases: [number[], number[]][] = [
+    [
+      [64, 8, 28, 28],
+      [2, 3],
+    ],
+    [[130, 13], [1]],
+    [[66, 4], [1]],
+    [
+      [67, 5, 3],
+      [1, 2],
+    ],
+    [[64, 3], [1]], // columns under 4: the loops alone
+  ];
+  const rnd = prng(9);
+  const value = () => {
+    const u = rnd();
+    if (u < 0.05) return -0;
+    if (u < 0.1) return 0;
+    return (rnd() * 2 - 1) * 10 ** Math.floor(rnd() * 8 - 4);
+  };
+  for (const [shape, axis] of cases)
+    for (const op of ['sum', 'mean'] as const)
+      it(`${op} ${JSON.stringify(shape)} axes ${JSON.stringify(axis)}`, () => {
+        const inT = { shape, dtype: 'f32' as const };
+        const outT = registry[op].infer([inT], { axis }, { float: 'f32' }) as { shape: number[]; dtype: 'f32' };
+        const n = shape.reduce((a, d) => a * d, 1),
+          m = outT.shape.reduce((a, d) => a * d, 1);
+        const x = exec.allocate('f32', n) as Float32Array;
+        for (let i = 0; i < n; i++) x[i] = value();
+        const got = exec.allocate('f32', m) as Float32Array;
+        const want = new Float32Array(m);
+        registry[op].cpu({ inputs: [x], output: want, inTypes: [inT], outType: outT, attrs: { axis } })();
+        got.fill(Number.NaN);
+        exec.prepare({ name: 'r', op, inputs: ['x'], attrs: { axis }, type: outT }, [x], got, [inT])();
+        expect(Array.from(got)).toEqual(Array.from(want));
+      });
 });

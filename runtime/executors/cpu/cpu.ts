@@ -19,6 +19,7 @@ import type { ConvRuns, CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
 import { convRunKernels } from './wasm/conv-runs.js';
+import { sumRowKernels } from './wasm/sum-rows.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -85,6 +86,10 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
       convRuns: (taps, p, ow) => convRuns(K, taps, p, ow),
+      sumRows4: (x, y, groups, cols, cols4) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y)) throw new Error('row sums must live in the kernels memory');
+        sumRowKernels(K.arena.memory, K.arena.maxPages).sum4(x.byteOffset, y.byteOffset, groups, cols, cols4);
+      },
     };
     if (K) {
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(K, group, inputs, inTypes, output);
