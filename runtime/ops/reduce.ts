@@ -281,7 +281,7 @@ function fastReduceKernel(
     // f32 in the kernels' memory: four rows at a time as WebAssembly SIMD, one row per lane (a
     // chain of rounded adds per row, the same bits); the columns past a multiple of 4 and the
     // last rows here.
-    if (!f32 || !accel || !accel.holds(x) || !accel.holds(y) || rows < 4 || cols < 4) return () => rest(0);
+    if (!f32 || !accel.holds(x) || !accel.holds(y) || rows < 4 || cols < 4) return () => rest(0);
     const groups = rows >> 2,
       cols4 = cols & ~3;
     return () => {

@@ -161,16 +161,16 @@ function convRuns(K: Kernels, taps: Int32Array, p: number, ow: number): ConvRuns
   const count = taps.length / 8;
   const keep = K.arena.f32(Math.max(1, taps.length));
   new Int32Array(keep.buffer, keep.byteOffset, taps.length).set(taps.map((v) => v * 4));
-  const check = (arrays: Float32Array[]) => {
-    if (!arrays.every((a) => K.arena.holds(a))) throw new Error('convolution runs must live in the kernels memory');
+  const check = (a: Float32Array, b: Float32Array) => {
+    if (!K.arena.holds(a) || !K.arena.holds(b)) throw new Error('convolution runs must live in the kernels memory');
   };
   return {
     im2col: (x, xo, cols) => {
-      check([x, cols]);
+      check(x, cols);
       k.im2col(x.byteOffset + xo * 4, cols.byteOffset, keep.byteOffset, count, p * 4, ow * 4);
     },
     col2im: (cols, dx, xo, size) => {
-      check([cols, dx]);
+      check(cols, dx);
       k.col2im(cols.byteOffset, dx.byteOffset + xo * 4, keep.byteOffset, count, p * 4, ow * 4, size * 4);
     },
   };
