@@ -286,8 +286,9 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
     p = g.oh * g.ow;
   const dy = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
-  const part = accel.f32(kdim * og);
   const unfold = columns(accel, g, x, cols);
+  if (og * kdim <= DOT_NT_MAX) return weightGradThin(accel, g, dy, cols, unfold, dwt);
+  const part = accel.f32(kdim * og);
   return () => {
     dy.load();
     dwt.fill(0);
@@ -316,5 +317,38 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
           for (let r = 0; r < kdim; r++) dwt[base + r]! += part[r * og + oc]!;
         }
       }
+  };
+}
+
+/**
+ * Below this many weights per group, the weight gradient runs as CpuAccel.dotNT (dW_g += dY_n ·
+ * cols_nᵀ, both read along their rows, no packing) instead of the gemm: measured on the MNIST
+ * CNN's first convolution (8×9 over 784 positions) 0.52 against 0.87–1.33 ms per batch, on its
+ * second (16×72 over 196) 2.3 against 2.0.
+ */
+const DOT_NT_MAX = 128;
+
+function weightGradThin(
+  accel: CpuAccel,
+  g: ConvGeom,
+  dy: { view: Float32Array; load: () => void },
+  cols: Float32Array,
+  unfold: (xb: number) => void,
+  dwt: TypedArray,
+): () => void {
+  const og = g.o / g.groups,
+    cg = g.c / g.groups;
+  const kdim = cg * g.kh * g.kw,
+    p = g.oh * g.ow;
+  const out = staged(accel, dwt);
+  return () => {
+    dy.load();
+    out.view.fill(0);
+    for (let ni = 0; ni < g.n; ni++)
+      for (let grp = 0; grp < g.groups; grp++) {
+        unfold((ni * g.c + grp * cg) * g.h * g.w);
+        accel.dotNT(dy.view, (ni * g.o + grp * og) * p, p, cols, 0, p, out.view, grp * og * kdim, og, kdim, p);
+      }
+    out.store();
   };
 }

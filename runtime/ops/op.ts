@@ -161,6 +161,23 @@ export interface CpuAccel {
    */
   sumRows4(x: Float32Array, y: Float32Array, groups: number, cols: number, cols4: number): void;
   /**
+   * C += A·Bᵀ for thin products (wasm/dot-nt.ts): c[co + i·n + j] += Σ_q a[ao + i·lda + q]·b[bo + j·ldb + q]
+   * for i < m, j < n, q < k (offsets and strides in elements); arrays in that memory.
+   */
+  dotNT(
+    a: Float32Array,
+    ao: number,
+    lda: number,
+    b: Float32Array,
+    bo: number,
+    ldb: number,
+    c: Float32Array,
+    co: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
+  /**
    * The im2col/col2im runs of a width-keeping convolution (conv-runs.ts) as WebAssembly, for the
    * tap records `taps` (8 i32 each, in elements: row, src, j0, j1, side, lo, hi, 0) over
    * column-matrix rows of p and output rows of ow; arrays in that memory, x/dx from element xo.

@@ -134,3 +134,42 @@ describe('f32 row sums in the kernels memory', () => {
         expect(Array.from(got)).toEqual(Array.from(want));
       });
 });
+
+// The thin-product kernel of small weight gradients: C += A·Bᵀ, rows of A and B along k, at
+// sizes around its blocks (four rows of B at a time, four k at a time), against f64 sums.
+describe.skipIf(accel === null)('dotNT (C += A·Bᵀ)', () => {
+  for (const [m, n, k] of [
+    [9, 8, 784],
+    [8, 9, 783],
+    [5, 7, 13],
+    [1, 1, 3],
+    [3, 4, 1],
+  ] as const)
+    it(`${m}×${n} over ${k}`, () => {
+      const A = accel!;
+      const rnd = prng(m * 100 + n);
+      const fill = (len: number) => {
+        const a = A.f32(len);
+        for (let i = 0; i < len; i++) a[i] = rnd() * 2 - 1;
+        return a;
+      };
+      // Rows of A and B one element apart from their neighbours' ends (lda = ldb = k + 1), at offsets.
+      const a = fill(2 + m * (k + 1)),
+        b = fill(3 + n * (k + 1)),
+        c = fill(1 + m * n);
+      const c0 = Array.from(c);
+      A.dotNT(a, 2, k + 1, b, 3, k + 1, c, 1, m, n, k);
+      expect(c[0]).toBe(c0[0]);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = c0[1 + i * n + j]!,
+            mag = Math.abs(s);
+          for (let q = 0; q < k; q++) {
+            const t = a[2 + i * (k + 1) + q]! * b[3 + j * (k + 1) + q]!;
+            s += t;
+            mag += Math.abs(t);
+          }
+          expect(Math.abs(c[1 + i * n + j]! - s)).toBeLessThanOrEqual(mag * 2 ** -21);
+        }
+    });
+});

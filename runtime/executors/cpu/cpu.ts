@@ -20,6 +20,7 @@ import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
 import { convRunKernels } from './wasm/conv-runs.js';
 import { sumRowKernels } from './wasm/sum-rows.js';
+import { dotNTKernel } from './wasm/dot-nt.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -86,6 +87,20 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
       convRuns: (taps, p, ow) => convRuns(K, taps, p, ow),
+      dotNT: (a, ao, lda, b, bo, ldb, c, co, m, n, k) => {
+        if (!K.arena.holds(a) || !K.arena.holds(b) || !K.arena.holds(c))
+          throw new Error('dotNT operands must live in the kernels memory');
+        dotNTKernel(K.arena.memory, K.arena.maxPages).dotNT(
+          a.byteOffset + ao * 4,
+          lda * 4,
+          b.byteOffset + bo * 4,
+          ldb * 4,
+          c.byteOffset + co * 4,
+          m,
+          n,
+          k,
+        );
+      },
       sumRows4: (x, y, groups, cols, cols4) => {
         if (!K.arena.holds(x) || !K.arena.holds(y)) throw new Error('row sums must live in the kernels memory');
         sumRowKernels(K.arena.memory, K.arena.maxPages).sum4(x.byteOffset, y.byteOffset, groups, cols, cols4);
