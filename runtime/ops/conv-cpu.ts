@@ -10,7 +10,7 @@
 import type { TypedArray } from '../ir/types.js';
 import type { ConvGeom } from './conv-geom.js';
 import type { CpuAccel } from './op.js';
-import { col2imRuns, im2colRuns, keepsWidth } from './conv-runs.js';
+import { convRuns, keepsWidth } from './conv-runs.js';
 
 export function convRef(g: ConvGeom, inputs: TypedArray[], y: TypedArray): () => void {
   const [x, wt, b] = inputs as [TypedArray, TypedArray, TypedArray | undefined];
@@ -173,7 +173,10 @@ function col2im(g: ConvGeom, cols: Float32Array, dx: TypedArray, xb: number, acc
 
 /** im2col of the group at x[xb] into cols: one run per tap where the convolution keeps the width. */
 function columns(accel: CpuAccel, g: ConvGeom, x: TypedArray, cols: Float32Array): (xb: number) => void {
-  if (keepsWidth(g) && accel.holds(x)) return im2colRuns(g, x as Float32Array, cols);
+  if (keepsWidth(g) && accel.holds(x)) {
+    const runs = convRuns(accel, g);
+    return (xb) => runs.im2col(x as Float32Array, xb, cols);
+  }
   return (xb) => im2col(g, x, xb, cols);
 }
 
@@ -239,7 +242,11 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
     wt = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
   const acc = new Float64Array(g.w);
-  const fold = keepsWidth(g) ? col2imRuns(g, cols, dx) : (xb: number) => col2im(g, cols, dx, xb, acc);
+  const runs = keepsWidth(g) && accel.holds(dx) ? convRuns(accel, g) : null;
+  const size = cg * g.h * g.w;
+  const fold = runs
+    ? (xb: number) => runs.col2im(cols, dx as Float32Array, xb, size)
+    : (xb: number) => col2im(g, cols, dx, xb, acc);
   return () => {
     dy.load();
     wt.load();
@@ -266,7 +273,11 @@ export function inputGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[]
   };
 }
 
-/** dW_g = Σ_n dY_n · cols_nᵀ: one product per image, summed. */
+/**
+ * dW_g = Σ_n dY_n · cols_nᵀ, computed transposed, one product per image: dW_gᵀ = cols_n · dY_nᵀ
+ * reads the column matrix along its rows (what the gemm packs fastest) and gathers only the
+ * smaller dY_n; the images' products are summed in f32, in image order.
+ */
 export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[], dwt: TypedArray): () => void {
   const x = inputs[0]!;
   const og = g.o / g.groups,
@@ -275,8 +286,9 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
     p = g.oh * g.ow;
   const dy = staged(accel, inputs[1]!);
   const cols = accel.f32(kdim * p);
-  const part = accel.f32(og * kdim);
   const unfold = columns(accel, g, x, cols);
+  if (og * kdim <= DOT_NT_MAX) return weightGradThin(accel, g, dy, cols, unfold, dwt);
+  const part = accel.f32(kdim * og);
   return () => {
     dy.load();
     dwt.fill(0);
@@ -284,23 +296,59 @@ export function weightGradFast(accel: CpuAccel, g: ConvGeom, inputs: TypedArray[
       for (let grp = 0; grp < g.groups; grp++) {
         unfold((ni * g.c + grp * cg) * g.h * g.w);
         accel.gemm({
-          m: og,
-          n: kdim,
+          m: kdim,
+          n: og,
           k: p,
-          a: dy.view,
-          ao: (ni * g.o + grp * og) * p,
+          a: cols,
+          ao: 0,
           rsa: p,
           csa: 1,
-          b: cols,
-          bo: 0,
+          b: dy.view,
+          bo: (ni * g.o + grp * og) * p,
           rsb: 1,
           csb: p,
           c: part,
           co: 0,
-          ldc: kdim,
+          ldc: og,
         });
-        const base = grp * og * kdim;
-        for (let q = 0; q < og * kdim; q++) dwt[base + q]! += part[q]!;
+        // part[r, oc] is dW[grp·og + oc, r].
+        for (let oc = 0; oc < og; oc++) {
+          const base = (grp * og + oc) * kdim;
+          for (let r = 0; r < kdim; r++) dwt[base + r]! += part[r * og + oc]!;
+        }
       }
+  };
+}
+
+/**
+ * Below this many weights per group, the weight gradient runs as CpuAccel.dotNT (dW_g += dY_n ·
+ * cols_nᵀ, both read along their rows, no packing) instead of the gemm: measured on the MNIST
+ * CNN's first convolution (8×9 over 784 positions) 0.52 against 0.87–1.33 ms per batch, on its
+ * second (16×72 over 196) 2.3 against 2.0.
+ */
+const DOT_NT_MAX = 128;
+
+function weightGradThin(
+  accel: CpuAccel,
+  g: ConvGeom,
+  dy: { view: Float32Array; load: () => void },
+  cols: Float32Array,
+  unfold: (xb: number) => void,
+  dwt: TypedArray,
+): () => void {
+  const og = g.o / g.groups,
+    cg = g.c / g.groups;
+  const kdim = cg * g.kh * g.kw,
+    p = g.oh * g.ow;
+  const out = staged(accel, dwt);
+  return () => {
+    dy.load();
+    out.view.fill(0);
+    for (let ni = 0; ni < g.n; ni++)
+      for (let grp = 0; grp < g.groups; grp++) {
+        unfold((ni * g.c + grp * cg) * g.h * g.w);
+        accel.dotNT(dy.view, (ni * g.o + grp * og) * p, p, cols, 0, p, out.view, grp * og * kdim, og, kdim, p);
+      }
+    out.store();
   };
 }

@@ -1,13 +1,14 @@
 // im2col and col2im for the common convolution that keeps the width (stride 1, dilation 1 along
 // W, output width = input width, any dilation along H: 'same' padding, or `padding: 1` with a 3x3 kernel). Then one
 // column-matrix row (a kernel tap) is the input plane shifted by a constant offset, so it is
-// one contiguous run: a single memmove (copyWithin over the shared memory both live in) where
-// conv-cpu.ts's general im2col copies a row of ow at a time, plus zeros where the tap falls
-// outside the image (rows above or below, one or two columns at the sides). col2im adds one
-// such run per tap into the image, after zeroing the side columns that belong to no input.
+// one contiguous run: a single memmove where conv-cpu.ts's general im2col copies a row of ow at
+// a time, plus zeros where the tap falls outside the image (rows above or below, one or two
+// columns at the sides). col2im adds one such run per tap into the image, after zeroing the side
+// columns that belong to no input. The runs are described here (one record per tap) and run as
+// WebAssembly (CpuAccel.convRuns: one call per image for all its taps).
 
-import type { TypedArray } from '../ir/types.js';
 import type { ConvGeom } from './conv-geom.js';
+import type { ConvRuns, CpuAccel } from './op.js';
 
 /** Whether the runs apply to this geometry. */
 export function keepsWidth(g: ConvGeom): boolean {
@@ -47,63 +48,21 @@ function taps(g: ConvGeom): Tap[] {
   return out;
 }
 
-/** The whole arena as one array (the latest of the views' buffers covers all the earlier ones). */
-function heapOf(arrays: TypedArray[], prev: Float32Array | null): Float32Array {
-  let best = arrays[0]!.buffer;
-  for (const a of arrays) if (a.buffer.byteLength > best.byteLength) best = a.buffer;
-  return prev && prev.buffer.byteLength >= best.byteLength ? prev : new Float32Array(best);
+/** The taps as CpuAccel.convRuns records: row, src, j0, j1, side (j0's row start), lo, hi, 0. */
+function records(g: ConvGeom): Int32Array {
+  const ts = taps(g);
+  const out = new Int32Array(ts.length * 8);
+  const p = g.oh * g.ow;
+  ts.forEach((t, i) => {
+    // A tap wholly outside a small image can have j0 past the row's end: clip to the row.
+    const j0 = Math.min(t.j0, p),
+      j1 = Math.min(t.j1, p);
+    out.set([t.r * p, t.off, j0, j1, j0 - (j0 % g.ow), t.lo, t.hi, 0], i * 8);
+  });
+  return out;
 }
 
-/**
- * im2col for width-keeping convolutions, on arrays in the shared memory:
- * returns fill(xb) writing the column matrix of the group whose first input element is x[xb].
- */
-export function im2colRuns(g: ConvGeom, x: Float32Array, cols: Float32Array): (xb: number) => void {
-  const p = g.oh * g.ow,
-    ow = g.ow;
-  const ts = taps(g);
-  let heap: Float32Array | null = null;
-  return (xb) => {
-    heap = heapOf([x, cols], heap);
-    const xs = x.byteOffset / 4 + xb,
-      cs = cols.byteOffset / 4;
-    for (const t of ts) {
-      const row = t.r * p;
-      cols.fill(0, row, row + t.j0);
-      cols.fill(0, row + t.j1, row + p);
-      if (t.j1 <= t.j0) continue;
-      heap.copyWithin(cs + row + t.j0, xs + t.off + t.j0, xs + t.off + t.j1);
-      // The side columns whose tap falls left or right of the image (read from the next row).
-      if (t.lo > 0 || t.hi < ow)
-        for (let a = row + t.j0 - (t.j0 % ow); a < row + t.j1; a += ow) {
-          for (let ox = 0; ox < t.lo; ox++) cols[a + ox] = 0;
-          for (let ox = t.hi; ox < ow; ox++) cols[a + ox] = 0;
-        }
-    }
-  };
-}
-
-/**
- * col2im for the same convolutions: dx[xb + plane] = Σ over taps of the tap's run of `cols`,
- * accumulated in the image itself (zeroed first), one contiguous loop per tap.
- */
-export function col2imRuns(g: ConvGeom, cols: Float32Array, dx: TypedArray): (xb: number) => void {
-  const p = g.oh * g.ow,
-    ow = g.ow;
-  const ts = taps(g);
-  const size = (g.c / g.groups) * g.h * g.w;
-  return (xb) => {
-    dx.fill(0, xb, xb + size);
-    for (const t of ts) {
-      if (t.j1 <= t.j0) continue;
-      const row = t.r * p;
-      if (t.lo > 0 || t.hi < ow)
-        for (let a = row + t.j0 - (t.j0 % ow); a < row + t.j1; a += ow) {
-          for (let ox = 0; ox < t.lo; ox++) cols[a + ox] = 0;
-          for (let ox = t.hi; ox < ow; ox++) cols[a + ox] = 0;
-        }
-      const d = xb + t.off - row;
-      for (let a = row + t.j0, e = row + t.j1; a < e; a++) dx[a + d]! += cols[a]!;
-    }
-  };
+/** The runs of geometry g, on arrays in the kernels' memory. */
+export function convRuns(accel: CpuAccel, g: ConvGeom): ConvRuns {
+  return accel.convRuns(records(g), g.oh * g.ow, g.ow);
 }

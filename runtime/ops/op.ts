@@ -154,6 +154,42 @@ export interface CpuAccel {
    * windows (N·C·H/2 of W/2): y the maxima; with `dx`, the gradient (x, dy, dx) instead.
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
+  /**
+   * f32 row sums with the reference's rounding (after every add, in order), four rows at a
+   * time: y[0, 4·groups) = the sums of the first cols4 (a multiple of 4) of each row's `cols`
+   * elements of x; arrays in that memory.
+   */
+  sumRows4(x: Float32Array, y: Float32Array, groups: number, cols: number, cols4: number): void;
+  /**
+   * C += A·Bᵀ for thin products (wasm/dot-nt.ts): c[co + i·n + j] += Σ_q a[ao + i·lda + q]·b[bo + j·ldb + q]
+   * for i < m, j < n, q < k (offsets and strides in elements); arrays in that memory.
+   */
+  dotNT(
+    a: Float32Array,
+    ao: number,
+    lda: number,
+    b: Float32Array,
+    bo: number,
+    ldb: number,
+    c: Float32Array,
+    co: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
+  /**
+   * The im2col/col2im runs of a width-keeping convolution (conv-runs.ts) as WebAssembly, for the
+   * tap records `taps` (8 i32 each, in elements: row, src, j0, j1, side, lo, hi, 0) over
+   * column-matrix rows of p and output rows of ow; arrays in that memory, x/dx from element xo.
+   */
+  convRuns(taps: Int32Array, p: number, ow: number): ConvRuns;
+}
+
+/** See CpuAccel.convRuns. */
+export interface ConvRuns {
+  im2col(x: Float32Array, xo: number, cols: Float32Array): void;
+  /** dx[xo, xo + size) = Σ of the taps' runs of cols (cols' outside columns are zeroed). */
+  col2im(cols: Float32Array, dx: Float32Array, xo: number, size: number): void;
 }
 
 /**

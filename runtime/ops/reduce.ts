@@ -10,6 +10,7 @@ import { reduceAxes } from './axes.js';
 import { reduce } from './onnx.js';
 import {
   defineOp,
+  type CpuAccel,
   type CpuKernel,
   type FastKernel,
   type GradRule,
@@ -223,10 +224,11 @@ export const reduceOps: { readonly [K in ReduceOpName]: OpDef } = {
 // after every add, as the reference's `output[map[i]] += x[i]` does.
 
 function fastReduce(mean: boolean): FastKernel<ReduceAttrs> {
-  return (_accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(mean, inputs, output, inTypes, attrs);
+  return (accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(accel, mean, inputs, output, inTypes, attrs);
 }
 
 function fastReduceKernel(
+  accel: CpuAccel,
   isMean: boolean,
   inputs: TypedArray[],
   output: TypedArray,
@@ -267,14 +269,29 @@ function fastReduceKernel(
   if (trailing) {
     const rows = m,
       cols = count;
-    return () => {
-      for (let r = 0; r < rows; r++) {
+    const rest = (r0: number) => {
+      for (let r = r0; r < rows; r++) {
         const o = r * cols;
         let s = 0;
         if (f32) for (let j = 0; j < cols; j++) s = Math.fround(s + x[o + j]!);
         else for (let j = 0; j < cols; j++) s += x[o + j]!;
         y[r] = mean ? (f32 ? Math.fround(s) : s) / count : s;
       }
+    };
+    // f32 in the kernels' memory: four rows at a time as WebAssembly SIMD, one row per lane (a
+    // chain of rounded adds per row, the same bits); the columns past a multiple of 4 and the
+    // last rows here.
+    if (!f32 || !accel.holds(x) || !accel.holds(y) || rows < 4 || cols < 4) return () => rest(0);
+    const groups = rows >> 2,
+      cols4 = cols & ~3;
+    return () => {
+      accel.sumRows4(x as Float32Array, y as Float32Array, groups, cols, cols4);
+      for (let r = 0; r < groups * 4; r++) {
+        let s = y[r]!;
+        for (let j = r * cols + cols4, e = (r + 1) * cols; j < e; j++) s = Math.fround(s + x[j]!);
+        y[r] = mean ? s / count : s;
+      }
+      rest(groups * 4);
     };
   }
   return null;

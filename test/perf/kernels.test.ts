@@ -274,6 +274,10 @@ describe('sum and mean fast paths', () => {
       [3, 4, 5],
       [0, 2],
     ],
+    [
+      [7, 3, 5],
+      [1, 2],
+    ], // seven rows: four at a time, then three one by one
     [[0, 5], 0],
     [[5, 0], 1],
     [[1, 1], 0],

@@ -15,9 +15,12 @@ import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
 import { prepareGroup } from './fused.js';
 import { isElementwise } from '../../ir/fusion.js';
 import { epilogueApplies, fastMatmul } from './matmul.js';
-import type { CpuAccel } from '../../ops/op.js';
+import type { ConvRuns, CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
+import { convRunKernels } from './wasm/conv-runs.js';
+import { sumRowKernels } from './wasm/sum-rows.js';
+import { dotNTKernel } from './wasm/dot-nt.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -83,6 +86,25 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         if (dx) p.max2x2grad(x.byteOffset, y.byteOffset, dx.byteOffset, rows, ow);
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
+      convRuns: (taps, p, ow) => convRuns(K, taps, p, ow),
+      dotNT: (a, ao, lda, b, bo, ldb, c, co, m, n, k) => {
+        if (!K.arena.holds(a) || !K.arena.holds(b) || !K.arena.holds(c))
+          throw new Error('dotNT operands must live in the kernels memory');
+        dotNTKernel(K.arena.memory, K.arena.maxPages).dotNT(
+          a.byteOffset + ao * 4,
+          lda * 4,
+          b.byteOffset + bo * 4,
+          ldb * 4,
+          c.byteOffset + co * 4,
+          m,
+          n,
+          k,
+        );
+      },
+      sumRows4: (x, y, groups, cols, cols4) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y)) throw new Error('row sums must live in the kernels memory');
+        sumRowKernels(K.arena.memory, K.arena.maxPages).sum4(x.byteOffset, y.byteOffset, groups, cols, cols4);
+      },
     };
     if (K) {
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(K, group, inputs, inTypes, output);
@@ -146,4 +168,25 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
   begin(): void {}
   end(): void {}
   dispose(): void {}
+}
+
+/** CpuAccel.convRuns: the tap records copied once into the arena (in bytes), kept by the closures. */
+function convRuns(K: Kernels, taps: Int32Array, p: number, ow: number): ConvRuns {
+  const k = convRunKernels(K.arena.memory, K.arena.maxPages);
+  const count = taps.length / 8;
+  const keep = K.arena.f32(Math.max(1, taps.length));
+  new Int32Array(keep.buffer, keep.byteOffset, taps.length).set(taps.map((v) => v * 4));
+  const check = (a: Float32Array, b: Float32Array) => {
+    if (!K.arena.holds(a) || !K.arena.holds(b)) throw new Error('convolution runs must live in the kernels memory');
+  };
+  return {
+    im2col: (x, xo, cols) => {
+      check(x, cols);
+      k.im2col(x.byteOffset + xo * 4, cols.byteOffset, keep.byteOffset, count, p * 4, ow * 4);
+    },
+    col2im: (cols, dx, xo, size) => {
+      check(cols, dx);
+      k.col2im(cols.byteOffset, dx.byteOffset + xo * 4, keep.byteOffset, count, p * 4, ow * 4, size * 4);
+    },
+  };
 }
