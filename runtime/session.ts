@@ -329,7 +329,7 @@ export class Session {
     const hooks = { readLoss: false, checkLogged: true, where: this.device, done: (e: number) => (done = e) };
     dev.dev.hostChanged();
     try {
-      return await runAsync(jobs.train({ ...this.ctx, data }, opts, hooks, settings));
+      return await runAsync(dev.train({ ...this.ctx, data }, opts, hooks, settings));
     } catch (e) {
       if (!dev.dev.lost) throw e;
       // Nothing from the GPU is written back: the parameters stay as the last sync left them.
