@@ -49,6 +49,8 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
   stepsPerSubmit = stepsFromEnv() ?? 256;
   /** Command buffers submitted so far (plan runs, reads, held chunks): what chunking saves is visible here. */
   submits = 0;
+  /** Kernel dispatches recorded so far: the host's encoding work and the GPU's launches. */
+  dispatches = 0;
   private held = false;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -175,6 +177,7 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(x, y, z);
+      this.dispatches++;
     };
   }
 
