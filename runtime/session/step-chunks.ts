@@ -112,10 +112,9 @@ export class StepChunks {
     while (this.inflight.length > depth) await this.inflight.shift();
   }
 
-  /** Stop holding (after an error) and free the ring and the log. */
+  /** Submit what was recorded (after an error: the steps before it ran, as one by one) and free the ring and the log. */
   dispose(): void {
-    if (this.open) this.gpu.flush();
-    this.open = false;
+    this.submit();
     for (const a of [this.ring, this.log]) {
       if (a.buf) this.gpu.free(a.buf);
       a.buf = null;

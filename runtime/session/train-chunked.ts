@@ -49,9 +49,18 @@ export function* trainOnDevice(
     (opts.from ?? 0) < epochs &&
     c.data.rows > 0;
   const dc = c as JobContext<DeviceRun>;
-  if (!eligible || !recordable(dc.runner.prepare('train', Math.min(t.batchSize, c.data.rows))))
-    return yield* train(c, opts, hooks, t);
-  const chunks = new StepChunks(gpu);
+  // A plan that cannot be built (a strict-device fallback, a tensor past the device's limit)
+  // is left to train(), which fails at the point and with the message it always has.
+  const first = (): Prepared<DeviceRun> | null => {
+    try {
+      return dc.runner.prepare('train', Math.min(t.batchSize, c.data.rows));
+    } catch {
+      return null;
+    }
+  };
+  const plan = eligible ? first() : null;
+  if (!plan || !recordable(plan)) return yield* train(c, opts, hooks, t);
+  const chunks = new StepChunks(gpu!);
   try {
     return yield* chunked(dc, rt, chunks, opts, hooks, t, epochs);
   } finally {
@@ -92,7 +101,7 @@ function* chunked(
         return part.sums.result();
       }) as [Evaluation, Evaluation | undefined];
       logRecord(opts, hooks, log, lossRecord(p.epoch, e, v ?? null), t);
-      hooks.done?.(p.epoch);
+      if (p.epoch >= 0) hooks.done?.(p.epoch);
       // A device lost meanwhile (a reset, or onLog's doing; the binding reports it a microtask
       // later) ends training at the epoch it last confirmed, as a read in train() would.
       if (opts.onLog) yield Promise.resolve();

@@ -99,6 +99,26 @@ describe.skipIf(!probe.gpu)('many training steps per WebGPU submission', () => {
     }
   });
 
+  it('stops at the first logged loss that is not finite, with the per-step path error', {
+    timeout: 600_000,
+  }, async () => {
+    // Linear regression (an unbounded loss) with SGD at a learning rate that overflows.
+    const text = readFileSync('graphs/linreg.yaml', 'utf8').replace(
+      /optimizer:\n(.*\n){4}/,
+      'optimizer:\n  graph: std:optimizers/sgd.yaml\n  with: {lr: 1.5}\n',
+    );
+    expect(text).toContain('lr: 1.5');
+    const diverging = () => parseGraph(text, 'graphs/linreg.yaml');
+    const why = (steps: number) =>
+      train(diverging, steps, { epochs: 40 }).then(
+        () => 'trained',
+        (e: unknown) => (e as Error).message,
+      );
+    const chunked = await why(256);
+    expect(chunked).toMatch(/the loss is (NaN|Infinity) after epoch [1-9]\d* \(on webgpu\)/);
+    expect(chunked).toBe(await why(1));
+  });
+
   it('falls back to a submission per step where the host is needed between steps', { timeout: 600_000 }, async () => {
     const epochs = 20; // 80 steps
     // A step loss read for onStep: a round trip per step, so no chunks.
