@@ -310,8 +310,8 @@ export class Session {
   }
 
   /**
-   * train() on any device. On WebGPU many steps go in one submission (train-chunked.ts) and only
-   * the logged metrics are read back (and step losses when `onStep` asks: then one per step); parameters come
+   * train() on any device. On WebGPU many steps go in one submission (docs/webgpu.md) and only the
+   * logged metrics are read back (and step losses when `onStep` asks: one per step); parameters come
    * back to `params` at the end, and before each `onEpoch` call. The per-step finiteness check
    * (checkFinite) would need a read every step, so on WebGPU only logged losses are checked.
    * A lost device ends training with a DeviceError naming the last completed epoch.
