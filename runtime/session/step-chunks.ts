@@ -93,7 +93,14 @@ export class StepChunks {
     const used = this.log.used;
     this.kept = [];
     this.log.used = 0;
-    if (!kept.length) return;
+    // A chunk with nothing to read is still waited for (settle), so the host never runs more
+    // than a chunk or two ahead of the GPU.
+    if (!kept.length) {
+      const done = this.gpu.finish();
+      done.catch(() => {});
+      this.inflight.push(done);
+      return;
+    }
     // The read's own submission follows this chunk's and precedes the next chunk's, so the log
     // buffer can be reused at once.
     const read = this.gpu.read(this.log.buf!, 'i32', used).then((words) => {
