@@ -310,8 +310,8 @@ export class Session {
   }
 
   /**
-   * train() on any device. On WebGPU every step is one submitted command buffer and nothing is
-   * read back but the logged metrics (and step losses when `onStep` listens); parameters come
+   * train() on any device. On WebGPU many steps go in one submission (docs/webgpu.md) and only the
+   * logged metrics are read back (and step losses when `onStep` asks: one per step); parameters come
    * back to `params` at the end, and before each `onEpoch` call. The per-step finiteness check
    * (checkFinite) would need a read every step, so on WebGPU only logged losses are checked.
    * A lost device ends training with a DeviceError naming the last completed epoch.
@@ -329,7 +329,7 @@ export class Session {
     const hooks = { readLoss: false, checkLogged: true, where: this.device, done: (e: number) => (done = e) };
     dev.dev.hostChanged();
     try {
-      return await runAsync(jobs.train({ ...this.ctx, data }, opts, hooks, settings));
+      return await runAsync(dev.train({ ...this.ctx, data }, opts, hooks, settings));
     } catch (e) {
       if (!dev.dev.lost) throw e;
       // Nothing from the GPU is written back: the parameters stay as the last sync left them.

@@ -15,6 +15,10 @@ import {
   type Runner,
 } from './runner.js';
 import type { Clock } from './state.js';
+import type { Job, JobContext } from './job.js';
+import type { LoopHooks, TrainSettings } from './jobs.js';
+import type { LossRecord, TrainOptions } from './types.js';
+import { trainOnDevice } from './train-chunked.js';
 
 export class DeviceRunner implements Runner<DeviceRun> {
   readonly kind = 'device' as const;
@@ -54,6 +58,11 @@ export class DeviceRunner implements Runner<DeviceRun> {
 
   read(run: DeviceRun, name: string): Promise<TypedArray> {
     return this.dev.read(run, name);
+  }
+
+  /** The training loop here: many steps per WebGPU submission where nothing needs the host between them (train-chunked.ts). */
+  train(c: JobContext<unknown>, opts: TrainOptions, hooks: LoopHooks, t: TrainSettings): Job<LossRecord[]> {
+    return trainOnDevice(c, this.dev, opts, hooks, t);
   }
 
   toHost(): Promise<void> {

@@ -5,7 +5,7 @@
 // executors/. A CPU-only Session never creates one.
 
 import type { IRGraph } from '../ir/graph.js';
-import type { FloatDType, TypedArray } from '../ir/types.js';
+import type { DType, FloatDType, TypedArray } from '../ir/types.js';
 import { sizeOf } from '../ir/types.js';
 import {
   buildPlacedPlan,
@@ -41,11 +41,14 @@ export interface DeviceRun {
   placement: Placement;
   order: string[];
   inputs: { name: string; buf: unknown; staging: Float32Array | Float64Array | Int32Array | null }[];
-  /** Inputs the runtime feeds (`__epoch`, `__step`). */
-  runtime: { buf: unknown; kind: 'epoch' | 'step' }[];
+  /** Inputs the runtime feeds (`__epoch`, `__step`), with a one-element array to write from. */
+  runtime: { buf: unknown; kind: 'epoch' | 'step'; dtype: DType; value?: Values }[];
 }
 
 type Values = Float32Array | Float64Array | Int32Array;
+
+/** Where fed values go: a buffer of the main device and the values (typed as its buffer is). */
+export type FeedSink = (buf: unknown, values: Values) => void;
 
 export class DeviceRuntime {
   readonly cpu = new CpuExecutor();
@@ -96,7 +99,7 @@ export class DeviceRuntime {
     for (const i of inputs) {
       const buf = plan.buffers.get(i.name);
       if (buf === undefined) continue; // not needed by this plan
-      if (i.provided) run.runtime.push({ buf, kind: i.provided });
+      if (i.provided) run.runtime.push({ buf, kind: i.provided, dtype: g.node(i.name).type.dtype });
       else run.inputs.push({ name: i.name, buf, staging: null });
     }
     return run;
@@ -120,7 +123,8 @@ export class DeviceRuntime {
 
   /**
    * Write rows [start, start + count) of `cols` into the run's inputs, in `order` (a shuffled
-   * epoch) or in data order, and the clock into the runtime inputs.
+   * epoch) or in data order, and the clock into the runtime inputs. `sink` takes each input's
+   * values (a queue write unless given: a held chunk of steps stages them, step-chunks.ts).
    */
   feedRows(
     run: DeviceRun,
@@ -129,19 +133,19 @@ export class DeviceRuntime {
     order: Int32Array | null,
     cols: Map<string, Column> | null,
     clock: { epoch: number; step: number },
+    sink: FeedSink = this.write,
   ): void {
-    const exec = this.exec();
     for (const input of run.inputs) {
       const col = cols?.get(input.name);
       if (!col) continue;
       const v = this.values(col);
       if (!col.batched) {
-        exec.write(input.buf, v);
+        sink(input.buf, v);
         continue;
       }
       const rs = col.rowSize;
       if (!order) {
-        exec.write(input.buf, v.subarray(start * rs, (start + count) * rs));
+        sink(input.buf, v.subarray(start * rs, (start + count) * rs));
         continue;
       }
       // Shuffled rows are gathered on the host into one buffer per input, then written at once.
@@ -149,16 +153,23 @@ export class DeviceRuntime {
         input.staging = new (v.constructor as new (n: number) => Values)(count * rs);
       const st = input.staging;
       for (let r = 0; r < count; r++) st.set(v.subarray(order[start + r]! * rs, (order[start + r]! + 1) * rs), r * rs);
-      exec.write(input.buf, st);
+      sink(input.buf, st);
     }
-    this.feedClock(run, clock);
+    this.feedClock(run, clock, sink);
   }
 
   /** The clock into the runtime's inputs (`__step`, `__epoch`). */
-  feedClock(run: DeviceRun, clock: { epoch: number; step: number }): void {
-    const exec = this.exec();
-    for (const { buf, kind } of run.runtime) exec.write(buf, [kind === 'step' ? clock.step : clock.epoch]);
+  feedClock(run: DeviceRun, clock: { epoch: number; step: number }, sink: FeedSink = this.write): void {
+    for (const r of run.runtime) {
+      const v = r.kind === 'step' ? clock.step : clock.epoch;
+      r.value ??= new (r.dtype === 'i32' ? Int32Array : r.dtype === 'f64' ? Float64Array : Float32Array)(1);
+      r.value[0] = v;
+      sink(r.buf, r.value);
+    }
   }
+
+  /** A queue write to the main device (the default sink). */
+  private readonly write: FeedSink = (buf, v) => this.exec().write(buf, v);
 
   /** Write given values (flat, row-major) into the run's inputs. */
   feed(run: DeviceRun, values: Map<string, ArrayLike<number>> | Record<string, ArrayLike<number>>): void {
@@ -227,6 +238,18 @@ export class DeviceRuntime {
     // Updates on a CPU main device write the host arrays themselves: nothing to bring back.
     if (run.plan.updates && this.main === 'webgpu') this.dirty = true;
     await run.plan.run();
+  }
+
+  /** Run a single-device plan now (WebGPU: records it, submitting unless the executor holds). */
+  executeNow(run: DeviceRun): void {
+    this.toDevice();
+    if (run.plan.updates && this.main === 'webgpu') this.dirty = true;
+    void run.plan.run();
+  }
+
+  /** The WebGPU executor when it is the main device, else null. */
+  get mainGpu(): WebGpuExecutor | null {
+    return this.main === 'webgpu' ? this.gpu : null;
   }
 
   /** A value the plan kept readable, as a typed array on the host. */

@@ -286,11 +286,21 @@ function* logMetrics<H>(
   epoch: number,
   t: TrainSettings,
 ): Job<void> {
-  const r = yield* metrics(c, epoch, t.evalBatchSize);
+  logRecord(opts, hooks, log, yield* metrics(c, epoch, t.evalBatchSize), t);
+}
+
+/** Log an evaluated record: the loss checked where no step guard ran, then kept and passed to onLog. */
+export function logRecord(
+  opts: TrainOptions,
+  hooks: LoopHooks,
+  log: LossRecord[],
+  r: LossRecord,
+  t: TrainSettings,
+): void {
   if (hooks.checkLogged && opts.checkFinite !== false && !Number.isFinite(r.loss)) {
     fail([
       new DataError(
-        `the loss is ${r.loss} ${epoch < 0 ? 'before training' : `after epoch ${epoch}`} (on ${hooks.where})`,
+        `the loss is ${r.loss} ${r.epoch < 0 ? 'before training' : `after epoch ${r.epoch}`} (on ${hooks.where})`,
         t.loc,
         undefined,
         'lower the learning rate; --device cpu names the first node that produced a NaN or infinity',

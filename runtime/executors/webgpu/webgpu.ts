@@ -1,7 +1,9 @@
 // The WebGPU executor: GPUBuffers and the ops' WGSL kernels. A plan run records every kernel
 // into one command encoder (one compute pass, broken only for buffer copies) and submits it
-// once in end(); nothing is read back unless asked. Pipelines are cached keyed by their WGSL
-// text, so a changed generator can never hit a stale entry. f32 and i32 only: WGSL has no f64.
+// once in end(); nothing is read back unless asked. Between hold() and flush() plan runs keep
+// recording into the same encoder, so many training steps go to the GPU in one submission
+// (session/step-chunks.ts). Pipelines are cached keyed by their WGSL text, so a changed
+// generator can never hit a stale entry. f32 and i32 only: WGSL has no f64.
 
 import { getOp } from '../../ops/registry.js';
 import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
@@ -18,6 +20,13 @@ const USAGE_MAP_READ = 0x0001,
   USAGE_STORAGE = 0x0080;
 const MAP_READ = 0x0001;
 
+/** GRAPH_RUN_GPU_STEPS, where the environment has one (Node): training steps per submission. */
+function stepsFromEnv(): number | undefined {
+  const v = typeof process === 'undefined' ? undefined : process.env?.GRAPH_RUN_GPU_STEPS;
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 /** A buffer this executor allocated, as WebGPU types it (public signatures say GpuBuffer, handles.ts). */
 const gpuBuffer = (b: GpuBuffer): GPUBuffer => b as GPUBuffer;
 
@@ -32,6 +41,17 @@ export interface WebGpuLimits {
 export class WebGpuExecutor implements Executor<GpuBuffer> {
   readonly kind = 'webgpu' as const;
   readonly limits: WebGpuLimits;
+  /**
+   * Training steps recorded into one submission when the loop can defer its reads
+   * (session/step-chunks.ts); 1 submits every step on its own, as plain plan runs do.
+   * Default 256, or GRAPH_RUN_GPU_STEPS.
+   */
+  stepsPerSubmit = stepsFromEnv() ?? 256;
+  /** Command buffers submitted so far (plan runs, reads, held chunks): what chunking saves is visible here. */
+  submits = 0;
+  /** Kernel dispatches recorded so far: the host's encoding work and the GPU's launches. */
+  dispatches = 0;
+  private held = false;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = false;
@@ -101,7 +121,7 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(gpuBuffer(buf), 0, staging, 0, bytes);
-    this.device.queue.submit([enc.finish()]);
+    this.submit(enc);
     try {
       await staging.mapAsync(MAP_READ);
     } catch (e) {
@@ -157,6 +177,7 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(x, y, z);
+      this.dispatches++;
     };
   }
 
@@ -175,9 +196,44 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
 
   end(): void {
     this.endPass();
-    if (this.encoder && this.recorded) this.device.queue.submit([this.encoder.finish()]);
+    if (this.held) return;
+    if (this.encoder && this.recorded) this.submit(this.encoder);
     this.encoder = null;
     this.recorded = false;
+  }
+
+  /**
+   * Until flush(), plan runs (end()) keep recording into one encoder instead of submitting.
+   * Queue writes land before the whole held work, so inputs must come by recorded copies
+   * (copyRange) from buffers written before the flush.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Submit what was recorded since hold(), and end holding. */
+  flush(): void {
+    this.held = false;
+    this.end();
+  }
+
+  /** Record a copy of `length` elements now, in order with the plan runs recorded so far (offsets in elements). */
+  copyRange(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, length: number): void {
+    if (length === 0) return;
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(gpuBuffer(src), srcOffset * 4, gpuBuffer(dst), dstOffset * 4, length * 4);
+    this.recorded = true;
+  }
+
+  /** Write raw 32-bit words at element `offset` (queue order: before any later submission). */
+  writeWords(buf: GpuBuffer, offset: number, words: Uint32Array, length: number): void {
+    if (length > 0)
+      this.device.queue.writeBuffer(gpuBuffer(buf), offset * 4, words.buffer, words.byteOffset, length * 4);
+  }
+
+  /** Free a buffer this executor allocated. */
+  free(buf: GpuBuffer): void {
+    gpuBuffer(buf).destroy();
   }
 
   /** Resolves once the GPU has finished everything submitted so far (for timing). */
@@ -214,6 +270,11 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
     const f = this.failure;
     this.failure = null;
     if (f) throw f;
+  }
+
+  private submit(enc: GPUCommandEncoder): void {
+    this.submits++;
+    this.device.queue.submit([enc.finish()]);
   }
 
   private openEncoder(): GPUCommandEncoder {
