@@ -2,10 +2,14 @@
 // into one command encoder (one compute pass, broken only for buffer copies) and submits it
 // once in end(); nothing is read back unless asked. Pipelines are cached keyed by their WGSL
 // text, so a changed generator can never hit a stale entry. f32 and i32 only: WGSL has no f64.
+// Plans fuse elementwise chains and matmul bias/ReLU epilogues into single kernels (fused.ts).
 
 import { getOp } from '../../ops/registry.js';
 import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
+import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
+import type { WgslKernel } from '../../ops/op.js';
 import { DeviceError, type Executor } from '../executor.js';
+import { epilogueOnGpu, epiloguesByDefault, epilogueWgsl, fusedWgsl, fusibleOnGpu, fusionByDefault } from './fused.js';
 import { acquireDevice } from './device.js';
 import type { DeviceOptions, GpuBuffer, GpuDeviceLostInfo } from './handles.js';
 import { frame, type WgslScalar } from './wgsl.js';
@@ -29,14 +33,22 @@ export interface WebGpuLimits {
   maxBuffers: number;
 }
 
-export class WebGpuExecutor implements Executor<GpuBuffer> {
+export class WebGpuExecutor implements Executor<GpuBuffer>, FusingExecutor<GpuBuffer> {
   readonly kind = 'webgpu' as const;
   readonly limits: WebGpuLimits;
+  /** Plans built from now on finish matmuls with their bias and ReLU in the kernel (GRAPH_RUN_EPILOGUE=0: not). */
+  epilogues = epiloguesByDefault();
+  /** Plans built from now on fuse elementwise chains into one kernel (GRAPH_RUN_FUSE=0: not). */
+  fusion = fusionByDefault();
+  /** Kernel dispatches recorded so far (the benchmark reports them per step). */
+  dispatches = 0;
+  /** Scratch buffers of multi-pass kernels by size: the passes of one kernel run back to back, so kernels share. */
+  private readonly scratch = new Map<number, GPUBuffer>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly layouts = new Map<number, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly dtypes = new WeakMap<GpuBuffer, DType>();
   private readonly pending: Promise<void>[] = [];
   private failure: Error | null = null;
@@ -125,21 +137,84 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
         node.name,
       );
     const kernel = def.wgsl({ inTypes, outType: node.type, attrs: node.attrs });
-    const shader = frame(
-      kernel,
-      inTypes.map((t) => scalar(t.dtype, node)),
-      scalar(node.type.dtype, node),
-    );
-    const groups = shader.dispatch;
-    if (!groups) return () => {};
+    return this.prepareKernel(node, kernel, inputs, inTypes, output);
+  }
+
+  fusible(node: IRNode): boolean {
+    return this.fusion && fusibleOnGpu(node);
+  }
+
+  prepareFused(group: FusedGroup, inputs: GpuBuffer[], inTypes: TensorType[], output: GpuBuffer): () => void {
+    const last = group.nodes.at(-1)!;
+    if (inputs.length < this.limits.maxBuffers)
+      return this.prepareKernel(last, fusedWgsl(group, inTypes), inputs, inTypes, output);
+    // More inputs than a kernel may bind: the members one by one, through buffers of their own.
+    const at = new Map(group.inputs.map((x, j) => [x, { buf: inputs[j]!, type: inTypes[j]! }]));
+    const steps = group.nodes.map((n) => {
+      const buf =
+        n === last
+          ? output
+          : this.allocate(
+              n.type.dtype,
+              n.type.shape.reduce((a, b) => a * b, 1),
+            );
+      const ins = n.inputs.map((x) => at.get(x)!);
+      const step = this.prepare(
+        n,
+        ins.map((x) => x.buf),
+        buf,
+        ins.map((x) => x.type),
+      );
+      at.set(n.name, { buf, type: n.type });
+      return step;
+    });
+    return () => steps.forEach((s) => s());
+  }
+
+  epilogue(_mm: IRNode, inTypes: TensorType[]): boolean {
+    return this.epilogues && epilogueOnGpu(inTypes);
+  }
+
+  prepareEpilogue(
+    mm: IRNode,
+    inputs: GpuBuffer[],
+    inTypes: TensorType[],
+    bias: GpuBuffer,
+    relu: boolean,
+    output: GpuBuffer,
+  ): () => void {
+    const types = [...inTypes, { shape: [mm.type.shape.at(-1)!], dtype: 'f32' as const }];
+    return this.prepareKernel(mm, epilogueWgsl(mm, inTypes, relu), [...inputs, bias], types, output);
+  }
+
+  /** Compile (or reuse) a kernel's pipelines and bind its buffers; `node` names it in errors. */
+  private prepareKernel(
+    node: IRNode,
+    kernel: WgslKernel,
+    inputs: GpuBuffer[],
+    inTypes: TensorType[],
+    output: GpuBuffer,
+  ): () => void {
+    const passes = kernel.kind === 'passes' ? kernel.passes : [kernel];
+    const scratch = kernel.kind === 'passes' ? this.scratchBuffer(kernel.scratch) : null;
+    const ins = inTypes.map((t) => scalar(t.dtype, node));
+    const buffers = [...inputs, output, ...(scratch ? [scratch] : [])];
+    const steps: [GPUComputePipeline, GPUBindGroup, [number, number, number]][] = [];
     // One error scope over compilation and binding: its first error (with the WGSL position)
     // is reported against this node by ready() and the next read.
     this.device.pushErrorScope('validation');
-    const pipeline = this.pipeline(shader.code, inputs.length);
-    const bindGroup = this.device.createBindGroup({
-      layout: this.layout(inputs.length).group,
-      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer: gpuBuffer(buffer) } })),
-    });
+    for (const pass of passes) {
+      const shader = frame(pass, ins, scalar(node.type.dtype, node), scratch !== null);
+      if (!shader.dispatch) continue;
+      const writable = scratch ? 2 : 1;
+      const layout = this.layout(inputs.length, writable);
+      const pipeline = this.pipeline(shader.code, inputs.length, writable);
+      const bindGroup = this.device.createBindGroup({
+        layout: layout.group,
+        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer: gpuBuffer(buffer) } })),
+      });
+      steps.push([pipeline, bindGroup, shader.dispatch]);
+    }
     this.pending.push(
       this.device.popErrorScope().then((e) => {
         if (e)
@@ -151,13 +226,26 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
           );
       }),
     );
-    const [x, y, z] = groups;
+    if (steps.length === 0) return () => {};
     return () => {
       const pass = this.computePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(x, y, z);
+      this.dispatches += steps.length;
+      for (const [pipeline, bindGroup, [x, y, z]] of steps) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(x, y, z);
+      }
     };
+  }
+
+  private scratchBuffer(floats: number): GPUBuffer {
+    const size = Math.max(4, floats * 4);
+    let b = this.scratch.get(size);
+    if (!b) {
+      b = this.device.createBuffer({ size, usage: USAGE_STORAGE });
+      this.scratch.set(size, b);
+    }
+    return b;
   }
 
   copy(src: GpuBuffer, dst: GpuBuffer, length: number): () => void {
@@ -197,6 +285,8 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
     this.disposed = true;
     this.pipelines.clear();
     this.layouts.clear();
+    for (const b of this.scratch.values()) b.destroy();
+    this.scratch.clear();
     // Explicit destroy: otherwise the Dawn binding may keep Node alive or crash at exit.
     this.device.destroy();
     this.release();
@@ -231,11 +321,12 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
   }
 
   /** Explicit layouts (not 'auto'): a binding the kernel leaves unused must still be accepted. */
-  private layout(inputs: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-    let l = this.layouts.get(inputs);
+  private layout(inputs: number, writable = 1): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = `${inputs}:${writable}`;
+    let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [];
-      for (let i = 0; i <= inputs; i++) {
+      for (let i = 0; i < inputs + writable; i++) {
         entries.push({
           binding: i,
           visibility: 4 /* GPUShaderStage.COMPUTE */,
@@ -244,17 +335,17 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
       }
       const group = this.device.createBindGroupLayout({ entries });
       l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-      this.layouts.set(inputs, l);
+      this.layouts.set(key, l);
     }
     return l;
   }
 
-  private pipeline(code: string, inputs: number): GPUComputePipeline {
+  private pipeline(code: string, inputs: number, writable: number): GPUComputePipeline {
     let p = this.pipelines.get(code);
     if (!p) {
       const module = this.device.createShaderModule({ code });
       p = this.device.createComputePipeline({
-        layout: this.layout(inputs).pipeline,
+        layout: this.layout(inputs, writable).pipeline,
         compute: { module, entryPoint: 'main' },
       });
       this.pipelines.set(code, p);
