@@ -68,9 +68,12 @@ const SPLIT_BELOW = 128;
 /** Shortest k-chunk of a split product. */
 const SPLIT_MIN_K = 128;
 
+/** GRAPH_RUN_SPLIT_K=0: no narrow tile and no split k, every product in one pass (to compare). */
+const splitOff = () => typeof process !== 'undefined' && process.env?.GRAPH_RUN_SPLIT_K === '0';
+
 /** How many k-chunks a product of `tiles` workgroups splits into (1: none). */
 export function splitCount(s: MatmulShape, tiles: number, bk: number): number {
-  if (tiles >= SPLIT_BELOW || s.k < 2 * SPLIT_MIN_K) return 1;
+  if (tiles >= SPLIT_BELOW || s.k < 2 * SPLIT_MIN_K || splitOff()) return 1;
   const want = Math.min(Math.ceil((2 * SPLIT_BELOW) / tiles), Math.floor(s.k / SPLIT_MIN_K));
   // Chunks of whole slices; the count that covers k with them.
   const chunk = Math.ceil(Math.ceil(s.k / want) / bk) * bk;
@@ -81,10 +84,11 @@ export function splitCount(s: MatmulShape, tiles: number, bk: number): number {
 export function matmulKernel(s: MatmulShape, tile?: MatmulTile, epi?: MatmulEpilogue): WgslKernel {
   if (s.m * s.n * s.batch === 0) return { kind: 'map', count: 0, body: '' };
   if (!tile) {
-    if ((s.m * s.n * s.batch <= 4096 && s.k <= SPLIT_MIN_K) || s.k < 4) return naiveMatmul(s, epi);
+    const thin = !splitOff();
+    if ((s.m * s.n * s.batch <= 4096 && (s.k <= SPLIT_MIN_K || !thin)) || s.k < 4) return naiveMatmul(s, epi);
     // 192 big tiles: about one and a half per SM of a large GPU (132 on an H100), so none idles long.
     tile =
-      s.n <= 16
+      s.n <= 16 && thin
         ? matmulTiles.narrow
         : Math.ceil(s.m / 128) * Math.ceil(s.n / 128) * s.batch >= 192
           ? matmulTiles.big16

@@ -6,6 +6,7 @@
 // `epilogues` and `fusion` fields, read once from the environment).
 
 import { type FusedGroup, isElementwise } from '../../ir/fusion.js';
+import type { Executor } from '../executor.js';
 import { sizeOf, type IRNode, type TensorType } from '../../ir/types.js';
 import { broadcastStrides } from '../../ops/broadcast.js';
 import { elementwiseWgsl } from '../../ops/elementwise.js';
@@ -61,4 +62,33 @@ export function fusedWgsl(group: FusedGroup, inTypes: TensorType[]): WgslKernel 
   });
   body.push(`out[i] = t${group.nodes.length - 1};`);
   return { kind: 'map', count, body: body.join('\n'), ...(decls.size ? { decls: [...decls].join('\n') } : {}) };
+}
+
+/** The group's members as kernels of their own, each into a buffer of its own but the last. */
+export function memberByMember<B>(
+  exec: Executor<B>,
+  group: FusedGroup,
+  inputs: B[],
+  inTypes: TensorType[],
+  output: B,
+): () => void {
+  const last = group.nodes.at(-1)!;
+  const at = new Map<string, { buf: B; type: TensorType }>(
+    group.inputs.map((x, j) => [x, { buf: inputs[j] as B, type: inTypes[j]! }]),
+  );
+  const steps = group.nodes.map((n) => {
+    const buf = n === last ? output : exec.allocate(n.type.dtype, sizeOf(n.type.shape));
+    const ins = n.inputs.map((x) => at.get(x)!);
+    const step = exec.prepare(
+      n,
+      ins.map((x) => x.buf),
+      buf,
+      ins.map((x) => x.type),
+    );
+    at.set(n.name, { buf, type: n.type });
+    return step;
+  });
+  return () => {
+    for (const s of steps) s();
+  };
 }

@@ -9,7 +9,15 @@ import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
 import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
 import type { WgslKernel } from '../../ops/op.js';
 import { DeviceError, type Executor } from '../executor.js';
-import { epilogueOnGpu, epiloguesByDefault, epilogueWgsl, fusedWgsl, fusibleOnGpu, fusionByDefault } from './fused.js';
+import {
+  epilogueOnGpu,
+  epiloguesByDefault,
+  epilogueWgsl,
+  fusedWgsl,
+  fusibleOnGpu,
+  fusionByDefault,
+  memberByMember,
+} from './fused.js';
 import { acquireDevice } from './device.js';
 import type { DeviceOptions, GpuBuffer, GpuDeviceLostInfo } from './handles.js';
 import { frame, type WgslScalar } from './wgsl.js';
@@ -145,30 +153,9 @@ export class WebGpuExecutor implements Executor<GpuBuffer>, FusingExecutor<GpuBu
   }
 
   prepareFused(group: FusedGroup, inputs: GpuBuffer[], inTypes: TensorType[], output: GpuBuffer): () => void {
-    const last = group.nodes.at(-1)!;
-    if (inputs.length < this.limits.maxBuffers)
-      return this.prepareKernel(last, fusedWgsl(group, inTypes), inputs, inTypes, output);
     // More inputs than a kernel may bind: the members one by one, through buffers of their own.
-    const at = new Map(group.inputs.map((x, j) => [x, { buf: inputs[j]!, type: inTypes[j]! }]));
-    const steps = group.nodes.map((n) => {
-      const buf =
-        n === last
-          ? output
-          : this.allocate(
-              n.type.dtype,
-              n.type.shape.reduce((a, b) => a * b, 1),
-            );
-      const ins = n.inputs.map((x) => at.get(x)!);
-      const step = this.prepare(
-        n,
-        ins.map((x) => x.buf),
-        buf,
-        ins.map((x) => x.type),
-      );
-      at.set(n.name, { buf, type: n.type });
-      return step;
-    });
-    return () => steps.forEach((s) => s());
+    if (inputs.length >= this.limits.maxBuffers) return memberByMember(this, group, inputs, inTypes, output);
+    return this.prepareKernel(group.nodes.at(-1)!, fusedWgsl(group, inTypes), inputs, inTypes, output);
   }
 
   epilogue(_mm: IRNode, inTypes: TensorType[]): boolean {
