@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
 import type { Executor } from '../../runtime/executors/executor.js';
 import { WebGpuExecutor } from '../../runtime/executors/webgpu/webgpu.js';
+import { frame } from '../../runtime/executors/webgpu/wgsl.js';
 import { parseGraph } from '../../runtime/index.js';
 import { IRGraph } from '../../runtime/ir/graph.js';
 import { sizeOf, type TypedArray } from '../../runtime/ir/types.js';
@@ -115,6 +116,17 @@ describe('the matmul kernel choice (no device)', () => {
       if (!c.name.startsWith('batched')) expect(matmulKernel(s).kind === 'passes', c.name).toBe(want);
     }
     expect(matmulTiles.narrow.bn).toBe(16);
+  });
+
+  it("binds a split product's scratch buffer after the output, in each of its passes", () => {
+    const k = matmulKernel(shapeOf([1024, 4096], [4096, 10], false, false));
+    if (k.kind !== 'passes') throw new Error('expected a split product');
+    for (const p of k.passes) {
+      const { code } = frame(p, ['f32', 'f32'], 'f32', true);
+      expect(code).toContain('@group(0) @binding(3) var<storage, read_write> scratch: array<f32>;');
+      expect(code).toContain('scratch[');
+    }
+    expect(frame(k.passes[0]!, ['f32', 'f32'], 'f32').code).not.toContain('var<storage, read_write> scratch');
   });
 
   it('puts the epilogue in the store step of each kernel kind', () => {
