@@ -364,3 +364,34 @@ optimizer: {graph: 'std:optimizers/sgd.yaml', with: {lr: 0.05}}
     expect(steps.fused).toBeLessThan(steps.unfused! - 8);
   });
 });
+
+describe.skipIf(!probe.gpu)('WebGPU column sums (bias gradients over a large batch)', () => {
+  const cases: [string, number[], number[], 'sum' | 'mean'][] = [
+    ['sum over axis 0 of [1100, 2050] (a ragged last workgroup)', [1100, 2050], [0], 'sum'],
+    ['mean over axes 0, 1 of [3, 400, 2048]', [3, 400, 2048], [0, 1], 'mean'],
+  ];
+  it.each(cases)('%s: the f64 reference and the CPU executor', async (_n, shape, axes, op) => {
+    const x = randn(sizeOf(shape));
+    const m = shape.at(-1)!,
+      count = sizeOf(shape) / m;
+    const want = Array.from({ length: m }, (_, j) => {
+      let v = 0;
+      for (let r = 0; r < count; r++) v += x[r * m + j]!;
+      return op === 'mean' ? v / count : v;
+    });
+    const run = async (exec: Executor<unknown>) => {
+      const g = new IRGraph('f32');
+      g.add({ name: 'x', op: 'input', inputs: [], attrs: { shape, dtype: 'f32' } });
+      g.add({ name: 'y', op, inputs: ['x'], attrs: { axis: axes } });
+      const plan = buildPlan(g, exec, { outputs: ['y'], bound: new Map() });
+      exec.write(plan.buffer('x'), x);
+      plan.run();
+      if (exec instanceof WebGpuExecutor) await exec.ready();
+      return exec.read(plan.buffer('y'), 'f32', m);
+    };
+    const got = await run(probe.gpu! as Executor<unknown>);
+    expect(maxRelErr(got, want)).toBeLessThanOrEqual(F32_TOL);
+    const cpu = await run(new CpuExecutor() as Executor<unknown>);
+    expect(maxRelErr(got, Array.from(cpu))).toBeLessThanOrEqual(F32_TOL);
+  });
+});
