@@ -107,7 +107,8 @@ async function benchMatmul(c: Extract<Config, { kind: 'matmul' }>): Promise<Reco
   try {
     if (c.tile) forceTile(c.tile);
     const flops = 2 * m * n * k;
-    const reps = gpu ? Math.max(2, Math.min(50, Math.round(1e11 / flops))) : 1;
+    // Back-to-back products per run: enough that a run is not one dispatch's overhead (thin ones are ~0.1 GFLOP).
+    const reps = !gpu ? 1 : c.m ? 50 : n >= 4096 ? 10 : n >= 1024 ? 50 : 2;
     const g = new IRGraph('f32');
     g.add({ name: 'a', op: 'input', inputs: [], attrs: { shape: ta ? [k, m] : [m, k], dtype: 'f32' } });
     g.add({ name: 'b', op: 'input', inputs: [], attrs: { shape: [k, n], dtype: 'f32' } });
