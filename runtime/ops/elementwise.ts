@@ -214,3 +214,16 @@ export const elementwiseExpr = {
     (a: string, b: string) => string
   >,
 };
+
+/**
+ * The WGSL of an elementwise op's element, for generators that fuse chains (the WebGPU
+ * executor): its expression over the operands' element names (f32), and the module-scope WGSL
+ * it calls. Undefined for ops without WGSL (they run on the CPU under WebGPU placement).
+ */
+export function elementwiseWgsl(op: string): { expr: (args: string[]) => string; decls?: string } | undefined {
+  const u = Object.hasOwn(unaryRows, op) ? (unaryRows as Record<string, UnaryRow>)[op] : undefined;
+  if (u?.wgsl) return { expr: ([x]) => u.wgsl!(x!), ...(u.wgslDecls ? { decls: u.wgslDecls } : {}) };
+  const b = Object.hasOwn(binaryRows, op) ? (binaryRows as Record<string, BinaryRow>)[op] : undefined;
+  if (b?.wgsl) return { expr: ([x, y]) => b.wgsl!(x!, y!, 'f32'), ...(b.wgslDecls ? { decls: b.wgslDecls } : {}) };
+  return undefined;
+}

@@ -3,10 +3,10 @@
 // transposed without materialising it in the graph; the gradient rule uses them.
 
 import { RuleError } from '../errors.js';
-import { shapeStr, sizeOf, type SymType, type TypedArray } from '../ir/types.js';
+import { shapeStr, sizeOf, type SymType, type TensorType, type TypedArray } from '../ir/types.js';
 import { dimToString, type Dim } from '../ir/dim.js';
-import { defineOp, type CpuKernel, type GradRule, type WgslGen, type OpDef } from './op.js';
-import { matmulKernel } from './matmul.wgsl.js';
+import { defineOp, type CpuKernel, type GradRule, type WgslGen, type WgslKernel, type OpDef } from './op.js';
+import { matmulKernel, type MatmulEpilogue } from './matmul.wgsl.js';
 import { Type } from './attrs.js';
 import { lastTwo } from './onnx.js';
 
@@ -104,12 +104,16 @@ function transposeInto(src: TypedArray, dst: TypedArray, count: number, rows: nu
   return dst;
 }
 
-const wgsl: WgslGen = ({ inTypes, attrs }) => {
+/** The WGSL of a matmul with these inputs, finished by `epi` (a bias row in2, ReLU) when given. */
+export function matmulWgsl(inTypes: TensorType[], attrs: Record<string, unknown>, epi?: MatmulEpilogue): WgslKernel {
   const ta = attrs.transpose_a === true,
     tb = attrs.transpose_b === true;
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
-  return matmulKernel({ batch: d.batch, m: d.m, k: d.k, n: d.n, aStride: d.aStride, bStride: d.bStride, ta, tb });
-};
+  const s = { batch: d.batch, m: d.m, k: d.k, n: d.n, aStride: d.aStride, bStride: d.bStride, ta, tb };
+  return matmulKernel(s, undefined, epi);
+}
+
+const wgsl: WgslGen = ({ inTypes, attrs }) => matmulWgsl(inTypes, attrs);
 
 /**
  * With vectors lifted to matrices (a: [1,k], b: [k,1]) and dy to [.., m, n]:

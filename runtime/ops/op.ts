@@ -48,7 +48,7 @@ export interface WgslArgs<A = Record<string, unknown>> {
  *   the workgroup's cell of `grid` (the frame flattens and guards the grid), `lid: vec3<u32>`
  *   and `lidx: u32` the invocation within it. The body guards its own loads and stores.
  */
-export type WgslKernel =
+export type WgslPass =
   | { kind: 'map'; count: number; body: string; decls?: string }
   | {
       kind: 'tiled';
@@ -57,6 +57,13 @@ export type WgslKernel =
       body: string;
       decls?: string;
     };
+
+/**
+ * One pass, or `passes` dispatched in order that share a `scratch` buffer of that many f32
+ * (bound as `scratch`, read-write, after `out`), which the executor owns: e.g. a matmul whose
+ * first pass writes partial sums over chunks of k and whose second adds them into `out`.
+ */
+export type WgslKernel = WgslPass | { kind: 'passes'; scratch: number; passes: WgslPass[] };
 
 export type WgslGen<A = Record<string, unknown>> = (a: WgslArgs<A>) => WgslKernel;
 

@@ -89,12 +89,13 @@ function reduceKernel(mean: boolean): CpuKernel<ReduceAttrs> {
 }
 
 /**
- * WGSL: output j sums in0[base(j) + off(r)] for r < count. For short sums, or with the
- * innermost axis kept and many outputs, one invocation per output walks r in order (neighbouring invocations read
- * neighbouring addresses, and the f32 sum runs in the CPU kernel's order). Otherwise one
- * 256-wide workgroup per output strides over r and adds the partial sums as a tree, so a whole
- * tensor reduces in parallel; f32 partial sums make the result differ from the CPU's in the
- * last bits, relative to the sum of |x| rather than to the (possibly cancelling) result.
+ * WGSL: output j sums in0[base(j) + off(r)] for r < count. For short sums (≤ 512 terms) one
+ * invocation per output walks r in order (neighbouring invocations read neighbouring addresses,
+ * and the f32 sum runs in the CPU kernel's order). Longer sums with the innermost axis kept and
+ * many outputs (column sums) take 16 outputs per workgroup and 16 invocations per output;
+ * otherwise one 256-wide workgroup per output strides over r. Both add their partial sums as a
+ * tree, so a whole tensor reduces in parallel; f32 partial sums make the result differ from the
+ * CPU's in the last bits, relative to the sum of |x| rather than to the (possibly cancelling) result.
  */
 function reduceWgsl(mean: boolean): WgslGen<ReduceAttrs> {
   return ({ inTypes, outType, attrs }) => {
@@ -118,11 +119,39 @@ function reduceWgsl(mean: boolean): WgslGen<ReduceAttrs> {
     const finish = (acc: string) => (mean ? (count === 0 ? `f32_bits(0x7fc00000u)` : `${acc} / ${count}.0`) : acc);
     const innerKept = shape.length > 0 && !axes.includes(shape.length - 1);
     // Short sums are not worth a workgroup's barriers (costly on software Vulkan, too).
-    if (count <= 512 || (innerKept && m >= 2048)) {
+    if (count <= 512) {
       return {
         kind: 'map',
         count: m,
         body: `let j = i;\nlet b = ${base};\nvar acc = 0.0;\nfor (var r = 0u; r < ${u32(count)}; r = r + 1u) { acc = acc + in0[b + ${off}]; }\nout[j] = ${finish('acc')};`,
+      };
+    }
+    // Many long column sums (a bias gradient over a large batch): 16 outputs per workgroup, each
+    // summed by 16 invocations over interleaved rows, then a 4-level tree, instead of one
+    // invocation walking all rows, which leaves a GPU latency-bound on a few warps.
+    if (innerKept && m >= 2048) {
+      return {
+        kind: 'tiled',
+        grid: [Math.ceil(m / 16), 1, 1],
+        workgroupSize: [256, 1, 1],
+        decls: 'var<workgroup> part: array<f32, 256>;',
+        body: [
+          'let lx = lidx % 16u;',
+          'let ly = lidx / 16u;',
+          'let j = wid.x * 16u + lx;',
+          'var acc = 0.0;',
+          `if (j < ${u32(m)}) {`,
+          `  let b = ${base};`,
+          `  for (var r = ly; r < ${u32(count)}; r = r + 16u) { acc = acc + in0[b + ${off}]; }`,
+          '}',
+          'part[lidx] = acc;',
+          'workgroupBarrier();',
+          'for (var s = 8u; s > 0u; s = s >> 1u) {',
+          '  if (ly < s) { part[lidx] = part[lidx] + part[lidx + s * 16u]; }',
+          '  workgroupBarrier();',
+          '}',
+          `if (ly == 0u && j < ${u32(m)}) { out[j] = ${finish('part[lx]')}; }`,
+        ].join('\n'),
       };
     }
     return {

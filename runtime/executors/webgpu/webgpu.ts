@@ -4,13 +4,18 @@
 // recording into the same encoder, so many training steps go to the GPU in one submission
 // (session/step-chunks.ts). Pipelines are cached keyed by their WGSL text, so a changed
 // generator can never hit a stale entry. f32 and i32 only: WGSL has no f64.
+// Plans fuse elementwise chains and matmul bias/ReLU epilogues into single kernels (fused.ts).
 
 import { getOp } from '../../ops/registry.js';
 import type { DType, IRNode, TensorType, TypedArray } from '../../ir/types.js';
+import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
+import type { WgslKernel } from '../../ops/op.js';
 import { DeviceError, type Executor } from '../executor.js';
+import { epilogueOnGpu, epilogueWgsl, fusedWgsl, fusibleOnGpu, memberByMember } from './fused.js';
+import { epiloguesByDefault, fusionByDefault, scalar, stepsFromEnv } from './settings.js';
 import { acquireDevice } from './device.js';
 import type { DeviceOptions, GpuBuffer, GpuDeviceLostInfo } from './handles.js';
-import { frame, type WgslScalar } from './wgsl.js';
+import { frame } from './wgsl.js';
 
 // GPUBufferUsage / GPUMapMode values (WebGPU spec); the Node binding defines the named
 // constants only as globals, which this module does not install.
@@ -19,13 +24,6 @@ const USAGE_MAP_READ = 0x0001,
   USAGE_COPY_DST = 0x0008,
   USAGE_STORAGE = 0x0080;
 const MAP_READ = 0x0001;
-
-/** GRAPH_RUN_GPU_STEPS, where the environment has one (Node): training steps per submission. */
-function stepsFromEnv(): number | undefined {
-  const v = typeof process === 'undefined' ? undefined : process.env?.GRAPH_RUN_GPU_STEPS;
-  const n = v === undefined || v === '' ? NaN : Number(v);
-  return Number.isInteger(n) && n >= 1 ? n : undefined;
-}
 
 /** A buffer this executor allocated, as WebGPU types it (public signatures say GpuBuffer, handles.ts). */
 const gpuBuffer = (b: GpuBuffer): GPUBuffer => b as GPUBuffer;
@@ -38,7 +36,7 @@ export interface WebGpuLimits {
   maxBuffers: number;
 }
 
-export class WebGpuExecutor implements Executor<GpuBuffer> {
+export class WebGpuExecutor implements Executor<GpuBuffer>, FusingExecutor<GpuBuffer> {
   readonly kind = 'webgpu' as const;
   readonly limits: WebGpuLimits;
   /**
@@ -49,14 +47,20 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
   stepsPerSubmit = stepsFromEnv() ?? 256;
   /** Command buffers submitted so far (plan runs, reads, held chunks): what chunking saves is visible here. */
   submits = 0;
+  private held = false;
+  /** Plans built from now on finish matmuls with their bias and ReLU in the kernel (GRAPH_RUN_EPILOGUE=0: not). */
+  epilogues = epiloguesByDefault();
+  /** Plans built from now on fuse elementwise chains into one kernel (GRAPH_RUN_FUSE=0: not). */
+  fusion = fusionByDefault();
   /** Kernel dispatches recorded so far: the host's encoding work and the GPU's launches. */
   dispatches = 0;
-  private held = false;
+  /** Scratch buffers of multi-pass kernels by size: the passes of one kernel run back to back, so kernels share. */
+  private readonly scratch = new Map<number, GPUBuffer>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly layouts = new Map<number, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly dtypes = new WeakMap<GpuBuffer, DType>();
   private readonly pending: Promise<void>[] = [];
   private failure: Error | null = null;
@@ -145,21 +149,63 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
         node.name,
       );
     const kernel = def.wgsl({ inTypes, outType: node.type, attrs: node.attrs });
-    const shader = frame(
-      kernel,
-      inTypes.map((t) => scalar(t.dtype, node)),
-      scalar(node.type.dtype, node),
-    );
-    const groups = shader.dispatch;
-    if (!groups) return () => {};
+    return this.prepareKernel(node, kernel, inputs, inTypes, output);
+  }
+
+  fusible(node: IRNode): boolean {
+    return this.fusion && fusibleOnGpu(node);
+  }
+
+  prepareFused(group: FusedGroup, inputs: GpuBuffer[], inTypes: TensorType[], output: GpuBuffer): () => void {
+    // More inputs than a kernel may bind: the members one by one, through buffers of their own.
+    if (inputs.length >= this.limits.maxBuffers) return memberByMember(this, group, inputs, inTypes, output);
+    return this.prepareKernel(group.nodes.at(-1)!, fusedWgsl(group, inTypes), inputs, inTypes, output);
+  }
+
+  epilogue(_mm: IRNode, inTypes: TensorType[]): boolean {
+    return this.epilogues && epilogueOnGpu(inTypes);
+  }
+
+  prepareEpilogue(
+    mm: IRNode,
+    inputs: GpuBuffer[],
+    inTypes: TensorType[],
+    bias: GpuBuffer,
+    relu: boolean,
+    output: GpuBuffer,
+  ): () => void {
+    const types = [...inTypes, { shape: [mm.type.shape.at(-1)!], dtype: 'f32' as const }];
+    return this.prepareKernel(mm, epilogueWgsl(mm, inTypes, relu), [...inputs, bias], types, output);
+  }
+
+  /** Compile (or reuse) a kernel's pipelines and bind its buffers; `node` names it in errors. */
+  private prepareKernel(
+    node: IRNode,
+    kernel: WgslKernel,
+    inputs: GpuBuffer[],
+    inTypes: TensorType[],
+    output: GpuBuffer,
+  ): () => void {
+    const passes = kernel.kind === 'passes' ? kernel.passes : [kernel];
+    const scratch = kernel.kind === 'passes' ? this.scratchBuffer(kernel.scratch) : null;
+    const ins = inTypes.map((t) => scalar(t.dtype, node));
+    const buffers = [...inputs, output, ...(scratch ? [scratch] : [])];
+    const steps: [GPUComputePipeline, GPUBindGroup, [number, number, number]][] = [];
     // One error scope over compilation and binding: its first error (with the WGSL position)
     // is reported against this node by ready() and the next read.
     this.device.pushErrorScope('validation');
-    const pipeline = this.pipeline(shader.code, inputs.length);
-    const bindGroup = this.device.createBindGroup({
-      layout: this.layout(inputs.length).group,
-      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer: gpuBuffer(buffer) } })),
-    });
+    for (const pass of passes) {
+      const shader = frame(pass, ins, scalar(node.type.dtype, node), scratch !== null);
+      if (!shader.dispatch) continue;
+      const writable = scratch ? 2 : 1;
+      const layout = this.layout(inputs.length, writable);
+      const pipeline = this.pipeline(shader.code, inputs.length, writable);
+      const bindGroup = this.device.createBindGroup({
+        layout: layout.group,
+        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer: gpuBuffer(buffer) } })),
+      });
+      steps.push([pipeline, bindGroup, shader.dispatch]);
+    }
     this.pending.push(
       this.device.popErrorScope().then((e) => {
         if (e)
@@ -171,14 +217,26 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
           );
       }),
     );
-    const [x, y, z] = groups;
+    if (steps.length === 0) return () => {};
     return () => {
       const pass = this.computePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(x, y, z);
-      this.dispatches++;
+      this.dispatches += steps.length;
+      for (const [pipeline, bindGroup, [x, y, z]] of steps) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(x, y, z);
+      }
     };
+  }
+
+  private scratchBuffer(floats: number): GPUBuffer {
+    const size = Math.max(4, floats * 4);
+    let b = this.scratch.get(size);
+    if (!b) {
+      b = this.device.createBuffer({ size, usage: USAGE_STORAGE });
+      this.scratch.set(size, b);
+    }
+    return b;
   }
 
   copy(src: GpuBuffer, dst: GpuBuffer, length: number): () => void {
@@ -253,6 +311,8 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
     this.disposed = true;
     this.pipelines.clear();
     this.layouts.clear();
+    for (const b of this.scratch.values()) b.destroy();
+    this.scratch.clear();
     // Explicit destroy: otherwise the Dawn binding may keep Node alive or crash at exit.
     this.device.destroy();
     this.release();
@@ -292,11 +352,12 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
   }
 
   /** Explicit layouts (not 'auto'): a binding the kernel leaves unused must still be accepted. */
-  private layout(inputs: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-    let l = this.layouts.get(inputs);
+  private layout(inputs: number, writable = 1): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = `${inputs}:${writable}`;
+    let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [];
-      for (let i = 0; i <= inputs; i++) {
+      for (let i = 0; i < inputs + writable; i++) {
         entries.push({
           binding: i,
           visibility: 4 /* GPUShaderStage.COMPUTE */,
@@ -305,32 +366,21 @@ export class WebGpuExecutor implements Executor<GpuBuffer> {
       }
       const group = this.device.createBindGroupLayout({ entries });
       l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-      this.layouts.set(inputs, l);
+      this.layouts.set(key, l);
     }
     return l;
   }
 
-  private pipeline(code: string, inputs: number): GPUComputePipeline {
+  private pipeline(code: string, inputs: number, writable: number): GPUComputePipeline {
     let p = this.pipelines.get(code);
     if (!p) {
       const module = this.device.createShaderModule({ code });
       p = this.device.createComputePipeline({
-        layout: this.layout(inputs).pipeline,
+        layout: this.layout(inputs, writable).pipeline,
         compute: { module, entryPoint: 'main' },
       });
       this.pipelines.set(code, p);
     }
     return p;
   }
-}
-
-function scalar(d: DType, node: IRNode): WgslScalar {
-  if (d === 'f64')
-    throw new DeviceError(
-      'KernelError',
-      `node "${node.name}" is f64, which WGSL lacks`,
-      'the scheduler places f64 nodes on the CPU',
-      node.name,
-    );
-  return d;
 }

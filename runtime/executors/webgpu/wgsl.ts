@@ -3,7 +3,7 @@
 // work-item index and its bounds guard, and a dispatch size that respects the 65,535
 // workgroups-per-dimension limit by folding the work over two dimensions.
 
-import type { WgslKernel } from '../../ops/op.js';
+import type { WgslPass } from '../../ops/op.js';
 
 export type WgslScalar = 'f32' | 'i32';
 
@@ -28,13 +28,17 @@ export function splitGroups(groups: number): [number, number, number] {
 
 const u = (n: number) => `${n >>> 0}u`;
 
-/** The complete WGSL module for a kernel, and how to dispatch it. */
-export function frame(k: WgslKernel, inTypes: WgslScalar[], outType: WgslScalar): Shader {
+/**
+ * The complete WGSL module for a kernel (one pass of it), and how to dispatch it; `scratch`
+ * binds the kernel's scratch buffer after the output (WgslKernel's `passes`).
+ */
+export function frame(k: WgslPass, inTypes: WgslScalar[], outType: WgslScalar, scratch = false): Shader {
   const head: string[] = [];
   inTypes.forEach((t, i) => head.push(`alias T${i} = ${t};`));
   head.push(`alias TO = ${outType};`);
   inTypes.forEach((_, i) => head.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<T${i}>;`));
   head.push(`@group(0) @binding(${inTypes.length}) var<storage, read_write> out: array<TO>;`);
+  if (scratch) head.push(`@group(0) @binding(${inTypes.length + 1}) var<storage, read_write> scratch: array<f32>;`);
   // A user function is not a constant expression, so f32_bits(0x7f800000u) may be infinite.
   head.push('fn f32_bits(b: u32) -> f32 { return bitcast<f32>(b); }');
   if (k.decls) head.push(k.decls);
