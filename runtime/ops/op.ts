@@ -154,6 +154,19 @@ export interface CpuAccel {
    * windows (N·C·H/2 of W/2): y the maxima; with `dx`, the gradient (x, dy, dx) instead.
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
+  /**
+   * An elementwise SIMD lowering (`key` names it for the module cache) over f32 arrays of one
+   * length, four lanes at a time, split across threads when long; `tail(start)` prepares the
+   * op's own kernel for the elements from `start` on (a length not a multiple of 4). null where
+   * an array does not live in that memory.
+   */
+  simd(
+    key: string,
+    rule: SimdRule,
+    inputs: TypedArray[],
+    output: TypedArray,
+    tail: (start: number) => () => void,
+  ): (() => void) | null;
 }
 
 /**
@@ -177,7 +190,10 @@ export interface GemmCall {
   ldc: number;
 }
 
-/** A fast CPU kernel (default tier), bit-identical to `cpu`; null where it does not apply (then `cpu` runs). */
+/**
+ * A fast CPU kernel (default tier), bit-identical to `cpu` unless the op documents its bound
+ * (gelu's SIMD kernels); null where it does not apply (then `cpu` runs).
+ */
 export type FastKernel<A = Record<string, unknown>> = (accel: CpuAccel, a: KernelArgs<A>) => (() => void) | null;
 
 /**
@@ -192,8 +208,12 @@ export interface SimdCtx {
   scratch(): number;
   /** Push the constant v in all four lanes (f32, or i32 with `int`). */
   c(v: number, int?: boolean): void;
-  /** Push exp of the v128 in local x (Cephes expf, within 2 ulp: not bit-identical to Math.exp). */
-  exp(x: number): void;
+  /**
+   * Push exp of the v128 in local x (Cephes expf, within 2 ulp: not bit-identical to Math.exp);
+   * with local `lo`, exp(x + lo) of an argument held as an exact x and a small lo, x + lo in
+   * [-104, 88.7].
+   */
+  exp(x: number, lo?: number): void;
 }
 
 export interface SimdRule {

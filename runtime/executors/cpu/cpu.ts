@@ -12,7 +12,7 @@ import { getOp } from '../../ops/registry.js';
 import { allocate, type DType, type IRNode, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { Executor } from '../executor.js';
 import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
-import { prepareGroup } from './fused.js';
+import { prepareGroup, prepareSimd } from './fused.js';
 import { isElementwise } from '../../ir/fusion.js';
 import { epilogueApplies, fastMatmul } from './matmul.js';
 import type { CpuAccel } from '../../ops/op.js';
@@ -83,6 +83,7 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         if (dx) p.max2x2grad(x.byteOffset, y.byteOffset, dx.byteOffset, rows, ow);
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
+      simd: (key, rule, inputs, output, tail) => prepareSimd(K, key, rule, inputs, output, tail),
     };
     if (K) {
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(K, group, inputs, inTypes, output);

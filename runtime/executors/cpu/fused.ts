@@ -15,6 +15,7 @@ import { sizeOf, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { FusedGroup } from '../../ir/fusion.js';
 import type { Kernels } from './threads.js';
 import { elementwiseModule, groupKey, lowerable, type WasmAccess } from './wasm/elementwise.js';
+import type { SimdRule } from '../../ops/op.js';
 
 type Access = 'full' | 'inner' | 'outer' | 'scalar' | 'map';
 
@@ -188,5 +189,38 @@ export function prepareGroup(
     for (let q = 0; q < scalars.length; q++) scalars[q]![1][0] = scalars[q]![0][0]!;
     K.map(id, bound, 0, n4, 0, ptrs, PER_CHUNK, 4);
     if (tail) tail();
+  };
+}
+
+/**
+ * A SIMD lowering outside the fused tier (an op with its own kernel, as gelu): one module per
+ * `key` over whole f32 arrays of one length in the arena; `tail(start)` finishes the last
+ * length % 4 elements. null where an array is not in the arena or too short to gain.
+ */
+export function prepareSimd(
+  K: Kernels,
+  key: string,
+  rule: SimdRule,
+  inputs: TypedArray[],
+  output: TypedArray,
+  tail: (start: number) => () => void,
+): (() => void) | null {
+  const n = output.length;
+  if (n < WASM_MIN || ![...inputs, output].every((x) => x.length === n && K.arena.holds(x))) return null;
+  const names = inputs.map((_, k) => `in${k}`);
+  const group: FusedGroup = {
+    output: 'y',
+    inputs: names,
+    nodes: [{ name: 'y', op: key, inputs: names, attrs: {}, type: { shape: [n], dtype: 'f32' } }],
+  };
+  const access = inputs.map((): WasmAccess => 'full');
+  const id = K.mapKernel(`simd:${key}`, () => elementwiseModule(group, access, K.arena.maxPages, { [key]: rule }));
+  const ptrs = [...inputs.map((x) => x.byteOffset), output.byteOffset];
+  const bound = K.bindMap(id, ptrs, 0);
+  const n4 = n & ~3;
+  const rest = n4 < n ? tail(n4) : null;
+  return () => {
+    K.map(id, bound, 0, n4, 0, ptrs, PER_CHUNK, 4);
+    if (rest) rest();
   };
 }

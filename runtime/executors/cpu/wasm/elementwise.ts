@@ -14,6 +14,7 @@
 import type { IRNode } from '../../../ir/types.js';
 import type { FusedGroup } from '../../../ir/fusion.js';
 import { getOp, registry } from '../../../ops/registry.js';
+import type { SimdRule } from '../../../ops/op.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
 export type WasmAccess = 'full' | 'scalar' | 'inner';
@@ -60,7 +61,12 @@ class Consts {
   }
 }
 
-function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
+/**
+ * exp(x), or exp(x + lo) given a second local `lo`: an argument carried as an unevaluated sum
+ * (x exact, lo small) keeps the accuracy that rounding x + lo to one f32 would lose (gelu's
+ * -x²/2). With `lo`, x + lo must lie in [-104, 88.7] (no clamping of the split argument).
+ */
+function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts, lo?: number): void {
   // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. n = round(x·log2 e) by the
   // 1.5·2^23 trick (adding it leaves n in the low mantissa bits: no float-int conversion, which
   // costs V8 a long sequence). 2^n is applied as two factors 2^h · 2^(n-h), h = n >> 1, each a
@@ -70,6 +76,7 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   const MAGIC = 12582912; // 1.5 · 2^23
   // pmin/pmax: one instruction each (min/max order NaN and ±0, which costs V8 several).
   f.get(x);
+  if (lo !== undefined) f.get(lo).vadd();
   c(88.72283905206835);
   f.vpmin();
   c(-104);
@@ -79,8 +86,9 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   f.vmul();
   c(MAGIC);
   f.vadd().set(n); // bits: n in the mantissa
-  // r = x - nf*C1 - nf*C2 with nf = n as a float (ln2 split in two for an exact first product)
-  f.get(tmp);
+  // r = x - nf*C1 - nf*C2 (+ lo) with nf = n as a float (ln2 split in two for an exact first
+  // product; with lo, x - nf*C1 is exact too where it matters: x and nf*C1 are close)
+  f.get(lo === undefined ? tmp : x);
   f.get(n);
   c(MAGIC);
   f.vsub();
@@ -90,7 +98,9 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   c(MAGIC);
   f.vsub();
   c(-2.1219444e-4);
-  f.vmul().vsub().set(tmp);
+  f.vmul().vsub();
+  if (lo !== undefined) f.get(lo).vadd();
+  f.set(tmp);
   // n as an i32: bits(t) - bits(MAGIC)
   f.get(n);
   c(MAGIC);
@@ -123,6 +133,7 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   f.get(n).get(tmp).isub4();
   k.push(127, true);
   f.iadd4().i32c(23).ishl4().vmul();
+  if (lo !== undefined) return;
   // x past the top of the f32 range: +Infinity
   f.set(tmp);
   c(Infinity);
@@ -132,17 +143,20 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
 }
 
 /** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
-function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts): void {
-  const rule = getOp(op)?.simd;
+function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts, rules?: SimdRules): void {
+  const rule = rules?.[op] ?? getOp(op)?.simd;
   if (!rule) throw new Error(`no SIMD lowering for ${op}`);
   rule.emit({
     f,
     a,
     scratch,
     c: (v, int) => k.push(v, int),
-    exp: (x) => emitExp(f, x, scratch(), scratch(), k),
+    exp: (x, lo) => emitExp(f, x, scratch(), scratch(), k, lo),
   });
 }
+
+/** Lowerings by op name that stand in for (or add to) the registry's OpDef.simd. */
+export type SimdRules = Readonly<Record<string, SimdRule>>;
 
 /** Whether every node of the group has a lowering. */
 export function lowerable(nodes: readonly IRNode[]): boolean {
@@ -150,7 +164,12 @@ export function lowerable(nodes: readonly IRNode[]): boolean {
 }
 
 /** The module's bytes for one group (exports `run`). */
-export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPages: number): Uint8Array<ArrayBuffer> {
+export function elementwiseModule(
+  group: FusedGroup,
+  access: WasmAccess[],
+  maxPages: number,
+  rules?: SimdRules,
+): Uint8Array<ArrayBuffer> {
   const mod = new Module();
   const k = group.inputs.length;
   const rows = access.includes('inner');
@@ -201,6 +220,7 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
         n.inputs.map((i) => val.get(i)!),
         scratch,
         consts,
+        rules,
       );
       if (last) f.vstore(at);
       else {
