@@ -155,6 +155,20 @@ export interface CpuAccel {
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
   /**
+   * f32 sums of the rows × cols matrix x in the reference kernel's order and rounding (the same
+   * bits): 'columns' sums over the rows (y[j] = Σ_r x[r][j], a bias gradient), 'rows' along
+   * each row (y[r] = Σ_j x[r][j]); then ÷ count for a mean. x lives in that memory (y need not);
+   * null where it does not apply.
+   */
+  sumF32(
+    along: 'rows' | 'columns',
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    cols: number,
+    count?: number,
+  ): (() => void) | null;
+  /**
    * An elementwise SIMD lowering (`key` names it for the module cache) over f32 arrays of one
    * length, four lanes at a time, split across threads when long; `tail(start)` prepares the
    * op's own kernel for the elements from `start` on (a length not a multiple of 4). null where

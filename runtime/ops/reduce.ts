@@ -10,6 +10,7 @@ import { reduceAxes } from './axes.js';
 import { reduce } from './onnx.js';
 import {
   defineOp,
+  type CpuAccel,
   type CpuKernel,
   type FastKernel,
   type GradRule,
@@ -223,7 +224,7 @@ export const reduceOps: { readonly [K in ReduceOpName]: OpDef } = {
 // after every add, as the reference's `output[map[i]] += x[i]` does.
 
 function fastReduce(mean: boolean): FastKernel<ReduceAttrs> {
-  return (_accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(mean, inputs, output, inTypes, attrs);
+  return (accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(mean, inputs, output, inTypes, attrs, accel);
 }
 
 function fastReduceKernel(
@@ -232,6 +233,7 @@ function fastReduceKernel(
   output: TypedArray,
   inTypes: TensorType[],
   attrs: ReduceAttrs,
+  accel?: CpuAccel,
 ): (() => void) | null {
   const t = inTypes[0]!;
   if (t.dtype === 'i32') return null;
@@ -251,6 +253,19 @@ function fastReduceKernel(
   const leading = firstKept < 0 || lastReduced < firstKept; // reduced..., kept...
   const trailing = lastReduced < 0 || flags.indexOf(1) > flags.lastIndexOf(0); // kept..., reduced...
   const f32 = t.dtype === 'f32';
+  // f32: the SIMD loops (executors/cpu/wasm/reduce.ts), same order and bits.
+  const simd =
+    accel && x instanceof Float32Array && y instanceof Float32Array && (leading || trailing)
+      ? accel.sumF32(
+          leading ? 'columns' : 'rows',
+          x,
+          y,
+          leading ? count : m,
+          leading ? m : count,
+          mean ? count : undefined,
+        )
+      : null;
+  if (simd) return simd;
   if (leading) {
     const rows = count,
       cols = m;

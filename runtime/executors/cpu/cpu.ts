@@ -18,6 +18,7 @@ import { epilogueApplies, fastMatmul } from './matmul.js';
 import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
+import { reduceKernels } from './wasm/reduce.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -84,6 +85,19 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
       simd: (key, rule, inputs, output, tail) => prepareSimd(K, key, rule, inputs, output, tail),
+      sumF32: (along, x, y, rows, cols, count) => {
+        // The divisor goes in as an f32: exact up to 2^24.
+        if (!K.arena.holds(x) || (count !== undefined && count > 2 ** 24)) return null;
+        const r = reduceKernels(K.arena.memory, K.arena.maxPages);
+        const run = along === 'rows' ? r.rowsum : r.colsum;
+        // A short y outside the arena is written in arena scratch, then copied out.
+        const out = K.arena.holds(y) ? null : K.arena.f32(Math.max(1, y.length));
+        const [xo, yo, mean, c] = [x.byteOffset, (out ?? y).byteOffset, count === undefined ? 0 : 1, count ?? 1];
+        return () => {
+          run(xo, yo, rows, cols, mean, c);
+          if (out) y.set(out.subarray(0, y.length));
+        };
+      },
     };
     if (K) {
       this.prepareFused = (group, inputs, inTypes, output) => prepareGroup(K, group, inputs, inTypes, output);
