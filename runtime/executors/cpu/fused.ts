@@ -150,7 +150,8 @@ export function prepareGroup(
     if (inputs[k]!.length > 1 && !K.arena.holds(inputs[k]!)) return js.run(inputs, output);
   }
   const shape = output.length === 0 ? [] : group.nodes[group.nodes.length - 1]!.type.shape;
-  // Flat (every input whole or scalar), or rows (some input a repeated row of a multiple of 4).
+  // Flat (every input whole or scalar), or rows of a multiple of 4 (some input a repeated row,
+  // or one value per row).
   let access: WasmAccess[] | null = null,
     inner = 0;
   const flat = inTypes.map((t) => classify(t.shape, shape, shape.length));
@@ -159,7 +160,7 @@ export function prepareGroup(
     for (let s = shape.length - 1; s >= 1 && !access; s--) {
       const a = inTypes.map((t) => classify(t.shape, shape, s));
       const w = sizeOf(shape.slice(s));
-      if (w % 4 === 0 && a.every((x) => x === 'full' || x === 'scalar' || x === 'inner')) {
+      if (w % 4 === 0 && a.every((x) => x !== 'map')) {
         access = a as WasmAccess[];
         inner = w;
       }

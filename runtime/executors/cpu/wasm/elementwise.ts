@@ -2,7 +2,8 @@
 // buffers: four elements per instruction, each group compiled once and cached by a key of
 // its structure. run(in0, ..., out, inner, lo, hi): flat groups cover elements [lo, hi) (multiples
 // of 4; the caller finishes a ragged tail), row groups (an input repeated along rows, as a
-// bias) cover rows [lo, hi) of `inner` columns, inner a multiple of 4.
+// bias, or one value per row, as a layer norm's mean) cover rows [lo, hi) of `inner` columns,
+// inner a multiple of 4.
 //
 // Precision: add, sub, mul, div, neg, abs, sqrt, square, relu and its gradient, maximum,
 // minimum and the comparisons round exactly as the reference kernels do (one f32 rounding per
@@ -17,7 +18,8 @@ import { getOp, registry } from '../../../ops/registry.js';
 import type { SimdRule } from '../../../ops/op.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
-export type WasmAccess = 'full' | 'scalar' | 'inner';
+/** How an input is read: whole, one value, a row repeated down the rows, or one value per row. */
+export type WasmAccess = 'full' | 'scalar' | 'inner' | 'outer';
 
 /** Ops with a SIMD lowering (OpDef.simd), and whether it is bit-identical to the reference. */
 export const wasmOps: Record<string, boolean> = Object.fromEntries(
@@ -172,7 +174,7 @@ export function elementwiseModule(
 ): Uint8Array<ArrayBuffer> {
   const mod = new Module();
   const k = group.inputs.length;
-  const rows = access.includes('inner');
+  const rows = access.includes('inner') || access.includes('outer');
   // run(in0..in{k-1}, out, inner, lo, hi): the pointers first, so callers can bind them once
   const f = mod.fn('run', Array<typeof i32>(k + 4).fill(i32));
   const IN = (j: number) => j,
@@ -205,7 +207,7 @@ export function elementwiseModule(
   // are independent chains the CPU can overlap.
   const body = (at = 0) => {
     group.inputs.forEach((v, j) => {
-      if (access[j] === 'scalar') return;
+      if (access[j] === 'scalar' || access[j] === 'outer') return;
       const l = f.local(v128);
       val.set(v, l);
       if (access[j] === 'full') f.get(IN(j)).get(off).add().vload(at).set(l);
@@ -264,6 +266,10 @@ export function elementwiseModule(
     f.get(LO).set(r);
     f.block().get(r).get(HI).geS().brIf(0).loop();
     f.get(r).get(INNER).mul().i32c(2).shl().set(off);
+    // One value per row (a row's mean or scale): splat once for the row.
+    group.inputs.forEach((v, j) => {
+      if (access[j] === 'outer') f.get(IN(j)).get(r).i32c(2).shl().add().vsplatload().set(val.get(v)!);
+    });
     f.i32c(0).set(col);
     f.block().get(INNER).eqz().brIf(0).loop();
     f.get(col).i32c(2).shl().set(colOff);
