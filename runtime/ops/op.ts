@@ -169,6 +169,12 @@ export interface CpuAccel {
     count?: number,
   ): (() => void) | null;
   /**
+   * Masked softmax along rows of `len` (a multiple of 4) f32 values, the mask's `mask.length /
+   * len` rows repeating down x's rows (ops/masking.ts's rule, within the rounding
+   * executors/cpu/wasm/softmax.ts states); null where an array is not in that memory.
+   */
+  maskedSoftmaxRows(x: Float32Array, mask: Float32Array, y: Float32Array, len: number): (() => void) | null;
+  /**
    * An elementwise SIMD lowering (`key` names it for the module cache) over f32 arrays of one
    * length, four lanes at a time, split across threads when long; `tail(start)` prepares the
    * op's own kernel for the elements from `start` on (a length not a multiple of 4). null where

@@ -19,6 +19,7 @@ import type { CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
 import { reduceKernels } from './wasm/reduce.js';
+import { softmaxKernels } from './wasm/softmax.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -85,6 +86,12 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         else p.max2x2(x.byteOffset, y.byteOffset, rows, ow);
       },
       simd: (key, rule, inputs, output, tail) => prepareSimd(K, key, rule, inputs, output, tail),
+      maskedSoftmaxRows: (x, mask, y, len) => {
+        if (![x, mask, y].every((a) => K.arena.holds(a)) || len % 4 !== 0 || mask.length % len !== 0) return null;
+        const { softmax } = softmaxKernels(K.arena.memory, K.arena.maxPages);
+        const [xo, mo, yo, rows, maskRows] = [x.byteOffset, mask.byteOffset, y.byteOffset, x.length / len, mask.length / len];
+        return () => softmax(xo, mo, yo, rows, len, maskRows);
+      },
       sumF32: (along, x, y, rows, cols, count) => {
         // The divisor goes in as an f32: exact up to 2^24.
         if (!K.arena.holds(x) || (count !== undefined && count > 2 ** 24)) return null;

@@ -38,7 +38,7 @@ export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
  * Vector constants as locals set once before the loop (V8 rebuilds a v128.const at every use):
  * uses read the local; the settings are spliced in at `mark` once the body is written.
  */
-class Consts {
+export class Consts {
   private readonly locals = new Map<string, number>();
   private readonly init: number[] = [];
   constructor(
@@ -68,7 +68,7 @@ class Consts {
  * (x exact, lo small) keeps the accuracy that rounding x + lo to one f32 would lose (gelu's
  * -x²/2). With `lo`, x + lo must lie in [-104, 88.7] (no clamping of the split argument).
  */
-function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts, lo?: number): void {
+export function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts, lo?: number): void {
   // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. n = round(x·log2 e) by the
   // 1.5·2^23 trick (adding it leaves n in the low mantissa bits: no float-int conversion, which
   // costs V8 a long sequence). 2^n is applied as two factors 2^h · 2^(n-h), h = n >> 1, each a
