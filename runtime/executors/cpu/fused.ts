@@ -133,7 +133,8 @@ const PER_CHUNK = 1 << 19;
 /**
  * The step closure for a group (or a single elementwise node as a group of one): WebAssembly
  * SIMD over the arena buffers where every op has a lowering and the inputs are read whole,
- * as a scalar or as a repeated row of a multiple of 4; the generated JavaScript loop otherwise.
+ * as a scalar, as a repeated row or as one value per row (rows of 4 or more); the generated
+ * JavaScript loop otherwise.
  */
 export function prepareGroup(
   K: Kernels | null,
@@ -150,8 +151,8 @@ export function prepareGroup(
     if (inputs[k]!.length > 1 && !K.arena.holds(inputs[k]!)) return js.run(inputs, output);
   }
   const shape = output.length === 0 ? [] : group.nodes[group.nodes.length - 1]!.type.shape;
-  // Flat (every input whole or scalar), or rows of a multiple of 4 (some input a repeated row,
-  // or one value per row).
+  // Flat (every input whole or scalar), or rows of 4 or more (some input a repeated row, or one
+  // value per row).
   let access: WasmAccess[] | null = null,
     inner = 0;
   const flat = inTypes.map((t) => classify(t.shape, shape, shape.length));
@@ -160,7 +161,8 @@ export function prepareGroup(
     for (let s = shape.length - 1; s >= 1 && !access; s--) {
       const a = inTypes.map((t) => classify(t.shape, shape, s));
       const w = sizeOf(shape.slice(s));
-      if (w % 4 === 0 && a.every((x) => x !== 'map')) {
+      // A ragged row ends with an overlapping vector: not in place.
+      if (w >= 4 && (w % 4 === 0 || !inputs.includes(output)) && a.every((x) => x !== 'map')) {
         access = a as WasmAccess[];
         inner = w;
       }

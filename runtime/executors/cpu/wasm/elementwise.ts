@@ -2,8 +2,8 @@
 // buffers: four elements per instruction, each group compiled once and cached by a key of
 // its structure. run(in0, ..., out, inner, lo, hi): flat groups cover elements [lo, hi) (multiples
 // of 4; the caller finishes a ragged tail), row groups (an input repeated along rows, as a
-// bias, or one value per row, as a layer norm's mean) cover rows [lo, hi) of `inner` columns,
-// inner a multiple of 4.
+// bias, or one value per row, as a layer norm's mean) cover rows [lo, hi) of `inner` >= 4
+// columns.
 //
 // Precision: add, sub, mul, div, neg, abs, sqrt, square, relu and its gradient, maximum,
 // minimum and the comparisons round exactly as the reference kernels do (one f32 rounding per
@@ -262,21 +262,27 @@ export function elementwiseModule(
     f.get(off).i32c(16).add().tee(off).get(end).ltS().brIf(0);
     f.end().end();
   } else {
-    const r = f.local(i32);
+    // Rows of inner >= 4 columns, four at a time; a row whose length is not a multiple of 4
+    // ends with the vector of its last four columns, which redoes up to three of them (the
+    // same values again: the output is never one of the inputs).
+    const r = f.local(i32),
+      rowOff = f.local(i32),
+      last = f.local(i32);
+    f.get(INNER).i32c(4).sub().set(last);
     f.get(LO).set(r);
     f.block().get(r).get(HI).geS().brIf(0).loop();
-    f.get(r).get(INNER).mul().i32c(2).shl().set(off);
+    f.get(r).get(INNER).mul().i32c(2).shl().set(rowOff);
     // One value per row (a row's mean or scale): splat once for the row.
     group.inputs.forEach((v, j) => {
       if (access[j] === 'outer') f.get(IN(j)).get(r).i32c(2).shl().add().vsplatload().set(val.get(v)!);
     });
     f.i32c(0).set(col);
-    f.block().get(INNER).eqz().brIf(0).loop();
-    f.get(col).i32c(2).shl().set(colOff);
+    f.loop();
+    f.minS(col, last).set(col);
+    f.get(col).i32c(2).shl().tee(colOff).get(rowOff).add().set(off);
     body();
-    f.get(off).i32c(16).add().set(off);
-    f.get(col).i32c(4).add().tee(col).get(INNER).ltS().brIf(0);
-    f.end().end();
+    f.get(col).get(last).ltS().if_().get(col).i32c(4).add().set(col).br(1).end();
+    f.end();
     f.get(r).i32c(1).add().tee(r).get(HI).ltS().brIf(0);
     f.end().end();
   }
