@@ -175,6 +175,11 @@ export interface CpuAccel {
    */
   maskedSoftmaxRows(x: Float32Array, mask: Float32Array, y: Float32Array, len: number): (() => void) | null;
   /**
+   * log_softmax along rows of `len` >= 4 f32 values: x - (m + log Σ exp(x - m)), the sum in f32
+   * (the rounding executors/cpu/wasm/softmax.ts states); null where an array is not in that memory.
+   */
+  logSoftmaxRows(x: Float32Array, y: Float32Array, len: number): (() => void) | null;
+  /**
    * An elementwise SIMD lowering (`key` names it for the module cache) over f32 arrays of one
    * length, four lanes at a time, split across threads when long; `tail(start)` prepares the
    * op's own kernel for the elements from `start` on (a length not a multiple of 4). null where

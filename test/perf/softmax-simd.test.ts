@@ -111,3 +111,53 @@ describe.skipIf(K === null)('masked_softmax as WebAssembly SIMD rows', () => {
     }
   });
 });
+
+// log_softmax along the last axis (the cross-entropy's): x - c with c = m + log Σ exp(x - m)
+// taken from f32 partial sums. Within 2 ulp of the reference's value plus 2 ulp of c plus an
+// absolute (len/4 + 6)·2^-24 (log of the sum's relative error).
+describe.skipIf(K === null)('log_softmax as WebAssembly SIMD rows', () => {
+  for (const shape of [
+    [2048, 83],
+    [64, 4],
+    [7, 13],
+    [3, 64],
+    [40, 6],
+  ]) {
+    it(`rows of [${shape.join(', ')}]`, () => {
+      const exec = new CpuExecutor({ fast: true });
+      const t: TensorType = { shape, dtype: 'f32' };
+      const len = shape[1]!;
+      const x = exec.allocate('f32', sizeOf(shape)) as Float32Array;
+      const rnd = prng(len);
+      for (let i = 0; i < x.length; i++) x[i] = (rnd() * 2 - 1) * (i % 7 === 0 ? 80 : 5);
+      // Row 0: a NaN; row 1: +∞; row 2: all -∞ (NaN, as x - 0 - log 0 gives -∞ + ∞); a -∞ in row 3.
+      x[3] = NaN;
+      x[len + 1] = Infinity;
+      x.fill(-Infinity, 2 * len, 3 * len);
+      x[3 * len + 2] = -Infinity;
+      const y = exec.allocate('f32', x.length) as Float32Array;
+      const want = new Float32Array(x.length);
+      registry.log_softmax.cpu({ inputs: [x], output: want, inTypes: [t], outType: t, attrs: {} })();
+      y.fill(12345);
+      exec.prepare({ name: 'y', op: 'log_softmax', inputs: ['x'], attrs: {}, type: t }, [x], y, [t])();
+      for (let r = 0; r < shape[0]!; r++) {
+        const row = x.subarray(r * len, (r + 1) * len);
+        let m = Math.max(...row);
+        if (!Number.isFinite(m)) m = 0;
+        const c = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+        for (let j = 0; j < len; j++) {
+          const i = r * len + j;
+          const g = y[i]!,
+            w = want[i]!;
+          if (!Number.isFinite(w)) {
+            if (!Object.is(g, w) && !(Number.isNaN(g) && Number.isNaN(w)))
+              expect.fail(`element ${i}: fast ${g}, reference ${w}`);
+            continue;
+          }
+          const tol = 2 * ulp(w) + 2 * ulp(c) + (len / 4 + 6) * 2 ** -24;
+          if (!(Math.abs(g - w) <= tol)) expect.fail(`element ${i}: fast ${g}, reference ${w}`);
+        }
+      }
+    });
+  }
+});

@@ -89,8 +89,27 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
       maskedSoftmaxRows: (x, mask, y, len) => {
         if (![x, mask, y].every((a) => K.arena.holds(a)) || len % 4 !== 0 || mask.length % len !== 0) return null;
         const { softmax } = softmaxKernels(K.arena.memory, K.arena.maxPages);
-        const [xo, mo, yo, rows, maskRows] = [x.byteOffset, mask.byteOffset, y.byteOffset, x.length / len, mask.length / len];
+        const [xo, mo, yo, rows, maskRows] = [
+          x.byteOffset,
+          mask.byteOffset,
+          y.byteOffset,
+          x.length / len,
+          mask.length / len,
+        ];
         return () => softmax(xo, mo, yo, rows, len, maskRows);
+      },
+      logSoftmaxRows: (x, y, len) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y) || len < 4) return null;
+        const { rowstats, subrows } = softmaxKernels(K.arena.memory, K.arena.maxPages);
+        const rows = x.length / len;
+        // Per row: m and Σ exp(x - m), then m + log Σ (in f64, once per row) in its place.
+        const stats = K.arena.f32(2 * Math.max(1, rows));
+        const [xo, yo, so] = [x.byteOffset, y.byteOffset, stats.byteOffset];
+        return () => {
+          rowstats(xo, so, rows, len);
+          for (let r = 0; r < 2 * rows; r += 2) stats[r] = stats[r]! + Math.log(stats[r + 1]!);
+          subrows(xo, yo, so, rows, len);
+        };
       },
       sumF32: (along, x, y, rows, cols, count) => {
         // The divisor goes in as an f32: exact up to 2^24.
