@@ -175,6 +175,12 @@ export interface CpuAccel {
    */
   maskedSoftmaxRows(x: Float32Array, mask: Float32Array, y: Float32Array, len: number): (() => void) | null;
   /**
+   * y as runs of `len` (a multiple of 4) f32 values: run r copies x from element srcs[r] on, or
+   * with `fill` repeats x[srcs[r]] (transpose and broadcast_to by runs, the same bits); null
+   * where an array is not in that memory.
+   */
+  runs(x: Float32Array, y: Float32Array, srcs: Int32Array, len: number, fill: boolean): (() => void) | null;
+  /**
    * log_softmax along rows of `len` >= 4 f32 values: x - (m + log Σ exp(x - m)), the sum in f32
    * (the rounding executors/cpu/wasm/softmax.ts states); null where an array is not in that memory.
    */

@@ -20,6 +20,7 @@ import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
 import { reduceKernels } from './wasm/reduce.js';
 import { softmaxKernels } from './wasm/softmax.js';
+import { copyKernels } from './wasm/copy.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -97,6 +98,16 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
           mask.length / len,
         ];
         return () => softmax(xo, mo, yo, rows, len, maskRows);
+      },
+      runs: (x, y, srcs, len, fill) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y) || len % 4 !== 0 || srcs.length * len !== y.length) return null;
+        const k = copyKernels(K.arena.memory, K.arena.maxPages);
+        // The run offsets, in arena scratch for the kernel to read.
+        const at = K.arena.f32(Math.max(1, srcs.length));
+        new Int32Array(at.buffer, at.byteOffset, srcs.length).set(srcs);
+        const run = fill ? k.fillRuns : k.copyRuns;
+        const [xo, yo, so, n] = [x.byteOffset, y.byteOffset, at.byteOffset, srcs.length];
+        return () => run(xo, yo, so, n, len);
       },
       logSoftmaxRows: (x, y, len) => {
         if (!K.arena.holds(x) || !K.arena.holds(y) || len < 4) return null;
