@@ -5,7 +5,9 @@
 //   products run as WebAssembly SIMD on all cores (threads.ts), and chains of elementwise ops
 //   run fused, one generated loop per chain (fused.ts, bit-identical to the unfused kernels),
 //   and a matmul followed by a bias row and ReLU adds and clips in the gemm's epilogue (same bits);
-//   every other node runs its reference kernel. `{ fast: false }` (or the environment
+//   ops with a fast lowering (OpDef.fast: sums, softmax rows, gelu, transposes by runs, ...) run
+//   it over the arena, a reshape shares its input's buffer, and every other node runs its
+//   reference kernel. `{ fast: false }` (or the environment
 //   variable GRAPH_RUN_FAST=0) gives the reference tier alone.
 
 import { getOp } from '../../ops/registry.js';
@@ -145,6 +147,11 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         return k;
       };
     }
+  }
+
+  /** The fast tier's plans give a reshape its input's buffer (no copy); the reference tier copies. */
+  get reshapeShares(): boolean {
+    return this.fast !== null;
   }
 
   /** Whether the fast kernels are in use. */
