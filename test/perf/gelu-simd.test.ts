@@ -178,6 +178,25 @@ describe.skipIf(K === null)('gelu on the fast tier (WebAssembly SIMD)', () => {
     expect(Math.abs(at(-1e30))).toBeLessThan(2 ** -126);
   });
 
+  it('gives the same values split across threads (arrays of more than 2^16 elements)', () => {
+    const xs = Float32Array.from({ length: 300_001 }, (_, i) => Math.sin(i) * 6);
+    const dy = xs.map((_, i) => (i % 2 ? 1 : -0.5));
+    for (const [op, args] of [
+      ['gelu', [xs]],
+      ['gelu_grad', [xs, dy]],
+    ] as const) {
+      const { fast, ref } = run(op, args[0], args[1]);
+      // gelu: ulps of the result; gelu_grad: of its terms' scale |dy|·(Φ + |x|φ), as above.
+      const scale = (i: number) => {
+        const x = xs[i]!;
+        if (op === 'gelu') return ref[i]!;
+        return Math.abs(dy[i]!) * (Phi(x) + (Math.abs(x) * Math.exp(-x * x * 0.5)) / Math.sqrt(2 * Math.PI));
+      };
+      const a = worst(fast, ref, scale, 2 ** -126);
+      expect(a.w).toBeLessThanOrEqual(8);
+    }
+  });
+
   it('falls back to the reference loop for f64 and leaves short arrays to it', () => {
     const exec = new CpuExecutor({ fast: true });
     const t: TensorType = { shape: [3], dtype: 'f32' };

@@ -223,7 +223,10 @@ export function prepareSimd(
   const n4 = n & ~3;
   const rest = n4 < n ? tail(n4) : null;
   return () => {
-    K.map(id, bound, 0, n4, 0, ptrs, PER_CHUNK, 4);
+    K.map(id, bound, 0, n4, 0, ptrs, SIMD_CHUNK, 4);
     if (rest) rest();
   };
 }
+
+/** Elements per chunk for these lowerings: ~50 instructions per vector (gelu), so a thread's share pays for its wake-up well below PER_CHUNK. */
+const SIMD_CHUNK = 1 << 16;
