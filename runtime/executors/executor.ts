@@ -15,6 +15,11 @@ export interface Executor<B = unknown> {
   prepare(node: IRNode, inputs: B[], output: B, inTypes: TensorType[]): () => void;
   /** A prepared copy of `length` elements (used for parameter write-back). */
   copy(src: B, dst: B, length: number): () => void;
+  /**
+   * Whether a reshape may share its input's buffer: the plan then gives it no buffer or kernel of
+   * its own (its input's buffer lives as long as either is read).
+   */
+  readonly reshapeShares?: boolean;
   /** Called around each plan run (WebGPU: one command encoder per run). */
   begin(): void;
   end(): void;

@@ -4,7 +4,8 @@
 
 import { RuleError } from '../errors.js';
 import { sizeOf, type SymType, type TypedArray } from '../ir/types.js';
-import { defineOp, type OpDef } from './op.js';
+import { defineOp, type CpuAccel, type OpDef, type SimdRule } from './op.js';
+import { geluGradSimd, geluSimd } from './gelu-simd.js';
 import { noAttrs } from './attrs.js';
 
 /**
@@ -127,6 +128,69 @@ export function phiF32(v: number): number {
   return v < 0 ? 0.5 * tail : 1 - 0.5 * tail;
 }
 
+/** The reference gelu: f32 through phiF32, f64 through the exact erf. */
+function geluCpu(inputs: TypedArray[], output: TypedArray): () => void {
+  const x = inputs[0]!;
+  const n = output.length;
+  if (output instanceof Float32Array)
+    return () => {
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        output[i] = v * phiF32(v);
+      }
+    };
+  return () => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      output[i] = v * 0.5 * (1 + erf(v * SQRT1_2));
+    }
+  };
+}
+
+/** The reference gradient dy · (Φ(x) + x φ(x)). */
+function geluGradCpu(inputs: TypedArray[], output: TypedArray): () => void {
+  const [x, dy] = inputs as [TypedArray, TypedArray];
+  const n = output.length;
+  // φ(x) = e^(-x²/2) / √(2π) = (2/√π)(1/√2)(1/2) e^(-x²/2), written as PyTorch does.
+  const alpha = TWO_OVER_SQRT_PI * SQRT1_2 * 0.5;
+  if (output instanceof Float32Array)
+    return () => {
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        output[i] = dy[i]! * (phiF32(v) + v * alpha * Math.exp(v * v * -0.5));
+      }
+    };
+  return () => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const cdf = 0.5 * (1 + erf(v * SQRT1_2));
+      const pdf = alpha * Math.exp(v * v * -0.5);
+      output[i] = dy[i]! * (cdf + v * pdf);
+    }
+  };
+}
+
+/**
+ * The fast tier's f32 kernel: the SIMD lowering (ops/gelu-simd.ts, its rounding bound there)
+ * over the arena, the reference loop for a ragged tail; null for f64 or arrays outside the arena.
+ */
+function simdKernel(
+  accel: CpuAccel,
+  key: string,
+  rule: SimdRule,
+  inputs: TypedArray[],
+  output: TypedArray,
+  ref: (inputs: TypedArray[], output: TypedArray) => () => void,
+): (() => void) | null {
+  if (!(output instanceof Float32Array) || !inputs.every((x) => x instanceof Float32Array)) return null;
+  return accel.simd(key, rule, inputs, output, (start) =>
+    ref(
+      inputs.map((x) => x.subarray(start)),
+      output.subarray(start),
+    ),
+  );
+}
+
 function floatSame([t]: SymType[]): SymType {
   if (t!.dtype === 'i32') throw new RuleError('gelu needs a float tensor, got i32', 'DTypeError');
   return { shape: [...t!.shape], dtype: t!.dtype };
@@ -143,23 +207,8 @@ export const geluOps: { readonly [K in GeluOpName]: OpDef } = {
     arity: 1,
     attrs: noAttrs,
     infer: floatSame,
-    cpu: ({ inputs, output }) => {
-      const x = inputs[0]! as TypedArray;
-      const n = output.length;
-      if (output instanceof Float32Array)
-        return () => {
-          for (let i = 0; i < n; i++) {
-            const v = x[i]!;
-            output[i] = v * phiF32(v);
-          }
-        };
-      return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i]!;
-          output[i] = v * 0.5 * (1 + erf(v * SQRT1_2));
-        }
-      };
-    },
+    cpu: ({ inputs, output }) => geluCpu(inputs, output),
+    fast: (accel, { inputs, output }) => simdKernel(accel, 'gelu', geluSimd, inputs, output, geluCpu),
     wgsl: ({ outType }) => ({
       kind: 'map',
       count: sizeOf(outType.shape),
@@ -180,27 +229,8 @@ export const geluOps: { readonly [K in GeluOpName]: OpDef } = {
       if (x!.shape.join(',') !== dy!.shape.join(',')) throw new RuleError('gelu_grad: x and dy differ in shape');
       return { shape: [...dy!.shape], dtype: dy!.dtype };
     },
-    cpu: ({ inputs, output }) => {
-      const [x, dy] = inputs as [TypedArray, TypedArray];
-      const n = output.length;
-      // φ(x) = e^(-x²/2) / √(2π) = (2/√π)(1/√2)(1/2) e^(-x²/2), written as PyTorch does.
-      const alpha = TWO_OVER_SQRT_PI * SQRT1_2 * 0.5;
-      if (output instanceof Float32Array)
-        return () => {
-          for (let i = 0; i < n; i++) {
-            const v = x[i]!;
-            output[i] = dy[i]! * (phiF32(v) + v * alpha * Math.exp(v * v * -0.5));
-          }
-        };
-      return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i]!;
-          const cdf = 0.5 * (1 + erf(v * SQRT1_2));
-          const pdf = alpha * Math.exp(v * v * -0.5);
-          output[i] = dy[i]! * (cdf + v * pdf);
-        }
-      };
-    },
+    cpu: ({ inputs, output }) => geluGradCpu(inputs, output),
+    fast: (accel, { inputs, output }) => simdKernel(accel, 'gelu_grad', geluGradSimd, inputs, output, geluGradCpu),
     // φ(x) = e^(-x²/2) / √(2π).
     wgsl: ({ outType }) => ({
       kind: 'map',

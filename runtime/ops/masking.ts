@@ -224,6 +224,18 @@ export const maskingOps: { readonly [K in MaskingOpName]: OpDef } = {
         }
       };
     },
+    // The last axis in f32 with a mask that repeats whole down x's leading axes (attention's
+    // [T, T] against [batch·heads, T, T]): the SIMD rows of executors/cpu/wasm/softmax.ts.
+    fast: (accel, { inputs, output, inTypes, attrs }) => {
+      const [x, mask] = inputs as [Float32Array, Float32Array];
+      const [xt, mt] = inTypes as [TensorType, TensorType];
+      if (!(x instanceof Float32Array && mask instanceof Float32Array && output instanceof Float32Array)) return null;
+      if (softmaxAxis(xt, attrs) !== xt.shape.length - 1) return null;
+      const ms = mt.shape.slice(mt.shape.findIndex((d) => d !== 1));
+      const trailing = xt.shape.slice(xt.shape.length - ms.length);
+      if (mt.shape.every((d) => d === 1) || ms.join(',') !== trailing.join(',')) return null;
+      return accel.maskedSoftmaxRows(x, mask, output, xt.shape[xt.shape.length - 1]!);
+    },
     // One invocation per row, as softmax's WGSL.
     wgsl: ({ inTypes, attrs }) => {
       const xt = inTypes[0]!;

@@ -145,7 +145,20 @@ const grad: GradRule = (g, node, dy, needs) => {
     dA = ta ? mm(B, dY, tb, true) : mm(dY, B, false, !tb);
     if (at.shape.length === 1) dA = unlift(dA, at);
   }
-  if (needs[1]) {
+  if (
+    needs[1] &&
+    at.shape.length === 3 &&
+    bt.shape.length === 2 &&
+    !ta &&
+    typeof d.k === 'number' &&
+    typeof d.n === 'number'
+  ) {
+    // B shared across A's batch: its gradient sums over the batch's rows. One product over all
+    // batch·m rows ([batch·m, k]ᵀ · [batch·m, n]) instead of one per batch item and a sum after.
+    const A2 = g.op('reshape', [A], { shape: [-1, d.k] });
+    const dY2 = g.op('reshape', [dY], { shape: [-1, d.n] });
+    dB = tb ? mm(dY2, A2, true, false) : mm(A2, dY2, true, false);
+  } else if (needs[1]) {
     dB = tb ? mm(dY, A, true, ta) : mm(A, dY, !ta, false);
     if (bt.shape.length === 1) dB = unlift(dB, bt);
   }

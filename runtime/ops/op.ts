@@ -162,11 +162,49 @@ export interface CpuAccel {
    */
   maxPool2x2(x: Float32Array, y: Float32Array, rows: number, ow: number, dx?: Float32Array): void;
   /**
-   * f32 row sums with the reference's rounding (after every add, in order), four rows at a
-   * time: y[0, 4·groups) = the sums of the first cols4 (a multiple of 4) of each row's `cols`
-   * elements of x; arrays in that memory.
+   * f32 sums of the rows × cols matrix x in the reference kernel's order and rounding (the same
+   * bits): 'columns' sums over the rows (y[j] = Σ_r x[r][j], a bias gradient), 'rows' along
+   * each row (y[r] = Σ_j x[r][j]); then ÷ count for a mean. x lives in that memory (y need not);
+   * null where it does not apply.
    */
-  sumRows4(x: Float32Array, y: Float32Array, groups: number, cols: number, cols4: number): void;
+  sumF32(
+    along: 'rows' | 'columns',
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    cols: number,
+    count?: number,
+  ): (() => void) | null;
+  /**
+   * Masked softmax along rows of `len` (a multiple of 4) f32 values, the mask's `mask.length /
+   * len` rows repeating down x's rows (ops/masking.ts's rule, within the rounding
+   * executors/cpu/wasm/softmax.ts states); null where an array is not in that memory.
+   */
+  maskedSoftmaxRows(x: Float32Array, mask: Float32Array, y: Float32Array, len: number): (() => void) | null;
+  /**
+   * y as runs of `len` (a multiple of 4) f32 values: run r copies x from element srcs[r] on, or
+   * with `fill` repeats x[srcs[r]] (transpose and broadcast_to by runs, the same bits); null
+   * where an array is not in that memory.
+   */
+  runs(x: Float32Array, y: Float32Array, srcs: Int32Array, len: number, fill: boolean): (() => void) | null;
+  /**
+   * log_softmax along rows of `len` >= 4 f32 values: x - (m + log Σ exp(x - m)), the sum in f32
+   * (the rounding executors/cpu/wasm/softmax.ts states); null where an array is not in that memory.
+   */
+  logSoftmaxRows(x: Float32Array, y: Float32Array, len: number): (() => void) | null;
+  /**
+   * An elementwise SIMD lowering (`key` names it for the module cache) over f32 arrays of one
+   * length, four lanes at a time, split across threads when long; `tail(start)` prepares the
+   * op's own kernel for the elements from `start` on (a length not a multiple of 4). null where
+   * an array does not live in that memory.
+   */
+  simd(
+    key: string,
+    rule: SimdRule,
+    inputs: TypedArray[],
+    output: TypedArray,
+    tail: (start: number) => () => void,
+  ): (() => void) | null;
   /**
    * C += A·Bᵀ for thin products (wasm/dot-nt.ts): c[co + i·n + j] += Σ_q a[ao + i·lda + q]·b[bo + j·ldb + q]
    * for i < m, j < n, q < k (offsets and strides in elements); arrays in that memory.
@@ -220,7 +258,10 @@ export interface GemmCall {
   ldc: number;
 }
 
-/** A fast CPU kernel (default tier), bit-identical to `cpu`; null where it does not apply (then `cpu` runs). */
+/**
+ * A fast CPU kernel (default tier), bit-identical to `cpu` unless the op documents its bound
+ * (gelu's SIMD kernels); null where it does not apply (then `cpu` runs).
+ */
 export type FastKernel<A = Record<string, unknown>> = (accel: CpuAccel, a: KernelArgs<A>) => (() => void) | null;
 
 /**
@@ -235,8 +276,12 @@ export interface SimdCtx {
   scratch(): number;
   /** Push the constant v in all four lanes (f32, or i32 with `int`). */
   c(v: number, int?: boolean): void;
-  /** Push exp of the v128 in local x (Cephes expf, within 2 ulp: not bit-identical to Math.exp). */
-  exp(x: number): void;
+  /**
+   * Push exp of the v128 in local x (Cephes expf, within 2 ulp: not bit-identical to Math.exp);
+   * with local `lo`, exp(x + lo) of an argument held as an exact x and a small lo, x + lo in
+   * [-104, 88.7].
+   */
+  exp(x: number, lo?: number): void;
 }
 
 export interface SimdRule {

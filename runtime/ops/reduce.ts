@@ -253,16 +253,16 @@ export const reduceOps: { readonly [K in ReduceOpName]: OpDef } = {
 // after every add, as the reference's `output[map[i]] += x[i]` does.
 
 function fastReduce(mean: boolean): FastKernel<ReduceAttrs> {
-  return (accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(accel, mean, inputs, output, inTypes, attrs);
+  return (accel, { inputs, output, inTypes, attrs }) => fastReduceKernel(mean, inputs, output, inTypes, attrs, accel);
 }
 
 function fastReduceKernel(
-  accel: CpuAccel,
   isMean: boolean,
   inputs: TypedArray[],
   output: TypedArray,
   inTypes: TensorType[],
   attrs: ReduceAttrs,
+  accel?: CpuAccel,
 ): (() => void) | null {
   const t = inTypes[0]!;
   if (t.dtype === 'i32') return null;
@@ -282,6 +282,19 @@ function fastReduceKernel(
   const leading = firstKept < 0 || lastReduced < firstKept; // reduced..., kept...
   const trailing = lastReduced < 0 || flags.indexOf(1) > flags.lastIndexOf(0); // kept..., reduced...
   const f32 = t.dtype === 'f32';
+  // f32: the SIMD loops (executors/cpu/wasm/reduce.ts), same order and bits.
+  const simd =
+    accel && x instanceof Float32Array && y instanceof Float32Array && (leading || trailing)
+      ? accel.sumF32(
+          leading ? 'columns' : 'rows',
+          x,
+          y,
+          leading ? count : m,
+          leading ? m : count,
+          mean ? count : undefined,
+        )
+      : null;
+  if (simd) return simd;
   if (leading) {
     const rows = count,
       cols = m;
@@ -298,29 +311,14 @@ function fastReduceKernel(
   if (trailing) {
     const rows = m,
       cols = count;
-    const rest = (r0: number) => {
-      for (let r = r0; r < rows; r++) {
+    return () => {
+      for (let r = 0; r < rows; r++) {
         const o = r * cols;
         let s = 0;
         if (f32) for (let j = 0; j < cols; j++) s = Math.fround(s + x[o + j]!);
         else for (let j = 0; j < cols; j++) s += x[o + j]!;
         y[r] = mean ? (f32 ? Math.fround(s) : s) / count : s;
       }
-    };
-    // f32 in the kernels' memory: four rows at a time as WebAssembly SIMD, one row per lane (a
-    // chain of rounded adds per row, the same bits); the columns past a multiple of 4 and the
-    // last rows here.
-    if (!f32 || !accel.holds(x) || !accel.holds(y) || rows < 4 || cols < 4) return () => rest(0);
-    const groups = rows >> 2,
-      cols4 = cols & ~3;
-    return () => {
-      accel.sumRows4(x as Float32Array, y as Float32Array, groups, cols, cols4);
-      for (let r = 0; r < groups * 4; r++) {
-        let s = y[r]!;
-        for (let j = r * cols + cols4, e = (r + 1) * cols; j < e; j++) s = Math.fround(s + x[j]!);
-        y[r] = mean ? s / count : s;
-      }
-      rest(groups * 4);
     };
   }
   return null;

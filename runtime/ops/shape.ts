@@ -8,6 +8,7 @@ import { indexMap } from './elementwise.js';
 import { defineOp, type OpDef } from './op.js';
 import { gatherIndex } from './wgsl.js';
 import { shapeAttr, Type } from './attrs.js';
+import { broadcastFast, transposeFast } from './shape-runs.js';
 import { int, ints } from './onnx.js';
 
 const shapeAttrs = Type.Object(
@@ -122,6 +123,8 @@ export const shapeOps: { readonly [K in ShapeOpName]: OpDef } = {
         for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
       };
     },
+    fast: (accel, { inputs, output, inTypes, attrs }) =>
+      transposeFast(accel, inputs, output, inTypes[0]!.shape, permOf(inTypes[0]!.shape.length, attrs)),
     wgsl: ({ inTypes, outType, attrs }) => {
       const shape = inTypes[0]!.shape;
       const ist = contiguousStrides(shape);
@@ -168,6 +171,8 @@ export const shapeOps: { readonly [K in ShapeOpName]: OpDef } = {
         for (let i = 0; i < n; i++) output[i] = x[map[i]!]!;
       };
     },
+    fast: (accel, { inputs, output, inTypes, outType }) =>
+      broadcastFast(accel, inputs, output, inTypes[0]!.shape, outType.shape),
     wgsl: ({ inTypes, outType }) => {
       const src = gatherIndex('i', outType.shape, broadcastStrides(inTypes[0]!.shape, outType.shape));
       return { kind: 'map', count: sizeOf(outType.shape), body: `out[i] = in0[${src}];` };

@@ -179,6 +179,13 @@ export const softmaxOps: { readonly [K in SoftmaxOpName]: OpDef } = {
     attrs: axisAttrs,
     infer: inferSame('log_softmax'),
     cpu: normKernel(true),
+    // The last axis in f32: the SIMD rows of executors/cpu/wasm/softmax.ts.
+    fast: (accel, { inputs, output, inTypes, attrs }) => {
+      const [x, t] = [inputs[0]!, inTypes[0]!];
+      if (!(x instanceof Float32Array && output instanceof Float32Array)) return null;
+      if (axisOf(t, attrs) !== t.shape.length - 1) return null;
+      return accel.logSoftmaxRows(x, output, t.shape[t.shape.length - 1]!);
+    },
     wgsl: normWgsl(true),
     // dx = dy - exp(y) * sum(dy) along the axis.
     grad: (g, node, dy) => {

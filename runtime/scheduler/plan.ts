@@ -116,9 +116,21 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
     const gr = groupOf.get(n);
     return gr === undefined ? g.node(n).inputs : gr.output === n ? gr.inputs : [];
   };
-  // Last position at which each value is read; kept values live to the end.
+  // Reshapes that share their input's buffer (where the executor allows): each maps to the value
+  // that owns the buffer, whose lifetime then covers the reshape's readers too.
+  const owner = new Map<string, string>();
+  if (exec.reshapeShares)
+    for (const n of order) {
+      const node = g.node(n);
+      if (node.op === 'reshape' && node.type.dtype === g.node(node.inputs[0]!).type.dtype)
+        owner.set(n, owner.get(node.inputs[0]!) ?? node.inputs[0]!);
+    }
+  const own = (v: string): string => owner.get(v) ?? v;
+  // Last position at which each buffer's value is read; kept values (and what they share) live to the end.
   const lastUse = new Map<string, number>();
-  for (const n of order) for (const i of reads(n)) lastUse.set(i, Math.max(lastUse.get(i) ?? -1, pos.get(n)!));
+  for (const n of order)
+    for (const i of reads(n)) lastUse.set(own(i), Math.max(lastUse.get(own(i)) ?? -1, pos.get(n)!));
+  const kept = new Set([...keep].map(own));
 
   const buffers = new Map<string, B>();
   const exposed = new Map<string, B>();
@@ -161,6 +173,11 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
         break;
       }
       default: {
+        const shared = owner.get(name);
+        if (shared !== undefined) {
+          buf = buffers.get(shared)!;
+          break;
+        }
         const gr = groupOf.get(name);
         if (gr !== undefined && gr.output !== name) return; // computed inside its group's loop
         const epi = epiOf.get(name);
@@ -203,8 +220,8 @@ export function buildPlan<B>(g: IRGraph, exec: Executor<B>, opts: PlanOptions<B>
     buffers.set(name, buf);
     if (keep.has(name) || opts.bound.has(name)) exposed.set(name, buf);
     // Values whose last reader was this node go back to the pool.
-    for (const x of new Set(reads(name))) {
-      if (lastUse.get(x) === i && !keep.has(x) && !persistent.has(x)) {
+    for (const x of new Set(reads(name).map(own))) {
+      if (lastUse.get(x) === i && !kept.has(x) && !persistent.has(x)) {
         const t = g.node(x).type;
         const k = `${t.dtype}:${sizeOf(t.shape)}`;
         const list = free.get(k);

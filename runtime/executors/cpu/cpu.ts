@@ -5,22 +5,26 @@
 //   products run as WebAssembly SIMD on all cores (threads.ts), and chains of elementwise ops
 //   run fused, one generated loop per chain (fused.ts, bit-identical to the unfused kernels),
 //   and a matmul followed by a bias row and ReLU adds and clips in the gemm's epilogue (same bits);
-//   every other node runs its reference kernel. `{ fast: false }` (or the environment
+//   ops with a fast lowering (OpDef.fast: sums, softmax rows, gelu, transposes by runs, ...) run
+//   it over the arena, a reshape shares its input's buffer, and every other node runs its
+//   reference kernel. `{ fast: false }` (or the environment
 //   variable GRAPH_RUN_FAST=0) gives the reference tier alone.
 
 import { getOp } from '../../ops/registry.js';
 import { allocate, type DType, type IRNode, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { Executor } from '../executor.js';
 import type { FusedGroup, FusingExecutor } from '../../ir/fusion.js';
-import { prepareGroup } from './fused.js';
+import { prepareGroup, prepareSimd } from './fused.js';
 import { isElementwise } from '../../ir/fusion.js';
 import { epilogueApplies, fastMatmul } from './matmul.js';
 import type { ConvRuns, CpuAccel } from '../../ops/op.js';
 import { kernels, type Kernels } from './threads.js';
 import { poolKernels } from './wasm/pool.js';
 import { convRunKernels } from './wasm/conv-runs.js';
-import { sumRowKernels } from './wasm/sum-rows.js';
 import { dotNTKernel } from './wasm/dot-nt.js';
+import { reduceKernels } from './wasm/reduce.js';
+import { softmaxKernels } from './wasm/softmax.js';
+import { copyKernels } from './wasm/copy.js';
 
 export interface CpuOptions {
   /** Use the fast kernels where they apply (default true). */
@@ -101,9 +105,54 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
           k,
         );
       },
-      sumRows4: (x, y, groups, cols, cols4) => {
-        if (!K.arena.holds(x) || !K.arena.holds(y)) throw new Error('row sums must live in the kernels memory');
-        sumRowKernels(K.arena.memory, K.arena.maxPages).sum4(x.byteOffset, y.byteOffset, groups, cols, cols4);
+      simd: (key, rule, inputs, output, tail) => prepareSimd(K, key, rule, inputs, output, tail),
+      maskedSoftmaxRows: (x, mask, y, len) => {
+        if (![x, mask, y].every((a) => K.arena.holds(a)) || len % 4 !== 0 || mask.length % len !== 0) return null;
+        const { softmax } = softmaxKernels(K.arena.memory, K.arena.maxPages);
+        const [xo, mo, yo, rows, maskRows] = [
+          x.byteOffset,
+          mask.byteOffset,
+          y.byteOffset,
+          x.length / len,
+          mask.length / len,
+        ];
+        return () => softmax(xo, mo, yo, rows, len, maskRows);
+      },
+      runs: (x, y, srcs, len, fill) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y) || len % 4 !== 0 || srcs.length * len !== y.length) return null;
+        const k = copyKernels(K.arena.memory, K.arena.maxPages);
+        // The run offsets, in arena scratch for the kernel to read.
+        const at = K.arena.f32(Math.max(1, srcs.length));
+        new Int32Array(at.buffer, at.byteOffset, srcs.length).set(srcs);
+        const run = fill ? k.fillRuns : k.copyRuns;
+        const [xo, yo, so, n] = [x.byteOffset, y.byteOffset, at.byteOffset, srcs.length];
+        return () => run(xo, yo, so, n, len);
+      },
+      logSoftmaxRows: (x, y, len) => {
+        if (!K.arena.holds(x) || !K.arena.holds(y) || len < 4) return null;
+        const { rowstats, subrows } = softmaxKernels(K.arena.memory, K.arena.maxPages);
+        const rows = x.length / len;
+        // Per row: m and Σ exp(x - m), then m + log Σ (in f64, once per row) in its place.
+        const stats = K.arena.f32(2 * Math.max(1, rows));
+        const [xo, yo, so] = [x.byteOffset, y.byteOffset, stats.byteOffset];
+        return () => {
+          rowstats(xo, so, rows, len);
+          for (let r = 0; r < 2 * rows; r += 2) stats[r] = stats[r]! + Math.log(stats[r + 1]!);
+          subrows(xo, yo, so, rows, len);
+        };
+      },
+      sumF32: (along, x, y, rows, cols, count) => {
+        // The divisor goes in as an f32: exact up to 2^24.
+        if (!K.arena.holds(x) || (count !== undefined && count > 2 ** 24)) return null;
+        const r = reduceKernels(K.arena.memory, K.arena.maxPages);
+        const run = along === 'rows' ? r.rowsum : r.colsum;
+        // A short y outside the arena is written in arena scratch, then copied out.
+        const out = K.arena.holds(y) ? null : K.arena.f32(Math.max(1, y.length));
+        const [xo, yo, mean, c] = [x.byteOffset, (out ?? y).byteOffset, count === undefined ? 0 : 1, count ?? 1];
+        return () => {
+          run(xo, yo, rows, cols, mean, c);
+          if (out) y.set(out.subarray(0, y.length));
+        };
       },
     };
     if (K) {
@@ -115,6 +164,11 @@ export class CpuExecutor implements Executor<TypedArray>, Partial<FusingExecutor
         return k;
       };
     }
+  }
+
+  /** The fast tier's plans give a reshape its input's buffer (no copy); the reference tier copies. */
+  get reshapeShares(): boolean {
+    return this.fast !== null;
   }
 
   /** Whether the fast kernels are in use. */

@@ -15,6 +15,7 @@ import { sizeOf, type TensorType, type TypedArray } from '../../ir/types.js';
 import type { FusedGroup } from '../../ir/fusion.js';
 import type { Kernels } from './threads.js';
 import { elementwiseModule, groupKey, lowerable, type WasmAccess } from './wasm/elementwise.js';
+import type { SimdRule } from '../../ops/op.js';
 
 type Access = 'full' | 'inner' | 'outer' | 'scalar' | 'map';
 
@@ -132,7 +133,8 @@ const PER_CHUNK = 1 << 19;
 /**
  * The step closure for a group (or a single elementwise node as a group of one): WebAssembly
  * SIMD over the arena buffers where every op has a lowering and the inputs are read whole,
- * as a scalar or as a repeated row of a multiple of 4; the generated JavaScript loop otherwise.
+ * as a scalar, as a repeated row or as one value per row (rows of 4 or more); the generated
+ * JavaScript loop otherwise.
  */
 export function prepareGroup(
   K: Kernels | null,
@@ -149,7 +151,8 @@ export function prepareGroup(
     if (inputs[k]!.length > 1 && !K.arena.holds(inputs[k]!)) return js.run(inputs, output);
   }
   const shape = output.length === 0 ? [] : group.nodes[group.nodes.length - 1]!.type.shape;
-  // Flat (every input whole or scalar), or rows (some input a repeated row of a multiple of 4).
+  // Flat (every input whole or scalar), or rows of 4 or more (some input a repeated row, or one
+  // value per row).
   let access: WasmAccess[] | null = null,
     inner = 0;
   const flat = inTypes.map((t) => classify(t.shape, shape, shape.length));
@@ -158,7 +161,8 @@ export function prepareGroup(
     for (let s = shape.length - 1; s >= 1 && !access; s--) {
       const a = inTypes.map((t) => classify(t.shape, shape, s));
       const w = sizeOf(shape.slice(s));
-      if (w % 4 === 0 && a.every((x) => x === 'full' || x === 'scalar' || x === 'inner')) {
+      // A ragged row ends with an overlapping vector: not in place.
+      if (w >= 4 && (w % 4 === 0 || !inputs.includes(output)) && a.every((x) => x !== 'map')) {
         access = a as WasmAccess[];
         inner = w;
       }
@@ -190,3 +194,39 @@ export function prepareGroup(
     if (tail) tail();
   };
 }
+
+/**
+ * A SIMD lowering outside the fused tier (an op with its own kernel, as gelu): one module per
+ * `key` over whole f32 arrays of one length in the arena; `tail(start)` finishes the last
+ * length % 4 elements. null where an array is not in the arena or too short to gain.
+ */
+export function prepareSimd(
+  K: Kernels,
+  key: string,
+  rule: SimdRule,
+  inputs: TypedArray[],
+  output: TypedArray,
+  tail: (start: number) => () => void,
+): (() => void) | null {
+  const n = output.length;
+  if (n < WASM_MIN || ![...inputs, output].every((x) => x.length === n && K.arena.holds(x))) return null;
+  const names = inputs.map((_, k) => `in${k}`);
+  const group: FusedGroup = {
+    output: 'y',
+    inputs: names,
+    nodes: [{ name: 'y', op: key, inputs: names, attrs: {}, type: { shape: [n], dtype: 'f32' } }],
+  };
+  const access = inputs.map((): WasmAccess => 'full');
+  const id = K.mapKernel(`simd:${key}`, () => elementwiseModule(group, access, K.arena.maxPages, { [key]: rule }));
+  const ptrs = [...inputs.map((x) => x.byteOffset), output.byteOffset];
+  const bound = K.bindMap(id, ptrs, 0);
+  const n4 = n & ~3;
+  const rest = n4 < n ? tail(n4) : null;
+  return () => {
+    K.map(id, bound, 0, n4, 0, ptrs, SIMD_CHUNK, 4);
+    if (rest) rest();
+  };
+}
+
+/** Elements per chunk for these lowerings: ~50 instructions per vector (gelu), so a thread's share pays for its wake-up well below PER_CHUNK. */
+const SIMD_CHUNK = 1 << 16;

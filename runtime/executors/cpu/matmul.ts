@@ -43,7 +43,15 @@ export function fastMatmul(
   const ta = attrs.transpose_a === true,
     tb = attrs.transpose_b === true;
   const d = dims(inTypes[0]!.shape, inTypes[1]!.shape, ta, tb);
-  const { batch, m, k, n, aStride, bStride } = d;
+  let { batch, m } = d;
+  const { k, n, aStride, bStride } = d;
+  // A batch of A's rows against one shared B, A not transposed: the batch's matrices lie one
+  // after another as rows of one [batch·m, k] matrix, and C's likewise, so one product of
+  // batch·m rows replaces `batch` small ones (each element's sum runs in the same order).
+  if (bStride === 0 && !ta && batch > 1) {
+    m *= batch;
+    batch = 1;
+  }
   if (m * n * k < minWork && k > 0) return null;
   if (epi && !epilogueApplies(inTypes, attrs)) return null;
   const C = output as Float32Array;

@@ -2,7 +2,8 @@
 // buffers: four elements per instruction, each group compiled once and cached by a key of
 // its structure. run(in0, ..., out, inner, lo, hi): flat groups cover elements [lo, hi) (multiples
 // of 4; the caller finishes a ragged tail), row groups (an input repeated along rows, as a
-// bias) cover rows [lo, hi) of `inner` columns, inner a multiple of 4.
+// bias, or one value per row, as a layer norm's mean) cover rows [lo, hi) of `inner` >= 4
+// columns.
 //
 // Precision: add, sub, mul, div, neg, abs, sqrt, square, relu and its gradient, maximum,
 // minimum and the comparisons round exactly as the reference kernels do (one f32 rounding per
@@ -14,9 +15,11 @@
 import type { IRNode } from '../../../ir/types.js';
 import type { FusedGroup } from '../../../ir/fusion.js';
 import { getOp, registry } from '../../../ops/registry.js';
+import type { SimdRule } from '../../../ops/op.js';
 import { i32, Module, uleb, v128, type Fn } from './asm.js';
 
-export type WasmAccess = 'full' | 'scalar' | 'inner';
+/** How an input is read: whole, one value, a row repeated down the rows, or one value per row. */
+export type WasmAccess = 'full' | 'scalar' | 'inner' | 'outer';
 
 /** Ops with a SIMD lowering (OpDef.simd), and whether it is bit-identical to the reference. */
 export const wasmOps: Record<string, boolean> = Object.fromEntries(
@@ -35,7 +38,7 @@ export function groupKey(group: FusedGroup, access: WasmAccess[]): string {
  * Vector constants as locals set once before the loop (V8 rebuilds a v128.const at every use):
  * uses read the local; the settings are spliced in at `mark` once the body is written.
  */
-class Consts {
+export class Consts {
   private readonly locals = new Map<string, number>();
   private readonly init: number[] = [];
   constructor(
@@ -60,7 +63,12 @@ class Consts {
   }
 }
 
-function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
+/**
+ * exp(x), or exp(x + lo) given a second local `lo`: an argument carried as an unevaluated sum
+ * (x exact, lo small) keeps the accuracy that rounding x + lo to one f32 would lose (gelu's
+ * -x²/2). With `lo`, x + lo must lie in [-104, 88.7] (no clamping of the split argument).
+ */
+export function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts, lo?: number): void {
   // Cephes expf: exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2. n = round(x·log2 e) by the
   // 1.5·2^23 trick (adding it leaves n in the low mantissa bits: no float-int conversion, which
   // costs V8 a long sequence). 2^n is applied as two factors 2^h · 2^(n-h), h = n >> 1, each a
@@ -70,6 +78,7 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   const MAGIC = 12582912; // 1.5 · 2^23
   // pmin/pmax: one instruction each (min/max order NaN and ±0, which costs V8 several).
   f.get(x);
+  if (lo !== undefined) f.get(lo).vadd();
   c(88.72283905206835);
   f.vpmin();
   c(-104);
@@ -79,8 +88,9 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   f.vmul();
   c(MAGIC);
   f.vadd().set(n); // bits: n in the mantissa
-  // r = x - nf*C1 - nf*C2 with nf = n as a float (ln2 split in two for an exact first product)
-  f.get(tmp);
+  // r = x - nf*C1 - nf*C2 (+ lo) with nf = n as a float (ln2 split in two for an exact first
+  // product; with lo, x - nf*C1 is exact too where it matters: x and nf*C1 are close)
+  f.get(lo === undefined ? tmp : x);
   f.get(n);
   c(MAGIC);
   f.vsub();
@@ -90,7 +100,9 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   c(MAGIC);
   f.vsub();
   c(-2.1219444e-4);
-  f.vmul().vsub().set(tmp);
+  f.vmul().vsub();
+  if (lo !== undefined) f.get(lo).vadd();
+  f.set(tmp);
   // n as an i32: bits(t) - bits(MAGIC)
   f.get(n);
   c(MAGIC);
@@ -123,6 +135,7 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
   f.get(n).get(tmp).isub4();
   k.push(127, true);
   f.iadd4().i32c(23).ishl4().vmul();
+  if (lo !== undefined) return;
   // x past the top of the f32 range: +Infinity
   f.set(tmp);
   c(Infinity);
@@ -132,17 +145,20 @@ function emitExp(f: Fn, x: number, tmp: number, n: number, k: Consts): void {
 }
 
 /** Emit code leaving one f32x4 on the stack for node `n`, its arguments in locals. */
-function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts): void {
-  const rule = getOp(op)?.simd;
+function emitOp(f: Fn, op: string, a: number[], scratch: () => number, k: Consts, rules?: SimdRules): void {
+  const rule = rules?.[op] ?? getOp(op)?.simd;
   if (!rule) throw new Error(`no SIMD lowering for ${op}`);
   rule.emit({
     f,
     a,
     scratch,
     c: (v, int) => k.push(v, int),
-    exp: (x) => emitExp(f, x, scratch(), scratch(), k),
+    exp: (x, lo) => emitExp(f, x, scratch(), scratch(), k, lo),
   });
 }
+
+/** Lowerings by op name that stand in for (or add to) the registry's OpDef.simd. */
+export type SimdRules = Readonly<Record<string, SimdRule>>;
 
 /** Whether every node of the group has a lowering. */
 export function lowerable(nodes: readonly IRNode[]): boolean {
@@ -150,10 +166,15 @@ export function lowerable(nodes: readonly IRNode[]): boolean {
 }
 
 /** The module's bytes for one group (exports `run`). */
-export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPages: number): Uint8Array<ArrayBuffer> {
+export function elementwiseModule(
+  group: FusedGroup,
+  access: WasmAccess[],
+  maxPages: number,
+  rules?: SimdRules,
+): Uint8Array<ArrayBuffer> {
   const mod = new Module();
   const k = group.inputs.length;
-  const rows = access.includes('inner');
+  const rows = access.includes('inner') || access.includes('outer');
   // run(in0..in{k-1}, out, inner, lo, hi): the pointers first, so callers can bind them once
   const f = mod.fn('run', Array<typeof i32>(k + 4).fill(i32));
   const IN = (j: number) => j,
@@ -186,7 +207,7 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
   // are independent chains the CPU can overlap.
   const body = (at = 0) => {
     group.inputs.forEach((v, j) => {
-      if (access[j] === 'scalar') return;
+      if (access[j] === 'scalar' || access[j] === 'outer') return;
       const l = f.local(v128);
       val.set(v, l);
       if (access[j] === 'full') f.get(IN(j)).get(off).add().vload(at).set(l);
@@ -201,6 +222,7 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
         n.inputs.map((i) => val.get(i)!),
         scratch,
         consts,
+        rules,
       );
       if (last) f.vstore(at);
       else {
@@ -240,17 +262,27 @@ export function elementwiseModule(group: FusedGroup, access: WasmAccess[], maxPa
     f.get(off).i32c(16).add().tee(off).get(end).ltS().brIf(0);
     f.end().end();
   } else {
-    const r = f.local(i32);
+    // Rows of inner >= 4 columns, four at a time; a row whose length is not a multiple of 4
+    // ends with the vector of its last four columns, which redoes up to three of them (the
+    // same values again: the output is never one of the inputs).
+    const r = f.local(i32),
+      rowOff = f.local(i32),
+      last = f.local(i32);
+    f.get(INNER).i32c(4).sub().set(last);
     f.get(LO).set(r);
     f.block().get(r).get(HI).geS().brIf(0).loop();
-    f.get(r).get(INNER).mul().i32c(2).shl().set(off);
+    f.get(r).get(INNER).mul().i32c(2).shl().set(rowOff);
+    // One value per row (a row's mean or scale): splat once for the row.
+    group.inputs.forEach((v, j) => {
+      if (access[j] === 'outer') f.get(IN(j)).get(r).i32c(2).shl().add().vsplatload().set(val.get(v)!);
+    });
     f.i32c(0).set(col);
-    f.block().get(INNER).eqz().brIf(0).loop();
-    f.get(col).i32c(2).shl().set(colOff);
+    f.loop();
+    f.minS(col, last).set(col);
+    f.get(col).i32c(2).shl().tee(colOff).get(rowOff).add().set(off);
     body();
-    f.get(off).i32c(16).add().set(off);
-    f.get(col).i32c(4).add().tee(col).get(INNER).ltS().brIf(0);
-    f.end().end();
+    f.get(col).get(last).ltS().if_().get(col).i32c(4).add().set(col).br(1).end();
+    f.end();
     f.get(r).i32c(1).add().tee(r).get(HI).ltS().brIf(0);
     f.end().end();
   }
