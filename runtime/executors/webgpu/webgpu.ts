@@ -38,6 +38,8 @@ export interface WebGpuLimits {
 
 export class WebGpuExecutor implements Executor<GpuBuffer>, FusingExecutor<GpuBuffer> {
   readonly kind = 'webgpu' as const;
+  /** A reshape is its input's buffer under another shape: plans give it no buffer and no copy. */
+  readonly reshapeShares = true;
   readonly limits: WebGpuLimits;
   /**
    * Training steps recorded into one submission when the loop can defer its reads
