@@ -14,18 +14,7 @@ import { CpuExecutor } from '../runtime/executors/cpu/cpu.js';
 import { broadcastShapes } from '../runtime/ops/broadcast.js';
 import { indexMap } from '../runtime/ops/elementwise.js';
 import { referenceCases } from './ops/helpers.js';
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from './support/prng.js';
 
 /**
  * Where an input's values come from: `any` in [-2, 2]; `positive` in [0.5, 2] (log, sqrt, a

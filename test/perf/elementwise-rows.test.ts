@@ -10,18 +10,9 @@ import { kernels } from '../../runtime/executors/cpu/threads.js';
 import { buildGraph } from '../../runtime/ir/build.js';
 import { buildPlan } from '../../runtime/scheduler/plan.js';
 import { parseGraph } from '../../runtime/index.js';
+import { prng } from '../support/prng.js';
 
 const K = kernels();
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(K === null)('elementwise rows with one value per row', () => {
   for (const [rows, dim] of [

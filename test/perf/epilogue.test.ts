@@ -16,18 +16,9 @@ import type { TypedArray } from '../../runtime/ir/types.js';
 import { buildPlan } from '../../runtime/scheduler/plan.js';
 import { gemmEpilogues } from '../../runtime/scheduler/fusion.js';
 import { compile, loadGraph, parseGraph } from '../../runtime/index.js';
+import { prng } from '../support/prng.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A graph: y = relu?(matmul(x, w) + b), with the given shapes. */
 function layer(x: number[], w: number[], b: number[], o: { relu: boolean; tb?: boolean; biasFirst?: boolean }): string {

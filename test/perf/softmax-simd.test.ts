@@ -10,18 +10,9 @@ import { registry } from '../../runtime/ops/registry.js';
 import { CpuExecutor } from '../../runtime/executors/cpu/cpu.js';
 import { kernels } from '../../runtime/executors/cpu/threads.js';
 import { sizeOf, type TensorType } from '../../runtime/ir/types.js';
+import { prng } from '../support/prng.js';
 
 const K = kernels();
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ulp(x: number): number {
   const a = Math.abs(x);
