@@ -72,7 +72,10 @@ function main(argv: string[]): void {
   if (Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   const what = argv[0] ?? '';
   const rounds = arg(argv, '--rounds', 9);
-  if (what === 'shapes') return shapes(arg(argv, '--n', 512), rounds);
+  if (what === 'shapes') {
+    shapes(arg(argv, '--n', 512), rounds);
+    return;
+  }
   const mm = /^matmul_(\d+)$/.exec(what);
   const make = mm ? () => matmul(Number(mm[1])) : workloads[what];
   if (!make) {
